@@ -1,0 +1,43 @@
+/**
+ * Which organization owns a planning row: editors may write only their own organization's data.
+ * One indexed join per call; undefined when the row does not exist.
+ */
+import { eq } from 'drizzle-orm';
+import type { Db } from './client.js';
+import { directions, goals, indicators, plans } from './schema.js';
+
+async function first(rows: Promise<{ organizationId: string }[]>) {
+  return (await rows)[0]?.organizationId;
+}
+
+export const organizationOf = {
+  plan: (db: Db, id: string) =>
+    first(db.select({ organizationId: plans.organizationId }).from(plans).where(eq(plans.id, id))),
+  direction: (db: Db, id: string) =>
+    first(
+      db
+        .select({ organizationId: plans.organizationId })
+        .from(directions)
+        .innerJoin(plans, eq(plans.id, directions.planId))
+        .where(eq(directions.id, id)),
+    ),
+  goal: (db: Db, id: string) =>
+    first(
+      db
+        .select({ organizationId: plans.organizationId })
+        .from(goals)
+        .innerJoin(directions, eq(directions.id, goals.directionId))
+        .innerJoin(plans, eq(plans.id, directions.planId))
+        .where(eq(goals.id, id)),
+    ),
+  indicator: (db: Db, id: string) =>
+    first(
+      db
+        .select({ organizationId: plans.organizationId })
+        .from(indicators)
+        .innerJoin(goals, eq(goals.id, indicators.goalId))
+        .innerJoin(directions, eq(directions.id, goals.directionId))
+        .innerJoin(plans, eq(plans.id, directions.planId))
+        .where(eq(indicators.id, id)),
+    ),
+};

@@ -1,0 +1,20 @@
+import type { FastifyInstance } from 'fastify';
+import type { Db } from '../db/client.js';
+import { organizationOf } from '../db/ownership.js';
+import { directions, plans } from '../db/schema.js';
+import { registerSection, sectionSchemas } from '../shared/section.js';
+
+export const DirectionSchemas = sectionSchemas('planId', 'Direction', 'A strategic direction of a plan.');
+
+export function directionRoutes(app: FastifyInstance, db: Db) {
+  registerSection(app, db, {
+    name: 'direction',
+    plural: 'directions',
+    tag: 'Directions',
+    table: directions,
+    parent: { param: 'planId', field: 'planId', table: plans, column: directions.planId, name: 'plan' },
+    schemas: DirectionSchemas,
+    organizationOfParent: organizationOf.plan,
+    organizationOfRow: organizationOf.direction,
+  });
+}

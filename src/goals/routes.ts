@@ -1,0 +1,20 @@
+import type { FastifyInstance } from 'fastify';
+import type { Db } from '../db/client.js';
+import { organizationOf } from '../db/ownership.js';
+import { directions, goals } from '../db/schema.js';
+import { registerSection, sectionSchemas } from '../shared/section.js';
+
+export const GoalSchemas = sectionSchemas('directionId', 'Goal', 'A goal under a strategic direction.');
+
+export function goalRoutes(app: FastifyInstance, db: Db) {
+  registerSection(app, db, {
+    name: 'goal',
+    plural: 'goals',
+    tag: 'Goals',
+    table: goals,
+    parent: { param: 'directionId', field: 'directionId', table: directions, column: goals.directionId, name: 'direction' },
+    schemas: GoalSchemas,
+    organizationOfParent: organizationOf.direction,
+    organizationOfRow: organizationOf.goal,
+  });
+}

@@ -1,0 +1,47 @@
+/**
+ * Each route declares who may call it, once, in its `config.access`. The auth plugin enforces
+ * it; a route without a rule is refused at start-up (see assertEveryRouteHasAccessRule).
+ *   public  - no token (login, health, docs)
+ *   viewer  - any authenticated caller may read
+ *   editor  - editors of the owning organization and admins may write
+ *   admin   - admins only
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+export type Role = 'viewer' | 'editor' | 'admin';
+export type AccessLevel = 'public' | Role;
+
+export interface AccessRule {
+  level: AccessLevel;
+  /**
+   * For editor routes: resolves the organization owning the target, so an editor of another
+   * organization is refused. Returns undefined when the target does not exist (the handler then
+   * answers 404).
+   */
+  organizationOf?: (request: FastifyRequest) => Promise<string | undefined>;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: AccessRule;
+  }
+}
+
+export const access = {
+  public: { level: 'public' } as AccessRule,
+  viewer: { level: 'viewer' } as AccessRule,
+  admin: { level: 'admin' } as AccessRule,
+  editor: (organizationOf: AccessRule['organizationOf']): AccessRule => ({ level: 'editor', organizationOf }),
+};
+
+/** Fails start-up when some route forgot its access rule: forgetting must not mean "open". */
+export function assertEveryRouteHasAccessRule(app: FastifyInstance) {
+  const missing: string[] = [];
+  app.addHook('onRoute', (route) => {
+    const url = route.url ?? route.path;
+    if (!route.config?.access && !url.startsWith('/docs')) missing.push(`${String(route.method)} ${url}`);
+  });
+  app.addHook('onReady', async () => {
+    if (missing.length > 0) throw new Error(`Routes without an access rule: ${missing.join(', ')}`);
+  });
+}

@@ -1,0 +1,260 @@
+/**
+ * The CRUD shape every planning entity shares (list under a parent, create, read, patch,
+ * delete with the children rule), written once. Modules supply their schemas, row mapping
+ * and cross-field rules; this file owns HTTP semantics: 404s, ETag/If-Match, cursor pages,
+ * 409 on children unless ?cascade=true, and the one transaction each write runs in.
+ *
+ * drizzle's table generics do not survive being passed around generically, so rows are
+ * handled as `Record<string, unknown>` here and typed at the module boundary (toDto).
+ */
+import type { SQL } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
+import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Db } from '../db/client.js';
+import { deleteDescendants } from '../db/hierarchy.js';
+import type { Tx } from '../db/hierarchy.js';
+import { isForeignKeyViolation } from '../db/errors.js';
+import type { AccessRule } from './access.js';
+import { access } from './access.js';
+import { assertIfMatch, notModified, setEtag } from './etag.js';
+import { after, decodeCursor, page } from './pagination.js';
+import { conflict, notFound } from './problem.js';
+import { errorResponses } from './responses.js';
+import { CascadeQuery, IdParams, ListQuery, listOf } from '../shared/schemas.js';
+
+type Row = Record<string, unknown> & { id: string; version: number };
+type CrudTable = PgTable & { id: AnyPgColumn; version: AnyPgColumn; updatedAt: AnyPgColumn };
+
+export interface ParentSpec {
+  /** Path parameter name, e.g. "planId". */
+  param: string;
+  table: PgTable & { id: AnyPgColumn };
+  column: AnyPgColumn;
+  name: string;
+}
+
+export interface CrudSpec<Entity extends z.ZodObject, Create extends z.ZodType, Patch extends z.ZodType, Filters extends z.ZodObject> {
+  name: string; // "plan"
+  plural: string; // "plans"
+  tag: string;
+  table: CrudTable;
+  entity: Entity;
+  createBody: Create;
+  patchBody: Patch;
+  collectionPath: string; // "/plans" or "/plans/:planId/directions"
+  itemPath: string; // "/plans/:id"
+  parent?: ParentSpec;
+  filters: Filters;
+  filterConditions: (filters: z.output<Filters>) => (SQL | undefined)[];
+  /** Ascending sort keys; the last must be unique (id). */
+  orderBy: AnyPgColumn[];
+  toDto: (row: Row) => z.output<Entity>;
+  toInsert: (body: z.output<Create>, parentId: string | undefined) => Record<string, unknown>;
+  toUpdate: (patch: z.output<Patch>) => Record<string, unknown>;
+  /** Cross-field and cross-row rules on the row as it would be stored; throw an HttpProblem. */
+  validate?: (tx: Tx, candidate: Row, previous: Row | undefined) => Promise<void>;
+  /** Organization that will own a row created by `request` / owns row `id`: editor scoping. */
+  organizationOfNew?: (db: Db, request: FastifyRequest) => Promise<string | undefined>;
+  organizationOfRow: (db: Db, id: string) => Promise<string | undefined>;
+  /** Defaults to editor of the owning organization. */
+  writeAccess?: 'admin';
+  description?: string;
+  hasPosition?: boolean;
+}
+
+export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P extends z.ZodType, F extends z.ZodObject>(
+  app: FastifyInstance,
+  db: Db,
+  spec: CrudSpec<E, C, P, F>,
+) {
+  // Plain (untyped) routes: the zod schemas still validate and serialize, but their static types
+  // cannot be followed through this generic factory; modules type their own toDto instead.
+  const r = app as unknown as AnyDb;
+  const table = spec.table;
+  const anyDb = db as unknown as AnyDb;
+  const Title = spec.name[0]!.toUpperCase() + spec.name.slice(1);
+  const PluralTitle = spec.plural[0]!.toUpperCase() + spec.plural.slice(1);
+  const opId = (verb: string, suffix = '') => `${verb}${suffix || Title}`;
+
+  const parentParams = spec.parent ? z.strictObject({ [spec.parent.param]: z.uuid() }) : undefined;
+  const writeRule = (resolve: (req: FastifyRequest) => Promise<string | undefined>): AccessRule =>
+    spec.writeAccess === 'admin' ? access.admin : access.editor(resolve);
+  const byItemId = (req: FastifyRequest) => spec.organizationOfRow(db, (req.params as { id: string }).id);
+
+  async function findRow(executor: AnyDb, id: string, forUpdate = false): Promise<Row | undefined> {
+    let query = executor.select().from(table).where(eq(table.id, id)).limit(1);
+    if (forUpdate) query = query.for('update');
+    const rows = (await query) as Row[];
+    return rows[0];
+  }
+
+  async function parentExists(id: string): Promise<boolean> {
+    const p = spec.parent!;
+    const rows = await anyDb.select({ id: p.table.id }).from(p.table).where(eq(p.table.id, id)).limit(1);
+    return rows.length > 0;
+  }
+
+  // LIST
+  r.get(spec.collectionPath, {
+    config: { access: access.viewer },
+    schema: {
+      tags: [spec.tag],
+      operationId: opId('list', PluralTitle),
+      summary: `List ${spec.plural}`,
+      description: `Cursor-paginated, ordered by ${spec.hasPosition ? 'position, code' : 'code'}; filters are exact matches.`,
+      ...(parentParams ? { params: parentParams } : {}),
+      querystring: ListQuery.extend(spec.filters.shape),
+      response: { 200: listOf(spec.entity), ...errorResponses(400, 401, 403, 404) },
+    },
+    handler: async (request: AnyRequest) => {
+      const query = request.query as unknown as z.output<typeof ListQuery> & z.output<F>;
+      const conditions: (SQL | undefined)[] = spec.filterConditions(query);
+      let parentId: string | undefined;
+      if (spec.parent) {
+        parentId = (request.params as Record<string, string>)[spec.parent.param]!;
+        conditions.push(eq(spec.parent.column, parentId));
+      }
+      if (query.cursor) conditions.push(after(spec.orderBy, decodeCursor(query.cursor, spec.orderBy.length)));
+      const [rows, parentFound] = await Promise.all([
+        anyDb.select().from(table).where(and(...conditions)).orderBy(...spec.orderBy).limit(query.limit + 1) as Promise<Row[]>,
+        parentId ? parentExists(parentId) : Promise.resolve(true),
+      ]);
+      if (!parentFound) throw notFound(spec.parent!.name, parentId!);
+      const keys = spec.orderBy.map((c) => c.name);
+      const result = page(rows, query.limit, (row) => keys.map((k) => keyValue(row, k)));
+      return { items: result.items.map(spec.toDto), nextCursor: result.nextCursor };
+    },
+  });
+
+  // CREATE
+  r.post(spec.collectionPath, {
+    config: {
+      access: writeRule(async (req) => spec.organizationOfNew?.(db, req)),
+    },
+    schema: {
+      tags: [spec.tag],
+      operationId: opId('create'),
+      summary: `Create a ${spec.name}`,
+      ...(parentParams ? { params: parentParams } : {}),
+      body: spec.createBody,
+      response: { 201: spec.entity, ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
+    },
+    handler: async (request: AnyRequest, reply: FastifyReply) => {
+      const parentId = spec.parent ? (request.params as Record<string, string>)[spec.parent.param] : undefined;
+      const values = spec.toInsert(request.body as z.output<C>, parentId);
+      const created = await anyDb.transaction(async (tx: AnyDb) => {
+        if (spec.parent && parentId) {
+          const p = spec.parent;
+          // Locks the parent so a concurrent cascade delete cannot orphan the new row.
+          const found = await tx.select({ id: p.table.id }).from(p.table).where(eq(p.table.id, parentId)).for('share');
+          if (found.length === 0) throw notFound(p.name, parentId);
+        }
+        if (spec.hasPosition && values.position === undefined) {
+          values.position = sql`(select coalesce(max(position), 0) + 1 from ${table} where ${eq(spec.parent!.column, parentId)})`;
+        }
+        await spec.validate?.(tx as Tx, values as Row, undefined);
+        const rows = (await tx.insert(table).values(values).returning()) as Row[];
+        return rows[0]!;
+      });
+      setEtag(reply, created.version);
+      const prefix = request.routeOptions.url!.slice(0, -spec.collectionPath.length);
+      reply.header('location', `${prefix}${spec.itemPath.replace(':id', created.id)}`);
+      return reply.code(201).send(spec.toDto(created));
+    },
+  });
+
+  // READ
+  r.get(spec.itemPath, {
+    config: { access: access.viewer },
+    schema: {
+      tags: [spec.tag],
+      operationId: opId('get'),
+      summary: `Get a ${spec.name}`,
+      params: IdParams,
+      response: { 200: spec.entity, 304: z.null().describe('Not modified'), ...errorResponses(400, 401, 403, 404) },
+    },
+    handler: async (request: AnyRequest, reply: FastifyReply) => {
+      const row = await findRow(anyDb, request.params.id);
+      if (!row) throw notFound(spec.name, request.params.id);
+      setEtag(reply, row.version);
+      if (notModified(request, row.version)) return reply.code(304).send(null);
+      return spec.toDto(row);
+    },
+  });
+
+  // PATCH
+  r.patch(spec.itemPath, {
+    config: { access: writeRule(byItemId) },
+    schema: {
+      tags: [spec.tag],
+      operationId: opId('update'),
+      summary: `Update a ${spec.name}`,
+      description: 'Partial update. Send If-Match with the ETag to refuse stale writes (412).',
+      params: IdParams,
+      body: spec.patchBody,
+      response: { 200: spec.entity, ...errorResponses(400, 401, 403, 404, 409, 412, 413, 415) },
+    },
+    handler: async (request: AnyRequest, reply: FastifyReply) => {
+      const changes = spec.toUpdate(request.body as z.output<P>);
+      const updated = await anyDb.transaction(async (tx: AnyDb) => {
+        const current = await findRow(tx, request.params.id, true);
+        if (!current) throw notFound(spec.name, request.params.id);
+        assertIfMatch(request, current.version);
+        await spec.validate?.(tx as Tx, { ...current, ...changes } as Row, current);
+        const rows = (await tx
+          .update(table)
+          .set({ ...changes, version: sql`${table.version} + 1`, updatedAt: sql`now()` })
+          .where(eq(table.id, current.id))
+          .returning()) as Row[];
+        return rows[0]!;
+      });
+      setEtag(reply, updated.version);
+      return spec.toDto(updated);
+    },
+  });
+
+  // DELETE
+  r.delete(spec.itemPath, {
+    config: { access: writeRule(byItemId) },
+    schema: {
+      tags: [spec.tag],
+      operationId: opId('delete'),
+      summary: `Delete a ${spec.name}`,
+      description: `Answers 409 while the ${spec.name} has children, unless ?cascade=true deletes them too, in one transaction.`,
+      params: IdParams,
+      querystring: CascadeQuery,
+      response: { 204: z.null().describe('Deleted'), ...errorResponses(400, 401, 403, 404, 409, 412) },
+    },
+    handler: async (request: AnyRequest, reply: FastifyReply) => {
+      const { id } = request.params;
+      try {
+        await anyDb.transaction(async (tx: AnyDb) => {
+          const current = await findRow(tx, id, true);
+          if (!current) throw notFound(spec.name, id);
+          assertIfMatch(request, current.version);
+          if (request.query.cascade) await deleteDescendants(tx as Tx, table, sql`(${id}::uuid)`);
+          await tx.delete(table).where(eq(table.id, id));
+        });
+      } catch (error) {
+        if (isForeignKeyViolation(error)) {
+          throw conflict(`The ${spec.name} ${id} still has children; delete them first or pass ?cascade=true.`);
+        }
+        throw error;
+      }
+      return reply.code(204).send(null);
+    },
+  });
+}
+
+function keyValue(row: Row, columnName: string): unknown {
+  // Column names are snake_case in SQL, camelCase on rows.
+  const key = columnName.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  const v = row[key];
+  return v instanceof Date ? v.toISOString() : v;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see the file comment
+type AnyDb = any;
+type AnyRequest = FastifyRequest & { params: { id: string } & Record<string, string>; query: Record<string, unknown> & { cascade: boolean }; body: unknown };

@@ -1,0 +1,96 @@
+/**
+ * Every error leaves as RFC 9457 application/problem+json. User input never produces a 500:
+ * validation errors list every bad field, database constraint violations map to 4xx, and a
+ * genuine 5xx hides its internals (the log keeps them, tied by the request id).
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import type { FieldError } from './problem.js';
+import { HttpProblem, titleFor } from './problem.js';
+import { databaseProblem } from '../db/errors.js';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+export function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  detail: string,
+  errors?: FieldError[],
+) {
+  const body: Record<string, unknown> = {
+    type: status >= 500 ? 'about:blank' : `https://nysana.kz/problems/${status}`,
+    title: titleFor(status),
+    status,
+    detail,
+    instance: request.url,
+  };
+  if (errors && errors.length > 0) body.errors = errors;
+  // Serialized by hand: the route's response schema must not get a chance to reject an error body.
+  return reply.code(status).type(PROBLEM_CONTENT_TYPE).serializer(JSON.stringify).send(body);
+}
+
+interface ValidationIssue {
+  instancePath?: string;
+  message?: string;
+  keyword?: string;
+  params?: Record<string, unknown>;
+}
+
+function validationErrors(context: string | undefined, issues: ValidationIssue[]): FieldError[] {
+  const prefix = context === 'querystring' ? 'query' : (context ?? 'body');
+  const out: FieldError[] = [];
+  for (const issue of issues) {
+    const base = (issue.instancePath ?? '').split('/').filter(Boolean);
+    const keys = issue.keyword === 'unrecognized_keys' ? (issue.params?.keys as string[] | undefined) : undefined;
+    if (keys && keys.length > 0) {
+      for (const key of keys) out.push({ path: [prefix, ...base, key].join('.'), message: 'unknown field' });
+    } else {
+      out.push({ path: [prefix, ...base].join('.'), message: issue.message ?? 'invalid value' });
+    }
+  }
+  return out;
+}
+
+export function registerErrorHandling(app: FastifyInstance) {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof HttpProblem) {
+      reply.headers(error.headers);
+      return sendProblem(request, reply, error.status, error.detail, error.errors);
+    }
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const errors = validationErrors(error.validationContext, error.validation as ValidationIssue[]);
+      return sendProblem(request, reply, 400, 'The request is not valid; see errors.', errors);
+    }
+    const fromDb = databaseProblem(error);
+    if (fromDb) {
+      if (fromDb.status >= 500) request.log.warn({ err: error }, 'database unavailable');
+      reply.headers(fromDb.headers);
+      return sendProblem(request, reply, fromDb.status, fromDb.detail, fromDb.errors);
+    }
+    const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
+    if (status >= 400 && status < 500) {
+      // Fastify's own client errors (bad JSON, 413, 415, ...): their messages are safe to show.
+      return sendProblem(request, reply, status, clientErrorDetail(error));
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return sendProblem(request, reply, 500, 'An unexpected error occurred; quote the x-request-id header when reporting it.');
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(request, reply, 404, `No route ${request.method} ${request.url.split('?')[0]}`),
+  );
+}
+
+function clientErrorDetail(error: FastifyError): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'The request body is larger than the limit of this endpoint.';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'Unsupported content type; send application/json.';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'The JSON body is empty.';
+    default:
+      return error.message;
+  }
+}

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { Code, EntityMeta, LocalizedText, Position, Uuid } from '../shared/schemas.js';
+
+export const ValueType = z
+  .enum(['percent', 'number', 'rank'])
+  .meta({ id: 'ValueType', description: 'percent and number are plain values; rank is a place in a rating (whole number >= 1, lower is better).' });
+export const BetterWhen = z
+  .enum(['higher', 'lower'])
+  .meta({ id: 'BetterWhen', description: 'Which way is better. Never inferred from the unit: staff turnover is a lower-is-better percentage.' });
+
+const indicatorFields = {
+  code: Code.describe('Code as printed in the plan, unique within the goal, e.g. "1.1.3".'),
+  name: LocalizedText,
+  unit: LocalizedText.describe('Unit of measure, e.g. "%".'),
+  source: LocalizedText.describe('Information source.'),
+  valueType: ValueType,
+  betterWhen: BetterWhen,
+  group: LocalizedText.nullable().optional().describe('Sub-heading the indicator sits under within its goal.'),
+  position: Position,
+};
+
+export const Indicator = z
+  .object({ ...EntityMeta, goalId: Uuid, ...indicatorFields, group: LocalizedText.nullable() })
+  .meta({ id: 'Indicator', description: 'A target indicator of a goal.' });
+export type Indicator = z.infer<typeof Indicator>;
+
+const rankIsLower = (i: { valueType?: string; betterWhen?: string }) => !(i.valueType === 'rank' && i.betterWhen === 'higher');
+const rankMessage = { message: 'a rank is always betterWhen "lower" (a lower place is better)', path: ['betterWhen'] };
+
+export const IndicatorCreate = z
+  .strictObject({
+    ...indicatorFields,
+    betterWhen: BetterWhen.optional().describe('Required unless valueType is "rank", where it defaults to "lower".'),
+    position: Position.optional(),
+  })
+  .refine(rankIsLower, rankMessage)
+  .refine((i) => i.valueType === 'rank' || i.betterWhen !== undefined, {
+    message: 'betterWhen is required: say whether a higher or a lower value is better',
+    path: ['betterWhen'],
+  })
+  .transform((i) => ({ ...i, betterWhen: i.betterWhen ?? ('lower' as const) }));
+
+export const IndicatorPatch = z
+  .strictObject(indicatorFields)
+  .partial()
+  .refine((p) => Object.keys(p).length > 0, { message: 'send at least one field to change' })
+  .refine(rankIsLower, rankMessage);
+
+export const IndicatorFilters = z.object({
+  code: Code.optional(),
+  valueType: ValueType.optional(),
+  betterWhen: BetterWhen.optional(),
+});

@@ -1,0 +1,97 @@
+import { and, eq, getTableColumns, gte, lte, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import type { Tx } from '../db/hierarchy.js';
+import { directions, goals, indicators, measurements, plans } from '../db/schema.js';
+import { decimalToNumber, iso, numberToDecimal } from '../shared/decimal.js';
+import { after } from '../http/pagination.js';
+import type { Measurement } from './schemas.js';
+
+type Row = typeof measurements.$inferSelect;
+
+export const toMeasurementDto = (row: Row): Measurement => ({
+  id: row.id,
+  indicatorId: row.indicatorId,
+  year: row.year,
+  plan: decimalToNumber(row.plan),
+  fact: decimalToNumber(row.fact),
+  ratingSize: row.ratingSize,
+  score: decimalToNumber(row.score),
+  note: row.note ?? null,
+  version: row.version,
+  createdAt: iso(row.createdAt),
+  updatedAt: iso(row.updatedAt),
+});
+
+/** The indicator with what its measurements are checked against: value type and plan years. */
+export async function indicatorContext(executor: Db | Tx, indicatorId: string, lock = false) {
+  let query = executor
+    .select({ valueType: indicators.valueType, startYear: plans.startYear, endYear: plans.endYear })
+    .from(indicators)
+    .innerJoin(goals, eq(goals.id, indicators.goalId))
+    .innerJoin(directions, eq(directions.id, goals.directionId))
+    .innerJoin(plans, eq(plans.id, directions.planId))
+    .where(eq(indicators.id, indicatorId))
+    .$dynamic();
+  // Share lock on the indicator row only: a concurrent cascade delete waits for us.
+  if (lock) query = query.for('share', { of: indicators });
+  const rows = await query;
+  return rows[0];
+}
+
+export async function listMeasurements(
+  db: Db,
+  indicatorId: string,
+  q: { limit: number; cursor?: unknown[]; yearFrom?: number; yearTo?: number },
+) {
+  return db
+    .select()
+    .from(measurements)
+    .where(
+      and(
+        eq(measurements.indicatorId, indicatorId),
+        q.yearFrom !== undefined ? gte(measurements.year, q.yearFrom) : undefined,
+        q.yearTo !== undefined ? lte(measurements.year, q.yearTo) : undefined,
+        q.cursor ? after([measurements.year], q.cursor) : undefined,
+      ),
+    )
+    .orderBy(measurements.year)
+    .limit(q.limit + 1);
+}
+
+export async function findMeasurement(executor: Db | Tx, indicatorId: string, year: number, forUpdate = false) {
+  let query = executor
+    .select()
+    .from(measurements)
+    .where(and(eq(measurements.indicatorId, indicatorId), eq(measurements.year, year)))
+    .$dynamic();
+  if (forUpdate) query = query.for('update');
+  return (await query)[0];
+}
+
+export interface MeasurementValues {
+  plan: number | null;
+  fact: number | null;
+  ratingSize: number | null;
+  score: number | null;
+  note: Measurement['note'];
+}
+
+/** Insert or replace; `created` tells which (xmax = 0 only for a freshly inserted tuple). */
+export async function upsertMeasurement(tx: Tx, indicatorId: string, year: number, v: MeasurementValues) {
+  const values = {
+    plan: numberToDecimal(v.plan),
+    fact: numberToDecimal(v.fact),
+    ratingSize: v.ratingSize,
+    score: numberToDecimal(v.score),
+    note: v.note,
+  };
+  const [row] = await tx
+    .insert(measurements)
+    .values({ indicatorId, year, ...values })
+    .onConflictDoUpdate({
+      target: [measurements.indicatorId, measurements.year],
+      set: { ...values, version: sql`${measurements.version} + 1`, updatedAt: sql`now()` },
+    })
+    .returning({ ...getTableColumns(measurements), created: sql<boolean>`(xmax = 0)` });
+  return row!;
+}

@@ -1,0 +1,122 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Db } from '../db/client.js';
+import { organizationOf } from '../db/ownership.js';
+import { measurements } from '../db/schema.js';
+import { and, eq } from 'drizzle-orm';
+import { access } from '../http/access.js';
+import { assertIfMatch, notModified, setEtag } from '../http/etag.js';
+import { decodeCursor, page } from '../http/pagination.js';
+import { HttpProblem, badRequest, notFound, preconditionFailed } from '../http/problem.js';
+import { errorResponses } from '../http/responses.js';
+import { IdParams, listOf } from '../shared/schemas.js';
+import { findMeasurement, indicatorContext, listMeasurements, toMeasurementDto, upsertMeasurement } from './repository.js';
+import { allowedYears, measurementProblems } from './rules.js';
+import { Measurement, MeasurementListQuery, MeasurementParams, MeasurementPut } from './schemas.js';
+
+const TAG = 'Measurements';
+
+export function measurementRoutes(app: FastifyInstance, db: Db) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const byIndicator = access.editor((req) => organizationOf.indicator(db, (req.params as { id: string }).id));
+
+  r.get('/indicators/:id/measurements', {
+    config: { access: access.viewer },
+    schema: {
+      tags: [TAG],
+      operationId: 'listMeasurements',
+      summary: "List an indicator's measurements",
+      description: 'Ordered by year, cursor-paginated.',
+      params: IdParams,
+      querystring: MeasurementListQuery,
+      response: { 200: listOf(Measurement), ...errorResponses(400, 401, 403, 404) },
+    },
+    handler: async (request) => {
+      const { id } = request.params;
+      const q = request.query;
+      const cursor = q.cursor ? decodeCursor(q.cursor, 1) : undefined;
+      const [context, rows] = await Promise.all([indicatorContext(db, id), listMeasurements(db, id, { ...q, cursor })]);
+      if (!context) throw notFound('indicator', id);
+      const result = page(rows, q.limit, (row) => [row.year]);
+      return { items: result.items.map(toMeasurementDto), nextCursor: result.nextCursor };
+    },
+  });
+
+  r.get('/indicators/:id/measurements/:year', {
+    config: { access: access.viewer },
+    schema: {
+      tags: [TAG],
+      operationId: 'getMeasurement',
+      summary: "Get an indicator's measurement for a year",
+      params: MeasurementParams,
+      response: { 200: Measurement, 304: z.null().describe('Not modified'), ...errorResponses(400, 401, 403, 404) },
+    },
+    handler: async (request, reply) => {
+      const { id, year } = request.params;
+      const row = await findMeasurement(db, id, year);
+      if (!row) throw new HttpProblem(404, `indicator ${id} has no measurement for ${year}`);
+      setEtag(reply, row.version);
+      if (notModified(request, row.version)) return reply.code(304).send(null);
+      return toMeasurementDto(row);
+    },
+  });
+
+  r.put('/indicators/:id/measurements/:year', {
+    config: { access: byIndicator },
+    schema: {
+      tags: [TAG],
+      operationId: 'putMeasurement',
+      summary: "Create or replace an indicator's measurement for a year",
+      description:
+        'The year must lie in plan.startYear - 10 .. plan.endYear. Ranks are whole numbers >= 1 and ratingSize, when given, ' +
+        'is >= the rank; ratingSize and score apply to ranks only. 201 when created, 200 when replaced. If-Match guards replacement.',
+      params: MeasurementParams,
+      body: MeasurementPut,
+      response: { 200: Measurement, 201: Measurement, ...errorResponses(400, 401, 403, 404, 409, 412, 413, 415) },
+    },
+    handler: async (request, reply) => {
+      const { id, year } = request.params;
+      const body = request.body;
+      const stored = await db.transaction(async (tx) => {
+        const context = await indicatorContext(tx, id, true);
+        if (!context) throw notFound('indicator', id);
+        const years = allowedYears(context);
+        const problems = measurementProblems(context.valueType, body);
+        if (year < years.from || year > years.to) {
+          problems.unshift({ path: 'params.year', message: `the year must lie in ${years.from}..${years.to} for this plan` });
+        }
+        if (problems.length > 0) throw badRequest('The measurement is not valid for this indicator; see errors.', problems);
+        if (request.headers['if-match']) {
+          const current = await findMeasurement(tx, id, year, true);
+          if (!current) throw preconditionFailed(0);
+          assertIfMatch(request, current.version);
+        }
+        return upsertMeasurement(tx, id, year, body);
+      });
+      setEtag(reply, stored.version);
+      return reply.code(stored.created ? 201 : 200).send(toMeasurementDto(stored));
+    },
+  });
+
+  r.delete('/indicators/:id/measurements/:year', {
+    config: { access: byIndicator },
+    schema: {
+      tags: [TAG],
+      operationId: 'deleteMeasurement',
+      summary: "Delete an indicator's measurement for a year",
+      params: MeasurementParams,
+      response: { 204: z.null().describe('Deleted'), ...errorResponses(400, 401, 403, 404, 412) },
+    },
+    handler: async (request, reply) => {
+      const { id, year } = request.params;
+      await db.transaction(async (tx) => {
+        const current = await findMeasurement(tx, id, year, true);
+        if (!current) throw new HttpProblem(404, `indicator ${id} has no measurement for ${year}`);
+        assertIfMatch(request, current.version);
+        await tx.delete(measurements).where(and(eq(measurements.indicatorId, id), eq(measurements.year, year)));
+      });
+      return reply.code(204).send(null);
+    },
+  });
+}

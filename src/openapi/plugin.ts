@@ -1,0 +1,50 @@
+/**
+ * The OpenAPI document is generated from the routes' zod schemas (no hand-written copy).
+ * openapi/openapi.json is the committed snapshot; a test keeps it equal to what is served.
+ */
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { access } from '../http/access.js';
+
+export const API_DESCRIPTION = `Nysana tracks the target indicators of government strategic plans: organizations, plans,
+strategic directions, goals, target indicators and their yearly planned and actual values, with the
+achievement status derived on read.
+
+Conventions: JSON bodies with camelCase fields, UUID ids, localized text as { kk, ru, en } with at
+least one value, exact decimals sent as JSON numbers, lists as { items, nextCursor } with ?limit=
+(default 50, max 500) and ?cursor=, errors as RFC 9457 application/problem+json, writes return the
+stored entity with version and the ETag header (send If-Match to refuse stale writes).`;
+
+export async function registerOpenApi(app: FastifyInstance) {
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Nysana API',
+        version: '1.0.0',
+        description: API_DESCRIPTION,
+        license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
+      },
+      servers: [{ url: '/', description: 'This server' }],
+      tags: [
+        { name: 'Organizations', description: 'State bodies' },
+        { name: 'Plans', description: 'Strategic plans' },
+        { name: 'Directions', description: 'Strategic directions of a plan' },
+        { name: 'Goals', description: 'Goals under a direction' },
+        { name: 'Indicators', description: 'Target indicators of a goal' },
+        { name: 'Measurements', description: 'Yearly plan and fact values' },
+        { name: 'Health', description: 'Liveness and readiness' },
+      ],
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+      security: [{ bearerAuth: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { url: '/openapi.json' } as never });
+  app.get('/openapi.json', { config: { access: access.public }, schema: { hide: true } }, async () => app.swagger());
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { Code, EntityMeta, LocalizedText, Uuid, Year } from '../shared/schemas.js';
+
+export const Approval = z
+  .strictObject({
+    document: LocalizedText.describe('The approving act, e.g. "Order of the Chairman No. 63".'),
+    date: z.iso.date().describe('Date of the act, YYYY-MM-DD.'),
+  })
+  .meta({ id: 'Approval' });
+
+const planFields = {
+  code: Code.describe('Unique within the organization, e.g. "2014-2018".'),
+  title: LocalizedText,
+  startYear: Year,
+  endYear: Year,
+  approval: Approval.nullable().optional(),
+};
+
+export const Plan = z
+  .object({ ...EntityMeta, organizationId: Uuid, ...planFields, approval: Approval.nullable() })
+  .meta({ id: 'Plan', description: 'A multi-year strategic plan of one organization.' });
+export type Plan = z.infer<typeof Plan>;
+
+const yearsInOrder = (p: { startYear?: number; endYear?: number }) =>
+  p.startYear === undefined || p.endYear === undefined || p.startYear <= p.endYear;
+const yearsMessage = { message: 'startYear must not be after endYear', path: ['endYear'] };
+
+export const PlanCreate = z.strictObject({ organizationId: Uuid, ...planFields }).refine(yearsInOrder, yearsMessage);
+export const PlanPatch = z
+  .strictObject(planFields)
+  .partial()
+  .refine((p) => Object.keys(p).length > 0, { message: 'send at least one field to change' })
+  .refine(yearsInOrder, yearsMessage);
+export const PlanFilters = z.object({ organizationId: Uuid.optional(), code: Code.optional() });

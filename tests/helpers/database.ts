@@ -1,0 +1,45 @@
+/** A fresh, migrated database for one test file (see global-setup.ts for which kind). */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import type { Database } from '../../src/db/client.js';
+import { openPglite, openPostgres } from '../../src/db/client.js';
+import { migrate } from '../../src/db/migrate.js';
+import { withDatabase } from './global-setup.js';
+
+export interface TestDatabase {
+  database: Database;
+  /** Connection string of the file's own database (postgres mode only). */
+  url?: string;
+  dispose(): Promise<void>;
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const target = inject('testDatabase');
+  if (target.mode === 'pglite') {
+    const database = await openPglite();
+    await migrate(database);
+    return { database, dispose: () => database.close() };
+  }
+  const name = `${target.template}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: target.adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name} template ${target.template}`);
+  } finally {
+    await admin.end();
+  }
+  const url = withDatabase(target.adminUrl!, name);
+  const database = await openPostgres({ url, poolMax: 5 });
+  return {
+    database,
+    url,
+    async dispose() {
+      await database.close();
+      const cleanup = new pg.Client({ connectionString: target.adminUrl });
+      await cleanup.connect();
+      await cleanup.query(`drop database if exists ${name} with (force)`);
+      await cleanup.end();
+    },
+  };
+}
