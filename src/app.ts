@@ -18,6 +18,7 @@ import { measurementRoutes } from './measurements/routes.js';
 import { registerOpenApi } from './openapi/plugin.js';
 import { organizationRoutes } from './organizations/routes.js';
 import { planRoutes } from './plans/routes.js';
+import { statusRoutes } from './status/routes.js';
 
 export interface AppOptions {
   db: Db;
@@ -78,6 +79,7 @@ export async function buildApp({ db, config, logger }: AppOptions) {
       goalRoutes(api, db);
       indicatorRoutes(api, db);
       measurementRoutes(api, db);
+      statusRoutes(api, db);
     },
     { prefix: API_PREFIX },
   );

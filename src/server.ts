@@ -4,6 +4,7 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/open.js';
+import { isEmpty, seedDemo } from './demo/seed.js';
 
 let config;
 try {
@@ -18,6 +19,12 @@ try {
 
 const database = await openDatabase(config);
 await migrate(database);
+// A newcomer's first `npm start` on an empty embedded database gets the 2016 demo plan to explore.
+// Never automatic on a DATABASE_URL database: that is somebody's real data.
+if (database.kind === 'pglite' && config.DEMO_DATA !== false && (await isEmpty(database.db))) {
+  const seeded = await seedDemo(database.db);
+  console.log(`loaded the demo plan (DEMO_DATA=false skips this): plan ${seeded.planId}`);
+}
 const app = await buildApp({ db: database.db, config });
 app.log.info({ database: database.kind, dataDir: database.kind === 'pglite' ? config.DATA_DIR : undefined }, 'database ready');
 

@@ -35,6 +35,7 @@ export async function registerOpenApi(app: FastifyInstance) {
         { name: 'Goals', description: 'Goals under a direction' },
         { name: 'Indicators', description: 'Target indicators of a goal' },
         { name: 'Measurements', description: 'Yearly plan and fact values' },
+        { name: 'Status', description: 'Derived achievement of indicators, goals, directions and plans' },
         { name: 'Health', description: 'Liveness and readiness' },
       ],
       components: {

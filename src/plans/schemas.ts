@@ -8,7 +8,7 @@ export const Approval = z
   })
   .meta({ id: 'Approval' });
 
-const planFields = {
+export const planFields = {
   code: Code.describe('Unique within the organization, e.g. "2014-2018".'),
   title: LocalizedText,
   startYear: Year,

@@ -1,0 +1,129 @@
+/** Turns query rows into IndicatorStatus objects and the plan tree; the rules live in achievement/. */
+import type { Summary } from '../achievement/compute.js';
+import { addToSummary, computeIndicatorStatus, emptySummary, mergeSummaries } from '../achievement/compute.js';
+import type { LocalizedTextColumn } from '../db/schema.js';
+import { decimalToNumber } from '../shared/decimal.js';
+import type { Lang } from '../shared/lang.js';
+import { resolveText } from '../shared/lang.js';
+import type { PlanTreeRow } from './queries.js';
+import type { IndicatorStatus, PlanStatus } from './schemas.js';
+
+/** What every status query selects for one indicator and year. */
+export interface StatusRow {
+  indicatorId: string;
+  goalId: string;
+  code: string;
+  name: LocalizedTextColumn;
+  unit: LocalizedTextColumn;
+  group: LocalizedTextColumn | null;
+  valueType: 'percent' | 'number' | 'rank';
+  betterWhen: 'higher' | 'lower';
+  plan: string | null;
+  fact: string | null;
+  ratingSize: number | null;
+  score: string | null;
+  note: LocalizedTextColumn | null;
+  previousFact: string | null;
+  previousRatingSize: number | null;
+}
+
+export interface StatusContext {
+  planId: string;
+  directionId: string;
+  organizationId: string;
+  year: number;
+}
+
+export function toIndicatorStatus(row: StatusRow, context: StatusContext, lang?: Lang): IndicatorStatus {
+  const derived = computeIndicatorStatus({
+    betterWhen: row.betterWhen,
+    valueType: row.valueType,
+    plan: row.plan,
+    fact: row.fact,
+    ratingSize: row.ratingSize,
+    previousFact: row.previousFact,
+    previousRatingSize: row.previousRatingSize,
+  });
+  return {
+    indicatorId: row.indicatorId,
+    planId: context.planId,
+    goalId: row.goalId,
+    directionId: context.directionId,
+    organizationId: context.organizationId,
+    code: row.code,
+    name: row.name,
+    ...(lang ? { nameText: resolveText(row.name, lang) } : {}),
+    unit: row.unit,
+    ...(lang ? { unitText: resolveText(row.unit, lang) } : {}),
+    group: row.group ?? null,
+    valueType: row.valueType,
+    betterWhen: row.betterWhen,
+    year: context.year,
+    plan: decimalToNumber(row.plan),
+    fact: decimalToNumber(row.fact),
+    ratingSize: row.ratingSize,
+    score: decimalToNumber(row.score),
+    note: row.note ?? null,
+    status: derived.status,
+    achievementPercent: derived.achievementPercent,
+    deviation: derived.deviation,
+    previousFact: derived.previousFact,
+    trend: derived.trend,
+    percentile: derived.percentile,
+    previousPercentile: derived.previousPercentile,
+  };
+}
+
+type DirectionNode = PlanStatus['directions'][number];
+type GoalNode = DirectionNode['goals'][number];
+
+/** Rows arrive ordered direction, goal, indicator (left-joined: empty sections come as nulls). */
+export function buildPlanStatus(
+  rows: PlanTreeRow[],
+  plan: { id: string; organizationId: string },
+  year: number,
+  lang?: Lang,
+): PlanStatus {
+  const directions: DirectionNode[] = [];
+  let direction: DirectionNode | undefined;
+  let goal: GoalNode | undefined;
+  const text = (t: LocalizedTextColumn) => (lang ? { titleText: resolveText(t, lang) } : {});
+  for (const row of rows) {
+    if (direction?.id !== row.directionId) {
+      direction = {
+        id: row.directionId,
+        code: row.directionCode,
+        title: row.directionTitle,
+        ...text(row.directionTitle),
+        position: row.directionPosition,
+        summary: emptySummary(),
+        goals: [],
+      };
+      directions.push(direction);
+      goal = undefined;
+    }
+    if (row.goalRowId === null) continue;
+    if (goal?.id !== row.goalRowId) {
+      goal = {
+        id: row.goalRowId,
+        code: row.goalCode!,
+        title: row.goalTitle!,
+        ...text(row.goalTitle!),
+        position: row.goalPosition!,
+        summary: emptySummary(),
+        indicators: [],
+      };
+      direction.goals.push(goal);
+    }
+    if (row.indicatorId === null) continue;
+    const status = toIndicatorStatus(row as StatusRow, { planId: plan.id, directionId: direction.id, organizationId: plan.organizationId, year }, lang);
+    goal.indicators.push(status);
+    goal.summary = addToSummary(goal.summary, status.status);
+  }
+  let summary: Summary = emptySummary();
+  for (const d of directions) {
+    d.summary = d.goals.reduce((acc, g) => mergeSummaries(acc, g.summary), emptySummary());
+    summary = mergeSummaries(summary, d.summary);
+  }
+  return { planId: plan.id, year, summary, directions };
+}

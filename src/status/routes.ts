@@ -1,0 +1,124 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Db } from '../db/client.js';
+import { access } from '../http/access.js';
+import { decodeCursor, encodeCursor } from '../http/pagination.js';
+import { badRequest, notFound } from '../http/problem.js';
+import { errorResponses } from '../http/responses.js';
+import { allowedYears } from '../measurements/rules.js';
+import { requestedLang } from '../shared/lang.js';
+import { IdParams, listOf } from '../shared/schemas.js';
+import { buildPlanStatus, toIndicatorStatus } from './assemble.js';
+import { statusCsv } from './csv.js';
+import { findPlan, indicatorYears, planTree, statusFeed } from './queries.js';
+import { IndicatorStatus, IndicatorStatusQuery, PlanStatus, PlanStatusQuery, StatusFeedQuery } from './schemas.js';
+
+const TAG = 'Status';
+
+export function statusRoutes(app: FastifyInstance, db: Db) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get('/plans/:id/status', {
+    config: { access: access.viewer },
+    schema: {
+      tags: [TAG],
+      operationId: 'getPlanStatus',
+      summary: 'Achievement of a plan in a year, rolled up per goal and direction',
+      description: 'Every indicator of the plan with its derived status, and summaries per goal, direction and plan.',
+      params: IdParams,
+      querystring: PlanStatusQuery,
+      response: { 200: PlanStatus, ...errorResponses(400, 401, 403, 404) },
+    },
+    handler: async (request) => {
+      const { id } = request.params;
+      const { year } = request.query;
+      const [plan, rows] = await Promise.all([findPlan(db, id), planTree(db, id, year)]);
+      if (!plan) throw notFound('plan', id);
+      const range = allowedYears(plan);
+      if (year < range.from || year > range.to) {
+        throw badRequest(`The plan covers ${range.from}..${range.to} (history included).`, [
+          { path: 'query.year', message: `must lie in ${range.from}..${range.to}` },
+        ]);
+      }
+      return buildPlanStatus(rows, plan, year, requestedLang(request.query.lang, request.headers['accept-language']));
+    },
+  });
+
+  r.get('/indicators/:id/status', {
+    config: { access: access.viewer },
+    schema: {
+      tags: [TAG],
+      operationId: 'getIndicatorStatus',
+      summary: 'Achievement of one indicator, for a year or for every year',
+      description:
+        'With ?year: one IndicatorStatus (no_target when the year has no measurement). Without: { items } for every plan year ' +
+        'and every measured year, ascending.',
+      params: IdParams,
+      querystring: IndicatorStatusQuery,
+      response: { 200: z.union([IndicatorStatus, z.object({ items: z.array(IndicatorStatus) })]), ...errorResponses(400, 401, 403, 404) },
+    },
+    handler: async (request) => {
+      const { id } = request.params;
+      const { year } = request.query;
+      const lang = requestedLang(request.query.lang, request.headers['accept-language']);
+      const rows = await indicatorYears(db, id, year);
+      const first = rows[0];
+      if (!first) throw notFound('indicator', id);
+      const context = (y: number) => ({ planId: first.planId, directionId: first.directionId, organizationId: first.organizationId, year: y });
+      if (year !== undefined) return toIndicatorStatus(first, context(year), lang);
+      // Plan years without a measurement still answer (no_target), so gaps are visible.
+      const byYear = new Map(rows.filter((row) => row.year !== null).map((row) => [row.year!, row]));
+      for (let y = first.startYear; y <= first.endYear; y++) {
+        if (!byYear.has(y)) byYear.set(y, { ...first, year: y, plan: null, fact: null, ratingSize: null, score: null, note: null, previousFact: byYear.get(y - 1)?.fact ?? null, previousRatingSize: byYear.get(y - 1)?.ratingSize ?? null });
+      }
+      const years = [...byYear.keys()].sort((a, b) => a - b);
+      return { items: years.map((y) => toIndicatorStatus(byYear.get(y)!, context(y), lang)) };
+    },
+  });
+
+  r.get('/status', {
+    config: { access: access.viewer },
+    schema: {
+      tags: [TAG],
+      operationId: 'listStatus',
+      summary: 'Flat indicator status rows for feeds and BI tools',
+      description:
+        'Paginated IndicatorStatus rows ordered by (year, indicatorId). JSON by default; text/csv (UTF-8 with BOM) with ' +
+        'Accept: text/csv or ?format=csv, where the next page is in the Link header (rel="next") and X-Next-Cursor.',
+      querystring: StatusFeedQuery,
+      response: {
+        200: {
+          content: {
+            'application/json': { schema: listOf(IndicatorStatus) },
+            'text/csv': { schema: z.string() },
+          },
+        },
+        ...errorResponses(400, 401, 403),
+      },
+    },
+    handler: async (request, reply) => {
+      const q = request.query;
+      const cursor = q.cursor ? decodeCursor(q.cursor, 2) : undefined;
+      const rows = await statusFeed(db, { ...q, cursor });
+      const hasMore = rows.length > q.limit;
+      const pageRows = hasMore ? rows.slice(0, q.limit) : rows;
+      const lang = requestedLang(q.lang, request.headers['accept-language']);
+      const items = pageRows.map((row) =>
+        toIndicatorStatus(row, { planId: row.planId, directionId: row.directionId, organizationId: row.organizationId, year: row.year }, lang),
+      );
+      const last = items[items.length - 1];
+      const nextCursor = hasMore && last ? encodeCursor([last.year, last.indicatorId]) : null;
+      const wantsCsv = q.format === 'csv' || (q.format === undefined && /\btext\/csv\b/.test(request.headers.accept ?? ''));
+      if (wantsCsv) {
+        if (nextCursor) {
+          const url = new URL(request.url, 'http://x');
+          url.searchParams.set('cursor', nextCursor);
+          reply.header('link', `<${url.pathname}${url.search}>; rel="next"`).header('x-next-cursor', nextCursor);
+        }
+        return reply.type('text/csv; charset=utf-8').serializer((s: unknown) => s as string).send(statusCsv(items, lang ?? 'kk'));
+      }
+      return reply.type('application/json; charset=utf-8').send({ items, nextCursor });
+    },
+  });
+}
