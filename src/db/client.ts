@@ -61,15 +61,22 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   };
 }
 
-/** `dataDir` undefined means in memory (tests). */
-export async function openPglite(dataDir?: string): Promise<Database> {
+export interface PgliteOptions {
+  /** Folder of the database; undefined keeps it in memory (tests). */
+  dataDir?: string;
+  /** A `dumpDataDir()` tarball to start from: ~0.8 s instead of ~4.5 s for a fresh initdb. */
+  loadDataDir?: Blob;
+}
+
+export async function openPglite(options: PgliteOptions = {}): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
+  const { dataDir, loadDataDir } = options;
   if (dataDir) {
     const { mkdir } = await import('node:fs/promises');
     await mkdir(dataDir, { recursive: true });
   }
-  const client = dataDir ? new PGlite(dataDir) : new PGlite();
+  const client = new PGlite({ dataDir, loadDataDir });
   await client.waitReady;
   const db = drizzle(client, { schema }) as unknown as Db;
   return {

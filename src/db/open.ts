@@ -12,5 +12,5 @@ export function openDatabase(config: Config): Promise<Database> {
       connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
     });
   }
-  return openPglite(config.DATA_DIR);
+  return openPglite({ dataDir: config.DATA_DIR });
 }

@@ -17,6 +17,23 @@ least one value, exact decimals sent as JSON numbers, lists as { items, nextCurs
 (default 50, max 500) and ?cursor=, errors as RFC 9457 application/problem+json, writes return the
 stored entity with version and the ETag header (send If-Match to refuse stale writes).`;
 
+type OpenApiDoc = { components?: { schemas?: Record<string, unknown> } } & Record<string, unknown>;
+
+/**
+ * The type provider registers an input and an output variant of every named schema; drop the
+ * ones no operation references so client generators and BI tools see only real types.
+ */
+function withoutUnusedSchemas(doc: OpenApiDoc): OpenApiDoc {
+  const schemas = { ...(doc.components?.schemas ?? {}) };
+  for (;;) {
+    const text = JSON.stringify({ ...doc, components: { ...doc.components, schemas } });
+    const unused = Object.keys(schemas).filter((name) => !text.includes(`"#/components/schemas/${name}"`));
+    if (unused.length === 0) break;
+    for (const name of unused) delete schemas[name];
+  }
+  return { ...doc, components: { ...doc.components, schemas } };
+}
+
 export async function registerOpenApi(app: FastifyInstance) {
   await app.register(fastifySwagger, {
     openapi: {
@@ -37,6 +54,9 @@ export async function registerOpenApi(app: FastifyInstance) {
         { name: 'Measurements', description: 'Yearly plan and fact values' },
         { name: 'Status', description: 'Derived achievement of indicators, goals, directions and plans' },
         { name: 'Health', description: 'Liveness and readiness' },
+        { name: 'Auth', description: 'Log in, refresh and log out; OAuth 2.0 client credentials for service clients; the JWKS; the caller' },
+        { name: 'Users', description: 'People who log in (admins only)' },
+        { name: 'Clients', description: 'Service accounts of other systems (admins only)' },
       ],
       components: {
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
@@ -44,7 +64,7 @@ export async function registerOpenApi(app: FastifyInstance) {
       security: [{ bearerAuth: [] }],
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (input) => withoutUnusedSchemas(jsonSchemaTransformObject(input) as OpenApiDoc) as never,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { url: '/openapi.json' } as never });
   app.get('/openapi.json', { config: { access: access.public }, schema: { hide: true } }, async () => app.swagger());

@@ -1,5 +1,6 @@
 /** A fresh, migrated database for one test file (see global-setup.ts for which kind). */
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { inject } from 'vitest';
 import type { Database } from '../../src/db/client.js';
@@ -17,8 +18,9 @@ export interface TestDatabase {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const target = inject('testDatabase');
   if (target.mode === 'pglite') {
-    const database = await openPglite();
-    await migrate(database);
+    const dump = await readFile(target.pgliteDump!);
+    const database = await openPglite({ loadDataDir: new Blob([dump]) });
+    await migrate(database); // no-op unless a migration was added after the dump
     return { database, dispose: () => database.close() };
   }
   const name = `${target.template}_${randomBytes(4).toString('hex')}`;

@@ -8,12 +8,18 @@
 import { randomBytes } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
 import pg from 'pg';
-import { openPostgres } from '../../src/db/client.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
+import { openPglite, openPostgres } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
 
 export interface TestDatabaseTarget {
   mode: 'postgres' | 'pglite';
   adminUrl?: string;
+  /** PGlite: a migrated data directory dump each test file starts from. */
+  pgliteDump?: string;
   template?: string;
   label: string;
 }
@@ -55,9 +61,17 @@ export default async function setup(project: TestProject) {
     }
   }
   if (!adminUrl) {
-    project.provide('testDatabase', { mode: 'pglite', label: 'PGlite (embedded)' });
+    // initdb is the slow part of a new PGlite (~4.5 s); migrate once, dump, and let each file load it.
+    const database = await openPglite();
+    await migrate(database);
+    const dump = await (database.db as unknown as { $client: PGlite }).$client.dumpDataDir('none');
+    await database.close();
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'nysana-tests-'));
+    const pgliteDump = path.join(dir, 'migrated.tar');
+    await writeFile(pgliteDump, Buffer.from(await dump.arrayBuffer()));
+    project.provide('testDatabase', { mode: 'pglite', label: 'PGlite (embedded)', pgliteDump });
     console.log('[tests] database: PGlite (embedded), one in-memory instance per test file');
-    return;
+    return () => rm(dir, { recursive: true, force: true });
   }
 
   const template = `nysana_tpl_${randomBytes(4).toString('hex')}`;

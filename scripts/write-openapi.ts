@@ -1,0 +1,16 @@
+/** `npm run openapi:write`: regenerate openapi/openapi.json from the routes' zod schemas. */
+import { writeFile } from 'node:fs/promises';
+import { buildApp } from '../src/app.js';
+import { openPglite } from '../src/db/client.js';
+import { migrate } from '../src/db/migrate.js';
+import { openApiDocument } from '../src/openapi/document.js';
+
+const database = await openPglite();
+await migrate(database);
+const app = await buildApp({ db: database.db, config: { LOG_LEVEL: 'silent', BODY_LIMIT_BYTES: 1_048_576, REQUEST_TIMEOUT_MS: 30_000 } as never, logger: false });
+await app.ready();
+const target = new URL('../openapi/openapi.json', import.meta.url);
+await writeFile(target, openApiDocument(app));
+console.log(`wrote ${target.pathname}`);
+await app.close();
+await database.close();
