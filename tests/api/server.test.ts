@@ -1,0 +1,58 @@
+/**
+ * `npm start` as a newcomer runs it: a fresh embedded database in DATA_DIR, migrations, the demo
+ * plan, the API on a port; SIGTERM stops it cleanly with exit code 0.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+function startServer(env: Record<string, string>) {
+  const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'src/server.ts'], {
+    cwd: root,
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const listening = new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening at (http:\/\/[^"\s]+)/.exec(output);
+      if (match) resolve(match[1]!);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
+  });
+  listening.catch(() => {}); // a test that expects the exit awaits `exited` instead
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, listening, exited, output: () => output };
+}
+
+describe('npm start', () => {
+  it('serves the API on a fresh embedded database with the demo plan and stops cleanly on SIGTERM', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'nysana-start-'));
+    const server = startServer({ DATA_DIR: dataDir, ADMIN_EMAIL: 'first.admin@example.kz', ADMIN_PASSWORD: 'a-long-enough-password' });
+    try {
+      const base = await server.listening;
+      const ready = await fetch(`${base}/health/ready`);
+      expect(ready.status).toBe(200);
+      expect(ready.headers.get('x-request-id')).toBeTruthy();
+      expect(server.output()).toMatch(/loaded the demo plan/);
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+    } finally {
+      server.child.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it('refuses to start on a bad variable and names it', async () => {
+    const server = startServer({ PORT: 'not-a-port' });
+    expect(await server.exited).toBe(1);
+    expect(server.output()).toMatch(/PORT/);
+  }, 60_000);
+});
