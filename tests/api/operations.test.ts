@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { NO_AUTH, call, setupApp } from '../helpers/app.js';
+
+const ctx = setupApp({ CORS_ORIGINS: ['https://bi.example.kz'] });
+
+describe('operations surface', () => {
+  it('counts requests in /metrics by route template, not raw URL', async () => {
+    const id = '00000000-0000-4000-8000-000000000001';
+    expect((await call(ctx.app, 'GET', `/api/v1/plans/${id}`)).status).toBe(404);
+    const res = await call(ctx.app, 'GET', '/metrics', undefined, NO_AUTH);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    const text = res.raw.body;
+    expect(text).toMatch(/http_requests_total\{method="GET",route="\/api\/v1\/plans\/:id",status="404"\} 1/);
+    expect(text).not.toContain(id);
+    expect(text).toMatch(/http_request_duration_seconds_bucket\{/);
+    expect(text).toMatch(/nodejs_eventloop_lag_seconds/);
+  });
+
+  it('sends security headers and a request id', async () => {
+    const res = await call(ctx.app, 'GET', '/health/live', undefined, { ...NO_AUTH, 'x-request-id': 'trace-42' });
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['strict-transport-security']).toBeTruthy();
+    expect(res.headers['x-request-id']).toBe('trace-42');
+    const generated = await call(ctx.app, 'GET', '/health/live', undefined, { ...NO_AUTH, 'x-request-id': 'bad id with spaces' });
+    expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers CORS only for allow-listed origins', async () => {
+    const allowed = await call(ctx.app, 'OPTIONS', '/api/v1/plans', undefined, {
+      ...NO_AUTH,
+      origin: 'https://bi.example.kz',
+      'access-control-request-method': 'GET',
+    });
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://bi.example.kz');
+    const denied = await call(ctx.app, 'GET', '/health/live', undefined, { ...NO_AUTH, origin: 'https://evil.example.com' });
+    expect(denied.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
