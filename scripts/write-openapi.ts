@@ -1,13 +1,15 @@
 /** `npm run openapi:write`: regenerate openapi/openapi.json from the routes' zod schemas. */
 import { writeFile } from 'node:fs/promises';
 import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
 import { openPglite } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { openApiDocument } from '../src/openapi/document.js';
 
 const database = await openPglite();
 await migrate(database);
-const app = await buildApp({ db: database.db, config: { LOG_LEVEL: 'silent', BODY_LIMIT_BYTES: 1_048_576, REQUEST_TIMEOUT_MS: 30_000 } as never, logger: false });
+// The defaults, not this shell's environment: the committed document must not depend on who ran it.
+const app = await buildApp({ db: database.db, config: loadConfig({ LOG_LEVEL: 'silent' }), logger: false });
 await app.ready();
 const target = new URL('../openapi/openapi.json', import.meta.url);
 await writeFile(target, openApiDocument(app));

@@ -6,24 +6,42 @@ import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import type { FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { authPlugin, recordRoutes } from './auth/plugin.js';
+import { jwksRoute } from './auth/jwks-route.js';
+import { meRoutes } from './auth/me-routes.js';
+import { authRoutes } from './auth/routes.js';
+import { AuthService } from './auth/service.js';
+import { clientRoutes } from './clients/routes.js';
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import { directionRoutes } from './directions/routes.js';
 import { goalRoutes } from './goals/routes.js';
 import { healthRoutes } from './health/routes.js';
 import { assertEveryRouteHasAccessRule } from './http/access.js';
-import { registerErrorHandling } from './http/errors.js';
+import { frameworkErrors, registerErrorHandling } from './http/errors.js';
 import { indicatorRoutes } from './indicators/routes.js';
 import { measurementRoutes } from './measurements/routes.js';
 import { registerOpenApi } from './openapi/plugin.js';
 import { organizationRoutes } from './organizations/routes.js';
 import { planRoutes } from './plans/routes.js';
 import { statusRoutes } from './status/routes.js';
+import { approvalRoutes } from './approvals/routes.js';
+import { auditRoutes } from './audit/routes.js';
+import { noteRoutes } from './notes/routes.js';
+import { reportRoutes } from './reports/routes.js';
+import { riskRoutes } from './risks/routes.js';
+import { registerSecurity } from './http/security.js';
+import { registerWriteLimit } from './http/write-limit.js';
+import type { PoolStats } from './observability/metrics.js';
+import { registerMetrics } from './observability/metrics.js';
+import { userRoutes } from './users/routes.js';
 
 export interface AppOptions {
   db: Db;
-  config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'REQUEST_TIMEOUT_MS'>;
+  config: Config;
   logger?: FastifyServerOptions['logger'];
+  /** Connection pool usage for /metrics (PostgreSQL only). */
+  poolStats?: () => PoolStats;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -40,7 +58,13 @@ export function loggerOptions(level: string) {
         'req.body.password',
         'req.body.refreshToken',
         'req.body.client_secret',
+        'req.body.currentPassword',
+        'req.body.newPassword',
         '*.password',
+        '*.passwordHash',
+        '*.clientSecret',
+        '*.accessToken',
+        '*.access_token',
         '*.refreshToken',
         '*.client_secret',
       ],
@@ -49,7 +73,7 @@ export function loggerOptions(level: string) {
   };
 }
 
-export async function buildApp({ db, config, logger }: AppOptions) {
+export async function buildApp({ db, config, logger, poolStats }: AppOptions) {
   const app = Fastify({
     logger: logger ?? loggerOptions(config.LOG_LEVEL),
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -60,6 +84,10 @@ export async function buildApp({ db, config, logger }: AppOptions) {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     ajv: { customOptions: { coerceTypes: false } },
+    // Router errors (malformed URL, over-long parameter) as problem+json like every other error.
+    frameworkErrors,
+    // Behind a proxy, request.ip must be the client's: the /auth rate limits are per IP.
+    trustProxy: config.TRUST_PROXY,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -67,12 +95,20 @@ export async function buildApp({ db, config, logger }: AppOptions) {
     reply.header('x-request-id', request.id);
   });
   assertEveryRouteHasAccessRule(app);
+  const auth = new AuthService(db, config);
+  recordRoutes(app, auth);
+  await registerSecurity(app, { corsOrigins: config.CORS_ORIGINS, maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS });
+  registerMetrics(app, poolStats);
+  // After CORS and load shedding (preflights and shed load need no token), before the routes.
+  await app.register(authPlugin, { auth });
   registerErrorHandling(app);
   await registerOpenApi(app);
 
   healthRoutes(app, db);
+  jwksRoute(app, auth);
   await app.register(
     async (api) => {
+      registerWriteLimit(api, config.WRITE_RATE_LIMIT_PER_MINUTE);
       organizationRoutes(api, db);
       planRoutes(api, db);
       directionRoutes(api, db);
@@ -80,6 +116,15 @@ export async function buildApp({ db, config, logger }: AppOptions) {
       indicatorRoutes(api, db);
       measurementRoutes(api, db);
       statusRoutes(api, db);
+      approvalRoutes(api, db);
+      auditRoutes(api, db);
+      riskRoutes(api, db);
+      noteRoutes(api, db);
+      reportRoutes(api, db);
+      authRoutes(api, db, auth);
+      meRoutes(api, db, auth);
+      userRoutes(api, db, auth);
+      clientRoutes(api, db, auth);
     },
     { prefix: API_PREFIX },
   );

@@ -10,6 +10,23 @@ const booleanFlag = z
 
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 
+const optionalText = z.preprocess(emptyAsUndefined, z.string().min(1).optional());
+
+/** A JSON value in an environment variable, e.g. SSO_ROLE_MAP='{"kpi-admin":"admin"}'. */
+const jsonText = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v, ctx) => {
+    if (v === '' || v === undefined) return undefined;
+    if (typeof v !== 'string') return v;
+    try {
+      return JSON.parse(v);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+      return z.NEVER;
+    }
+  }, schema.optional());
+
+const seconds = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
 export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -24,6 +41,71 @@ export const ConfigSchema = z.object({
   DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  /** Browser origins allowed to call the API (comma-separated, exact); unset: no CORS headers at all. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.url())),
+  /** Writes (POST/PUT/PATCH/DELETE) one caller may make per minute; 0 turns the limit off. */
+  WRITE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(1_200),
+  /** Event-loop delay beyond which requests are shed with 503 + Retry-After instead of queuing. */
+  MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
+  /** Behind a reverse proxy, take the client address from X-Forwarded-For (rate limits are per IP). */
+  TRUST_PROXY: z.preprocess(emptyAsUndefined, booleanFlag.optional()).transform((v) => v ?? false),
+
+  // Access tokens (see src/auth/keys.ts for where the signing key comes from).
+  JWT_ISSUER: z.string().min(1).default('nysana'),
+  JWT_AUDIENCE: z.string().min(1).default('nysana-api'),
+  ACCESS_TOKEN_TTL_SECONDS: seconds(60, 86_400, 900),
+  /** Idle timeout of a login: a refresh token unused this long expires. */
+  REFRESH_TOKEN_TTL_SECONDS: seconds(300, 90 * 86_400, 86_400),
+  /** Absolute length of a login session, however often it is refreshed. */
+  SESSION_MAX_AGE_SECONDS: seconds(300, 365 * 86_400, 7 * 86_400),
+  /** Ed25519 or P-256 private key as PKCS8 PEM or JWK JSON; unset: generated and kept in the database. */
+  JWT_PRIVATE_KEY: optionalText,
+  /** kid of JWT_PRIVATE_KEY; default: its RFC 7638 thumbprint. */
+  JWT_KEY_ID: optionalText,
+  /** Public keys still accepted after rotating JWT_PRIVATE_KEY: a JWKS `{"keys":[...]}`. */
+  JWT_PREVIOUS_PUBLIC_KEYS: jsonText(z.object({ keys: z.array(z.record(z.string(), z.unknown())) })),
+  /** Encrypts generated private keys at rest in the database (AES-256-GCM); keep it out of backups. */
+  JWT_KEY_ENCRYPTION_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32).optional()),
+  /** How long a replica trusts its cached view of a user or client (active, role, organization). */
+  PRINCIPAL_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+
+  // Rate limits of /auth/* (in memory, per process).
+  AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+  AUTH_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
+  AUTH_LOCKOUT_SECONDS: seconds(1, 86_400, 900),
+
+  // Optional trust of an external identity provider (national SSO); off unless SSO_JWKS_URL is set.
+  SSO_JWKS_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  SSO_ISSUER: optionalText,
+  SSO_AUDIENCE: optionalText,
+  SSO_ALGORITHMS: z
+    .string()
+    .default('RS256,ES256,EdDSA')
+    .transform((v) => v.split(',').map((a) => a.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'])).min(1)),
+  /** Claim holding the caller's role(s); dots walk into objects, e.g. realm_access.roles. */
+  SSO_ROLE_CLAIM: z.string().min(1).default('roles'),
+  /** Maps claim values to roles, e.g. {"kpi-admin":"admin","kpi-editor":"editor"}; unset: values taken literally. */
+  SSO_ROLE_MAP: jsonText(z.record(z.string(), z.enum(['admin', 'editor', 'viewer']))),
+  /** Claim holding the organization's id or code. */
+  SSO_ORGANIZATION_CLAIM: z.string().min(1).default('organization'),
+}).superRefine((c, ctx) => {
+  const sso = [c.SSO_JWKS_URL, c.SSO_ISSUER, c.SSO_AUDIENCE];
+  if (sso.some(Boolean) && !sso.every(Boolean)) {
+    for (const key of ['SSO_JWKS_URL', 'SSO_ISSUER', 'SSO_AUDIENCE'] as const) {
+      if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required when any SSO_* variable is set' });
+    }
+  }
+  if (c.SSO_ISSUER && c.SSO_ISSUER === c.JWT_ISSUER) {
+    ctx.addIssue({ code: 'custom', path: ['SSO_ISSUER'], message: 'must differ from JWT_ISSUER' });
+  }
+  if (c.JWT_KEY_ID && !c.JWT_PRIVATE_KEY) {
+    ctx.addIssue({ code: 'custom', path: ['JWT_KEY_ID'], message: 'only meaningful with JWT_PRIVATE_KEY' });
+  }
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/open.js';
 import { isEmpty, seedDemo } from './demo/seed.js';
+import { ensureFirstAdmin } from './users/bootstrap.js';
 
 let config;
 try {
@@ -25,7 +26,17 @@ if (database.kind === 'pglite' && config.DEMO_DATA !== false && (await isEmpty(d
   const seeded = await seedDemo(database.db);
   console.log(`loaded the demo plan (DEMO_DATA=false skips this): plan ${seeded.planId}`);
 }
-const app = await buildApp({ db: database.db, config });
+// The first admin, only while no user exists: ADMIN_EMAIL / ADMIN_PASSWORD, or on the embedded
+// database a generated local admin whose password is printed here, once.
+const firstAdmin = await ensureFirstAdmin(database.db, config, { generateLocal: database.kind === 'pglite' });
+if (firstAdmin.status === 'created') {
+  console.log(
+    firstAdmin.generatedPassword
+      ? `created the local admin ${firstAdmin.email} with password ${firstAdmin.generatedPassword} (shown only now; change it with POST /api/v1/me/password)`
+      : `created the first admin ${firstAdmin.email}`,
+  );
+}
+const app = await buildApp({ db: database.db, config, poolStats: database.poolStats });
 app.log.info({ database: database.kind, dataDir: database.kind === 'pglite' ? config.DATA_DIR : undefined }, 'database ready');
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {

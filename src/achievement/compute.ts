@@ -15,15 +15,18 @@ export type Trend = 'improved' | 'worsened' | 'unchanged';
 /** A decimal string as PostgreSQL prints `numeric` ("1.30", "-0.5"), a JS number, or missing. */
 export type NumericInput = string | number | null | undefined;
 
-// A private constructor, so nobody's global Decimal.set() can change our results. The huge
-// precision makes plus/minus/times/compare exact (decimal.js only pays for digits it actually
-// has); the only rounding anywhere is the explicit 2-decimal step in round2().
-const Exact = Decimal.clone({ precision: 1e9, rounding: Decimal.ROUND_HALF_UP });
-
-// Plain decimals with an optional short exponent. Rejects what decimal.js would otherwise accept
-// ("0x1F", "0b1"), and bounds the exponent so exact arithmetic cannot be made to allocate
-// gigabytes ("1e9000000000000000" - 1).
-const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?$/;
+// Plain decimals, at most MAX_LENGTH characters, exponent at most 3 digits (a double's range).
+// Rejects what decimal.js would also accept ("0x1F", "0b1"), and bounds every accepted value to
+// a few thousand digits, so PRECISION below keeps plus/minus/times exact. The API stores JSON
+// numbers (doubles), so real values are far smaller.
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?$/;
+const MAX_LENGTH = 1000;
+const PRECISION = 10_000;
+// A private constructor, so nobody's global Decimal.set() can change our results. decimal.js
+// only pays for digits a value has, so the high precision is free for plus/minus/times/compare;
+// it is still finite so an accidental dividedBy() cannot try to print a billion digits. The only
+// rounding anywhere is the explicit 2-decimal step in round2().
+const Exact = Decimal.clone({ precision: PRECISION, rounding: Decimal.ROUND_HALF_UP });
 // PostgreSQL `numeric` can store these. They are not values, so they count as missing: a
 // corrupt row must not crash a whole status report or leak NaN into JSON.
 const NOT_FINITE = /^[+-]?(?:nan|inf|infinity)$/i;
@@ -33,7 +36,7 @@ function parse(value: NumericInput): Decimal | null {
   // Numbers are taken at their shortest round-trip spelling, so 1.3 equals "1.30" exactly.
   if (typeof value === 'number') return Number.isFinite(value) ? new Exact(value) : null;
   const text = String(value).trim();
-  if (DECIMAL.test(text)) return new Exact(text);
+  if (text.length <= MAX_LENGTH && DECIMAL.test(text)) return new Exact(text);
   if (NOT_FINITE.test(text)) return null;
   // Garbage such as "6,3" (a comma decimal that skipped import normalisation) is a caller bug:
   // silently calling it "missing" would report a false pending/no_target.
@@ -52,7 +55,7 @@ export function toJsonNumber(value: NumericInput): number | null {
   return toNumber(parse(value));
 }
 
-const round2 = (value: Decimal): Decimal => value.toDecimalPlaces(2, Decimal.ROUND_HALF_EVEN);
+const round2 = (value: Decimal): Decimal => value.toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
 
 /** numerator / denominator x 100, rounded half away from zero to 2 decimals, exactly. */
 function percentOf(numerator: Decimal, denominator: Decimal): number | null {

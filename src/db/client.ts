@@ -14,6 +14,8 @@ export interface Database {
   /** Runs `fn` while holding a session-level advisory lock (no-op lock on PGlite: one process). */
   withMigrationLock<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** Connection pool usage (PostgreSQL only). */
+  poolStats?: () => { total: number; idle: number; waiting: number };
 }
 
 export interface PostgresOptions {
@@ -58,6 +60,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       }
     },
     close: () => pool.end(),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
 }
 

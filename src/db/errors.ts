@@ -51,6 +51,7 @@ export function databaseProblem(error: unknown): DbProblem | undefined {
     case '23505':
       return { status: 409, detail: `A record with the same key already exists (${pg.constraint ?? 'unique'}).`, headers: {} };
     case '23503':
+    case '23001': // restrict_violation: what ON DELETE RESTRICT raises from PostgreSQL 17 on (and PGlite)
       return { status: 409, detail: `The record is referenced by, or references, another record (${pg.constraint ?? 'foreign key'}).`, headers: {} };
     case '23514':
       return { status: 400, detail: `The values break a rule (${pg.constraint ?? 'check'}).`, headers: {} };
@@ -58,6 +59,9 @@ export function databaseProblem(error: unknown): DbProblem | undefined {
       return { status: 400, detail: 'A number is out of range.', headers: {} };
     case '22P02':
       return { status: 400, detail: 'A value has the wrong format.', headers: {} };
+    case '22P05': // untranslatable_character: \u0000 in jsonb
+    case '22021': // character_not_in_repertoire: NUL in text
+      return { status: 400, detail: 'A text contains a character that cannot be stored (such as U+0000).', headers: {} };
     case '57014':
       return { status: 503, detail: 'The query took too long and was cancelled; retry shortly.', headers: { 'retry-after': '5' } };
     default:
@@ -69,6 +73,8 @@ export function isUniqueViolation(error: unknown): boolean {
   return findCode(error)?.code === '23505';
 }
 
+/** 23503 foreign_key_violation, or 23001 restrict_violation (ON DELETE RESTRICT from PostgreSQL 17 on). */
 export function isForeignKeyViolation(error: unknown): boolean {
-  return findCode(error)?.code === '23503';
+  const code = findCode(error)?.code;
+  return code === '23503' || code === '23001';
 }

@@ -4,7 +4,8 @@
  */
 import { eq } from 'drizzle-orm';
 import type { Db } from './client.js';
-import { directions, goals, indicators, plans } from './schema.js';
+import type { Tx } from './hierarchy.js';
+import { directions, goals, indicators, plans, risks } from './schema.js';
 
 async function first(rows: Promise<{ organizationId: string }[]>) {
   return (await rows)[0]?.organizationId;
@@ -40,4 +41,28 @@ export const organizationOf = {
         .innerJoin(plans, eq(plans.id, directions.planId))
         .where(eq(indicators.id, id)),
     ),
+  risk: (db: Db, id: string) =>
+    first(
+      db
+        .select({ organizationId: plans.organizationId })
+        .from(risks)
+        .innerJoin(goals, eq(goals.id, risks.goalId))
+        .innerJoin(directions, eq(directions.id, goals.directionId))
+        .innerJoin(plans, eq(plans.id, directions.planId))
+        .where(eq(risks.id, id)),
+    ),
+};
+
+/** The plan a direction / goal / indicator belongs to (approved years lock its data). */
+export const planIdOf = {
+  direction: async (db: Db | Tx, directionId: string) =>
+    (await db.select({ planId: directions.planId }).from(directions).where(eq(directions.id, directionId)))[0]?.planId,
+  goal: async (db: Db | Tx, goalId: string) =>
+    (
+      await db
+        .select({ planId: directions.planId })
+        .from(goals)
+        .innerJoin(directions, eq(directions.id, goals.directionId))
+        .where(eq(goals.id, goalId))
+    )[0]?.planId,
 };

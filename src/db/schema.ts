@@ -8,6 +8,8 @@
  */
 import { sql } from 'drizzle-orm';
 import {
+  bigserial,
+  boolean,
   check,
   index,
   integer,
@@ -149,5 +151,225 @@ export const measurements = pgTable(
   ],
 );
 
-export const schema = { organizations, plans, directions, goals, indicators, measurements };
+// ---------------------------------------------------------------------------------------------
+// The annual implementation report: section 1 (risk management: risks per goal and year) and
+// section 3 (the analytical note per plan and year). Section 2 is derived from measurements.
+
+export const RISK_EXECUTION_STATUSES = ['executed', 'not_executed', 'in_progress'] as const;
+
+export const risks = pgTable(
+  'risks',
+  {
+    id: id(),
+    goalId: uuid('goal_id')
+      .notNull()
+      .references(() => goals.id, { onDelete: 'restrict' }),
+    year: integer('year').notNull(),
+    position: integer('position').notNull(),
+    risk: localized('risk').notNull(),
+    plannedMeasures: localized('planned_measures').notNull(),
+    actualMeasures: localized('actual_measures'),
+    executionStatus: text('execution_status', { enum: RISK_EXECUTION_STATUSES }).notNull(),
+    note: localized('note'),
+    version: version(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('risks_goal_year_idx').on(t.goalId, t.year, t.position),
+    check('risks_execution_status_check', sql`${t.executionStatus} in ('executed', 'not_executed', 'in_progress')`),
+  ],
+);
+
+/** A block of the analytical note's rich text: validated by the zod NoteBlock schema. */
+export type NoteBlockColumn =
+  | { type: 'paragraph' | 'heading'; text: LocalizedTextColumn }
+  | { type: 'list'; ordered: boolean; items: LocalizedTextColumn[] };
+
+export const analyticalNotes = pgTable(
+  'analytical_notes',
+  {
+    id: id(),
+    planId: uuid('plan_id')
+      .notNull()
+      .references(() => plans.id, { onDelete: 'restrict' }),
+    year: integer('year').notNull(),
+    blocks: jsonb('blocks').$type<NoteBlockColumn[]>().notNull(),
+    version: version(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('analytical_notes_plan_year_key').on(t.planId, t.year)],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Identity and access. Secrets never sit here in clear: passwords as argon2id PHC strings,
+// refresh tokens and client secrets as sha-256 hex of 32 random bytes (high entropy, so a fast
+// hash is enough and lets us look them up by hash).
+
+export const ROLES = ['admin', 'editor', 'viewer'] as const;
+export const CLIENT_ROLES = ['editor', 'viewer'] as const;
+
+export const users = pgTable(
+  'users',
+  {
+    id: id(),
+    /** Stored lower-cased: e-mail addresses compare case-insensitively for login. */
+    email: text('email').notNull(),
+    displayName: text('display_name').notNull(),
+    role: text('role', { enum: ROLES }).notNull(),
+    organizationId: uuid('organization_id').references(() => organizations.id, { onDelete: 'restrict' }),
+    passwordHash: text('password_hash').notNull(),
+    active: boolean('active').notNull().default(true),
+    lastLoginAt: timestamp('last_login_at', { withTimezone: true, precision: 3 }),
+    version: version(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('users_email_key').on(t.email),
+    index('users_organization_idx').on(t.organizationId),
+    check('users_role_check', sql`${t.role} in ('admin', 'editor', 'viewer')`),
+    // An editor without an organization could write nothing; refuse the state instead.
+    check('users_editor_organization_check', sql`${t.role} <> 'editor' or ${t.organizationId} is not null`),
+  ],
+);
+
+/** Service accounts of other government systems (OAuth 2.0 client credentials). */
+export const serviceClients = pgTable(
+  'service_clients',
+  {
+    id: id(),
+    name: text('name').notNull(),
+    role: text('role', { enum: CLIENT_ROLES }).notNull(),
+    organizationId: uuid('organization_id').references(() => organizations.id, { onDelete: 'restrict' }),
+    secretHash: text('secret_hash').notNull(),
+    active: boolean('active').notNull().default(true),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true, precision: 3 }),
+    version: version(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('service_clients_secret_hash_key').on(t.secretHash),
+    index('service_clients_organization_idx').on(t.organizationId),
+    // Service accounts are never admins: administration is a human act.
+    check('service_clients_role_check', sql`${t.role} in ('editor', 'viewer')`),
+    check('service_clients_editor_organization_check', sql`${t.role} <> 'editor' or ${t.organizationId} is not null`),
+  ],
+);
+
+/**
+ * One row per issued refresh token. A login starts a family; each refresh marks its token used
+ * and issues the next one in the same family. Presenting a used token again means it was copied:
+ * the whole family is revoked.
+ */
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    id: id(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    familyId: uuid('family_id').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+    /** Absolute end of the login session, carried along the family: rotation cannot extend it. */
+    sessionExpiresAt: timestamp('session_expires_at', { withTimezone: true, precision: 3 }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true, precision: 3 }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, precision: 3 }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('refresh_tokens_token_hash_key').on(t.tokenHash),
+    index('refresh_tokens_family_idx').on(t.familyId),
+    index('refresh_tokens_user_idx').on(t.userId),
+    index('refresh_tokens_expires_idx').on(t.expiresAt),
+  ],
+);
+
+/**
+ * Access-token signing keys generated by the service itself (when no key is configured), shared by
+ * every replica through the database. `privateJwk` is a JWK, or an AES-256-GCM envelope of one
+ * when JWT_KEY_ENCRYPTION_SECRET is set. A retired key no longer signs but stays published and
+ * verifiable until the tokens it signed have expired.
+ */
+export const signingKeys = pgTable('signing_keys', {
+  kid: text('kid').primaryKey(),
+  alg: text('alg').notNull(),
+  publicJwk: jsonb('public_jwk').$type<Record<string, unknown>>().notNull(),
+  privateJwk: jsonb('private_jwk').$type<Record<string, unknown>>().notNull(),
+  createdAt: createdAt(),
+  retiredAt: timestamp('retired_at', { withTimezone: true, precision: 3 }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Data safety.
+
+/**
+ * Who changed what, written in the same transaction as the change itself: a rolled-back write
+ * leaves no row. `entityKey` names a measurement as "<indicatorId>/<year>" so its history
+ * survives delete and re-create (which gives it a new id).
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: timestamp('at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    actorType: text('actor_type').notNull(),
+    actorId: text('actor_id'),
+    entityType: text('entity_type').notNull(),
+    entityId: text('entity_id').notNull(),
+    entityKey: text('entity_key'),
+    action: text('action').notNull(),
+    before: jsonb('before').$type<Record<string, unknown>>(),
+    after: jsonb('after').$type<Record<string, unknown>>(),
+    requestId: text('request_id'),
+  },
+  (t) => [
+    index('audit_log_entity_idx').on(t.entityType, t.entityId, t.id),
+    index('audit_log_entity_key_idx').on(t.entityKey, t.id),
+    index('audit_log_actor_idx').on(t.actorId, t.id),
+    index('audit_log_at_idx').on(t.at),
+  ],
+);
+
+/**
+ * A plan year approved by an order, as the annual report is: while the row exists that year's
+ * plan and fact values and risks are locked. Reopening deletes the row (the audit keeps both).
+ */
+export const yearApprovals = pgTable(
+  'year_approvals',
+  {
+    id: id(),
+    planId: uuid('plan_id')
+      .notNull()
+      .references(() => plans.id, { onDelete: 'restrict' }),
+    year: integer('year').notNull(),
+    document: localized('document').notNull(),
+    date: text('date').notNull(),
+    approvedBy: text('approved_by'),
+    version: version(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('year_approvals_plan_year_key').on(t.planId, t.year)],
+);
+
+export const schema = {
+  organizations,
+  plans,
+  directions,
+  goals,
+  indicators,
+  measurements,
+  risks,
+  analyticalNotes,
+  users,
+  serviceClients,
+  refreshTokens,
+  signingKeys,
+  auditLog,
+  yearApprovals,
+};
 export type Schema = typeof schema;

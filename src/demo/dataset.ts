@@ -6,8 +6,10 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { IndicatorCreate } from '../indicators/schemas.js';
 import { MeasurementPut } from '../measurements/schemas.js';
+import { NotePut } from '../notes/schemas.js';
 import { OrganizationCreate } from '../organizations/schemas.js';
 import { planFields } from '../plans/schemas.js';
+import { RiskCreate } from '../risks/schemas.js';
 import { sectionSchemas } from '../shared/section.js';
 import { Year } from '../shared/schemas.js';
 
@@ -22,14 +24,15 @@ const DemoIndicator = z
     reportVerdict,
     measurements,
   }));
-const DemoGoal = Section.extend({ indicators: z.array(DemoIndicator), risks: z.array(z.unknown()).optional() });
+// Section 1 (risks) and section 3 (the analytical note) pass the API's own create schemas too.
+const DemoGoal = Section.extend({ indicators: z.array(DemoIndicator), risks: z.array(RiskCreate).default([]) });
 const DemoDirection = Section.extend({ goals: z.array(DemoGoal) });
 
 export const DemoDataset = z.object({
   organization: OrganizationCreate,
   plan: z.strictObject(planFields),
   directions: z.array(DemoDirection),
-  analyticalNote: z.unknown().optional(),
+  analyticalNote: NotePut.extend({ year: Year }).optional(),
   corrections: z.array(z.string()),
 });
 export type DemoDataset = z.infer<typeof DemoDataset>;

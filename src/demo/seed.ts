@@ -1,7 +1,7 @@
 /** Loads the demo dataset into a database in one transaction; a second run changes nothing. */
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { directions, goals, indicators, measurements, organizations, plans } from '../db/schema.js';
+import { analyticalNotes, directions, goals, indicators, measurements, organizations, plans, risks } from '../db/schema.js';
 import { numberToDecimal } from '../shared/decimal.js';
 import { loadDemoDataset } from './dataset.js';
 
@@ -29,6 +29,17 @@ export async function seedDemo(db: Db): Promise<SeedResult> {
           .insert(goals)
           .values({ directionId: direction!.id, code: g.code, title: g.title, position: g.position ?? 0 })
           .returning({ id: goals.id });
+        if (g.risks.length > 0) {
+          await tx.insert(risks).values(
+            g.risks.map((r, n) => ({
+              ...r,
+              goalId: goal!.id,
+              position: r.position ?? n + 1,
+              actualMeasures: r.actualMeasures ?? null,
+              note: r.note ?? null,
+            })),
+          );
+        }
         for (const i of g.indicators) {
           const { measurements: values, reportVerdict: _verdict, ...fields } = i;
           const [indicator] = await tx
@@ -50,6 +61,9 @@ export async function seedDemo(db: Db): Promise<SeedResult> {
           }
         }
       }
+    }
+    if (data.analyticalNote) {
+      await tx.insert(analyticalNotes).values({ planId: plan!.id, year: data.analyticalNote.year, blocks: data.analyticalNote.blocks });
     }
     return { loaded: true, organizationId: org!.id, planId: plan!.id };
   });

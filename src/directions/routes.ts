@@ -16,5 +16,6 @@ export function directionRoutes(app: FastifyInstance, db: Db) {
     schemas: DirectionSchemas,
     organizationOfParent: organizationOf.plan,
     organizationOfRow: organizationOf.direction,
+    planOf: async (_tx, row) => row.planId as string,
   });
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/client.js';
-import { organizationOf } from '../db/ownership.js';
+import { organizationOf, planIdOf } from '../db/ownership.js';
 import { directions, goals } from '../db/schema.js';
 import { registerSection, sectionSchemas } from '../shared/section.js';
 
@@ -16,5 +16,6 @@ export function goalRoutes(app: FastifyInstance, db: Db) {
     schemas: GoalSchemas,
     organizationOfParent: organizationOf.direction,
     organizationOfRow: organizationOf.goal,
+    planOf: (tx, row) => planIdOf.direction(tx, row.directionId as string),
   });
 }

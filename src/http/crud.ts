@@ -16,13 +16,16 @@ import type { Db } from '../db/client.js';
 import { deleteDescendants } from '../db/hierarchy.js';
 import type { Tx } from '../db/hierarchy.js';
 import { isForeignKeyViolation } from '../db/errors.js';
+import { isDeepStrictEqual } from 'node:util';
+import { assertNoApprovedYears } from '../approvals/repository.js';
+import { recordAudit } from '../audit/record.js';
 import type { AccessRule } from './access.js';
 import { access } from './access.js';
 import { assertIfMatch, notModified, setEtag } from './etag.js';
 import { after, decodeCursor, page } from './pagination.js';
 import { conflict, notFound } from './problem.js';
 import { errorResponses } from './responses.js';
-import { CascadeQuery, IdParams, ListQuery, listOf } from '../shared/schemas.js';
+import { CascadeQuery, IdParams, ListQuery, MAX_POSITION, listOf } from '../shared/schemas.js';
 
 type Row = Record<string, unknown> & { id: string; version: number };
 type CrudTable = PgTable & { id: AnyPgColumn; version: AnyPgColumn; updatedAt: AnyPgColumn };
@@ -61,7 +64,15 @@ export interface CrudSpec<Entity extends z.ZodObject, Create extends z.ZodType, 
   /** Defaults to editor of the owning organization. */
   writeAccess?: 'admin';
   description?: string;
+  /** The list operation's description, when the default ("ordered by position, code") does not fit. */
+  listDescription?: string;
   hasPosition?: boolean;
+  /**
+   * The plan a row belongs to: while that plan has approved years, the row cannot be deleted and
+   * `lockedFields` (those that would change an approved verdict) cannot change.
+   */
+  planOf?: (tx: Tx, row: Row) => Promise<string | undefined>;
+  lockedFields?: string[];
 }
 
 export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P extends z.ZodType, F extends z.ZodObject>(
@@ -103,7 +114,8 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
       tags: [spec.tag],
       operationId: opId('list', PluralTitle),
       summary: `List ${spec.plural}`,
-      description: `Cursor-paginated, ordered by ${spec.hasPosition ? 'position, code' : 'code'}; filters are exact matches.`,
+      description:
+        spec.listDescription ?? `Cursor-paginated, ordered by ${spec.hasPosition ? 'position, code' : 'code'}; filters are exact matches.`,
       ...(parentParams ? { params: parentParams } : {}),
       querystring: ListQuery.extend(spec.filters.shape),
       response: { 200: listOf(spec.entity), ...errorResponses(400, 401, 403, 404) },
@@ -152,11 +164,14 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
           if (found.length === 0) throw notFound(p.name, parentId);
         }
         if (spec.hasPosition && values.position === undefined) {
-          values.position = sql`(select coalesce(max(position), 0) + 1 from ${table} where ${eq(spec.parent!.column, parentId)})`;
+          // Capped at the largest position the schema allows: after the last one, or level with it at the top.
+          values.position = sql`(select least(coalesce(max(position), 0) + 1, ${sql.raw(String(MAX_POSITION))}) from ${table} where ${eq(spec.parent!.column, parentId)})`;
         }
         await spec.validate?.(tx as Tx, values as Row, undefined);
         const rows = (await tx.insert(table).values(values).returning()) as Row[];
-        return rows[0]!;
+        const row = rows[0]!;
+        await recordAudit(tx, request, { entityType: spec.name, entityId: row.id, action: 'create', after: spec.toDto(row) });
+        return row;
       });
       setEtag(reply, created.version);
       const prefix = request.routeOptions.url!.slice(0, -spec.collectionPath.length);
@@ -202,13 +217,20 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
         const current = await findRow(tx, request.params.id, true);
         if (!current) throw notFound(spec.name, request.params.id);
         assertIfMatch(request, current.version);
+        const locked = (spec.lockedFields ?? []).filter((f) => f in changes && !isDeepStrictEqual(changes[f], current[f]));
+        if (locked.length > 0 && spec.planOf) {
+          const planId = await spec.planOf(tx as Tx, current);
+          if (planId) await assertNoApprovedYears(tx as Tx, planId, `change ${locked.join(', ')}`);
+        }
         await spec.validate?.(tx as Tx, { ...current, ...changes } as Row, current);
         const rows = (await tx
           .update(table)
           .set({ ...changes, version: sql`${table.version} + 1`, updatedAt: sql`now()` })
           .where(eq(table.id, current.id))
           .returning()) as Row[];
-        return rows[0]!;
+        const row = rows[0]!;
+        await recordAudit(tx, request, { entityType: spec.name, entityId: row.id, action: 'update', before: spec.toDto(current), after: spec.toDto(row) });
+        return row;
       });
       setEtag(reply, updated.version);
       return spec.toDto(updated);
@@ -234,8 +256,11 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
           const current = await findRow(tx, id, true);
           if (!current) throw notFound(spec.name, id);
           assertIfMatch(request, current.version);
+          const planId = await spec.planOf?.(tx as Tx, current);
+          if (planId) await assertNoApprovedYears(tx as Tx, planId, `delete this ${spec.name}`);
           if (request.query.cascade) await deleteDescendants(tx as Tx, table, sql`(${id}::uuid)`);
           await tx.delete(table).where(eq(table.id, id));
+          await recordAudit(tx, request, { entityType: spec.name, entityId: id, action: 'delete', before: spec.toDto(current) });
         });
       } catch (error) {
         if (isForeignKeyViolation(error)) {

@@ -53,6 +53,9 @@ function validationErrors(context: string | undefined, issues: ValidationIssue[]
 }
 
 export function registerErrorHandling(app: FastifyInstance) {
+  // The API reads JSON only. Fastify also parses text/plain by default, which would hand a string
+  // to the body validators (400) instead of answering 415 for the wrong content type.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof HttpProblem) {
       reply.headers(error.headers);
@@ -80,6 +83,22 @@ export function registerErrorHandling(app: FastifyInstance) {
   app.setNotFoundHandler((request, reply) =>
     sendProblem(request, reply, 404, `No route ${request.method} ${request.url.split('?')[0]}`),
   );
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors its router raises before any route or hook runs
+ * (a malformed percent-encoding, an over-long path parameter) leave as problems too, not as
+ * Fastify's own JSON.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  reply.header('x-request-id', request.id);
+  const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
+  if (status >= 500) {
+    request.log.error({ err: error }, 'framework error');
+    return sendProblem(request, reply, 500, 'An unexpected error occurred; quote the x-request-id header when reporting it.');
+  }
+  const detail = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is too long.' : 'The URL is not valid (malformed percent-encoding).';
+  return sendProblem(request, reply, status, detail);
 }
 
 function clientErrorDetail(error: FastifyError): string {

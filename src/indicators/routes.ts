@@ -1,7 +1,7 @@
 import { and, eq, isNotNull, or, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/client.js';
-import { organizationOf } from '../db/ownership.js';
+import { organizationOf, planIdOf } from '../db/ownership.js';
 import { goals, indicators, measurements } from '../db/schema.js';
 import { registerCrud } from '../http/crud.js';
 import { badRequest, conflict } from '../http/problem.js';
@@ -54,6 +54,9 @@ export function indicatorRoutes(app: FastifyInstance, db: Db) {
     toUpdate: (patch) => ({ ...patch }),
     organizationOfNew: (database, request) => organizationOf.goal(database, (request.params as { goalId: string }).goalId),
     organizationOfRow: organizationOf.indicator,
+    planOf: (tx, row) => planIdOf.goal(tx, row.goalId as string),
+    // Either would change the verdict of an approved year.
+    lockedFields: ['valueType', 'betterWhen'],
     validate: async (tx, candidate, previous) => {
       const next = candidate as unknown as Row;
       const prev = previous as unknown as Row | undefined;

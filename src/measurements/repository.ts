@@ -25,15 +25,16 @@ export const toMeasurementDto = (row: Row): Measurement => ({
 /** The indicator with what its measurements are checked against: value type and plan years. */
 export async function indicatorContext(executor: Db | Tx, indicatorId: string, lock = false) {
   let query = executor
-    .select({ valueType: indicators.valueType, startYear: plans.startYear, endYear: plans.endYear })
+    .select({ valueType: indicators.valueType, planId: plans.id, startYear: plans.startYear, endYear: plans.endYear })
     .from(indicators)
     .innerJoin(goals, eq(goals.id, indicators.goalId))
     .innerJoin(directions, eq(directions.id, goals.directionId))
     .innerJoin(plans, eq(plans.id, directions.planId))
     .where(eq(indicators.id, indicatorId))
     .$dynamic();
-  // Share lock on the indicator row only: a concurrent cascade delete waits for us.
-  if (lock) query = query.for('share', { of: indicators });
+  // Share locks: a concurrent cascade delete of the indicator, or an approval of the plan's year,
+  // waits for this write to finish (approving takes an update lock on the plan row).
+  if (lock) query = query.for('share', { of: [indicators, plans] });
   const rows = await query;
   return rows[0];
 }

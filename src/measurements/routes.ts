@@ -13,6 +13,8 @@ import { errorResponses } from '../http/responses.js';
 import { IdParams, listOf } from '../shared/schemas.js';
 import { findMeasurement, indicatorContext, listMeasurements, toMeasurementDto, upsertMeasurement } from './repository.js';
 import { allowedYears, measurementProblems } from './rules.js';
+import { assertYearOpen } from '../approvals/repository.js';
+import { recordAudit } from '../audit/record.js';
 import { Measurement, MeasurementListQuery, MeasurementParams, MeasurementPut } from './schemas.js';
 
 const TAG = 'Measurements';
@@ -87,12 +89,22 @@ export function measurementRoutes(app: FastifyInstance, db: Db) {
           problems.unshift({ path: 'params.year', message: `the year must lie in ${years.from}..${years.to} for this plan` });
         }
         if (problems.length > 0) throw badRequest('The measurement is not valid for this indicator; see errors.', problems);
+        await assertYearOpen(tx, context.planId, year);
+        const current = await findMeasurement(tx, id, year, true);
         if (request.headers['if-match']) {
-          const current = await findMeasurement(tx, id, year, true);
           if (!current) throw preconditionFailed(0);
           assertIfMatch(request, current.version);
         }
-        return upsertMeasurement(tx, id, year, body);
+        const row = await upsertMeasurement(tx, id, year, body);
+        await recordAudit(tx, request, {
+          entityType: 'measurement',
+          entityId: row.id,
+          entityKey: `${id}/${year}`,
+          action: current ? 'update' : 'create',
+          before: current ? toMeasurementDto(current) : null,
+          after: toMeasurementDto(row),
+        });
+        return row;
       });
       setEtag(reply, stored.version);
       return reply.code(stored.created ? 201 : 200).send(toMeasurementDto(stored));
@@ -106,15 +118,24 @@ export function measurementRoutes(app: FastifyInstance, db: Db) {
       operationId: 'deleteMeasurement',
       summary: "Delete an indicator's measurement for a year",
       params: MeasurementParams,
-      response: { 204: z.null().describe('Deleted'), ...errorResponses(400, 401, 403, 404, 412) },
+      response: { 204: z.null().describe('Deleted'), ...errorResponses(400, 401, 403, 404, 409, 412) },
     },
     handler: async (request, reply) => {
       const { id, year } = request.params;
       await db.transaction(async (tx) => {
-        const current = await findMeasurement(tx, id, year, true);
-        if (!current) throw new HttpProblem(404, `indicator ${id} has no measurement for ${year}`);
+        const context = await indicatorContext(tx, id, true);
+        const current = context ? await findMeasurement(tx, id, year, true) : undefined;
+        if (!context || !current) throw new HttpProblem(404, `indicator ${id} has no measurement for ${year}`);
         assertIfMatch(request, current.version);
+        await assertYearOpen(tx, context.planId, year);
         await tx.delete(measurements).where(and(eq(measurements.indicatorId, id), eq(measurements.year, year)));
+        await recordAudit(tx, request, {
+          entityType: 'measurement',
+          entityId: current.id,
+          entityKey: `${id}/${year}`,
+          action: 'delete',
+          before: toMeasurementDto(current),
+        });
       });
       return reply.code(204).send(null);
     },

@@ -15,7 +15,17 @@ achievement status derived on read.
 Conventions: JSON bodies with camelCase fields, UUID ids, localized text as { kk, ru, en } with at
 least one value, exact decimals sent as JSON numbers, lists as { items, nextCursor } with ?limit=
 (default 50, max 500) and ?cursor=, errors as RFC 9457 application/problem+json, writes return the
-stored entity with version and the ETag header (send If-Match to refuse stale writes).`;
+stored entity with version and the ETag header (send If-Match to refuse stale writes).
+
+Authentication: every /api/v1 operation needs "Authorization: Bearer <access token>" except
+/auth/login, /auth/refresh and /auth/token. People log in with e-mail and password (POST /auth/login)
+and renew with the single-use refresh token (POST /auth/refresh); other systems use the OAuth 2.0
+client-credentials grant (POST /auth/token) with a client an admin created. Access tokens are JWTs
+(EdDSA or ES256, 15 minutes by default) verifiable with the keys at /.well-known/jwks.json.
+Roles: admin (everything), editor (writes the plans and measurements of its own organization, reads
+all), viewer (reads). Each operation states who may call it. 401 means a missing or invalid token,
+403 a role or organization that does not allow the operation; an editor gets 403, never 404, for a
+target outside its organization, existing or not.`;
 
 type OpenApiDoc = { components?: { schemas?: Record<string, unknown> } } & Record<string, unknown>;
 
@@ -53,6 +63,10 @@ export async function registerOpenApi(app: FastifyInstance) {
         { name: 'Indicators', description: 'Target indicators of a goal' },
         { name: 'Measurements', description: 'Yearly plan and fact values' },
         { name: 'Status', description: 'Derived achievement of indicators, goals, directions and plans' },
+        { name: 'Risks', description: 'Risks to goals per year and their mitigation (section 1 of the annual report)' },
+        { name: 'Reports', description: 'The annual implementation report in JSON, DOCX, XLSX, CSV and HTML, and its analytical note' },
+        { name: 'Approvals', description: 'Approving plan years by order, which locks their values' },
+        { name: 'Audit', description: 'Who changed what, when: the audit trail' },
         { name: 'Health', description: 'Liveness and readiness' },
         { name: 'Auth', description: 'Log in, refresh and log out; OAuth 2.0 client credentials for service clients; the JWKS; the caller' },
         { name: 'Users', description: 'People who log in (admins only)' },

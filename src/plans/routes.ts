@@ -46,8 +46,17 @@ export function planRoutes(app: FastifyInstance, db: Db) {
     toUpdate: (patch) => ({ ...patch }),
     organizationOfNew: async (_db, request) => (request.body as { organizationId?: string }).organizationId,
     organizationOfRow: organizationOf.plan,
+    planOf: async (_tx, row) => row.id,
+    lockedFields: ['startYear', 'endYear'],
     validate: async (tx, candidate, previous) => {
       const plan = candidate as unknown as Row;
+      if (plan.startYear > plan.endYear) {
+        // The schema checks the pair when both are sent; a PATCH of one can still cross the stored other.
+        const field = previous && plan.endYear === (previous as unknown as Row).endYear ? 'startYear' : 'endYear';
+        throw badRequest('startYear must not be after endYear.', [
+          { path: `body.${field}`, message: `startYear (${plan.startYear}) must not be after endYear (${plan.endYear})` },
+        ]);
+      }
       if (!previous) {
         const org = await tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, plan.organizationId)).for('share');
         if (org.length === 0) {

@@ -3,7 +3,12 @@ import { z } from 'zod';
 
 export const Uuid = z.uuid().describe('UUID');
 
-const textValue = z.string().trim().max(4000);
+// PostgreSQL jsonb cannot hold U+0000: refuse it here (400 on the field) instead of failing the insert.
+const textValue = z
+  .string()
+  .trim()
+  .max(4000)
+  .refine((s) => !s.includes('\u0000'), { message: 'must not contain the NUL character (U+0000)' });
 
 export const LocalizedText = z
   .strictObject({ kk: textValue.optional(), ru: textValue.optional(), en: textValue.optional() })
@@ -34,7 +39,9 @@ export const DecimalValue = z.number().min(-1e15).max(1e15);
 
 export const Year = z.number().int().min(1900).max(2200);
 
-export const Position = z.number().int().min(0).max(1_000_000);
+export const MAX_POSITION = 1_000_000;
+
+export const Position = z.number().int().min(0).max(MAX_POSITION);
 
 export const EntityMeta = {
   id: Uuid,

@@ -48,6 +48,7 @@ export interface SectionSpec {
   schemas: { entity: z.ZodObject; create: z.ZodObject; patch: z.ZodType; filters: ReturnType<typeof sectionSchemas>['filters'] };
   organizationOfParent: (db: Db, id: string) => Promise<string | undefined>;
   organizationOfRow: (db: Db, id: string) => Promise<string | undefined>;
+  planOf: CrudSpec<never, never, never, never>['planOf'];
 }
 
 export function registerSection(app: FastifyInstance, db: Db, spec: SectionSpec) {
@@ -83,6 +84,7 @@ export function registerSection(app: FastifyInstance, db: Db, spec: SectionSpec)
     organizationOfNew: (database, request) =>
       spec.organizationOfParent(database, (request.params as Record<string, string>)[parent.param]!),
     organizationOfRow: spec.organizationOfRow,
+    planOf: spec.planOf,
   });
 }
 

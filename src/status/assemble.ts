@@ -5,6 +5,7 @@ import type { LocalizedTextColumn } from '../db/schema.js';
 import { decimalToNumber } from '../shared/decimal.js';
 import type { Lang } from '../shared/lang.js';
 import { resolveText } from '../shared/lang.js';
+import type { YearApproval } from '../approvals/schemas.js';
 import type { PlanTreeRow } from './queries.js';
 import type { IndicatorStatus, PlanStatus } from './schemas.js';
 
@@ -32,6 +33,7 @@ export interface StatusContext {
   directionId: string;
   organizationId: string;
   year: number;
+  approved: boolean;
 }
 
 export function toIndicatorStatus(row: StatusRow, context: StatusContext, lang?: Lang): IndicatorStatus {
@@ -65,6 +67,7 @@ export function toIndicatorStatus(row: StatusRow, context: StatusContext, lang?:
     score: decimalToNumber(row.score),
     note: row.note ?? null,
     status: derived.status,
+    approved: context.approved,
     achievementPercent: derived.achievementPercent,
     deviation: derived.deviation,
     previousFact: derived.previousFact,
@@ -83,6 +86,7 @@ export function buildPlanStatus(
   plan: { id: string; organizationId: string },
   year: number,
   lang?: Lang,
+  approval: YearApproval | null = null,
 ): PlanStatus {
   const directions: DirectionNode[] = [];
   let direction: DirectionNode | undefined;
@@ -116,7 +120,7 @@ export function buildPlanStatus(
       direction.goals.push(goal);
     }
     if (row.indicatorId === null) continue;
-    const status = toIndicatorStatus(row as StatusRow, { planId: plan.id, directionId: direction.id, organizationId: plan.organizationId, year }, lang);
+    const status = toIndicatorStatus(row as StatusRow, { planId: plan.id, directionId: direction.id, organizationId: plan.organizationId, year, approved: approval !== null }, lang);
     goal.indicators.push(status);
     goal.summary = addToSummary(goal.summary, status.status);
   }
@@ -125,5 +129,5 @@ export function buildPlanStatus(
     d.summary = d.goals.reduce((acc, g) => mergeSummaries(acc, g.summary), emptySummary());
     summary = mergeSummaries(summary, d.summary);
   }
-  return { planId: plan.id, year, summary, directions };
+  return { planId: plan.id, year, approval, summary, directions };
 }

@@ -6,7 +6,7 @@ import type { SQL } from 'drizzle-orm';
 import { and, asc, eq, gt, isNotNull, lte, or, gte, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
-import { directions, goals, indicators, measurements, plans } from '../db/schema.js';
+import { directions, goals, indicators, measurements, plans, yearApprovals } from '../db/schema.js';
 import { after } from '../http/pagination.js';
 import type { AchievementStatus } from '../achievement/compute.js';
 
@@ -133,7 +133,7 @@ export function statusFeed(db: Db, f: FeedFilters) {
   ];
   const base = (yearColumn: SQL | typeof measurements.year) =>
     db
-      .select({ ...contextColumns, year: sql<number>`${yearColumn}`.mapWith(Number) })
+      .select({ ...contextColumns, year: sql<number>`${yearColumn}`.mapWith(Number), approved: sql<boolean>`(${yearApprovals.id} is not null)` })
       .from(indicators)
       .innerJoin(goals, eq(goals.id, indicators.goalId))
       .innerJoin(directions, eq(directions.id, goals.directionId))
@@ -145,6 +145,7 @@ export function statusFeed(db: Db, f: FeedFilters) {
     return base(sql`${year}::int`)
       .leftJoin(measurements, and(eq(measurements.indicatorId, indicators.id), eq(measurements.year, year)))
       .leftJoin(previous, and(eq(previous.indicatorId, indicators.id), eq(previous.year, year - 1)))
+      .leftJoin(yearApprovals, and(eq(yearApprovals.planId, plans.id), eq(yearApprovals.year, year)))
       .where(
         and(
           or(and(lte(plans.startYear, year), gte(plans.endYear, year)), isNotNull(measurements.id)),
@@ -158,6 +159,7 @@ export function statusFeed(db: Db, f: FeedFilters) {
   return base(measurements.year)
     .innerJoin(measurements, eq(measurements.indicatorId, indicators.id))
     .leftJoin(previous, and(eq(previous.indicatorId, indicators.id), eq(previous.year, sql`${measurements.year} - 1`)))
+    .leftJoin(yearApprovals, and(eq(yearApprovals.planId, plans.id), eq(yearApprovals.year, measurements.year)))
     .where(and(f.cursor ? after([measurements.year, measurements.indicatorId], f.cursor) : undefined, ...common))
     .orderBy(asc(measurements.year), asc(measurements.indicatorId))
     .limit(f.limit + 1);

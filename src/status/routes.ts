@@ -9,6 +9,7 @@ import { errorResponses } from '../http/responses.js';
 import { allowedYears } from '../measurements/rules.js';
 import { requestedLang } from '../shared/lang.js';
 import { IdParams, listOf } from '../shared/schemas.js';
+import { findApproval, listApprovals, toApprovalDto } from '../approvals/repository.js';
 import { buildPlanStatus, toIndicatorStatus } from './assemble.js';
 import { statusCsv } from './csv.js';
 import { findPlan, indicatorYears, planTree, statusFeed } from './queries.js';
@@ -33,7 +34,7 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
     handler: async (request) => {
       const { id } = request.params;
       const { year } = request.query;
-      const [plan, rows] = await Promise.all([findPlan(db, id), planTree(db, id, year)]);
+      const [plan, rows, approval] = await Promise.all([findPlan(db, id), planTree(db, id, year), findApproval(db, id, year)]);
       if (!plan) throw notFound('plan', id);
       const range = allowedYears(plan);
       if (year < range.from || year > range.to) {
@@ -41,7 +42,8 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
           { path: 'query.year', message: `must lie in ${range.from}..${range.to}` },
         ]);
       }
-      return buildPlanStatus(rows, plan, year, requestedLang(request.query.lang, request.headers['accept-language']));
+      const lang = requestedLang(request.query.lang, request.headers['accept-language']);
+      return buildPlanStatus(rows, plan, year, lang, approval ? toApprovalDto(approval) : null);
     },
   });
 
@@ -65,7 +67,14 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
       const rows = await indicatorYears(db, id, year);
       const first = rows[0];
       if (!first) throw notFound('indicator', id);
-      const context = (y: number) => ({ planId: first.planId, directionId: first.directionId, organizationId: first.organizationId, year: y });
+      const approvedYears = new Set((await listApprovals(db, first.planId)).map((a) => a.year));
+      const context = (y: number) => ({
+        planId: first.planId,
+        directionId: first.directionId,
+        organizationId: first.organizationId,
+        year: y,
+        approved: approvedYears.has(y),
+      });
       if (year !== undefined) return toIndicatorStatus(first, context(year), lang);
       // Plan years without a measurement still answer (no_target), so gaps are visible.
       const byYear = new Map(rows.filter((row) => row.year !== null).map((row) => [row.year!, row]));
@@ -105,7 +114,11 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
       const pageRows = hasMore ? rows.slice(0, q.limit) : rows;
       const lang = requestedLang(q.lang, request.headers['accept-language']);
       const items = pageRows.map((row) =>
-        toIndicatorStatus(row, { planId: row.planId, directionId: row.directionId, organizationId: row.organizationId, year: row.year }, lang),
+        toIndicatorStatus(
+          row,
+          { planId: row.planId, directionId: row.directionId, organizationId: row.organizationId, year: row.year, approved: row.approved },
+          lang,
+        ),
       );
       const last = items[items.length - 1];
       const nextCursor = hasMore && last ? encodeCursor([last.year, last.indicatorId]) : null;

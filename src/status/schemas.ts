@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { YearApproval } from '../approvals/schemas.js';
 import { BetterWhen, ValueType } from '../indicators/schemas.js';
 import { LangQuery } from '../shared/lang.js';
 import { ListQuery, LocalizedText, Uuid } from '../shared/schemas.js';
@@ -54,6 +55,7 @@ export const IndicatorStatus = z
     score: z.number().nullable(),
     note: LocalizedText.nullable(),
     status: AchievementStatus,
+    approved: z.boolean().describe("Whether this plan year is approved (its values are locked)."),
     achievementPercent: pct(
       'fact/plan x 100 when higher is better, plan/fact x 100 when lower is better; rounded half away from zero to 2 decimals; ' +
         'null when the divisor is zero, either value is negative, or a value is missing.',
@@ -81,7 +83,13 @@ const section = {
 export const GoalStatus = z.object({ ...section, indicators: z.array(IndicatorStatus) }).meta({ id: 'GoalStatus' });
 export const DirectionStatus = z.object({ ...section, goals: z.array(GoalStatus) }).meta({ id: 'DirectionStatus' });
 export const PlanStatus = z
-  .object({ planId: Uuid, year: z.number().int(), summary: Summary, directions: z.array(DirectionStatus) })
+  .object({
+    planId: Uuid,
+    year: z.number().int(),
+    approval: YearApproval.nullable().describe('The approval of this plan year, when it is approved.'),
+    summary: Summary,
+    directions: z.array(DirectionStatus),
+  })
   .meta({ id: 'PlanStatus', description: 'A plan in one year, with counts rolled up per goal, direction and plan.' });
 export type PlanStatus = z.infer<typeof PlanStatus>;
 

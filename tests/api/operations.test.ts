@@ -37,3 +37,21 @@ describe('operations surface', () => {
     expect(denied.headers['access-control-allow-origin']).toBeUndefined();
   });
 });
+
+const limited = setupApp({ WRITE_RATE_LIMIT_PER_MINUTE: 3 });
+
+describe('write rate limit', () => {
+  it('answers 429 with Retry-After past the per-caller budget, and leaves reads alone', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await call(limited.app, 'POST', '/api/v1/organizations', { code: `RL${i}`, name: { en: `Org ${i}` } });
+      statuses.push(res.status);
+      if (res.status === 429) {
+        expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+        expect(res.headers['content-type']).toMatch(/problem\+json/);
+      }
+    }
+    expect(statuses).toEqual([201, 201, 201, 429]);
+    expect((await call(limited.app, 'GET', '/api/v1/organizations')).body.items).toHaveLength(3);
+  });
+});

@@ -173,6 +173,7 @@ describe('seed:demo', () => {
     const again = await seedDemo(ctx.db.database.db);
     expect(again.loaded).toBe(false);
     const orgs = await call(ctx.app, 'GET', '/api/v1/organizations?code=ASCSAC');
+    expect(orgs.status, JSON.stringify(orgs.body)).toBe(200);
     expect(orgs.body.items).toHaveLength(1);
   });
 });

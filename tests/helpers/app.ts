@@ -1,7 +1,20 @@
-/** One `build()` for API tests: a fresh database, the real app over it, closed after the file. */
+/**
+ * One `build()` for API tests: a fresh database, the real app over it, closed after the file.
+ *
+ * Every route needs a bearer token, so `call()` sends an admin's by default: the first call on an
+ * app creates an admin user in that app's database and signs a token with the app's own key store
+ * (no login, so no argon2 cost and no rate limit). Pass `{ authorization: '' }` (or `NO_AUTH`) to
+ * send none, or `bearer(await tokenFor(ctx, { role: 'viewer' }))` to act as someone else.
+ */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildApp } from '../../src/app.js';
+import { hashPassword } from '../../src/auth/passwords.js';
+import type { Config } from '../../src/config.js';
+import { ConfigSchema } from '../../src/config.js';
+import { users } from '../../src/db/schema.js';
+import type { Role } from '../../src/http/access.js';
 import type { TestDatabase } from './database.js';
 import { createTestDatabase } from './database.js';
 
@@ -10,14 +23,24 @@ export interface TestContext {
   db: TestDatabase;
 }
 
-export const testConfig = { LOG_LEVEL: 'silent' as const, BODY_LIMIT_BYTES: 1_048_576, REQUEST_TIMEOUT_MS: 30_000 };
+/**
+ * The defaults of the real configuration, quiet, and with the per-IP /auth limit out of the way
+ * (every injected request comes from 127.0.0.1); the rate-limit tests build apps of their own.
+ */
+export const testConfig: Config = {
+  ...ConfigSchema.parse({}),
+  LOG_LEVEL: 'silent',
+  BODY_LIMIT_BYTES: 1_048_576,
+  REQUEST_TIMEOUT_MS: 30_000,
+  AUTH_RATE_LIMIT_PER_MINUTE: 100_000,
+};
 
 /** Call at the top of a test file; the returned object is filled in beforeAll. */
-export function setupApp(): TestContext {
+export function setupApp(overrides: Partial<Config> = {}): TestContext {
   const ctx = {} as TestContext;
   beforeAll(async () => {
     ctx.db = await createTestDatabase();
-    ctx.app = await buildApp({ db: ctx.db.database.db, config: testConfig, logger: false });
+    ctx.app = await buildApp({ db: ctx.db.database.db, config: { ...testConfig, ...overrides }, logger: false });
     await ctx.app.ready();
   });
   afterAll(async () => {
@@ -29,9 +52,66 @@ export function setupApp(): TestContext {
 
 export type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any -- response bodies in tests
 
-/** inject() with JSON in and out. */
+/** Headers that make `call()` send no Authorization header at all. */
+export const NO_AUTH: Readonly<Record<string, string>> = { authorization: '' };
+
+export const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
+
+/** The password of every user the helpers create (so tests may also log in as them). */
+export const TEST_PASSWORD = 'correct horse battery staple';
+let testPasswordHash: Promise<string> | undefined;
+
+export interface TestUser {
+  id: string;
+  email: string;
+  password: string;
+  role: Role;
+  organizationId: string | null;
+  token: string;
+}
+
+/** A fresh user of `role` in the app's database, with a signed access token. */
+export async function createTestUser(
+  app: FastifyInstance,
+  { role, organizationId = null, active = true }: { role: Role; organizationId?: string | null; active?: boolean },
+): Promise<TestUser> {
+  await app.ready();
+  testPasswordHash ??= hashPassword(TEST_PASSWORD);
+  const email = `${role}-${randomUUID()}@nysana.test`;
+  const [row] = await app.auth.db
+    .insert(users)
+    .values({ email, displayName: `Test ${role}`, role, organizationId, active, passwordHash: await testPasswordHash })
+    .returning({ id: users.id });
+  const { token } = await app.auth.tokens.sign({ kind: 'user', id: row!.id, role, organizationId });
+  return { id: row!.id, email, password: TEST_PASSWORD, role, organizationId, token };
+}
+
+/** A bearer token (without "Bearer ") for a fresh user of that role. */
+export async function tokenFor(ctx: TestContext | FastifyInstance, options: { role: Role; organizationId?: string | null }): Promise<string> {
+  const app = 'app' in ctx ? ctx.app : ctx;
+  return (await createTestUser(app, options)).token;
+}
+
+const adminTokens = new WeakMap<FastifyInstance, Promise<string>>();
+
+/** The token `call()` sends by default: one admin per app, created on first use. */
+export function adminToken(app: FastifyInstance): Promise<string> {
+  let token = adminTokens.get(app);
+  if (!token) {
+    token = createTestUser(app, { role: 'admin' }).then((u) => u.token);
+    token.catch(() => adminTokens.delete(app));
+    adminTokens.set(app, token);
+  }
+  return token;
+}
+
+/** inject() with JSON in and out; an admin bearer token unless `headers.authorization` says otherwise. */
 export async function call(app: FastifyInstance, method: InjectOptions['method'], url: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await app.inject({ method, url, payload: body as InjectOptions['payload'], headers });
+  const merged: Record<string, string> = { ...headers };
+  const given = Object.keys(merged).find((k) => k.toLowerCase() === 'authorization');
+  if (given === undefined) merged.authorization = `Bearer ${await adminToken(app)}`;
+  else if (merged[given] === '') delete merged[given];
+  const res = await app.inject({ method, url, payload: body as InjectOptions['payload'], headers: merged });
   let json: Json;
   try {
     json = res.body ? JSON.parse(res.body) : undefined;

@@ -15,6 +15,9 @@ import {
   type ValueType,
 } from '../../src/achievement/compute.js';
 
+// A failing property over big numbers can shrink for minutes; report what was found by then.
+fc.configureGlobal({ interruptAfterTimeLimit: 15_000, markInterruptAsFailure: true });
+
 const STATUSES: AchievementStatus[] = ['achieved', 'not_achieved', 'pending', 'no_target'];
 const VALUE_TYPES: ValueType[] = ['percent', 'number', 'rank'];
 const betterWhen = fc.constantFrom<BetterWhen>('higher', 'lower');
@@ -22,11 +25,13 @@ const betterWhen = fc.constantFrom<BetterWhen>('higher', 'lower');
 // Values with at most 2 decimals as exact integer cents, so tests can add and compare exactly.
 const cents = fc.bigInt({ min: -(10n ** 24n), max: 10n ** 24n });
 const nonNegativeCents = fc.bigInt({ min: 0n, max: 10n ** 24n });
-function formatCents(c: bigint): string {
-  const sign = c < 0n ? '-' : '';
-  const abs = c < 0n ? -c : c;
-  return `${sign}${abs / 100n}.${(abs % 100n).toString().padStart(2, '0')}`;
+/** An integer count of 10^-decimals units as a decimal string: formatFixed(-1230n, 2) === "-12.30". */
+function formatFixed(units: bigint, decimals: number): string {
+  const scale = 10n ** BigInt(decimals);
+  const abs = units < 0n ? -units : units;
+  return `${units < 0n ? '-' : ''}${abs / scale}.${(abs % scale).toString().padStart(decimals, '0')}`;
 }
+const formatCents = (c: bigint) => formatFixed(c, 2);
 // The same cents as a string ("12.30") or, when a double holds it exactly, as a number.
 const asInput = (c: bigint) =>
   fc.constantFrom<string | number>(
@@ -196,10 +201,7 @@ describe('numbers are always JSON-safe', () => {
 
   it('deviation is exact fact - plan rounded half away from zero (3-decimal inputs)', () => {
     const mills = fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n });
-    const formatMills = (m: bigint) => {
-      const abs = m < 0n ? -m : m;
-      return `${m < 0n ? '-' : ''}${abs / 1000n}.${(abs % 1000n).toString().padStart(3, '0')}`;
-    };
+    const formatMills = (m: bigint) => formatFixed(m, 3);
     fc.assert(
       fc.property(mills, mills, (plan, fact) => {
         const diff = fact - plan;
@@ -207,6 +209,36 @@ describe('numbers are always JSON-safe', () => {
         const roundedCents = (abs + 5n) / 10n; // half away from zero on the magnitude
         const expected = Number(formatCents(diff < 0n ? -roundedCents : roundedCents)) + 0;
         expect(deviation(formatMills(plan), formatMills(fact))).toBe(expected);
+      }),
+    );
+  });
+
+  // Long decimals right at or next to a half-cent boundary: where rounding to a fixed number of
+  // significant digits before the final 2-decimal step (decimal.js defaults to 20) goes wrong.
+  const nearZero = fc.oneof(fc.constantFrom(-1n, 0n, 1n), fc.bigInt({ min: -1000n, max: 1000n }));
+
+  it('deviation is exact next to a half-cent boundary (24-decimal inputs)', () => {
+    const HALF_CENT = 5n * 10n ** 21n; // in units of 1e-24
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.bigInt({ min: -(10n ** 6n), max: 10n ** 6n }), nearZero, (plan, wholeCents, offset) => {
+        const diff = wholeCents * 10n ** 22n + HALF_CENT + offset;
+        const abs = diff < 0n ? -diff : diff;
+        const roundedCents = (abs + HALF_CENT) / 10n ** 22n;
+        const expected = Number(formatCents(diff < 0n ? -roundedCents : roundedCents)) + 0;
+        expect(deviation(formatFixed(plan, 24), formatFixed(plan + diff, 24))).toBe(expected);
+      }),
+    );
+  });
+
+  it('achievementPercent is exact next to a half-hundredth boundary (long inputs)', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1001n, max: 10n ** 25n }), fc.bigInt({ min: 0n, max: 10n ** 7n }), nearZero, (unit, hundredths, offset) => {
+        // fact/plan x 100 = (hundredths + 1/2 + offset / (2 unit)) / 100, with |offset| < unit
+        const plan = 20_000n * unit;
+        const fact = unit * (2n * hundredths + 1n) + offset;
+        const expected = Number(formatCents(offset >= 0n ? hundredths + 1n : hundredths));
+        expect(achievementPercent(formatFixed(plan, 20), formatFixed(fact, 20), 'higher')).toBe(expected);
+        expect(achievementPercent(formatFixed(fact, 20), formatFixed(plan, 20), 'lower')).toBe(expected);
       }),
     );
   });

@@ -145,13 +145,16 @@ describe('deriveStatus', () => {
   });
 
   it('rejects strings that are not plain decimals instead of guessing', () => {
-    for (const bad of ['6,3', '', 'abc', '0x1F', '1e99999', '5%']) {
+    for (const bad of ['6,3', '', 'abc', '0x1F', '1e9999', '5%', '1'.repeat(1001)]) {
       expect(() => deriveStatus('5', bad, 'higher'), bad).toThrow(TypeError);
     }
   });
 
-  it('accepts exponent notation and surrounding whitespace', () => {
+  it('accepts exponent notation, surrounding whitespace and long decimals', () => {
     expect(deriveStatus('1.3e2', ' 130 ', 'higher')).toBe('achieved');
+    expect(deriveStatus('1e-324', '0', 'lower')).toBe('achieved');
+    expect(deviation(`0.${'0'.repeat(997)}1`, '1e308')).toBe(1e308);
+    expect(deviation('-9e999', '9e999')).toBeNull();
     expect(deriveStatus('.5', '0.5', 'lower')).toBe('achieved');
   });
 
@@ -173,6 +176,9 @@ describe('achievementPercent', () => {
     expect(achievementPercent('800', '1', 'higher')).toBe(0.13); // 0.125
     expect(achievementPercent('1', '0.00005', 'higher')).toBe(0.01); // exactly 0.005
     expect(achievementPercent('1', '0.0000499999999', 'higher')).toBe(0); // just below half
+    // 1.004999999999999999999999%: more digits than decimal.js's default 20, which would round up
+    expect(achievementPercent('1', '0.01004999999999999999999999', 'higher')).toBe(1);
+    expect(achievementPercent('0.01004999999999999999999999', '1', 'lower')).toBe(1);
   });
 
   it('decimal strings and numbers give the same result', () => {
@@ -243,6 +249,8 @@ describe('deviation', () => {
     expect(deviation('0', '0.00499')).toBe(0);
     expect(deviation('0', 1.005)).toBe(1.01); // (1.005).toFixed(2) is "1.00"
     expect(deviation('1', '3.125')).toBe(2.13);
+    // 0.004999999999999999999999: rounding to 20 significant digits first would give 0.01
+    expect(deviation('0.000000000000000000000001', '0.005')).toBe(0);
   });
 
   it('a tiny negative deviation is 0, not -0', () => {

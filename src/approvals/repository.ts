@@ -1,0 +1,61 @@
+/**
+ * Approved years lock data. Writers check with assertYearOpen inside their transaction, after
+ * taking a share lock on the plan row; approving takes an update lock on it, so an approval and
+ * a write to the same plan never interleave.
+ */
+import { and, eq } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import type { Tx } from '../db/hierarchy.js';
+import { yearApprovals } from '../db/schema.js';
+import { conflict } from '../http/problem.js';
+import { iso } from '../shared/decimal.js';
+import type { YearApproval } from './schemas.js';
+
+type Row = typeof yearApprovals.$inferSelect;
+
+export const toApprovalDto = (row: Row): YearApproval => ({
+  id: row.id,
+  planId: row.planId,
+  year: row.year,
+  document: row.document,
+  date: row.date,
+  approvedBy: row.approvedBy,
+  version: row.version,
+  createdAt: iso(row.createdAt),
+  updatedAt: iso(row.updatedAt),
+});
+
+export async function findApproval(executor: Db | Tx, planId: string, year: number) {
+  const rows = await executor
+    .select()
+    .from(yearApprovals)
+    .where(and(eq(yearApprovals.planId, planId), eq(yearApprovals.year, year)))
+    .limit(1);
+  return rows[0];
+}
+
+export function listApprovals(executor: Db | Tx, planId: string) {
+  return executor.select().from(yearApprovals).where(eq(yearApprovals.planId, planId)).orderBy(yearApprovals.year);
+}
+
+function describe(row: Row): string {
+  const doc = row.document.en ?? row.document.ru ?? row.document.kk ?? 'an approving act';
+  return `${doc} of ${row.date}`;
+}
+
+/** 409 naming the approval when `year` of the plan is approved. */
+export async function assertYearOpen(tx: Tx | Db, planId: string, year: number): Promise<void> {
+  const approval = await findApproval(tx, planId, year);
+  if (approval) {
+    throw conflict(`Year ${year} of this plan is approved (${describe(approval)}); an admin must reopen it before it can change.`);
+  }
+}
+
+/** 409 when the plan has any approved year: its structure is evidence of those reports. */
+export async function assertNoApprovedYears(tx: Tx | Db, planId: string, what: string): Promise<void> {
+  const rows = await listApprovals(tx, planId);
+  if (rows.length > 0) {
+    const years = rows.map((r) => r.year).join(', ');
+    throw conflict(`Cannot ${what}: the plan has approved years (${years}); an admin must reopen them first.`);
+  }
+}

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { EntityMeta, LocalizedText, Uuid } from '../shared/schemas.js';
+
+export const YearApproval = z
+  .object({
+    ...EntityMeta,
+    planId: Uuid,
+    year: z.number().int(),
+    document: LocalizedText.describe('The approving act, e.g. "Order of the Chairman No. 63".'),
+    date: z.iso.date(),
+    approvedBy: z.string().nullable().describe('Id of the user or client who recorded the approval.'),
+  })
+  .meta({ id: 'YearApproval', description: "An approved plan year: its plan and fact values and risks are locked." });
+export type YearApproval = z.infer<typeof YearApproval>;
+
+export const ApproveBody = z.strictObject({
+  document: LocalizedText,
+  date: z.iso.date().describe('Date of the approving act, YYYY-MM-DD.'),
+});
+
+export const ReopenBody = z.strictObject({
+  reason: z.string().trim().min(3).max(2000).describe('Why the approved year is reopened; kept in the audit trail.'),
+});
+
+export const PlanYearParams = z.strictObject({ id: Uuid, year: z.coerce.number().int().min(1900).max(2200) });

@@ -1,0 +1,81 @@
+import type { SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, lt } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
+import type { Db } from '../db/client.js';
+import { auditLog } from '../db/schema.js';
+import { access } from '../http/access.js';
+import { decodeCursor, page } from '../http/pagination.js';
+import { errorResponses } from '../http/responses.js';
+import { MeasurementParams } from '../measurements/schemas.js';
+import { ListQuery, listOf } from '../shared/schemas.js';
+import { AuditEntry, AuditQuery } from './schemas.js';
+
+type Row = typeof auditLog.$inferSelect;
+
+const toDto = (row: Row): z.output<typeof AuditEntry> => ({
+  ...row,
+  at: row.at.toISOString(),
+  actorType: row.actorType as z.output<typeof AuditEntry>['actorType'],
+  action: row.action as z.output<typeof AuditEntry>['action'],
+});
+
+export function auditRoutes(app: FastifyInstance, db: Db) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get('/audit', {
+    config: { access: access.admin },
+    schema: {
+      tags: ['Audit'],
+      operationId: 'listAudit',
+      summary: 'The audit trail, newest first',
+      description: 'Every change with who made it, when, and the entity before and after. Filters combine.',
+      querystring: AuditQuery,
+      response: { 200: listOf(AuditEntry), ...errorResponses(400, 401, 403) },
+    },
+    handler: async (request) => {
+      const q = request.query;
+      const conditions: (SQL | undefined)[] = [
+        q.entityType ? eq(auditLog.entityType, q.entityType) : undefined,
+        q.entityId ? eq(auditLog.entityId, q.entityId) : undefined,
+        q.actorId ? eq(auditLog.actorId, q.actorId) : undefined,
+        q.from ? gte(auditLog.at, new Date(q.from)) : undefined,
+        q.to ? lt(auditLog.at, new Date(q.to)) : undefined,
+        q.cursor ? lt(auditLog.id, Number(decodeCursor(q.cursor, 1)[0])) : undefined,
+      ];
+      const rows = await db.select().from(auditLog).where(and(...conditions)).orderBy(desc(auditLog.id)).limit(q.limit + 1);
+      const result = page(rows, q.limit, (row) => [row.id]);
+      return { items: result.items.map(toDto), nextCursor: result.nextCursor };
+    },
+  });
+
+  r.get('/indicators/:id/measurements/:year/history', {
+    config: { access: access.viewer },
+    schema: {
+      tags: ['Audit'],
+      operationId: 'getMeasurementHistory',
+      summary: "Every change of an indicator's measurement for a year, oldest first",
+      params: MeasurementParams,
+      querystring: ListQuery,
+      response: { 200: listOf(AuditEntry), ...errorResponses(400, 401, 403) },
+    },
+    handler: async (request) => {
+      const { id, year } = request.params;
+      const q = request.query;
+      const rows = await db
+        .select()
+        .from(auditLog)
+        .where(
+          and(
+            eq(auditLog.entityKey, `${id}/${year}`),
+            q.cursor ? gt(auditLog.id, Number(decodeCursor(q.cursor, 1)[0])) : undefined,
+          ),
+        )
+        .orderBy(asc(auditLog.id))
+        .limit(q.limit + 1);
+      const result = page(rows, q.limit, (row) => [row.id]);
+      return { items: result.items.map(toDto), nextCursor: result.nextCursor };
+    },
+  });
+}

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { ListQuery } from '../shared/schemas.js';
+
+export const AuditEntry = z
+  .object({
+    id: z.number().int(),
+    at: z.iso.datetime(),
+    actorType: z.enum(['user', 'client', 'sso', 'system']),
+    actorId: z.string().nullable().describe('User or client id; for single sign-on, the identity provider subject.'),
+    entityType: z.string().describe('organization, plan, direction, goal, indicator, measurement, risk, note, user, client, yearApproval'),
+    entityId: z.string(),
+    entityKey: z.string().nullable().describe('For measurements "<indicatorId>/<year>", stable across delete and re-create.'),
+    action: z.enum(['create', 'update', 'delete', 'approve', 'reopen']),
+    before: z.record(z.string(), z.unknown()).nullable().describe('The entity as the API showed it before the change.'),
+    after: z.record(z.string(), z.unknown()).nullable().describe('The entity as the API shows it after the change.'),
+    requestId: z.string().nullable().describe('x-request-id of the request that made the change.'),
+  })
+  .meta({ id: 'AuditEntry', description: 'One recorded change.' });
+
+export const AuditQuery = ListQuery.extend({
+  entityType: z.string().max(64).optional(),
+  entityId: z.string().max(128).optional(),
+  actorId: z.string().max(256).optional(),
+  from: z.iso.datetime({ offset: true }).optional().describe('Only changes at or after this instant.'),
+  to: z.iso.datetime({ offset: true }).optional().describe('Only changes before this instant.'),
+});

@@ -1,0 +1,284 @@
+/**
+ * Where access tokens are signed and verified from.
+ *
+ * - JWT_PRIVATE_KEY configured (Ed25519 or P-256; PKCS8 PEM or JWK): that key signs, and
+ *   JWT_PREVIOUS_PUBLIC_KEYS stays verifiable; rotation is the operator's (change both variables).
+ * - Otherwise the key lives in the `signing_keys` table: generated on first start (under an
+ *   advisory lock, so replicas starting together agree on one), shared by every replica, rotated
+ *   by `npm run keys:rotate`. A retired key stays published and verifiable until every token it
+ *   signed has expired, plus the time replicas need to notice the rotation.
+ *
+ * Replicas re-read the table every KEY_RELOAD_MS, and at once (throttled) when a token names a kid
+ * they have not seen: a replica that rotated first must not make the others refuse its tokens.
+ */
+import { createCipheriv, createDecipheriv, createPrivateKey, hkdfSync, randomBytes } from 'node:crypto';
+import { desc, gt, isNull, lt, or, sql } from 'drizzle-orm';
+import type { CryptoKey, JWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose';
+import type { Config } from '../config.js';
+import type { Db } from '../db/client.js';
+import { signingKeys } from '../db/schema.js';
+
+export type SigningAlg = 'EdDSA' | 'ES256';
+export const SIGNING_ALGORITHMS: SigningAlg[] = ['EdDSA', 'ES256'];
+
+export interface LoadedKey {
+  kid: string;
+  alg: SigningAlg;
+  publicJwk: JWK;
+  publicKey: CryptoKey;
+  /** Only the key that currently signs has its private half loaded. */
+  privateKey?: CryptoKey;
+  /** Unset while the key signs. */
+  retiredAt?: Date;
+}
+
+export type KeyConfig = Pick<
+  Config,
+  'JWT_PRIVATE_KEY' | 'JWT_KEY_ID' | 'JWT_PREVIOUS_PUBLIC_KEYS' | 'JWT_KEY_ENCRYPTION_SECRET' | 'ACCESS_TOKEN_TTL_SECONDS'
+>;
+
+export const KEY_RELOAD_MS = 60_000;
+const UNKNOWN_KID_RELOAD_MS = 5_000;
+// Arbitrary but fixed: every replica must agree on it (differs from the migration lock).
+const KEY_LOCK = 727_001_2017;
+
+export class KeyError extends Error {}
+
+export class KeyStore {
+  private keys: LoadedKey[] = [];
+  private loadedAt = 0;
+  private lastUnknownKidReload = 0;
+  private loading: Promise<void> | undefined;
+  readonly source: 'config' | 'database';
+
+  constructor(
+    private readonly db: Db,
+    private readonly config: KeyConfig,
+  ) {
+    this.source = config.JWT_PRIVATE_KEY ? 'config' : 'database';
+  }
+
+  /** How long after retirement a key must still verify: the longest token, plus reload lag and skew. */
+  get retentionMs(): number {
+    return (this.config.ACCESS_TOKEN_TTL_SECONDS + 120) * 1000 + KEY_RELOAD_MS;
+  }
+
+  async init(): Promise<void> {
+    if (this.source === 'config') {
+      this.keys = await keysFromConfig(this.config);
+      this.loadedAt = Date.now();
+      return;
+    }
+    await this.ensureDatabaseKey();
+    await this.reload();
+  }
+
+  /** The key that signs new tokens. */
+  async signingKey(): Promise<LoadedKey> {
+    if (this.source === 'database' && Date.now() - this.loadedAt > KEY_RELOAD_MS) await this.reload();
+    const key = this.keys.find((k) => !k.retiredAt && k.privateKey);
+    if (!key) throw new KeyError('No signing key is loaded; was the key store initialised?');
+    return key;
+  }
+
+  /** The public key for `kid`, if it is still trusted. */
+  async verificationKey(kid: string): Promise<LoadedKey | undefined> {
+    if (this.source === 'database') {
+      const now = Date.now();
+      const stale = now - this.loadedAt > KEY_RELOAD_MS;
+      const unknown = !this.keys.some((k) => k.kid === kid);
+      if (stale || (unknown && now - this.lastUnknownKidReload > UNKNOWN_KID_RELOAD_MS)) {
+        if (unknown) this.lastUnknownKidReload = now;
+        await this.reload();
+      }
+    }
+    return this.keys.find((k) => k.kid === kid && this.stillTrusted(k));
+  }
+
+  /** The JWKS document: every key that may verify a live token. */
+  async jwks(): Promise<{ keys: JWK[] }> {
+    if (this.source === 'database' && Date.now() - this.loadedAt > KEY_RELOAD_MS) await this.reload();
+    return { keys: this.keys.filter((k) => this.stillTrusted(k)).map((k) => k.publicJwk) };
+  }
+
+  /**
+   * Adds a new signing key and retires the current one (which stays verifiable for retentionMs).
+   * Keys retired long enough ago are deleted. Database keys only.
+   */
+  async rotate(): Promise<{ kid: string; retired: string[]; deleted: string[] }> {
+    if (this.source === 'config') {
+      throw new KeyError('JWT_PRIVATE_KEY is configured: rotate by setting a new JWT_PRIVATE_KEY and listing the old public key in JWT_PREVIOUS_PUBLIC_KEYS.');
+    }
+    const fresh = await generateKey(this.config);
+    const result = await this.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${KEY_LOCK})`);
+      const retired = await tx
+        .update(signingKeys)
+        .set({ retiredAt: sql`now()` })
+        .where(isNull(signingKeys.retiredAt))
+        .returning({ kid: signingKeys.kid });
+      await tx.insert(signingKeys).values(fresh);
+      const cutoff = new Date(Date.now() - this.retentionMs - 86_400_000);
+      const deleted = await tx
+        .delete(signingKeys)
+        .where(lt(signingKeys.retiredAt, cutoff))
+        .returning({ kid: signingKeys.kid });
+      return { kid: fresh.kid, retired: retired.map((r) => r.kid), deleted: deleted.map((r) => r.kid) };
+    });
+    await this.reload();
+    return result;
+  }
+
+  private stillTrusted(key: LoadedKey): boolean {
+    return !key.retiredAt || Date.now() - key.retiredAt.getTime() < this.retentionMs;
+  }
+
+  private async ensureDatabaseKey(): Promise<void> {
+    const existing = await this.db.select({ kid: signingKeys.kid }).from(signingKeys).where(isNull(signingKeys.retiredAt)).limit(1);
+    if (existing.length > 0) return;
+    const fresh = await generateKey(this.config);
+    await this.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${KEY_LOCK})`);
+      const again = await tx.select({ kid: signingKeys.kid }).from(signingKeys).where(isNull(signingKeys.retiredAt)).limit(1);
+      if (again.length === 0) await tx.insert(signingKeys).values(fresh);
+    });
+  }
+
+  private reload(): Promise<void> {
+    // Concurrent requests share one reload.
+    this.loading ??= this.readDatabaseKeys().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  private async readDatabaseKeys(): Promise<void> {
+    const cutoff = new Date(Date.now() - this.retentionMs);
+    const rows = await this.db
+      .select()
+      .from(signingKeys)
+      .where(or(isNull(signingKeys.retiredAt), gt(signingKeys.retiredAt, cutoff)))
+      .orderBy(desc(signingKeys.createdAt));
+    const loaded: LoadedKey[] = [];
+    for (const row of rows) {
+      const alg = algOf(row.publicJwk as JWK);
+      const publicJwk = publicPart(row.publicJwk as JWK, row.kid, alg);
+      const key: LoadedKey = { kid: row.kid, alg, publicJwk, publicKey: (await importJWK(publicJwk, alg)) as CryptoKey };
+      if (row.retiredAt) key.retiredAt = row.retiredAt;
+      else {
+        const privateJwk = openPrivateJwk(row.privateJwk, this.config.JWT_KEY_ENCRYPTION_SECRET);
+        key.privateKey = (await importJWK(privateJwk, alg)) as CryptoKey;
+      }
+      loaded.push(key);
+    }
+    this.keys = loaded;
+    this.loadedAt = Date.now();
+  }
+}
+
+function algOf(jwk: JWK): SigningAlg {
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return 'EdDSA';
+  if (jwk.kty === 'EC' && jwk.crv === 'P-256') return 'ES256';
+  throw new KeyError(`Unsupported key type ${jwk.kty}/${jwk.crv ?? '-'}: use Ed25519 (EdDSA) or P-256 (ES256).`);
+}
+
+function publicPart(jwk: JWK, kid: string, alg: SigningAlg): JWK {
+  const out: JWK = { kty: jwk.kty, crv: jwk.crv, x: jwk.x, kid, alg, use: 'sig' };
+  if (jwk.y) out.y = jwk.y;
+  return out;
+}
+
+async function generateKey(config: KeyConfig) {
+  const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+  const privateJwk = await exportJWK(privateKey);
+  const publicJwk: JWK = { kty: privateJwk.kty, crv: privateJwk.crv, x: privateJwk.x };
+  const kid = await calculateJwkThumbprint(publicJwk);
+  return {
+    kid,
+    alg: 'EdDSA',
+    publicJwk: publicJwk as Record<string, unknown>,
+    privateJwk: sealPrivateJwk(privateJwk, config.JWT_KEY_ENCRYPTION_SECRET),
+  };
+}
+
+async function keysFromConfig(config: KeyConfig): Promise<LoadedKey[]> {
+  const privateJwk = parsePrivateKey(config.JWT_PRIVATE_KEY!);
+  const alg = algOf(privateJwk);
+  const bare: JWK = { kty: privateJwk.kty, crv: privateJwk.crv, x: privateJwk.x, ...(privateJwk.y ? { y: privateJwk.y } : {}) };
+  const kid = config.JWT_KEY_ID ?? (await calculateJwkThumbprint(bare));
+  const publicJwk = publicPart(bare, kid, alg);
+  const keys: LoadedKey[] = [
+    {
+      kid,
+      alg,
+      publicJwk,
+      publicKey: (await importJWK(publicJwk, alg)) as CryptoKey,
+      privateKey: (await importJWK({ ...privateJwk, alg }, alg)) as CryptoKey,
+    },
+  ];
+  for (const raw of config.JWT_PREVIOUS_PUBLIC_KEYS?.keys ?? []) {
+    const jwk = raw as JWK;
+    const previousAlg = algOf(jwk);
+    const previousBare: JWK = { kty: jwk.kty, crv: jwk.crv, x: jwk.x, ...(jwk.y ? { y: jwk.y } : {}) };
+    const previousKid = jwk.kid ?? (await calculateJwkThumbprint(previousBare));
+    if (keys.some((k) => k.kid === previousKid)) continue;
+    const previous = publicPart(previousBare, previousKid, previousAlg);
+    // Never retired by time: the operator removes it from the variable when its tokens are gone.
+    keys.push({ kid: previousKid, alg: previousAlg, publicJwk: previous, publicKey: (await importJWK(previous, previousAlg)) as CryptoKey });
+  }
+  return keys;
+}
+
+/** PKCS8 PEM (literal "\n" escapes allowed, as env files often carry them) or a private JWK. */
+export function parsePrivateKey(text: string): JWK {
+  const trimmed = text.trim();
+  try {
+    if (trimmed.startsWith('{')) {
+      const jwk = JSON.parse(trimmed) as JWK;
+      if (!jwk.d) throw new KeyError('the JWK has no private part ("d")');
+      return jwk;
+    }
+    const pem = trimmed.replace(/\\n/g, '\n');
+    return createPrivateKey({ key: pem, format: 'pem' }).export({ format: 'jwk' }) as JWK;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new KeyError(`JWT_PRIVATE_KEY is not a usable private key (PKCS8 PEM or JWK): ${reason}`);
+  }
+}
+
+// ---- private keys at rest -------------------------------------------------------------------
+
+interface Envelope {
+  enc: 'A256GCM';
+  iv: string;
+  tag: string;
+  data: string;
+}
+
+function wrappingKey(secret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'nysana-signing-keys', 'private-jwk-v1', 32));
+}
+
+function sealPrivateJwk(jwk: JWK, secret: string | undefined): Record<string, unknown> {
+  if (!secret) return jwk as Record<string, unknown>;
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', wrappingKey(secret), iv);
+  const data = Buffer.concat([cipher.update(JSON.stringify(jwk), 'utf8'), cipher.final()]);
+  const envelope: Envelope = { enc: 'A256GCM', iv: iv.toString('base64url'), tag: cipher.getAuthTag().toString('base64url'), data: data.toString('base64url') };
+  return envelope as unknown as Record<string, unknown>;
+}
+
+function openPrivateJwk(stored: Record<string, unknown>, secret: string | undefined): JWK {
+  if (stored.enc !== 'A256GCM') return stored as JWK;
+  if (!secret) throw new KeyError('The signing key in the database is encrypted; set JWT_KEY_ENCRYPTION_SECRET.');
+  const envelope = stored as unknown as Envelope;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', wrappingKey(secret), Buffer.from(envelope.iv, 'base64url'));
+    decipher.setAuthTag(Buffer.from(envelope.tag, 'base64url'));
+    const plain = Buffer.concat([decipher.update(Buffer.from(envelope.data, 'base64url')), decipher.final()]);
+    return JSON.parse(plain.toString('utf8')) as JWK;
+  } catch {
+    throw new KeyError('JWT_KEY_ENCRYPTION_SECRET does not decrypt the signing key in the database.');
+  }
+}

@@ -1,0 +1,35 @@
+/** Who is calling: the result of authenticating a request, attached as `request.principal`. */
+import type { FastifyRequest } from 'fastify';
+import type { Role } from '../http/access.js';
+import { HttpProblem } from '../http/problem.js';
+
+export type PrincipalKind = 'user' | 'client' | 'sso';
+
+export interface Principal {
+  kind: PrincipalKind;
+  /** User or client id (UUID); for single sign-on, the identity provider's subject. */
+  id: string;
+  role: Role;
+  organizationId: string | null;
+  /** jti of the access token the request carried. */
+  tokenId?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+const RANK: Record<Role, number> = { viewer: 1, editor: 2, admin: 3 };
+
+/** admin > editor > viewer: a role includes the ones below it. */
+export function roleAtLeast(role: Role, needed: Role): boolean {
+  return RANK[role] >= RANK[needed];
+}
+
+/** The authenticated caller of a non-public route (the auth plugin guarantees one). */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new HttpProblem(401, 'A bearer token is required.', undefined, { 'www-authenticate': 'Bearer realm="nysana"' });
+  return request.principal;
+}

@@ -1,0 +1,96 @@
+/**
+ * Fixed-window counters in process memory. Enough for one replica; with N replicas behind a load
+ * balancer an attacker gets up to N times the budget, which is why the per-account lockout also
+ * exists (it bounds guesses per account, not per connection). A shared store (Redis, PostgreSQL)
+ * would make the limits global; the interface here is small enough to swap.
+ */
+export interface RateDecision {
+  allowed: boolean;
+  /** Seconds until the window resets (for Retry-After); 0 when allowed. */
+  retryAfter: number;
+}
+
+interface Window {
+  count: number;
+  resetsAt: number;
+}
+
+const MAX_KEYS = 100_000;
+
+export class RateLimiter {
+  private windows = new Map<string, Window>();
+  private nextSweep = 0;
+
+  constructor(
+    readonly limit: number,
+    readonly windowMs: number,
+  ) {}
+
+  /** Counts one event for `key` and says whether it is within the limit. */
+  hit(key: string): RateDecision {
+    const window = this.current(key, true)!;
+    window.count += 1;
+    return this.decide(window);
+  }
+
+  /** Whether `key` is over its limit, without counting (e.g. "is this account locked?"). */
+  check(key: string): RateDecision {
+    const window = this.current(key, false);
+    return window ? this.decide({ ...window, count: window.count + 1 }) : { allowed: true, retryAfter: 0 };
+  }
+
+  reset(key: string) {
+    this.windows.delete(key);
+  }
+
+  private decide(window: Window): RateDecision {
+    if (window.count <= this.limit) return { allowed: true, retryAfter: 0 };
+    return { allowed: false, retryAfter: Math.max(1, Math.ceil((window.resetsAt - Date.now()) / 1000)) };
+  }
+
+  private current(key: string, create: boolean): Window | undefined {
+    const now = Date.now();
+    this.sweep(now);
+    let window = this.windows.get(key);
+    if (window && window.resetsAt <= now) {
+      this.windows.delete(key);
+      window = undefined;
+    }
+    if (!window && create) {
+      window = { count: 0, resetsAt: now + this.windowMs };
+      this.windows.set(key, window);
+    }
+    return window;
+  }
+
+  private sweep(now: number) {
+    if (now < this.nextSweep && this.windows.size < MAX_KEYS) return;
+    this.nextSweep = now + this.windowMs;
+    for (const [key, window] of this.windows) if (window.resetsAt <= now) this.windows.delete(key);
+    // Still full (a flood of distinct keys): forget the oldest rather than grow without bound.
+    if (this.windows.size >= MAX_KEYS) {
+      let excess = this.windows.size - MAX_KEYS / 2;
+      for (const key of this.windows.keys()) {
+        if (excess-- <= 0) break;
+        this.windows.delete(key);
+      }
+    }
+  }
+}
+
+export interface AuthLimits {
+  /** Every /auth/* request, per client IP. */
+  perIp: RateLimiter;
+  /** Failed logins per account (lower-cased e-mail) and failed password changes per user. */
+  accountFailures: RateLimiter;
+  /** Failed client authentications per client_id. */
+  clientFailures: RateLimiter;
+}
+
+export function createAuthLimits(config: { AUTH_RATE_LIMIT_PER_MINUTE: number; AUTH_MAX_FAILURES: number; AUTH_LOCKOUT_SECONDS: number }): AuthLimits {
+  return {
+    perIp: new RateLimiter(config.AUTH_RATE_LIMIT_PER_MINUTE, 60_000),
+    accountFailures: new RateLimiter(config.AUTH_MAX_FAILURES, config.AUTH_LOCKOUT_SECONDS * 1000),
+    clientFailures: new RateLimiter(config.AUTH_MAX_FAILURES * 2, config.AUTH_LOCKOUT_SECONDS * 1000),
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * /auth/login, /auth/refresh, /auth/logout (users) and /auth/token (service clients, see
+ * token-route.ts). Every /auth/* request counts against a per-IP limit; failed logins also count
+ * per account, and a locked account answers 429 whatever the password, so guessing stays bounded
+ * even from many addresses. Login failures all read the same and cost the same time.
+ */
+import { eq, sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Db } from '../db/client.js';
+import { users } from '../db/schema.js';
+import { access } from '../http/access.js';
+import { HttpProblem } from '../http/problem.js';
+import { errorResponses } from '../http/responses.js';
+import { dummyHash, hashPassword, needsRehash, verifyPassword } from './passwords.js';
+import { principalOf } from './principal.js';
+import { LoginBody, LogoutBody, RefreshBody, TokenPair } from './schemas.js';
+import type { AuthService } from './service.js';
+import { REALM } from './service.js';
+import { tokenRoute } from './token-route.js';
+
+const TAG = 'Auth';
+
+export const tooManyRequests = (retryAfter: number, detail = 'Too many attempts; retry later.') =>
+  new HttpProblem(429, detail, undefined, { 'retry-after': String(retryAfter) });
+
+const unauthorized = (detail: string) => new HttpProblem(401, detail, undefined, { 'www-authenticate': REALM });
+
+export function authRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
+  app.register(
+    async (scope) => {
+      scope.addHook('onRequest', async (request, reply) => {
+        // Tokens and credentials must never sit in a shared cache (RFC 6749 section 5.1).
+        reply.header('cache-control', 'no-store');
+        const decision = auth.limits.perIp.hit(request.ip);
+        if (!decision.allowed) throw tooManyRequests(decision.retryAfter, 'Too many requests to /auth from this address; retry later.');
+      });
+
+      const r = scope.withTypeProvider<ZodTypeProvider>();
+
+      r.post('/login', {
+        config: { access: access.public },
+        schema: {
+          tags: [TAG],
+          operationId: 'login',
+          summary: 'Log in with e-mail and password',
+          description:
+            'Returns a short-lived access token and a single-use refresh token. A wrong e-mail, a wrong password and a ' +
+            'deactivated account all answer the same 401. After repeated failures the account answers 429 for a while.',
+          body: LoginBody,
+          response: { 200: TokenPair, ...errorResponses(400, 401, 413, 415, 429) },
+        },
+        handler: async (request) => {
+          const email = request.body.email.toLowerCase();
+          const locked = auth.limits.accountFailures.check(email);
+          if (!locked.allowed) throw tooManyRequests(locked.retryAfter, 'Too many failed logins for this account; retry later.');
+          const [user] = await db.select().from(users).where(eq(users.email, email)).limit(1);
+          // Verify even without a user (against a dummy hash) so timing does not reveal accounts.
+          const passwordOk = await verifyPassword(user?.passwordHash ?? (await dummyHash()), request.body.password);
+          if (!user || !passwordOk || !user.active) {
+            auth.limits.accountFailures.hit(email);
+            request.log.info({ event: 'login_failed', userId: user?.id }, 'login failed');
+            throw unauthorized('The e-mail or password is not correct.');
+          }
+          auth.limits.accountFailures.reset(email);
+          const rehashed = needsRehash(user.passwordHash) ? await hashPassword(request.body.password) : undefined;
+          await db
+            .update(users)
+            .set({ lastLoginAt: sql`now()`, ...(rehashed ? { passwordHash: rehashed } : {}) })
+            .where(eq(users.id, user.id));
+          await auth.refreshTokens.purgeExpired();
+          const refresh = await auth.refreshTokens.issue(db, user.id);
+          const accessToken = await auth.tokens.sign({ kind: 'user', id: user.id, role: user.role, organizationId: user.organizationId });
+          request.log.info({ event: 'login', userId: user.id }, 'login');
+          return { accessToken: accessToken.token, tokenType: 'Bearer' as const, expiresIn: accessToken.expiresIn, ...refresh };
+        },
+      });
+
+      r.post('/refresh', {
+        config: { access: access.public },
+        schema: {
+          tags: [TAG],
+          operationId: 'refreshToken',
+          summary: 'Exchange a refresh token for a new token pair',
+          description:
+            'The presented refresh token stops working. Presenting an already used refresh token revokes every token of ' +
+            'that login (its family): a copy is in someone else\'s hands. Refresh one request at a time. A deactivated ' +
+            "user's refresh tokens answer 401.",
+          body: RefreshBody,
+          response: { 200: TokenPair, ...errorResponses(400, 401, 413, 415, 429) },
+        },
+        handler: async (request) => {
+          const result = await auth.refreshTokens.rotate(request.body.refreshToken);
+          if (!result.ok) {
+            if (result.reason === 'reused') request.log.warn({ event: 'refresh_token_reuse' }, 'refresh token reused; family revoked');
+            throw unauthorized('The refresh token is not valid; log in again.');
+          }
+          const { user, issued } = result;
+          const accessToken = await auth.tokens.sign({ kind: 'user', id: user.id, role: user.role, organizationId: user.organizationId });
+          return { accessToken: accessToken.token, tokenType: 'Bearer' as const, expiresIn: accessToken.expiresIn, ...issued };
+        },
+      });
+
+      r.post('/logout', {
+        config: { access: access.viewer },
+        schema: {
+          tags: [TAG],
+          operationId: 'logout',
+          summary: 'Revoke a refresh token (and its login), or every login of the caller',
+          description:
+            'Answers 204 whether or not the refresh token was valid or the caller\'s. The access token itself stays valid ' +
+            'until it expires (minutes); drop it on the client.',
+          body: LogoutBody,
+          response: { 204: z.null().describe('Logged out'), ...errorResponses(400, 401, 413, 415, 429) },
+        },
+        handler: async (request, reply) => {
+          const principal = principalOf(request);
+          if (principal.kind === 'user') {
+            if (request.body.allSessions) await auth.refreshTokens.revokeAll(db, principal.id);
+            else if (request.body.refreshToken) await auth.refreshTokens.revoke(request.body.refreshToken, principal.id);
+          }
+          return reply.code(204).send(null);
+        },
+      });
+
+      tokenRoute(scope, db, auth);
+    },
+    { prefix: '/auth' },
+  );
+}

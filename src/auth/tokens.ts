@@ -1,0 +1,112 @@
+/**
+ * Access tokens: JWTs (RFC 9068 profile, typ "at+jwt") signed with the key store's current key.
+ * Verification pins the algorithm to the one of the key the `kid` names, and checks issuer,
+ * audience, typ, expiry and not-before; anything else about the token is decided by the claims
+ * schema below. A token's role and organization are informative for other systems: this service
+ * re-reads them for every request (see directory.ts), so a demotion takes effect at once.
+ */
+import { randomUUID } from 'node:crypto';
+import type { JWTPayload } from 'jose';
+import { SignJWT, errors, jwtVerify } from 'jose';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import type { Role } from '../http/access.js';
+import type { KeyStore } from './keys.js';
+import { SIGNING_ALGORITHMS } from './keys.js';
+
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+/** Tolerated clock difference between this service and the callers that check exp/nbf too. */
+export const CLOCK_TOLERANCE_SECONDS = 30;
+
+export interface TokenSubject {
+  kind: 'user' | 'client';
+  id: string;
+  role: Role;
+  organizationId: string | null;
+}
+
+const Claims = z.object({
+  sub: z.uuid(),
+  jti: z.string().min(1),
+  role: z.enum(['admin', 'editor', 'viewer']),
+  org: z.uuid().optional(),
+  client_id: z.uuid().optional(),
+});
+
+export interface VerifiedToken {
+  kind: 'user' | 'client';
+  id: string;
+  role: Role;
+  organizationId: string | null;
+  jti: string;
+}
+
+export class InvalidToken extends Error {
+  constructor(readonly reason: 'expired' | 'invalid') {
+    super(reason === 'expired' ? 'The access token has expired.' : 'The access token is not valid.');
+  }
+}
+
+export type TokenConfig = Pick<Config, 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'ACCESS_TOKEN_TTL_SECONDS'>;
+
+export class TokenService {
+  constructor(
+    private readonly keys: KeyStore,
+    private readonly config: TokenConfig,
+  ) {}
+
+  get ttlSeconds() {
+    return this.config.ACCESS_TOKEN_TTL_SECONDS;
+  }
+
+  async sign(subject: TokenSubject, ttlSeconds = this.config.ACCESS_TOKEN_TTL_SECONDS): Promise<{ token: string; expiresIn: number }> {
+    const key = await this.keys.signingKey();
+    const now = Math.floor(Date.now() / 1000);
+    const claims: JWTPayload = { role: subject.role };
+    if (subject.organizationId) claims.org = subject.organizationId;
+    // RFC 9068: for the client-credentials grant the subject is the client itself.
+    if (subject.kind === 'client') claims.client_id = subject.id;
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
+      .setIssuer(this.config.JWT_ISSUER)
+      .setAudience(this.config.JWT_AUDIENCE)
+      .setSubject(subject.id)
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(now + ttlSeconds)
+      .setJti(randomUUID())
+      .sign(key.privateKey!);
+    return { token, expiresIn: ttlSeconds };
+  }
+
+  async verify(token: string): Promise<VerifiedToken> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(
+        token,
+        async (header) => {
+          const key = header.kid ? await this.keys.verificationKey(header.kid) : undefined;
+          // The key decides the algorithm: a token naming another one is refused (no alg confusion).
+          if (!key || header.alg !== key.alg) throw new InvalidToken('invalid');
+          return key.publicKey;
+        },
+        {
+          algorithms: SIGNING_ALGORITHMS,
+          issuer: this.config.JWT_ISSUER,
+          audience: this.config.JWT_AUDIENCE,
+          typ: ACCESS_TOKEN_TYPE,
+          clockTolerance: CLOCK_TOLERANCE_SECONDS,
+          requiredClaims: ['sub', 'exp', 'iat', 'jti'],
+        },
+      ));
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) throw new InvalidToken('expired');
+      throw new InvalidToken('invalid');
+    }
+    const claims = Claims.safeParse(payload);
+    if (!claims.success) throw new InvalidToken('invalid');
+    const { sub, jti, role, org, client_id } = claims.data;
+    if (client_id !== undefined && client_id !== sub) throw new InvalidToken('invalid');
+    return { kind: client_id ? 'client' : 'user', id: sub, role, organizationId: org ?? null, jti };
+  }
+}

@@ -1,0 +1,143 @@
+/** The analytical note of a plan per reporting year: PUT creates or replaces, like measurements. */
+import { and, eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { assertYearOpen } from '../approvals/repository.js';
+import { recordAudit } from '../audit/record.js';
+import type { Db } from '../db/client.js';
+import { organizationOf } from '../db/ownership.js';
+import { analyticalNotes } from '../db/schema.js';
+import { access } from '../http/access.js';
+import { assertIfMatch, notModified, setEtag } from '../http/etag.js';
+import { decodeCursor, page } from '../http/pagination.js';
+import { HttpProblem, badRequest, notFound, preconditionFailed } from '../http/problem.js';
+import { errorResponses } from '../http/responses.js';
+import { reportYearProblem } from '../reports/years.js';
+import { IdParams, listOf } from '../shared/schemas.js';
+import { findNote, listNotes, planYearsOf, toNoteDto, upsertNote } from './repository.js';
+import { AnalyticalNote, NoteListQuery, NoteParams, NotePut } from './schemas.js';
+
+const TAG = 'Reports';
+const noNote = (planId: string, year: number) => new HttpProblem(404, `plan ${planId} has no analytical note for ${year}`);
+
+export function noteRoutes(app: FastifyInstance, db: Db) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const byPlan = access.editor((req) => organizationOf.plan(db, (req.params as { id: string }).id));
+
+  r.get('/plans/:id/notes', {
+    config: { access: access.viewer },
+    schema: {
+      tags: [TAG],
+      operationId: 'listAnalyticalNotes',
+      summary: "List a plan's analytical notes",
+      description: 'One note per reporting year, ordered by year, cursor-paginated.',
+      params: IdParams,
+      querystring: NoteListQuery,
+      response: { 200: listOf(AnalyticalNote), ...errorResponses(400, 401, 403, 404) },
+    },
+    handler: async (request) => {
+      const { id } = request.params;
+      const q = request.query;
+      const cursor = q.cursor ? decodeCursor(q.cursor, 1) : undefined;
+      const [plan, rows] = await Promise.all([planYearsOf(db, id), listNotes(db, id, { ...q, cursor })]);
+      if (!plan) throw notFound('plan', id);
+      const result = page(rows, q.limit, (row) => [row.year]);
+      return { items: result.items.map(toNoteDto), nextCursor: result.nextCursor };
+    },
+  });
+
+  r.get('/plans/:id/notes/:year', {
+    config: { access: access.viewer },
+    schema: {
+      tags: [TAG],
+      operationId: 'getAnalyticalNote',
+      summary: "Get a plan's analytical note for a year",
+      params: NoteParams,
+      response: { 200: AnalyticalNote, 304: z.null().describe('Not modified'), ...errorResponses(400, 401, 403, 404) },
+    },
+    handler: async (request, reply) => {
+      const { id, year } = request.params;
+      const [plan, row] = await Promise.all([planYearsOf(db, id), findNote(db, id, year)]);
+      if (!plan) throw notFound('plan', id);
+      if (!row) throw noNote(id, year);
+      setEtag(reply, row.version);
+      if (notModified(request, row.version)) return reply.code(304).send(null);
+      return toNoteDto(row);
+    },
+  });
+
+  r.put('/plans/:id/notes/:year', {
+    config: { access: byPlan },
+    schema: {
+      tags: [TAG],
+      operationId: 'putAnalyticalNote',
+      summary: "Create or replace a plan's analytical note for a year",
+      description:
+        'The year must be one of the plan years (startYear..endYear). 201 when created, 200 when replaced. ' +
+        'Send If-Match with the ETag to refuse replacing a newer version (412). An approved year answers 409 until an admin reopens it.',
+      params: NoteParams,
+      body: NotePut,
+      response: { 200: AnalyticalNote, 201: AnalyticalNote, ...errorResponses(400, 401, 403, 404, 409, 412, 413, 415) },
+    },
+    handler: async (request, reply) => {
+      const { id, year } = request.params;
+      const stored = await db.transaction(async (tx) => {
+        const plan = await planYearsOf(tx, id, true);
+        if (!plan) throw notFound('plan', id);
+        const problem = reportYearProblem(plan, year, 'params.year');
+        if (problem) throw badRequest('The year is outside the plan.', [problem]);
+        const current = await findNote(tx, id, year, true);
+        if (request.headers['if-match']) {
+          if (!current) throw preconditionFailed(0);
+          assertIfMatch(request, current.version);
+        }
+        await assertYearOpen(tx, id, year);
+        const row = await upsertNote(tx, id, year, request.body.blocks);
+        await recordAudit(tx, request, {
+          entityType: 'analyticalNote',
+          entityId: row.id,
+          entityKey: `${id}/${year}`,
+          action: current ? 'update' : 'create',
+          before: current ? toNoteDto(current) : null,
+          after: toNoteDto(row),
+        });
+        return row;
+      });
+      setEtag(reply, stored.version);
+      return reply.code(stored.created ? 201 : 200).send(toNoteDto(stored));
+    },
+  });
+
+  r.delete('/plans/:id/notes/:year', {
+    config: { access: byPlan },
+    schema: {
+      tags: [TAG],
+      operationId: 'deleteAnalyticalNote',
+      summary: "Delete a plan's analytical note for a year",
+      description: 'An approved year answers 409 until an admin reopens it.',
+      params: NoteParams,
+      response: { 204: z.null().describe('Deleted'), ...errorResponses(400, 401, 403, 404, 409, 412) },
+    },
+    handler: async (request, reply) => {
+      const { id, year } = request.params;
+      await db.transaction(async (tx) => {
+        if (!(await planYearsOf(tx, id, true))) throw notFound('plan', id);
+        const current = await findNote(tx, id, year, true);
+        if (!current) throw noNote(id, year);
+        assertIfMatch(request, current.version);
+        await assertYearOpen(tx, id, year);
+        await tx.delete(analyticalNotes).where(and(eq(analyticalNotes.planId, id), eq(analyticalNotes.year, year)));
+        await recordAudit(tx, request, {
+          entityType: 'analyticalNote',
+          entityId: current.id,
+          entityKey: `${id}/${year}`,
+          action: 'delete',
+          before: toNoteDto(current),
+          after: null,
+        });
+      });
+      return reply.code(204).send(null);
+    },
+  });
+}

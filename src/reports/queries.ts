@@ -1,0 +1,38 @@
+/** Everything one report needs, in a fixed number of queries whatever the plan's size. */
+import { eq } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { directions, goals, indicators, organizations, plans } from '../db/schema.js';
+import { findNote } from '../notes/repository.js';
+import { planRisks } from '../risks/repository.js';
+import { planTree } from '../status/queries.js';
+
+export async function findPlanWithOrganization(db: Db, planId: string) {
+  const rows = await db
+    .select({ plan: plans, organization: organizations })
+    .from(plans)
+    .innerJoin(organizations, eq(organizations.id, plans.organizationId))
+    .where(eq(plans.id, planId))
+    .limit(1);
+  return rows[0];
+}
+
+/** Information sources of the plan's indicators (the status tree does not carry them). */
+function indicatorSources(db: Db, planId: string) {
+  return db
+    .select({ id: indicators.id, source: indicators.source })
+    .from(indicators)
+    .innerJoin(goals, eq(goals.id, indicators.goalId))
+    .innerJoin(directions, eq(directions.id, goals.directionId))
+    .where(eq(directions.planId, planId));
+}
+
+export async function loadReportData(db: Db, planId: string, year: number) {
+  const [tree, sources, risks, note] = await Promise.all([
+    planTree(db, planId, year),
+    indicatorSources(db, planId),
+    planRisks(db, planId, { year }),
+    findNote(db, planId, year),
+  ]);
+  return { tree, sources: new Map(sources.map((s) => [s.id, s.source])), risks, note };
+}
+export type ReportData = Awaited<ReturnType<typeof loadReportData>>;

@@ -1,0 +1,59 @@
+/**
+ * Section 2 as RFC 4180 CSV: one row per indicator in report order, with its direction and goal.
+ * Header names are stable English keys (for BI tools); text is in the report language, "[ru] "
+ * marking a fallback as in the other documents; numbers use a decimal point. UTF-8 with a BOM so
+ * Excel reads the Kazakh letters.
+ */
+import { LABELS } from './labels.js';
+import type { ReportModel } from './model.js';
+import type { Txt } from './text.js';
+import { plain } from './text.js';
+
+const COLUMNS = [
+  'directionCode', 'direction', 'goalCode', 'goal', 'group', 'indicatorCode', 'indicator', 'source', 'unit', 'valueType',
+  'betterWhen', 'year', 'plan', 'fact', 'status', 'verdict', 'achievementPercent', 'deviation', 'note',
+] as const;
+
+function cell(value: string | number | null): string {
+  if (value === null) return '';
+  if (typeof value === 'number') return String(value);
+  // Neutralize spreadsheet formulas (CSV injection), then quote what would break the row.
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n;]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function renderCsv(model: ReportModel): string {
+  const l = LABELS[model.lang];
+  const text = (t: Txt | null) => (t ? plain(t) : null);
+  const out = [COLUMNS.join(',')];
+  for (const d of model.directions) {
+    for (const g of d.goals) {
+      for (const i of g.indicators) {
+        const s = i.status;
+        const row: Record<(typeof COLUMNS)[number], string | number | null> = {
+          directionCode: d.code,
+          direction: text(d.title),
+          goalCode: g.code,
+          goal: text(g.title),
+          group: text(i.group),
+          indicatorCode: s.code,
+          indicator: text(i.name),
+          source: text(i.source),
+          unit: text(i.unit),
+          valueType: s.valueType,
+          betterWhen: s.betterWhen,
+          year: model.year,
+          plan: s.plan,
+          fact: s.fact,
+          status: s.status,
+          verdict: l.verdicts[s.status],
+          achievementPercent: s.achievementPercent,
+          deviation: s.deviation,
+          note: text(i.note),
+        };
+        out.push(COLUMNS.map((c) => cell(row[c])).join(','));
+      }
+    }
+  }
+  return `\uFEFF${out.join('\r\n')}\r\n`;
+}

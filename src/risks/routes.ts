@@ -1,0 +1,118 @@
+/**
+ * Risks (section 1 of the annual report): CRUD under a goal through the shared CRUD factory, and
+ * the plan-wide register GET /plans/{id}/risks in report order.
+ */
+import { eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Db } from '../db/client.js';
+import { assertYearOpen } from '../approvals/repository.js';
+import { organizationOf } from '../db/ownership.js';
+import { goals, risks } from '../db/schema.js';
+import { access } from '../http/access.js';
+import { registerCrud } from '../http/crud.js';
+import { encodeCursor } from '../http/pagination.js';
+import { badRequest, notFound } from '../http/problem.js';
+import { errorResponses } from '../http/responses.js';
+import { reportYearProblem } from '../reports/years.js';
+import { findPlan } from '../status/queries.js';
+import { requestedLang, resolveText } from '../shared/lang.js';
+import { IdParams, listOf } from '../shared/schemas.js';
+import type { RiskRow } from './repository.js';
+import { planOfGoal, planRiskKey, planRisks, toRiskDto } from './repository.js';
+import { PlanRisk, PlanRiskQuery, Risk, RiskCreate, RiskFilters, RiskPatch } from './schemas.js';
+
+const TAG = 'Risks';
+
+// The plan-wide cursor carries the 7-part report-order key of the last row.
+const PlanRiskCursor = z.tuple([z.number().int(), z.string().max(256), z.number().int(), z.string().max(256), z.number().int(), z.number().int(), z.uuid()]);
+
+function decodePlanRiskCursor(cursor: string): unknown[] {
+  try {
+    return PlanRiskCursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  } catch {
+    throw badRequest('The cursor is not valid for this list; start again without it.', [{ path: 'query.cursor', message: 'invalid cursor' }]);
+  }
+}
+
+export function riskRoutes(app: FastifyInstance, db: Db) {
+  registerCrud(app, db, {
+    name: 'risk',
+    plural: 'risks',
+    tag: TAG,
+    table: risks,
+    entity: Risk,
+    createBody: RiskCreate,
+    patchBody: RiskPatch,
+    collectionPath: '/goals/:goalId/risks',
+    itemPath: '/risks/:id',
+    parent: { param: 'goalId', table: goals, column: risks.goalId, name: 'goal' },
+    filters: RiskFilters,
+    filterConditions: (q) => [
+      q.year !== undefined ? eq(risks.year, q.year) : undefined,
+      q.executionStatus ? eq(risks.executionStatus, q.executionStatus) : undefined,
+    ],
+    orderBy: [risks.year, risks.position, risks.id],
+    hasPosition: true,
+    listDescription: "The goal's risks, cursor-paginated, ordered by year, then position; filters are exact matches.",
+    toDto: (row) => toRiskDto(row as unknown as RiskRow),
+    toInsert: (body, goalId) => ({ ...body, goalId }),
+    toUpdate: (patch) => ({ ...patch }),
+    validate: async (tx, candidate, previous) => {
+      const row = candidate as unknown as RiskRow;
+      const plan = await planOfGoal(tx, row.goalId, true);
+      if (!plan) throw notFound('goal', row.goalId);
+      const problem = reportYearProblem(plan, row.year, 'body.year');
+      if (problem) throw badRequest('The risk year is outside the plan.', [problem]);
+      // An approved year's report is evidence: its risks change only after an admin reopens it (409).
+      await assertYearOpen(tx, plan.planId, row.year);
+      const before = previous as unknown as RiskRow | undefined;
+      if (before && before.year !== row.year) await assertYearOpen(tx, plan.planId, before.year);
+    },
+    organizationOfNew: (database, request) => organizationOf.goal(database, (request.params as { goalId: string }).goalId),
+    organizationOfRow: organizationOf.risk,
+  });
+
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  r.get('/plans/:id/risks', {
+    config: { access: access.viewer },
+    schema: {
+      tags: [TAG],
+      operationId: 'listPlanRisks',
+      summary: "List a plan's risks (the risk register)",
+      description:
+        'Every risk of every goal of the plan in report order (direction, goal, year, position), cursor-paginated. ' +
+        'Filter by ?year and ?executionStatus; ?lang (or Accept-Language) adds plain-text fields resolved to that language.',
+      params: IdParams,
+      querystring: PlanRiskQuery,
+      response: { 200: listOf(PlanRisk), ...errorResponses(400, 401, 403, 404) },
+    },
+    handler: async (request) => {
+      const { id } = request.params;
+      const q = request.query;
+      const cursor = q.cursor ? decodePlanRiskCursor(q.cursor) : undefined;
+      const [plan, rows] = await Promise.all([findPlan(db, id), planRisks(db, id, { ...q, cursor })]);
+      if (!plan) throw notFound('plan', id);
+      const hasMore = rows.length > q.limit;
+      const pageRows = hasMore ? rows.slice(0, q.limit) : rows;
+      const lang = requestedLang(q.lang, request.headers['accept-language']);
+      const items = pageRows.map((row) => ({
+        ...toRiskDto(row.risk),
+        goalCode: row.goalCode,
+        directionId: row.directionId,
+        directionCode: row.directionCode,
+        ...(lang
+          ? {
+              riskText: resolveText(row.risk.risk, lang),
+              plannedMeasuresText: resolveText(row.risk.plannedMeasures, lang),
+              actualMeasuresText: resolveText(row.risk.actualMeasures, lang),
+              noteText: resolveText(row.risk.note, lang),
+            }
+          : {}),
+      }));
+      const last = pageRows[pageRows.length - 1];
+      return { items, nextCursor: hasMore && last ? encodeCursor(planRiskKey(last)) : null };
+    },
+  });
+}
