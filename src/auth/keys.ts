@@ -40,6 +40,7 @@ export type KeyConfig = Pick<
 
 export const KEY_RELOAD_MS = 60_000;
 const UNKNOWN_KID_RELOAD_MS = 5_000;
+const RELOAD_RETRY_MS = 5_000;
 // Arbitrary but fixed: every replica must agree on it (differs from the migration lock).
 const KEY_LOCK = 727_001_2017;
 
@@ -147,9 +148,16 @@ export class KeyStore {
 
   private reload(): Promise<void> {
     // Concurrent requests share one reload.
-    this.loading ??= this.readDatabaseKeys().finally(() => {
-      this.loading = undefined;
-    });
+    this.loading ??= this.readDatabaseKeys()
+      .catch((error: unknown) => {
+        // A database blip must not fail verification while the keys we hold are still good: keep
+        // them and try again shortly. Only the very first load has nothing to fall back on.
+        if (this.keys.length === 0) throw error;
+        this.loadedAt = Date.now() - KEY_RELOAD_MS + RELOAD_RETRY_MS;
+      })
+      .finally(() => {
+        this.loading = undefined;
+      });
     return this.loading;
   }
 

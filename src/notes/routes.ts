@@ -95,7 +95,7 @@ export function noteRoutes(app: FastifyInstance, db: Db) {
         await assertYearOpen(tx, id, year);
         const row = await upsertNote(tx, id, year, request.body.blocks);
         await recordAudit(tx, request, {
-          entityType: 'analyticalNote',
+          entityType: 'note',
           entityId: row.id,
           entityKey: `${id}/${year}`,
           action: current ? 'update' : 'create',
@@ -129,7 +129,7 @@ export function noteRoutes(app: FastifyInstance, db: Db) {
         await assertYearOpen(tx, id, year);
         await tx.delete(analyticalNotes).where(and(eq(analyticalNotes.planId, id), eq(analyticalNotes.year, year)));
         await recordAudit(tx, request, {
-          entityType: 'analyticalNote',
+          entityType: 'note',
           entityId: current.id,
           entityKey: `${id}/${year}`,
           action: 'delete',

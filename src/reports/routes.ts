@@ -32,8 +32,14 @@ const binary = (description: string) => z.string().meta({ format: 'binary', desc
 // The page has no scripts and loads nothing: forbid everything but its inline style.
 const HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-const fileName = (planCode: string, year: number, lang: string, format: ReportFormat) =>
-  `nysana-report-${planCode.replace(/[^A-Za-z0-9._-]+/g, '_')}-${year}-${lang}.${format}`;
+/** An ASCII filename, plus RFC 6266/5987 filename* keeping a plan code in any script ("СП-1"). */
+function contentDisposition(disposition: 'attachment' | 'inline', planCode: string, year: number, lang: string, format: ReportFormat) {
+  const name = (code: string) => `nysana-report-${code}-${year}-${lang}.${format}`;
+  const ascii = name(planCode.replace(/[^A-Za-z0-9._-]+/g, '_'));
+  const unicode = name(planCode.replace(/[^\p{L}\p{N}._-]+/gu, '_'));
+  const extended = unicode === ascii ? '' : `; filename*=UTF-8''${encodeURIComponent(unicode)}`;
+  return `${disposition}; filename="${ascii}"${extended}`;
+}
 
 function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
   if (!header) return false;
@@ -93,7 +99,7 @@ export function reportRoutes(app: FastifyInstance, db: Db) {
       if (matchesIfNoneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
 
       const attachment = (disposition: 'attachment' | 'inline') =>
-        reply.header('content-disposition', `${disposition}; filename="${fileName(found.plan.code, year, lang, format)}"`);
+        reply.header('content-disposition', contentDisposition(disposition, found.plan.code, year, lang, format));
       switch (format) {
         case 'json':
           return reply.type('application/json; charset=utf-8').send(json);

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
-import { assertYearOpen } from '../approvals/repository.js';
+import { assertYearOpen, findApproval } from '../approvals/repository.js';
 import { organizationOf } from '../db/ownership.js';
 import { goals, risks } from '../db/schema.js';
 import { access } from '../http/access.js';
@@ -69,6 +69,13 @@ export function riskRoutes(app: FastifyInstance, db: Db) {
       await assertYearOpen(tx, plan.planId, row.year);
       const before = previous as unknown as RiskRow | undefined;
       if (before && before.year !== row.year) await assertYearOpen(tx, plan.planId, before.year);
+    },
+    // The factory refuses deletes while planOf names a plan with approved years: name it only when the
+    // risk's own year is approved, so risks of open years stay deletable.
+    planOf: async (tx, row) => {
+      const risk = row as unknown as RiskRow;
+      const plan = await planOfGoal(tx, risk.goalId, true);
+      return plan && (await findApproval(tx, plan.planId, risk.year)) ? plan.planId : undefined;
     },
     organizationOfNew: (database, request) => organizationOf.goal(database, (request.params as { goalId: string }).goalId),
     organizationOfRow: organizationOf.risk,

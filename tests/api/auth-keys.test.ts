@@ -154,3 +154,25 @@ describe('configured keys', () => {
     }
   });
 });
+
+describe('a key reload that fails', () => {
+  it('keeps verifying with the keys already loaded', async () => {
+    const instance = await app();
+    const viewer = await createTestUser(instance, { role: 'viewer' });
+    const keys = instance.auth.keys as unknown as { loadedAt: number; readDatabaseKeys: () => Promise<void> };
+    const original = keys.readDatabaseKeys;
+    let attempts = 0;
+    keys.readDatabaseKeys = async () => {
+      attempts++;
+      throw new Error('connection terminated');
+    };
+    try {
+      keys.loadedAt = 0; // stale: the next verification tries to reload
+      expect((await me(instance, viewer.token)).status).toBe(200);
+      expect((await me(instance, viewer.token)).status).toBe(200);
+      expect(attempts).toBe(1); // and does not hammer the database meanwhile
+    } finally {
+      keys.readDatabaseKeys = original;
+    }
+  });
+});

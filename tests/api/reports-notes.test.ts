@@ -36,6 +36,10 @@ describe('the analytical note of a plan year', () => {
     expect((await call(ctx.app, 'GET', noteUrl(2016), undefined, { 'if-none-match': read.headers.etag as string })).status).toBe(304);
     expectProblem(await call(ctx.app, 'PUT', noteUrl(2016), { blocks }, { 'if-match': '"1"' }), 412);
     expectProblem(await call(ctx.app, 'PUT', noteUrl(2017), { blocks }, { 'if-match': '"1"' }), 412);
+    // Both writes are in the audit trail, with the note before and after.
+    const audit = expectStatus(await call(ctx.app, 'GET', `${API}/audit?entityType=note&entityId=${note.id}`), 200);
+    expect(audit.items.map((e: Json) => e.action)).toEqual(['update', 'create']);
+    expect(audit.items[0]).toMatchObject({ entityKey: `${tree.plan.id}/2016`, before: { version: 1 }, after: { version: 2 } });
   });
 
   it('is listed per year, and deleted', async () => {
@@ -105,5 +109,35 @@ describe('the analytical note of a plan year', () => {
         (select count(*)::int from risks where goal_id = ${other.goal.id}) as risks`,
     );
     expect(row).toEqual({ notes: 0, risks: 0 });
+  });
+});
+
+describe('an approved year', () => {
+  it('locks its risks and its note until an admin reopens it; other years stay open', async () => {
+    const t = await createTree(ctx.app);
+    const risksUrl = `${API}/goals/${t.goal.id}/risks`;
+    const risk = { risk: { kk: 'Тәуекел' }, plannedMeasures: { kk: 'Шара' } };
+    const r2016 = expectStatus(await call(ctx.app, 'POST', risksUrl, { ...risk, year: 2016 }), 201);
+    const r2017 = expectStatus(await call(ctx.app, 'POST', risksUrl, { ...risk, year: 2017 }), 201);
+    expectStatus(await call(ctx.app, 'PUT', noteUrl(2016, t.plan.id), { blocks }), 201);
+    expectStatus(
+      await call(ctx.app, 'POST', `${API}/plans/${t.plan.id}/years/2016/approve`, { document: { kk: 'Төрағаның № 1 бұйрығы' }, date: '2017-03-01' }),
+      201,
+    );
+
+    expectProblem(await call(ctx.app, 'POST', risksUrl, { ...risk, year: 2016 }), 409);
+    expectProblem(await call(ctx.app, 'PATCH', `${API}/risks/${r2016.id}`, { executionStatus: 'executed' }), 409);
+    expectProblem(await call(ctx.app, 'PATCH', `${API}/risks/${r2017.id}`, { year: 2016 }), 409);
+    expectProblem(await call(ctx.app, 'DELETE', `${API}/risks/${r2016.id}`), 409);
+    expectProblem(await call(ctx.app, 'PUT', noteUrl(2016, t.plan.id), { blocks }), 409);
+    expectProblem(await call(ctx.app, 'DELETE', noteUrl(2016, t.plan.id)), 409);
+
+    expectStatus(await call(ctx.app, 'PATCH', `${API}/risks/${r2017.id}`, { executionStatus: 'executed' }), 200);
+    expectStatus(await call(ctx.app, 'PUT', noteUrl(2017, t.plan.id), { blocks }), 201);
+    expectStatus(await call(ctx.app, 'DELETE', `${API}/risks/${r2017.id}`), 204);
+
+    expectStatus(await call(ctx.app, 'POST', `${API}/plans/${t.plan.id}/years/2016/reopen`, { reason: 'Correction of section 1' }), 200);
+    expectStatus(await call(ctx.app, 'PATCH', `${API}/risks/${r2016.id}`, { executionStatus: 'executed' }), 200);
+    expectStatus(await call(ctx.app, 'DELETE', noteUrl(2016, t.plan.id)), 204);
   });
 });

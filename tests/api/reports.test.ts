@@ -417,7 +417,7 @@ describe('text missing in the chosen language', () => {
     // A plan whose texts are only partly translated: the direction title exists in Russian only.
     const org = expectStatus(await call(ctx.app, 'POST', '/api/v1/organizations', { code: 'FALLBACK-ORG', name: { kk: 'Агенттік', en: 'Agency' } }), 201);
     const plan = expectStatus(
-      await call(ctx.app, 'POST', '/api/v1/plans', { organizationId: org.id, code: 'P-1', title: { kk: 'Жоспар' }, startYear: 2020, endYear: 2022 }),
+      await call(ctx.app, 'POST', '/api/v1/plans', { organizationId: org.id, code: 'СП-1', title: { kk: 'Жоспар' }, startYear: 2020, endYear: 2022 }),
       201,
     );
     const direction = expectStatus(await call(ctx.app, 'POST', `/api/v1/plans/${plan.id}/directions`, { code: '1', title: { ru: 'Направление' } }), 201);
@@ -480,8 +480,12 @@ describe('text missing in the chosen language', () => {
     expect(cells).toContain('1-стратегиялық бағыт. [ru] Направление');
     expect(cells).toContain('[en] Share of services online');
 
-    const csv = (await call(ctx.app, 'GET', `${url}&format=csv`)).raw.body;
-    expect(csv).toContain('[en] Share of services online');
+    const csvRes = await call(ctx.app, 'GET', `${url}&format=csv`);
+    expect(csvRes.raw.body).toContain('[en] Share of services online');
+    // A plan code in Cyrillic: an ASCII filename, and the real one in filename*.
+    expect(csvRes.headers['content-disposition']).toBe(
+      `attachment; filename="nysana-report-_-1-2021-kk.csv"; filename*=UTF-8''${encodeURIComponent('nysana-report-СП-1-2021-kk.csv')}`,
+    );
 
     // Fully translated text is never marked.
     const complete = expectStatus(await call(ctx.app, 'GET', `/api/v1/plans/${plan.id}/reports/2021?lang=en`), 200);

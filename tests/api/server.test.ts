@@ -3,6 +3,7 @@
  * plan, the API on a port; SIGTERM stops it cleanly with exit code 0.
  */
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,8 +43,34 @@ describe('npm start', () => {
       expect(ready.status).toBe(200);
       expect(ready.headers.get('x-request-id')).toBeTruthy();
       expect(server.output()).toMatch(/loaded the demo plan/);
+      const login = await fetch(`${base}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'first.admin@example.kz', password: 'a-long-enough-password' }),
+      });
+      expect(login.status).toBe(200);
+      const { accessToken } = (await login.json()) as { accessToken: string };
+
+      // A slow upload is in flight when SIGTERM arrives: it must still complete.
+      const body = JSON.stringify({ code: 'SLOW', name: { en: 'Sent slowly' } });
+      const url = new URL(base);
+      const socket = net.connect(Number(url.port), url.hostname);
+      await new Promise((resolve) => socket.once('connect', resolve));
+      let response = '';
+      socket.on('data', (chunk) => (response += chunk.toString()));
+      const closed = new Promise((resolve) => socket.once('close', resolve));
+      socket.write(
+        `POST /api/v1/organizations HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${accessToken}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
       server.child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      socket.end(body.slice(10));
+      await closed;
+      expect(response).toMatch(/^HTTP\/1\.1 201/);
       expect(await server.exited).toBe(0);
+      expect(server.output()).toMatch(/shutting down/);
     } finally {
       server.child.kill('SIGKILL');
       await rm(dataDir, { recursive: true, force: true });

@@ -32,7 +32,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     await admin.end();
   }
   const url = withDatabase(target.adminUrl!, name);
-  const database = await openPostgres({ url, poolMax: 5 });
+  // Generous connect timeout: many test files share 2 cores, and a slow connect is not a failure.
+  const database = await openPostgres({ url, poolMax: 5, connectTimeoutMs: 30_000 });
   return {
     database,
     url,
