@@ -25,6 +25,7 @@ import { registerOpenApi } from './openapi/plugin.js';
 import { organizationRoutes } from './organizations/routes.js';
 import { planRoutes } from './plans/routes.js';
 import { statusRoutes } from './status/routes.js';
+import { importRoutes } from './imports/routes.js';
 import { approvalRoutes } from './approvals/routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { noteRoutes } from './notes/routes.js';
@@ -32,12 +33,18 @@ import { reportRoutes } from './reports/routes.js';
 import { riskRoutes } from './risks/routes.js';
 import { registerSecurity } from './http/security.js';
 import { registerWriteLimit } from './http/write-limit.js';
+import { registerConditionalGet } from './http/conditional.js';
 import type { PoolStats } from './observability/metrics.js';
 import { registerMetrics } from './observability/metrics.js';
 import { userRoutes } from './users/routes.js';
 
 export interface AppOptions {
   db: Db;
+  /**
+   * Where the read-only status routes (GET /plans/{id}/status, /indicators/{id}/status, /status)
+   * read: a streaming replica (DATABASE_READ_URL). Default: `db`. Everything else uses `db`.
+   */
+  readDb?: Db;
   config: Config;
   logger?: FastifyServerOptions['logger'];
   /** Connection pool usage for /metrics (PostgreSQL only). */
@@ -73,7 +80,7 @@ export function loggerOptions(level: string) {
   };
 }
 
-export async function buildApp({ db, config, logger, poolStats }: AppOptions) {
+export async function buildApp({ db, readDb, config, logger, poolStats }: AppOptions) {
   const app = Fastify({
     logger: logger ?? loggerOptions(config.LOG_LEVEL),
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -109,13 +116,16 @@ export async function buildApp({ db, config, logger, poolStats }: AppOptions) {
   await app.register(
     async (api) => {
       registerWriteLimit(api, config.WRITE_RATE_LIMIT_PER_MINUTE);
+      registerConditionalGet(api);
       organizationRoutes(api, db);
       planRoutes(api, db);
       directionRoutes(api, db);
       goalRoutes(api, db);
       indicatorRoutes(api, db);
       measurementRoutes(api, db);
-      statusRoutes(api, db);
+      // Only GET routes: safe on a replica that lags by its replay delay.
+      statusRoutes(api, readDb ?? db);
+      importRoutes(api, db);
       approvalRoutes(api, db);
       auditRoutes(api, db);
       riskRoutes(api, db);

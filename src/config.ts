@@ -31,6 +31,8 @@ export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
+  /** A streaming replica (hot standby) for the status reads; unset: every read goes to DATABASE_URL. */
+  DATABASE_READ_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
   DATA_DIR: z.string().min(1).default('./data'),
   ADMIN_EMAIL: z.preprocess(emptyAsUndefined, z.email().optional()),
   ADMIN_PASSWORD: z.preprocess(emptyAsUndefined, z.string().min(12).max(1024).optional()),

@@ -35,8 +35,10 @@ if (firstAdmin.status === 'created') {
       ? `created the local admin ${firstAdmin.email} with password ${firstAdmin.generatedPassword} (shown only now; change it with POST /api/v1/me/password)`
       : `created the first admin ${firstAdmin.email}`,
   );
+} else if (firstAdmin.status === 'no-users') {
+  console.warn('no user exists yet: set ADMIN_EMAIL and ADMIN_PASSWORD, or run `npm run user:create -- --email ... --role admin`');
 }
-const app = await buildApp({ db: database.db, config, poolStats: database.poolStats });
+const app = await buildApp({ db: database.db, readDb: database.read, config, poolStats: database.poolStats });
 app.log.info({ database: database.kind, dataDir: database.kind === 'pglite' ? config.DATA_DIR : undefined }, 'database ready');
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {

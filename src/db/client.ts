@@ -10,6 +10,12 @@ export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 
 export interface Database {
   db: Db;
+  /**
+   * Where plain reads may go: a streaming replica when DATABASE_READ_URL is set, else `db` itself.
+   * Writes, reads inside a write's transaction and the read that confirms a write stay on `db`
+   * (a replica lags the primary by its replay delay).
+   */
+  read: Db;
   kind: 'postgres' | 'pglite';
   /** Runs `fn` while holding a session-level advisory lock (no-op lock on PGlite: one process). */
   withMigrationLock<T>(fn: () => Promise<T>): Promise<T>;
@@ -20,6 +26,8 @@ export interface Database {
 
 export interface PostgresOptions {
   url: string;
+  /** A hot standby (or any read-only copy) for `read`; its own pool of the same size. */
+  readUrl?: string;
   poolMax?: number;
   statementTimeoutMs?: number;
   connectTimeoutMs?: number;
@@ -31,20 +39,27 @@ const MIGRATION_LOCK_KEY = 727_001_2016;
 export async function openPostgres(options: PostgresOptions): Promise<Database> {
   const { default: pg } = await import('pg');
   const { drizzle } = await import('drizzle-orm/node-postgres');
-  const pool = new pg.Pool({
-    connectionString: options.url,
-    max: options.poolMax ?? 10,
-    // pg's default of 0 waits forever for a connection; fail fast instead so callers can 503.
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
-    statement_timeout: options.statementTimeoutMs ?? 15_000,
-    idleTimeoutMillis: 30_000,
-  });
-  // An idle client losing its server (restart, network) emits 'error' on the pool; without a
-  // listener that would crash the process. The next checkout simply opens a new connection.
-  pool.on('error', () => {});
+  const newPool = (connectionString: string) => {
+    const p = new pg.Pool({
+      connectionString,
+      max: options.poolMax ?? 10,
+      // pg's default of 0 waits forever for a connection; fail fast instead so callers can 503.
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+      statement_timeout: options.statementTimeoutMs ?? 15_000,
+      idleTimeoutMillis: 30_000,
+    });
+    // An idle client losing its server (restart, network) emits 'error' on the pool; without a
+    // listener that would crash the process. The next checkout simply opens a new connection.
+    p.on('error', () => {});
+    return p;
+  };
+  const pool = newPool(options.url);
+  const readPool = options.readUrl ? newPool(options.readUrl) : undefined;
   const db = drizzle(pool, { schema }) as unknown as Db;
+  const read = readPool ? (drizzle(readPool, { schema }) as unknown as Db) : db;
   return {
     db,
+    read,
     kind: 'postgres',
     async withMigrationLock(fn) {
       const client = await pool.connect();
@@ -59,7 +74,9 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
         client.release();
       }
     },
-    close: () => pool.end(),
+    close: async () => {
+      await Promise.all([pool.end(), readPool?.end()]);
+    },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
 }
@@ -84,6 +101,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
   const db = drizzle(client, { schema }) as unknown as Db;
   return {
     db,
+    read: db,
     kind: 'pglite',
     withMigrationLock: (fn) => fn(),
     close: () => client.close(),

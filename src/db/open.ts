@@ -7,6 +7,7 @@ export function openDatabase(config: Config): Promise<Database> {
   if (config.DATABASE_URL) {
     return openPostgres({
       url: config.DATABASE_URL,
+      readUrl: config.DATABASE_READ_URL,
       poolMax: config.DB_POOL_MAX,
       statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
       connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,

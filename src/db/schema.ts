@@ -8,6 +8,7 @@
  */
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   check,
@@ -31,6 +32,12 @@ const version = () => integer('version').notNull().default(1);
 const createdAt = () => timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow();
 const localized = (name: string) => jsonb(name).$type<LocalizedTextColumn>();
+/**
+ * Incremental sync (src/sync/): the id of the last transaction that wrote the row, set by the
+ * sync_stamp trigger (migration 00xx_sync_triggers) on every insert and update. 0 for rows older
+ * than the trigger.
+ */
+const changeXid = () => bigint('change_xid', { mode: 'number' }).notNull().default(0);
 
 export const organizations = pgTable(
   'organizations',
@@ -41,8 +48,9 @@ export const organizations = pgTable(
     version: version(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
+    changeXid: changeXid(),
   },
-  (t) => [uniqueIndex('organizations_code_key').on(t.code)],
+  (t) => [uniqueIndex('organizations_code_key').on(t.code), index('organizations_change_idx').on(t.changeXid, t.id)],
 );
 
 export const plans = pgTable(
@@ -60,9 +68,11 @@ export const plans = pgTable(
     version: version(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
+    changeXid: changeXid(),
   },
   (t) => [
     uniqueIndex('plans_organization_code_key').on(t.organizationId, t.code),
+    index('plans_change_idx').on(t.changeXid, t.id),
     check('plans_years_check', sql`${t.startYear} <= ${t.endYear}`),
   ],
 );
@@ -80,8 +90,9 @@ export const directions = pgTable(
     version: version(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
+    changeXid: changeXid(),
   },
-  (t) => [uniqueIndex('directions_plan_code_key').on(t.planId, t.code)],
+  (t) => [uniqueIndex('directions_plan_code_key').on(t.planId, t.code), index('directions_change_idx').on(t.changeXid, t.id)],
 );
 
 export const goals = pgTable(
@@ -97,8 +108,9 @@ export const goals = pgTable(
     version: version(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
+    changeXid: changeXid(),
   },
-  (t) => [uniqueIndex('goals_direction_code_key').on(t.directionId, t.code)],
+  (t) => [uniqueIndex('goals_direction_code_key').on(t.directionId, t.code), index('goals_change_idx').on(t.changeXid, t.id)],
 );
 
 export const indicators = pgTable(
@@ -119,9 +131,11 @@ export const indicators = pgTable(
     version: version(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
+    changeXid: changeXid(),
   },
   (t) => [
     uniqueIndex('indicators_goal_code_key').on(t.goalId, t.code),
+    index('indicators_change_idx').on(t.changeXid, t.id),
     check('indicators_value_type_check', sql`${t.valueType} in ('percent', 'number', 'rank')`),
     check('indicators_better_when_check', sql`${t.betterWhen} in ('higher', 'lower')`),
     check('indicators_rank_lower_check', sql`${t.valueType} <> 'rank' or ${t.betterWhen} = 'lower'`),
@@ -144,10 +158,12 @@ export const measurements = pgTable(
     version: version(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
+    changeXid: changeXid(),
   },
   (t) => [
     uniqueIndex('measurements_indicator_year_key').on(t.indicatorId, t.year),
     index('measurements_year_idx').on(t.year),
+    index('measurements_change_idx').on(t.changeXid, t.id),
   ],
 );
 
@@ -352,8 +368,32 @@ export const yearApprovals = pgTable(
     version: version(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
+    changeXid: changeXid(),
   },
   (t) => [uniqueIndex('year_approvals_plan_year_key').on(t.planId, t.year)],
+);
+
+/**
+ * Tombstones for incremental sync: one row per deleted planning row or measurement, written by
+ * the sync_deleted trigger in the deleting transaction (so cascades and every delete path are
+ * covered). `parentId` is the row's parent (plan -> organization, measurement -> indicator);
+ * `year` is set for measurements. Kept indefinitely (a few bytes per deletion).
+ */
+export const syncDeletions = pgTable(
+  'sync_deletions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    entityType: text('entity_type').notNull(),
+    entityId: uuid('entity_id').notNull(),
+    parentId: uuid('parent_id'),
+    year: integer('year'),
+    deletedAt: timestamp('deleted_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    changeXid: changeXid(),
+  },
+  (t) => [
+    index('sync_deletions_entity_idx').on(t.entityType, t.changeXid, t.entityId),
+    index('sync_deletions_parent_idx').on(t.entityType, t.parentId, t.changeXid),
+  ],
 );
 
 export const schema = {
@@ -371,5 +411,6 @@ export const schema = {
   signingKeys,
   auditLog,
   yearApprovals,
+  syncDeletions,
 };
 export type Schema = typeof schema;

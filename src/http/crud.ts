@@ -22,10 +22,15 @@ import { recordAudit } from '../audit/record.js';
 import type { AccessRule } from './access.js';
 import { access } from './access.js';
 import { assertIfMatch, notModified, setEtag } from './etag.js';
-import { after, decodeCursor, page } from './pagination.js';
+import { after, decodeCursor, encodeCursor, page } from './pagination.js';
+import { ListExportQueryShape, exportFormatOf, sendListExport } from '../exports/tabular.js';
 import { conflict, notFound } from './problem.js';
 import { errorResponses } from './responses.js';
 import { CascadeQuery, IdParams, ListQuery, MAX_POSITION, listOf } from '../shared/schemas.js';
+import { UpdatedSince, isSyncCursor, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
+import { isSyncTable, syncList } from '../sync/lists.js';
+import { iso } from '../shared/decimal.js';
+import { syncDeletions } from '../db/schema.js';
 
 type Row = Record<string, unknown> & { id: string; version: number };
 type CrudTable = PgTable & { id: AnyPgColumn; version: AnyPgColumn; updatedAt: AnyPgColumn };
@@ -107,7 +112,9 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
     return rows.length > 0;
   }
 
-  // LIST
+  // LIST (with incremental sync, src/sync/, for the tables that carry change_xid)
+  const syncable = isSyncTable(table);
+  const tombstone = tombstoneOf(Title, spec.parent ? { [spec.parent.param]: z.uuid() } : {});
   r.get(spec.collectionPath, {
     config: { access: access.viewer },
     schema: {
@@ -115,18 +122,57 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
       operationId: opId('list', PluralTitle),
       summary: `List ${spec.plural}`,
       description:
-        spec.listDescription ?? `Cursor-paginated, ordered by ${spec.hasPosition ? 'position, code' : 'code'}; filters are exact matches.`,
+        (spec.listDescription ?? `Cursor-paginated, ordered by ${spec.hasPosition ? 'position, code' : 'code'}; filters are exact matches.`) +
+        (syncable ? syncListDescription : '') +
+        ' ?format=csv (UTF-8 with BOM, ?sep=, or ;) or ?format=xlsx answers a file with one column per field (localized text ' +
+        'one per language); without ?limit it holds every matching row, streamed.',
       ...(parentParams ? { params: parentParams } : {}),
-      querystring: ListQuery.extend(spec.filters.shape),
-      response: { 200: listOf(spec.entity), ...errorResponses(400, 401, 403, 404) },
+      querystring: ListQuery.extend({ ...spec.filters.shape, ...(syncable ? { updatedSince: UpdatedSince.optional() } : {}), ...ListExportQueryShape }),
+      response: { 200: syncable ? syncListOf(spec.entity, tombstone) : listOf(spec.entity), ...errorResponses(400, 401, 403, 404) },
     },
-    handler: async (request: AnyRequest) => {
-      const query = request.query as unknown as z.output<typeof ListQuery> & z.output<F>;
+    handler: async (request: AnyRequest, reply: FastifyReply) => {
+      const query = request.query as unknown as z.output<typeof ListQuery> & z.output<F> & { updatedSince?: string; format?: string; sep?: string; delimiter?: string };
       const conditions: (SQL | undefined)[] = spec.filterConditions(query);
       let parentId: string | undefined;
       if (spec.parent) {
         parentId = (request.params as Record<string, string>)[spec.parent.param]!;
         conditions.push(eq(spec.parent.column, parentId));
+      }
+      if (syncable && (query.updatedSince !== undefined || isSyncCursor(query.cursor))) {
+        const param = spec.parent?.param;
+        const [result, parentFound] = await Promise.all([
+          syncList(db, {
+            table,
+            entityType: spec.name,
+            liveConditions: conditions,
+            deadConditions: [parentId ? eq(syncDeletions.parentId, parentId) : undefined],
+            since: query.updatedSince,
+            cursor: query.cursor,
+            limit: query.limit,
+            toDto: spec.toDto as (row: Record<string, unknown>) => unknown,
+            toTombstone: (d) => ({ id: d.entityId, deleted: true, updatedAt: iso(d.deletedAt), ...(param ? { [param]: d.parentId } : {}) }),
+          }),
+          parentId ? parentExists(parentId) : Promise.resolve(true),
+        ]);
+        if (!parentFound) throw notFound(spec.parent!.name, parentId!);
+        return result;
+      }
+      const exportFormat = exportFormatOf(request, query.format);
+      if (exportFormat) {
+        if (parentId && !(await parentExists(parentId))) throw notFound(spec.parent!.name, parentId);
+        const keys = spec.orderBy.map((c) => c.name);
+        return sendListExport<Row>(request, reply, exportFormat, {
+          name: spec.plural,
+          entity: spec.entity,
+          limit: query.limit,
+          start: query.cursor ? decodeCursor(query.cursor, spec.orderBy.length) : undefined,
+          fetch: (cursor, size) =>
+            anyDb.select().from(table).where(and(...conditions, cursor ? after(spec.orderBy, cursor) : undefined)).orderBy(...spec.orderBy).limit(size),
+          keyOf: (row) => keys.map((k) => keyValue(row, k)),
+          toDto: spec.toDto,
+          encode: encodeCursor,
+          sep: query.sep ?? query.delimiter,
+        });
       }
       if (query.cursor) conditions.push(after(spec.orderBy, decodeCursor(query.cursor, spec.orderBy.length)));
       const [rows, parentFound] = await Promise.all([

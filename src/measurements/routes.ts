@@ -10,17 +10,24 @@ import { assertIfMatch, notModified, setEtag } from '../http/etag.js';
 import { decodeCursor, page } from '../http/pagination.js';
 import { HttpProblem, badRequest, notFound, preconditionFailed } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
-import { IdParams, listOf } from '../shared/schemas.js';
+import { IdParams } from '../shared/schemas.js';
 import { findMeasurement, indicatorContext, listMeasurements, toMeasurementDto, upsertMeasurement } from './repository.js';
 import { allowedYears, measurementProblems } from './rules.js';
 import { assertYearOpen } from '../approvals/repository.js';
 import { recordAudit } from '../audit/record.js';
-import { Measurement, MeasurementListQuery, MeasurementParams, MeasurementPut } from './schemas.js';
+import { Measurement, MeasurementListQuery, MeasurementParams, MeasurementPut, MeasurementTombstone } from './schemas.js';
+import { isSyncCursor, syncListDescription, syncListOf } from '../sync/cursor.js';
+import { syncList } from '../sync/lists.js';
+import { syncDeletions } from '../db/schema.js';
+import { gte, lte } from 'drizzle-orm';
+import { iso } from '../shared/decimal.js';
+import { bulkMeasurementRoutes } from './bulk.js';
 
 const TAG = 'Measurements';
 
 export function measurementRoutes(app: FastifyInstance, db: Db) {
   const r = app.withTypeProvider<ZodTypeProvider>();
+  bulkMeasurementRoutes(app, db);
   const byIndicator = access.editor((req) => organizationOf.indicator(db, (req.params as { id: string }).id));
 
   r.get('/indicators/:id/measurements', {
@@ -29,14 +36,36 @@ export function measurementRoutes(app: FastifyInstance, db: Db) {
       tags: [TAG],
       operationId: 'listMeasurements',
       summary: "List an indicator's measurements",
-      description: 'Ordered by year, cursor-paginated.',
+      description: 'Ordered by year, cursor-paginated.' + syncListDescription,
       params: IdParams,
       querystring: MeasurementListQuery,
-      response: { 200: listOf(Measurement), ...errorResponses(400, 401, 403, 404) },
+      response: { 200: syncListOf(Measurement, MeasurementTombstone), ...errorResponses(400, 401, 403, 404) },
     },
     handler: async (request) => {
       const { id } = request.params;
       const q = request.query;
+      if (q.updatedSince !== undefined || isSyncCursor(q.cursor)) {
+        const years = (yearColumn: typeof measurements.year | typeof syncDeletions.year) => [
+          q.yearFrom !== undefined ? gte(yearColumn, q.yearFrom) : undefined,
+          q.yearTo !== undefined ? lte(yearColumn, q.yearTo) : undefined,
+        ];
+        const [context, result] = await Promise.all([
+          indicatorContext(db, id),
+          syncList(db, {
+            table: measurements,
+            entityType: 'measurement',
+            liveConditions: [eq(measurements.indicatorId, id), ...years(measurements.year)],
+            deadConditions: [eq(syncDeletions.parentId, id), ...years(syncDeletions.year)],
+            since: q.updatedSince,
+            cursor: q.cursor,
+            limit: q.limit,
+            toDto: (row) => toMeasurementDto(row as unknown as typeof measurements.$inferSelect),
+            toTombstone: (d) => ({ id: d.entityId, deleted: true as const, updatedAt: iso(d.deletedAt), indicatorId: d.parentId!, year: d.year! }),
+          }),
+        ]);
+        if (!context) throw notFound('indicator', id);
+        return result as { items: (Measurement | MeasurementTombstone)[]; nextCursor: string | null; syncCursor: string };
+      }
       const cursor = q.cursor ? decodeCursor(q.cursor, 1) : undefined;
       const [context, rows] = await Promise.all([indicatorContext(db, id), listMeasurements(db, id, { ...q, cursor })]);
       if (!context) throw notFound('indicator', id);

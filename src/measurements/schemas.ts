@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DecimalValue, EntityMeta, ListQuery, LocalizedText, Uuid, Year } from '../shared/schemas.js';
+import { UpdatedSince, tombstoneOf } from '../sync/cursor.js';
 
 const valueFields = {
   plan: DecimalValue.nullable().describe('Target for the year; null when none was set.'),
@@ -32,4 +33,8 @@ export const MeasurementParams = z.strictObject({
 export const MeasurementListQuery = ListQuery.extend({
   yearFrom: z.coerce.number().int().optional().describe('Only years >= this.'),
   yearTo: z.coerce.number().int().optional().describe('Only years <= this.'),
+  updatedSince: UpdatedSince.optional(),
 });
+
+export const MeasurementTombstone = tombstoneOf('Measurement', { indicatorId: Uuid, year: Year });
+export type MeasurementTombstone = z.infer<typeof MeasurementTombstone>;

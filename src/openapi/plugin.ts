@@ -63,6 +63,7 @@ export async function registerOpenApi(app: FastifyInstance) {
         { name: 'Indicators', description: 'Target indicators of a goal' },
         { name: 'Measurements', description: 'Yearly plan and fact values' },
         { name: 'Status', description: 'Derived achievement of indicators, goals, directions and plans' },
+        { name: 'Import', description: 'Spreadsheet import of plan and fact values (laid out like the official report) and its template' },
         { name: 'Risks', description: 'Risks to goals per year and their mitigation (section 1 of the annual report)' },
         { name: 'Reports', description: 'The annual implementation report in JSON, DOCX, XLSX, CSV and HTML, and its analytical note' },
         { name: 'Approvals', description: 'Approving plan years by order, which locks their values' },
@@ -73,9 +74,22 @@ export async function registerOpenApi(app: FastifyInstance) {
         { name: 'Clients', description: 'Service accounts of other systems (admins only)' },
       ],
       components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'An access token from POST /api/v1/auth/login, /auth/refresh or /auth/token.',
+          },
+          // The same bearer token, described as OAuth 2.0 so client tools can fetch it themselves.
+          clientCredentials: {
+            type: 'oauth2',
+            description: 'Service clients: client_id and client_secret from an admin (POST /api/v1/clients).',
+            flows: { clientCredentials: { tokenUrl: '/api/v1/auth/token', scopes: {} } },
+          },
+        },
       },
-      security: [{ bearerAuth: [] }],
+      security: [{ bearerAuth: [] }, { clientCredentials: [] }],
     },
     transform: jsonSchemaTransform,
     transformObject: (input) => withoutUnusedSchemas(jsonSchemaTransformObject(input) as OpenApiDoc) as never,

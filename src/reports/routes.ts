@@ -26,6 +26,8 @@ import { MEDIA_TYPES, Report, ReportParams, ReportQuery } from './schemas.js';
 import { reportYearProblem } from './years.js';
 
 const TAG = 'Reports';
+// Part of the ETag: a deploy that changes how documents look must not be answered 304.
+const RENDERER_VERSION = '1';
 
 const binary = (description: string) => z.string().meta({ format: 'binary', description });
 
@@ -94,7 +96,7 @@ export function reportRoutes(app: FastifyInstance, db: Db) {
 
       const model = buildReportModel(found, await loadReportData(db, id, year), year, lang);
       const json = reportJson(model);
-      const etag = `W/"${createHash('sha256').update(format).update(JSON.stringify(json)).digest('base64url').slice(0, 27)}"`;
+      const etag = `W/"${createHash('sha256').update(`${RENDERER_VERSION}/${format}/`).update(JSON.stringify(json)).digest('base64url').slice(0, 27)}"`;
       reply.header('etag', etag).header('vary', 'Accept, Accept-Language').header('content-language', lang);
       if (matchesIfNoneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
 

@@ -8,12 +8,15 @@ import { badRequest, notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { allowedYears } from '../measurements/rules.js';
 import { requestedLang } from '../shared/lang.js';
-import { IdParams, listOf } from '../shared/schemas.js';
+import { IdParams } from '../shared/schemas.js';
 import { findApproval, listApprovals, toApprovalDto } from '../approvals/repository.js';
 import { buildPlanStatus, toIndicatorStatus } from './assemble.js';
-import { statusCsv } from './csv.js';
+import { exportFormatOf, limitGiven, sendExport, XLSX_TYPE } from '../exports/tabular.js';
+import { onePage, statusColumns, streamStatusFeed } from '../exports/status.js';
 import { findPlan, indicatorYears, planTree, statusFeed } from './queries.js';
 import { IndicatorStatus, IndicatorStatusQuery, PlanStatus, PlanStatusQuery, StatusFeedQuery } from './schemas.js';
+import { isSyncCursor, syncListOf } from '../sync/cursor.js';
+import { StatusTombstone, statusSync } from '../sync/status.js';
 
 const TAG = 'Status';
 
@@ -94,13 +97,20 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
       summary: 'Flat indicator status rows for feeds and BI tools',
       description:
         'Paginated IndicatorStatus rows ordered by (year, indicatorId). JSON by default; text/csv (UTF-8 with BOM) with ' +
-        'Accept: text/csv or ?format=csv, where the next page is in the Link header (rel="next") and X-Next-Cursor.',
+        'Accept: text/csv or ?format=csv; an Excel workbook with ?format=xlsx or its Accept type. CSV separator "," or ";" ' +
+        '(?sep= or ?delimiter=). An export without ?limit holds every matching row, streamed (fetched 5,000 at a time); with ' +
+        '?limit it is one page, the next in the Link header (rel="next") and X-Next-Cursor.\n\n' +
+        'Incremental sync (?updatedSince=, or a cursor from a previous sync; JSON only, not with ?status=): the rows of stored ' +
+        'measurements whose status may have changed (the measurement, the previous year\'s measurement, the indicator or the ' +
+        "year's approval changed), in commit order, and `StatusTombstone`s `{ indicatorId, year, deleted: true, updatedAt }` " +
+        'for deleted measurements (tombstones of deleted indicators cannot be filtered by plan or organization and always come). Keep `syncCursor` of the last page for the next sync.',
       querystring: StatusFeedQuery,
       response: {
         200: {
           content: {
-            'application/json': { schema: listOf(IndicatorStatus) },
+            'application/json': { schema: syncListOf(IndicatorStatus, StatusTombstone) },
             'text/csv': { schema: z.string() },
+            [XLSX_TYPE]: { schema: z.string().describe('binary') },
           },
         },
         ...errorResponses(400, 401, 403),
@@ -108,6 +118,33 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
     },
     handler: async (request, reply) => {
       const q = request.query;
+      if (q.updatedSince !== undefined || isSyncCursor(q.cursor)) {
+        const wantsCsv = q.format === 'csv' || (q.format === undefined && /\btext\/csv\b/.test(request.headers.accept ?? ''));
+        if (wantsCsv) throw badRequest('Incremental sync answers JSON only.', [{ path: 'query.format', message: 'incremental sync is JSON only' }]);
+        if (q.status) {
+          throw badRequest('Incremental sync cannot filter by the derived status (a row leaving the filter would go unnoticed).', [
+            { path: 'query.status', message: 'not allowed with updatedSince' },
+          ]);
+        }
+        const lang = requestedLang(q.lang, request.headers['accept-language']);
+        const result = await statusSync(db, { ...q, since: q.updatedSince, cursor: q.cursor });
+        const items = result.items.map((item) =>
+          item.live
+            ? toIndicatorStatus(
+                item.live,
+                { planId: item.live.planId, directionId: item.live.directionId, organizationId: item.live.organizationId, year: item.live.year, approved: item.live.approved },
+                lang,
+              )
+            : item.tombstone!,
+        );
+        return reply.type('application/json; charset=utf-8').send({ items, nextCursor: result.nextCursor, syncCursor: result.syncCursor });
+      }
+      // Exports without ?limit mean everything matching, streamed in keyset pages (src/exports/).
+      const exportFormat = exportFormatOf(request, q.format);
+      if (exportFormat && !limitGiven(request)) {
+        const { limit: _limit, cursor: _cursor, ...filters } = q;
+        return streamStatusFeed(reply, db, exportFormat, filters, requestedLang(q.lang, request.headers['accept-language']), q.sep ?? q.delimiter);
+      }
       const cursor = q.cursor ? decodeCursor(q.cursor, 2) : undefined;
       const rows = await statusFeed(db, { ...q, cursor });
       const hasMore = rows.length > q.limit;
@@ -122,14 +159,14 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
       );
       const last = items[items.length - 1];
       const nextCursor = hasMore && last ? encodeCursor([last.year, last.indicatorId]) : null;
-      const wantsCsv = q.format === 'csv' || (q.format === undefined && /\btext\/csv\b/.test(request.headers.accept ?? ''));
-      if (wantsCsv) {
+      if (exportFormat) {
+        // ?limit given: one page, the next in the Link header (rel="next") and X-Next-Cursor.
         if (nextCursor) {
           const url = new URL(request.url, 'http://x');
           url.searchParams.set('cursor', nextCursor);
           reply.header('link', `<${url.pathname}${url.search}>; rel="next"`).header('x-next-cursor', nextCursor);
         }
-        return reply.type('text/csv; charset=utf-8').serializer((s: unknown) => s as string).send(statusCsv(items, lang ?? 'kk'));
+        return sendExport(reply, exportFormat, 'status', statusColumns(lang ?? 'kk'), onePage(items), q.sep ?? q.delimiter);
       }
       return reply.type('application/json; charset=utf-8').send({ items, nextCursor });
     },

@@ -3,6 +3,8 @@ import { YearApproval } from '../approvals/schemas.js';
 import { BetterWhen, ValueType } from '../indicators/schemas.js';
 import { LangQuery } from '../shared/lang.js';
 import { ListQuery, LocalizedText, Uuid } from '../shared/schemas.js';
+import { UpdatedSince } from '../sync/cursor.js';
+import { ExportQueryShape } from '../exports/tabular.js';
 
 export const AchievementStatus = z.enum(['achieved', 'not_achieved', 'pending', 'no_target']).meta({
   id: 'AchievementStatus',
@@ -106,6 +108,11 @@ export const StatusFeedQuery = ListQuery.extend({
   planId: Uuid.optional(),
   status: AchievementStatus.optional(),
   valueType: ValueType.optional(),
-  format: z.enum(['json', 'csv']).optional().describe('csv answers text/csv, as does Accept: text/csv.'),
+  format: z
+    .enum(['json', 'csv', 'xlsx'])
+    .optional()
+    .describe('csv answers text/csv (as does Accept: text/csv), xlsx an Excel workbook (as does its Accept type).'),
+  ...ExportQueryShape,
+  updatedSince: UpdatedSince.optional(),
   ...LangQuery,
 });

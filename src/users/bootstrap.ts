@@ -21,7 +21,9 @@ export const LOCAL_ADMIN_EMAIL = 'admin@nysana.local';
 
 export type FirstAdmin =
   | { status: 'created'; email: string; generatedPassword?: string }
-  | { status: 'exists' | 'not-configured' };
+  | { status: 'exists' }
+  /** No user at all and nothing to create one from: nobody can log in until `npm run user:create`. */
+  | { status: 'no-users' };
 
 export async function ensureFirstAdmin(
   db: Db,
@@ -29,9 +31,9 @@ export async function ensureFirstAdmin(
   options: { generateLocal?: boolean } = {},
 ): Promise<FirstAdmin> {
   const configured = Boolean(config.ADMIN_EMAIL && config.ADMIN_PASSWORD);
-  if (!configured && !options.generateLocal) return { status: 'not-configured' };
   const [{ count } = { count: 0 }] = await db.select({ count: sql<number>`count(*)::int` }).from(users);
   if (count > 0) return { status: 'exists' };
+  if (!configured && !options.generateLocal) return { status: 'no-users' };
   const email = configured ? config.ADMIN_EMAIL!.trim().toLowerCase() : LOCAL_ADMIN_EMAIL;
   const generatedPassword = configured ? undefined : randomBytes(18).toString('base64url');
   const passwordHash = await hashPassword(configured ? config.ADMIN_PASSWORD! : generatedPassword!);

@@ -340,7 +340,7 @@ describe('first admin', () => {
     const fresh = await createTestDatabase();
     try {
       const config = { ADMIN_EMAIL: 'Admin@Nysana.KZ', ADMIN_PASSWORD: 'first admin password' };
-      expect(await ensureFirstAdmin(fresh.database.db, { ADMIN_EMAIL: undefined, ADMIN_PASSWORD: undefined })).toEqual({ status: 'not-configured' });
+      expect(await ensureFirstAdmin(fresh.database.db, { ADMIN_EMAIL: undefined, ADMIN_PASSWORD: undefined })).toEqual({ status: 'no-users' });
       expect(await ensureFirstAdmin(fresh.database.db, config)).toEqual({ status: 'created', email: 'admin@nysana.kz' });
       expect(await ensureFirstAdmin(fresh.database.db, { ...config, ADMIN_PASSWORD: 'another password!!' })).toEqual({ status: 'exists' });
       const none = { ADMIN_EMAIL: undefined, ADMIN_PASSWORD: undefined };

@@ -101,7 +101,7 @@ describe('the HTML report in headless Chromium', () => {
       const cdp = await browser.newCDPSession(page);
       await cdp.send('DOM.enable');
       await cdp.send('CSS.enable');
-      const { root } = await cdp.send('DOM.getDocument', { depth: -1 });
+      const { root } = await cdp.send('DOM.getDocument');
       const used = new Map<string, number>();
       for (const selector of ['header', '#section-1', '#section-2', '#section-3']) {
         const { nodeIds } = await cdp.send('DOM.querySelectorAll', { nodeId: root.nodeId, selector: `${selector} *` });

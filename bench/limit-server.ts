@@ -1,0 +1,113 @@
+/**
+ * "The limit": what the status reads cost without the framework. A bare node:http + pg server
+ * answering the same URLs with hand-written named (prepared) statements, the project's own
+ * status rules and tree assembly (src/status/assemble.ts, so the JSON is the same shape and
+ * the same numbers) and JSON.stringify. No auth, no validation, no ORM, no logging.
+ *
+ *   DATABASE_URL=... PORT=3101 POOL_MAX=10 tsx bench/limit-server.ts
+ */
+import http from 'node:http';
+import pg from 'pg';
+import type { YearApproval } from '../src/approvals/schemas.js';
+import { buildPlanStatus, toIndicatorStatus } from '../src/status/assemble.js';
+import type { StatusRow } from '../src/status/assemble.js';
+import { statusCsv } from '../src/status/csv.js';
+import type { PlanTreeRow } from '../src/status/queries.js';
+
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.POOL_MAX ?? 10) });
+
+const statusColumns = `i.id as "indicatorId", i.goal_id as "goalId", i.code, i.name, i.unit, i."group",
+  i.value_type as "valueType", i.better_when as "betterWhen", m.plan, m.fact, m.rating_size as "ratingSize",
+  m.score, m.note, pm.fact as "previousFact", pm.rating_size as "previousRatingSize"`;
+
+const PLAN = { name: 'limit_plan', text: 'select id, organization_id as "organizationId", start_year, end_year from plans where id = $1' };
+const APPROVAL = {
+  name: 'limit_approval',
+  text: 'select document, date, approved_by as "approvedBy" from year_approvals where plan_id = $1 and year = $2',
+};
+const TREE = {
+  name: 'limit_tree',
+  text: `select d.id as "directionId", d.code as "directionCode", d.title as "directionTitle", d.position as "directionPosition",
+      g.code as "goalCode", g.title as "goalTitle", g.position as "goalPosition", g.id as "goalRowId", ${statusColumns}
+    from directions d
+    left join goals g on g.direction_id = d.id
+    left join indicators i on i.goal_id = g.id
+    left join measurements m on m.indicator_id = i.id and m.year = $2
+    left join measurements pm on pm.indicator_id = i.id and pm.year = $2 - 1
+    where d.plan_id = $1
+    order by d.position, d.code, g.position, g.code, i.position, i.code`,
+};
+const FEED = {
+  name: 'limit_feed',
+  text: `select ${statusColumns}, g.direction_id as "directionId", d.plan_id as "planId", p.organization_id as "organizationId",
+      (ya.id is not null) as approved
+    from indicators i
+    join goals g on g.id = i.goal_id
+    join directions d on d.id = g.direction_id
+    join plans p on p.id = d.plan_id
+    left join measurements m on m.indicator_id = i.id and m.year = $1
+    left join measurements pm on pm.indicator_id = i.id and pm.year = $1 - 1
+    left join year_approvals ya on ya.plan_id = p.id and ya.year = $1
+    where ((p.start_year <= $1 and p.end_year >= $1) or m.id is not null) and ($2::uuid is null or i.id > $2::uuid)
+    order by i.id
+    limit $3`,
+};
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function send(res: http.ServerResponse, status: number, body: string, type = 'application/json; charset=utf-8', extra: Record<string, string> = {}) {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...extra });
+  res.end(body);
+}
+
+async function planStatus(res: http.ServerResponse, id: string, year: number) {
+  const [plan, tree, approval] = await Promise.all([
+    pool.query({ ...PLAN, values: [id] }),
+    pool.query<PlanTreeRow>({ ...TREE, values: [id, year] }),
+    pool.query<YearApproval>({ ...APPROVAL, values: [id, year] }),
+  ]);
+  const p = plan.rows[0];
+  if (!p) return send(res, 404, JSON.stringify({ status: 404, title: 'Not Found' }));
+  const body = buildPlanStatus(tree.rows, { id: p.id, organizationId: p.organizationId }, year, undefined, approval.rows[0] ?? null);
+  send(res, 200, JSON.stringify(body));
+}
+
+type FeedRow = StatusRow & { directionId: string; planId: string; organizationId: string; approved: boolean };
+
+async function feed(res: http.ServerResponse, url: URL) {
+  const year = Number(url.searchParams.get('year'));
+  const limit = Math.min(500, Number(url.searchParams.get('limit') ?? 50));
+  const cursor = url.searchParams.get('cursor');
+  const after = cursor && UUID.test(cursor) ? cursor : null;
+  const { rows } = await pool.query<FeedRow>({ ...FEED, values: [year, after, limit + 1] });
+  const hasMore = rows.length > limit;
+  const items = (hasMore ? rows.slice(0, limit) : rows).map((row) =>
+    toIndicatorStatus(row, { planId: row.planId, directionId: row.directionId, organizationId: row.organizationId, year, approved: row.approved }),
+  );
+  const nextCursor = hasMore ? items[items.length - 1]!.indicatorId : null;
+  if (url.searchParams.get('format') === 'csv') {
+    const extra: Record<string, string> = nextCursor ? { 'x-next-cursor': nextCursor } : {};
+    return send(res, 200, statusCsv(items, 'kk'), 'text/csv; charset=utf-8', extra);
+  }
+  send(res, 200, JSON.stringify({ items, nextCursor }));
+}
+
+const PLAN_STATUS = /^\/api\/v1\/plans\/([^/]+)\/status$/;
+
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://limit');
+  const match = PLAN_STATUS.exec(url.pathname);
+  let work: Promise<void> | undefined;
+  if (req.method === 'GET' && match && UUID.test(match[1]!)) work = planStatus(res, match[1]!, Number(url.searchParams.get('year')));
+  else if (req.method === 'GET' && url.pathname === '/api/v1/status') work = feed(res, url);
+  else if (url.pathname === '/health/ready') return send(res, 200, '{"status":"ok"}');
+  else return send(res, 404, '{"status":404}');
+  work.catch((error: unknown) => send(res, 500, JSON.stringify({ status: 500, detail: String(error) })));
+});
+
+server.keepAliveTimeout = 72_000;
+server.listen(Number(process.env.PORT ?? 3101), '127.0.0.1', () => console.log('limit server ready'));
+process.on('SIGTERM', () => {
+  server.close();
+  void pool.end();
+});

@@ -1,0 +1,451 @@
+/**
+ * `npm run bench` (about 1,000,000 measurements) and `npm run bench -- --quick` (about 10,000).
+ *
+ * Creates a fresh database `nysana_bench` on the local PostgreSQL (BENCH_ADMIN_URL, default
+ * postgres://postgres@127.0.0.1:5432/postgres), migrates it, generates the dataset inside
+ * PostgreSQL (bench/dataset.ts), then starts three servers over it, each in its own process with
+ * the same pool size, and loads them with autocannon from this process:
+ *   service  the real app (src/server.ts), with a bearer token of a bench admin
+ *   limit    bench/limit-server.ts: node:http + pg + prepared SQL, same JSON, no framework
+ *   peer     bench/peer-server.ts: PostGraphile 4 over the same tables, equivalent GraphQL
+ * Prints a markdown table and writes it into docs/benchmarks.md between the markers of the mode.
+ *
+ * Options: --quick, --duration=SECONDS, --connections=N, --pool=N, --measurements=N, --no-write.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { buildApp } from '../src/app.js';
+import { ConfigSchema } from '../src/config.js';
+import { openPostgres } from '../src/db/client.js';
+import { migrate } from '../src/db/migrate.js';
+import { users } from '../src/db/schema.js';
+import { BENCH_YEAR, counts, generate, planUuid, plansFor } from './dataset.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const quick = args.includes('--quick');
+const mode = quick ? 'quick' : 'full';
+const DURATION = Number(option('duration') ?? (quick ? 4 : 10));
+const WARMUP = quick ? 1 : 3;
+const CONNECTIONS = Number(option('connections') ?? 50);
+const POOL = Number(option('pool') ?? 10);
+const MEASUREMENTS = Number(option('measurements') ?? (quick ? 10_000 : 1_000_000));
+const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const DB_NAME = 'nysana_bench';
+const dbUrl = (() => {
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${DB_NAME}`;
+  return u.toString();
+})();
+
+type Target = 'service' | 'limit' | 'peer';
+const PORTS: Record<Target, number> = { service: 3100, limit: 3101, peer: 3102 };
+const children: ChildProcess[] = [];
+
+function log(message: string) {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+async function admin<T>(fn: (client: pg.Client) => Promise<T>, url = ADMIN_URL): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function freshDatabase(): Promise<void> {
+  await admin(async (c) => {
+    await c.query(`drop database if exists ${DB_NAME} with (force)`);
+    await c.query(`create database ${DB_NAME}`);
+  });
+  const database = await openPostgres({ url: dbUrl, poolMax: 2 });
+  try {
+    await migrate(database);
+  } finally {
+    await database.close();
+  }
+}
+
+async function grow(from: number, to: number): Promise<void> {
+  const started = Date.now();
+  await admin((c) => generate(c, from, to), dbUrl);
+  const n = await admin(counts, dbUrl);
+  log(`dataset: ${n.plans} plans, ${n.indicators} indicators, ${n.measurements} measurements (+${((Date.now() - started) / 1000).toFixed(1)} s)`);
+}
+
+/** A bench admin in the database and an access token the service (same key table) accepts. */
+async function adminToken(): Promise<string> {
+  const database = await openPostgres({ url: dbUrl, poolMax: 2 });
+  const config = { ...ConfigSchema.parse({ DATABASE_URL: dbUrl }), LOG_LEVEL: 'silent' as const };
+  const app = await buildApp({ db: database.db, config, logger: false });
+  try {
+    await app.ready(); // generates and stores the signing key
+    const [row] = await database.db
+      .insert(users)
+      .values({ email: 'bench@nysana.test', displayName: 'Bench', role: 'admin', passwordHash: 'x' })
+      .returning({ id: users.id });
+    const { token } = await app.auth.tokens.sign({ kind: 'user', id: row!.id, role: 'admin', organizationId: null }, 4 * 3600);
+    return token;
+  } finally {
+    await app.close();
+    await database.close();
+  }
+}
+
+function start(target: Target): ChildProcess {
+  const script = { service: 'src/server.ts', limit: 'bench/limit-server.ts', peer: 'bench/peer-server.ts' }[target];
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    DATABASE_URL: dbUrl,
+    PORT: String(PORTS[target]),
+    HOST: '127.0.0.1',
+    POOL_MAX: String(POOL),
+    DB_POOL_MAX: String(POOL),
+    LOG_LEVEL: 'warn',
+    DEMO_DATA: 'false',
+    // Measure the work, not the guards: load shedding and the write budget off.
+    MAX_EVENT_LOOP_DELAY_MS: '0',
+    WRITE_RATE_LIMIT_PER_MINUTE: '0',
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  child.on('exit', (code) => {
+    if (code && code !== 0 && !stopping) log(`${target} exited with ${code}: ${stderr}`);
+  });
+  children.push(child);
+  return child;
+}
+
+let stopping = false;
+function stopAll() {
+  stopping = true;
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+}
+
+async function waitReady(target: Target, child: ChildProcess): Promise<boolean> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) return false;
+    try {
+      const res = await fetch(`http://127.0.0.1:${PORTS[target]}/health/ready`);
+      if (res.ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+interface Request {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: string;
+  headers?: Record<string, string>;
+}
+
+interface Result {
+  scenario: string;
+  target: Target;
+  reqPerSec?: number;
+  p50?: number;
+  p99?: number;
+  bytes?: number;
+  note?: string;
+  extra?: string;
+}
+const results: Result[] = [];
+
+async function cannon(target: Target, req: Request, duration: number) {
+  return autocannon({
+    url: `http://127.0.0.1:${PORTS[target]}${req.path}`,
+    method: req.method,
+    body: req.body,
+    headers: req.headers,
+    connections: CONNECTIONS,
+    duration,
+  });
+}
+
+async function measure(scenario: string, target: Target, req: Request, check?: (body: string) => string | undefined) {
+  const res = await fetch(`http://127.0.0.1:${PORTS[target]}${req.path}`, { method: req.method, body: req.body, headers: req.headers });
+  const body = await res.text();
+  const problem = !res.ok ? `HTTP ${res.status}: ${body.slice(0, 200)}` : check?.(body);
+  if (problem) {
+    log(`${scenario} / ${target}: ${problem}`);
+    results.push({ scenario, target, note: `n/a: ${problem.slice(0, 120)}` });
+    return;
+  }
+  await cannon(target, req, WARMUP);
+  const r = await cannon(target, req, DURATION);
+  const failed = r.non2xx + r.errors + r.timeouts;
+  results.push({
+    scenario,
+    target,
+    reqPerSec: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    bytes: Buffer.byteLength(body),
+    note: failed ? `${failed} failed of ${r.requests.total}` : undefined,
+  });
+  log(`${scenario} / ${target}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms${failed ? `, ${failed} failed` : ''}`);
+}
+
+function rssKb(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+/** A whole year as CSV, one client following the pages (or one streamed answer) to the end. */
+async function exportYear(target: Target, child: ChildProcess, headers: Record<string, string>) {
+  const scenario = `full-year CSV export (${BENCH_YEAR})`;
+  let peak = rssKb(child.pid!).rss;
+  const sampler = setInterval(() => {
+    try {
+      peak = Math.max(peak, rssKb(child.pid!).rss);
+    } catch {
+      // process gone
+    }
+  }, 20);
+  const started = performance.now();
+  let rows = 0;
+  let pages = 0;
+  let cursor: string | null = null;
+  try {
+    do {
+      const url: string = `http://127.0.0.1:${PORTS[target]}/api/v1/status?year=${BENCH_YEAR}&format=csv&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const res: Response = await fetch(url, { headers });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
+      rows += text.split('\r\n').filter(Boolean).length - 1; // minus the header
+      pages++;
+      cursor = res.headers.get('x-next-cursor');
+    } while (cursor);
+  } catch (error) {
+    results.push({ scenario, target, note: `n/a: ${String(error).slice(0, 120)}` });
+    return;
+  } finally {
+    clearInterval(sampler);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const extra = `${rows.toLocaleString('en')} rows in ${pages} responses, ${seconds.toFixed(2)} s, ${(rows / seconds).toFixed(0)} rows/s, peak RSS ${(peak / 1024).toFixed(0)} MB`;
+  results.push({ scenario, target, extra });
+  log(`${scenario} / ${target}: ${extra}`);
+}
+
+// --- GraphQL equivalents (PostGraphile default inflection) ---------------------------------
+
+const gqlMeasurement = 'plan fact ratingSize score note';
+const gqlIndicator = 'id goalId code name unit group valueType betterWhen';
+const PLAN_QUERY = `query($id: UUID!, $year: Int!, $prev: Int!) {
+  planById(id: $id) { id organizationId startYear endYear
+    directionsByPlanId(orderBy: [POSITION_ASC, CODE_ASC]) { nodes { id code title position
+      goalsByDirectionId(orderBy: [POSITION_ASC, CODE_ASC]) { nodes { id code title position
+        indicatorsByGoalId(orderBy: [POSITION_ASC, CODE_ASC]) { nodes { ${gqlIndicator}
+          current: measurementsByIndicatorId(condition: { year: $year }) { nodes { ${gqlMeasurement} } }
+          previous: measurementsByIndicatorId(condition: { year: $prev }) { nodes { fact ratingSize } }
+        } }
+      } }
+    } }
+  }
+  allYearApprovals(condition: { planId: $id, year: $year }) { nodes { document date } }
+}`;
+const FEED_QUERY = `query($year: Int!, $prev: Int!) {
+  allIndicators(first: 50, orderBy: ID_ASC) { pageInfo { hasNextPage endCursor } nodes { ${gqlIndicator}
+    goalByGoalId { directionId directionByDirectionId { planId planByPlanId { organizationId startYear endYear } } }
+    current: measurementsByIndicatorId(condition: { year: $year }) { nodes { ${gqlMeasurement} } }
+    previous: measurementsByIndicatorId(condition: { year: $prev }) { nodes { fact ratingSize } }
+  } }
+}`;
+const graphql = (query: string, variables: Record<string, unknown>): Request => ({
+  method: 'POST',
+  path: '/graphql',
+  body: JSON.stringify({ query, variables }),
+  headers: { 'content-type': 'application/json' },
+});
+const gqlCheck = (body: string) => {
+  const parsed = JSON.parse(body) as { errors?: { message: string }[] };
+  return parsed.errors ? `GraphQL error: ${parsed.errors[0]?.message}` : undefined;
+};
+
+// --- the run ---------------------------------------------------------------------------------
+
+async function machine(): Promise<string[]> {
+  const version = await admin(async (c) => (await c.query<{ server_version: string }>('show server_version')).rows[0]!.server_version);
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  return [
+    `- ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}`,
+    `- Node ${process.version}, PostgreSQL ${version} (local, default settings), load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}`,
+    `- autocannon in the runner's process on the same cores: ${CONNECTIONS} connections, ${DURATION} s per cell after ${WARMUP} s warm-up; pool of ${POOL} connections in every server`,
+  ];
+}
+
+const fmt = (n: number | undefined, digits = 0) => (n === undefined ? 'n/a' : n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+
+function table(rows: Result[]): string {
+  const lines = ['| scenario | server | req/s | p50 ms | p99 ms | vs limit | vs peer | notes |', '|---|---|---:|---:|---:|---:|---:|---|'];
+  for (const r of rows) {
+    const limit = results.find((x) => x.scenario === r.scenario && x.target === 'limit')?.reqPerSec;
+    const peer = results.find((x) => x.scenario === r.scenario && x.target === 'peer')?.reqPerSec;
+    const ratio = (other: number | undefined) => (r.reqPerSec && other ? `${(r.reqPerSec / other).toFixed(2)}x` : 'n/a');
+    const notes = [r.bytes ? `${(r.bytes / 1024).toFixed(1)} KB/answer` : '', r.extra ?? '', r.note ?? ''].filter(Boolean).join('; ');
+    lines.push(`| ${r.scenario} | ${r.target} | ${fmt(r.reqPerSec)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${ratio(limit)} | ${ratio(peer)} | ${notes} |`);
+  }
+  return lines.join('\n');
+}
+
+function writeDoc(block: string) {
+  const file = path.join(ROOT, 'docs/benchmarks.md');
+  const begin = `<!-- bench:${mode}:begin -->`;
+  const end = `<!-- bench:${mode}:end -->`;
+  let doc = '';
+  try {
+    doc = readFileSync(file, 'utf8');
+  } catch {
+    doc = '# Benchmarks\n';
+  }
+  const section = `${begin}\n${block}\n${end}`;
+  const i = doc.indexOf(begin);
+  const j = doc.indexOf(end);
+  doc = i >= 0 && j > i ? doc.slice(0, i) + section + doc.slice(j + end.length) : `${doc.trimEnd()}\n\n${section}\n`;
+  writeFileSync(file, doc);
+  log(`wrote docs/benchmarks.md (${mode})`);
+}
+
+async function main() {
+  const started = Date.now();
+  const describe = await machine();
+  log(`mode ${mode}: fresh database ${DB_NAME}`);
+  await freshDatabase();
+  const totalPlans = plansFor(MEASUREMENTS);
+  const token = await adminToken();
+  const auth = { authorization: `Bearer ${token}` };
+  const small = planUuid(0);
+  const big = planUuid(1);
+  const planReq = (id: string, headers?: Record<string, string>): Request => ({ method: 'GET', path: `/api/v1/plans/${id}/status?year=${BENCH_YEAR}`, headers });
+  const scale: string[] = [];
+
+  // Full run: plan status first at about 10,000 measurements, then again at full size.
+  const firstPlans = quick ? totalPlans : plansFor(10_000);
+  await grow(0, firstPlans);
+  const service = start('service');
+  if (!(await waitReady('service', service))) throw new Error('the service did not start (see its stderr above)');
+  if (!quick) {
+    const at = (await admin(counts, dbUrl)).measurements;
+    for (const [label, id] of [['19', small], ['300', big]] as const) {
+      const r = await cannon('service', planReq(id, auth), DURATION);
+      scale.push(`| ${label} | ${at.toLocaleString('en')} | ${fmt(r.requests.average)} | ${r.latency.p50} | ${r.latency.p99} |`);
+      log(`scale: ${label}-indicator plan at ${at} measurements: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms`);
+    }
+    await grow(firstPlans, totalPlans);
+  }
+  const limit = start('limit');
+  const peer = start('peer');
+  const ready = { service: true, limit: await waitReady('limit', limit), peer: await waitReady('peer', peer) };
+  const n = await admin(counts, dbUrl);
+  if (!quick) {
+    for (const [label, id] of [['19', small], ['300', big]] as const) {
+      const r = await cannon('service', planReq(id, auth), DURATION);
+      scale.push(`| ${label} | ${n.measurements.toLocaleString('en')} | ${fmt(r.requests.average)} | ${r.latency.p50} | ${r.latency.p99} |`);
+    }
+  }
+
+  const scenarios: { name: string; service: Request; limit: Request; peer: Request; check?: (body: string) => string | undefined }[] = [
+    {
+      name: `plan status, 19 indicators`,
+      service: planReq(small, auth),
+      limit: planReq(small),
+      peer: graphql(PLAN_QUERY, { id: small, year: BENCH_YEAR, prev: BENCH_YEAR - 1 }),
+    },
+    {
+      name: `plan status, 300 indicators`,
+      service: planReq(big, auth),
+      limit: planReq(big),
+      peer: graphql(PLAN_QUERY, { id: big, year: BENCH_YEAR, prev: BENCH_YEAR - 1 }),
+    },
+    {
+      name: `GET /status, one page of 50`,
+      service: { method: 'GET', path: `/api/v1/status?year=${BENCH_YEAR}&limit=50`, headers: auth },
+      limit: { method: 'GET', path: `/api/v1/status?year=${BENCH_YEAR}&limit=50` },
+      peer: graphql(FEED_QUERY, { year: BENCH_YEAR, prev: BENCH_YEAR - 1 }),
+    },
+  ];
+  // The service's and the limit's answers must agree before their speeds are compared.
+  const same = async (req: Request, other: Request) => {
+    const get = async (target: Target, r: Request) => (await (await fetch(`http://127.0.0.1:${PORTS[target]}${r.path}`, { headers: r.headers })).json()) as unknown;
+    // Canonical: jsonb objects come back from PostgreSQL with their keys in its own order.
+    const strip = (v: unknown) =>
+      JSON.stringify(v, (_k, x: unknown) =>
+        x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x,
+      );
+    return strip(await get('service', req)) === strip(await get('limit', other));
+  };
+  for (const s of scenarios) {
+    for (const target of ['service', 'limit', 'peer'] as const) {
+      if (!ready[target]) {
+        results.push({ scenario: s.name, target, note: `n/a: ${target} server did not start` });
+        continue;
+      }
+      await measure(s.name, target, s[target], target === 'peer' ? gqlCheck : undefined);
+    }
+    if (ready.limit && !(await same(s.service, s.limit))) {
+      log(`${s.name}: the service and the limit answer differently`);
+      results.push({ scenario: s.name, target: 'limit', note: 'answer differs from the service' });
+    }
+  }
+
+  // POST /measurements/bulk: being built by another engineer; measured once it exists.
+  const probe = await fetch(`http://127.0.0.1:${PORTS.service}/api/v1/measurements/bulk`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: '{}',
+  });
+  if (probe.status === 404) {
+    results.push({ scenario: 'POST /measurements/bulk', target: 'service', note: 'skipped: the route does not exist yet in this tree' });
+  } else {
+    results.push({ scenario: 'POST /measurements/bulk', target: 'service', note: `not measured yet: route answers ${probe.status}; add its body format to bench/run.ts` });
+  }
+
+  await exportYear('service', service, auth);
+  if (ready.limit) await exportYear('limit', limit, {});
+  results.push({ scenario: `full-year CSV export (${BENCH_YEAR})`, target: 'peer', note: 'n/a: PostGraphile has no CSV output' });
+
+  const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');
+  const block = [
+    `### ${mode === 'quick' ? 'Quick run (`npm run bench -- --quick`)' : 'Full run (`npm run bench`)'}, ${stamp} UTC`,
+    '',
+    `Dataset: ${n.plans.toLocaleString('en')} plans, ${n.indicators.toLocaleString('en')} indicators, ${n.measurements.toLocaleString('en')} measurements; year ${BENCH_YEAR}.`,
+    '',
+    ...describe,
+    `- load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}; run took ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    '',
+    table(results),
+    ...(scale.length
+      ? ['', 'Plan status (service) against table size:', '', '| plan indicators | measurements | req/s | p50 ms | p99 ms |', '|---:|---:|---:|---:|---:|', ...scale]
+      : []),
+  ].join('\n');
+  console.log(block);
+  if (!args.includes('--no-write')) writeDoc(block);
+}
+
+try {
+  await main();
+} finally {
+  stopAll();
+}

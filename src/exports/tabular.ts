@@ -1,0 +1,186 @@
+/**
+ * Streaming tabular exports (CSV and XLSX) for BI tools: rows arrive page by page (keyset pages
+ * from the database) and leave as they come, so a million-row export holds memory flat.
+ *
+ * CSV: RFC 4180, UTF-8 with a BOM (Excel then shows Kazakh letters), `,` or `;` (?sep= or
+ * ?delimiter=), CRLF line ends, spreadsheet formulas neutralized (CSV injection).
+ * XLSX: one worksheet written by exceljs's streaming WorkbookWriter (no shared strings, no styles).
+ */
+import { PassThrough, Readable } from 'node:stream';
+import { once } from 'node:events';
+import ExcelJS from 'exceljs';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { LocalizedText } from '../shared/schemas.js';
+
+export type ExportFormat = 'csv' | 'xlsx';
+
+export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+/** Rows fetched per query while streaming an export. */
+export const EXPORT_PAGE_SIZE = 5000;
+
+export const ExportQueryShape = {
+  sep: z.enum([',', ';']).optional().describe('CSV separator: "," (default) or ";" (what Excel expects in many locales).'),
+  delimiter: z.enum([',', ';']).optional().describe('Alias of sep.'),
+};
+
+export interface Column<T> {
+  header: string;
+  value: (row: T) => unknown;
+}
+
+/** The export format asked for by ?format= or, without it, by the Accept header; undefined means JSON. */
+export function exportFormatOf(request: FastifyRequest, format: string | undefined): ExportFormat | undefined {
+  if (format === 'csv' || format === 'xlsx') return format;
+  if (format !== undefined) return undefined;
+  const accept = request.headers.accept ?? '';
+  if (/\btext\/csv\b/.test(accept)) return 'csv';
+  if (accept.includes(XLSX_TYPE)) return 'xlsx';
+  return undefined;
+}
+
+/** Whether the caller asked for one page (?limit= given) rather than everything matching. */
+export function limitGiven(request: FastifyRequest): boolean {
+  return new URL(request.url, 'http://localhost').searchParams.has('limit');
+}
+
+function csvCell(value: unknown, sep: string): string {
+  if (value === null || value === undefined) return '';
+  const s = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const safe = typeof value === 'string' && /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  return safe.includes(sep) || /[",;\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+function xlsxCell(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number' || typeof value === 'boolean') return value;
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+export function csvStream<T>(columns: Column<T>[], pages: AsyncIterable<T[]>, sep = ','): Readable {
+  async function* lines() {
+    yield `\uFEFF${columns.map((c) => csvCell(c.header, sep)).join(sep)}\r\n`;
+    for await (const rows of pages) {
+      let chunk = '';
+      for (const row of rows) chunk += `${columns.map((c) => csvCell(c.value(row), sep)).join(sep)}\r\n`;
+      if (chunk) yield chunk;
+    }
+  }
+  return Readable.from(lines(), { objectMode: false });
+}
+
+export function xlsxStream<T>(columns: Column<T>[], pages: AsyncIterable<T[]>, sheetName = 'data'): Readable {
+  const out = new PassThrough();
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: false, useSharedStrings: false });
+  const sheet = workbook.addWorksheet(sheetName.slice(0, 31));
+  (async () => {
+    sheet.addRow(columns.map((c) => c.header)).commit();
+    for await (const rows of pages) {
+      for (const row of rows) sheet.addRow(columns.map((c) => xlsxCell(c.value(row)))).commit();
+      // Let the client catch up before fetching the next page: memory stays flat.
+      if (out.writableNeedDrain) await once(out, 'drain');
+    }
+    sheet.commit();
+    await workbook.commit();
+  })().catch((error: unknown) => out.destroy(error as Error));
+  return out;
+}
+
+/** Sends an export: the right content type, a file name, and the rows streamed. */
+export function sendExport<T>(
+  reply: FastifyReply,
+  format: ExportFormat,
+  name: string,
+  columns: Column<T>[],
+  pages: AsyncIterable<T[]>,
+  sep = ',',
+) {
+  if (format === 'csv') {
+    reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`);
+    return reply.send(csvStream(columns, pages, sep));
+  }
+  reply.type(XLSX_TYPE).header('content-disposition', `attachment; filename="${name}.xlsx"`);
+  return reply.send(xlsxStream(columns, pages, name));
+}
+
+/** Keyset pages: `fetch(cursor)` returns up to `size` rows after `cursor`; `keyOf` gives a row's cursor. */
+export async function* keysetPages<Row, Out>(
+  fetch: (cursor: unknown[] | undefined, size: number) => Promise<Row[]>,
+  keyOf: (row: Row) => unknown[],
+  map: (row: Row) => Out,
+  size = EXPORT_PAGE_SIZE,
+): AsyncGenerator<Out[]> {
+  let cursor: unknown[] | undefined;
+  for (;;) {
+    const rows = await fetch(cursor, size);
+    if (rows.length === 0) return;
+    yield rows.map(map);
+    if (rows.length < size) return;
+    cursor = keyOf(rows[rows.length - 1]!);
+  }
+}
+
+/**
+ * Flat columns of an entity schema: localized text becomes one column per language
+ * (name.kk, name.ru, name.en), other objects a JSON cell.
+ */
+export function columnsOf(entity: z.ZodObject): Column<Record<string, unknown>>[] {
+  const columns: Column<Record<string, unknown>>[] = [];
+  for (const [key, schema] of Object.entries(entity.shape)) {
+    let s = schema as z.ZodType;
+    while (s instanceof z.ZodOptional || s instanceof z.ZodNullable) s = s.unwrap() as z.ZodType;
+    if (s === LocalizedText) {
+      for (const lang of ['kk', 'ru', 'en'] as const) {
+        columns.push({ header: `${key}.${lang}`, value: (row) => (row[key] as Record<string, unknown> | null | undefined)?.[lang] ?? null });
+      }
+    } else {
+      columns.push({ header: key, value: (row) => row[key] });
+    }
+  }
+  return columns;
+}
+
+/** ?format= of a list: json (default), csv or xlsx; with the CSV separator. */
+export const ListExportQueryShape = {
+  format: z
+    .enum(['json', 'csv', 'xlsx'])
+    .optional()
+    .describe('csv or xlsx: the list as a file (as do Accept: text/csv and the xlsx Accept type); without ?limit every matching row, streamed.'),
+  ...ExportQueryShape,
+};
+
+/**
+ * A CRUD list as an export. Without ?limit: every matching row, in keyset pages of EXPORT_PAGE_SIZE
+ * starting after ?cursor. With ?limit: that one page, the next cursor in X-Next-Cursor.
+ */
+export async function sendListExport<Row>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  format: ExportFormat,
+  o: {
+    name: string;
+    entity: z.ZodObject;
+    limit: number;
+    start: unknown[] | undefined;
+    fetch: (cursor: unknown[] | undefined, size: number) => Promise<Row[]>;
+    keyOf: (row: Row) => unknown[];
+    toDto: (row: Row) => unknown;
+    encode: (key: unknown[]) => string;
+    sep?: string;
+  },
+) {
+  const columns = columnsOf(o.entity);
+  const map = (row: Row) => o.toDto(row) as Record<string, unknown>;
+  if (limitGiven(request)) {
+    const rows = await o.fetch(o.start, o.limit + 1);
+    if (rows.length > o.limit) reply.header('x-next-cursor', o.encode(o.keyOf(rows[o.limit - 1]!)));
+    async function* single() {
+      yield rows.slice(0, o.limit).map(map);
+    }
+    return sendExport(reply, format, o.name, columns, single(), o.sep);
+  }
+  const pages = keysetPages((cursor, size) => o.fetch(cursor ?? o.start, size), o.keyOf, map);
+  return sendExport(reply, format, o.name, columns, pages, o.sep);
+}

@@ -1,0 +1,48 @@
+/**
+ * Conditional GETs for every read: a GET (or HEAD) answered 200 without an ETag of its own gets a
+ * weak ETag hashing the exact body sent, and If-None-Match naming it answers 304 with no body.
+ * Single entities keep their version ETags ("3"), set by their handlers, and answer 304 themselves.
+ * Lists and status documents change whenever any row in them changes, so a hash of the body is
+ * the one validator that is always right (it also covers ?lang, CSV and paging).
+ * Streamed bodies (exports) are left alone.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+
+export function weakEtagOf(payload: string | Buffer): string {
+  return `W/"${createHash('sha256').update(payload).digest('base64url').slice(0, 27)}"`;
+}
+
+/** RFC 9110 weak comparison against every tag of If-None-Match. */
+export function ifNoneMatchHits(request: FastifyRequest, etag: string): boolean {
+  const header = request.headers['if-none-match'];
+  if (!header) return false;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  const wanted = opaque(etag);
+  return header.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === wanted);
+}
+
+const NOT_MODIFIED = z.null().describe('Not modified: the If-None-Match ETag is current.');
+
+export function registerConditionalGet(scope: FastifyInstance) {
+  // Documents the 304 on every GET of the scope (routes registered after this call).
+  scope.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const response = (route.schema as { response?: Record<string, unknown> } | undefined)?.response;
+    if (methods.includes('GET') && response && response[304] === undefined && response[200] !== undefined) response[304] = NOT_MODIFIED;
+  });
+  scope.addHook('onSend', async (request, reply, payload) => {
+    if ((request.method !== 'GET' && request.method !== 'HEAD') || reply.statusCode !== 200) return payload;
+    if (reply.getHeader('etag') !== undefined) return payload;
+    if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
+    const etag = weakEtagOf(payload);
+    reply.header('etag', etag);
+    if (ifNoneMatchHits(request, etag)) {
+      reply.code(304);
+      reply.removeHeader('content-length');
+      return '';
+    }
+    return payload;
+  });
+}

@@ -1,0 +1,372 @@
+/**
+ * Reading an analyst's spreadsheet laid out like section 2 of the official annual report:
+ *   indicator | information source | unit | plan | fact | note [| betterWhen]
+ * with direction and goal heading rows ("1-стратегиялық бағыт. ..." / "1.1-мақсат. ..." or
+ * "Стратегическое направление 1" / "Цель 1.1"), written as real reports are: decimal commas,
+ * "(жоспар)"/"(факт)" suffixes, "-" for a missing value, stray HTML tags, separator rows, notes
+ * continued on rows of their own. Pure functions: no database here.
+ */
+import ExcelJS from 'exceljs';
+import { HttpProblem, badRequest } from '../http/problem.js';
+
+export interface SheetRow {
+  /** Row number as the analyst sees it (sheet row, or CSV record number), 1-based. */
+  row: number;
+  cells: string[];
+}
+
+export interface ImportProblem {
+  row: number | null;
+  column?: string;
+  severity: 'error' | 'warning';
+  message: string;
+}
+
+export interface ParsedIndicator {
+  row: number;
+  code?: string;
+  name: string;
+  source: string;
+  unit: string;
+  plan: number | null;
+  fact: number | null;
+  note: string;
+  group?: string;
+  betterWhen?: 'higher' | 'lower';
+}
+
+export interface ParsedGoal {
+  row: number;
+  code: string;
+  title: string;
+  indicators: ParsedIndicator[];
+}
+
+export interface ParsedDirection {
+  row: number;
+  code: string;
+  title: string;
+  goals: ParsedGoal[];
+}
+
+export interface ParsedSheet {
+  directions: ParsedDirection[];
+  problems: ImportProblem[];
+  indicatorRows: number;
+}
+
+export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+const ENTITIES: Record<string, string> = { nbsp: ' ', amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", laquo: '«', raquo: '»', ndash: '–', mdash: '—' };
+
+/** Strips HTML tags and entities, collapses whitespace. */
+export function cleanText(value: string): string {
+  return value
+    .replace(/<br\s*\/?>/gi, ' ')
+    .replace(/<\/(p|li|div)>/gi, ' ')
+    .replace(/<[^>]*>/g, '')
+    .replace(/&(#\d+|#x[0-9a-f]+|[a-z]+);/gi, (m, e: string) => {
+      if (e.startsWith('#x') || e.startsWith('#X')) return String.fromCodePoint(parseInt(e.slice(2), 16));
+      if (e.startsWith('#')) return String.fromCodePoint(Number(e.slice(1)));
+      return ENTITIES[e.toLowerCase()] ?? m;
+    })
+    .replace(/[\s\u00a0\u202f]+/g, ' ')
+    .trim();
+}
+
+/** Cyrillic letters that look like Latin ones: typed reports mix them ("индекcін" with a Latin c). */
+const HOMOGLYPHS: Record<string, string> = { а: 'a', с: 'c', е: 'e', о: 'o', р: 'p', х: 'x', у: 'y', к: 'k', м: 'm', т: 't', н: 'h', в: 'b', і: 'i' };
+
+/**
+ * Letters and digits only, lower case, look-alike Cyrillic folded to Latin: "1-стратегиялықбағыт" and
+ * "1-стратегиялық бағыт" compare equal, and so do "индекcін" (Latin c) and "индексін".
+ */
+export const normalize = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]/gu, '')
+    .replace(/[асеорхукмтнві]/g, (ch) => HOMOGLYPHS[ch] ?? ch);
+
+const SUFFIX = /\(\s*(жоспар|факт|план|plan|fact|target|actual)\s*\)/giu;
+
+/** A plan or fact cell: number, null (empty, "-"), or undefined (not a number). */
+export function parseValue(raw: string): number | null | undefined {
+  let t = cleanText(raw).replace(SUFFIX, '').replace(/[\s\u00a0\u202f]/g, '');
+  if (t === '' || /^[-–—]+$/.test(t)) return null;
+  t = t.replace(/%$/, '').replace(',', '.');
+  if (!/^[-+]?\d+(\.\d+)?$/.test(t)) return undefined;
+  const n = Number(t);
+  return Number.isFinite(n) && Math.abs(n) <= 1e15 ? n : undefined;
+}
+
+const DIRECTION = [
+  /^(\d+)\s*[-–.]?\s*стратегиялық\s*бағыт\s*[.:]?\s*(.*)$/iu,
+  /^стратегиялық\s*бағыт\s*(\d+)\s*[.:]?\s*(.*)$/iu,
+  /^стратегическое\s*направление\s*(\d+)\s*[.:]?\s*(.*)$/iu,
+  /^(\d+)\s*[-–.]?\s*стратегическое\s*направление\s*[.:]?\s*(.*)$/iu,
+  /^strategic\s*direction\s*(\d+)\s*[.:]?\s*(.*)$/iu,
+];
+const GOAL = [
+  /^(\d+(?:\.\d+)+)\s*[-–]?\s*мақсат\s*[.:]?\s*(.*)$/iu,
+  /^мақсат\s*(\d+(?:\.\d+)*)\s*[.:]?\s*(.*)$/iu,
+  /^цель\s*(\d+(?:\.\d+)*)\s*[.:]?\s*(.*)$/iu,
+  /^(\d+(?:\.\d+)+)\s*[-–]?\s*цель\s*[.:]?\s*(.*)$/iu,
+  /^goal\s*(\d+(?:\.\d+)*)\s*[.:]?\s*(.*)$/iu,
+];
+
+function heading(patterns: RegExp[], text: string): { code: string; title: string } | undefined {
+  for (const p of patterns) {
+    const m = p.exec(text);
+    if (m) return { code: m[1]!, title: m[2]!.trim() };
+  }
+  return undefined;
+}
+
+/** "1.1.3 Name" or "1.1.3. Name": a code the analyst (or the template) put before the name. */
+const LEADING_CODE = /^(\d+(?:\.\d+){2,})\.?\s+(.+)$/u;
+
+const BETTER_HIGHER = /^(higher|жоғары|жоғарырақ|больше|выше|↑|up)$/iu;
+const BETTER_LOWER = /^(lower|төмен|төменірек|меньше|ниже|↓|down)$/iu;
+
+const HEADER_NAME = /индикатор|indicator|көрсеткіш|показател|атауы|наименование/iu;
+const HEADER_SOURCE = /ақпарат|источник|source/iu;
+const HEADER_UNIT = /өлш|ед\.|единиц|unit/iu;
+
+export const EXPECTED_COLUMNS =
+  'indicator | information source | unit | plan | fact | note (e.g. "Нысаналы индикатордың атауы | Ақпарат көзі | Өлш. бірл. | Жоспар | Факт | Ескертпе")';
+
+/** Finds the layout: header row (or the numbered 1..6 row); a file without either has the wrong columns. */
+function findDataStart(rows: SheetRow[]): number {
+  const limit = Math.min(rows.length, 15);
+  for (let i = 0; i < limit; i++) {
+    const c = rows[i]!.cells.map(cleanText);
+    if (c.slice(0, 6).join('|') === '1|2|3|4|5|6') return i + 1;
+    if (HEADER_NAME.test(c[0] ?? '') && HEADER_SOURCE.test(c[1] ?? '') && HEADER_UNIT.test(c[2] ?? '')) {
+      // A numbered row or the plan/fact sub-header may follow; they are skipped below as non-data rows.
+      let j = i + 1;
+      while (j < rows.length && j <= i + 2) {
+        const n = rows[j]!.cells.map(cleanText);
+        const isSubHeader = n[0] === '' && /жоспар|план|plan/iu.test(n[3] ?? '');
+        const isNumbers = n.slice(0, 6).join('|') === '1|2|3|4|5|6';
+        if (!isSubHeader && !isNumbers) break;
+        j++;
+      }
+      return j;
+    }
+  }
+  throw badRequest(`The file does not have the report's columns: expected a header row ${EXPECTED_COLUMNS}, or the numbered row 1..6.`, [
+    { path: 'body', message: `expected columns ${EXPECTED_COLUMNS}` },
+  ]);
+}
+
+export function parseLayout(rows: SheetRow[]): ParsedSheet {
+  const problems: ImportProblem[] = [];
+  const directions: ParsedDirection[] = [];
+  let direction: ParsedDirection | undefined;
+  let goal: ParsedGoal | undefined;
+  let last: ParsedIndicator | undefined;
+  let group: string | undefined;
+  let indicatorRows = 0;
+  const start = findDataStart(rows);
+  for (const { row, cells: raw } of rows.slice(start)) {
+    const c = Array.from({ length: Math.max(7, raw.length) }, (_, i) => cleanText(raw[i] ?? ''));
+    const [name, source, unit, planCell, factCell, note, better] = c as [string, string, string, string, string, string, string];
+    if (c.every((v) => v === '' || /^[-–—]+$/.test(v))) continue; // empty or separator row
+    const valuesEmpty = [source, unit, planCell, factCell].every((v) => v === '' || /^[-–—]+$/.test(v));
+    if (name && valuesEmpty) {
+      const d = heading(DIRECTION, name);
+      if (d) {
+        direction = { row, code: d.code, title: d.title, goals: [] };
+        directions.push(direction);
+        goal = undefined;
+        last = undefined;
+        group = undefined;
+        continue;
+      }
+      const g = heading(GOAL, name);
+      if (g) {
+        if (!direction) {
+          problems.push({ row, severity: 'error', message: `goal heading "${name.slice(0, 80)}" before any strategic direction heading` });
+          continue;
+        }
+        goal = { row, code: g.code, title: g.title, indicators: [] };
+        direction.goals.push(goal);
+        last = undefined;
+        group = undefined;
+        continue;
+      }
+      // A name broken across rows (Word tables do that): text starting lower-case right after an indicator.
+      if (last && /^\p{Ll}/u.test(name)) {
+        last.name = `${last.name} ${name}`;
+        if (note) last.note = `${last.note} ${note}`.trim();
+        continue;
+      }
+      // Text in the first column only: a sub-heading grouping the indicators below it.
+      group = name;
+      last = undefined;
+      problems.push({ row, severity: 'warning', message: `"${name.slice(0, 80)}" has no values: read as an indicator group sub-heading` });
+      continue;
+    }
+    if (!name) {
+      // A note (or a name) continued on a row of its own, as Word tables break across pages.
+      if (last && note) last.note = `${last.note} ${note}`.trim();
+      continue;
+    }
+    indicatorRows++;
+    if (!goal) {
+      problems.push({ row, severity: 'error', message: 'indicator row before any goal heading' });
+      continue;
+    }
+    const plan = parseValue(planCell);
+    const fact = parseValue(factCell);
+    if (plan === undefined) problems.push({ row, column: 'plan', severity: 'error', message: `plan "${planCell.slice(0, 40)}" is not a number` });
+    if (fact === undefined) problems.push({ row, column: 'fact', severity: 'error', message: `fact "${factCell.slice(0, 40)}" is not a number` });
+    let betterWhen: 'higher' | 'lower' | undefined;
+    if (better) {
+      if (BETTER_HIGHER.test(better)) betterWhen = 'higher';
+      else if (BETTER_LOWER.test(better)) betterWhen = 'lower';
+      else problems.push({ row, column: 'betterWhen', severity: 'error', message: `column 7 "${better.slice(0, 40)}" is not higher/lower` });
+    }
+    const coded = LEADING_CODE.exec(name);
+    last = {
+      row,
+      ...(coded ? { code: coded[1]!, name: coded[2]!.trim() } : { name }),
+      source,
+      unit,
+      plan: plan ?? null,
+      fact: fact ?? null,
+      note,
+      ...(group ? { group } : {}),
+      ...(betterWhen ? { betterWhen } : {}),
+    };
+    goal.indicators.push(last);
+  }
+  if (indicatorRows === 0) {
+    throw badRequest('The file has the report\'s columns but no indicator rows.', [{ path: 'body', message: 'no indicator rows' }]);
+  }
+  return { directions, problems, indicatorRows };
+}
+
+// ------------------------------------------------------------------------------------------
+// Reading bytes into rows
+
+function cellText(value: ExcelJS.CellValue): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return value;
+  if (value instanceof Date) return value.toISOString().slice(0, 10);
+  if (typeof value === 'object') {
+    if ('richText' in value) return value.richText.map((r) => r.text).join('');
+    if ('result' in value) return cellText((value as { result?: ExcelJS.CellValue }).result ?? null);
+    if ('text' in value) return String((value as { text: unknown }).text);
+    if ('error' in value) return '';
+  }
+  return String(value);
+}
+
+export async function readXlsx(bytes: Buffer): Promise<SheetRow[]> {
+  const workbook = new ExcelJS.Workbook();
+  try {
+    await workbook.xlsx.load(bytes as unknown as ArrayBuffer);
+  } catch {
+    throw badRequest('The body is not a readable .xlsx workbook.', [{ path: 'body', message: 'not an .xlsx (Office Open XML) file' }]);
+  }
+  const sheet = workbook.worksheets[0];
+  if (!sheet) throw badRequest('The workbook has no worksheet.', [{ path: 'body', message: 'no worksheet' }]);
+  const rows: SheetRow[] = [];
+  sheet.eachRow({ includeEmpty: false }, (r, rowNumber) => {
+    const cells: string[] = [];
+    for (let i = 1; i <= Math.max(7, r.cellCount); i++) cells.push(cellText(r.getCell(i).value));
+    rows.push({ row: rowNumber, cells });
+  });
+  return rows;
+}
+
+/** RFC 4180 with the separator guessed from the first line (tab, ";" or ","); a BOM is skipped. */
+export function readCsv(bytes: Buffer): SheetRow[] {
+  if (bytes.includes(0)) {
+    throw badRequest('The body is not a text CSV file.', [{ path: 'body', message: 'binary content (NUL bytes) in a text/csv body' }]);
+  }
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes).replace(/^\uFEFF/, '');
+  const firstLine = text.slice(0, text.search(/\r?\n|$/));
+  const counts = ['\t', ';', ','].map((s) => firstLine.split(s).length - 1);
+  const sep = counts[0]! > 0 && counts[0]! >= Math.max(counts[1]!, counts[2]!) ? '\t' : counts[1]! > counts[2]! ? ';' : ',';
+  const rows: SheetRow[] = [];
+  let cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  let record = 1;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"') {
+        if (text[i + 1] === '"') {
+          cell += '"';
+          i++;
+        } else quoted = false;
+      } else cell += ch;
+    } else if (ch === '"' && cell === '') quoted = true;
+    else if (ch === sep) {
+      cells.push(cell);
+      cell = '';
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      cells.push(cell);
+      rows.push({ row: record++, cells });
+      cells = [];
+      cell = '';
+    } else cell += ch;
+  }
+  if (cell !== '' || cells.length > 0) {
+    cells.push(cell);
+    rows.push({ row: record, cells });
+  }
+  return rows.filter((r) => r.cells.some((c) => c.trim() !== ''));
+}
+
+/** The file part of a multipart/form-data body (field "file", or the first part with a filename). */
+export function multipartFile(body: Buffer, contentType: string): { bytes: Buffer; type: string; filename: string } {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
+  if (!boundary) throw badRequest('multipart/form-data without a boundary.', [{ path: 'body', message: 'no multipart boundary' }]);
+  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  let pos = body.indexOf(delimiter);
+  const parts: { headers: string; bytes: Buffer }[] = [];
+  while (pos !== -1) {
+    const start = pos + delimiter.length;
+    if (body.subarray(start, start + 2).toString() === '--') break;
+    const headerEnd = body.indexOf('\r\n\r\n', start);
+    const next = body.indexOf(delimiter, start);
+    if (headerEnd === -1 || next === -1) break;
+    parts.push({ headers: body.subarray(start, headerEnd).toString('utf8'), bytes: body.subarray(headerEnd + 4, next - 2) });
+    pos = next;
+  }
+  const file =
+    parts.find((p) => /name="file"/i.test(p.headers) && /filename=/i.test(p.headers)) ?? parts.find((p) => /filename=/i.test(p.headers));
+  if (!file) throw badRequest('The form has no file field.', [{ path: 'body.file', message: 'required: the spreadsheet as a file field named "file"' }]);
+  const filename = /filename="([^"]*)"/i.exec(file.headers)?.[1] ?? '';
+  const type = /content-type:\s*([^\r\n;]+)/i.exec(file.headers)?.[1]?.trim().toLowerCase() ?? '';
+  return { bytes: file.bytes, type, filename };
+}
+
+/** Rows of an uploaded spreadsheet, whatever way it came. */
+export async function readUpload(body: unknown, contentType: string): Promise<SheetRow[]> {
+  if (!Buffer.isBuffer(body)) {
+    throw new HttpProblem(415, `Send the spreadsheet as ${XLSX_TYPE}, text/csv or multipart/form-data (field "file").`);
+  }
+  let bytes = body;
+  let type = contentType.split(';')[0]!.trim().toLowerCase();
+  if (type === 'multipart/form-data') {
+    const file = multipartFile(body, contentType);
+    bytes = file.bytes;
+    type = file.filename.toLowerCase().endsWith('.csv') || file.type === 'text/csv' ? 'text/csv' : XLSX_TYPE;
+  }
+  if (bytes.length === 0) throw badRequest('The file is empty.', [{ path: 'body', message: 'empty file' }]);
+  if (type === 'text/csv') return readCsv(bytes);
+  // .xlsx files are zip archives: "PK\x03\x04".
+  if (bytes.subarray(0, 4).toString('latin1') !== 'PK\u0003\u0004') {
+    throw badRequest('The body is not an .xlsx workbook (an .xlsx file is a zip archive).', [{ path: 'body', message: 'not an .xlsx file' }]);
+  }
+  const rows = await readXlsx(bytes);
+  if (rows.length === 0) throw badRequest('The worksheet is empty.', [{ path: 'body', message: 'empty worksheet' }]);
+  return rows;
+}

@@ -1,0 +1,178 @@
+/** POST /measurements/bulk: all-or-nothing, dry run, idempotent replay, codes, editor scope, 10,000 rows. */
+import { sql } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bearer, call, setupApp, tokenFor } from '../helpers/app.js';
+import type { Json } from '../helpers/app.js';
+import { API, createIndicator, createTree, errorPaths, expectProblem, expectStatus, putMeasurement, queryRows } from '../helpers/fixtures.js';
+import type { Tree } from '../helpers/fixtures.js';
+
+const ctx = setupApp();
+const BULK = `${API}/measurements/bulk`;
+
+const count = async (indicatorIds: string[]) => {
+  const [row] = await queryRows(
+    ctx,
+    sql`select (select count(*)::int from measurements where indicator_id in (${sql.join(indicatorIds.map((id) => sql`${id}::uuid`), sql`, `)})) as measurements,
+      (select count(*)::int from audit_log where entity_type = 'measurement') as audits`,
+  );
+  return row as { measurements: number; audits: number };
+};
+
+describe('bulk measurements', () => {
+  let tree: Tree;
+  let rank: Json;
+  const byCode = (code: string) => ({ organizationCode: tree.organization.code, planCode: tree.plan.code, indicatorCode: code });
+
+  beforeAll(async () => {
+    tree = await createTree(ctx.app, { plan: { startYear: 2014, endYear: 2018 } });
+    rank = await createIndicator(ctx.app, tree.goal.id, { valueType: 'rank', betterWhen: 'lower', unit: { en: 'place' } });
+  });
+
+  it('writes nothing when one row is bad, listing every bad row', async () => {
+    const before = await count([tree.indicator.id, rank.id]);
+    const res = await call(ctx.app, 'POST', BULK, {
+      rows: [
+        { indicatorId: tree.indicator.id, year: 2014, plan: 1, fact: 2 },
+        { indicatorId: tree.indicator.id, year: 2015, plan: 1, fact: 'x' },
+        { indicatorId: tree.indicator.id, year: 2016, plan: 1, fact: 2 },
+        { indicatorId: tree.indicator.id, year: 2017, plan: 1 },
+      ],
+    });
+    expectProblem(res, 400, ['body.rows.1.fact', 'body.rows.3.fact']);
+    expect(await count([tree.indicator.id, rank.id])).toEqual(before);
+
+    const rules = await call(ctx.app, 'POST', BULK, {
+      rows: [
+        { indicatorId: tree.indicator.id, year: 2014, plan: 1, fact: 2 },
+        { indicatorId: rank.id, year: 2015, plan: 1.5, fact: 3, ratingSize: 2 },
+        { indicatorId: tree.indicator.id, year: 1990, plan: 1, fact: 2 },
+        { indicatorId: tree.indicator.id, year: 2014, plan: 1, fact: 2 },
+        { ...byCode('NO-SUCH'), year: 2014, plan: 1, fact: null },
+        { indicatorId: '00000000-0000-4000-8000-000000000000', year: 2014, plan: 1, fact: null },
+        { indicatorId: tree.indicator.id, year: 2016, plan: 1, fact: 2, score: 5 },
+      ],
+    });
+    expectProblem(rules, 400, [
+      'body.rows.1.plan',
+      'body.rows.1.ratingSize',
+      'body.rows.2.year',
+      'body.rows.3',
+      'body.rows.4.indicatorCode',
+      'body.rows.5.indicatorId',
+      'body.rows.6.score',
+    ]);
+    expect(errorPaths(rules).some((p) => p.startsWith('body.rows.0'))).toBe(false);
+    expect(await count([tree.indicator.id, rank.id])).toEqual(before);
+  });
+
+  it('requires the indicator by id or by all three codes', async () => {
+    const res = await call(ctx.app, 'POST', BULK, {
+      rows: [
+        { planCode: 'x', indicatorCode: 'y', year: 2014, plan: 1, fact: 1 },
+        { indicatorId: tree.indicator.id, ...byCode(tree.indicator.code), year: 2014, plan: 1, fact: 1 },
+      ],
+    });
+    expectProblem(res, 400, ['body.rows.0.indicatorId', 'body.rows.1.indicatorId']);
+    expectProblem(await call(ctx.app, 'POST', BULK, { rows: [] }), 400, ['body.rows']);
+  });
+
+  it('dry run validates and counts without writing; the real run writes; a replay changes nothing', async () => {
+    const ind = await createIndicator(ctx.app, tree.goal.id);
+    await putMeasurement(ctx.app, ind.id, 2014, { plan: 10, fact: 11 });
+    const rows = [
+      { ...byCode(ind.code), year: 2014, plan: 10, fact: 11 }, // unchanged (same values, by code)
+      { indicatorId: ind.id, year: 2015, plan: 1.3, fact: 1.3, note: { ru: 'ок' } },
+      { indicatorId: ind.id, year: 2016, plan: 2, fact: null },
+    ];
+    const before = await count([ind.id]);
+    const dry = expectStatus(await call(ctx.app, 'POST', `${BULK}?dryRun=true`, { rows }), 200);
+    expect(dry).toEqual({ dryRun: true, created: 2, updated: 0, unchanged: 1 });
+    expect(await count([ind.id])).toEqual(before);
+
+    const real = expectStatus(await call(ctx.app, 'POST', BULK, { rows }), 200);
+    expect(real).toEqual({ dryRun: false, created: 2, updated: 0, unchanged: 1 });
+    const afterFirst = await count([ind.id]);
+    expect(afterFirst).toEqual({ measurements: 3, audits: before.audits + 2 });
+    const m2015 = expectStatus(await call(ctx.app, 'GET', `${API}/indicators/${ind.id}/measurements/2015`), 200);
+    expect(m2015).toMatchObject({ plan: 1.3, fact: 1.3, note: { ru: 'ок' }, version: 1, ratingSize: null, score: null });
+
+    const replay = expectStatus(await call(ctx.app, 'POST', BULK, { rows }), 200);
+    expect(replay).toEqual({ dryRun: false, created: 0, updated: 0, unchanged: 3 });
+    expect(await count([ind.id])).toEqual(afterFirst);
+    const versions = await queryRows(ctx, sql`select year, version from measurements where indicator_id = ${ind.id} order by year`);
+    expect(versions).toEqual([
+      { year: 2014, version: 1 },
+      { year: 2015, version: 1 },
+      { year: 2016, version: 1 },
+    ]);
+
+    const changed = expectStatus(await call(ctx.app, 'POST', BULK, { rows: [{ ...rows[2]!, fact: 3 }] }), 200);
+    expect(changed).toEqual({ dryRun: false, created: 0, updated: 1, unchanged: 0 });
+    const audit = await queryRows(
+      ctx,
+      sql`select action, before->>'fact' as before, after->>'fact' as after, actor_type as "actorType" from audit_log where entity_key = ${`${ind.id}/2016`} order by id`,
+    );
+    expect(audit).toEqual([
+      { action: 'create', before: null, after: null, actorType: 'user' },
+      { action: 'update', before: null, after: '3', actorType: 'user' },
+    ]);
+  });
+
+  it('treats approved years as row errors', async () => {
+    const t = await createTree(ctx.app);
+    await putMeasurement(ctx.app, t.indicator.id, 2016, { plan: 1, fact: 1 });
+    expectStatus(
+      await call(ctx.app, 'POST', `${API}/plans/${t.plan.id}/years/2016/approve`, { document: { en: 'Order No. 1' }, date: '2016-11-22' }),
+      201,
+    );
+    const res = await call(ctx.app, 'POST', BULK, {
+      rows: [
+        { indicatorId: t.indicator.id, year: 2017, plan: 1, fact: 1 },
+        { indicatorId: t.indicator.id, year: 2016, plan: 1, fact: 2 },
+      ],
+    });
+    expectProblem(res, 400, ['body.rows.1.year']);
+    expect((await count([t.indicator.id])).measurements).toBe(1);
+  });
+
+  it('lets an editor write its own organization only, and a viewer nothing', async () => {
+    const other = await createTree(ctx.app);
+    const editor = bearer(await tokenFor(ctx, { role: 'editor', organizationId: tree.organization.id }));
+    const own = { indicatorId: tree.indicator.id, year: 2018, plan: 5, fact: 6 };
+    const foreign = { indicatorId: other.indicator.id, year: 2018, plan: 5, fact: 6 };
+    const denied = await call(ctx.app, 'POST', BULK, { rows: [own, foreign] }, editor);
+    expectProblem(denied, 403, ['body.rows.1']);
+    expect((await count([tree.indicator.id, other.indicator.id])).measurements).toBe((await count([tree.indicator.id, other.indicator.id])).measurements);
+    expect(await queryRows(ctx, sql`select 1 from measurements where year = 2018`)).toEqual([]);
+    expect(expectStatus(await call(ctx.app, 'POST', BULK, { rows: [own] }, editor), 200)).toMatchObject({ created: 1 });
+    const viewer = bearer(await tokenFor(ctx, { role: 'viewer' }));
+    expectProblem(await call(ctx.app, 'POST', BULK, { rows: [own] }, viewer), 403);
+  });
+
+  it('writes 10,000 rows in one request, then replays them as unchanged', async () => {
+    // A plan of 1910..2200 allows 301 years (history included): 34 indicators x 300 years > 10,000.
+    const big = await createTree(ctx.app, { plan: { startYear: 1910, endYear: 2200 } });
+    const indicators = [big.indicator];
+    for (let i = 1; i < 34; i++) indicators.push(await createIndicator(ctx.app, big.goal.id));
+    const rows: Json[] = [];
+    for (const [n, ind] of indicators.entries()) {
+      for (let year = 1900; year <= 2200 && rows.length < 10_000; year++) {
+        rows.push(
+          n % 2 === 0
+            ? { indicatorId: ind.id, year, plan: year / 10, fact: year % 7 === 0 ? null : (year * 3) / 100 }
+            : { organizationCode: big.organization.code, planCode: big.plan.code, indicatorCode: ind.code, year, plan: 50, fact: 51.25, note: { kk: 'ескерту' } },
+        );
+      }
+    }
+    expect(rows).toHaveLength(10_000);
+    const started = Date.now();
+    const res = expectStatus(await call(ctx.app, 'POST', BULK, { rows }), 200);
+    const ms = Date.now() - started;
+    expect(res).toEqual({ dryRun: false, created: 10_000, updated: 0, unchanged: 0 });
+    console.log(`[bulk] 10,000 rows written in ${ms} ms`);
+    expect((await count(indicators.map((i) => i.id))).measurements).toBe(10_000);
+    const replay = expectStatus(await call(ctx.app, 'POST', BULK, { rows }), 200);
+    expect(replay).toEqual({ dryRun: false, created: 0, updated: 0, unchanged: 10_000 });
+    expectProblem(await call(ctx.app, 'POST', BULK, { rows: [...rows, rows[0]] }), 400, ['body.rows']);
+  }, 120_000);
+});
