@@ -1,4 +1,5 @@
 /** GET /me (who am I, with my current role and organization) and POST /me/password. */
+import { recordAudit } from '../audit/record.js';
 import { eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -73,6 +74,7 @@ export function meRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
           .set({ passwordHash, version: sql`${users.version} + 1`, updatedAt: sql`now()` })
           .where(eq(users.id, p.id));
         await auth.refreshTokens.revokeAll(tx, p.id);
+        await recordAudit(tx, request, { entityType: 'user', entityId: p.id, action: 'update', after: { passwordChanged: true } });
       });
       request.log.info({ event: 'password_changed', userId: p.id }, 'password changed');
       return reply.code(204).send(null);

@@ -3,6 +3,7 @@
  * once, and stored as its sha-256; POST /clients/{id}/secret replaces it (the old one stops working
  * at once). Deactivation refuses the client's tokens from its next request.
  */
+import { recordAudit } from '../audit/record.js';
 import { and, eq, sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
@@ -88,6 +89,7 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
           .insert(serviceClients)
           .values({ ...request.body, organizationId: request.body.organizationId ?? null, secretHash: sha256(clientSecret) })
           .returning();
+        await recordAudit(tx, request, { entityType: 'client', entityId: row!.id, action: 'create', after: toClientDto(row!) });
         return row!;
       });
       request.log.info({ event: 'client_created', clientId: created.id, role: created.role }, 'service client created');
@@ -143,6 +145,7 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
           .set({ ...request.body, version: sql`${serviceClients.version} + 1`, updatedAt: sql`now()` })
           .where(eq(serviceClients.id, id))
           .returning();
+        await recordAudit(tx, request, { entityType: 'client', entityId: id, action: 'update', before: toClientDto(current), after: toClientDto(row!) });
         return row!;
       });
       auth.directory.invalidate('client', id);
@@ -176,6 +179,14 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
           .set({ secretHash: sha256(clientSecret), version: sql`${serviceClients.version} + 1`, updatedAt: sql`now()` })
           .where(eq(serviceClients.id, id))
           .returning();
+        // The secret itself never reaches the audit trail; the fact of the rotation does.
+        await recordAudit(tx, request, {
+          entityType: 'client',
+          entityId: id,
+          action: 'update',
+          before: toClientDto(current),
+          after: { ...toClientDto(row!), secretRotated: true },
+        });
         return row!;
       });
       request.log.info({ event: 'client_secret_rotated', clientId: id }, 'service client secret rotated');
@@ -202,6 +213,7 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
         if (!current) throw notFound('client', id);
         assertIfMatch(request, current.version);
         await tx.delete(serviceClients).where(eq(serviceClients.id, id));
+        await recordAudit(tx, request, { entityType: 'client', entityId: id, action: 'delete', before: toClientDto(current) });
       });
       auth.directory.invalidate('client', id);
       request.log.info({ event: 'client_deleted', clientId: id }, 'service client deleted');

@@ -69,6 +69,26 @@ describe('audit trail', () => {
     expect(history.body.items.map((i: Json) => i.action)).toEqual(['create', 'update', 'delete', 'create']);
   });
 
+  it('records user and client administration without secrets', async () => {
+    const user = await oneAuditRow(
+      () => call(ctx.app, 'POST', `${API}/users`, { email: 'audited@nysana.test', displayName: 'Audited', role: 'viewer', password: 'a-long-enough-password' }),
+      201,
+    );
+    expect(user).toMatchObject({ entityType: 'user', action: 'create' });
+    const userUrl = `${API}/users/${user.entityId}`;
+    const changed = await oneAuditRow(() => call(ctx.app, 'PATCH', userUrl, { password: 'another-long-password' }), 200);
+    expect(changed.after).toMatchObject({ passwordChanged: true });
+    await oneAuditRow(() => call(ctx.app, 'DELETE', userUrl), 204);
+    const client = await oneAuditRow(() => call(ctx.app, 'POST', `${API}/clients`, { name: 'Stats bureau', role: 'viewer' }), 201);
+    const secret = (await call(ctx.app, 'POST', `${API}/clients/${client.entityId}/secret`)).body.clientSecret as string;
+    expect(secret).toBeTruthy();
+    const rotated = await latestAudit();
+    expect(rotated.after).toMatchObject({ secretRotated: true });
+    const trail = JSON.stringify((await call(ctx.app, 'GET', `${API}/audit?limit=500`)).body);
+    expect(trail).not.toContain(secret);
+    expect(trail).not.toMatch(/\$argon2id\$|passwordHash|secretHash/);
+  });
+
   it('leaves no row for a failed write', async () => {
     const tree = await createTree(ctx.app);
     const before = await auditCount();
