@@ -9,6 +9,7 @@
 import http from 'node:http';
 import pg from 'pg';
 import type { YearApproval } from '../src/approvals/schemas.js';
+import { decodeCursor, encodeCursor } from '../src/http/pagination.js';
 import { buildPlanStatus, toIndicatorStatus } from '../src/status/assemble.js';
 import type { StatusRow } from '../src/status/assemble.js';
 import { statusCsv } from '../src/status/csv.js';
@@ -37,21 +38,21 @@ const TREE = {
     where d.plan_id = $1
     order by d.position, d.code, g.position, g.code, i.position, i.code`,
 };
-const FEED = {
-  name: 'limit_feed',
-  text: `select ${statusColumns}, g.direction_id as "directionId", d.plan_id as "planId", p.organization_id as "organizationId",
-      (ya.id is not null) as approved
+/** The year's feed from the start, or after a cursor (repeated on the measurement joins: see statusFeed). */
+const feedSql = (after: boolean) => `select ${statusColumns}, g.direction_id as "directionId", d.plan_id as "planId",
+      p.organization_id as "organizationId", (ya.id is not null) as approved
     from indicators i
     join goals g on g.id = i.goal_id
     join directions d on d.id = g.direction_id
     join plans p on p.id = d.plan_id
-    left join measurements m on m.indicator_id = i.id and m.year = $1
-    left join measurements pm on pm.indicator_id = i.id and pm.year = $1 - 1
+    left join measurements m on m.indicator_id = i.id and m.year = $1${after ? ' and m.indicator_id > $3' : ''}
+    left join measurements pm on pm.indicator_id = i.id and pm.year = $1 - 1${after ? ' and pm.indicator_id > $3' : ''}
     left join year_approvals ya on ya.plan_id = p.id and ya.year = $1
-    where ((p.start_year <= $1 and p.end_year >= $1) or m.id is not null) and ($2::uuid is null or i.id > $2::uuid)
+    where ((p.start_year <= $1 and p.end_year >= $1) or m.id is not null)${after ? ' and i.id > $3' : ''}
     order by i.id
-    limit $3`,
-};
+    limit $2`;
+const FEED_FIRST = { name: 'limit_feed_first', text: feedSql(false) };
+const FEED_AFTER = { name: 'limit_feed_after', text: feedSql(true) };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -78,18 +79,36 @@ async function feed(res: http.ServerResponse, url: URL) {
   const year = Number(url.searchParams.get('year'));
   const limit = Math.min(500, Number(url.searchParams.get('limit') ?? 50));
   const cursor = url.searchParams.get('cursor');
-  const after = cursor && UUID.test(cursor) ? cursor : null;
-  const { rows } = await pool.query<FeedRow>({ ...FEED, values: [year, after, limit + 1] });
+  const afterId = cursor ? decodeCursor(cursor, 2)[1] : undefined; // the service's [year, indicatorId] cursor
+  const after = typeof afterId === 'string' && UUID.test(afterId) ? afterId : null;
+  const { rows } = await pool.query<FeedRow>(after ? { ...FEED_AFTER, values: [year, limit + 1, after] } : { ...FEED_FIRST, values: [year, limit + 1] });
   const hasMore = rows.length > limit;
   const items = (hasMore ? rows.slice(0, limit) : rows).map((row) =>
     toIndicatorStatus(row, { planId: row.planId, directionId: row.directionId, organizationId: row.organizationId, year, approved: row.approved }),
   );
-  const nextCursor = hasMore ? items[items.length - 1]!.indicatorId : null;
+  const nextCursor = hasMore ? encodeCursor([year, items[items.length - 1]!.indicatorId]) : null;
   if (url.searchParams.get('format') === 'csv') {
     const extra: Record<string, string> = nextCursor ? { 'x-next-cursor': nextCursor } : {};
     return send(res, 200, statusCsv(items, 'kk'), 'text/csv; charset=utf-8', extra);
   }
   send(res, 200, JSON.stringify({ items, nextCursor }));
+}
+
+/** The bulk write at its bare minimum: one upsert of unnest()ed arrays (no validation, no audit). */
+const UPSERT = {
+  name: 'limit_upsert',
+  text: `insert into measurements (indicator_id, year, plan, fact)
+    select * from unnest($1::uuid[], $2::int[], $3::numeric[], $4::numeric[])
+    on conflict (indicator_id, year) do update
+      set plan = excluded.plan, fact = excluded.fact, version = measurements.version + 1, updated_at = now()`,
+};
+
+async function bulk(req: http.IncomingMessage, res: http.ServerResponse) {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const { rows } = JSON.parse(Buffer.concat(chunks).toString()) as { rows: { indicatorId: string; year: number; plan: number | null; fact: number | null }[] };
+  await pool.query({ ...UPSERT, values: [rows.map((r) => r.indicatorId), rows.map((r) => r.year), rows.map((r) => r.plan), rows.map((r) => r.fact)] });
+  send(res, 200, JSON.stringify({ written: rows.length }));
 }
 
 const PLAN_STATUS = /^\/api\/v1\/plans\/([^/]+)\/status$/;
@@ -100,6 +119,7 @@ const server = http.createServer((req, res) => {
   let work: Promise<void> | undefined;
   if (req.method === 'GET' && match && UUID.test(match[1]!)) work = planStatus(res, match[1]!, Number(url.searchParams.get('year')));
   else if (req.method === 'GET' && url.pathname === '/api/v1/status') work = feed(res, url);
+  else if (req.method === 'POST' && url.pathname === '/api/v1/measurements/bulk') work = bulk(req, res);
   else if (url.pathname === '/health/ready') return send(res, 200, '{"status":"ok"}');
   else return send(res, 404, '{"status":404}');
   work.catch((error: unknown) => send(res, 500, JSON.stringify({ status: 500, detail: String(error) })));

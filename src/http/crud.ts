@@ -24,7 +24,7 @@ import { access } from './access.js';
 import { assertIfMatch, notModified, setEtag } from './etag.js';
 import { after, decodeCursor, encodeCursor, page } from './pagination.js';
 import { ListExportQueryShape, exportFormatOf, sendListExport } from '../exports/tabular.js';
-import { conflict, notFound } from './problem.js';
+import { badRequest, conflict, notFound } from './problem.js';
 import { errorResponses } from './responses.js';
 import { CascadeQuery, IdParams, ListQuery, MAX_POSITION, listOf } from '../shared/schemas.js';
 import { UpdatedSince, isSyncCursor, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
@@ -139,13 +139,16 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
         conditions.push(eq(spec.parent.column, parentId));
       }
       if (syncable && (query.updatedSince !== undefined || isSyncCursor(query.cursor))) {
+        if (exportFormatOf(request, query.format)) {
+          throw badRequest('Incremental sync answers JSON only.', [{ path: 'query.format', message: 'incremental sync is JSON only' }]);
+        }
         const param = spec.parent?.param;
         const [result, parentFound] = await Promise.all([
           syncList(db, {
             table,
             entityType: spec.name,
             liveConditions: conditions,
-            deadConditions: [parentId ? eq(syncDeletions.parentId, parentId) : undefined],
+            deadConditions: [parentId ? eq(syncDeletions.parentId, parentId) : undefined, tombstoneFilter(spec.name, query)],
             since: query.updatedSince,
             cursor: query.cursor,
             limit: query.limit,
@@ -317,6 +320,12 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
       return reply.code(204).send(null);
     },
   });
+}
+
+/** A plan's tombstone records its organization, so ?organizationId= filters plan tombstones too. */
+function tombstoneFilter(entityType: string, query: Record<string, unknown>): SQL | undefined {
+  const organizationId = query.organizationId;
+  return entityType === 'plan' && typeof organizationId === 'string' ? eq(syncDeletions.parentId, organizationId) : undefined;
 }
 
 function keyValue(row: Row, columnName: string): unknown {

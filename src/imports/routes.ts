@@ -145,6 +145,11 @@ export function importRoutes(app: FastifyInstance, db: Db) {
         params: IdParams,
         querystring: ImportQuery,
         consumes: [XLSX_TYPE, 'text/csv', 'multipart/form-data'],
+        body: z.any().meta({
+          type: 'string',
+          format: 'binary',
+          description: 'The spreadsheet: the .xlsx or .csv file itself, or a multipart/form-data form whose field "file" holds it.',
+        }),
         response: { 200: ImportReport, ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
       },
       handler: async (request) => {

@@ -21,7 +21,17 @@ const indicatorFields = {
 
 export const Indicator = z
   .object({ ...EntityMeta, goalId: Uuid, ...indicatorFields, group: LocalizedText.nullable() })
-  .meta({ id: 'Indicator', description: 'A target indicator of a goal.' });
+  .meta({
+    id: 'Indicator',
+    description: 'A target indicator of a goal.',
+    example: {
+      id: '0b7f3c1e-2a4d-4f6b-8e9a-1c2d3e4f5a6b', version: 1, createdAt: '2016-11-22T09:00:00.000Z', updatedAt: '2016-11-22T09:00:00.000Z',
+      goalId: '5d6e7f80-1a2b-4c3d-8e4f-5a6b7c8d9e0f', code: '1.1.1',
+      name: { kk: 'Мемлекеттік қызметшілердің таза ауысымдылығы', ru: 'Чистая текучесть государственных служащих', en: 'Net turnover of civil servants' },
+      unit: { kk: '%', ru: '%', en: '%' }, source: { kk: 'Мониторинг нәтижелері', ru: 'Результаты мониторинга', en: 'Monitoring results' },
+      valueType: 'percent', betterWhen: 'lower', group: null, position: 1,
+    },
+  });
 export type Indicator = z.infer<typeof Indicator>;
 
 const rankIsLower = (i: { valueType?: string; betterWhen?: string }) => !(i.valueType === 'rank' && i.betterWhen === 'higher');

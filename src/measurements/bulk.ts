@@ -26,7 +26,7 @@ import { toMeasurementDto } from './repository.js';
 import { allowedYears, measurementProblems } from './rules.js';
 
 export const BULK_MAX_ROWS = 10_000;
-const CHUNK = 2_000;
+const CHUNK = 5_000;
 
 const codeField = z.string().trim().min(1).max(64);
 
@@ -69,7 +69,14 @@ export const BulkMeasurementQuery = z.object({
     .default('false')
     .transform((v) => v === 'true')
     .describe('Validate and count what would change, without writing.'),
+  details: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true')
+    .describe('Also answer the outcome of every row (`rows`), in request order.'),
 });
+
+const Outcome = z.enum(['created', 'updated', 'unchanged']);
 
 export const BulkMeasurementResult = z
   .object({
@@ -77,6 +84,10 @@ export const BulkMeasurementResult = z
     created: z.number().int().describe('Rows that create a measurement.'),
     updated: z.number().int().describe('Rows that change a stored measurement.'),
     unchanged: z.number().int().describe('Rows equal to what is stored (not rewritten: no new version, no audit row).'),
+    rows: z
+      .array(z.object({ index: z.number().int(), indicatorId: Uuid, year: Year, outcome: Outcome }))
+      .optional()
+      .describe('With ?details=true: each row with its resolved indicator and outcome.'),
   })
   .meta({ id: 'BulkMeasurementResult' });
 
@@ -194,23 +205,20 @@ export function bulkMeasurementRoutes(app: FastifyInstance, db: Db) {
         'rows of approved years are row errors. An editor may write only indicators of its own organization: a batch with any ' +
         'other row answers 403, listing those rows (indicators are readable by every caller, so this reveals nothing). ' +
         'Rows equal to what is stored are not rewritten (no new version, no audit row), so sending the same batch twice changes ' +
-        'nothing the second time. ?dryRun=true validates and counts without writing. Body limit 8 MiB.',
+        'nothing the second time. ?dryRun=true validates and counts without writing; ?details=true adds every row\'s outcome. ' +
+        'Body limit 8 MiB.',
       querystring: BulkMeasurementQuery,
       body: BulkMeasurementBody,
       response: { 200: BulkMeasurementResult, ...errorResponses(400, 401, 403, 409, 413, 415) },
     },
     handler: async (request) => {
       const rows = request.body.rows;
-      const { dryRun } = request.query;
+      const { dryRun, details } = request.query;
       const principal = request.principal!;
-      const T = Date.now(); const lap = (n: string) => console.log(`[prof] ${n} ${Date.now() - T}`);
-      lap('start');
       return db.transaction(async (tx) => {
         const resolved = await resolveIndicators(tx, rows);
         const ids = [...new Set(resolved.map((r) => r.indicatorId).filter((id): id is string => id !== null))].sort();
-        lap('resolved');
         const targets = await lockTargets(tx, ids);
-        lap('locked');
 
         if (principal.role === 'editor') {
           const forbidden: FieldError[] = [];
@@ -233,12 +241,11 @@ export function bulkMeasurementRoutes(app: FastifyInstance, db: Db) {
             resolved.filter((r) => r.indicatorId && targets.has(r.indicatorId)).map((r) => ({ indicator_id: r.indicatorId!, year: rows[r.i]!.year })),
           ),
         ]);
-
-        lap('stored');
         const errors: FieldError[] = [];
         const seen = new Map<string, number>();
         const changes: { row: BulkRow; target: Target; before: typeof measurements.$inferSelect | undefined }[] = [];
         let unchanged = 0;
+        const outcomes: { index: number; indicatorId: string; year: number; outcome: z.infer<typeof Outcome> }[] = [];
         for (const res of resolved) {
           const row = rows[res.i]!;
           const at = `body.rows.${res.i}`;
@@ -272,7 +279,9 @@ export function bulkMeasurementRoutes(app: FastifyInstance, db: Db) {
             continue;
           }
           const before = stored.get(key);
-          if (before && sameValues(row, before)) unchanged++;
+          const outcome = !before ? 'created' : sameValues(row, before) ? 'unchanged' : 'updated';
+          if (details) outcomes.push({ index: res.i, indicatorId: target.indicatorId, year: row.year, outcome });
+          if (outcome === 'unchanged') unchanged++;
           else changes.push({ row, target, before });
         }
         if (errors.length > 0) {
@@ -281,62 +290,63 @@ export function bulkMeasurementRoutes(app: FastifyInstance, db: Db) {
         }
 
         const created = changes.filter((c) => !c.before).length;
-        const result = { dryRun, created, updated: changes.length - created, unchanged };
+        const result = { dryRun, created, updated: changes.length - created, unchanged, ...(details ? { rows: outcomes } : {}) };
         if (dryRun || changes.length === 0) return result;
 
+        // One key order for every writer, so two overlapping batches wait for each other instead of deadlocking.
+        changes.sort((a, b) =>
+          a.target.indicatorId === b.target.indicatorId ? a.row.year - b.row.year : a.target.indicatorId < b.target.indicatorId ? -1 : 1,
+        );
         for (let start = 0; start < changes.length; start += CHUNK) {
-          const chunk = changes.slice(start, start + CHUNK);
-          const written = await tx
-            .insert(measurements)
-            .values(
-              chunk.map(({ row, target }) => ({
-                indicatorId: target.indicatorId,
-                year: row.year,
-                plan: numberToDecimal(row.plan),
-                fact: numberToDecimal(row.fact),
-                ratingSize: row.ratingSize,
-                score: numberToDecimal(row.score),
-                note: row.note,
-              })),
-            )
-            .onConflictDoUpdate({
-              target: [measurements.indicatorId, measurements.year],
-              set: {
-                plan: sql`excluded.plan`,
-                fact: sql`excluded.fact`,
-                ratingSize: sql`excluded.rating_size`,
-                score: sql`excluded.score`,
-                note: sql`excluded.note`,
-                version: sql`${measurements.version} + 1`,
-                updatedAt: sql`now()`,
-              },
-            })
-            .returning();
-          lap('upserted');
-          const beforeOf = new Map(chunk.map((c) => [`${c.target.indicatorId}/${c.row.year}`, c.before]));
-          await tx.insert(auditLog).values(
-            written.map((m) => {
-              const before = beforeOf.get(`${m.indicatorId}/${m.year}`);
-              return {
-                actorType: principal.kind,
-                actorId: principal.id,
-                entityType: 'measurement',
-                entityId: m.id,
-                entityKey: `${m.indicatorId}/${m.year}`,
-                action: before ? 'update' : 'create',
-                before: before ? plain(toMeasurementDto(before)) : null,
-                after: plain(toMeasurementDto(m)),
-                requestId: request.id,
-              };
-            }),
-          );
+          await writeChunk(tx, changes.slice(start, start + CHUNK), { actorType: principal.kind, actorId: principal.id, requestId: request.id });
         }
-        lap('audited');
         return result;
       });
     },
   });
 }
 
-/** As the audit trail stores DTOs: the API's JSON (ISO dates). */
-const plain = (value: object) => JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+
+/**
+ * One statement per chunk: the rows travel as one jsonb parameter, the upsert and the audit rows
+ * (one per written measurement, with the API's DTO before and after) are written set-based.
+ */
+async function writeChunk(
+  tx: Tx,
+  chunk: { row: BulkRow; target: Target; before: typeof measurements.$inferSelect | undefined }[],
+  actor: { actorType: string; actorId: string; requestId: string },
+) {
+  const input = chunk.map(({ row, target, before }) => ({
+    indicator_id: target.indicatorId,
+    year: row.year,
+    plan: row.plan,
+    fact: row.fact,
+    rating_size: row.ratingSize,
+    score: row.score,
+    note: row.note,
+    before: before ? toMeasurementDto(before) : null,
+  }));
+  await tx.execute(sql`
+    with input as (
+      select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
+        as r(indicator_id uuid, year int, plan numeric, fact numeric, rating_size int, score numeric, note jsonb, before jsonb)
+    ),
+    up as (
+      insert into ${measurements} as m (indicator_id, year, plan, fact, rating_size, score, note)
+      select indicator_id, year, plan, fact, rating_size, score, note from input
+      on conflict (indicator_id, year) do update set plan = excluded.plan, fact = excluded.fact, rating_size = excluded.rating_size,
+        score = excluded.score, note = excluded.note, version = m.version + 1, updated_at = now()
+      returning m.*, (m.xmax = 0) as created
+    )
+    insert into ${auditLog} (actor_type, actor_id, entity_type, entity_id, entity_key, action, before, after, request_id)
+    select ${actor.actorType}, ${actor.actorId}, 'measurement', up.id::text, up.indicator_id::text || '/' || up.year,
+      case when up.created then 'create' else 'update' end,
+      case when up.created then null else input.before end,
+      jsonb_build_object('id', up.id, 'indicatorId', up.indicator_id, 'year', up.year, 'plan', up.plan, 'fact', up.fact,
+        'ratingSize', up.rating_size, 'score', up.score, 'note', up.note, 'version', up.version,
+        'createdAt', to_char(up.created_at at time zone 'UTC', ${sql.raw(ISO)}), 'updatedAt', to_char(up.updated_at at time zone 'UTC', ${sql.raw(ISO)})),
+      ${actor.requestId}
+    from up join input on input.indicator_id = up.indicator_id and input.year = up.year
+  `);
+}

@@ -7,7 +7,8 @@ import { measurements } from '../db/schema.js';
 import { and, eq } from 'drizzle-orm';
 import { access } from '../http/access.js';
 import { assertIfMatch, notModified, setEtag } from '../http/etag.js';
-import { decodeCursor, page } from '../http/pagination.js';
+import { decodeCursor, encodeCursor, page } from '../http/pagination.js';
+import { exportFormatOf, sendListExport } from '../exports/tabular.js';
 import { HttpProblem, badRequest, notFound, preconditionFailed } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { IdParams } from '../shared/schemas.js';
@@ -36,15 +37,19 @@ export function measurementRoutes(app: FastifyInstance, db: Db) {
       tags: [TAG],
       operationId: 'listMeasurements',
       summary: "List an indicator's measurements",
-      description: 'Ordered by year, cursor-paginated.' + syncListDescription,
+      description:
+        'Ordered by year, cursor-paginated. ?format=csv|xlsx answers a file (without ?limit every year, streamed).' + syncListDescription,
       params: IdParams,
       querystring: MeasurementListQuery,
       response: { 200: syncListOf(Measurement, MeasurementTombstone), ...errorResponses(400, 401, 403, 404) },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const { id } = request.params;
       const q = request.query;
       if (q.updatedSince !== undefined || isSyncCursor(q.cursor)) {
+        if (exportFormatOf(request, q.format)) {
+          throw badRequest('Incremental sync answers JSON only.', [{ path: 'query.format', message: 'incremental sync is JSON only' }]);
+        }
         const years = (yearColumn: typeof measurements.year | typeof syncDeletions.year) => [
           q.yearFrom !== undefined ? gte(yearColumn, q.yearFrom) : undefined,
           q.yearTo !== undefined ? lte(yearColumn, q.yearTo) : undefined,
@@ -65,6 +70,22 @@ export function measurementRoutes(app: FastifyInstance, db: Db) {
         ]);
         if (!context) throw notFound('indicator', id);
         return result as { items: (Measurement | MeasurementTombstone)[]; nextCursor: string | null; syncCursor: string };
+      }
+      const exportFormat = exportFormatOf(request, q.format);
+      if (exportFormat) {
+        if (!(await indicatorContext(db, id))) throw notFound('indicator', id);
+        return sendListExport(request, reply, exportFormat, {
+          name: 'measurements',
+          entity: Measurement,
+          limit: q.limit,
+          start: q.cursor ? decodeCursor(q.cursor, 1) : undefined,
+          // listMeasurements fetches limit + 1 rows.
+          fetch: (after, size) => listMeasurements(db, id, { ...q, limit: size - 1, cursor: after }),
+          keyOf: (row) => [row.year],
+          toDto: toMeasurementDto,
+          encode: encodeCursor,
+          sep: q.sep ?? q.delimiter,
+        });
       }
       const cursor = q.cursor ? decodeCursor(q.cursor, 1) : undefined;
       const [context, rows] = await Promise.all([indicatorContext(db, id), listMeasurements(db, id, { ...q, cursor })]);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DecimalValue, EntityMeta, ListQuery, LocalizedText, Uuid, Year } from '../shared/schemas.js';
 import { UpdatedSince, tombstoneOf } from '../sync/cursor.js';
+import { ListExportQueryShape } from '../exports/tabular.js';
 
 const valueFields = {
   plan: DecimalValue.nullable().describe('Target for the year; null when none was set.'),
@@ -12,7 +13,15 @@ const valueFields = {
 
 export const Measurement = z
   .object({ ...EntityMeta, indicatorId: Uuid, year: Year, ...valueFields })
-  .meta({ id: 'Measurement', description: 'Planned and actual value of one indicator in one year.' });
+  .meta({
+    id: 'Measurement',
+    description: 'Planned and actual value of one indicator in one year.',
+    example: {
+      id: '3f0e6a52-8d3c-4a7e-9d58-6c1f2b7a9e01', version: 1, createdAt: '2016-11-22T09:00:00.000Z', updatedAt: '2016-11-22T09:00:00.000Z',
+      indicatorId: '0b7f3c1e-2a4d-4f6b-8e9a-1c2d3e4f5a6b', year: 2016, plan: 9, fact: 6.3, ratingSize: null, score: null,
+      note: { kk: 'Орындалды', ru: 'Исполнено', en: 'Achieved' },
+    },
+  });
 export type Measurement = z.infer<typeof Measurement>;
 
 export const MeasurementPut = z
@@ -34,6 +43,7 @@ export const MeasurementListQuery = ListQuery.extend({
   yearFrom: z.coerce.number().int().optional().describe('Only years >= this.'),
   yearTo: z.coerce.number().int().optional().describe('Only years <= this.'),
   updatedSince: UpdatedSince.optional(),
+  ...ListExportQueryShape,
 });
 
 export const MeasurementTombstone = tombstoneOf('Measurement', { indicatorId: Uuid, year: Year });

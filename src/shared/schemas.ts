@@ -81,5 +81,15 @@ export const Problem = z
     instance: z.string().optional(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   })
-  .meta({ id: 'Problem', description: 'RFC 9457 problem details.' });
+  .meta({
+    id: 'Problem',
+    description: 'RFC 9457 problem details.',
+    example: {
+      type: 'about:blank',
+      title: 'Bad Request',
+      status: 400,
+      detail: 'The request is not valid; see errors.',
+      errors: [{ path: 'body.fact', message: 'a rank is a whole number >= 1' }],
+    },
+  });
 export type Problem = z.infer<typeof Problem>;

@@ -119,8 +119,9 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
     handler: async (request, reply) => {
       const q = request.query;
       if (q.updatedSince !== undefined || isSyncCursor(q.cursor)) {
-        const wantsCsv = q.format === 'csv' || (q.format === undefined && /\btext\/csv\b/.test(request.headers.accept ?? ''));
-        if (wantsCsv) throw badRequest('Incremental sync answers JSON only.', [{ path: 'query.format', message: 'incremental sync is JSON only' }]);
+        if (exportFormatOf(request, q.format)) {
+          throw badRequest('Incremental sync answers JSON only.', [{ path: 'query.format', message: 'incremental sync is JSON only' }]);
+        }
         if (q.status) {
           throw badRequest('Incremental sync cannot filter by the derived status (a row leaving the filter would go unnoticed).', [
             { path: 'query.status', message: 'not allowed with updatedSince' },

@@ -70,7 +70,20 @@ export const IndicatorStatus = z
     ),
     previousPercentile: pct("The same for the previous year's rank and rating size."),
   })
-  .meta({ id: 'IndicatorStatus', description: 'One indicator in one year with its derived achievement.' });
+  .meta({
+    id: 'IndicatorStatus',
+    description: 'One indicator in one year with its derived achievement.',
+    example: {
+      indicatorId: '0b7f3c1e-2a4d-4f6b-8e9a-1c2d3e4f5a6b', planId: '7f1c1c7e-1111-4a3b-9a43-0d5cbd7e2a10',
+      goalId: '5d6e7f80-1a2b-4c3d-8e4f-5a6b7c8d9e0f', directionId: '2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f',
+      organizationId: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d', code: '3.2.1',
+      name: { kk: 'Сыбайлас жемқорлықты қабылдау индексін көтеру', en: 'Raising the Corruption Perceptions Index' },
+      unit: { kk: 'Рейтингтегі Қазақстанның орны', en: "Kazakhstan's place in the rating" }, group: null,
+      valueType: 'rank', betterWhen: 'lower', year: 2016, plan: 120, fact: 131, ratingSize: 176, score: 29, note: null,
+      status: 'not_achieved', approved: false, achievementPercent: 91.6, deviation: 11, previousFact: 123, trend: 'worsened',
+      percentile: 25.71, previousPercentile: 26.95,
+    },
+  });
 export type IndicatorStatus = z.infer<typeof IndicatorStatus>;
 
 const section = {

@@ -92,20 +92,26 @@ export function isSyncCursor(cursor: string | undefined): boolean {
   if (!cursor) return false;
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    return Array.isArray(v) && v[0] === 'sync';
+    // ["sync", <xid>, ...]: an ordinary cursor may start with a code "sync", never followed by an integer.
+    return Array.isArray(v) && v[0] === 'sync' && Number.isSafeInteger(v[1]);
   } catch {
     return false;
   }
 }
 
-export function decodeSyncCursor(cursor: string, keyArity: number): SyncPosition {
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `keyTypes`: the SQL types of the key after change_xid, e.g. ['uuid'] or ['int', 'uuid']. */
+export function decodeSyncCursor(cursor: string, keyTypes: ('uuid' | 'int')[]): SyncPosition {
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     if (Array.isArray(v) && v[0] === 'sync' && Number.isSafeInteger(v[1]) && (v[1] as number) >= 0) {
       const key = v.slice(2);
-      const keyOk = key.every((k) => (typeof k === 'string' && k.length <= 64) || Number.isSafeInteger(k));
-      if (keyOk && key.length === 0) return { xid: v[1] as number };
-      if (keyOk && key.length === keyArity) return { xid: v[1] as number, key: key as (string | number)[] };
+      if (key.length === 0) return { xid: v[1] as number };
+      const keyOk =
+        key.length === keyTypes.length &&
+        key.every((k, i) => (keyTypes[i] === 'uuid' ? typeof k === 'string' && UUID.test(k) : Number.isSafeInteger(k)));
+      if (keyOk) return { xid: v[1] as number, key: key as (string | number)[] };
     }
   } catch {
     // fall through

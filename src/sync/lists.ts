@@ -31,7 +31,7 @@ export interface SyncListOptions<Dto> {
 
 export async function syncList<Dto>(db: Db, o: SyncListOptions<Dto>) {
   const anyDb = db as unknown as AnyDb;
-  const position: SyncPosition | undefined = o.cursor ? decodeSyncCursor(o.cursor, 1) : undefined;
+  const position: SyncPosition | undefined = o.cursor ? decodeSyncCursor(o.cursor, ['uuid']) : undefined;
   const watermark = await snapshotXmin(db);
   const since = o.since ? new Date(o.since) : undefined;
   const [live, dead] = await Promise.all([

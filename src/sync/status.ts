@@ -2,8 +2,8 @@
  * Incremental sync of the flat status feed (GET /status?updatedSince=). See cursor.ts for the
  * cursor's correctness argument; here a row is one stored measurement (indicator, year) and its
  * position is the latest change among what its status is computed from: the measurement, the
- * previous year's measurement (or its deletion), the indicator, and the year's approval (or its
- * reopening). Any of those changing moves the row past every cursor already handed out.
+ * previous year's measurement (or its deletion), the indicator, its plan (which may move to another
+ * organization), and the year's approval (or its reopening). Any of those changing moves the row past every cursor already handed out.
  * A deleted measurement gives a tombstone { indicatorId, year, deleted: true, updatedAt }, unless
  * the measurement exists again (then its live row, at a later position, replaces it). Tombstones
  * honour ?organizationId, ?planId and ?valueType while the indicator exists; once it is deleted
@@ -43,7 +43,7 @@ export interface StatusSyncFilters {
 const maxXid = (q: SQL) => sql`coalesce((${q}), 0)`;
 
 export async function statusSync(db: Db, f: StatusSyncFilters) {
-  const position: SyncPosition | undefined = f.cursor ? decodeSyncCursor(f.cursor, 2) : undefined;
+  const position: SyncPosition | undefined = f.cursor ? decodeSyncCursor(f.cursor, ['int', 'uuid']) : undefined;
   const watermark = await snapshotXmin(db);
   const since = f.since ? new Date(f.since) : undefined;
 
@@ -51,8 +51,8 @@ export async function statusSync(db: Db, f: StatusSyncFilters) {
   const prevDeletedAt = sql`(select max(sd.deleted_at) from ${syncDeletions} sd where sd.entity_type = 'measurement' and sd.parent_id = ${indicators.id} and sd.year = ${measurements.year} - 1)`;
   const reopened = sql`(select max(sd.change_xid) from ${syncDeletions} sd where sd.entity_type = 'year_approval' and sd.parent_id = ${plans.id} and sd.year = ${measurements.year})`;
   const reopenedAt = sql`(select max(sd.deleted_at) from ${syncDeletions} sd where sd.entity_type = 'year_approval' and sd.parent_id = ${plans.id} and sd.year = ${measurements.year})`;
-  const pos = sql<string>`greatest(${measurements.changeXid}, ${indicators.changeXid}, coalesce(${previous.changeXid}, 0), coalesce(${yearApprovals.changeXid}, 0), ${maxXid(prevDeleted)}, ${maxXid(reopened)})`;
-  const changedAt = sql`greatest(${measurements.updatedAt}, ${indicators.updatedAt}, ${previous.updatedAt}, ${yearApprovals.updatedAt}, ${prevDeletedAt}, ${reopenedAt})`;
+  const pos = sql<string>`greatest(${measurements.changeXid}, ${indicators.changeXid}, ${plans.changeXid}, coalesce(${previous.changeXid}, 0), coalesce(${yearApprovals.changeXid}, 0), ${maxXid(prevDeleted)}, ${maxXid(reopened)})`;
+  const changedAt = sql`greatest(${measurements.updatedAt}, ${indicators.updatedAt}, ${plans.updatedAt}, ${previous.updatedAt}, ${yearApprovals.updatedAt}, ${prevDeletedAt}, ${reopenedAt})`;
 
   const live = db
     .select({

@@ -85,8 +85,18 @@ describe('bulk measurements', () => {
       { indicatorId: ind.id, year: 2016, plan: 2, fact: null },
     ];
     const before = await count([ind.id]);
-    const dry = expectStatus(await call(ctx.app, 'POST', `${BULK}?dryRun=true`, { rows }), 200);
-    expect(dry).toEqual({ dryRun: true, created: 2, updated: 0, unchanged: 1 });
+    const dry = expectStatus(await call(ctx.app, 'POST', `${BULK}?dryRun=true&details=true`, { rows }), 200);
+    expect(dry).toEqual({
+      dryRun: true,
+      created: 2,
+      updated: 0,
+      unchanged: 1,
+      rows: [
+        { index: 0, indicatorId: ind.id, year: 2014, outcome: 'unchanged' },
+        { index: 1, indicatorId: ind.id, year: 2015, outcome: 'created' },
+        { index: 2, indicatorId: ind.id, year: 2016, outcome: 'created' },
+      ],
+    });
     expect(await count([ind.id])).toEqual(before);
 
     const real = expectStatus(await call(ctx.app, 'POST', BULK, { rows }), 200);

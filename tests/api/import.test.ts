@@ -6,12 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import ExcelJS from 'exceljs';
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { loadDemoDataset } from '../../src/demo/dataset.js';
 import { XLSX_TYPE } from '../../src/imports/parse.js';
 import type { Json } from '../helpers/app.js';
 import { bearer, call, setupApp, tokenFor } from '../helpers/app.js';
-import { API, expectProblem, expectStatus, uniqueCode } from '../helpers/fixtures.js';
+import { API, expectProblem, expectStatus, queryRows, uniqueCode } from '../helpers/fixtures.js';
 
 const ctx = setupApp();
 const demo = loadDemoDataset();
@@ -84,7 +85,8 @@ async function feed(planId: string): Promise<Json[]> {
 }
 
 async function auditCount(): Promise<number> {
-  return expectStatus(await call(ctx.app, 'GET', `${API}/audit?limit=500`), 200).items.length;
+  const [row] = await queryRows(ctx, sql`select count(*)::int as n from audit_log`);
+  return row!.n as number;
 }
 
 describe('POST /plans/{id}/import', () => {
@@ -105,8 +107,11 @@ describe('POST /plans/{id}/import', () => {
     // A preview stores nothing.
     expect((await feed(planId)).every((r) => r.plan === null && r.fact === null)).toBe(true);
 
+    const auditBefore = await auditCount();
     const committed = expectStatus(await upload(planId, file, XLSX_TYPE, 'year=2016&commit=true'), 200);
     expect(committed.committed).toBe(true);
+    // One audit row per stored measurement, in the import's transaction.
+    expect(await auditCount()).toBe(auditBefore + 19);
     const rows = await feed(planId);
     expect(rows).toHaveLength(19);
     for (const r of rows) {
