@@ -168,4 +168,11 @@ describe.skipIf(unavailable !== undefined)(`read replica${unavailable ? ` (skipp
     await caughtUp();
     expect(indicatorOf(expectStatus(await call(app, 'GET', statusUrl), 200))).toMatchObject({ status: 'achieved', fact: 12 });
   });
+
+  it('serves the incremental status sync from the standby too (its snapshot watermark works in recovery)', async () => {
+    const since = new Date(Date.now() - 3_600_000).toISOString();
+    const res = await call(app, 'GET', `/api/v1/status?updatedSince=${encodeURIComponent(since)}&year=2016`);
+    expect(res.status, res.raw.body).toBe(200);
+    expect(res.body.items.length).toBeGreaterThan(0);
+  });
 });
