@@ -592,7 +592,7 @@ export interface paths {
         };
         /**
          * The audit trail, newest first
-         * @description Every change with who made it, when, and the entity before and after. Filters combine.
+         * @description Every change with who made it, when, and the entity before and after. Filters combine. ?format=csv|xlsx answers a file (every match, streamed, without ?limit; before/after as JSON text).
          *
          *     Access: admins only.
          */
@@ -832,7 +832,7 @@ export interface paths {
         };
         /**
          * List users
-         * @description Cursor-paginated, ordered by e-mail; filters are exact matches.
+         * @description Cursor-paginated, ordered by e-mail; filters are exact matches. ?format=csv|xlsx answers a file (every match, streamed, without ?limit).
          *
          *     Access: admins only.
          */
@@ -892,7 +892,7 @@ export interface paths {
         };
         /**
          * List service clients
-         * @description Cursor-paginated, ordered by name; filters are exact matches. Secrets are never listed.
+         * @description Cursor-paginated, ordered by name; filters are exact matches. Secrets are never listed. ?format=csv|xlsx answers a file (every match, streamed, without ?limit).
          *
          *     Access: admins only.
          */
@@ -5676,6 +5676,12 @@ export interface operations {
                 from?: string;
                 /** @description Only changes before this instant. */
                 to?: string;
+                /** @description csv or xlsx: the list as a file (as do Accept: text/csv and the xlsx Accept type); without ?limit every matching row, streamed. */
+                format?: "json" | "csv" | "xlsx";
+                /** @description CSV separator: "," (default) or ";" (what Excel expects in many locales). */
+                sep?: "," | ";";
+                /** @description Alias of sep. */
+                delimiter?: "," | ";";
             };
             header?: never;
             path?: never;
@@ -6249,6 +6255,12 @@ export interface operations {
                 year?: number;
                 executionStatus?: components["schemas"]["RiskExecutionStatusInput"];
                 lang?: components["schemas"]["LangInput"];
+                /** @description csv or xlsx: the list as a file (as do Accept: text/csv and the xlsx Accept type); without ?limit every matching row, streamed. */
+                format?: "json" | "csv" | "xlsx";
+                /** @description CSV separator: "," (default) or ";" (what Excel expects in many locales). */
+                sep?: "," | ";";
+                /** @description Alias of sep. */
+                delimiter?: "," | ";";
             };
             header?: never;
             path: {
@@ -6871,6 +6883,12 @@ export interface operations {
                 active?: "true" | "false";
                 /** @description Exact e-mail address. */
                 email?: string;
+                /** @description csv or xlsx: the list as a file (as do Accept: text/csv and the xlsx Accept type); without ?limit every matching row, streamed. */
+                format?: "json" | "csv" | "xlsx";
+                /** @description CSV separator: "," (default) or ";" (what Excel expects in many locales). */
+                sep?: "," | ";";
+                /** @description Alias of sep. */
+                delimiter?: "," | ";";
             };
             header?: never;
             path?: never;
@@ -7277,6 +7295,12 @@ export interface operations {
                 /** @description UUID */
                 organizationId?: string;
                 active?: "true" | "false";
+                /** @description csv or xlsx: the list as a file (as do Accept: text/csv and the xlsx Accept type); without ?limit every matching row, streamed. */
+                format?: "json" | "csv" | "xlsx";
+                /** @description CSV separator: "," (default) or ";" (what Excel expects in many locales). */
+                sep?: "," | ";";
+                /** @description Alias of sep. */
+                delimiter?: "," | ";";
             };
             header?: never;
             path?: never;

@@ -1,4 +1,5 @@
 import type { SQL } from 'drizzle-orm';
+import { ListExportQueryShape, exportFormatOf, sendListExport } from '../exports/tabular.js';
 import { and, asc, desc, eq, gt, gte, lt } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -6,7 +7,7 @@ import type { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { auditLog } from '../db/schema.js';
 import { access } from '../http/access.js';
-import { decodeCursor, page } from '../http/pagination.js';
+import { decodeCursor, encodeCursor, page } from '../http/pagination.js';
 import { errorResponses } from '../http/responses.js';
 import { MeasurementParams } from '../measurements/schemas.js';
 import { ListQuery, listOf } from '../shared/schemas.js';
@@ -30,11 +31,13 @@ export function auditRoutes(app: FastifyInstance, db: Db) {
       tags: ['Audit'],
       operationId: 'listAudit',
       summary: 'The audit trail, newest first',
-      description: 'Every change with who made it, when, and the entity before and after. Filters combine.',
-      querystring: AuditQuery,
+      description:
+        'Every change with who made it, when, and the entity before and after. Filters combine. ?format=csv|xlsx answers a file ' +
+        '(every match, streamed, without ?limit; before/after as JSON text).',
+      querystring: AuditQuery.extend(ListExportQueryShape),
       response: { 200: listOf(AuditEntry), ...errorResponses(400, 401, 403) },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const q = request.query;
       const conditions: (SQL | undefined)[] = [
         q.entityType ? eq(auditLog.entityType, q.entityType) : undefined,
@@ -42,8 +45,28 @@ export function auditRoutes(app: FastifyInstance, db: Db) {
         q.actorId ? eq(auditLog.actorId, q.actorId) : undefined,
         q.from ? gte(auditLog.at, new Date(q.from)) : undefined,
         q.to ? lt(auditLog.at, new Date(q.to)) : undefined,
-        q.cursor ? lt(auditLog.id, Number(decodeCursor(q.cursor, 1)[0])) : undefined,
       ];
+      const format = exportFormatOf(request, q.format);
+      if (format) {
+        return sendListExport(request, reply, format, {
+          name: 'audit',
+          entity: AuditEntry,
+          limit: q.limit,
+          start: q.cursor ? decodeCursor(q.cursor, 1) : undefined,
+          fetch: (cursor, size) =>
+            db
+              .select()
+              .from(auditLog)
+              .where(and(...conditions, cursor ? lt(auditLog.id, Number(cursor[0])) : undefined))
+              .orderBy(desc(auditLog.id))
+              .limit(size),
+          keyOf: (row) => [row.id],
+          toDto,
+          encode: encodeCursor,
+          sep: q.sep ?? q.delimiter,
+        });
+      }
+      if (q.cursor) conditions.push(lt(auditLog.id, Number(decodeCursor(q.cursor, 1)[0])));
       const rows = await db.select().from(auditLog).where(and(...conditions)).orderBy(desc(auditLog.id)).limit(q.limit + 1);
       const result = page(rows, q.limit, (row) => [row.id]);
       return { items: result.items.map(toDto), nextCursor: result.nextCursor };

@@ -3,6 +3,8 @@
  * once, and stored as its sha-256; POST /clients/{id}/secret replaces it (the old one stops working
  * at once). Deactivation refuses the client's tokens from its next request.
  */
+import { ListExportQueryShape, exportFormatOf, sendListExport } from '../exports/tabular.js';
+import { encodeCursor } from '../http/pagination.js';
 import { recordAudit } from '../audit/record.js';
 import { and, eq, sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
@@ -48,17 +50,38 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
       tags: [TAG],
       operationId: 'listClients',
       summary: 'List service clients',
-      description: 'Cursor-paginated, ordered by name; filters are exact matches. Secrets are never listed.',
-      querystring: ListQuery.extend(ClientFilters.shape),
+      description:
+        'Cursor-paginated, ordered by name; filters are exact matches. Secrets are never listed. ?format=csv|xlsx answers a file (every match, streamed, without ?limit).',
+      querystring: ListQuery.extend({ ...ClientFilters.shape, ...ListExportQueryShape }),
       response: { 200: listOf(Client), ...errorResponses(400, 401, 403) },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const q = request.query;
       const conditions: (SQL | undefined)[] = [
         q.role ? eq(serviceClients.role, q.role) : undefined,
         q.organizationId ? eq(serviceClients.organizationId, q.organizationId) : undefined,
         q.active !== undefined ? eq(serviceClients.active, q.active) : undefined,
       ];
+      const format = exportFormatOf(request, q.format);
+      if (format) {
+        return sendListExport(request, reply, format, {
+          name: 'clients',
+          entity: Client,
+          limit: q.limit,
+          start: q.cursor ? decodeCursor(q.cursor, 2) : undefined,
+          fetch: (cursor, size) =>
+            db
+              .select()
+              .from(serviceClients)
+              .where(and(...conditions, cursor ? after([serviceClients.name, serviceClients.id], cursor) : undefined))
+              .orderBy(serviceClients.name, serviceClients.id)
+              .limit(size),
+          keyOf: (row) => [row.name, row.id],
+          toDto: toClientDto,
+          encode: encodeCursor,
+          sep: q.sep ?? q.delimiter,
+        });
+      }
       if (q.cursor) conditions.push(after([serviceClients.name, serviceClients.id], decodeCursor(q.cursor, 2)));
       const rows = await db
         .select()

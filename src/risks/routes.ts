@@ -2,6 +2,7 @@
  * Risks (section 1 of the annual report): CRUD under a goal through the shared CRUD factory, and
  * the plan-wide register GET /plans/{id}/risks in report order.
  */
+import { exportFormatOf, sendListExport } from '../exports/tabular.js';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -19,7 +20,7 @@ import { reportYearProblem } from '../reports/years.js';
 import { findPlan } from '../status/queries.js';
 import { requestedLang, resolveText } from '../shared/lang.js';
 import { IdParams, listOf } from '../shared/schemas.js';
-import type { RiskRow } from './repository.js';
+import type { PlanRiskRow, RiskRow } from './repository.js';
 import { planOfGoal, planRiskKey, planRisks, toRiskDto } from './repository.js';
 import { PlanRisk, PlanRiskQuery, Risk, RiskCreate, RiskFilters, RiskPatch } from './schemas.js';
 
@@ -95,16 +96,12 @@ export function riskRoutes(app: FastifyInstance, db: Db) {
       querystring: PlanRiskQuery,
       response: { 200: listOf(PlanRisk), ...errorResponses(400, 401, 403, 404) },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const { id } = request.params;
       const q = request.query;
       const cursor = q.cursor ? decodePlanRiskCursor(q.cursor) : undefined;
-      const [plan, rows] = await Promise.all([findPlan(db, id), planRisks(db, id, { ...q, cursor })]);
-      if (!plan) throw notFound('plan', id);
-      const hasMore = rows.length > q.limit;
-      const pageRows = hasMore ? rows.slice(0, q.limit) : rows;
       const lang = requestedLang(q.lang, request.headers['accept-language']);
-      const items = pageRows.map((row) => ({
+      const toDto = (row: PlanRiskRow) => ({
         ...toRiskDto(row.risk),
         goalCode: row.goalCode,
         directionId: row.directionId,
@@ -117,9 +114,29 @@ export function riskRoutes(app: FastifyInstance, db: Db) {
               noteText: resolveText(row.risk.note, lang),
             }
           : {}),
-      }));
+      });
+      const format = exportFormatOf(request, q.format);
+      if (format) {
+        if (!(await findPlan(db, id))) throw notFound('plan', id);
+        return sendListExport(request, reply, format, {
+          name: 'risks',
+          entity: PlanRisk,
+          limit: q.limit,
+          start: cursor,
+          // planRisks fetches limit + 1 rows (to see whether a next page exists): ask for size - 1.
+          fetch: (c, size) => planRisks(db, id, { ...q, cursor: c, limit: size - 1 }),
+          keyOf: planRiskKey,
+          toDto,
+          encode: encodeCursor,
+          sep: q.sep ?? q.delimiter,
+        });
+      }
+      const [plan, rows] = await Promise.all([findPlan(db, id), planRisks(db, id, { ...q, cursor })]);
+      if (!plan) throw notFound('plan', id);
+      const hasMore = rows.length > q.limit;
+      const pageRows = hasMore ? rows.slice(0, q.limit) : rows;
       const last = pageRows[pageRows.length - 1];
-      return { items, nextCursor: hasMore && last ? encodeCursor(planRiskKey(last)) : null };
+      return { items: pageRows.map(toDto), nextCursor: hasMore && last ? encodeCursor(planRiskKey(last)) : null };
     },
   });
 }

@@ -1,4 +1,5 @@
 /** Risks of section 1 of the annual report: the single source of validation, responses and OpenAPI. */
+import { ListExportQueryShape } from '../exports/tabular.js';
 import { z } from 'zod';
 import { RISK_EXECUTION_STATUSES } from '../db/schema.js';
 import { LangQuery } from '../shared/lang.js';
@@ -59,4 +60,4 @@ export const PlanRisk = Risk.extend({
 }).meta({ id: 'PlanRisk', description: 'A risk with its goal and direction codes, as listed for a whole plan.' });
 export type PlanRisk = z.infer<typeof PlanRisk>;
 
-export const PlanRiskQuery = ListQuery.extend({ ...RiskFilters.shape, ...LangQuery });
+export const PlanRiskQuery = ListQuery.extend({ ...RiskFilters.shape, ...LangQuery, ...ListExportQueryShape });

@@ -5,6 +5,8 @@
  * Deactivating a user or setting a password revokes every refresh token of the user, and this
  * replica forgets its cached view of the user, so the user's access tokens stop working at once.
  */
+import { ListExportQueryShape, exportFormatOf, sendListExport } from '../exports/tabular.js';
+import { encodeCursor } from '../http/pagination.js';
 import { recordAudit } from '../audit/record.js';
 import { and, eq, or, sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
@@ -74,11 +76,11 @@ export function userRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
       tags: [TAG],
       operationId: 'listUsers',
       summary: 'List users',
-      description: 'Cursor-paginated, ordered by e-mail; filters are exact matches.',
-      querystring: ListQuery.extend(UserFilters.shape),
+      description: 'Cursor-paginated, ordered by e-mail; filters are exact matches. ?format=csv|xlsx answers a file (every match, streamed, without ?limit).',
+      querystring: ListQuery.extend({ ...UserFilters.shape, ...ListExportQueryShape }),
       response: { 200: listOf(User), ...errorResponses(400, 401, 403) },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const q = request.query;
       const conditions: (SQL | undefined)[] = [
         q.role ? eq(users.role, q.role) : undefined,
@@ -86,6 +88,21 @@ export function userRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
         q.active !== undefined ? eq(users.active, q.active) : undefined,
         q.email ? eq(users.email, q.email) : undefined,
       ];
+      const format = exportFormatOf(request, q.format);
+      if (format) {
+        return sendListExport(request, reply, format, {
+          name: 'users',
+          entity: User,
+          limit: q.limit,
+          start: q.cursor ? decodeCursor(q.cursor, 2) : undefined,
+          fetch: (cursor, size) =>
+            db.select().from(users).where(and(...conditions, cursor ? after([users.email, users.id], cursor) : undefined)).orderBy(users.email, users.id).limit(size),
+          keyOf: (row) => [row.email, row.id],
+          toDto: toUserDto,
+          encode: encodeCursor,
+          sep: q.sep ?? q.delimiter,
+        });
+      }
       if (q.cursor) conditions.push(after([users.email, users.id], decodeCursor(q.cursor, 2)));
       const rows = await db.select().from(users).where(and(...conditions)).orderBy(users.email, users.id).limit(q.limit + 1);
       const result = page(rows, q.limit, (row) => [row.email, row.id]);
