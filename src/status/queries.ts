@@ -11,10 +11,11 @@ import { directions, goals, indicators, measurements, plans, yearApprovals } fro
 import { after } from '../http/pagination.js';
 import type { AchievementStatus } from '../achievement/compute.js';
 
-const previous = alias(measurements, 'previous');
+/** The same indicator's measurement one year earlier (for trend and previous percentile). */
+export const previous = alias(measurements, 'previous');
 
 /** The columns one IndicatorStatus is computed from. */
-const indicatorColumns = {
+export const indicatorColumns = {
   indicatorId: indicators.id,
   goalId: indicators.goalId,
   code: indicators.code,

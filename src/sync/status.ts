@@ -11,15 +11,14 @@
  */
 import type { SQL } from 'drizzle-orm';
 import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { directions, goals, indicators, measurements, plans, syncDeletions, yearApprovals } from '../db/schema.js';
 import { iso } from '../shared/decimal.js';
+import { indicatorColumns, previous } from '../status/queries.js';
 import type { SyncPosition } from './cursor.js';
 import { afterPosition, decodeSyncCursor, snapshotXmin, syncPage } from './cursor.js';
 
-const previous = alias(measurements, 'previous');
 
 export const StatusTombstone = z
   .object({
@@ -56,21 +55,7 @@ export async function statusSync(db: Db, f: StatusSyncFilters) {
 
   const live = db
     .select({
-      indicatorId: indicators.id,
-      goalId: indicators.goalId,
-      code: indicators.code,
-      name: indicators.name,
-      unit: indicators.unit,
-      group: indicators.group,
-      valueType: indicators.valueType,
-      betterWhen: indicators.betterWhen,
-      plan: measurements.plan,
-      fact: measurements.fact,
-      ratingSize: measurements.ratingSize,
-      score: measurements.score,
-      note: measurements.note,
-      previousFact: previous.fact,
-      previousRatingSize: previous.ratingSize,
+      ...indicatorColumns,
       directionId: goals.directionId,
       planId: directions.planId,
       organizationId: plans.organizationId,
