@@ -634,7 +634,7 @@ export interface paths {
         };
         /**
          * List risks
-         * @description The goal's risks, cursor-paginated, ordered by year, then position; filters are exact matches. ?format=csv (UTF-8 with BOM, ?sep=, or ;) or ?format=xlsx answers a file with one column per field (localized text one per language); without ?limit it holds every matching row, streamed.
+         * @description The goal's risks, cursor-paginated, ordered by year, then position; filters are exact matches. With ?updatedSince= (or a cursor from a previous sync) the list switches to incremental sync: changed rows and tombstones of deleted ones, in commit order; a row changed while you page comes again at its newer version, later. Filters other than the parent apply to live rows only (tombstones are never filtered out by them). ?format=csv (UTF-8 with BOM, ?sep=, or ;) or ?format=xlsx answers a file with one column per field (localized text one per language); without ?limit it holds every matching row, streamed.
          *
          *     Access: any authenticated caller (viewer, editor or admin).
          */
@@ -714,7 +714,7 @@ export interface paths {
         };
         /**
          * List a plan's analytical notes
-         * @description One note per reporting year, ordered by year, cursor-paginated.
+         * @description One note per reporting year, ordered by year, cursor-paginated. With ?updatedSince= (or a cursor from a previous sync) the list switches to incremental sync: changed rows and tombstones of deleted ones, in commit order; a row changed while you page comes again at its newer version, later. Filters other than the parent apply to live rows only (tombstones are never filtered out by them).
          *
          *     Access: any authenticated caller (viewer, editor or admin).
          */
@@ -1323,6 +1323,25 @@ export interface components {
             active: boolean;
             lastLoginAt: string | null;
         };
+        /** @description A deleted user (incremental sync only). */
+        UserTombstone: {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            /**
+             * @description Always true: this row was deleted.
+             * @constant
+             */
+            deleted: true;
+            /**
+             * Format: date-time
+             * @description When it was deleted.
+             */
+            updatedAt: string;
+            organizationId: string | null;
+        };
         /** @description A service account of another system. */
         Client: {
             /**
@@ -1385,6 +1404,25 @@ export interface components {
             lastUsedAt: string | null;
             /** @description Shown only in this response; store it now. Only its hash is kept. */
             clientSecret: string;
+        };
+        /** @description A deleted client (incremental sync only). */
+        ClientTombstone: {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            /**
+             * @description Always true: this row was deleted.
+             * @constant
+             */
+            deleted: true;
+            /**
+             * Format: date-time
+             * @description When it was deleted.
+             */
+            updatedAt: string;
+            organizationId: string | null;
         };
         /** @description A strategic direction of a plan. */
         Direction: {
@@ -2074,6 +2112,30 @@ export interface components {
             /** @description The text in reading order. */
             blocks: components["schemas"]["NoteBlock"][];
         };
+        /** @description A deleted analyticalnote (incremental sync only). */
+        AnalyticalNoteTombstone: {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            /**
+             * @description Always true: this row was deleted.
+             * @constant
+             */
+            deleted: true;
+            /**
+             * Format: date-time
+             * @description When it was deleted.
+             */
+            updatedAt: string;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            planId: string;
+            year: number | null;
+        };
         /**
          * @description Whether the planned mitigation measures were carried out in the year: executed, not_executed, or in_progress (still under way). Typed by the analyst: unlike an indicator verdict it is not computed from numbers.
          * @enum {string}
@@ -2416,6 +2478,26 @@ export interface components {
         };
         /** @description A deleted indicator (incremental sync only). */
         IndicatorTombstone: {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            /**
+             * @description Always true: this row was deleted.
+             * @constant
+             */
+            deleted: true;
+            /**
+             * Format: date-time
+             * @description When it was deleted.
+             */
+            updatedAt: string;
+            /** Format: uuid */
+            goalId: string;
+        };
+        /** @description A deleted risk (incremental sync only). */
+        RiskTombstone: {
             /**
              * Format: uuid
              * @description UUID
@@ -5815,6 +5897,8 @@ export interface operations {
                 /** @description Only risks of this year. */
                 year?: number;
                 executionStatus?: components["schemas"]["RiskExecutionStatusInput"];
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. */
+                updatedSince?: string;
                 /** @description csv or xlsx: the list as a file (as do Accept: text/csv and the xlsx Accept type); without ?limit every matching row, streamed. */
                 format?: "json" | "csv" | "xlsx";
                 /** @description CSV separator: "," (default) or ";" (what Excel expects in many locales). */
@@ -5837,9 +5921,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: components["schemas"]["Risk"][];
+                        items: (components["schemas"]["Risk"] | components["schemas"]["RiskTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
+                        syncCursor?: string | null;
                     };
                 };
             };
@@ -6336,6 +6422,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. */
+                updatedSince?: string;
             };
             header?: never;
             path: {
@@ -6353,9 +6441,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: components["schemas"]["AnalyticalNote"][];
+                        items: (components["schemas"]["AnalyticalNote"] | components["schemas"]["AnalyticalNoteTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
+                        syncCursor?: string | null;
                     };
                 };
             };
@@ -6889,6 +6979,8 @@ export interface operations {
                 sep?: "," | ";";
                 /** @description Alias of sep. */
                 delimiter?: "," | ";";
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. */
+                updatedSince?: string;
             };
             header?: never;
             path?: never;
@@ -6903,9 +6995,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: components["schemas"]["User"][];
+                        items: (components["schemas"]["User"] | components["schemas"]["UserTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
+                        syncCursor?: string | null;
                     };
                 };
             };
@@ -7301,6 +7395,8 @@ export interface operations {
                 sep?: "," | ";";
                 /** @description Alias of sep. */
                 delimiter?: "," | ";";
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. */
+                updatedSince?: string;
             };
             header?: never;
             path?: never;
@@ -7315,9 +7411,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: components["schemas"]["Client"][];
+                        items: (components["schemas"]["Client"] | components["schemas"]["ClientTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
+                        syncCursor?: string | null;
                     };
                 };
             };

@@ -3,6 +3,9 @@
  * once, and stored as its sha-256; POST /clients/{id}/secret replaces it (the old one stops working
  * at once). Deactivation refuses the client's tokens from its next request.
  */
+import { UpdatedSince, isSyncCursor, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
+import { syncList } from '../sync/lists.js';
+import { syncDeletions } from '../db/schema.js';
 import { ListExportQueryShape, exportFormatOf, sendListExport } from '../exports/tabular.js';
 import { encodeCursor } from '../http/pagination.js';
 import { recordAudit } from '../audit/record.js';
@@ -21,7 +24,7 @@ import { after, decodeCursor, page } from '../http/pagination.js';
 import { badRequest, notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { iso } from '../shared/decimal.js';
-import { IdParams, ListQuery, listOf } from '../shared/schemas.js';
+import { IdParams, ListQuery, Uuid, listOf } from '../shared/schemas.js';
 import { assertOrganizationExists } from '../users/routes.js';
 import { Client, ClientCreate, ClientFilters, ClientPatch, ClientWithSecret } from './schemas.js';
 
@@ -41,6 +44,8 @@ export const toClientDto = (row: Row): Client => ({
   updatedAt: iso(row.updatedAt),
 });
 
+
+const ClientTombstone = tombstoneOf('Client', { organizationId: Uuid.nullable() });
 export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
@@ -52,8 +57,8 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
       summary: 'List service clients',
       description:
         'Cursor-paginated, ordered by name; filters are exact matches. Secrets are never listed. ?format=csv|xlsx answers a file (every match, streamed, without ?limit).',
-      querystring: ListQuery.extend({ ...ClientFilters.shape, ...ListExportQueryShape }),
-      response: { 200: listOf(Client), ...errorResponses(400, 401, 403) },
+      querystring: ListQuery.extend({ ...ClientFilters.shape, ...ListExportQueryShape, updatedSince: UpdatedSince.optional() }),
+      response: { 200: syncListOf(Client, ClientTombstone), ...errorResponses(400, 401, 403) },
     },
     handler: async (request, reply) => {
       const q = request.query;
@@ -63,6 +68,22 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
         q.active !== undefined ? eq(serviceClients.active, q.active) : undefined,
       ];
       const format = exportFormatOf(request, q.format);
+      if (q.updatedSince !== undefined || isSyncCursor(q.cursor)) {
+        if (format) throw badRequest('Incremental sync answers JSON only.', [{ path: 'query.format', message: 'incremental sync is JSON only' }]);
+        const synced = await syncList(db, {
+          table: serviceClients,
+          entityType: 'client',
+          liveConditions: conditions,
+          // A tombstone remembers the organization; other filters apply to live rows only.
+          deadConditions: [q.organizationId ? eq(syncDeletions.parentId, q.organizationId) : undefined],
+          since: q.updatedSince,
+          cursor: q.cursor,
+          limit: q.limit,
+          toDto: toClientDto as (row: Record<string, unknown>) => unknown,
+          toTombstone: (d) => ({ id: d.entityId, deleted: true, updatedAt: d.deletedAt.toISOString(), organizationId: d.parentId }),
+        });
+        return synced as { items: (z.output<typeof Client> | z.output<typeof ClientTombstone>)[]; nextCursor: string | null; syncCursor: string };
+      }
       if (format) {
         return sendListExport(request, reply, format, {
           name: 'clients',

@@ -189,6 +189,7 @@ export const risks = pgTable(
     note: localized('note'),
     version: version(),
     createdAt: createdAt(),
+    changeXid: changeXid(),
     updatedAt: updatedAt(),
   },
   (t) => [
@@ -213,6 +214,7 @@ export const analyticalNotes = pgTable(
     blocks: jsonb('blocks').$type<NoteBlockColumn[]>().notNull(),
     version: version(),
     createdAt: createdAt(),
+    changeXid: changeXid(),
     updatedAt: updatedAt(),
   },
   (t) => [uniqueIndex('analytical_notes_plan_year_key').on(t.planId, t.year)],
@@ -240,6 +242,7 @@ export const users = pgTable(
     lastLoginAt: timestamp('last_login_at', { withTimezone: true, precision: 3 }),
     version: version(),
     createdAt: createdAt(),
+    changeXid: changeXid(),
     updatedAt: updatedAt(),
   },
   (t) => [
@@ -264,6 +267,7 @@ export const serviceClients = pgTable(
     lastUsedAt: timestamp('last_used_at', { withTimezone: true, precision: 3 }),
     version: version(),
     createdAt: createdAt(),
+    changeXid: changeXid(),
     updatedAt: updatedAt(),
   },
   (t) => [

@@ -1,4 +1,7 @@
 /** The analytical note of a plan per reporting year: PUT creates or replaces, like measurements. */
+import { UpdatedSince, isSyncCursor, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
+import { syncList } from '../sync/lists.js';
+import { analyticalNotes, syncDeletions } from '../db/schema.js';
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -7,20 +10,21 @@ import { assertYearOpen } from '../approvals/repository.js';
 import { recordAudit } from '../audit/record.js';
 import type { Db } from '../db/client.js';
 import { organizationOf } from '../db/ownership.js';
-import { analyticalNotes } from '../db/schema.js';
 import { access } from '../http/access.js';
 import { assertIfMatch, notModified, setEtag } from '../http/etag.js';
 import { decodeCursor, page } from '../http/pagination.js';
 import { HttpProblem, badRequest, notFound, preconditionFailed } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { reportYearProblem } from '../reports/years.js';
-import { IdParams, listOf } from '../shared/schemas.js';
+import { IdParams, Uuid, listOf } from '../shared/schemas.js';
 import { findNote, listNotes, planYearsOf, toNoteDto, upsertNote } from './repository.js';
 import { AnalyticalNote, NoteListQuery, NoteParams, NotePut } from './schemas.js';
 
 const TAG = 'Reports';
 const noNote = (planId: string, year: number) => new HttpProblem(404, `plan ${planId} has no analytical note for ${year}`);
 
+
+const NoteTombstone = tombstoneOf('AnalyticalNote', { planId: Uuid, year: z.number().int().nullable() });
 export function noteRoutes(app: FastifyInstance, db: Db) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const byPlan = access.editor((req) => organizationOf.plan(db, (req.params as { id: string }).id));
@@ -31,14 +35,29 @@ export function noteRoutes(app: FastifyInstance, db: Db) {
       tags: [TAG],
       operationId: 'listAnalyticalNotes',
       summary: "List a plan's analytical notes",
-      description: 'One note per reporting year, ordered by year, cursor-paginated.',
+      description: 'One note per reporting year, ordered by year, cursor-paginated.' + syncListDescription,
       params: IdParams,
-      querystring: NoteListQuery,
-      response: { 200: listOf(AnalyticalNote), ...errorResponses(400, 401, 403, 404) },
+      querystring: NoteListQuery.extend({ updatedSince: UpdatedSince.optional() }),
+      response: { 200: syncListOf(AnalyticalNote, NoteTombstone), ...errorResponses(400, 401, 403, 404) },
     },
     handler: async (request) => {
       const { id } = request.params;
       const q = request.query;
+      if (q.updatedSince !== undefined || isSyncCursor(q.cursor)) {
+        if (!(await planYearsOf(db, id))) throw notFound('plan', id);
+        const synced = await syncList(db, {
+          table: analyticalNotes,
+          entityType: 'note',
+          liveConditions: [eq(analyticalNotes.planId, id)],
+          deadConditions: [eq(syncDeletions.parentId, id)],
+          since: q.updatedSince,
+          cursor: q.cursor,
+          limit: q.limit,
+          toDto: toNoteDto as (row: Record<string, unknown>) => unknown,
+          toTombstone: (d) => ({ id: d.entityId, deleted: true, updatedAt: d.deletedAt.toISOString(), planId: d.parentId, year: d.year }),
+        });
+        return synced as { items: (z.output<typeof AnalyticalNote> | z.output<typeof NoteTombstone>)[]; nextCursor: string | null; syncCursor: string };
+      }
       const cursor = q.cursor ? decodeCursor(q.cursor, 1) : undefined;
       const [plan, rows] = await Promise.all([planYearsOf(db, id), listNotes(db, id, { ...q, cursor })]);
       if (!plan) throw notFound('plan', id);

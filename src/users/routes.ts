@@ -5,6 +5,9 @@
  * Deactivating a user or setting a password revokes every refresh token of the user, and this
  * replica forgets its cached view of the user, so the user's access tokens stop working at once.
  */
+import { UpdatedSince, isSyncCursor, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
+import { syncList } from '../sync/lists.js';
+import { syncDeletions } from '../db/schema.js';
 import { ListExportQueryShape, exportFormatOf, sendListExport } from '../exports/tabular.js';
 import { encodeCursor } from '../http/pagination.js';
 import { recordAudit } from '../audit/record.js';
@@ -23,7 +26,7 @@ import { after, decodeCursor, page } from '../http/pagination.js';
 import { badRequest, conflict, notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { iso } from '../shared/decimal.js';
-import { IdParams, ListQuery, listOf } from '../shared/schemas.js';
+import { IdParams, ListQuery, Uuid, listOf } from '../shared/schemas.js';
 import { User, UserCreate, UserFilters, UserPatch } from './schemas.js';
 
 const TAG = 'Users';
@@ -67,6 +70,8 @@ async function lockForChange(tx: Tx, id: string) {
   return { target, otherAdmins };
 }
 
+
+const UserTombstone = tombstoneOf('User', { organizationId: Uuid.nullable() });
 export function userRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
@@ -77,8 +82,8 @@ export function userRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
       operationId: 'listUsers',
       summary: 'List users',
       description: 'Cursor-paginated, ordered by e-mail; filters are exact matches. ?format=csv|xlsx answers a file (every match, streamed, without ?limit).',
-      querystring: ListQuery.extend({ ...UserFilters.shape, ...ListExportQueryShape }),
-      response: { 200: listOf(User), ...errorResponses(400, 401, 403) },
+      querystring: ListQuery.extend({ ...UserFilters.shape, ...ListExportQueryShape, updatedSince: UpdatedSince.optional() }),
+      response: { 200: syncListOf(User, UserTombstone), ...errorResponses(400, 401, 403) },
     },
     handler: async (request, reply) => {
       const q = request.query;
@@ -89,6 +94,22 @@ export function userRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
         q.email ? eq(users.email, q.email) : undefined,
       ];
       const format = exportFormatOf(request, q.format);
+      if (q.updatedSince !== undefined || isSyncCursor(q.cursor)) {
+        if (format) throw badRequest('Incremental sync answers JSON only.', [{ path: 'query.format', message: 'incremental sync is JSON only' }]);
+        const synced = await syncList(db, {
+          table: users,
+          entityType: 'user',
+          liveConditions: conditions,
+          // A tombstone remembers the organization; other filters apply to live rows only.
+          deadConditions: [q.organizationId ? eq(syncDeletions.parentId, q.organizationId) : undefined],
+          since: q.updatedSince,
+          cursor: q.cursor,
+          limit: q.limit,
+          toDto: toUserDto as (row: Record<string, unknown>) => unknown,
+          toTombstone: (d) => ({ id: d.entityId, deleted: true, updatedAt: d.deletedAt.toISOString(), organizationId: d.parentId }),
+        });
+        return synced as { items: (z.output<typeof User> | z.output<typeof UserTombstone>)[]; nextCursor: string | null; syncCursor: string };
+      }
       if (format) {
         return sendListExport(request, reply, format, {
           name: 'users',
