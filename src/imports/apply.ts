@@ -28,48 +28,13 @@ import { measurementProblems } from '../measurements/rules.js';
 import { decimalToNumber } from '../shared/decimal.js';
 import type { Lang } from '../shared/lang.js';
 import type { LocalizedText } from '../shared/schemas.js';
-import type { ImportProblem, ParsedSheet } from './parse.js';
+import type { ParsedSheet } from './parse.js';
+import type { ImportProblem, ImportReport } from './schemas.js';
 import { normalize } from './parse.js';
 
 type Executor = Db | Tx;
-type Match = 'code' | 'name' | 'new';
+type Match = ImportReport['directions'][number]['match'];
 
-export interface ImportReport {
-  planId: string;
-  year: number;
-  committed: boolean;
-  summary: {
-    indicatorRows: number;
-    directionsMatched: number;
-    directionsCreated: number;
-    goalsMatched: number;
-    goalsCreated: number;
-    indicatorsMatched: number;
-    indicatorsCreated: number;
-    measurementsCreated: number;
-    measurementsChanged: number;
-    measurementsUnchanged: number;
-    errors: number;
-    warnings: number;
-  };
-  directions: { row: number; code: string; title: string; match: Match; id: string | null }[];
-  goals: { row: number; code: string; title: string; match: Match; id: string | null; directionCode: string }[];
-  indicators: {
-    row: number;
-    code: string;
-    name: string;
-    match: Match;
-    id: string | null;
-    goalCode: string;
-    valueType: 'percent' | 'number' | 'rank';
-    betterWhen: 'higher' | 'lower' | null;
-    plan: number | null;
-    fact: number | null;
-    before: { plan: number | null; fact: number | null } | null;
-    change: 'create' | 'update' | 'none';
-  }[];
-  problems: ImportProblem[];
-}
 
 const RANK_UNIT = /орны|орын|место|рейтинг|rank|place|position/iu;
 const PERCENT_UNIT = /^%$|пайыз|процент|percent/iu;

@@ -6,6 +6,7 @@
  * "(жоспар)"/"(факт)" suffixes, "-" for a missing value, stray HTML tags, separator rows, notes
  * continued on rows of their own. Pure functions: no database here.
  */
+import type { ImportProblem } from './schemas.js';
 import ExcelJS from 'exceljs';
 import { HttpProblem, badRequest } from '../http/problem.js';
 
@@ -15,12 +16,6 @@ export interface SheetRow {
   cells: string[];
 }
 
-export interface ImportProblem {
-  row: number | null;
-  column?: string;
-  severity: 'error' | 'warning';
-  message: string;
-}
 
 export interface ParsedIndicator {
   row: number;
