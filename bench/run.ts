@@ -10,7 +10,10 @@
  *   peer     bench/peer-server.ts: PostGraphile 4 over the same tables, equivalent GraphQL
  * Prints a markdown table and writes it into docs/benchmarks.md between the markers of the mode.
  *
- * Options: --quick, --duration=SECONDS, --connections=N, --pool=N, --measurements=N, --no-write.
+ * Options: --quick, --duration=SECONDS, --connections=N, --pool=N, --measurements=N, --no-write,
+ * --only=status19,status300,feed,bulk,csv (a subset of the scenarios; implies --no-write).
+ * Environment: BENCH_DB (database name, default nysana_bench) and BENCH_PORT (first of three
+ * ports, default 3100), so two runs can share a machine without touching each other.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -38,7 +41,9 @@ const CONNECTIONS = Number(option('connections') ?? 50);
 const POOL = Number(option('pool') ?? 10);
 const MEASUREMENTS = Number(option('measurements') ?? (quick ? 10_000 : 1_000_000));
 const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const DB_NAME = 'nysana_bench';
+const DB_NAME = process.env.BENCH_DB ?? 'nysana_bench';
+const ONLY = option('only')?.split(',');
+const wanted = (key: string) => !ONLY || ONLY.includes(key);
 const dbUrl = (() => {
   const u = new URL(ADMIN_URL);
   u.pathname = `/${DB_NAME}`;
@@ -46,7 +51,8 @@ const dbUrl = (() => {
 })();
 
 type Target = 'service' | 'limit' | 'peer';
-const PORTS: Record<Target, number> = { service: 3100, limit: 3101, peer: 3102 };
+const PORT = Number(process.env.BENCH_PORT ?? 3100);
+const PORTS: Record<Target, number> = { service: PORT, limit: PORT + 1, peer: PORT + 2 };
 const children: ChildProcess[] = [];
 
 function log(message: string) {
@@ -412,9 +418,11 @@ async function main() {
   await grow(0, firstPlans);
   const service = start('service');
   if (!(await waitReady('service', service))) throw new Error('the service did not start (see its stderr above)');
-  if (!quick) {
+  const scaleRun = !quick && !ONLY;
+  if (scaleRun) {
     const at = (await admin(counts, dbUrl)).measurements;
     for (const [label, id] of [['19', small], ['300', big]] as const) {
+      await cannon('service', planReq(id, auth), WARMUP, label === '300' ? 10 : CONNECTIONS); // JIT warm-up, as in measure()
       const r = await cannon('service', planReq(id, auth), DURATION, label === '300' ? 10 : CONNECTIONS);
       scale.push(`| ${label} | ${at.toLocaleString('en')} | ${fmt(r.requests.average)} | ${r.latency.p50} | ${r.latency.p99} |`);
       log(`scale: ${label}-indicator plan at ${at} measurements: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms`);
@@ -425,7 +433,7 @@ async function main() {
   const peer = start('peer');
   const ready = { service: true, limit: await waitReady('limit', limit), peer: await waitReady('peer', peer) };
   const n = await admin(counts, dbUrl);
-  if (!quick) {
+  if (scaleRun) {
     for (const [label, id] of [['19', small], ['300', big]] as const) {
       const r = await cannon('service', planReq(id, auth), DURATION, label === '300' ? 10 : CONNECTIONS);
       scale.push(`| ${label} | ${n.measurements.toLocaleString('en')} | ${fmt(r.requests.average)} | ${r.latency.p50} | ${r.latency.p99} |`);
@@ -434,14 +442,16 @@ async function main() {
 
   // 50 connections each waiting for a 220 KB answer only measure queueing (and time out on a busy
   // machine): the 300-indicator plan runs with 10.
-  const scenarios: { name: string; connections?: number; service: Request; limit: Request; peer: Request }[] = [
+  const scenarios: { key: string; name: string; connections?: number; service: Request; limit: Request; peer: Request }[] = [
     {
+      key: 'status19',
       name: `plan status, 19 indicators`,
       service: planReq(small, auth),
       limit: planReq(small),
       peer: graphql(PLAN_QUERY, { id: small, year: BENCH_YEAR, prev: BENCH_YEAR - 1 }),
     },
     {
+      key: 'status300',
       name: `plan status, 300 indicators`,
       connections: 10,
       service: planReq(big, auth),
@@ -449,6 +459,7 @@ async function main() {
       peer: graphql(PLAN_QUERY, { id: big, year: BENCH_YEAR, prev: BENCH_YEAR - 1 }),
     },
     {
+      key: 'feed',
       name: `GET /status, one page of 50`,
       service: { method: 'GET', path: `/api/v1/status?year=${BENCH_YEAR}&limit=50`, headers: auth },
       limit: { method: 'GET', path: `/api/v1/status?year=${BENCH_YEAR}&limit=50` },
@@ -465,7 +476,7 @@ async function main() {
       );
     return strip(await get('service', req)) === strip(await get('limit', other));
   };
-  for (const s of scenarios) {
+  for (const s of scenarios.filter((x) => wanted(x.key))) {
     for (const target of ['service', 'limit', 'peer'] as const) {
       if (!ready[target]) {
         results.push({ scenario: s.name, target, note: `n/a: ${target} server did not start` });
@@ -479,13 +490,17 @@ async function main() {
     }
   }
 
-  await bulkWrites('service', auth);
-  if (ready.limit) await bulkWrites('limit', {});
-  results.push({ scenario: BULK, target: 'peer', note: 'n/a: PostGraphile 4 writes one row per mutation (no multi-row upsert without a plugin)' });
+  if (wanted('bulk')) {
+    await bulkWrites('service', auth);
+    if (ready.limit) await bulkWrites('limit', {});
+    results.push({ scenario: BULK, target: 'peer', note: 'n/a: PostGraphile 4 writes one row per mutation (no multi-row upsert without a plugin)' });
+  }
 
-  await exportYear('service', service, auth);
-  if (ready.limit) await exportYear('limit', limit, {});
-  results.push({ scenario: `full-year CSV export (${BENCH_YEAR})`, target: 'peer', note: 'n/a: PostGraphile has no CSV output' });
+  if (wanted('csv')) {
+    await exportYear('service', service, auth);
+    if (ready.limit) await exportYear('limit', limit, {});
+    results.push({ scenario: `full-year CSV export (${BENCH_YEAR})`, target: 'peer', note: 'n/a: PostGraphile has no CSV output' });
+  }
 
   const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');
   const block = [
@@ -502,7 +517,7 @@ async function main() {
       : []),
   ].join('\n');
   console.log(block);
-  if (!args.includes('--no-write')) writeDoc(block);
+  if (!args.includes('--no-write') && !ONLY) writeDoc(block);
 }
 
 try {
