@@ -31,12 +31,66 @@ const Exact = Decimal.clone({ precision: PRECISION, rounding: Decimal.ROUND_HALF
 // corrupt row must not crash a whole status report or leak NaN into JSON.
 const NOT_FINITE = /^[+-]?(?:nan|inf|infinity)$/i;
 
-function parse(value: NumericInput): Decimal | null {
+/**
+ * One validated input value. Most real values are short decimals ("51.30", "131"): for them
+ * `fixed` holds the same value as an integer mantissa and a decimal scale, and the rules below
+ * work on doubles that hold those integers exactly (a quarter of the CPU of a status request went
+ * to decimal.js before; docs/benchmarks.md). Anything longer, any exponent, or any intermediate
+ * beyond 2^53 takes the decimal.js path, so every answer stays exact; the property tests check
+ * both paths against each other.
+ */
+class Operand {
+  #exact: Decimal | undefined;
+
+  constructor(
+    private readonly source: string | number,
+    readonly fixed: Fixed | null,
+  ) {}
+
+  get exact(): Decimal {
+    return (this.#exact ??= new Exact(this.source));
+  }
+}
+
+/** value = m x 10^-k exactly, with |m| < 10^15 (so m is an exact double), and n = that value as a double. */
+interface Fixed {
+  m: number;
+  k: number;
+  n: number;
+}
+
+// Up to 15 significant digits: distinct such decimals are distinct doubles in the same order
+// (DBL_DIG), so comparing `n` is exact.
+const PLAIN = /^([+-]?)(\d+)(?:\.(\d+))?$/;
+const MAX_FIXED_DIGITS = 15;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+// Powers of ten parsed from text (exact up to 1e22; `10 ** i` is not guaranteed to be).
+const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+
+function fixedOf(text: string, n: number): Fixed | null {
+  const match = PLAIN.exec(text);
+  if (!match) return null;
+  const int = match[2]!;
+  const frac = match[3] ?? '';
+  if (frac.length >= POW10.length) return null;
+  let first = 0;
+  const digits = int + frac;
+  while (first < digits.length - 1 && digits.charCodeAt(first) === 48) first++;
+  if (digits.length - first > MAX_FIXED_DIGITS) return null;
+  const magnitude = Number(digits);
+  const m = match[1] === '-' && magnitude !== 0 ? -magnitude : magnitude;
+  return { m, k: frac.length, n: n === 0 ? 0 : n };
+}
+
+function operand(value: NumericInput, fast: boolean): Operand | null {
   if (value === null || value === undefined) return null;
   // Numbers are taken at their shortest round-trip spelling, so 1.3 equals "1.30" exactly.
-  if (typeof value === 'number') return Number.isFinite(value) ? new Exact(value) : null;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return null;
+    return new Operand(value, fast ? fixedOf(String(value), value) : null);
+  }
   const text = String(value).trim();
-  if (text.length <= MAX_LENGTH && DECIMAL.test(text)) return new Exact(text);
+  if (text.length <= MAX_LENGTH && DECIMAL.test(text)) return new Operand(text, fast ? fixedOf(text, Number(text)) : null);
   if (NOT_FINITE.test(text)) return null;
   // Garbage such as "6,3" (a comma decimal that skipped import normalisation) is a caller bug:
   // silently calling it "missing" would report a false pending/no_target.
@@ -50,12 +104,37 @@ function toNumber(value: Decimal | null): number | null {
   return n === 0 ? 0 : n; // -0 (e.g. deviation -0.001 rounded) would print as 0 anyway; keep it clean
 }
 
+function operandToNumber(value: Operand | null): number | null {
+  if (value === null) return null;
+  return value.fixed ? value.fixed.n : toNumber(value.exact);
+}
+
 /** Decimal string or number -> JS number for JSON; null when missing or not finite as a double. */
 export function toJsonNumber(value: NumericInput): number | null {
-  return toNumber(parse(value));
+  return operandToNumber(operand(value, true));
 }
 
 const round2 = (value: Decimal): Decimal => value.toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+
+/** Both values as integers at a common scale k, when both stay exact doubles. */
+function aligned(a: Fixed, b: Fixed): [number, number, number] | null {
+  const k = Math.max(a.k, b.k);
+  const x = a.m * POW10[k - a.k]!;
+  const y = b.m * POW10[k - b.k]!;
+  return Math.abs(x) <= MAX_SAFE && Math.abs(y) <= MAX_SAFE ? [x, y, k] : null;
+}
+
+/**
+ * x / y x 100 for integers 0 <= x, 0 < y, rounded half away from zero to 2 decimals, as
+ * percentOf() does; undefined when x x 100,000 would not be an exact double.
+ */
+function integerPercent(x: number, y: number): number | undefined {
+  const scaled = x * 100_000;
+  if (scaled > MAX_SAFE) return undefined;
+  const thousandths = (scaled - (scaled % y)) / y; // exact: an integer below 2^53
+  const dropped = thousandths % 10;
+  return ((thousandths - dropped) / 10 + (dropped >= 5 ? 1 : 0)) / 100;
+}
 
 /** numerator / denominator x 100, rounded half away from zero to 2 decimals, exactly. */
 function percentOf(numerator: Decimal, denominator: Decimal): number | null {
@@ -72,17 +151,76 @@ function higherIsBetter(betterWhen: BetterWhen): boolean {
   throw new TypeError(`betterWhen must be "higher" or "lower", got ${JSON.stringify(betterWhen)}`);
 }
 
+function compare(a: Operand, b: Operand): number {
+  if (a.fixed && b.fixed) return a.fixed.n < b.fixed.n ? -1 : a.fixed.n > b.fixed.n ? 1 : 0;
+  return a.exact.comparedTo(b.exact);
+}
+
+const isNegative = (a: Operand) => (a.fixed ? a.fixed.m < 0 : a.exact.lessThan(0)); // -0 is not negative
+const ONE = new Operand(1, { m: 1, k: 0, n: 1 });
+
 /** > 0 when `a` is better than `b`, < 0 when worse, 0 when equal. */
-function compareBetter(a: Decimal, b: Decimal, betterWhen: BetterWhen): number {
-  return higherIsBetter(betterWhen) ? a.comparedTo(b) : b.comparedTo(a);
+function compareBetter(a: Operand, b: Operand, betterWhen: BetterWhen): number {
+  return higherIsBetter(betterWhen) ? compare(a, b) : compare(b, a);
+}
+
+function statusOf(p: Operand | null, f: Operand | null, betterWhen: BetterWhen): AchievementStatus {
+  if (p === null) return 'no_target';
+  if (f === null) return 'pending'; // e.g. a survey result that arrives next May: not a failure
+  return compareBetter(f, p, betterWhen) >= 0 ? 'achieved' : 'not_achieved';
+}
+
+function achievementPercentOf(p: Operand | null, f: Operand | null, betterWhen: BetterWhen): number | null {
+  if (p === null || f === null || isNegative(p) || isNegative(f)) return null;
+  const [numerator, denominator] = higherIsBetter(betterWhen) ? [f, p] : [p, f];
+  if (numerator.fixed && denominator.fixed) {
+    const both = aligned(numerator.fixed, denominator.fixed);
+    if (both && both[1] === 0) return null;
+    const percent = both ? integerPercent(both[0], both[1]) : undefined;
+    if (percent !== undefined) return percent;
+  }
+  if (denominator.exact.isZero()) return null;
+  return percentOf(numerator.exact, denominator.exact);
+}
+
+function deviationOf(p: Operand | null, f: Operand | null): number | null {
+  if (p === null || f === null) return null;
+  const both = p.fixed && f.fixed ? aligned(f.fixed, p.fixed) : null;
+  if (both) {
+    const [x, y, k] = both;
+    const difference = x - y; // exact when it stays below 2^53 (checked)
+    if (Math.abs(difference) <= MAX_SAFE) {
+      if (k <= 2) return difference / POW10[k]! || 0;
+      const unit = POW10[k - 2]!;
+      const magnitude = Math.abs(difference);
+      const dropped = magnitude % unit;
+      const hundredths = (magnitude - dropped) / unit + (dropped * 2 >= unit ? 1 : 0);
+      return (difference < 0 ? -hundredths : hundredths) / 100 || 0;
+    }
+  }
+  return toNumber(round2(f.exact.minus(p.exact)));
+}
+
+function trendOf(prev: Operand | null, f: Operand | null, betterWhen: BetterWhen): Trend | null {
+  if (prev === null || f === null) return null;
+  const c = compareBetter(f, prev, betterWhen);
+  return c > 0 ? 'improved' : c < 0 ? 'worsened' : 'unchanged';
+}
+
+function percentileOf(r: Operand | null, n: Operand | null): number | null {
+  if (r === null || n === null || compare(n, ONE) <= 0 || compare(r, ONE) < 0 || compare(r, n) > 0) return null;
+  const both = r.fixed && n.fixed ? aligned(n.fixed, r.fixed) : null;
+  if (both && both[2] < POW10.length) {
+    const [size, rank, k] = both;
+    // size > rank >= 1 here, so both differences are exact non-negative integers below 2^53.
+    const percent = integerPercent(size - rank, size - POW10[k]!);
+    if (percent !== undefined) return percent;
+  }
+  return percentOf(n.exact.minus(r.exact), n.exact.minus(1));
 }
 
 export function deriveStatus(plan: NumericInput, fact: NumericInput, betterWhen: BetterWhen): AchievementStatus {
-  const p = parse(plan);
-  if (p === null) return 'no_target';
-  const f = parse(fact);
-  if (f === null) return 'pending'; // e.g. a survey result that arrives next May: not a failure
-  return compareBetter(f, p, betterWhen) >= 0 ? 'achieved' : 'not_achieved';
+  return statusOf(operand(plan, true), operand(fact, true), betterWhen);
 }
 
 /**
@@ -92,29 +230,17 @@ export function deriveStatus(plan: NumericInput, fact: NumericInput, betterWhen:
  * for a JS number (e.g. 1e300 against 1e-300).
  */
 export function achievementPercent(plan: NumericInput, fact: NumericInput, betterWhen: BetterWhen): number | null {
-  const p = parse(plan);
-  const f = parse(fact);
-  if (p === null || f === null || p.lessThan(0) || f.lessThan(0)) return null; // -0 is not negative
-  const [numerator, denominator] = higherIsBetter(betterWhen) ? [f, p] : [p, f];
-  if (denominator.isZero()) return null;
-  return percentOf(numerator, denominator);
+  return achievementPercentOf(operand(plan, true), operand(fact, true), betterWhen);
 }
 
 /** fact - plan, exact, then rounded half away from zero to 2 decimals (-0.005 -> -0.01). */
 export function deviation(plan: NumericInput, fact: NumericInput): number | null {
-  const p = parse(plan);
-  const f = parse(fact);
-  if (p === null || f === null) return null;
-  return toNumber(round2(f.minus(p)));
+  return deviationOf(operand(plan, true), operand(fact, true));
 }
 
 /** Direction of change from the previous year's fact; null without both. */
 export function trend(previousFact: NumericInput, fact: NumericInput, betterWhen: BetterWhen): Trend | null {
-  const prev = parse(previousFact);
-  const f = parse(fact);
-  if (prev === null || f === null) return null;
-  const c = compareBetter(f, prev, betterWhen);
-  return c > 0 ? 'improved' : c < 0 ? 'worsened' : 'unchanged';
+  return trendOf(operand(previousFact, true), operand(fact, true), betterWhen);
 }
 
 /**
@@ -123,10 +249,7 @@ export function trend(previousFact: NumericInput, fact: NumericInput, betterWhen
  * null: missing values, a rating of 0 or 1 places (no spread), or a rank outside 1..ratingSize.
  */
 export function percentile(rank: NumericInput, ratingSize: NumericInput): number | null {
-  const r = parse(rank);
-  const n = parse(ratingSize);
-  if (r === null || n === null || n.lessThanOrEqualTo(1) || r.lessThan(1) || r.greaterThan(n)) return null;
-  return percentOf(n.minus(r), n.minus(1));
+  return percentileOf(operand(rank, true), operand(ratingSize, true));
 }
 
 export interface IndicatorStatusInput {
@@ -151,20 +274,33 @@ export interface IndicatorStatusResult {
   previousPercentile: number | null;
 }
 
-export function computeIndicatorStatus(input: IndicatorStatusInput): IndicatorStatusResult {
-  const { betterWhen, valueType, plan, fact } = input;
+function computeWith(input: IndicatorStatusInput, fast: boolean): IndicatorStatusResult {
+  const { betterWhen, valueType } = input;
   const isRank = valueType === 'rank';
+  // Each value is validated and parsed once for all the rules below.
+  const plan = operand(input.plan, fast);
+  const fact = operand(input.fact, fast);
+  const previousFact = operand(input.previousFact, fast);
   return {
     // valueType never changes status/percent/deviation/trend: direction comes from betterWhen only.
-    status: deriveStatus(plan, fact, betterWhen),
-    achievementPercent: achievementPercent(plan, fact, betterWhen),
-    deviation: deviation(plan, fact),
-    trend: trend(input.previousFact, fact, betterWhen),
-    previousFact: toJsonNumber(input.previousFact),
+    status: statusOf(plan, fact, betterWhen),
+    achievementPercent: achievementPercentOf(plan, fact, betterWhen),
+    deviation: deviationOf(plan, fact),
+    trend: trendOf(previousFact, fact, betterWhen),
+    previousFact: operandToNumber(previousFact),
     // No fallback to this year's ratingSize: ratings grow (CPI 168 -> 176), so guessing misleads.
-    percentile: isRank ? percentile(fact, input.ratingSize) : null,
-    previousPercentile: isRank ? percentile(input.previousFact, input.previousRatingSize) : null,
+    percentile: isRank ? percentileOf(fact, operand(input.ratingSize, fast)) : null,
+    previousPercentile: isRank ? percentileOf(previousFact, operand(input.previousRatingSize, fast)) : null,
   };
+}
+
+export function computeIndicatorStatus(input: IndicatorStatusInput): IndicatorStatusResult {
+  return computeWith(input, true);
+}
+
+/** The same rules with decimal.js for every value (no fixed-point path): the tests' reference. */
+export function computeIndicatorStatusWithDecimals(input: IndicatorStatusInput): IndicatorStatusResult {
+  return computeWith(input, false);
 }
 
 export interface Summary {
@@ -182,7 +318,7 @@ type Counts = Omit<Summary, 'achievementRate'>;
 function withRate(counts: Counts): Summary {
   const decided = counts.achieved + counts.notAchieved;
   // Nothing decided yet is "unknown", not 0% (which would read as total failure).
-  const achievementRate = decided === 0 ? null : percentOf(new Exact(counts.achieved), new Exact(decided));
+  const achievementRate = decided === 0 ? null : (integerPercent(counts.achieved, decided) ?? percentOf(new Exact(counts.achieved), new Exact(decided)));
   return { ...counts, achievementRate };
 }
 

@@ -13,6 +13,7 @@ import type { Config } from '../config.js';
 import type { Role } from '../http/access.js';
 import type { KeyStore } from './keys.js';
 import { SIGNING_ALGORITHMS } from './keys.js';
+import { VerifiedTokenCache } from './verified-tokens.js';
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 /** Tolerated clock difference between this service and the callers that check exp/nbf too. */
@@ -49,7 +50,12 @@ export class InvalidToken extends Error {
 
 export type TokenConfig = Pick<Config, 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'ACCESS_TOKEN_TTL_SECONDS'>;
 
+/** Verified tokens remembered per process (each entry holds the token string: ~0.5 KB). */
+const VERIFIED_CACHE_ENTRIES = 10_000;
+
 export class TokenService {
+  private readonly verified = new VerifiedTokenCache<VerifiedToken>(VERIFIED_CACHE_ENTRIES, CLOCK_TOLERANCE_SECONDS);
+
   constructor(
     private readonly keys: KeyStore,
     private readonly config: TokenConfig,
@@ -80,7 +86,15 @@ export class TokenService {
   }
 
   async verify(token: string): Promise<VerifiedToken> {
+    const cached = this.verified.get(token, Math.floor(Date.now() / 1000));
+    if (cached) {
+      // The key that signed it must still be trusted (a withdrawn key ends its tokens at once).
+      if (await this.keys.verificationKey(cached.kid)) return cached.value;
+      this.verified.delete(token);
+      throw new InvalidToken('invalid');
+    }
     let payload: JWTPayload;
+    let kid = '';
     try {
       ({ payload } = await jwtVerify(
         token,
@@ -88,6 +102,7 @@ export class TokenService {
           const key = header.kid ? await this.keys.verificationKey(header.kid) : undefined;
           // The key decides the algorithm: a token naming another one is refused (no alg confusion).
           if (!key || header.alg !== key.alg) throw new InvalidToken('invalid');
+          kid = key.kid;
           return key.publicKey;
         },
         {
@@ -107,6 +122,9 @@ export class TokenService {
     if (!claims.success) throw new InvalidToken('invalid');
     const { sub, jti, role, org, client_id } = claims.data;
     if (client_id !== undefined && client_id !== sub) throw new InvalidToken('invalid');
-    return { kind: client_id ? 'client' : 'user', id: sub, role, organizationId: org ?? null, jti };
+    const verified: VerifiedToken = { kind: client_id ? 'client' : 'user', id: sub, role, organizationId: org ?? null, jti };
+    // exp and iat are required claims (checked above); nbf is optional and then no bound.
+    this.verified.set(token, { value: verified, kid, exp: payload.exp!, nbf: payload.nbf ?? -Infinity });
+    return verified;
   }
 }

@@ -2,7 +2,7 @@
  * Status reads: each answer comes from a fixed number of queries whatever the plan's size
  * (one for the tree, one for the plan), never one per indicator.
  */
-import type { Placeholder, SQL } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
 import { and, asc, eq, gt, isNotNull, lte, or, gte, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { alias } from 'drizzle-orm/pg-core';
@@ -10,6 +10,10 @@ import type { Db } from '../db/client.js';
 import { directions, goals, indicators, measurements, plans, yearApprovals } from '../db/schema.js';
 import { after } from '../http/pagination.js';
 import type { AchievementStatus } from '../achievement/compute.js';
+import type { PlanTreeRow } from './plan-read.js';
+import { readPlanStatus } from './plan-read.js';
+
+export type { PlanTreeRow } from './plan-read.js';
 
 /** The same indicator's measurement one year earlier (for trend and previous percentile). */
 export const previous = alias(measurements, 'previous');
@@ -45,71 +49,24 @@ export const statusSql = sql<AchievementStatus>`case
     or (${indicators.betterWhen} = 'lower' and ${measurements.fact} <= ${measurements.plan}) then 'achieved'
   else 'not_achieved' end`;
 
-/**
- * The plan-status reads as prepared statements, one set per database handle (primary, replica):
- * drizzle builds their SQL once instead of on every request (measured: a large share of the
- * CPU of a status request), and PostgreSQL plans them once per connection.
- */
-const preparedByDb = new WeakMap<Db, ReturnType<typeof prepareStatusQueries>>();
+/** The plan row as the status read needs it, by a prepared statement per database handle. */
+const preparedByDb = new WeakMap<Db, ReturnType<typeof preparePlanQuery>>();
 
-function prepareStatusQueries(db: Db) {
-  const planId = sql.placeholder('planId');
-  const year = sql.placeholder('year');
-  return {
-    plan: db.select().from(plans).where(eq(plans.id, planId)).limit(1).prepare('status_find_plan'),
-    tree: planTreeQuery(db, planId, sql`${year}::int`, sql`${year}::int - 1`).prepare('status_plan_tree'),
-  };
-}
-
-function prepared(db: Db) {
-  let queries = preparedByDb.get(db);
-  if (!queries) {
-    queries = prepareStatusQueries(db);
-    preparedByDb.set(db, queries);
-  }
-  return queries;
+function preparePlanQuery(db: Db) {
+  return db.select().from(plans).where(eq(plans.id, sql.placeholder('planId'))).limit(1).prepare('status_find_plan');
 }
 
 export async function findPlan(db: Db, planId: string) {
-  const rows = await prepared(db).plan.execute({ planId });
+  let query = preparedByDb.get(db);
+  if (!query) preparedByDb.set(db, (query = preparePlanQuery(db)));
+  const rows = await query.execute({ planId });
   return rows[0];
 }
 
 /** Directions, goals and indicators of a plan with the year's and previous year's values. */
-export function planTree(db: Db, planId: string, year: number) {
-  return prepared(db).tree.execute({ planId, year });
+export async function planTree(db: Db, planId: string, year: number): Promise<PlanTreeRow[]> {
+  return (await readPlanStatus(db, planId, year))?.rows ?? [];
 }
-
-function planTreeQuery(db: Db, planId: string | Placeholder, year: number | SQL, previousYear: number | SQL) {
-  return db
-    .select({
-      directionId: directions.id,
-      directionCode: directions.code,
-      directionTitle: directions.title,
-      directionPosition: directions.position,
-      goalCode: goals.code,
-      goalTitle: goals.title,
-      goalPosition: goals.position,
-      goalRowId: goals.id,
-      ...indicatorColumns,
-      indicatorId: indicators.id,
-    })
-    .from(directions)
-    .leftJoin(goals, eq(goals.directionId, directions.id))
-    .leftJoin(indicators, eq(indicators.goalId, goals.id))
-    .leftJoin(measurements, and(eq(measurements.indicatorId, indicators.id), eq(measurements.year, year)))
-    .leftJoin(previous, and(eq(previous.indicatorId, indicators.id), eq(previous.year, previousYear)))
-    .where(eq(directions.planId, planId))
-    .orderBy(
-      asc(directions.position),
-      asc(directions.code),
-      asc(goals.position),
-      asc(goals.code),
-      asc(indicators.position),
-      asc(indicators.code),
-    );
-}
-export type PlanTreeRow = Awaited<ReturnType<typeof planTree>>[number];
 
 const contextColumns = {
   ...indicatorColumns,

@@ -6,14 +6,16 @@ import { access } from '../http/access.js';
 import { decodeCursor, encodeCursor } from '../http/pagination.js';
 import { badRequest, notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
+import { trustedJson } from '../http/serialize.js';
 import { allowedYears } from '../measurements/rules.js';
 import { requestedLang } from '../shared/lang.js';
 import { IdParams } from '../shared/schemas.js';
-import { findApproval, listApprovals, toApprovalDto } from '../approvals/repository.js';
+import { listApprovals } from '../approvals/repository.js';
 import { buildPlanStatus, toIndicatorStatus } from './assemble.js';
 import { exportFormatOf, limitGiven, sendExport, XLSX_TYPE } from '../exports/tabular.js';
 import { onePage, statusColumns, streamStatusFeed } from '../exports/status.js';
-import { findPlan, indicatorYears, planTree, statusFeed } from './queries.js';
+import { indicatorYears, statusFeed } from './queries.js';
+import { readPlanStatus } from './plan-read.js';
 import { IndicatorStatus, IndicatorStatusQuery, PlanStatus, PlanStatusQuery, StatusFeedQuery } from './schemas.js';
 import { isSyncCursor, syncListOf } from '../sync/cursor.js';
 import { StatusTombstone, statusSync } from '../sync/status.js';
@@ -25,6 +27,8 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
 
   r.get('/plans/:id/status', {
     config: { access: access.viewer },
+    // Answers built field by field in assemble.ts: no zod encode of the whole document (serialize.ts).
+    serializerCompiler: trustedJson,
     schema: {
       tags: [TAG],
       operationId: 'getPlanStatus',
@@ -37,8 +41,9 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
     handler: async (request) => {
       const { id } = request.params;
       const { year } = request.query;
-      const [plan, rows, approval] = await Promise.all([findPlan(db, id), planTree(db, id, year), findApproval(db, id, year)]);
-      if (!plan) throw notFound('plan', id);
+      const data = await readPlanStatus(db, id, year);
+      if (!data) throw notFound('plan', id);
+      const { plan, rows, approval } = data;
       const range = allowedYears(plan);
       if (year < range.from || year > range.to) {
         throw badRequest(`The plan covers ${range.from}..${range.to} (history included).`, [
@@ -46,12 +51,14 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
         ]);
       }
       const lang = requestedLang(request.query.lang, request.headers['accept-language']);
-      return buildPlanStatus(rows, plan, year, lang, approval ? toApprovalDto(approval) : null);
+      return buildPlanStatus(rows, plan, year, lang, approval);
     },
   });
 
   r.get('/indicators/:id/status', {
     config: { access: access.viewer },
+    // Answers built field by field in assemble.ts: no zod encode of the whole document (serialize.ts).
+    serializerCompiler: trustedJson,
     schema: {
       tags: [TAG],
       operationId: 'getIndicatorStatus',
@@ -91,6 +98,8 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
 
   r.get('/status', {
     config: { access: access.viewer },
+    // Answers built field by field in assemble.ts: no zod encode of the whole document (serialize.ts).
+    serializerCompiler: trustedJson,
     schema: {
       tags: [TAG],
       operationId: 'listStatus',

@@ -76,6 +76,9 @@ describe('database keys', () => {
 
   it('drops a key retired longer ago than the longest token lifetime', async () => {
     const oldKid = decodeProtectedHeader(user.token).kid!;
+    // This replica verifies the token while its key is trusted, so it holds it as verified.
+    const earlier = await app();
+    expect((await me(earlier, user.token)).status).toBe(200);
     await ctx.db.database.db
       .update(signingKeys)
       .set({ retiredAt: new Date(Date.now() - 2 * 3_600_000) })
@@ -83,6 +86,9 @@ describe('database keys', () => {
     const replica = await app();
     expect((await jwks(replica)).keys.map((k: Json) => k.kid)).not.toContain(oldKid);
     expect((await me(replica, user.token)).status).toBe(401);
+    // Once it reloads the keys, the remembered verification no longer counts either.
+    await earlier.auth.keys.init();
+    expect((await me(earlier, user.token)).status).toBe(401);
   });
 
   it('are encrypted at rest with JWT_KEY_ENCRYPTION_SECRET, and refuse to start without it', async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   achievementPercent,
   computeIndicatorStatus,
+  computeIndicatorStatusWithDecimals,
   deriveStatus,
   deviation,
   mergeSummaries,
@@ -286,6 +287,63 @@ describe('summary properties', () => {
         const whole = summarize([...a, ...b]);
         expect(mergeSummaries(summarize(a), summarize(b))).toEqual(whole);
         expect(mergeSummaries(summarize(b), summarize(a))).toEqual(whole);
+      }),
+    );
+  });
+
+  // computeIndicatorStatus takes a fixed-point path for short decimals and decimal.js otherwise;
+  // the two must never differ. Values cluster around the path's limits: 15 vs 16 significant
+  // digits, scales up to 20, intermediates near 2^53, equal and nearly equal pairs.
+  const digitsString = (maxInt: number, maxFrac: number) =>
+    fc
+      .tuple(fc.boolean(), fc.stringMatching(new RegExp(`^\\d{1,${maxInt}}$`)), fc.option(fc.stringMatching(new RegExp(`^\\d{1,${maxFrac}}$`)), { nil: undefined }))
+      .map(([negative, int, frac]) => `${negative ? '-' : ''}${int}${frac === undefined ? '' : `.${frac}`}`);
+  const nearLimits = fc.oneof(
+    digitsString(3, 3),
+    digitsString(8, 8),
+    digitsString(16, 4),
+    digitsString(2, 20),
+    fc.constantFrom('999999999999999', '9999999999999999', '0.005', '-0.005', '0.015', '2.675', '1.005', '90071992547409.91', '0', '-0', '100', '1'),
+    fc.integer({ min: -1000, max: 1000 }),
+    fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+  );
+  const maybeNear = fc.option(nearLimits, { nil: null });
+
+  it('the fixed-point fast path and decimal.js agree on every rule', () => {
+    fc.assert(
+      fc.property(
+        maybeNear,
+        maybeNear,
+        maybeNear,
+        fc.option(fc.oneof(fc.integer({ min: 0, max: 300 }), nearLimits), { nil: null }),
+        fc.option(fc.integer({ min: 0, max: 300 }), { nil: null }),
+        betterWhen,
+        fc.constantFrom<ValueType>(...VALUE_TYPES),
+        fc.boolean(),
+        (plan, fact, previousFact, ratingSize, previousRatingSize, better, valueType, samePair) => {
+          // Half the time plan and fact are equal values in different spellings ("1.5" vs "1.50").
+          const f = samePair && typeof plan === 'string' && /^-?\d+$/.test(plan) ? `${plan}.000` : fact;
+          const input = { betterWhen: better, valueType, plan, fact: f, previousFact, ratingSize, previousRatingSize };
+          expect(computeIndicatorStatus(input)).toEqual(computeIndicatorStatusWithDecimals(input));
+        },
+      ),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('the achievement rate equals achieved / decided x 100 rounded half up to 2 decimals, computed in integers', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1_000_000 }), fc.integer({ min: 0, max: 1_000_000 }), (achieved, notAchieved) => {
+        const summary = summarize([
+          ...Array<AchievementStatus>(Math.min(achieved, 2000)).fill('achieved'),
+          ...Array<AchievementStatus>(Math.min(notAchieved, 2000)).fill('not_achieved'),
+        ]);
+        const a = BigInt(summary.achieved);
+        const decided = BigInt(summary.achieved + summary.notAchieved);
+        if (decided === 0n) return expect(summary.achievementRate).toBeNull();
+        const thousandths = (a * 100_000n) / decided;
+        const hundredths = thousandths / 10n + (thousandths % 10n >= 5n ? 1n : 0n);
+        expect(summary.achievementRate).toBe(Number(formatFixed(hundredths, 2)));
       }),
     );
   });
