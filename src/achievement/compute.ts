@@ -344,9 +344,13 @@ export function addToSummary(summary: Summary, status: AchievementStatus): Summa
 }
 
 export function summarize(statuses: Iterable<AchievementStatus>): Summary {
-  let summary = emptySummary();
-  for (const status of statuses) summary = addToSummary(summary, status);
-  return summary;
+  const counts: Counts = { total: 0, achieved: 0, notAchieved: 0, pending: 0, noTarget: 0 };
+  for (const status of statuses) {
+    if (!Object.prototype.hasOwnProperty.call(COUNTER, status)) throw new TypeError(`unknown achievement status ${JSON.stringify(status)}`);
+    counts.total++;
+    counts[COUNTER[status]]++;
+  }
+  return withRate(counts); // one rate at the end, not one per status
 }
 
 /** Goal -> direction -> plan roll-up. The rate is recomputed from counts: averaging rates is wrong. */

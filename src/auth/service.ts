@@ -13,6 +13,7 @@ import { createAuthLimits } from './rate-limit.js';
 import { RefreshTokens } from './refresh-tokens.js';
 import type { SsoVerifier } from './sso.js';
 import { NoRoleGranted, createSsoVerifier } from './sso.js';
+import type { VerifiedToken } from './tokens.js';
 import { InvalidToken, TokenService } from './tokens.js';
 import { decodeJwt } from 'jose';
 
@@ -91,6 +92,9 @@ export class AuthService {
     if (!match) throw invalid('The Authorization header must be "Bearer <access token>".');
     const token = match[1]!;
     try {
+      // Only this service's own tokens are remembered (tokens.ts), so a hit needs no routing.
+      const remembered = await this.tokens.remembered(token);
+      if (remembered) return await this.principalOf(remembered);
       // Route by issuer before verifying: local tokens against our keys, the SSO's against its JWKS.
       // decodeJwt only reads; each branch then verifies signature, issuer and audience in full.
       let issuer: string | undefined;
@@ -100,16 +104,20 @@ export class AuthService {
         throw new InvalidToken('invalid');
       }
       if (this.sso && issuer === this.sso.issuer) return await this.sso.verify(token);
-      const verified = await this.tokens.verify(token);
-      const state = await this.directory.state(verified.kind, verified.id);
-      // Deleted or deactivated since the token was issued: refused now, not at expiry.
-      if (!state?.active) throw new InvalidToken('invalid');
-      return { kind: verified.kind, id: verified.id, role: state.role, organizationId: state.organizationId, tokenId: verified.jti };
+      return await this.principalOf(await this.tokens.verify(token));
     } catch (error) {
       if (error instanceof InvalidToken) throw invalid(error.message);
       if (error instanceof NoRoleGranted) throw new AuthFailure(403, error.message, `${REALM}, error="insufficient_scope"`);
       throw error;
     }
+  }
+
+  /** The caller as it is now: role and organization re-read (cached briefly), not taken from the token. */
+  private async principalOf(verified: VerifiedToken): Promise<Principal> {
+    const state = await this.directory.state(verified.kind, verified.id);
+    // Deleted or deactivated since the token was issued: refused now, not at expiry.
+    if (!state?.active) throw new InvalidToken('invalid');
+    return { kind: verified.kind, id: verified.id, role: state.role, organizationId: state.organizationId, tokenId: verified.jti };
   }
 }
 

@@ -85,14 +85,19 @@ export class TokenService {
     return { token, expiresIn: ttlSeconds };
   }
 
-  async verify(token: string): Promise<VerifiedToken> {
+  /** A token this process verified before, if its time claims and its key still hold. */
+  async remembered(token: string): Promise<VerifiedToken | undefined> {
     const cached = this.verified.get(token, Math.floor(Date.now() / 1000));
-    if (cached) {
-      // The key that signed it must still be trusted (a withdrawn key ends its tokens at once).
-      if (await this.keys.verificationKey(cached.kid)) return cached.value;
-      this.verified.delete(token);
-      throw new InvalidToken('invalid');
-    }
+    if (!cached) return undefined;
+    // The key that signed it must still be trusted (a withdrawn key ends its tokens at once).
+    if (await this.keys.verificationKey(cached.kid)) return cached.value;
+    this.verified.delete(token);
+    throw new InvalidToken('invalid');
+  }
+
+  async verify(token: string): Promise<VerifiedToken> {
+    const remembered = await this.remembered(token);
+    if (remembered) return remembered;
     let payload: JWTPayload;
     let kid = '';
     try {

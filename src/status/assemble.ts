@@ -1,6 +1,6 @@
 /** Turns query rows into IndicatorStatus objects and the plan tree; the rules live in achievement/. */
 import type { Summary } from '../achievement/compute.js';
-import { addToSummary, computeIndicatorStatus, emptySummary, mergeSummaries } from '../achievement/compute.js';
+import { computeIndicatorStatus, emptySummary, mergeSummaries, summarize } from '../achievement/compute.js';
 import type { LocalizedTextColumn } from '../db/schema.js';
 import { decimalToNumber } from '../shared/decimal.js';
 import type { Lang } from '../shared/lang.js';
@@ -122,10 +122,10 @@ export function buildPlanStatus(
     if (row.indicatorId === null) continue;
     const status = toIndicatorStatus(row as StatusRow, { planId: plan.id, directionId: direction.id, organizationId: plan.organizationId, year, approved: approval !== null }, lang);
     goal.indicators.push(status);
-    goal.summary = addToSummary(goal.summary, status.status);
   }
   let summary: Summary = emptySummary();
   for (const d of directions) {
+    for (const g of d.goals) g.summary = summarize(g.indicators.map((i) => i.status));
     d.summary = d.goals.reduce((acc, g) => mergeSummaries(acc, g.summary), emptySummary());
     summary = mergeSummaries(summary, d.summary);
   }

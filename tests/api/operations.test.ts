@@ -26,6 +26,24 @@ describe('operations surface', () => {
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('sends the same security headers on data, errors and unknown routes', async () => {
+    const answers = [
+      await call(ctx.app, 'GET', '/api/v1/organizations'),
+      await call(ctx.app, 'GET', '/api/v1/organizations', undefined, NO_AUTH),
+      await call(ctx.app, 'GET', '/api/v1/no-such-route'),
+    ];
+    expect(answers.map((r) => r.status)).toEqual([200, 401, 404]);
+    for (const res of answers) {
+      expect(res.headers).toMatchObject({
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'SAMEORIGIN',
+        'referrer-policy': 'no-referrer',
+        'cross-origin-opener-policy': 'same-origin',
+      });
+      expect(res.headers['content-security-policy']).toMatch(/^default-src 'self';.*object-src 'none'/);
+    }
+  });
+
   it('answers CORS only for allow-listed origins', async () => {
     const allowed = await call(ctx.app, 'OPTIONS', '/api/v1/plans', undefined, {
       ...NO_AUTH,
