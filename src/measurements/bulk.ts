@@ -96,7 +96,6 @@ export const BulkMeasurementResult = z
 
 /** One request row after statement 1: its indicator (resolved from id or codes) and what it is checked against. */
 interface Resolved {
-  indicatorId: string | null;
   /** How many indicators the codes named (more than one: ambiguous). */
   matches: number;
   target: Target | undefined;
@@ -153,18 +152,22 @@ const array = (values: unknown[]) => sql.param(values);
 const plainArray = (values: (string | number | boolean | null)[]) => `{${values.map((v) => (v === null ? 'NULL' : String(v))).join(',')}}`;
 
 /**
- * Statement 1: resolves every row's indicator (by id, or by codes per distinct organization and plan:
- * one hash join, not a lookup per row), share-locks the indicators and their plans (against cascade
- * deletes and approvals, as PUT does; in id order, as every writer) and flags rows of approved years.
- * Answers one row per request row, in request order, and the transaction's timestamp as stored
- * (milliseconds), which the audit rows need.
+ * Rows naming their indicator by codes are resolved per distinct (organization, plan): one hash
+ * join, not a lookup per row. A batch naming every indicator by id (what machines send) skips this.
  */
-async function resolveRows(tx: Tx, rows: BulkRow[]): Promise<{ resolved: Resolved[]; nowMs: number }> {
-  const result = (await tx.execute(sql`
-    with input as (
-      select * from unnest(${plainArray(rows.map((r) => r.indicatorId ?? null))}::uuid[], ${array(rows.map((r) => r.organizationCode ?? null))}::text[],
-        ${array(rows.map((r) => r.planCode ?? null))}::text[], ${array(rows.map((r) => r.indicatorCode ?? null))}::text[],
-        ${plainArray(rows.map((r) => r.year))}::int[]) with ordinality as r(id, org, plan, code, year, i)
+function resolution(rows: BulkRow[]) {
+  const ids = plainArray(rows.map((r) => r.indicatorId ?? null));
+  const years = plainArray(rows.map((r) => r.year));
+  if (rows.every((r) => r.indicatorId !== undefined)) {
+    return sql`
+      input as (select * from unnest(${ids}::uuid[], ${years}::int[]) with ordinality as r(id, year, i)),
+      resolved as (select i, year, id as indicator_id, 0 as matches from input)`;
+  }
+  return sql`
+    input as (
+      select * from unnest(${ids}::uuid[], ${array(rows.map((r) => r.organizationCode ?? null))}::text[],
+        ${array(rows.map((r) => r.planCode ?? null))}::text[], ${array(rows.map((r) => r.indicatorCode ?? null))}::text[], ${years}::int[])
+        with ordinality as r(id, org, plan, code, year, i)
     ),
     named_plans as (select distinct org, plan from input where id is null),
     by_code as (
@@ -178,11 +181,21 @@ async function resolveRows(tx: Tx, rows: BulkRow[]): Promise<{ resolved: Resolve
       group by np.org, np.plan, ind.code
     ),
     resolved as (
-      select input.i, input.year, coalesce(ind.id, case when bc.n = 1 then bc.id end) as indicator_id, coalesce(bc.n, 0) as matches
+      select input.i, input.year, coalesce(input.id, case when bc.n = 1 then bc.id end) as indicator_id, coalesce(bc.n, 0) as matches
       from input
-      left join indicators ind on ind.id = input.id
       left join by_code bc on input.id is null and bc.org = input.org and bc.plan = input.plan and bc.code = input.code
-    ),
+    )`;
+}
+
+/**
+ * Statement 1: resolves every row's indicator, share-locks the indicators and their plans (against
+ * cascade deletes and approvals, as PUT does; in id order, as every writer) and flags rows of
+ * approved years. Answers one row per request row, in request order (an unknown indicator has no
+ * target), and the transaction's timestamp as stored (milliseconds), which the audit rows need.
+ */
+async function resolveRows(tx: Tx, rows: BulkRow[]): Promise<{ resolved: Resolved[]; nowMs: number }> {
+  const result = (await tx.execute(sql`
+    with ${resolution(rows)},
     targets as materialized (
       select ind.id, ind.value_type, p.id as plan_id, p.organization_id, p.start_year, p.end_year
       from indicators ind
@@ -193,12 +206,12 @@ async function resolveRows(tx: Tx, rows: BulkRow[]): Promise<{ resolved: Resolve
       order by ind.id
       for share of ind, p
     )
-    select r.indicator_id as "indicatorId", r.matches, t.value_type as "valueType", t.plan_id as "planId",
-      t.organization_id as "organizationId", t.start_year as "startYear", t.end_year as "endYear",
-      exists (select from year_approvals ya where ya.plan_id = t.plan_id and ya.year = r.year) as approved,
+    select t.id as "indicatorId", r.matches, t.value_type as "valueType", t.plan_id as "planId",
+      t.organization_id as "organizationId", t.start_year as "startYear", t.end_year as "endYear", ya.id is not null as approved,
       (extract(epoch from now()::timestamptz(3)) * 1000)::float8 as "nowMs"
     from resolved r
     left join targets t on t.id = r.indicator_id
+    left join year_approvals ya on ya.plan_id = t.plan_id and ya.year = r.year
     order by r.i
   `)) as unknown as Executed<{
     indicatorId: string | null;
@@ -213,10 +226,10 @@ async function resolveRows(tx: Tx, rows: BulkRow[]): Promise<{ resolved: Resolve
   }>;
   const resolved = result.rows.map((r): Resolved => {
     const target =
-      r.planId === null
+      r.indicatorId === null
         ? undefined
-        : { indicatorId: r.indicatorId!, valueType: r.valueType!, planId: r.planId, organizationId: r.organizationId!, startYear: Number(r.startYear), endYear: Number(r.endYear) };
-    return { indicatorId: r.indicatorId, matches: Number(r.matches), target, approved: r.approved };
+        : { indicatorId: r.indicatorId, valueType: r.valueType!, planId: r.planId!, organizationId: r.organizationId!, startYear: Number(r.startYear), endYear: Number(r.endYear) };
+    return { matches: Number(r.matches), target, approved: r.approved };
   });
   return { resolved, nowMs: Number(result.rows[0]!.nowMs) };
 }

@@ -159,6 +159,114 @@ describe('bulk measurements', () => {
     expectProblem(await call(ctx.app, 'POST', BULK, { rows: [own] }, viewer), 403);
   });
 
+  it('mixes created, updated and unchanged rows: one audit row per written row, before and after as the API shows them', async () => {
+    const a = await createIndicator(ctx.app, tree.goal.id);
+    const r = await createIndicator(ctx.app, tree.goal.id, { valueType: 'rank', betterWhen: 'lower', unit: { en: 'place' } });
+    await putMeasurement(ctx.app, a.id, 2014, { plan: 1, fact: 2 });
+    await putMeasurement(ctx.app, a.id, 2015, { plan: 3, fact: 4, note: { en: 'kept' } });
+    await putMeasurement(ctx.app, r.id, 2014, { plan: 10, fact: 12, ratingSize: 180, score: 35 });
+    const get = async (id: string, year: number) => expectStatus(await call(ctx.app, 'GET', `${API}/indicators/${id}/measurements/${year}`), 200);
+    const old2014 = await get(a.id, 2014);
+    const oldRank = await get(r.id, 2014);
+    // Values that must survive the array and JSON encodings exactly: tiny and negative numbers,
+    // line breaks, quotes, backslashes and commas in notes.
+    const note = { kk: 'жол\nекінші "жол", \\ және {}', en: 'a\tb' };
+    const rows = [
+      { indicatorId: a.id, year: 2014, plan: -0.5, fact: 1e-7, note }, // updated
+      { indicatorId: a.id, year: 2015, plan: 3, fact: 4, note: { en: 'kept' } }, // unchanged
+      { ...byCode(r.code), year: 2014, plan: 9, fact: 12, ratingSize: 180, score: 35.5 }, // updated, named by codes
+      { indicatorId: r.id, year: 2016, plan: 8, fact: null, ratingSize: 150 }, // created
+      { indicatorId: a.id, year: 2016, plan: 123456789.125, fact: 0 }, // created
+    ];
+    const auditsBefore = (await count([a.id, r.id])).audits;
+    const res = expectStatus(await call(ctx.app, 'POST', `${BULK}?details=true`, { rows }), 200);
+    expect(res).toEqual({
+      dryRun: false,
+      created: 2,
+      updated: 2,
+      unchanged: 1,
+      rows: [
+        { index: 0, indicatorId: a.id, year: 2014, outcome: 'updated' },
+        { index: 1, indicatorId: a.id, year: 2015, outcome: 'unchanged' },
+        { index: 2, indicatorId: r.id, year: 2014, outcome: 'updated' },
+        { index: 3, indicatorId: r.id, year: 2016, outcome: 'created' },
+        { index: 4, indicatorId: a.id, year: 2016, outcome: 'created' },
+      ],
+    });
+
+    const now2014 = await get(a.id, 2014);
+    expect(now2014).toMatchObject({ id: old2014.id, plan: -0.5, fact: 1e-7, note, version: 2, createdAt: old2014.createdAt });
+    expect((await get(a.id, 2015)).version).toBe(1);
+    const nowRank = await get(r.id, 2014);
+    expect(nowRank).toMatchObject({ id: oldRank.id, plan: 9, fact: 12, ratingSize: 180, score: 35.5, version: 2 });
+    const newRank = await get(r.id, 2016);
+    expect(newRank).toMatchObject({ plan: 8, fact: null, ratingSize: 150, score: null, note: null, version: 1 });
+    const newPlain = await get(a.id, 2016);
+    expect(newPlain).toMatchObject({ plan: 123456789.125, fact: 0, version: 1 });
+
+    const audit = await queryRows(
+      ctx,
+      sql`select entity_id as "entityId", entity_key as "entityKey", action, before, after, actor_type as "actorType"
+        from audit_log where entity_type = 'measurement' and entity_key in (${sql.join(
+          [`${a.id}/2014`, `${a.id}/2015`, `${a.id}/2016`, `${r.id}/2014`, `${r.id}/2016`].map((k) => sql`${k}`),
+          sql`, `,
+        )}) and id > (select coalesce(max(id), 0) from audit_log) - 4 order by entity_key`,
+    );
+    expect((await count([a.id, r.id])).audits).toBe(auditsBefore + 4);
+    const expected = [
+      { entityId: now2014.id, entityKey: `${a.id}/2014`, action: 'update', before: old2014, after: now2014, actorType: 'user' },
+      { entityId: newPlain.id, entityKey: `${a.id}/2016`, action: 'create', before: null, after: newPlain, actorType: 'user' },
+      { entityId: nowRank.id, entityKey: `${r.id}/2014`, action: 'update', before: oldRank, after: nowRank, actorType: 'user' },
+      { entityId: newRank.id, entityKey: `${r.id}/2016`, action: 'create', before: null, after: newRank, actorType: 'user' },
+    ].sort((x, y) => (x.entityKey < y.entityKey ? -1 : 1));
+    expect(audit).toEqual(expected);
+
+    // Sent again: nothing changes, no new audit row.
+    expect(expectStatus(await call(ctx.app, 'POST', BULK, { rows }), 200)).toEqual({ dryRun: false, created: 0, updated: 0, unchanged: 5 });
+    expect((await count([a.id, r.id])).audits).toBe(auditsBefore + 4);
+    expect((await get(a.id, 2014)).version).toBe(2);
+  });
+
+  it('rejects a second row for the same indicator and year, whether named by id or by codes', async () => {
+    const ind = await createIndicator(ctx.app, tree.goal.id);
+    const before = await count([ind.id]);
+    const res = await call(ctx.app, 'POST', BULK, {
+      rows: [
+        { indicatorId: ind.id, year: 2017, plan: 1, fact: 1 },
+        { indicatorId: ind.id, year: 2018, plan: 1, fact: 1 },
+        { ...byCode(ind.code), year: 2017, plan: 2, fact: 2 },
+        { indicatorId: ind.id, year: 2018, plan: 1, fact: 1 },
+      ],
+    });
+    expectProblem(res, 400, ['body.rows.2', 'body.rows.3']);
+    expect(errorPaths(res)).toHaveLength(2);
+    expect(await count([ind.id])).toEqual(before);
+  });
+
+  it('answers every row in request order when codes and ids are mixed, and counts a dry run of changes', async () => {
+    const ind = await createIndicator(ctx.app, tree.goal.id);
+    await putMeasurement(ctx.app, ind.id, 2014, { plan: 1, fact: 1 });
+    const rows = [
+      { ...byCode(ind.code), year: 2015, plan: 1, fact: 1 },
+      { indicatorId: ind.id, year: 2014, plan: 1, fact: 5 },
+      { ...byCode(ind.code), year: 2014 + 2, plan: null, fact: null },
+    ];
+    const dry = expectStatus(await call(ctx.app, 'POST', `${BULK}?dryRun=true&details=true`, { rows }), 200);
+    expect(dry).toEqual({
+      dryRun: true,
+      created: 2,
+      updated: 1,
+      unchanged: 0,
+      rows: [
+        { index: 0, indicatorId: ind.id, year: 2015, outcome: 'created' },
+        { index: 1, indicatorId: ind.id, year: 2014, outcome: 'updated' },
+        { index: 2, indicatorId: ind.id, year: 2016, outcome: 'created' },
+      ],
+    });
+    const versions = await queryRows(ctx, sql`select year, version, fact from measurements where indicator_id = ${ind.id} order by year`);
+    expect(versions).toEqual([{ year: 2014, version: 1, fact: '1' }]);
+  });
+
   it('writes 10,000 rows in one request, then replays them as unchanged', async () => {
     // A plan of 1910..2200 allows 301 years (history included): 34 indicators x 300 years > 10,000.
     const big = await createTree(ctx.app, { plan: { startYear: 1910, endYear: 2200 } });
