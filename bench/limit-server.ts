@@ -94,6 +94,88 @@ async function feed(res: http.ServerResponse, url: URL) {
   send(res, 200, JSON.stringify({ items, nextCursor }));
 }
 
+/**
+ * The whole feed as one streamed CSV answer (no ?limit), as a BI tool reads it: one server-side
+ * cursor (DECLARE / FETCH in a read-only transaction on one pooled client), the project's status
+ * rules, the service's CSV columns and cell rules, res.write() honouring backpressure.
+ */
+const exportSql = (byYear: boolean) =>
+  byYear
+    ? `select ${statusColumns}, g.direction_id as "directionId", d.plan_id as "planId",
+      p.organization_id as "organizationId", $1::int as year, (ya.id is not null) as approved
+    from indicators i
+    join goals g on g.id = i.goal_id
+    join directions d on d.id = g.direction_id
+    join plans p on p.id = d.plan_id
+    left join measurements m on m.indicator_id = i.id and m.year = $1
+    left join measurements pm on pm.indicator_id = i.id and pm.year = $1 - 1
+    left join year_approvals ya on ya.plan_id = p.id and ya.year = $1
+    where (p.start_year <= $1 and p.end_year >= $1) or m.id is not null
+    order by i.id`
+    : `select ${statusColumns}, g.direction_id as "directionId", d.plan_id as "planId",
+      p.organization_id as "organizationId", m.year, (ya.id is not null) as approved
+    from indicators i
+    join goals g on g.id = i.goal_id
+    join directions d on d.id = g.direction_id
+    join plans p on p.id = d.plan_id
+    join measurements m on m.indicator_id = i.id
+    left join measurements pm on pm.indicator_id = i.id and pm.year = m.year - 1
+    left join year_approvals ya on ya.plan_id = p.id and ya.year = m.year
+    order by m.year, m.indicator_id`;
+
+const CSV_HEADER = `\uFEFF${[
+  'organizationId', 'planId', 'directionId', 'goalId', 'indicatorId', 'code', 'name', 'unit', 'valueType', 'betterWhen',
+  'year', 'plan', 'fact', 'ratingSize', 'score', 'status', 'achievementPercent', 'deviation', 'previousFact', 'trend',
+  'percentile', 'previousPercentile',
+].join(',')}\r\n`;
+
+/** A free-text cell: formulas neutralized, quoted when it holds a separator, quote or line break. */
+function text(s: string | null): string {
+  if (s === null) return '';
+  let out = s;
+  const c = out.charCodeAt(0);
+  if (c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13) out = `'${out}`;
+  for (let i = 0; i < out.length; i++) {
+    const k = out.charCodeAt(i);
+    if (k === 44 || k === 59 || k === 34 || k === 10 || k === 13) return `"${out.replaceAll('"', '""')}"`;
+  }
+  return out;
+}
+const num = (n: number | null) => (n === null ? '' : String(n));
+const kk = (t: { kk?: string; ru?: string; en?: string } | null) => (t ? (t.kk || t.ru || t.en || null) : null);
+
+async function exportCsv(res: http.ServerResponse, url: URL) {
+  const yearParam = url.searchParams.get('year');
+  const year = yearParam === null ? undefined : Number(yearParam);
+  const client = await pool.connect();
+  let open = true;
+  res.on('close', () => (open = false));
+  try {
+    await client.query('begin read only');
+    await client.query(`declare feed no scroll cursor for ${exportSql(year !== undefined)}`, year !== undefined ? [year] : []);
+    res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="status.csv"' });
+    res.write(CSV_HEADER);
+    while (open) {
+      const { rows } = await client.query<FeedRow & { year: number }>('fetch 5000 from feed');
+      if (rows.length === 0) break;
+      let chunk = '';
+      for (const row of rows) {
+        const s = toIndicatorStatus(row, { planId: row.planId, directionId: row.directionId, organizationId: row.organizationId, year: row.year, approved: row.approved });
+        chunk += `${s.organizationId},${s.planId},${s.directionId},${s.goalId},${s.indicatorId},${text(s.code)},${text(kk(s.name))},${text(kk(s.unit))},${s.valueType},${s.betterWhen},${s.year},${num(s.plan)},${num(s.fact)},${num(s.ratingSize)},${num(s.score)},${s.status},${num(s.achievementPercent)},${num(s.deviation)},${num(s.previousFact)},${s.trend ?? ''},${num(s.percentile)},${num(s.previousPercentile)}\r\n`;
+      }
+      if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+    }
+    await client.query('commit');
+    res.end();
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    if (!res.headersSent) throw error;
+    res.destroy(error as Error);
+  } finally {
+    client.release();
+  }
+}
+
 /** The bulk write at its bare minimum: one upsert of unnest()ed arrays (no validation, no audit). */
 const UPSERT = {
   name: 'limit_upsert',
@@ -118,7 +200,9 @@ const server = http.createServer((req, res) => {
   const match = PLAN_STATUS.exec(url.pathname);
   let work: Promise<void> | undefined;
   if (req.method === 'GET' && match && UUID.test(match[1]!)) work = planStatus(res, match[1]!, Number(url.searchParams.get('year')));
-  else if (req.method === 'GET' && url.pathname === '/api/v1/status') work = feed(res, url);
+  else if (req.method === 'GET' && url.pathname === '/api/v1/status' && url.searchParams.get('format') === 'csv' && !url.searchParams.has('limit')) {
+    work = exportCsv(res, url);
+  } else if (req.method === 'GET' && url.pathname === '/api/v1/status') work = feed(res, url);
   else if (req.method === 'POST' && url.pathname === '/api/v1/measurements/bulk') work = bulk(req, res);
   else if (url.pathname === '/health/ready') return send(res, 200, '{"status":"ok"}');
   else return send(res, 404, '{"status":404}');

@@ -16,6 +16,7 @@
  * ports, default 3100), so two runs can share a machine without touching each other.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -219,9 +220,35 @@ function rssKb(pid: number): { rss: number; hwm: number } {
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
 }
 
-/** A whole year as CSV, one client following the pages (or one streamed answer) to the end. */
-async function exportYear(target: Target, child: ChildProcess, headers: Record<string, string>) {
-  const scenario = `full-year CSV export (${BENCH_YEAR})`;
+/** Row count and digest of a streamed CSV answer (read chunk by chunk, never held whole). */
+async function readCsv(res: Response): Promise<{ rows: number; bytes: number; digest: string }> {
+  const hash = createHash('sha256');
+  let lines = 0;
+  let bytes = 0;
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    hash.update(buf);
+    bytes += buf.length;
+    for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) lines++;
+  }
+  return { rows: lines - 1, bytes, digest: hash.digest('hex') }; // minus the header line
+}
+
+const csvDigests = new Map<string, string>();
+
+/**
+ * A whole export as one request without ?limit, streamed to the end, as a BI tool reads it
+ * (Power BI, Excel "From Web"): rows/s and the server's peak RSS (/proc/PID/status every 20 ms).
+ * The service's and the limit's CSV must be byte-identical (same digest) to be compared.
+ */
+async function exportYear(
+  target: Target,
+  child: ChildProcess,
+  headers: Record<string, string>,
+  o: { scenario?: string; query?: string; format?: 'csv' | 'xlsx' } = {},
+) {
+  const scenario = o.scenario ?? `full-year CSV export (${BENCH_YEAR})`;
+  const query = o.query ?? `year=${BENCH_YEAR}&format=csv`;
   let peak = rssKb(child.pid!).rss;
   const sampler = setInterval(() => {
     try {
@@ -232,26 +259,31 @@ async function exportYear(target: Target, child: ChildProcess, headers: Record<s
   }, 20);
   const started = performance.now();
   let rows = 0;
-  let pages = 0;
-  let cursor: string | null = null;
+  let bytes = 0;
   try {
-    do {
-      const url: string = `http://127.0.0.1:${PORTS[target]}/api/v1/status?year=${BENCH_YEAR}&format=csv&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-      const res: Response = await fetch(url, { headers });
-      const text = await res.text();
-      if (!res.ok) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
-      rows += text.split('\r\n').filter(Boolean).length - 1; // minus the header
-      pages++;
-      cursor = res.headers.get('x-next-cursor');
-    } while (cursor);
+    const res: Response = await fetch(`http://127.0.0.1:${PORTS[target]}/api/v1/status?${query}`, { headers });
+    if (!res.ok) throw new Error(`HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
+    if (o.format === 'xlsx') {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) bytes += chunk.byteLength;
+    } else {
+      const r = await readCsv(res);
+      rows = r.rows;
+      bytes = r.bytes;
+      const seen = csvDigests.get(scenario);
+      if (seen === undefined) csvDigests.set(scenario, r.digest);
+      else if (seen !== r.digest) throw new Error(`CSV differs from the service's (${r.rows} rows)`);
+    }
   } catch (error) {
     results.push({ scenario, target, note: `n/a: ${String(error).slice(0, 120)}` });
+    log(`${scenario} / ${target}: ${String(error)}`);
     return;
   } finally {
     clearInterval(sampler);
   }
   const seconds = (performance.now() - started) / 1000;
-  const extra = `${rows.toLocaleString('en')} rows in ${pages} responses, ${seconds.toFixed(2)} s, ${(rows / seconds).toFixed(0)} rows/s, peak RSS ${(peak / 1024).toFixed(0)} MB`;
+  const what = o.format === 'xlsx' ? `${(bytes / 1048576).toFixed(1)} MB` : `${rows.toLocaleString('en')} rows`;
+  const rate = o.format === 'xlsx' ? `${(bytes / 1048576 / seconds).toFixed(1)} MB/s` : `${(rows / seconds).toFixed(0)} rows/s`;
+  const extra = `${what} in one streamed response, ${seconds.toFixed(2)} s, ${rate}, peak RSS ${(peak / 1024).toFixed(0)} MB`;
   results.push({ scenario, target, extra });
   log(`${scenario} / ${target}: ${extra}`);
 }
@@ -428,6 +460,8 @@ async function main() {
       log(`scale: ${label}-indicator plan at ${at} measurements: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms`);
     }
     await grow(firstPlans, totalPlans);
+  } else if (firstPlans < totalPlans) {
+    await grow(firstPlans, totalPlans); // --only: straight to the full dataset
   }
   const limit = start('limit');
   const peer = start('peer');
@@ -500,6 +534,11 @@ async function main() {
     await exportYear('service', service, auth);
     if (ready.limit) await exportYear('limit', limit, {});
     results.push({ scenario: `full-year CSV export (${BENCH_YEAR})`, target: 'peer', note: 'n/a: PostGraphile has no CSV output' });
+    // Every stored measurement (no year): memory must stay flat at a million rows too.
+    const all = { scenario: 'whole feed CSV export (every year)', query: 'format=csv' };
+    await exportYear('service', service, auth, all);
+    if (ready.limit) await exportYear('limit', limit, {}, all);
+    await exportYear('service', service, auth, { scenario: `full-year XLSX export (${BENCH_YEAR})`, query: `year=${BENCH_YEAR}&format=xlsx`, format: 'xlsx' });
   }
 
   const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');

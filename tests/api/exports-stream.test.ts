@@ -1,0 +1,232 @@
+/**
+ * The streamed status export (src/exports/status.ts, status-query.ts): one server-side cursor on
+ * PostgreSQL, keyset pages on PGlite, rows as arrays, precompiled CSV encoders. What a rewrite of
+ * that hot path could break: rows across many fetch batches, filters, languages, the ";"
+ * separator, formula neutralization, and the database connection of an export the client
+ * abandons half-way.
+ */
+import ExcelJS from 'exceljs';
+import { sql } from 'drizzle-orm';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { exportTuning } from '../../src/exports/status.js';
+import type { Json } from '../helpers/app.js';
+import { adminToken, call, setupApp } from '../helpers/app.js';
+import { loadDemoThroughApi } from '../helpers/demo.js';
+import type { LoadedDemo } from '../helpers/demo.js';
+import { API, createDirection, createGoal, createOrganization, createPlan, expectStatus, putMeasurement, queryRows } from '../helpers/fixtures.js';
+
+const ctx = setupApp();
+
+const COLUMNS = [
+  'organizationId', 'planId', 'directionId', 'goalId', 'indicatorId', 'code', 'name', 'unit', 'valueType', 'betterWhen',
+  'year', 'plan', 'fact', 'ratingSize', 'score', 'status', 'achievementPercent', 'deviation', 'previousFact', 'trend',
+  'percentile', 'previousPercentile',
+];
+
+function parseCsv(text: string, sep: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === sep) row.push(cell), (cell = '');
+    else if (ch === '\r') continue;
+    else if (ch === '\n') row.push(cell), rows.push(row), (row = []), (cell = '');
+    else cell += ch;
+  }
+  return rows;
+}
+
+/** Localized text resolved as the API does: the language, then kk, ru, en. */
+const resolve = (t: Json, lang: 'kk' | 'ru' | 'en') => t[lang] || t.kk || t.ru || t.en || null;
+
+/** What a JSON feed row looks like as CSV cells (name and unit resolved to the language). */
+function asCells(row: Json, lang: 'kk' | 'ru' | 'en'): string[] {
+  return COLUMNS.map((key) => {
+    const v = key === 'name' || key === 'unit' ? resolve(row[key], lang) : row[key];
+    return v === null || v === undefined ? '' : String(v);
+  });
+}
+
+/** Every JSON feed row for a query, following the pages. */
+async function jsonFeed(query: string): Promise<Json[]> {
+  const items: Json[] = [];
+  let cursor: string | null = null;
+  do {
+    const body = expectStatus(await call(ctx.app, 'GET', `${API}/status?${query}&limit=500${cursor ? `&cursor=${cursor}` : ''}`), 200);
+    items.push(...body.items);
+    cursor = body.nextCursor;
+  } while (cursor);
+  return items;
+}
+
+async function csvOf(query: string, sep = ','): Promise<string[][]> {
+  const res = await call(ctx.app, 'GET', `${API}/status?${query}&format=csv&sep=${encodeURIComponent(sep)}`);
+  expect(res.status).toBe(200);
+  expect(res.raw.body.startsWith('\uFEFF')).toBe(true);
+  const rows = parseCsv(res.raw.body.slice(1), sep);
+  expect(rows[0]).toEqual(COLUMNS);
+  return rows.slice(1);
+}
+
+let demo: LoadedDemo;
+let other: LoadedDemo;
+const defaultFetchRows = exportTuning.fetchRows;
+
+beforeAll(async () => {
+  demo = await loadDemoThroughApi(ctx.app, 'STREAM-1');
+  other = await loadDemoThroughApi(ctx.app, 'STREAM-2');
+  // A second year with values, so the whole feed (no year) spans years and previous-year trends.
+  for (const [code, id] of demo.indicatorIds) if (code.endsWith('.1')) await putMeasurement(ctx.app, id, 2017, { plan: 10, fact: 12 });
+}, 120_000);
+
+afterEach(() => {
+  exportTuning.fetchRows = defaultFetchRows;
+});
+
+describe('streamed status export', () => {
+  it('equals the JSON feed across many fetch batches, with and without a year, for every filter', async () => {
+    exportTuning.fetchRows = 4; // 19-40 rows: many FETCHes (or keyset pages), one ending exactly on a batch
+    const queries = [
+      'year=2016',
+      `year=2016&planId=${demo.planId}`,
+      `year=2016&organizationId=${other.organizationId}`,
+      'year=2016&status=achieved',
+      'year=2016&valueType=rank',
+      `planId=${demo.planId}`,
+      'status=not_achieved',
+      '',
+    ];
+    for (const query of queries) {
+      const json = await jsonFeed(query);
+      expect(json.length, query).toBeGreaterThan(0);
+      expect(await csvOf(query), query).toEqual(json.map((row) => asCells(row, 'kk')));
+    }
+    // A batch size that divides the row count exactly: the last FETCH comes back empty.
+    const json = await jsonFeed(`year=2016&planId=${demo.planId}`);
+    exportTuning.fetchRows = json.length;
+    expect(await csvOf(`year=2016&planId=${demo.planId}`)).toEqual(json.map((row) => asCells(row, 'kk')));
+  });
+
+  it('resolves name and unit to ?lang with the kk, ru, en fallback, and writes ";" CSV', async () => {
+    exportTuning.fetchRows = 5;
+    const goal = await createGoal(ctx.app, (await createDirection(ctx.app, demo.planId)).id);
+    // Only Russian and English text: kk falls back to ru.
+    const created = expectStatus(
+      await call(ctx.app, 'POST', `${API}/goals/${goal.id}/indicators`, {
+        code: 'L.1', name: { ru: 'Доля; "кавычки"', en: 'Share' }, unit: { en: '%' }, source: { en: 'Data' }, valueType: 'percent', betterWhen: 'higher',
+      }),
+      201,
+    );
+    await putMeasurement(ctx.app, created.id, 2016, { plan: 1.5, fact: -2.25 });
+    for (const lang of ['kk', 'ru', 'en'] as const) {
+      const json = await jsonFeed(`year=2016&planId=${demo.planId}&lang=${lang}`);
+      const rows = await csvOf(`year=2016&planId=${demo.planId}&lang=${lang}`, ';');
+      expect(rows).toEqual(json.map((row) => asCells(row, lang)));
+      const mine = rows.find((r) => r[4] === created.id)!;
+      expect(mine[6]).toBe(lang === 'en' ? 'Share' : 'Доля; "кавычки"');
+      expect(mine[7]).toBe('%');
+      expect(mine[12]).toBe('-2.25'); // a negative number is a number, not a formula
+    }
+  });
+
+  it('neutralizes spreadsheet formulas in text cells and quotes what would break a row', async () => {
+    exportTuning.fetchRows = 2;
+    const org = await createOrganization(ctx.app);
+    const plan = await createPlan(ctx.app, org.id);
+    const goal = await createGoal(ctx.app, (await createDirection(ctx.app, plan.id)).id);
+    const texts = ['=1+2', '+SUM(A1:A9)', '-3+4', '@cmd', '\tTAB', 'line\nbreak', 'a,b', 'quote "q"', 'plain'];
+    // Stored directly: the API's own validation is not what is under test.
+    await queryRows(
+      ctx,
+      sql`insert into indicators (goal_id, code, name, unit, source, value_type, better_when, position)
+          select ${goal.id}::uuid, 'F.' || n, jsonb_build_object('kk', t), jsonb_build_object('kk', t), '{"kk":"s"}'::jsonb, 'number', 'lower', n
+          from unnest(${sql.raw(`array[${texts.map((t) => `'${t.replace(/'/g, "''")}'`).join(',')}]`)}::text[]) with ordinality as x(t, n)`,
+    );
+    const res = await call(ctx.app, 'GET', `${API}/status?year=2016&planId=${plan.id}&format=csv`);
+    const rows = parseCsv(res.raw.body.slice(1), ',').slice(1);
+    const byCode = new Map(rows.map((r) => [r[5], r]));
+    texts.forEach((t, i) => {
+      const expected = /^[=+\-@\t\r]/.test(t) ? `'${t}` : t;
+      expect(byCode.get(`F.${i + 1}`)?.[6], t).toBe(expected);
+    });
+    // The raw text: "," and ";" and quotes and line breaks quoted, formulas prefixed.
+    expect(res.raw.body).toContain(`,'=1+2,'=1+2,`);
+    expect(res.raw.body).toContain('"line\nbreak"');
+    expect(res.raw.body).toContain('"quote ""q"""');
+    expect(res.raw.body).toContain('"a,b"');
+    // XLSX: the same text as string cells (a workbook cell is never a formula unless written as one).
+    const xlsx = await call(ctx.app, 'GET', `${API}/status?year=2016&planId=${plan.id}&format=xlsx`);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(xlsx.raw.rawPayload as unknown as ArrayBuffer);
+    const names: unknown[] = [];
+    workbook.worksheets[0]!.eachRow((r, n) => n > 1 && names.push((r.values as unknown[])[7]));
+    expect(names.sort()).toEqual([...texts].sort());
+  });
+
+  it('XLSX equals the JSON feed across many fetch batches', async () => {
+    exportTuning.fetchRows = 3;
+    const json = await jsonFeed('year=2016');
+    const res = await call(ctx.app, 'GET', `${API}/status?year=2016&format=xlsx`);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(res.raw.rawPayload as unknown as ArrayBuffer);
+    const rows: unknown[][] = [];
+    workbook.worksheets[0]!.eachRow((r) => rows.push((r.values as unknown[]).slice(1)));
+    expect(rows[0]).toEqual(COLUMNS);
+    expect(rows.slice(1).map((cells) => COLUMNS.map((_, k) => cells[k] ?? null))).toEqual(
+      json.map((row) => COLUMNS.map((c) => (c === 'name' || c === 'unit' ? resolve(row[c], 'kk') : row[c]))),
+    );
+  });
+
+  it('gives the database connection back when the client aborts mid-export', async () => {
+    exportTuning.fetchRows = 100;
+    const org = await createOrganization(ctx.app);
+    const plan = await createPlan(ctx.app, org.id);
+    const goal = await createGoal(ctx.app, (await createDirection(ctx.app, plan.id)).id);
+    await queryRows(
+      ctx,
+      sql`insert into indicators (goal_id, code, name, unit, source, value_type, better_when, position)
+          select ${goal.id}::uuid, 'A.' || g, jsonb_build_object('kk', repeat('Индикатор ', 20) || g), '{"kk":"%"}'::jsonb, '{"kk":"s"}'::jsonb, 'percent', 'higher', g
+          from generate_series(1, 4000) g`,
+    );
+    const address = await ctx.app.listen({ port: 0, host: '127.0.0.1' }); // closed by setupApp's afterAll
+    {
+      const token = await adminToken(ctx.app);
+      const pool = ctx.db.database.poolStats;
+      // More aborted exports than the pool has connections (5 in tests): a leak would exhaust it.
+      for (let i = 0; i < 8; i++) {
+        const abort = new AbortController();
+        const res = await fetch(`${address}${API}/status?year=2016&planId=${plan.id}&format=csv`, {
+          headers: { authorization: `Bearer ${token}` },
+          signal: abort.signal,
+        });
+        expect(res.status).toBe(200);
+        const reader = res.body!.getReader();
+        let got = 0;
+        while (got < 100_000) got += (await reader.read()).value?.length ?? 0; // some rows, far from all (~1.5 MB)
+        abort.abort();
+        await reader.cancel().catch(() => {});
+      }
+      if (pool) {
+        // The server notices each closed socket, the cursor's transaction is rolled back, the client released.
+        const deadline = Date.now() + 10_000;
+        while (Date.now() < deadline && (pool().idle < pool().total || pool().waiting > 0)) await new Promise((r) => setTimeout(r, 50));
+        expect(pool()).toMatchObject({ waiting: 0 });
+        expect(pool().idle).toBe(pool().total);
+        const open = await queryRows(ctx, sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`);
+        expect(open[0]!.n).toBe(0);
+      }
+      // And the service still answers, an export included.
+      const after = await fetch(`${address}${API}/status?year=2016&planId=${demo.planId}&format=csv`, { headers: { authorization: `Bearer ${token}` } });
+      expect(after.status).toBe(200);
+      const rows = parseCsv(new TextDecoder('utf-8', { ignoreBOM: true }).decode(await after.arrayBuffer()).slice(1), ',');
+      expect(rows.slice(1)).toEqual((await jsonFeed(`year=2016&planId=${demo.planId}`)).map((row) => asCells(row, 'kk')));
+    }
+  }, 120_000);
+});
