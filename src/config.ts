@@ -56,6 +56,11 @@ export const ConfigSchema = z.object({
   /** Behind a reverse proxy, take the client address from X-Forwarded-For (rate limits are per IP). */
   TRUST_PROXY: z.preprocess(emptyAsUndefined, booleanFlag.optional()).transform((v) => v ?? false),
 
+  /** Days a deletion's tombstone is kept for incremental sync; older syncs answer 410 (src/sync/retention.ts). */
+  SYNC_TOMBSTONE_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
+  /** Minutes between tombstone prunes in the server; 0 turns the timer off (then run `npm run sync:prune`). */
+  SYNC_PRUNE_INTERVAL_MINUTES: z.coerce.number().int().min(0).max(10_080).default(60),
+
   // Access tokens (see src/auth/keys.ts for where the signing key comes from).
   JWT_ISSUER: z.string().min(1).default('nysana'),
   JWT_AUDIENCE: z.string().min(1).default('nysana-api'),

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/open.js';
 import { isEmpty, seedDemo } from './demo/seed.js';
+import { startPruneTimer } from './sync/retention.js';
 import { ensureFirstAdmin } from './users/bootstrap.js';
 
 let config;
@@ -41,9 +42,17 @@ if (firstAdmin.status === 'created') {
 const app = await buildApp({ db: database.db, readDb: database.read, config, poolStats: database.poolStats });
 app.log.info({ database: database.kind, dataDir: database.kind === 'pglite' ? config.DATA_DIR : undefined }, 'database ready');
 
+// Tombstones older than the retention are pruned on a timer (unref'd: it never holds the process open).
+const stopPruning = startPruneTimer(database.db, {
+  retentionDays: config.SYNC_TOMBSTONE_RETENTION_DAYS,
+  intervalMinutes: config.SYNC_PRUNE_INTERVAL_MINUTES,
+  log: app.log,
+});
+
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing after an error');
   else app.log.info({ signal }, 'shutting down');
+  stopPruning();
   await app.close();
   await database.close();
 });

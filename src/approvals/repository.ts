@@ -3,7 +3,7 @@
  * taking a share lock on the plan row; approving takes an update lock on it, so an approval and
  * a write to the same plan never interleave.
  */
-import { and, eq } from 'drizzle-orm';
+import { and, eq, gt } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import type { Tx } from '../db/hierarchy.js';
 import { yearApprovals } from '../db/schema.js';
@@ -34,8 +34,15 @@ export async function findApproval(executor: Db | Tx, planId: string, year: numb
   return rows[0];
 }
 
-export function listApprovals(executor: Db | Tx, planId: string) {
-  return executor.select().from(yearApprovals).where(eq(yearApprovals.planId, planId)).orderBy(yearApprovals.year);
+/** A plan's approvals by year; `after` a year and up to `limit` rows when paging. */
+export function listApprovals(executor: Db | Tx, planId: string, o: { after?: number; limit?: number } = {}) {
+  const query = executor
+    .select()
+    .from(yearApprovals)
+    .where(and(eq(yearApprovals.planId, planId), o.after !== undefined ? gt(yearApprovals.year, o.after) : undefined))
+    .orderBy(yearApprovals.year)
+    .$dynamic();
+  return o.limit !== undefined ? query.limit(o.limit) : query;
 }
 
 function describe(row: Row): string {

@@ -5,16 +5,22 @@ import { z } from 'zod';
 import { recordAudit } from '../audit/record.js';
 import type { Db } from '../db/client.js';
 import { organizationOf } from '../db/ownership.js';
-import { plans, yearApprovals } from '../db/schema.js';
+import { plans, syncDeletions, yearApprovals } from '../db/schema.js';
 import { access } from '../http/access.js';
 import { setEtag } from '../http/etag.js';
 import { badRequest, conflict, HttpProblem, notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
-import { IdParams, listOf, Uuid } from '../shared/schemas.js';
+import { IdParams, ListQuery, Uuid } from '../shared/schemas.js';
+import { decodeCursor, page } from '../http/pagination.js';
+import { UpdatedSince, isSyncCursor, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
+import { syncList } from '../sync/lists.js';
 import { findApproval, listApprovals, toApprovalDto } from './repository.js';
+import type { YearApproval as YearApprovalDto } from './schemas.js';
 import { ApproveBody, PlanYearParams, ReopenBody, YearApproval } from './schemas.js';
 
 const TAG = 'Approvals';
+
+const ApprovalTombstone = tombstoneOf('YearApproval', { planId: Uuid, year: z.number().int().nullable() });
 
 const Reopened = z
   .object({ planId: Uuid, year: z.number().int(), reason: z.string(), reopenedBy: z.string().nullable() })
@@ -35,16 +41,44 @@ export function approvalRoutes(app: FastifyInstance, db: Db) {
       tags: [TAG],
       operationId: 'listYearApprovals',
       summary: "A plan's approved years",
+      description:
+        'Ordered by year, cursor-paginated.' +
+        syncListDescription +
+        ' An approval is never edited: approving inserts it, reopening deletes it. So in sync mode a reopened year comes as a ' +
+        'YearApprovalTombstone `{ id, planId, year, deleted: true, updatedAt }` (updatedAt: when it was reopened; the reason is ' +
+        'in the audit trail), and approving the year again comes later, in commit order, as a new approval with a new id. ' +
+        'Apply items in order, keyed by id (or by planId and year): a year is approved when its last item is a live approval.',
       params: IdParams,
-      response: { 200: listOf(YearApproval), ...errorResponses(400, 401, 403, 404) },
+      querystring: ListQuery.extend({ updatedSince: UpdatedSince.optional() }),
+      response: { 200: syncListOf(YearApproval, ApprovalTombstone), ...errorResponses(400, 401, 403, 404, 410) },
     },
     handler: async (request) => {
-      const [plan, rows] = await Promise.all([
-        db.select({ id: plans.id }).from(plans).where(eq(plans.id, request.params.id)),
-        listApprovals(db, request.params.id),
-      ]);
-      if (!plan[0]) throw notFound('plan', request.params.id);
-      return { items: rows.map(toApprovalDto), nextCursor: null };
+      const { id } = request.params;
+      const q = request.query;
+      const plan = db.select({ id: plans.id }).from(plans).where(eq(plans.id, id));
+      if (q.updatedSince !== undefined || isSyncCursor(q.cursor)) {
+        if (!(await plan)[0]) throw notFound('plan', id);
+        const synced = await syncList(db, {
+          table: yearApprovals,
+          entityType: 'year_approval',
+          liveConditions: [eq(yearApprovals.planId, id)],
+          deadConditions: [eq(syncDeletions.parentId, id)],
+          since: q.updatedSince,
+          cursor: q.cursor,
+          limit: q.limit,
+          toDto: toApprovalDto as (row: Record<string, unknown>) => unknown,
+          toTombstone: (d) => ({ id: d.entityId, deleted: true, updatedAt: d.deletedAt.toISOString(), planId: d.parentId, year: d.year }),
+        });
+        return synced as { items: (YearApprovalDto | z.output<typeof ApprovalTombstone>)[]; nextCursor: string | null; syncCursor: string };
+      }
+      const cursor = q.cursor ? Number(decodeCursor(q.cursor, 1)[0]) : undefined;
+      if (cursor !== undefined && !Number.isSafeInteger(cursor)) {
+        throw badRequest('The cursor is not valid for this list; start again without it.', [{ path: 'query.cursor', message: 'invalid cursor' }]);
+      }
+      const [found, rows] = await Promise.all([plan, listApprovals(db, id, { after: cursor, limit: q.limit + 1 })]);
+      if (!found[0]) throw notFound('plan', id);
+      const result = page(rows, q.limit, (row) => [row.year]);
+      return { items: result.items.map(toApprovalDto), nextCursor: result.nextCursor };
     },
   });
 

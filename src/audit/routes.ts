@@ -1,6 +1,11 @@
 import type { SQL } from 'drizzle-orm';
 import { ListExportQueryShape, exportFormatOf, sendListExport } from '../exports/tabular.js';
-import { and, asc, desc, eq, gt, gte, lt } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, lt, sql } from 'drizzle-orm';
+import { NOT_MODIFIED } from '../http/conditional.js';
+import { changeWatermark, exportEtagDescription, exportNotModified } from '../http/export-etag.js';
+import { badRequest } from '../http/problem.js';
+import { SyncCursorField, UpdatedSince, isSyncCursor } from '../sync/cursor.js';
+import { auditSync } from '../sync/audit.js';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
@@ -33,9 +38,18 @@ export function auditRoutes(app: FastifyInstance, db: Db) {
       summary: 'The audit trail, newest first',
       description:
         'Every change with who made it, when, and the entity before and after. Filters combine. ?format=csv|xlsx answers a file ' +
-        '(every match, streamed, without ?limit; before/after as JSON text).',
-      querystring: AuditQuery.extend(ListExportQueryShape),
-      response: { 200: listOf(AuditEntry), ...errorResponses(400, 401, 403) },
+        '(every match, streamed, without ?limit; before/after as JSON text).' +
+        exportEtagDescription +
+        ' Incremental sync (?updatedSince=, or a cursor from a previous sync; JSON only): entries recorded at or after that instant, ' +
+        'in commit order (oldest first, not newest first), with `syncCursor` on the last page to pass as ?cursor= next time; ' +
+        'an entry committed late is never skipped. The trail is append-only: there are no tombstones, and no retention ' +
+        'horizon applies (never 410).',
+      querystring: AuditQuery.extend({ ...ListExportQueryShape, updatedSince: UpdatedSince.optional() }),
+      response: {
+        200: listOf(AuditEntry).extend({ syncCursor: SyncCursorField }),
+        304: NOT_MODIFIED,
+        ...errorResponses(400, 401, 403),
+      },
     },
     handler: async (request, reply) => {
       const q = request.query;
@@ -47,7 +61,16 @@ export function auditRoutes(app: FastifyInstance, db: Db) {
         q.to ? lt(auditLog.at, new Date(q.to)) : undefined,
       ];
       const format = exportFormatOf(request, q.format);
+      if (q.updatedSince !== undefined || isSyncCursor(q.cursor)) {
+        if (format) throw badRequest('Incremental sync answers JSON only.', [{ path: 'query.format', message: 'incremental sync is JSON only' }]);
+        const synced = await auditSync(db, conditions, { since: q.updatedSince, cursor: q.cursor, limit: q.limit });
+        return { items: synced.rows.map(toDto), nextCursor: synced.nextCursor, syncCursor: synced.syncCursor };
+      }
       if (format) {
+        // Append-only: a new entry changes the count and max, nothing else can change.
+        const where = and(...conditions) ?? sql`true`;
+        const watermark = changeWatermark(db, [sql`${auditLog.changeXid}`], sql`from ${auditLog} where ${where}`);
+        if (await exportNotModified(request, reply, watermark)) return reply.code(304).send(null);
         return sendListExport(request, reply, format, {
           name: 'audit',
           entity: AuditEntry,

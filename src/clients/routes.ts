@@ -3,6 +3,8 @@
  * once, and stored as its sha-256; POST /clients/{id}/secret replaces it (the old one stops working
  * at once). Deactivation refuses the client's tokens from its next request.
  */
+import { NOT_MODIFIED } from '../http/conditional.js';
+import { changeWatermark, exportEtagDescription, exportNotModified } from '../http/export-etag.js';
 import { UpdatedSince, isSyncCursor, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
 import { syncList } from '../sync/lists.js';
 import { syncDeletions } from '../db/schema.js';
@@ -56,9 +58,9 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
       operationId: 'listClients',
       summary: 'List service clients',
       description:
-        'Cursor-paginated, ordered by name; filters are exact matches. Secrets are never listed. ?format=csv|xlsx answers a file (every match, streamed, without ?limit).',
+        'Cursor-paginated, ordered by name; filters are exact matches. Secrets are never listed. ?format=csv|xlsx answers a file (every match, streamed, without ?limit).' + exportEtagDescription,
       querystring: ListQuery.extend({ ...ClientFilters.shape, ...ListExportQueryShape, updatedSince: UpdatedSince.optional() }),
-      response: { 200: syncListOf(Client, ClientTombstone), ...errorResponses(400, 401, 403) },
+      response: { 200: syncListOf(Client, ClientTombstone), 304: NOT_MODIFIED, ...errorResponses(400, 401, 403, 410) },
     },
     handler: async (request, reply) => {
       const q = request.query;
@@ -85,6 +87,9 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
         return synced as { items: (z.output<typeof Client> | z.output<typeof ClientTombstone>)[]; nextCursor: string | null; syncCursor: string };
       }
       if (format) {
+        const where = and(...conditions) ?? sql`true`;
+        const watermark = changeWatermark(db, [sql`${serviceClients.changeXid}`], sql`from ${serviceClients} where ${where}`);
+        if (await exportNotModified(request, reply, watermark)) return reply.code(304).send(null);
         return sendListExport(request, reply, format, {
           name: 'clients',
           entity: Client,

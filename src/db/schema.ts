@@ -194,6 +194,7 @@ export const risks = pgTable(
   },
   (t) => [
     index('risks_goal_year_idx').on(t.goalId, t.year, t.position),
+    index('risks_change_idx').on(t.changeXid, t.id),
     check('risks_execution_status_check', sql`${t.executionStatus} in ('executed', 'not_executed', 'in_progress')`),
   ],
 );
@@ -345,8 +346,11 @@ export const auditLog = pgTable(
     before: jsonb('before').$type<Record<string, unknown>>(),
     after: jsonb('after').$type<Record<string, unknown>>(),
     requestId: text('request_id'),
+    /** Incremental sync of the trail (GET /audit?updatedSince=): stamped on insert like every synced row. */
+    changeXid: changeXid(),
   },
   (t) => [
+    index('audit_log_change_idx').on(t.changeXid, t.id),
     index('audit_log_entity_idx').on(t.entityType, t.entityId, t.id),
     index('audit_log_entity_key_idx').on(t.entityKey, t.id),
     index('audit_log_actor_idx').on(t.actorId, t.id),
@@ -381,7 +385,9 @@ export const yearApprovals = pgTable(
  * Tombstones for incremental sync: one row per deleted planning row or measurement, written by
  * the sync_deleted trigger in the deleting transaction (so cascades and every delete path are
  * covered). `parentId` is the row's parent (plan -> organization, measurement -> indicator);
- * `year` is set for measurements. Kept indefinitely (a few bytes per deletion).
+ * `year` is set for measurements. `planId` is the plan of a deleted risk, looked up when it is deleted
+ * (its goal may be deleted in the same cascade), so the plan-wide register can list it.
+ * Kept SYNC_TOMBSTONE_RETENTION_DAYS, then pruned (src/sync/retention.ts).
  */
 export const syncDeletions = pgTable(
   'sync_deletions',
@@ -391,13 +397,30 @@ export const syncDeletions = pgTable(
     entityId: uuid('entity_id').notNull(),
     parentId: uuid('parent_id'),
     year: integer('year'),
+    planId: uuid('plan_id'),
     deletedAt: timestamp('deleted_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     changeXid: changeXid(),
   },
   (t) => [
     index('sync_deletions_entity_idx').on(t.entityType, t.changeXid, t.entityId),
     index('sync_deletions_parent_idx').on(t.entityType, t.parentId, t.changeXid),
+    index('sync_deletions_plan_idx').on(t.entityType, t.planId, t.changeXid),
+    index('sync_deletions_deleted_at_idx').on(t.deletedAt),
   ],
+);
+
+/**
+ * How far tombstones were pruned (one row, id 1): every tombstone with change_xid <= prunedXid or
+ * deleted before prunedBefore may be gone, so a sync from before that answers 410 (src/sync/retention.ts).
+ */
+export const syncHorizon = pgTable(
+  'sync_horizon',
+  {
+    id: integer('id').primaryKey(),
+    prunedXid: bigint('pruned_xid', { mode: 'number' }).notNull().default(0),
+    prunedBefore: timestamp('pruned_before', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [check('sync_horizon_single_row', sql`${t.id} = 1`)],
 );
 
 export const schema = {
@@ -416,5 +439,6 @@ export const schema = {
   auditLog,
   yearApprovals,
   syncDeletions,
+  syncHorizon,
 };
 export type Schema = typeof schema;

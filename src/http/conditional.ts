@@ -23,7 +23,7 @@ export function ifNoneMatchHits(request: FastifyRequest, etag: string): boolean 
   return header.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === wanted);
 }
 
-const NOT_MODIFIED = z.null().describe('Not modified: the If-None-Match ETag is current.');
+export const NOT_MODIFIED = z.null().describe('Not modified: the If-None-Match ETag is current.');
 
 export function registerConditionalGet(scope: FastifyInstance) {
   // Documents the 304 on every GET of the scope (routes registered after this call).

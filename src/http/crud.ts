@@ -29,6 +29,7 @@ import { errorResponses } from './responses.js';
 import { CascadeQuery, IdParams, ListQuery, MAX_POSITION, listOf } from '../shared/schemas.js';
 import { UpdatedSince, isSyncCursor, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
 import { isSyncTable, syncList } from '../sync/lists.js';
+import { changeWatermark, exportEtagDescription, exportNotModified } from './export-etag.js';
 import { iso } from '../shared/decimal.js';
 import { syncDeletions } from '../db/schema.js';
 
@@ -125,10 +126,14 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
         (spec.listDescription ?? `Cursor-paginated, ordered by ${spec.hasPosition ? 'position, code' : 'code'}; filters are exact matches.`) +
         (syncable ? syncListDescription : '') +
         ' ?format=csv (UTF-8 with BOM, ?sep=, or ;) or ?format=xlsx answers a file with one column per field (localized text ' +
-        'one per language); without ?limit it holds every matching row, streamed.',
+        'one per language); without ?limit it holds every matching row, streamed.' +
+        (syncable ? exportEtagDescription : ''),
       ...(parentParams ? { params: parentParams } : {}),
       querystring: ListQuery.extend({ ...spec.filters.shape, ...(syncable ? { updatedSince: UpdatedSince.optional() } : {}), ...ListExportQueryShape }),
-      response: { 200: syncable ? syncListOf(spec.entity, tombstone) : listOf(spec.entity), ...errorResponses(400, 401, 403, 404) },
+      response: {
+        200: syncable ? syncListOf(spec.entity, tombstone) : listOf(spec.entity),
+        ...errorResponses(...(syncable ? [400, 401, 403, 404, 410] : [400, 401, 403, 404])),
+      },
     },
     handler: async (request: AnyRequest, reply: FastifyReply) => {
       const query = request.query as unknown as z.output<typeof ListQuery> & z.output<F> & { updatedSince?: string; format?: string; sep?: string; delimiter?: string };
@@ -163,6 +168,11 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
       const exportFormat = exportFormatOf(request, query.format);
       if (exportFormat) {
         if (parentId && !(await parentExists(parentId))) throw notFound(spec.parent!.name, parentId);
+        if (syncable) {
+          const where = and(...conditions) ?? sql`true`;
+          const watermark = changeWatermark(db, [sql`${table.changeXid}`], sql`from ${table} where ${where}`);
+          if (await exportNotModified(request, reply, watermark)) return reply.code(304).send(null);
+        }
         const keys = spec.orderBy.map((c) => c.name);
         return sendListExport<Row>(request, reply, exportFormat, {
           name: spec.plural,

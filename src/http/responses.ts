@@ -6,6 +6,7 @@ const DESCRIPTIONS: Record<number, string> = {
   403: 'The caller may not do this.',
   404: 'Unknown id.',
   409: 'Conflict: duplicate code, children exist, or the change breaks a rule of stored data.',
+  410: 'Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor).',
   412: 'If-Match names a stale version.',
   413: 'Body too large.',
   415: 'Unsupported content type.',

@@ -38,7 +38,7 @@ export function noteRoutes(app: FastifyInstance, db: Db) {
       description: 'One note per reporting year, ordered by year, cursor-paginated.' + syncListDescription,
       params: IdParams,
       querystring: NoteListQuery.extend({ updatedSince: UpdatedSince.optional() }),
-      response: { 200: syncListOf(AnalyticalNote, NoteTombstone), ...errorResponses(400, 401, 403, 404) },
+      response: { 200: syncListOf(AnalyticalNote, NoteTombstone), ...errorResponses(400, 401, 403, 404, 410) },
     },
     handler: async (request) => {
       const { id } = request.params;

@@ -18,8 +18,14 @@ import { badRequest, notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { reportYearProblem } from '../reports/years.js';
 import { findPlan } from '../status/queries.js';
+import { NOT_MODIFIED } from '../http/conditional.js';
+import { changeWatermark, exportEtagDescription, exportNotModified } from '../http/export-etag.js';
+import { isSyncCursor, syncListDescription, syncListOf } from '../sync/cursor.js';
+import { PlanRiskTombstone, planRiskSync } from '../sync/plan-risks.js';
+import { directions } from '../db/schema.js';
+import { sql } from 'drizzle-orm';
 import { requestedLang, resolveText } from '../shared/lang.js';
-import { IdParams, listOf } from '../shared/schemas.js';
+import { IdParams } from '../shared/schemas.js';
 import type { PlanRiskRow, RiskRow } from './repository.js';
 import { planOfGoal, planRiskKey, planRisks, toRiskDto } from './repository.js';
 import { PlanRisk, PlanRiskQuery, Risk, RiskCreate, RiskFilters, RiskPatch } from './schemas.js';
@@ -91,17 +97,21 @@ export function riskRoutes(app: FastifyInstance, db: Db) {
       summary: "List a plan's risks (the risk register)",
       description:
         'Every risk of every goal of the plan in report order (direction, goal, year, position), cursor-paginated. ' +
-        'Filter by ?year and ?executionStatus; ?lang (or Accept-Language) adds plain-text fields resolved to that language.',
+        'Filter by ?year and ?executionStatus; ?lang (or Accept-Language) adds plain-text fields resolved to that language.' +
+        syncListDescription +
+        ' In sync mode items come in commit order; a risk is re-served when it, its goal or its direction changes (codes are ' +
+        'part of the row); a deleted risk comes as a PlanRiskTombstone with its goalId, planId and year. ?year and ' +
+        '?executionStatus are refused in sync mode (400): both can change, and a risk leaving the filter would go unnoticed.' +
+        exportEtagDescription,
       params: IdParams,
       querystring: PlanRiskQuery,
-      response: { 200: listOf(PlanRisk), ...errorResponses(400, 401, 403, 404) },
+      response: { 200: syncListOf(PlanRisk, PlanRiskTombstone), 304: NOT_MODIFIED, ...errorResponses(400, 401, 403, 404, 410) },
     },
     handler: async (request, reply) => {
       const { id } = request.params;
       const q = request.query;
-      const cursor = q.cursor ? decodePlanRiskCursor(q.cursor) : undefined;
       const lang = requestedLang(q.lang, request.headers['accept-language']);
-      const toDto = (row: PlanRiskRow) => ({
+      const toDto = (row: Pick<PlanRiskRow, 'risk' | 'goalCode' | 'directionId' | 'directionCode'>) => ({
         ...toRiskDto(row.risk),
         goalCode: row.goalCode,
         directionId: row.directionId,
@@ -115,9 +125,32 @@ export function riskRoutes(app: FastifyInstance, db: Db) {
             }
           : {}),
       });
+      if (q.updatedSince !== undefined || isSyncCursor(q.cursor)) {
+        const refused = [
+          exportFormatOf(request, q.format) ? { path: 'query.format', message: 'incremental sync is JSON only' } : undefined,
+          q.year !== undefined ? { path: 'query.year', message: 'not allowed with updatedSince: a risk can change year' } : undefined,
+          q.executionStatus ? { path: 'query.executionStatus', message: 'not allowed with updatedSince: a risk can change status' } : undefined,
+        ].filter((e) => e !== undefined);
+        if (refused.length > 0) throw badRequest('Incremental sync of the register takes no filters and answers JSON only.', refused);
+        if (!(await findPlan(db, id))) throw notFound('plan', id);
+        const page = await planRiskSync(db, id, { since: q.updatedSince, cursor: q.cursor, limit: q.limit });
+        return {
+          items: page.items.map((i) => (i.live ? toDto(i.live) : i.tombstone!)),
+          nextCursor: page.nextCursor,
+          syncCursor: page.syncCursor,
+        };
+      }
+      const cursor = q.cursor ? decodePlanRiskCursor(q.cursor) : undefined;
       const format = exportFormatOf(request, q.format);
       if (format) {
         if (!(await findPlan(db, id))) throw notFound('plan', id);
+        const watermark = changeWatermark(
+          db,
+          [sql`r.change_xid`, sql`g.change_xid`, sql`d.change_xid`],
+          sql`from risks r join goals g on g.id = r.goal_id join ${directions} d on d.id = g.direction_id where d.plan_id = ${id}
+            ${q.year !== undefined ? sql`and r.year = ${q.year}` : sql``} ${q.executionStatus ? sql`and r.execution_status = ${q.executionStatus}` : sql``}`,
+        );
+        if (await exportNotModified(request, reply, watermark)) return reply.code(304).send(null);
         return sendListExport(request, reply, format, {
           name: 'risks',
           entity: PlanRisk,

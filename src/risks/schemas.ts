@@ -3,6 +3,7 @@ import { ListExportQueryShape } from '../exports/tabular.js';
 import { z } from 'zod';
 import { RISK_EXECUTION_STATUSES } from '../db/schema.js';
 import { LangQuery } from '../shared/lang.js';
+import { UpdatedSince } from '../sync/cursor.js';
 import { EntityMeta, ListQuery, LocalizedText, Position, Uuid, Year } from '../shared/schemas.js';
 
 export const ExecutionStatus = z.enum(RISK_EXECUTION_STATUSES).meta({
@@ -60,4 +61,4 @@ export const PlanRisk = Risk.extend({
 }).meta({ id: 'PlanRisk', description: 'A risk with its goal and direction codes, as listed for a whole plan.' });
 export type PlanRisk = z.infer<typeof PlanRisk>;
 
-export const PlanRiskQuery = ListQuery.extend({ ...RiskFilters.shape, ...LangQuery, ...ListExportQueryShape });
+export const PlanRiskQuery = ListQuery.extend({ ...RiskFilters.shape, ...LangQuery, ...ListExportQueryShape, updatedSince: UpdatedSince.optional() });

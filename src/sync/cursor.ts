@@ -39,13 +39,16 @@ export const UpdatedSince = z.iso
     'Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). ' +
       'Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). ' +
       'Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page ' +
-      'and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits.',
+      'and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. ' +
+      'Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch.',
   );
 
 export const syncListDescription =
   ' With ?updatedSince= (or a cursor from a previous sync) the list switches to incremental sync: changed rows and ' +
   'tombstones of deleted ones, in commit order; a row changed while you page comes again at its newer version, later. ' +
-  'Filters other than the parent apply to live rows only (tombstones are never filtered out by them).';
+  'Filters other than the parent apply to live rows only (tombstones are never filtered out by them). Tombstones are kept ' +
+  'SYNC_TOMBSTONE_RETENTION_DAYS (default 90): an updatedSince before the pruning horizon, or a cursor older than the newest ' +
+  'pruned deletion, answers 410 Gone; then list again without updatedSince and cursor.';
 
 export const SyncCursorField = z
   .string()

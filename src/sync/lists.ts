@@ -6,6 +6,7 @@ import type { Db } from '../db/client.js';
 import { syncDeletions } from '../db/schema.js';
 import type { SyncPosition } from './cursor.js';
 import { afterPosition, decodeSyncCursor, snapshotXmin, syncPage } from './cursor.js';
+import { assertWithinRetention } from './retention.js';
 
 type SyncTable = PgTable & { id: AnyPgColumn; changeXid: AnyPgColumn; updatedAt: AnyPgColumn };
 type Row = Record<string, unknown> & { id: string; changeXid: number };
@@ -63,6 +64,8 @@ export async function syncList<Dto>(db: Db, o: SyncListOptions<Dto>) {
       .orderBy(asc(syncDeletions.changeXid), asc(syncDeletions.entityId))
       .limit(o.limit + 1),
   ]);
+  // After the reads: see retention.ts for why that order catches a concurrent prune.
+  await assertWithinRetention(db, since, position);
   type Item = { xid: number; key: string[]; value: unknown };
   const liveItems: Item[] = live.map((row) => ({ xid: Number(row.changeXid), key: [row.id], value: o.toDto(row) }));
   const deadItems: Item[] = dead.map((row) => ({ xid: row.changeXid, key: [row.entityId], value: o.toTombstone(row) }));

@@ -18,6 +18,7 @@ import { iso } from '../shared/decimal.js';
 import { indicatorColumns, previous } from '../status/queries.js';
 import type { SyncPosition } from './cursor.js';
 import { afterPosition, decodeSyncCursor, snapshotXmin, syncPage } from './cursor.js';
+import { assertWithinRetention } from './retention.js';
 
 
 export const StatusTombstone = z
@@ -114,6 +115,7 @@ export async function statusSync(db: Db, f: StatusSyncFilters) {
     .limit(f.limit + 1);
 
   const [liveRows, deadRows] = await Promise.all([live, dead]);
+  await assertWithinRetention(db, since, position);
   type LiveRow = (typeof liveRows)[number];
   type Item = { xid: number; key: (string | number)[]; live?: LiveRow; tombstone?: z.infer<typeof StatusTombstone> };
   const page = syncPage<Item>(

@@ -5,6 +5,8 @@
  * Deactivating a user or setting a password revokes every refresh token of the user, and this
  * replica forgets its cached view of the user, so the user's access tokens stop working at once.
  */
+import { NOT_MODIFIED } from '../http/conditional.js';
+import { changeWatermark, exportEtagDescription, exportNotModified } from '../http/export-etag.js';
 import { UpdatedSince, isSyncCursor, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
 import { syncList } from '../sync/lists.js';
 import { syncDeletions } from '../db/schema.js';
@@ -81,9 +83,9 @@ export function userRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
       tags: [TAG],
       operationId: 'listUsers',
       summary: 'List users',
-      description: 'Cursor-paginated, ordered by e-mail; filters are exact matches. ?format=csv|xlsx answers a file (every match, streamed, without ?limit).',
+      description: 'Cursor-paginated, ordered by e-mail; filters are exact matches. ?format=csv|xlsx answers a file (every match, streamed, without ?limit).' + exportEtagDescription,
       querystring: ListQuery.extend({ ...UserFilters.shape, ...ListExportQueryShape, updatedSince: UpdatedSince.optional() }),
-      response: { 200: syncListOf(User, UserTombstone), ...errorResponses(400, 401, 403) },
+      response: { 200: syncListOf(User, UserTombstone), 304: NOT_MODIFIED, ...errorResponses(400, 401, 403, 410) },
     },
     handler: async (request, reply) => {
       const q = request.query;
@@ -111,6 +113,9 @@ export function userRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
         return synced as { items: (z.output<typeof User> | z.output<typeof UserTombstone>)[]; nextCursor: string | null; syncCursor: string };
       }
       if (format) {
+        const where = and(...conditions) ?? sql`true`;
+        const watermark = changeWatermark(db, [sql`${users.changeXid}`], sql`from ${users} where ${where}`);
+        if (await exportNotModified(request, reply, watermark)) return reply.code(304).send(null);
         return sendListExport(request, reply, format, {
           name: 'users',
           entity: User,

@@ -1,0 +1,99 @@
+/**
+ * Tombstone retention. Deletions are kept SYNC_TOMBSTONE_RETENTION_DAYS, then pruned, so
+ * sync_deletions does not grow forever. A client whose last sync is older than what was pruned
+ * could miss deletions; rather than answer it silently incomplete, its sync answers 410 Gone and
+ * it starts again from scratch (a full list without updatedSince or cursor).
+ *
+ * The horizon is recorded by the pruner itself (table sync_horizon, one row), in the same
+ * transaction as the delete, so readers need no configuration and no clock:
+ *  - prunedBefore: the cutoff of the last prune. An updatedSince before it answers 410 (even if
+ *    nothing older happened to be deleted: the answer does not depend on luck).
+ *  - prunedXid: the largest change_xid among pruned tombstones. A sync cursor at or below it
+ *    answers 410: a pruned tombstone may lie after it. Cursors after it lost nothing.
+ * Readers check the horizon after reading their rows: a prune that removed a tombstone they
+ * needed committed before their read, so the check sees its horizon.
+ */
+import { eq, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { syncHorizon } from '../db/schema.js';
+import { HttpProblem } from '../http/problem.js';
+import type { SyncPosition } from './cursor.js';
+
+export const DAY_MS = 86_400_000;
+
+export const retentionDescription =
+  ' Tombstones are kept for SYNC_TOMBSTONE_RETENTION_DAYS (default 90) and then pruned: a sync whose updatedSince is before ' +
+  'the pruning horizon, or whose cursor is older than the newest pruned deletion, answers 410 Gone; start again without ' +
+  'updatedSince and cursor (a full list).';
+
+export function resyncRequired(what: string): HttpProblem {
+  return new HttpProblem(
+    410,
+    `${what} is older than the tombstone retention horizon: deletions since then were pruned. Resync from scratch: list without updatedSince and cursor, then sync from its syncCursor.`,
+  );
+}
+
+export async function readHorizon(db: Db) {
+  const rows = await db.select().from(syncHorizon).where(eq(syncHorizon.id, 1));
+  return rows[0] ?? { id: 1, prunedXid: 0, prunedBefore: null };
+}
+
+/** 410 when a sync from `since` / `position` may need a pruned tombstone. */
+export async function assertWithinRetention(db: Db, since: Date | undefined, position: SyncPosition | undefined) {
+  if (!since && !position) return;
+  const horizon = await readHorizon(db);
+  if (since && horizon.prunedBefore && since < horizon.prunedBefore) throw resyncRequired('updatedSince');
+  if (position && horizon.prunedXid > 0 && position.xid <= horizon.prunedXid) throw resyncRequired('The sync cursor');
+}
+
+/**
+ * Deletes tombstones older than `retentionDays` and moves the horizon, in one transaction.
+ * `now` is a parameter for tests; production passes nothing.
+ */
+export async function pruneTombstones(db: Db, retentionDays: number, now = new Date()) {
+  const cutoff = new Date(now.getTime() - retentionDays * DAY_MS);
+  return db.transaction(async (tx) => {
+    // Serializes concurrent prunes (replicas each run the timer): the horizon only moves forward.
+    await tx.select().from(syncHorizon).where(eq(syncHorizon.id, 1)).for('update');
+    const result = (await tx.execute(sql`
+      with pruned as (delete from sync_deletions where deleted_at < ${cutoff.toISOString()}::timestamptz returning change_xid)
+      select count(*)::int as deleted, coalesce(max(change_xid), 0)::text as max_xid from pruned`)) as unknown as {
+      rows: { deleted: number; max_xid: string }[];
+    };
+    const deleted = Number(result.rows[0]!.deleted);
+    const maxXid = Number(result.rows[0]!.max_xid);
+    await tx.execute(sql`
+      insert into sync_horizon (id, pruned_xid, pruned_before) values (1, ${maxXid}, ${cutoff.toISOString()}::timestamptz)
+      on conflict (id) do update set
+        pruned_xid = greatest(sync_horizon.pruned_xid, excluded.pruned_xid),
+        pruned_before = greatest(sync_horizon.pruned_before, excluded.pruned_before)`);
+    return { deleted, cutoff };
+  });
+}
+
+/**
+ * The server's pruning timer: once soon after start, then every interval; unref'd so it never
+ * keeps the process alive, and a failure (database down) is logged and retried next time.
+ */
+export function startPruneTimer(
+  db: Db,
+  o: { retentionDays: number; intervalMinutes: number; log: { info: (o: object, m: string) => void; warn: (o: object, m: string) => void } },
+): () => void {
+  if (o.intervalMinutes <= 0) return () => {};
+  const run = async () => {
+    try {
+      const { deleted, cutoff } = await pruneTombstones(db, o.retentionDays);
+      if (deleted > 0) o.log.info({ deleted, cutoff }, 'pruned sync tombstones');
+    } catch (err) {
+      o.log.warn({ err }, 'pruning sync tombstones failed; retrying at the next interval');
+    }
+  };
+  const first = setTimeout(run, 5_000);
+  const every = setInterval(run, o.intervalMinutes * 60_000);
+  first.unref();
+  every.unref();
+  return () => {
+    clearTimeout(first);
+    clearInterval(every);
+  };
+}
