@@ -131,8 +131,8 @@ function start(target: Target): ChildProcess {
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
-  child.on('exit', (code) => {
-    if (code && code !== 0 && !stopping) log(`${target} exited with ${code}: ${stderr}`);
+  child.on('exit', (code, signal) => {
+    if (((code && code !== 0) || signal) && !stopping) log(`${target} exited with ${code ?? signal}: ${stderr}`);
   });
   children.push(child);
   return child;
@@ -249,6 +249,10 @@ async function exportYear(
 ) {
   const scenario = o.scenario ?? `full-year CSV export (${BENCH_YEAR})`;
   const query = o.query ?? `year=${BENCH_YEAR}&format=csv`;
+  if (child.exitCode !== null || child.signalCode !== null) {
+    results.push({ scenario, target, note: `n/a: ${target} server is not running (${child.exitCode ?? child.signalCode})` });
+    return;
+  }
   let peak = rssKb(child.pid!).rss;
   const sampler = setInterval(() => {
     try {
