@@ -76,7 +76,7 @@ export interface paths {
         };
         /**
          * List organizations
-         * @description Cursor-paginated, ordered by code; filters are exact matches. With ?updatedSince= (or a cursor from a previous sync) the list switches to incremental sync: changed rows and tombstones of deleted ones, in commit order; a row changed while you page comes again at its newer version, later. Filters other than the parent apply to live rows only (tombstones are never filtered out by them). ?format=csv (UTF-8 with BOM, ?sep=, or ;) or ?format=xlsx answers a file with one column per field (localized text one per language); without ?limit it holds every matching row, streamed.
+         * @description Cursor-paginated, ordered by code; filters are exact matches. With ?updatedSince= (or a cursor from a previous sync) the list switches to incremental sync: changed rows and tombstones of deleted ones, in commit order; a row changed while you page comes again at its newer version, later. Filters other than the parent apply to live rows only (tombstones are never filtered out by them). Tombstones are kept SYNC_TOMBSTONE_RETENTION_DAYS (default 90): an updatedSince before the pruning horizon, or a cursor older than the newest pruned deletion, answers 410 Gone; then list again without updatedSince and cursor. ?format=csv (UTF-8 with BOM, ?sep=, or ;) or ?format=xlsx answers a file with one column per field (localized text one per language); without ?limit it holds every matching row, streamed. Exports carry a weak ETag computed before streaming from the matching rows' change stamps and count; If-None-Match with it answers 304.
          *
          *     Access: any authenticated caller (viewer, editor or admin).
          */
@@ -134,7 +134,7 @@ export interface paths {
         };
         /**
          * List plans
-         * @description Cursor-paginated, ordered by code; filters are exact matches. With ?updatedSince= (or a cursor from a previous sync) the list switches to incremental sync: changed rows and tombstones of deleted ones, in commit order; a row changed while you page comes again at its newer version, later. Filters other than the parent apply to live rows only (tombstones are never filtered out by them). ?format=csv (UTF-8 with BOM, ?sep=, or ;) or ?format=xlsx answers a file with one column per field (localized text one per language); without ?limit it holds every matching row, streamed.
+         * @description Cursor-paginated, ordered by code; filters are exact matches. With ?updatedSince= (or a cursor from a previous sync) the list switches to incremental sync: changed rows and tombstones of deleted ones, in commit order; a row changed while you page comes again at its newer version, later. Filters other than the parent apply to live rows only (tombstones are never filtered out by them). Tombstones are kept SYNC_TOMBSTONE_RETENTION_DAYS (default 90): an updatedSince before the pruning horizon, or a cursor older than the newest pruned deletion, answers 410 Gone; then list again without updatedSince and cursor. ?format=csv (UTF-8 with BOM, ?sep=, or ;) or ?format=xlsx answers a file with one column per field (localized text one per language); without ?limit it holds every matching row, streamed. Exports carry a weak ETag computed before streaming from the matching rows' change stamps and count; If-None-Match with it answers 304.
          *
          *     Access: any authenticated caller (viewer, editor or admin).
          */
@@ -192,7 +192,7 @@ export interface paths {
         };
         /**
          * List directions
-         * @description Cursor-paginated, ordered by position, code; filters are exact matches. With ?updatedSince= (or a cursor from a previous sync) the list switches to incremental sync: changed rows and tombstones of deleted ones, in commit order; a row changed while you page comes again at its newer version, later. Filters other than the parent apply to live rows only (tombstones are never filtered out by them). ?format=csv (UTF-8 with BOM, ?sep=, or ;) or ?format=xlsx answers a file with one column per field (localized text one per language); without ?limit it holds every matching row, streamed.
+         * @description Cursor-paginated, ordered by position, code; filters are exact matches. With ?updatedSince= (or a cursor from a previous sync) the list switches to incremental sync: changed rows and tombstones of deleted ones, in commit order; a row changed while you page comes again at its newer version, later. Filters other than the parent apply to live rows only (tombstones are never filtered out by them). Tombstones are kept SYNC_TOMBSTONE_RETENTION_DAYS (default 90): an updatedSince before the pruning horizon, or a cursor older than the newest pruned deletion, answers 410 Gone; then list again without updatedSince and cursor. ?format=csv (UTF-8 with BOM, ?sep=, or ;) or ?format=xlsx answers a file with one column per field (localized text one per language); without ?limit it holds every matching row, streamed. Exports carry a weak ETag computed before streaming from the matching rows' change stamps and count; If-None-Match with it answers 304.
          *
          *     Access: any authenticated caller (viewer, editor or admin).
          */
@@ -250,7 +250,7 @@ export interface paths {
         };
         /**
          * List goals
-         * @description Cursor-paginated, ordered by position, code; filters are exact matches. With ?updatedSince= (or a cursor from a previous sync) the list switches to incremental sync: changed rows and tombstones of deleted ones, in commit order; a row changed while you page comes again at its newer version, later. Filters other than the parent apply to live rows only (tombstones are never filtered out by them). ?format=csv (UTF-8 with BOM, ?sep=, or ;) or ?format=xlsx answers a file with one column per field (localized text one per language); without ?limit it holds every matching row, streamed.
+         * @description Cursor-paginated, ordered by position, code; filters are exact matches. With ?updatedSince= (or a cursor from a previous sync) the list switches to incremental sync: changed rows and tombstones of deleted ones, in commit order; a row changed while you page comes again at its newer version, later. Filters other than the parent apply to live rows only (tombstones are never filtered out by them). Tombstones are kept SYNC_TOMBSTONE_RETENTION_DAYS (default 90): an updatedSince before the pruning horizon, or a cursor older than the newest pruned deletion, answers 410 Gone; then list again without updatedSince and cursor. ?format=csv (UTF-8 with BOM, ?sep=, or ;) or ?format=xlsx answers a file with one column per field (localized text one per language); without ?limit it holds every matching row, streamed. Exports carry a weak ETag computed before streaming from the matching rows' change stamps and count; If-None-Match with it answers 304.
          *
          *     Access: any authenticated caller (viewer, editor or admin).
          */
@@ -308,7 +308,7 @@ export interface paths {
         };
         /**
          * List indicators
-         * @description Cursor-paginated, ordered by position, code; filters are exact matches. With ?updatedSince= (or a cursor from a previous sync) the list switches to incremental sync: changed rows and tombstones of deleted ones, in commit order; a row changed while you page comes again at its newer version, later. Filters other than the parent apply to live rows only (tombstones are never filtered out by them). ?format=csv (UTF-8 with BOM, ?sep=, or ;) or ?format=xlsx answers a file with one column per field (localized text one per language); without ?limit it holds every matching row, streamed.
+         * @description Cursor-paginated, ordered by position, code; filters are exact matches. With ?updatedSince= (or a cursor from a previous sync) the list switches to incremental sync: changed rows and tombstones of deleted ones, in commit order; a row changed while you page comes again at its newer version, later. Filters other than the parent apply to live rows only (tombstones are never filtered out by them). Tombstones are kept SYNC_TOMBSTONE_RETENTION_DAYS (default 90): an updatedSince before the pruning horizon, or a cursor older than the newest pruned deletion, answers 410 Gone; then list again without updatedSince and cursor. ?format=csv (UTF-8 with BOM, ?sep=, or ;) or ?format=xlsx answers a file with one column per field (localized text one per language); without ?limit it holds every matching row, streamed. Exports carry a weak ETag computed before streaming from the matching rows' change stamps and count; If-None-Match with it answers 304.
          *
          *     Access: any authenticated caller (viewer, editor or admin).
          */
@@ -388,7 +388,7 @@ export interface paths {
         };
         /**
          * List an indicator's measurements
-         * @description Ordered by year, cursor-paginated. ?format=csv|xlsx answers a file (without ?limit every year, streamed). With ?updatedSince= (or a cursor from a previous sync) the list switches to incremental sync: changed rows and tombstones of deleted ones, in commit order; a row changed while you page comes again at its newer version, later. Filters other than the parent apply to live rows only (tombstones are never filtered out by them).
+         * @description Ordered by year, cursor-paginated. ?format=csv|xlsx answers a file (without ?limit every year, streamed). With ?updatedSince= (or a cursor from a previous sync) the list switches to incremental sync: changed rows and tombstones of deleted ones, in commit order; a row changed while you page comes again at its newer version, later. Filters other than the parent apply to live rows only (tombstones are never filtered out by them). Tombstones are kept SYNC_TOMBSTONE_RETENTION_DAYS (default 90): an updatedSince before the pruning horizon, or a cursor older than the newest pruned deletion, answers 410 Gone; then list again without updatedSince and cursor.
          *
          *     Access: any authenticated caller (viewer, editor or admin).
          */
@@ -530,7 +530,9 @@ export interface paths {
         };
         /**
          * A plan's approved years
-         * @description Access: any authenticated caller (viewer, editor or admin).
+         * @description Ordered by year, cursor-paginated. With ?updatedSince= (or a cursor from a previous sync) the list switches to incremental sync: changed rows and tombstones of deleted ones, in commit order; a row changed while you page comes again at its newer version, later. Filters other than the parent apply to live rows only (tombstones are never filtered out by them). Tombstones are kept SYNC_TOMBSTONE_RETENTION_DAYS (default 90): an updatedSince before the pruning horizon, or a cursor older than the newest pruned deletion, answers 410 Gone; then list again without updatedSince and cursor. An approval is never edited: approving inserts it, reopening deletes it. So in sync mode a reopened year comes as a YearApprovalTombstone `{ id, planId, year, deleted: true, updatedAt }` (updatedAt: when it was reopened; the reason is in the audit trail), and approving the year again comes later, in commit order, as a new approval with a new id. Apply items in order, keyed by id (or by planId and year): a year is approved when its last item is a live approval.
+         *
+         *     Access: any authenticated caller (viewer, editor or admin).
          */
         get: operations["listYearApprovals"];
         put?: never;
@@ -592,7 +594,7 @@ export interface paths {
         };
         /**
          * The audit trail, newest first
-         * @description Every change with who made it, when, and the entity before and after. Filters combine. ?format=csv|xlsx answers a file (every match, streamed, without ?limit; before/after as JSON text).
+         * @description Every change with who made it, when, and the entity before and after. Filters combine. ?format=csv|xlsx answers a file (every match, streamed, without ?limit; before/after as JSON text). Exports carry a weak ETag computed before streaming from the matching rows' change stamps and count; If-None-Match with it answers 304. Incremental sync (?updatedSince=, or a cursor from a previous sync; JSON only): entries recorded at or after that instant, in commit order (oldest first, not newest first), with `syncCursor` on the last page to pass as ?cursor= next time; an entry committed late is never skipped. The trail is append-only: there are no tombstones, and no retention horizon applies (never 410).
          *
          *     Access: admins only.
          */
@@ -634,7 +636,7 @@ export interface paths {
         };
         /**
          * List risks
-         * @description The goal's risks, cursor-paginated, ordered by year, then position; filters are exact matches. With ?updatedSince= (or a cursor from a previous sync) the list switches to incremental sync: changed rows and tombstones of deleted ones, in commit order; a row changed while you page comes again at its newer version, later. Filters other than the parent apply to live rows only (tombstones are never filtered out by them). ?format=csv (UTF-8 with BOM, ?sep=, or ;) or ?format=xlsx answers a file with one column per field (localized text one per language); without ?limit it holds every matching row, streamed.
+         * @description The goal's risks, cursor-paginated, ordered by year, then position; filters are exact matches. With ?updatedSince= (or a cursor from a previous sync) the list switches to incremental sync: changed rows and tombstones of deleted ones, in commit order; a row changed while you page comes again at its newer version, later. Filters other than the parent apply to live rows only (tombstones are never filtered out by them). Tombstones are kept SYNC_TOMBSTONE_RETENTION_DAYS (default 90): an updatedSince before the pruning horizon, or a cursor older than the newest pruned deletion, answers 410 Gone; then list again without updatedSince and cursor. ?format=csv (UTF-8 with BOM, ?sep=, or ;) or ?format=xlsx answers a file with one column per field (localized text one per language); without ?limit it holds every matching row, streamed. Exports carry a weak ETag computed before streaming from the matching rows' change stamps and count; If-None-Match with it answers 304.
          *
          *     Access: any authenticated caller (viewer, editor or admin).
          */
@@ -692,7 +694,7 @@ export interface paths {
         };
         /**
          * List a plan's risks (the risk register)
-         * @description Every risk of every goal of the plan in report order (direction, goal, year, position), cursor-paginated. Filter by ?year and ?executionStatus; ?lang (or Accept-Language) adds plain-text fields resolved to that language.
+         * @description Every risk of every goal of the plan in report order (direction, goal, year, position), cursor-paginated. Filter by ?year and ?executionStatus; ?lang (or Accept-Language) adds plain-text fields resolved to that language. With ?updatedSince= (or a cursor from a previous sync) the list switches to incremental sync: changed rows and tombstones of deleted ones, in commit order; a row changed while you page comes again at its newer version, later. Filters other than the parent apply to live rows only (tombstones are never filtered out by them). Tombstones are kept SYNC_TOMBSTONE_RETENTION_DAYS (default 90): an updatedSince before the pruning horizon, or a cursor older than the newest pruned deletion, answers 410 Gone; then list again without updatedSince and cursor. In sync mode items come in commit order; a risk is re-served when it, its goal or its direction changes (codes are part of the row); a deleted risk comes as a PlanRiskTombstone with its goalId, planId and year. ?year and ?executionStatus are refused in sync mode (400): both can change, and a risk leaving the filter would go unnoticed. Exports carry a weak ETag computed before streaming from the matching rows' change stamps and count; If-None-Match with it answers 304.
          *
          *     Access: any authenticated caller (viewer, editor or admin).
          */
@@ -714,7 +716,7 @@ export interface paths {
         };
         /**
          * List a plan's analytical notes
-         * @description One note per reporting year, ordered by year, cursor-paginated. With ?updatedSince= (or a cursor from a previous sync) the list switches to incremental sync: changed rows and tombstones of deleted ones, in commit order; a row changed while you page comes again at its newer version, later. Filters other than the parent apply to live rows only (tombstones are never filtered out by them).
+         * @description One note per reporting year, ordered by year, cursor-paginated. With ?updatedSince= (or a cursor from a previous sync) the list switches to incremental sync: changed rows and tombstones of deleted ones, in commit order; a row changed while you page comes again at its newer version, later. Filters other than the parent apply to live rows only (tombstones are never filtered out by them). Tombstones are kept SYNC_TOMBSTONE_RETENTION_DAYS (default 90): an updatedSince before the pruning horizon, or a cursor older than the newest pruned deletion, answers 410 Gone; then list again without updatedSince and cursor.
          *
          *     Access: any authenticated caller (viewer, editor or admin).
          */
@@ -832,7 +834,7 @@ export interface paths {
         };
         /**
          * List users
-         * @description Cursor-paginated, ordered by e-mail; filters are exact matches. ?format=csv|xlsx answers a file (every match, streamed, without ?limit).
+         * @description Cursor-paginated, ordered by e-mail; filters are exact matches. ?format=csv|xlsx answers a file (every match, streamed, without ?limit). Exports carry a weak ETag computed before streaming from the matching rows' change stamps and count; If-None-Match with it answers 304.
          *
          *     Access: admins only.
          */
@@ -892,7 +894,7 @@ export interface paths {
         };
         /**
          * List service clients
-         * @description Cursor-paginated, ordered by name; filters are exact matches. Secrets are never listed. ?format=csv|xlsx answers a file (every match, streamed, without ?limit).
+         * @description Cursor-paginated, ordered by name; filters are exact matches. Secrets are never listed. ?format=csv|xlsx answers a file (every match, streamed, without ?limit). Exports carry a weak ETag computed before streaming from the matching rows' change stamps and count; If-None-Match with it answers 304.
          *
          *     Access: admins only.
          */
@@ -2028,6 +2030,30 @@ export interface components {
                 message: string;
             }[];
         };
+        /** @description A deleted yearapproval (incremental sync only). */
+        YearApprovalTombstone: {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            /**
+             * @description Always true: this row was deleted.
+             * @constant
+             */
+            deleted: true;
+            /**
+             * Format: date-time
+             * @description When it was deleted.
+             */
+            updatedAt: string;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            planId: string;
+            year: number | null;
+        };
         YearReopened: {
             /**
              * Format: uuid
@@ -2400,6 +2426,35 @@ export interface components {
             /** @description Every text given in another language than asked for, by JSON Pointer. */
             fallbacks: components["schemas"]["ReportFallback"][];
         };
+        /** @description A deleted planrisk (incremental sync only). */
+        PlanRiskTombstone: {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            /**
+             * @description Always true: this row was deleted.
+             * @constant
+             */
+            deleted: true;
+            /**
+             * Format: date-time
+             * @description When it was deleted.
+             */
+            updatedAt: string;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            goalId: string;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            planId: string;
+            year: number | null;
+        };
         /** @description A deleted organization (incremental sync only). */
         OrganizationTombstone: {
             /**
@@ -2620,7 +2675,7 @@ export interface operations {
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
                 code?: string;
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
                 updatedSince?: string;
                 /** @description csv or xlsx: the list as a file (as do Accept: text/csv and the xlsx Accept type); without ?limit every matching row, streamed. */
                 format?: "json" | "csv" | "xlsx";
@@ -2686,6 +2741,15 @@ export interface operations {
             };
             /** @description Unknown id. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3041,7 +3105,7 @@ export interface operations {
                 /** @description UUID */
                 organizationId?: string;
                 code?: string;
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
                 updatedSince?: string;
                 /** @description csv or xlsx: the list as a file (as do Accept: text/csv and the xlsx Accept type); without ?limit every matching row, streamed. */
                 format?: "json" | "csv" | "xlsx";
@@ -3107,6 +3171,15 @@ export interface operations {
             };
             /** @description Unknown id. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3473,7 +3546,7 @@ export interface operations {
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
                 code?: string;
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
                 updatedSince?: string;
                 /** @description csv or xlsx: the list as a file (as do Accept: text/csv and the xlsx Accept type); without ?limit every matching row, streamed. */
                 format?: "json" | "csv" | "xlsx";
@@ -3541,6 +3614,15 @@ export interface operations {
             };
             /** @description Unknown id. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3902,7 +3984,7 @@ export interface operations {
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
                 code?: string;
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
                 updatedSince?: string;
                 /** @description csv or xlsx: the list as a file (as do Accept: text/csv and the xlsx Accept type); without ?limit every matching row, streamed. */
                 format?: "json" | "csv" | "xlsx";
@@ -3970,6 +4052,15 @@ export interface operations {
             };
             /** @description Unknown id. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4333,7 +4424,7 @@ export interface operations {
                 code?: string;
                 valueType?: components["schemas"]["ValueTypeInput"];
                 betterWhen?: components["schemas"]["BetterWhenInput"];
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
                 updatedSince?: string;
                 /** @description csv or xlsx: the list as a file (as do Accept: text/csv and the xlsx Accept type); without ?limit every matching row, streamed. */
                 format?: "json" | "csv" | "xlsx";
@@ -4401,6 +4492,15 @@ export interface operations {
             };
             /** @description Unknown id. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4860,7 +4960,7 @@ export interface operations {
                 yearFrom?: number;
                 /** @description Only years <= this. */
                 yearTo?: number;
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
                 updatedSince?: string;
                 /** @description csv or xlsx: the list as a file (as do Accept: text/csv and the xlsx Accept type); without ?limit every matching row, streamed. */
                 format?: "json" | "csv" | "xlsx";
@@ -5378,7 +5478,7 @@ export interface operations {
                 sep?: "," | ";";
                 /** @description Alias of sep. */
                 delimiter?: "," | ";";
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
                 updatedSince?: string;
                 lang?: components["schemas"]["LangInput"];
             };
@@ -5511,7 +5611,14 @@ export interface operations {
     };
     listYearApprovals: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size, 1..500. */
+                limit?: number;
+                /** @description Opaque cursor from the previous page. */
+                cursor?: string;
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
+                updatedSince?: string;
+            };
             header?: never;
             path: {
                 /** @description UUID */
@@ -5528,9 +5635,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: components["schemas"]["YearApproval"][];
+                        items: (components["schemas"]["YearApproval"] | components["schemas"]["YearApprovalTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
+                        syncCursor?: string | null;
                     };
                 };
             };
@@ -5570,6 +5679,15 @@ export interface operations {
             };
             /** @description Unknown id. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5764,6 +5882,8 @@ export interface operations {
                 sep?: "," | ";";
                 /** @description Alias of sep. */
                 delimiter?: "," | ";";
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
+                updatedSince?: string;
             };
             header?: never;
             path?: never;
@@ -5781,6 +5901,8 @@ export interface operations {
                         items: components["schemas"]["AuditEntry"][];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
+                        syncCursor?: string | null;
                     };
                 };
             };
@@ -5897,7 +6019,7 @@ export interface operations {
                 /** @description Only risks of this year. */
                 year?: number;
                 executionStatus?: components["schemas"]["RiskExecutionStatusInput"];
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
                 updatedSince?: string;
                 /** @description csv or xlsx: the list as a file (as do Accept: text/csv and the xlsx Accept type); without ?limit every matching row, streamed. */
                 format?: "json" | "csv" | "xlsx";
@@ -5965,6 +6087,15 @@ export interface operations {
             };
             /** @description Unknown id. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6347,6 +6478,8 @@ export interface operations {
                 sep?: "," | ";";
                 /** @description Alias of sep. */
                 delimiter?: "," | ";";
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
+                updatedSince?: string;
             };
             header?: never;
             path: {
@@ -6364,9 +6497,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: components["schemas"]["PlanRisk"][];
+                        items: (components["schemas"]["PlanRisk"] | components["schemas"]["PlanRiskTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
+                        syncCursor?: string | null;
                     };
                 };
             };
@@ -6413,6 +6548,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listAnalyticalNotes: {
@@ -6422,7 +6566,7 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
                 updatedSince?: string;
             };
             header?: never;
@@ -6485,6 +6629,15 @@ export interface operations {
             };
             /** @description Unknown id. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6979,7 +7132,7 @@ export interface operations {
                 sep?: "," | ";";
                 /** @description Alias of sep. */
                 delimiter?: "," | ";";
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
                 updatedSince?: string;
             };
             header?: never;
@@ -7030,6 +7183,15 @@ export interface operations {
             };
             /** @description The caller may not do this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7395,7 +7557,7 @@ export interface operations {
                 sep?: "," | ";";
                 /** @description Alias of sep. */
                 delimiter?: "," | ";";
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
                 updatedSince?: string;
             };
             header?: never;
@@ -7446,6 +7608,15 @@ export interface operations {
             };
             /** @description The caller may not do this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -11,7 +11,7 @@ import { pruneTombstones } from '../../src/sync/retention.js';
 import { statusExportWatermark } from '../../src/sync/status-watermark.js';
 import type { Json } from '../helpers/app.js';
 import { bearer, call, setupApp, tokenFor } from '../helpers/app.js';
-import { API, createGoal, createPlan, createTree, expectProblem, expectStatus, putMeasurement, queryRows } from '../helpers/fixtures.js';
+import { API, createGoal, createPlan, createTree, expectProblem, expectStatus, putMeasurement, queryRows, tick } from '../helpers/fixtures.js';
 
 const ctx = setupApp();
 const onPostgres = inject('testDatabase').mode === 'postgres';
@@ -120,6 +120,7 @@ describe('risk register sync (GET /plans/{id}/risks?updatedSince=)', () => {
     };
     let writing = true;
     const writer = (async () => {
+      try {
       const ids: string[] = [];
       for (let i = 0; i < 20; i++) {
         const created = await Promise.all(
@@ -133,10 +134,16 @@ describe('risk register sync (GET /plans/{id}/risks?updatedSince=)', () => {
         if (i % 5 === 4) expect((await call(ctx.app, 'DELETE', `${API}/risks/${ids.shift()}`)).status).toBe(204);
         if (i === 10) expectStatus(await call(ctx.app, 'PATCH', `${API}/goals/${goals[1].id}`, { code: '7.7' }), 200);
       }
-      writing = false;
+      } finally {
+        writing = false; // a failed write must end the reader's loop too
+      }
     })();
     const reader = (async () => {
-      while (writing) await readPage();
+      // Yield to timers between pages: on PGlite every query resolves in microtasks, which would starve the writer.
+      while (writing) {
+        await readPage();
+        await tick();
+      }
     })();
     await Promise.all([writer, reader]);
     while ((await readPage()) > 0 || cursor !== null);
@@ -223,16 +230,23 @@ describe('audit trail sync (GET /audit?updatedSince=)', () => {
     };
     let writing = true;
     const writer = (async () => {
-      for (let i = 0; i < 15; i++) {
-        await Promise.all([
-          putMeasurement(ctx.app, tree.indicator.id, 2014 + (i % 5), { plan: i, fact: i }),
-          call(ctx.app, 'PATCH', `${API}/goals/${tree.goal.id}`, { title: { en: `g${i}` } }),
-        ]);
+      try {
+        for (let i = 0; i < 15; i++) {
+          await Promise.all([
+            putMeasurement(ctx.app, tree.indicator.id, 2014 + (i % 5), { plan: i, fact: i }),
+            call(ctx.app, 'PATCH', `${API}/goals/${tree.goal.id}`, { title: { en: `g${i}` } }),
+          ]);
+        }
+      } finally {
+        writing = false;
       }
-      writing = false;
     })();
     const reader = (async () => {
-      while (writing) await readPage();
+      // Yield to timers between pages: on PGlite every query resolves in microtasks, which would starve the writer.
+      while (writing) {
+        await readPage();
+        await tick();
+      }
     })();
     await Promise.all([writer, reader]);
     while ((await readPage()) > 0 || cursor !== null);
