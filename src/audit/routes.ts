@@ -27,6 +27,15 @@ const toDto = (row: Row): z.output<typeof AuditEntry> => ({
   action: row.action as z.output<typeof AuditEntry>['action'],
 });
 
+/** The id an ordinary audit cursor carries; anything but a whole number is a 400, never a SQL error. */
+function auditCursor(cursor: string): number {
+  const id = Number(decodeCursor(cursor, 1)[0]);
+  if (!Number.isSafeInteger(id)) {
+    throw badRequest('The cursor is not valid for this list; start again without it.', [{ path: 'query.cursor', message: 'invalid cursor' }]);
+  }
+  return id;
+}
+
 export function auditRoutes(app: FastifyInstance, db: Db) {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
@@ -75,7 +84,7 @@ export function auditRoutes(app: FastifyInstance, db: Db) {
           name: 'audit',
           entity: AuditEntry,
           limit: q.limit,
-          start: q.cursor ? decodeCursor(q.cursor, 1) : undefined,
+          start: q.cursor ? [auditCursor(q.cursor)] : undefined,
           fetch: (cursor, size) =>
             db
               .select()
@@ -89,7 +98,7 @@ export function auditRoutes(app: FastifyInstance, db: Db) {
           sep: q.sep ?? q.delimiter,
         });
       }
-      if (q.cursor) conditions.push(lt(auditLog.id, Number(decodeCursor(q.cursor, 1)[0])));
+      if (q.cursor) conditions.push(lt(auditLog.id, auditCursor(q.cursor)));
       const rows = await db.select().from(auditLog).where(and(...conditions)).orderBy(desc(auditLog.id)).limit(q.limit + 1);
       const result = page(rows, q.limit, (row) => [row.id]);
       return { items: result.items.map(toDto), nextCursor: result.nextCursor };
@@ -115,7 +124,7 @@ export function auditRoutes(app: FastifyInstance, db: Db) {
         .where(
           and(
             eq(auditLog.entityKey, `${id}/${year}`),
-            q.cursor ? gt(auditLog.id, Number(decodeCursor(q.cursor, 1)[0])) : undefined,
+            q.cursor ? gt(auditLog.id, auditCursor(q.cursor)) : undefined,
           ),
         )
         .orderBy(asc(auditLog.id))

@@ -258,6 +258,9 @@ describe('audit trail sync (GET /audit?updatedSince=)', () => {
 
   it('refuses an export format in sync mode and non-admins', async () => {
     expectProblem(await call(ctx.app, 'GET', `${API}/audit?updatedSince=${since()}&format=csv`), 400, ['query.format']);
+    const notAnId = Buffer.from('["x"]').toString('base64url');
+    expectProblem(await call(ctx.app, 'GET', `${API}/audit?cursor=${notAnId}`), 400, ['query.cursor']);
+    expectProblem(await call(ctx.app, 'GET', `${API}/audit?cursor=${notAnId}&format=csv`), 400, ['query.cursor']);
     const editor = bearer(await tokenFor(ctx, { role: 'editor', organizationId: (await createTree(ctx.app)).organization.id }));
     expectProblem(await call(ctx.app, 'GET', `${API}/audit?updatedSince=${since()}`, undefined, editor), 403);
   });
