@@ -19,7 +19,7 @@ import type { IndicatorStatus } from '../status/schemas.js';
 import type { Lang } from '../shared/lang.js';
 import { resolveText } from '../shared/lang.js';
 import type { Column, ExportFormat } from './tabular.js';
-import { keysetPages, sendExport } from './tabular.js';
+import { EXPORT_PAGE_SIZE, keysetPages, sendExport } from './tabular.js';
 
 /** Same columns, in the same order, as the paged CSV feed (src/status/csv.ts). */
 const KEYS = [
@@ -45,13 +45,16 @@ export async function* onePage<T>(items: T[]): AsyncGenerator<T[]> {
 }
 
 /**
- * Rows per FETCH (PostgreSQL) or per keyset page (PGlite); tests make it small to cross many
- * batches. 1,000 rather than 5,000: the rows of a batch (and of the one prefetched) are live at
+ * Rows per FETCH (PostgreSQL); tests make both sizes small to cross many batches. 1,000 rather than 5,000: the rows of a batch (and of the one prefetched) are live at
  * every minor garbage collection, and with 5,000 they were copied and promoted to the old
  * generation by the megabyte (measured on a busy 2-core VM: more scavenge time and a higher peak RSS;
  * the round trip per FETCH is hidden by the prefetch).
  */
-export const exportTuning = { fetchRows: 1000 };
+export const exportTuning = {
+  fetchRows: 1000,
+  /** Keyset page size (PGlite): every page is a query of its own there, so fewer and larger. */
+  pageRows: EXPORT_PAGE_SIZE,
+};
 
 /** The node-postgres pool behind a drizzle handle, or undefined (PGlite). */
 function pgPoolOf(db: Db): Pool | undefined {
@@ -157,13 +160,12 @@ export async function* statusFeedBatches(
   db: Db,
   filters: Omit<FeedFilters, 'limit' | 'cursor'>,
   lang: Lang | undefined,
-  size = exportTuning.fetchRows,
 ): AsyncGenerator<IndicatorStatus[]> {
   const pool = pgPoolOf(db);
   if (pool) {
     const q = statusExportQuery(db, filters, lang ?? 'kk');
     const toStatus = rowsToStatus(q.keys, lang);
-    for await (const rows of cursorBatches(pool, q.sql, q.params, size)) {
+    for await (const rows of cursorBatches(pool, q.sql, q.params, exportTuning.fetchRows)) {
       const out = new Array<IndicatorStatus>(rows.length);
       for (let i = 0; i < rows.length; i++) out[i] = toStatus(rows[i]!);
       yield out;
@@ -179,7 +181,7 @@ export async function* statusFeedBatches(
         { planId: row.planId, directionId: row.directionId, organizationId: row.organizationId, year: row.year, approved: row.approved },
         lang,
       ),
-    size,
+    exportTuning.pageRows,
   );
 }
 

@@ -77,7 +77,9 @@ async function csvOf(query: string, sep = ','): Promise<string[][]> {
 
 let demo: LoadedDemo;
 let other: LoadedDemo;
-const defaultFetchRows = exportTuning.fetchRows;
+const defaults = { ...exportTuning };
+/** Rows per FETCH (PostgreSQL) and per keyset page (PGlite). */
+const batchRows = (n: number) => Object.assign(exportTuning, { fetchRows: n, pageRows: n });
 
 beforeAll(async () => {
   demo = await loadDemoThroughApi(ctx.app, 'STREAM-1');
@@ -87,12 +89,12 @@ beforeAll(async () => {
 }, 120_000);
 
 afterEach(() => {
-  exportTuning.fetchRows = defaultFetchRows;
+  Object.assign(exportTuning, defaults);
 });
 
 describe('streamed status export', () => {
   it('equals the JSON feed across many fetch batches, with and without a year, for every filter', async () => {
-    exportTuning.fetchRows = 4; // 19-40 rows: many FETCHes (or keyset pages), one ending exactly on a batch
+    batchRows(4); // 19-40 rows: many FETCHes (or keyset pages), one ending exactly on a batch
     const queries = [
       'year=2016',
       `year=2016&planId=${demo.planId}`,
@@ -110,12 +112,12 @@ describe('streamed status export', () => {
     }
     // A batch size that divides the row count exactly: the last FETCH comes back empty.
     const json = await jsonFeed(`year=2016&planId=${demo.planId}`);
-    exportTuning.fetchRows = json.length;
+    batchRows(json.length);
     expect(await csvOf(`year=2016&planId=${demo.planId}`)).toEqual(json.map((row) => asCells(row, 'kk')));
   });
 
   it('resolves name and unit to ?lang with the kk, ru, en fallback, and writes ";" CSV', async () => {
-    exportTuning.fetchRows = 5;
+    batchRows(5);
     const goal = await createGoal(ctx.app, (await createDirection(ctx.app, demo.planId)).id);
     // Only Russian and English text: kk falls back to ru.
     const created = expectStatus(
@@ -137,7 +139,7 @@ describe('streamed status export', () => {
   });
 
   it('neutralizes spreadsheet formulas in text cells and quotes what would break a row', async () => {
-    exportTuning.fetchRows = 2;
+    batchRows(2);
     const org = await createOrganization(ctx.app);
     const plan = await createPlan(ctx.app, org.id);
     const goal = await createGoal(ctx.app, (await createDirection(ctx.app, plan.id)).id);
@@ -171,7 +173,7 @@ describe('streamed status export', () => {
   });
 
   it('XLSX equals the JSON feed across many fetch batches', async () => {
-    exportTuning.fetchRows = 3;
+    batchRows(3);
     const json = await jsonFeed('year=2016');
     const res = await call(ctx.app, 'GET', `${API}/status?year=2016&format=xlsx`);
     const workbook = new ExcelJS.Workbook();
@@ -185,7 +187,7 @@ describe('streamed status export', () => {
   });
 
   it('gives the database connection back when the client aborts mid-export', async () => {
-    exportTuning.fetchRows = 100;
+    batchRows(100);
     const org = await createOrganization(ctx.app);
     const plan = await createPlan(ctx.app, org.id);
     const goal = await createGoal(ctx.app, (await createDirection(ctx.app, plan.id)).id);
