@@ -211,7 +211,12 @@ describe('sync under concurrent writes', () => {
       writing = false;
     })();
     const reader = (async () => {
-      while (writing) await readPage();
+      // Yield to timers between pages: on PGlite, with the token already verified, a request resolves in
+      // microtasks only, and a reader that never yields starves the writer forever.
+      while (writing) {
+        await readPage();
+        await tick();
+      }
     })();
     await Promise.all([writer, reader]);
     // Catch up: page until a page comes back empty at the end.
@@ -257,7 +262,12 @@ describe('sync under concurrent writes', () => {
       writing = false;
     })();
     const reader = (async () => {
-      while (writing) await readPage();
+      // Yield to timers between pages: on PGlite, with the token already verified, a request resolves in
+      // microtasks only, and a reader that never yields starves the writer forever.
+      while (writing) {
+        await readPage();
+        await tick();
+      }
     })();
     await Promise.all([writer, reader]);
     while ((await readPage()) > 0 || cursor !== null);
