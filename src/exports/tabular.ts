@@ -8,7 +8,7 @@
  */
 import { PassThrough, Readable } from 'node:stream';
 import { once } from 'node:events';
-import ExcelJS from 'exceljs';
+import { loadExcel } from '../shared/lazy.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { LocalizedText } from '../shared/schemas.js';
@@ -150,9 +150,10 @@ export function csvStream<T>(columns: Column<T>[], pages: AsyncIterable<T[]>, se
 
 export function xlsxStream<T>(columns: Column<T>[], pages: AsyncIterable<T[]>, sheetName = 'data'): Readable {
   const out = new PassThrough();
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: false, useSharedStrings: false });
-  const sheet = workbook.addWorksheet(sheetName.slice(0, 31));
   (async () => {
+    const ExcelJS = await loadExcel();
+    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: false, useSharedStrings: false });
+    const sheet = workbook.addWorksheet(sheetName.slice(0, 31));
     sheet.addRow(columns.map((c) => c.header)).commit();
     for await (const rows of pages) {
       for (const row of rows) sheet.addRow(columns.map((c) => xlsxCell(c.value(row)))).commit();

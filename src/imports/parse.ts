@@ -7,7 +7,8 @@
  * continued on rows of their own. Pure functions: no database here.
  */
 import type { ImportProblem } from './schemas.js';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+import { loadExcel } from '../shared/lazy.js';
 import { HttpProblem, badRequest } from '../http/problem.js';
 
 export interface SheetRow {
@@ -260,6 +261,7 @@ function cellText(value: ExcelJS.CellValue): string {
 }
 
 export async function readXlsx(bytes: Buffer): Promise<SheetRow[]> {
+  const ExcelJS = await loadExcel();
   const workbook = new ExcelJS.Workbook();
   try {
     await workbook.xlsx.load(bytes as unknown as ArrayBuffer);

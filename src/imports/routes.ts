@@ -3,7 +3,7 @@
  * (GET /plans/{id}/template.xlsx). See parse.ts for the layout and apply.ts for matching rules.
  */
 import { asc, eq, inArray } from 'drizzle-orm';
-import ExcelJS from 'exceljs';
+import { loadExcel } from '../shared/lazy.js';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -159,6 +159,7 @@ export function importRoutes(app: FastifyInstance, db: Db) {
         lang === 'kk' ? `${code}-стратегиялық бағыт. ${title}` : lang === 'ru' ? `Стратегическое направление ${code}. ${title}` : `Strategic direction ${code}. ${title}`;
       const goalHeading = (code: string, title: string) =>
         lang === 'kk' ? `${code}-мақсат. ${title}` : lang === 'ru' ? `Цель ${code}. ${title}` : `Goal ${code}. ${title}`;
+      const ExcelJS = await loadExcel();
       const workbook = new ExcelJS.Workbook();
       const sheet = workbook.addWorksheet('import');
       sheet.columns = [{ width: 60 }, { width: 28 }, { width: 18 }, { width: 10 }, { width: 10 }, { width: 50 }, { width: 12 }];

@@ -18,9 +18,7 @@ import { buildReportModel } from './model.js';
 import { chooseFormat } from './negotiate.js';
 import { findPlanWithOrganization, loadReportData } from './queries.js';
 import { renderCsv } from './render-csv.js';
-import { renderDocx } from './render-docx.js';
 import { renderHtml } from './render-html.js';
-import { renderXlsx } from './render-xlsx.js';
 import type { ReportFormat } from './schemas.js';
 import { MEDIA_TYPES, Report, ReportParams, ReportQuery } from './schemas.js';
 import { reportYearProblem } from './years.js';
@@ -106,9 +104,9 @@ export function reportRoutes(app: FastifyInstance, db: Db) {
         case 'json':
           return reply.type('application/json; charset=utf-8').send(json);
         case 'docx':
-          return attachment('attachment').type(MEDIA_TYPES.docx).send((await renderDocx(model)) as unknown as string); // a Buffer: sent as is, never serialized
+          return attachment('attachment').type(MEDIA_TYPES.docx).send((await (await import('./render-docx.js')).renderDocx(model)) as unknown as string); // a Buffer: sent as is, never serialized
         case 'xlsx':
-          return attachment('attachment').type(MEDIA_TYPES.xlsx).send((await renderXlsx(model)) as unknown as string);
+          return attachment('attachment').type(MEDIA_TYPES.xlsx).send((await (await import('./render-xlsx.js')).renderXlsx(model)) as unknown as string);
         case 'csv':
           return attachment('attachment')
             .type('text/csv; charset=utf-8')

@@ -7,6 +7,9 @@ import { decodeCursor, encodeCursor } from '../http/pagination.js';
 import { badRequest, notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { trustedJson } from '../http/serialize.js';
+import { NOT_MODIFIED } from '../http/conditional.js';
+import { exportEtagDescription, exportNotModified } from '../http/export-etag.js';
+import { statusExportWatermark } from '../sync/status-watermark.js';
 import { allowedYears } from '../measurements/rules.js';
 import { requestedLang } from '../shared/lang.js';
 import { IdParams } from '../shared/schemas.js';
@@ -112,7 +115,8 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
         'Incremental sync (?updatedSince=, or a cursor from a previous sync; JSON only, not with ?status=): the rows of stored ' +
         'measurements whose status may have changed (the measurement, the previous year\'s measurement, the indicator or the ' +
         "year's approval changed), in commit order, and `StatusTombstone`s `{ indicatorId, year, deleted: true, updatedAt }` " +
-        'for deleted measurements (tombstones of deleted indicators cannot be filtered by plan or organization and always come). Keep `syncCursor` of the last page for the next sync.',
+        'for deleted measurements (tombstones of deleted indicators cannot be filtered by plan or organization and always come). Keep `syncCursor` of the last page for the next sync.' +
+        exportEtagDescription,
       querystring: StatusFeedQuery,
       response: {
         200: {
@@ -122,7 +126,8 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
             [XLSX_TYPE]: { schema: z.string().describe('binary') },
           },
         },
-        ...errorResponses(400, 401, 403),
+        304: NOT_MODIFIED,
+        ...errorResponses(400, 401, 403, 410),
       },
     },
     handler: async (request, reply) => {
@@ -153,6 +158,8 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
       const exportFormat = exportFormatOf(request, q.format);
       if (exportFormat && !limitGiven(request)) {
         const { limit: _limit, cursor: _cursor, ...filters } = q;
+        // The weak ETag comes from the rows' change stamps, before streaming, read where the export reads.
+        if (await exportNotModified(request, reply, statusExportWatermark(db, filters))) return reply.code(304).send(null);
         return streamStatusFeed(reply, db, exportFormat, filters, requestedLang(q.lang, request.headers['accept-language']), q.sep ?? q.delimiter);
       }
       const cursor = q.cursor ? decodeCursor(q.cursor, 2) : undefined;

@@ -317,6 +317,30 @@ describe('ETags on streamed exports', () => {
     expectStatus(await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/approve`, { document: { en: 'x' }, date: '2016-01-01' }), 201);
     expect(await mark()).not.toBe(m2);
   });
+
+  it('the status feed export answers 304 to its own ETag until a measurement changes', async () => {
+    const tree = await createTree(ctx.app);
+    await putMeasurement(ctx.app, tree.indicator.id, 2016, { plan: 10, fact: 8 });
+    for (const format of ['csv', 'xlsx']) {
+      const url = `${API}/status?year=2016&planId=${tree.plan.id}&format=${format}`;
+      const first = await call(ctx.app, 'GET', url);
+      expect(first.status).toBe(200);
+      const etag = String(first.headers.etag);
+      expect(etag).toMatch(/^W\//);
+      const again = await call(ctx.app, 'GET', url, undefined, { 'if-none-match': etag });
+      expect(again.status).toBe(304);
+      expect(again.raw.body).toBe('');
+      // Another plan's filter is another file.
+      expect(String((await call(ctx.app, 'GET', `${API}/status?year=2016&format=${format}`)).headers.etag)).not.toBe(etag);
+    }
+    const url = `${API}/status?year=2016&planId=${tree.plan.id}&format=csv`;
+    const etag = String((await call(ctx.app, 'GET', url)).headers.etag);
+    await putMeasurement(ctx.app, tree.indicator.id, 2016, { plan: 10, fact: 11 });
+    const changed = await call(ctx.app, 'GET', url, undefined, { 'if-none-match': etag });
+    expect(changed.status).toBe(200);
+    expect(changed.raw.body).toContain('achieved');
+    expect(String(changed.headers.etag)).not.toBe(etag);
+  });
 });
 
 describe('tombstone retention', () => {
