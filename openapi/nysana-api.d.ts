@@ -484,7 +484,7 @@ export interface paths {
         };
         /**
          * Flat indicator status rows for feeds and BI tools
-         * @description Paginated IndicatorStatus rows ordered by (year, indicatorId). JSON by default; text/csv (UTF-8 with BOM) with Accept: text/csv or ?format=csv; an Excel workbook with ?format=xlsx or its Accept type. CSV separator "," or ";" (?sep= or ?delimiter=). An export without ?limit holds every matching row, streamed (fetched 5,000 at a time); with ?limit it is one page, the next in the Link header (rel="next") and X-Next-Cursor.
+         * @description Paginated IndicatorStatus rows ordered by (year, indicatorId). JSON by default; text/csv (UTF-8 with BOM) with Accept: text/csv or ?format=csv; an Excel workbook with ?format=xlsx or its Accept type. CSV separator "," or ";" (?sep= or ?delimiter=). An export without ?limit holds every matching row, streamed from one query (a server-side cursor); with ?limit it is one page, the next in the Link header (rel="next") and X-Next-Cursor.
          *
          *     Incremental sync (?updatedSince=, or a cursor from a previous sync; JSON only, not with ?status=): the rows of stored measurements whose status may have changed (the measurement, the previous year's measurement, the indicator or the year's approval changed), in commit order, and `StatusTombstone`s `{ indicatorId, year, deleted: true, updatedAt }` for deleted measurements (tombstones of deleted indicators cannot be filtered by plan or organization and always come). Keep `syncCursor` of the last page for the next sync. Exports carry a weak ETag computed before streaming from the matching rows' change stamps and count; If-None-Match with it answers 304.
          *

@@ -110,7 +110,7 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
       description:
         'Paginated IndicatorStatus rows ordered by (year, indicatorId). JSON by default; text/csv (UTF-8 with BOM) with ' +
         'Accept: text/csv or ?format=csv; an Excel workbook with ?format=xlsx or its Accept type. CSV separator "," or ";" ' +
-        '(?sep= or ?delimiter=). An export without ?limit holds every matching row, streamed (fetched 5,000 at a time); with ' +
+        '(?sep= or ?delimiter=). An export without ?limit holds every matching row, streamed from one query (a server-side cursor); with ' +
         '?limit it is one page, the next in the Link header (rel="next") and X-Next-Cursor.\n\n' +
         'Incremental sync (?updatedSince=, or a cursor from a previous sync; JSON only, not with ?status=): the rows of stored ' +
         'measurements whose status may have changed (the measurement, the previous year\'s measurement, the indicator or the ' +
