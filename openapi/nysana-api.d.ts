@@ -2675,7 +2675,7 @@ export interface operations {
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
                 code?: string;
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
                 /** @description csv or xlsx: the list as a file (as do Accept: text/csv and the xlsx Accept type); without ?limit every matching row, streamed. */
                 format?: "json" | "csv" | "xlsx";
@@ -3105,7 +3105,7 @@ export interface operations {
                 /** @description UUID */
                 organizationId?: string;
                 code?: string;
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
                 /** @description csv or xlsx: the list as a file (as do Accept: text/csv and the xlsx Accept type); without ?limit every matching row, streamed. */
                 format?: "json" | "csv" | "xlsx";
@@ -3546,7 +3546,7 @@ export interface operations {
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
                 code?: string;
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
                 /** @description csv or xlsx: the list as a file (as do Accept: text/csv and the xlsx Accept type); without ?limit every matching row, streamed. */
                 format?: "json" | "csv" | "xlsx";
@@ -3984,7 +3984,7 @@ export interface operations {
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
                 code?: string;
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
                 /** @description csv or xlsx: the list as a file (as do Accept: text/csv and the xlsx Accept type); without ?limit every matching row, streamed. */
                 format?: "json" | "csv" | "xlsx";
@@ -4424,7 +4424,7 @@ export interface operations {
                 code?: string;
                 valueType?: components["schemas"]["ValueTypeInput"];
                 betterWhen?: components["schemas"]["BetterWhenInput"];
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
                 /** @description csv or xlsx: the list as a file (as do Accept: text/csv and the xlsx Accept type); without ?limit every matching row, streamed. */
                 format?: "json" | "csv" | "xlsx";
@@ -4960,7 +4960,7 @@ export interface operations {
                 yearFrom?: number;
                 /** @description Only years <= this. */
                 yearTo?: number;
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
                 /** @description csv or xlsx: the list as a file (as do Accept: text/csv and the xlsx Accept type); without ?limit every matching row, streamed. */
                 format?: "json" | "csv" | "xlsx";
@@ -5478,7 +5478,7 @@ export interface operations {
                 sep?: "," | ";";
                 /** @description Alias of sep. */
                 delimiter?: "," | ";";
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
                 lang?: components["schemas"]["LangInput"];
             };
@@ -5625,7 +5625,7 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
             };
             header?: never;
@@ -5891,7 +5891,7 @@ export interface operations {
                 sep?: "," | ";";
                 /** @description Alias of sep. */
                 delimiter?: "," | ";";
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
             };
             header?: never;
@@ -6028,7 +6028,7 @@ export interface operations {
                 /** @description Only risks of this year. */
                 year?: number;
                 executionStatus?: components["schemas"]["RiskExecutionStatusInput"];
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
                 /** @description csv or xlsx: the list as a file (as do Accept: text/csv and the xlsx Accept type); without ?limit every matching row, streamed. */
                 format?: "json" | "csv" | "xlsx";
@@ -6487,7 +6487,7 @@ export interface operations {
                 sep?: "," | ";";
                 /** @description Alias of sep. */
                 delimiter?: "," | ";";
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
             };
             header?: never;
@@ -6575,7 +6575,7 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
             };
             header?: never;
@@ -7141,7 +7141,7 @@ export interface operations {
                 sep?: "," | ";";
                 /** @description Alias of sep. */
                 delimiter?: "," | ";";
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
             };
             header?: never;
@@ -7566,7 +7566,7 @@ export interface operations {
                 sep?: "," | ";";
                 /** @description Alias of sep. */
                 delimiter?: "," | ";";
-                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch. */
+                /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
             };
             header?: never;

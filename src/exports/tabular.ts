@@ -7,7 +7,6 @@
  * XLSX: one worksheet written by exceljs's streaming WorkbookWriter (no shared strings, no styles).
  */
 import { PassThrough, Readable } from 'node:stream';
-import { once } from 'node:events';
 import { loadExcel } from '../shared/lazy.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -111,7 +110,7 @@ function xlsxCell(value: unknown): unknown {
 const CSV_CHUNK_BYTES = 1 << 18;
 
 /**
- * CSV of pages of rows, in chunks of about 1 MB (not one write per row), each line encoded
+ * CSV of pages of rows, in chunks of CSV_CHUNK_BYTES (not one write per row), each line encoded
  * straight into the chunk's buffer: no page-sized strings live long enough to reach the old
  * generation of the heap, so garbage collection stays cheap. Chunks are pulled only when the
  * response has room again (Readable.from reads on demand), so a slow client holds back the
@@ -136,7 +135,7 @@ export function csvStream<T>(columns: Column<T>[], pages: AsyncIterable<T[]>, se
         buf[pos++] = 10;
       }
       // A page that ends part-way into a chunk: send what there is, so a slow database still
-      // streams (the first rows do not wait for a full megabyte across several pages).
+      // streams (the first rows do not wait for a full chunk across several pages).
       if (pos > CSV_CHUNK_BYTES / 2) {
         yield buf.subarray(0, pos);
         buf = Buffer.allocUnsafe(CSV_CHUNK_BYTES);
@@ -148,6 +147,22 @@ export function csvStream<T>(columns: Column<T>[], pages: AsyncIterable<T[]>, se
   return Readable.from(chunks(), { objectMode: false });
 }
 
+/** Resolves true when `stream` drains, false when it closes first (or already has). */
+function drainedOrClosed(stream: PassThrough): Promise<boolean> {
+  if (stream.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const finish = (drained: boolean) => {
+      stream.off('drain', onDrain);
+      stream.off('close', onClose);
+      resolve(drained);
+    };
+    const onDrain = () => finish(true);
+    const onClose = () => finish(false);
+    stream.on('drain', onDrain);
+    stream.on('close', onClose);
+  });
+}
+
 export function xlsxStream<T>(columns: Column<T>[], pages: AsyncIterable<T[]>, sheetName = 'data'): Readable {
   const out = new PassThrough();
   (async () => {
@@ -157,8 +172,11 @@ export function xlsxStream<T>(columns: Column<T>[], pages: AsyncIterable<T[]>, s
     sheet.addRow(columns.map((c) => c.header)).commit();
     for await (const rows of pages) {
       for (const row of rows) sheet.addRow(columns.map((c) => xlsxCell(c.value(row)))).commit();
-      // Let the client catch up before fetching the next page: memory stays flat.
-      if (out.writableNeedDrain) await once(out, 'drain');
+      // Let the client catch up before fetching the next page: memory stays flat. An aborted
+      // download closes the stream without 'drain'; leaving the loop then ends the row source
+      // (its finally releases a database client it holds).
+      if (out.writableNeedDrain && !(await drainedOrClosed(out))) return;
+      if (out.destroyed) return;
     }
     sheet.commit();
     await workbook.commit();

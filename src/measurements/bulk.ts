@@ -3,9 +3,9 @@
  *
  * All-or-nothing: every row is checked (schema, indicator resolution, year range, rank rules,
  * approved years, editor scope) before anything is written; one bad row rejects the batch with
- * every bad row listed. Set-based, three statements whatever the batch size: one resolves ids and
- * codes, share-locks the indicators and plans and flags approved years; one reads (and locks) the
- * stored measurements; one inserts, updates and writes the audit rows. Rows travel as arrays
+ * every bad row listed. Set-based, four statements whatever the batch size: one resolves ids and
+ * codes and share-locks the indicators and plans; one flags approved years (after the locks); one
+ * reads (and locks) the stored measurements; one inserts, updates and writes the audit rows. Rows travel as arrays
  * (unnest), not as thousands of bind parameters or a jsonb document PostgreSQL has to take apart.
  * Rows equal to what is stored are left alone (no version bump, no audit row), so replaying a
  * batch changes nothing.
@@ -207,11 +207,10 @@ async function resolveRows(tx: Tx, rows: BulkRow[]): Promise<{ resolved: Resolve
       for share of ind, p
     )
     select t.id as "indicatorId", r.matches, t.value_type as "valueType", t.plan_id as "planId",
-      t.organization_id as "organizationId", t.start_year as "startYear", t.end_year as "endYear", ya.id is not null as approved,
-      (extract(epoch from now()::timestamptz(3)) * 1000)::float8 as "nowMs"
+      t.organization_id as "organizationId", t.start_year as "startYear", t.end_year as "endYear",
+      round(extract(epoch from now()::timestamptz(3)) * 1000)::float8 as "nowMs"
     from resolved r
     left join targets t on t.id = r.indicator_id
-    left join year_approvals ya on ya.plan_id = t.plan_id and ya.year = r.year
     order by r.i
   `)) as unknown as Executed<{
     indicatorId: string | null;
@@ -221,7 +220,6 @@ async function resolveRows(tx: Tx, rows: BulkRow[]): Promise<{ resolved: Resolve
     organizationId: string | null;
     startYear: number | null;
     endYear: number | null;
-    approved: boolean;
     nowMs: number;
   }>;
   const resolved = result.rows.map((r): Resolved => {
@@ -229,9 +227,26 @@ async function resolveRows(tx: Tx, rows: BulkRow[]): Promise<{ resolved: Resolve
       r.indicatorId === null
         ? undefined
         : { indicatorId: r.indicatorId, valueType: r.valueType!, planId: r.planId!, organizationId: r.organizationId!, startYear: Number(r.startYear), endYear: Number(r.endYear) };
-    return { matches: Number(r.matches), target, approved: r.approved };
+    return { matches: Number(r.matches), target, approved: false };
   });
   return { resolved, nowMs: Number(result.rows[0]!.nowMs) };
+}
+
+/**
+ * Flags rows of approved years, in a statement of its own after statement 1: under READ
+ * COMMITTED a statement sees the data as of its start, so an approval committed while statement 1
+ * waited for the plan's share lock would be invisible to it (and the batch would write into a
+ * year that was approved meanwhile). This statement starts after the lock is held.
+ */
+async function flagApprovedYears(tx: Tx, rows: BulkRow[], resolved: Resolved[]): Promise<void> {
+  const asked = resolved.flatMap((res, i) => (res.target ? [{ i, planId: res.target.planId, year: rows[i]!.year }] : []));
+  if (asked.length === 0) return;
+  const result = (await tx.execute(sql`
+    select ya.plan_id as "planId", ya.year from year_approvals ya
+    where (ya.plan_id, ya.year) in (select * from unnest(${plainArray(asked.map((a) => a.planId))}::uuid[], ${plainArray(asked.map((a) => a.year))}::int[]))
+  `)) as unknown as Executed<{ planId: string; year: number }>;
+  const approved = new Set(result.rows.map((r) => `${r.planId}/${r.year}`));
+  for (const a of asked) if (approved.has(`${a.planId}/${a.year}`)) resolved[a.i]!.approved = true;
 }
 
 /** An editor may write its own organization's indicators only: 403 listing every other row. */
@@ -297,7 +312,7 @@ function validate(rows: BulkRow[], resolved: Resolved[]): Valid[] {
 async function lockStored(tx: Tx, valid: Valid[]): Promise<Map<string, Stored>> {
   const result = (await tx.execute(sql`
     select m.id, m.indicator_id as "indicatorId", m.year, m.plan, m.fact, m.rating_size as "ratingSize", m.score, m.note, m.version,
-      (extract(epoch from m.created_at) * 1000)::float8 as "createdMs", (extract(epoch from m.updated_at) * 1000)::float8 as "updatedMs"
+      round(extract(epoch from m.created_at) * 1000)::float8 as "createdMs", round(extract(epoch from m.updated_at) * 1000)::float8 as "updatedMs"
     from measurements m
     where (m.indicator_id, m.year) in (select * from unnest(${plainArray(valid.map((v) => v.target.indicatorId))}::uuid[], ${plainArray(valid.map((v) => v.row.year))}::int[]))
     order by m.id
@@ -431,6 +446,7 @@ export function bulkMeasurementRoutes(app: FastifyInstance, db: Db) {
       return db.transaction(async (tx) => {
         const { resolved, nowMs } = await resolveRows(tx, rows);
         checkEditorScope(principal, resolved);
+        await flagApprovedYears(tx, rows, resolved);
         const valid = validate(rows, resolved);
         const stored = await lockStored(tx, valid);
 

@@ -18,7 +18,7 @@ export const PLAN_STATUS_SQL: NamedSql = {
   name: 'plan_status_v1',
   text: `select p.organization_id, p.start_year, p.end_year,
     ya.id, ya.document, ya.date, ya.approved_by, ya.version,
-    floor(extract(epoch from ya.created_at) * 1000)::float8, floor(extract(epoch from ya.updated_at) * 1000)::float8,
+    round(extract(epoch from ya.created_at) * 1000)::float8, round(extract(epoch from ya.updated_at) * 1000)::float8,
     d.id, d.code, d.title, d.position, g.id, g.code, g.title, g.position,
     i.id, i.code, i.name, i.unit, i."group", i.value_type, i.better_when,
     m.plan, m.fact, m.rating_size, m.score, m.note, pm.fact, pm.rating_size

@@ -1,6 +1,6 @@
 /**
- * Status reads: each answer comes from a fixed number of queries whatever the plan's size
- * (one for the tree, one for the plan), never one per indicator.
+ * Status reads: each answer comes from a fixed number of queries whatever the plan's size, never
+ * one per indicator (the plan status from one statement: plan-read.ts).
  */
 import type { SQL } from 'drizzle-orm';
 import { and, asc, eq, fillPlaceholders, gt, isNotNull, lte, or, gte, sql } from 'drizzle-orm';

@@ -40,7 +40,8 @@ export const UpdatedSince = z.iso
       'Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). ' +
       'Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page ' +
       'and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. ' +
-      'Before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90) it answers 410 Gone: resync from scratch.',
+      'A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone ' +
+      'to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch.',
   );
 
 export const syncListDescription =

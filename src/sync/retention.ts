@@ -2,7 +2,7 @@
  * Tombstone retention. Deletions are kept SYNC_TOMBSTONE_RETENTION_DAYS, then pruned, so
  * sync_deletions does not grow forever. A client whose last sync is older than what was pruned
  * could miss deletions; rather than answer it silently incomplete, its sync answers 410 Gone and
- * it starts again from scratch (a full list without updatedSince or cursor).
+ * it starts again from scratch (a full sync: updatedSince at the epoch, see FULL_SYNC_SINCE).
  *
  * The horizon is recorded by the pruner itself (table sync_horizon, one row), in the same
  * transaction as the delete, so readers need no configuration and no clock:
@@ -21,15 +21,17 @@ import type { SyncPosition } from './cursor.js';
 
 export const DAY_MS = 86_400_000;
 
-export const retentionDescription =
-  ' Tombstones are kept for SYNC_TOMBSTONE_RETENTION_DAYS (default 90) and then pruned: a sync whose updatedSince is before ' +
-  'the pruning horizon, or whose cursor is older than the newest pruned deletion, answers 410 Gone; start again without ' +
-  'updatedSince and cursor (a full list).';
+/**
+ * `updatedSince` at the epoch (1970-01-01T00:00:00Z) starts a first, full sync: every live row,
+ * then a syncCursor to continue from. A client that holds nothing cannot miss a deletion, so the
+ * retention horizon does not apply to it; this is also how a client answered 410 starts again.
+ */
+export const FULL_SYNC_SINCE = '1970-01-01T00:00:00Z';
 
 export function resyncRequired(what: string): HttpProblem {
   return new HttpProblem(
     410,
-    `${what} is older than the tombstone retention horizon: deletions since then were pruned. Resync from scratch: list without updatedSince and cursor, then sync from its syncCursor.`,
+    `${what} is older than the tombstone retention horizon: deletions since then were pruned. Resync from scratch: drop what you hold and sync with updatedSince=${FULL_SYNC_SINCE} (every live row), then continue from its syncCursor.`,
   );
 }
 
@@ -42,7 +44,7 @@ export async function readHorizon(db: Db) {
 export async function assertWithinRetention(db: Db, since: Date | undefined, position: SyncPosition | undefined) {
   if (!since && !position) return;
   const horizon = await readHorizon(db);
-  if (since && horizon.prunedBefore && since < horizon.prunedBefore) throw resyncRequired('updatedSince');
+  if (since && since.getTime() > 0 && horizon.prunedBefore && since < horizon.prunedBefore) throw resyncRequired('updatedSince');
   if (position && horizon.prunedXid > 0 && position.xid <= horizon.prunedXid) throw resyncRequired('The sync cursor');
 }
 

@@ -1,10 +1,8 @@
 /**
  * The watermark for an ETag on the streamed status feed export (GET /status?format=csv|xlsx),
- * for src/http/export-etag.ts. Not yet wired: src/status/routes.ts is being rewritten for speed by
- * its owner; wiring is one call before streaming:
- *   if (await exportNotModified(request, reply, statusExportWatermark(db, filters))) return reply.code(304).send(null);
- * using the same `db` the export reads (the replica when DATABASE_READ_URL is set: a watermark from
- * the primary could be newer than the replica's file and make a 304 stale).
+ * for src/http/export-etag.ts, computed in src/status/routes.ts before streaming from the same `db`
+ * the export reads (the replica when DATABASE_READ_URL is set: a watermark from the primary could
+ * be newer than the replica's file and make a 304 stale).
  *
  * It covers a superset of what a status row is computed from, so it never misses a change whatever
  * shape the feed query takes: every indicator under the filters (with its goal, direction and plan

@@ -1,6 +1,6 @@
 /** POST /measurements/bulk: all-or-nothing, dry run, idempotent replay, codes, editor scope, 10,000 rows. */
 import { sql } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { bearer, call, setupApp, tokenFor } from '../helpers/app.js';
 import type { Json } from '../helpers/app.js';
 import { API, createIndicator, createTree, errorPaths, expectProblem, expectStatus, putMeasurement, queryRows } from '../helpers/fixtures.js';
@@ -8,6 +8,8 @@ import type { Tree } from '../helpers/fixtures.js';
 
 const ctx = setupApp();
 const BULK = `${API}/measurements/bulk`;
+// The race below needs two connections at once, which PGlite (one connection) does not have.
+const onPostgres = inject('testDatabase').mode === 'postgres';
 
 const count = async (indicatorIds: string[]) => {
   const [row] = await queryRows(
@@ -143,6 +145,21 @@ describe('bulk measurements', () => {
     });
     expectProblem(res, 400, ['body.rows.1.year']);
     expect((await count([t.indicator.id])).measurements).toBe(1);
+  });
+
+  it.skipIf(!onPostgres)('refuses a year approved while the batch waited for the plan lock (PostgreSQL)', async () => {
+    const t = await createTree(ctx.app);
+    let bulk: ReturnType<typeof call> | undefined;
+    // An approval in progress holds the plan FOR UPDATE, as POST .../approve does, while the batch arrives.
+    await ctx.db.database.db.transaction(async (tx) => {
+      await tx.execute(sql`select id from plans where id = ${t.plan.id} for update`);
+      await tx.execute(sql`insert into year_approvals (plan_id, year, document, date) values (${t.plan.id}, 2016, '{"en":"Order No. 2"}'::jsonb, '2016-12-01')`);
+      bulk = call(ctx.app, 'POST', BULK, { rows: [{ indicatorId: t.indicator.id, year: 2016, plan: 5, fact: 6 }] });
+      await new Promise((r) => setTimeout(r, 300)); // the batch is now waiting for its share lock on the plan
+    });
+    const res = await bulk!;
+    expectProblem(res, 400, ['body.rows.0.year']);
+    expect((await count([t.indicator.id])).measurements).toBe(0);
   });
 
   it('lets an editor write its own organization only, and a viewer nothing', async () => {

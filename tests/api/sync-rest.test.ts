@@ -385,6 +385,10 @@ describe('tombstone retention', () => {
     }
     expectStatus(await call(ctx.app, 'GET', `${plans}&updatedSince=${fine}`), 200);
     expectStatus(await call(ctx.app, 'GET', `${API}/plans/${tree.plan.id}/risks?updatedSince=${fine}`), 200);
+    // A first sync (or a resync) from the epoch is never refused: it holds nothing that could be stale.
+    const full = await syncAll(`${plans}&updatedSince=${encodeURIComponent('1970-01-01T00:00:00Z')}`);
+    expect(full.items.map((p: { id: string }) => p.id)).toContain(tree.plan.id);
+    expectStatus(await call(ctx.app, 'GET', `${API}/plans?cursor=${full.syncCursor}`), 200);
     // The audit trail has no tombstones: never 410.
     expectStatus(await call(ctx.app, 'GET', `${API}/audit?updatedSince=${tooOld}&limit=1`), 200);
 
