@@ -14,34 +14,10 @@ import { adminToken, call, setupApp } from '../helpers/app.js';
 import { loadDemoThroughApi } from '../helpers/demo.js';
 import type { LoadedDemo } from '../helpers/demo.js';
 import { API, createDirection, createGoal, createOrganization, createPlan, expectStatus, putMeasurement, queryRows } from '../helpers/fixtures.js';
+import { STATUS_COLUMNS as COLUMNS, parseCsv } from '../helpers/csv.js';
 
 const ctx = setupApp();
 
-const COLUMNS = [
-  'organizationId', 'planId', 'directionId', 'goalId', 'indicatorId', 'code', 'name', 'unit', 'valueType', 'betterWhen',
-  'year', 'plan', 'fact', 'ratingSize', 'score', 'status', 'achievementPercent', 'deviation', 'previousFact', 'trend',
-  'percentile', 'previousPercentile',
-];
-
-function parseCsv(text: string, sep: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
-      else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === sep) row.push(cell), (cell = '');
-    else if (ch === '\r') continue;
-    else if (ch === '\n') row.push(cell), rows.push(row), (row = []), (cell = '');
-    else cell += ch;
-  }
-  return rows;
-}
 
 /** Localized text resolved as the API does: the language, then kk, ru, en. */
 const resolve = (t: Json, lang: 'kk' | 'ru' | 'en') => t[lang] || t.kk || t.ru || t.en || null;

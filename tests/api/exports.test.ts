@@ -12,35 +12,10 @@ import type { Json } from '../helpers/app.js';
 import { adminToken, call, setupApp } from '../helpers/app.js';
 import { loadDemoThroughApi } from '../helpers/demo.js';
 import { API, createDirection, createGoal, createOrganization, createPlan, expectStatus, queryRows } from '../helpers/fixtures.js';
+import { STATUS_COLUMNS as COLUMNS, parseCsv } from '../helpers/csv.js';
 
 const ctx = setupApp();
 
-const COLUMNS = [
-  'organizationId', 'planId', 'directionId', 'goalId', 'indicatorId', 'code', 'name', 'unit', 'valueType', 'betterWhen',
-  'year', 'plan', 'fact', 'ratingSize', 'score', 'status', 'achievementPercent', 'deviation', 'previousFact', 'trend',
-  'percentile', 'previousPercentile',
-];
-
-/** A minimal RFC 4180 reader for the tests. */
-function parseCsv(text: string, sep: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
-      else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === sep) row.push(cell), (cell = '');
-    else if (ch === '\r') continue;
-    else if (ch === '\n') row.push(cell), rows.push(row), (row = []), (cell = '');
-    else cell += ch;
-  }
-  return rows;
-}
 
 /** What a JSON feed value looks like in a CSV cell. */
 function asCell(row: Json, key: string): string {
