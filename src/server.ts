@@ -1,23 +1,14 @@
 /** `npm start`: configuration, database, migrations, then serve until SIGTERM/SIGINT. */
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/open.js';
 import { isEmpty, seedDemo } from './demo/seed.js';
 import { startPruneTimer } from './sync/retention.js';
 import { ensureFirstAdmin } from './users/bootstrap.js';
 
-let config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(1);
-  }
-  throw error;
-}
+const config = loadConfigOrExit();
 
 const database = await openDatabase(config);
 await migrate(database);

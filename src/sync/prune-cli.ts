@@ -1,19 +1,10 @@
 /** `npm run sync:prune`: delete sync tombstones older than SYNC_TOMBSTONE_RETENTION_DAYS and exit. */
-import { ConfigError, loadConfig } from '../config.js';
+import { loadConfigOrExit } from '../config.js';
 import { migrate } from '../db/migrate.js';
 import { openDatabase } from '../db/open.js';
 import { pruneTombstones } from './retention.js';
 
-let config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(1);
-  }
-  throw error;
-}
+const config = loadConfigOrExit();
 const database = await openDatabase(config);
 try {
   await migrate(database);
