@@ -27,28 +27,22 @@ export interface ExportQuery {
   keys: string[];
 }
 
-export function statusExportQuery(db: Db, f: ExportFilters, lang: Lang): ExportQuery {
-  const resolved = (column: AnyPgColumn) =>
-    sql<string | null>`coalesce(nullif(${column}->>${lang}::text, ''), nullif(${column}->>'kk', ''), nullif(${column}->>'ru', ''), nullif(${column}->>'en', ''))`;
-  const selection = (yearColumn: SQL | typeof measurements.year) => ({
-    ...indicatorColumns,
-    name: resolved(indicators.name),
-    unit: resolved(indicators.unit),
-    group: sql<null>`null`,
-    note: sql<null>`null`,
-    directionId: goals.directionId,
-    planId: directions.planId,
-    organizationId: plans.organizationId,
-    year: sql<number>`${yearColumn}`,
-    approved: sql<boolean>`(${yearApprovals.id} is not null)`,
-  });
+
+/** Localized text resolved to `lang` with resolveText's fallback (kk, ru, en), in SQL. */
+const resolved = (column: AnyPgColumn, lang: Lang) =>
+  sql<string | null>`coalesce(nullif(${column}->>${lang}::text, ''), nullif(${column}->>'kk', ''), nullif(${column}->>'ru', ''), nullif(${column}->>'en', ''))`;
+
+type YearColumn = SQL | typeof measurements.year;
+
+/** The feed's joins, filters and order around a selection; `yearColumn` is each row's year. */
+function feedExport(db: Db, f: ExportFilters, selection: (yearColumn: YearColumn) => Record<string, SQL | AnyPgColumn>): ExportQuery {
   const common: (SQL | undefined)[] = [
     f.organizationId ? eq(plans.organizationId, f.organizationId) : undefined,
     f.planId ? eq(plans.id, f.planId) : undefined,
     f.valueType ? eq(indicators.valueType, f.valueType) : undefined,
     f.status ? sql`(${statusSql}) = ${f.status}` : undefined,
   ];
-  const base = (yearColumn: SQL | typeof measurements.year) =>
+  const base = (yearColumn: YearColumn) =>
     db
       .select(selection(yearColumn))
       .from(indicators)
@@ -78,4 +72,57 @@ export function statusExportQuery(db: Db, f: ExportFilters, lang: Lang): ExportQ
   const { sql: text, params } = query.toSQL();
   // drizzle selects the fields in the selection's key order.
   return { sql: text, params, keys: Object.keys(selection(measurements.year)) };
+}
+
+export function statusExportQuery(db: Db, f: ExportFilters, lang: Lang): ExportQuery {
+  return feedExport(db, f, (yearColumn) => ({
+    ...indicatorColumns,
+    name: resolved(indicators.name, lang),
+    unit: resolved(indicators.unit, lang),
+    group: sql<null>`null`,
+    note: sql<null>`null`,
+    directionId: goals.directionId,
+    planId: directions.planId,
+    organizationId: plans.organizationId,
+    year: sql<number>`${yearColumn}`,
+    approved: sql<boolean>`(${yearApprovals.id} is not null)`,
+  }));
+}
+
+/**
+ * A text cell exactly as csvText() in tabular.ts writes it, in SQL: a leading =, +, -, @, tab or
+ * CR prefixed with ' (CSV injection), then quoted when it holds , ; " CR or LF (both separators
+ * are in that set, so a cell does not depend on the separator). tests/api/exports-stream.test.ts
+ * holds the export to the JSON feed with text made to break either encoder.
+ */
+function csvTextSql(text: SQL): SQL {
+  const safe = sql`(case when ${text} ~ ${'^[-=+@\t\r]'}::text then '''' || ${text} else ${text} end)`;
+  return sql`(case when ${text} is null then '' when ${safe} ~ ${'[,;"\r\n]'}::text then '"' || replace(${safe}, '"', '""') || '"' else ${safe} end)`;
+}
+
+/** Which value of a CSV export row (statusCsvQuery) sits where. */
+export const CSV_ROW = { line: 0, valueType: 1, betterWhen: 2, plan: 3, fact: 4, ratingSize: 5, score: 6, previousFact: 7, previousRatingSize: 8 } as const;
+
+/**
+ * The CSV export's rows: the first eleven columns (organizationId ... year: ids, codes, text and
+ * enums, nothing computed) already as CSV text joined by `sep`, then only what the achievement
+ * rules need, in CSV_ROW order. PostgreSQL writes that part of every line on its own core while
+ * Node computes the rest (src/exports/status-csv.ts), and the driver decodes 9 values a row, not 22.
+ */
+export function statusCsvQuery(db: Db, f: ExportFilters, lang: Lang, sep: string): ExportQuery {
+  const q = feedExport(db, f, (yearColumn) => ({
+    line: sql`concat_ws(${sep}::text, ${plans.organizationId}, ${directions.planId}, ${goals.directionId}, ${indicators.goalId}, ${indicators.id},
+      ${csvTextSql(sql`${indicators.code}`)}, ${csvTextSql(resolved(indicators.name, lang))}, ${csvTextSql(resolved(indicators.unit, lang))},
+      ${indicators.valueType}, ${indicators.betterWhen}, ${yearColumn})`,
+    valueType: indicators.valueType,
+    betterWhen: indicators.betterWhen,
+    plan: measurements.plan,
+    fact: measurements.fact,
+    ratingSize: measurements.ratingSize,
+    score: measurements.score,
+    previousFact: previous.fact,
+    previousRatingSize: previous.ratingSize,
+  }));
+  if (q.keys.some((key, i) => CSV_ROW[key as keyof typeof CSV_ROW] !== i)) throw new Error('statusCsvQuery selects out of CSV_ROW order');
+  return q;
 }

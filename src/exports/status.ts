@@ -1,25 +1,26 @@
 /**
  * The flat status feed as an export: the columns of the CSV feed, every matching row streamed.
  *
- * On PostgreSQL the rows come from one query through a server-side cursor (DECLARE / FETCH in a
- * read-only transaction on one pooled client): the database plans and runs the feed once instead
- * of once per page, the next FETCH is already on the wire while the current batch is encoded,
- * and rows arrive as arrays (no driver objects, no ORM mapping on this hot path). PGlite has one
- * connection, which a long transaction would hold against every other request: there the rows
- * come in keyset pages instead.
+ * On PostgreSQL the rows come from one query through a server-side cursor (src/db/cursor.ts):
+ * the database plans and runs the feed once instead of once per page, and rows arrive as arrays
+ * (no driver objects, no ORM mapping on this hot path). CSV there takes the faster path of
+ * status-csv.ts (PostgreSQL writes the plain columns of each line); XLSX builds IndicatorStatus
+ * objects for exceljs. PGlite has one connection, which a long transaction would hold against
+ * every other request: there the rows come in keyset pages instead.
  */
 import type { FastifyReply } from 'fastify';
-import type { Pool, PoolClient } from 'pg';
 import type { Db } from '../db/client.js';
 import { toIndicatorStatus } from '../status/assemble.js';
 import type { FeedFilters, FeedRow } from '../status/queries.js';
 import { statusFeed } from '../status/queries.js';
 import { statusExportQuery } from './status-query.js';
+import { statusCsvStream } from './status-csv.js';
+import { cursorBatches, pgPoolOf } from '../db/cursor.js';
 import type { IndicatorStatus } from '../status/schemas.js';
 import type { Lang } from '../shared/lang.js';
 import { resolveText } from '../shared/lang.js';
 import type { Column, ExportFormat } from './tabular.js';
-import { EXPORT_PAGE_SIZE, keysetPages, sendExport } from './tabular.js';
+import { EXPORT_PAGE_SIZE, keysetPages, sendCsv, sendExport } from './tabular.js';
 
 /** Same columns, in the same order, as the paged CSV feed (src/status/csv.ts). */
 const KEYS = [
@@ -55,58 +56,6 @@ export const exportTuning = {
   /** Keyset page size (PGlite): every page is a query of its own there, so fewer and larger. */
   pageRows: EXPORT_PAGE_SIZE,
 };
-
-/** The node-postgres pool behind a drizzle handle, or undefined (PGlite). */
-function pgPoolOf(db: Db): Pool | undefined {
-  const client = (db as unknown as { $client?: unknown }).$client as Partial<Pool> | undefined;
-  return client && typeof client.connect === 'function' && typeof client.totalCount === 'number' ? (client as Pool) : undefined;
-}
-
-/**
- * The rows of `text` through a server-side cursor, `size` at a time, as arrays. The client goes
- * back to the pool when the rows end, on an error, and when the consumer stops early (the client
- * aborted the download: the stream is destroyed and the generator returns); a connection that
- * failed is discarded instead.
- */
-async function* cursorBatches(pool: Pool, text: string, params: unknown[], size: number): AsyncGenerator<unknown[][]> {
-  const client: PoolClient = await pool.connect();
-  let broken: Error | undefined;
-  let done = false;
-  const fetch = () => {
-    const p = client.query<unknown[]>({ text: `fetch ${size} from status_export`, rowMode: 'array' });
-    p.catch(() => {}); // awaited below; this only keeps an abandoned prefetch from being "unhandled"
-    return p;
-  };
-  try {
-    await client.query('begin read only');
-    await client.query(`declare status_export no scroll cursor for ${text}`, params);
-    let next = fetch();
-    for (;;) {
-      const { rows } = await next;
-      if (rows.length === 0) break;
-      const more = rows.length === size;
-      // The next batch is fetched (and decoded by the driver) while this one is encoded and sent.
-      if (more) next = fetch();
-      yield rows;
-      if (!more) break;
-    }
-    await client.query('commit');
-    done = true;
-  } catch (error) {
-    broken = error as Error;
-    throw error;
-  } finally {
-    if (!done) {
-      try {
-        await client.query('rollback');
-        broken = undefined; // the connection is fine again
-      } catch (error) {
-        broken ??= error as Error;
-      }
-    }
-    client.release(broken);
-  }
-}
 
 /**
  * Export rows (arrays, in `keys` order) to IndicatorStatus. Name and unit arrive as text already
@@ -194,5 +143,7 @@ export function streamStatusFeed(
   lang: Lang | undefined,
   sep = ',',
 ) {
+  const pool = pgPoolOf(db);
+  if (format === 'csv' && pool) return sendCsv(reply, 'status', statusCsvStream(pool, db, filters, lang ?? 'kk', sep, KEYS, exportTuning.fetchRows));
   return sendExport(reply, format, 'status', statusColumns(lang ?? 'kk'), statusFeedBatches(db, filters, lang), sep);
 }

@@ -109,6 +109,9 @@ function xlsxCell(value: unknown): unknown {
 /** Bytes per CSV chunk handed to the response. */
 const CSV_CHUNK_BYTES = 1 << 18;
 
+/** The BOM and the header line of a CSV export. */
+export const csvHeader = (headers: readonly string[], sep = ',') => `\uFEFF${headers.map((h) => csvCell(h, sep)).join(sep)}\r\n`;
+
 /**
  * CSV of pages of rows, in chunks of CSV_CHUNK_BYTES (not one write per row), each line encoded
  * straight into the chunk's buffer: no page-sized strings live long enough to reach the old
@@ -117,10 +120,14 @@ const CSV_CHUNK_BYTES = 1 << 18;
  * database reads instead of filling memory.
  */
 export function csvStream<T>(columns: Column<T>[], pages: AsyncIterable<T[]>, sep = ','): Readable {
-  const line = csvLineEncoder(columns, sep);
+  return csvLineStream(csvHeader(columns.map((c) => c.header), sep), pages, csvLineEncoder(columns, sep));
+}
+
+/** The chunking of csvStream() for rows of any shape, `line` writing one line (without its CRLF). */
+export function csvLineStream<T>(header: string, pages: AsyncIterable<T[]>, line: (row: T) => string): Readable {
   async function* chunks() {
     let buf = Buffer.allocUnsafe(CSV_CHUNK_BYTES);
-    let pos = buf.write(`\uFEFF${columns.map((c) => csvCell(c.header, sep)).join(sep)}\r\n`);
+    let pos = buf.write(header);
     for await (const rows of pages) {
       for (let i = 0; i < rows.length; i++) {
         const text = line(rows[i]!);
@@ -193,12 +200,15 @@ export function sendExport<T>(
   pages: AsyncIterable<T[]>,
   sep = ',',
 ) {
-  if (format === 'csv') {
-    reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`);
-    return reply.send(csvStream(columns, pages, sep));
-  }
+  if (format === 'csv') return sendCsv(reply, name, csvStream(columns, pages, sep));
   reply.type(XLSX_TYPE).header('content-disposition', `attachment; filename="${name}.xlsx"`);
   return reply.send(xlsxStream(columns, pages, name));
+}
+
+/** Sends a CSV stream as a file download. */
+export function sendCsv(reply: FastifyReply, name: string, csv: Readable) {
+  reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`);
+  return reply.send(csv);
 }
 
 /** Keyset pages: `fetch(cursor)` returns up to `size` rows after `cursor`; `keyOf` gives a row's cursor. */

@@ -299,10 +299,14 @@ describe('ETags on streamed exports', () => {
     expect((await call(ctx.app, 'GET', dirs, undefined, { 'if-none-match': d0 })).status).toBe(200);
   });
 
-  it('the status export watermark moves with a measurement, an indicator and an approval, and only then', async () => {
+  // Filtered (the tables joined) and unfiltered (each table on its own): two shapes of the same superset.
+  it.each([
+    ['filtered by plan', true],
+    ['unfiltered', false],
+  ])('the status export watermark (%s) moves with a measurement, an indicator, a goal and an approval, and only then', async (_, byPlan) => {
     const tree = await createTree(ctx.app);
     const db = ctx.db.database.db;
-    const filters = { year: 2016, planId: tree.plan.id };
+    const filters = byPlan ? { year: 2016, planId: tree.plan.id } : { year: 2016 };
     const mark = () => statusExportWatermark(db, filters);
     const m0 = await mark();
     expect(await mark()).toBe(m0);
@@ -314,8 +318,11 @@ describe('ETags on streamed exports', () => {
     expectStatus(await call(ctx.app, 'PATCH', `${API}/indicators/${tree.indicator.id}`, { name: { en: 'Renamed' } }), 200);
     const m2 = await mark();
     expect(m2).not.toBe(m1);
+    expectStatus(await call(ctx.app, 'PATCH', `${API}/goals/${tree.goal.id}`, { code: 'G.9' }), 200);
+    const m3 = await mark();
+    expect(m3).not.toBe(m2);
     expectStatus(await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/approve`, { document: { en: 'x' }, date: '2016-01-01' }), 201);
-    expect(await mark()).not.toBe(m2);
+    expect(await mark()).not.toBe(m3);
   });
 
   it('the status feed export answers 304 to its own ETag until a measurement changes', async () => {
