@@ -98,8 +98,9 @@ export async function buildApp({ db, readDb, config, logger, poolStats }: AppOpt
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   assertEveryRouteHasAccessRule(app);
   const auth = new AuthService(db, config);

@@ -101,15 +101,18 @@ export const authPlugin = fp<{ auth: AuthService }>(
       }
     });
 
-    app.addHook('preHandler', async (request) => {
+    // Callback style: most requests (every read, every admin) pass straight through, without the
+    // promise an async hook costs on each.
+    app.addHook('preHandler', (request, _reply, done) => {
       const rule = ruleOf(request);
       const principal = request.principal;
-      if (rule.level !== 'editor' || !principal || principal.role === 'admin') return;
+      if (rule.level !== 'editor' || !principal || principal.role === 'admin') return done();
       // An editor-level route that cannot say who owns its target is for admins only.
-      const owner = principal.organizationId && rule.organizationOf ? await rule.organizationOf(request) : undefined;
-      if (!owner || owner !== principal.organizationId) {
-        throw forbidden('Editors may change only the plans and measurements of their own organization.');
-      }
+      const ownerOf = principal.organizationId && rule.organizationOf ? rule.organizationOf(request) : Promise.resolve(undefined);
+      ownerOf.then(
+        (owner) => done(!owner || owner !== principal.organizationId ? forbidden('Editors may change only the plans and measurements of their own organization.') : undefined),
+        (error: unknown) => done(error as Error),
+      );
     });
   },
   { name: 'nysana-auth' },

@@ -11,16 +11,20 @@ const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export function registerWriteLimit(scope: FastifyInstance, perMinute: number) {
   if (perMinute <= 0) return;
   const limiter = new RateLimiter(perMinute, 60_000);
-  scope.addHook('preHandler', async (request, reply) => {
+  // Callback style: every read passes through here too, and an async hook costs a promise each.
+  scope.addHook('preHandler', (request, reply, done) => {
     // /auth/* has limits of its own, tuned for guessing rather than volume.
-    if (!WRITES.has(request.method) || request.routeOptions.url?.includes('/auth/')) return;
+    if (!WRITES.has(request.method) || request.routeOptions.url?.includes('/auth/')) return done();
     const key = request.principal ? `${request.principal.kind}:${request.principal.id}` : `ip:${request.ip}`;
     const decision = limiter.hit(key);
     if (!decision.allowed) {
       reply.header('retry-after', String(decision.retryAfter));
-      throw new HttpProblem(429, `More than ${perMinute} writes a minute; retry after ${decision.retryAfter} s.`, undefined, {
-        'retry-after': String(decision.retryAfter),
-      });
+      return done(
+        new HttpProblem(429, `More than ${perMinute} writes a minute; retry after ${decision.retryAfter} s.`, undefined, {
+          'retry-after': String(decision.retryAfter),
+        }),
+      );
     }
+    done();
   });
 }

@@ -47,16 +47,20 @@ export function registerMetrics(app: FastifyInstance, poolStats?: () => PoolStat
     void pool;
   }
 
-  app.addHook('onRequest', async (request) => {
+  // Callback-style hooks: they run on every request, and an async hook costs a promise each.
+  app.addHook('onRequest', (request, _reply, done) => {
     startTimes.set(request, process.hrtime.bigint());
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const start = startTimes.get(request);
-    if (start === undefined) return;
-    const route = request.routeOptions.url ?? 'unmatched';
-    const labels = { method: request.method, route, status: String(reply.statusCode) };
-    requests.inc(labels);
-    duration.observe(labels, Number(process.hrtime.bigint() - start) / 1e9);
+    if (start !== undefined) {
+      const route = request.routeOptions.url ?? 'unmatched';
+      const labels = { method: request.method, route, status: String(reply.statusCode) };
+      requests.inc(labels);
+      duration.observe(labels, Number(process.hrtime.bigint() - start) / 1e9);
+    }
+    done();
   });
 
   app.get('/metrics', { config: { access: access.public }, schema: { hide: true } }, async (_request, reply) => {
