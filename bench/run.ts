@@ -5,7 +5,7 @@
  * postgres://postgres@127.0.0.1:5432/postgres), migrates it, generates the dataset inside
  * PostgreSQL (bench/dataset.ts), then starts three servers over it, each in its own process with
  * the same pool size, and loads them with autocannon from this process:
- *   service  the real app (src/server.ts), with a bearer token of a bench admin
+ *   service  the real app as `npm start` runs it (dist/server.js, built first), with a bench admin's token
  *   limit    bench/limit-server.ts: node:http + pg + prepared SQL, same JSON, no framework
  *   peer     bench/peer-server.ts: PostGraphile 4 over the same tables, equivalent GraphQL
  * Prints a markdown table and writes it into docs/benchmarks.md between the markers of the mode.
@@ -15,7 +15,7 @@
  * Environment: BENCH_DB (database name, default nysana_bench) and BENCH_PORT (first of three
  * ports, default 3100), so two runs can share a machine without touching each other.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -110,7 +110,7 @@ async function adminToken(): Promise<string> {
 }
 
 function start(target: Target): ChildProcess {
-  const script = { service: 'src/server.ts', limit: 'bench/limit-server.ts', peer: 'bench/peer-server.ts' }[target];
+  const script = { service: 'dist/server.js', limit: 'bench/limit-server.ts', peer: 'bench/peer-server.ts' }[target];
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -126,7 +126,8 @@ function start(target: Target): ChildProcess {
     MAX_EVENT_LOOP_DELAY_MS: '0',
     WRITE_RATE_LIMIT_PER_MINUTE: '0',
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const argv = target === 'service' ? [script] : ['--import', 'tsx', script]; // limit and peer: tsx over their sources
+  const child = spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -446,6 +447,9 @@ function writeDoc(block: string) {
 
 async function main() {
   const started = Date.now();
+  // The service runs the compiled output, as `npm start` does: build it once, before anything else
+  // (tsc's messages to stderr, this script's stdout is the results table).
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
   const describe = await machine();
   log(`mode ${mode}: fresh database ${DB_NAME}`);
   await freshDatabase();

@@ -38,6 +38,8 @@ export const DemoDataset = z.object({
 export type DemoDataset = z.infer<typeof DemoDataset>;
 
 export function loadDemoDataset(): DemoDataset {
-  const url = new URL('./agency-2016.json', import.meta.url);
+  // tsc emits only the .js (dist/demo/dataset.js, what `npm start` runs), not this JSON: going up to
+  // the repository root and into src/demo resolves to the same file from src/demo and dist/demo.
+  const url = new URL('../../src/demo/agency-2016.json', import.meta.url);
   return DemoDataset.parse(JSON.parse(readFileSync(url, 'utf8')));
 }
