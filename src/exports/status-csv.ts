@@ -1,12 +1,13 @@
 /**
  * The status feed as CSV on PostgreSQL: the hot path of a BI tool pulling a whole year.
  *
- * PostgreSQL writes the first eleven columns of every line (ids, codes, text: nothing computed)
- * and sends them as one text with the values the achievement rules need (statusCsvQuery). Node
- * only runs the rules (achievement/compute.ts, the same as everywhere) and appends their columns.
- * Rows come through a server-side cursor as raw text: no type parsing, no object per row. The
- * bytes are the same as the generic encoder's (tabular.ts over IndicatorStatus objects), which
- * PGlite and XLSX still use; tests/api/exports-stream.test.ts holds both to the JSON feed.
+ * Rows come through a server-side cursor as raw text (statusCsvQuery: the five ids already joined,
+ * then 12 values): no type parsing, no IndicatorStatus object per row, no per-column dispatch.
+ * Each line is written in one template from those values and the achievement rules' result
+ * (achievement/compute.ts, the same rules as everywhere); text cells go through csvText() as in
+ * every export. The bytes equal the generic encoder's (tabular.ts over IndicatorStatus objects),
+ * which PGlite and XLSX still use: tests/unit/status-csv.test.ts compares both on random rows and
+ * tests/api/exports-stream.test.ts holds the export to the JSON feed.
  */
 import type { Pool } from 'pg';
 import type { Readable } from 'node:stream';
@@ -18,7 +19,7 @@ import { decimalToNumber } from '../shared/decimal.js';
 import type { ExportFilters } from './status-query.js';
 import { CSV_ROW, statusCsvQuery } from './status-query.js';
 import type { Db } from '../db/client.js';
-import { csvHeader, csvLineStream } from './tabular.js';
+import { csvHeader, csvLineStream, csvText } from './tabular.js';
 
 /** A number cell as the generic encoder writes IndicatorStatus numbers: the JSON number's text. */
 const numberCell = (n: number | null) => (n === null ? '' : `${n}`);
@@ -28,6 +29,8 @@ const decimalCell = (text: string | null) => numberCell(decimalToNumber(text));
 
 /** One CSV line (without its CRLF) from a statusCsvQuery row. */
 export function statusCsvLine(sep: string): (row: unknown[]) => string {
+  const code = sep.charCodeAt(0);
+  const text = (value: unknown) => (value === null ? '' : csvText(value as string, code));
   return (r) => {
     const plan = r[CSV_ROW.plan] as string | null;
     const fact = r[CSV_ROW.fact] as string | null;
@@ -43,7 +46,8 @@ export function statusCsvLine(sep: string): (row: unknown[]) => string {
       previousRatingSize: r[CSV_ROW.previousRatingSize] as string | null,
     });
     return (
-      `${r[CSV_ROW.line] as string}${sep}${decimalCell(plan)}${sep}${decimalCell(fact)}${sep}${ratingSize ?? ''}${sep}` +
+      `${r[CSV_ROW.ids] as string}${sep}${text(r[CSV_ROW.code])}${sep}${text(r[CSV_ROW.name])}${sep}${text(r[CSV_ROW.unit])}${sep}` +
+      `${r[CSV_ROW.valueType] as string}${sep}${r[CSV_ROW.betterWhen] as string}${sep}${r[CSV_ROW.year] as string}${sep}${decimalCell(plan)}${sep}${decimalCell(fact)}${sep}${ratingSize ?? ''}${sep}` +
       `${decimalCell(r[CSV_ROW.score] as string | null)}${sep}${d.status}${sep}${numberCell(d.achievementPercent)}${sep}` +
       `${numberCell(d.deviation)}${sep}${numberCell(d.previousFact)}${sep}${d.trend ?? ''}${sep}${numberCell(d.percentile)}${sep}` +
       numberCell(d.previousPercentile)
