@@ -9,16 +9,11 @@
  * which PGlite and XLSX still use: tests/unit/status-csv.test.ts compares both on random rows and
  * tests/api/exports-stream.test.ts holds the export to the JSON feed.
  */
-import type { Pool } from 'pg';
 import type { Readable } from 'node:stream';
 import { computeIndicatorStatus } from '../achievement/compute.js';
 import type { BetterWhen, ValueType } from '../achievement/compute.js';
-import { cursorBatches } from '../db/cursor.js';
-import type { Lang } from '../shared/lang.js';
 import { decimalToNumber } from '../shared/decimal.js';
-import type { ExportFilters } from './status-query.js';
-import { CSV_ROW, statusCsvQuery } from './status-query.js';
-import type { Db } from '../db/client.js';
+import { CSV_ROW } from './status-query.js';
 import { csvHeader, csvLineStream, csvText } from './tabular.js';
 
 /** A number cell as the generic encoder writes IndicatorStatus numbers: the JSON number's text. */
@@ -55,16 +50,7 @@ export function statusCsvLine(sep: string): (row: unknown[]) => string {
   };
 }
 
-/** Every feed row matching the filters as CSV, `headers` first. */
-export function statusCsvStream(
-  pool: Pool,
-  db: Db,
-  filters: ExportFilters,
-  lang: Lang,
-  sep: string,
-  headers: readonly string[],
-  batchRows: number,
-): Readable {
-  const q = statusCsvQuery(db, filters, lang, sep);
-  return csvLineStream(csvHeader(headers, sep), cursorBatches(pool, q.sql, q.params, batchRows, { raw: true }), statusCsvLine(sep));
+/** Every feed row matching the filters as CSV, `headers` first, from statusCsvQuery's rows. */
+export function statusCsvStream(batches: AsyncIterable<unknown[][]>, sep: string, headers: readonly string[]): Readable {
+  return csvLineStream(csvHeader(headers, sep), batches, statusCsvLine(sep));
 }

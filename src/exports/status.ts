@@ -8,14 +8,16 @@
  * objects for exceljs. PGlite has one connection, which a long transaction would hold against
  * every other request: there the rows come in keyset pages instead.
  */
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.js';
 import { toIndicatorStatus } from '../status/assemble.js';
 import type { FeedFilters, FeedRow } from '../status/queries.js';
 import { statusFeed } from '../status/queries.js';
-import { statusExportQuery } from './status-query.js';
+import { statusCsvQuery, statusExportQuery } from './status-query.js';
 import { statusCsvStream } from './status-csv.js';
-import { cursorBatches, pgPoolOf } from '../db/cursor.js';
+import { cursorBatches, openCursor, pgPoolOf } from '../db/cursor.js';
+import { exportEtagOf, exportNotModified } from '../http/export-etag.js';
+import { statusExportWatermark } from '../sync/status-watermark.js';
 import type { IndicatorStatus } from '../status/schemas.js';
 import type { Lang } from '../shared/lang.js';
 import { resolveText } from '../shared/lang.js';
@@ -134,8 +136,26 @@ export async function* statusFeedBatches(
   );
 }
 
-/** Every feed row matching the filters, streamed (see the top of this file). */
-export function streamStatusFeed(
+/**
+ * CSV exports on PostgreSQL whose ETag is read in the cursor's own snapshot, alongside its first
+ * batches (sendStatusExport). Each holds its cursor's connection while the watermark takes up to
+ * four more from the same pool: bounded, so concurrent exports can never all hold one connection
+ * while waiting for another (the others compute the tag first, holding nothing).
+ */
+const OVERLAPPED_MAX = 1;
+let overlapped = 0;
+
+/**
+ * Every feed row matching the filters, streamed (see the top of this file), with its weak ETag
+ * (src/http/export-etag.ts): If-None-Match naming it answers 304 without running the export.
+ *
+ * A CSV request on PostgreSQL without If-None-Match (it cannot be answered 304) opens its cursor
+ * first and reads the watermark in the cursor's exported snapshot while the first batches are
+ * planned and fetched: tag and file describe exactly the same rows, and the watermark's scans
+ * (60-120 ms at 1,000,000 measurements) no longer come before the first byte.
+ */
+export async function sendStatusExport(
+  request: FastifyRequest,
   reply: FastifyReply,
   db: Db,
   format: ExportFormat,
@@ -144,6 +164,30 @@ export function streamStatusFeed(
   sep = ',',
 ) {
   const pool = pgPoolOf(db);
-  if (format === 'csv' && pool) return sendCsv(reply, 'status', statusCsvStream(pool, db, filters, lang ?? 'kk', sep, KEYS, exportTuning.fetchRows));
+  const csv = format === 'csv' && pool !== undefined;
+  if (csv && request.headers['if-none-match'] === undefined && overlapped < OVERLAPPED_MAX) {
+    overlapped++;
+    try {
+      const q = statusCsvQuery(db, filters, lang ?? 'kk', sep);
+      const cursor = await openCursor(pool, q.sql, q.params, exportTuning.fetchRows, { raw: true });
+      try {
+        reply.header('etag', exportEtagOf(request, await statusExportWatermark(db, filters, cursor.snapshot)));
+      } catch (error) {
+        await cursor.close();
+        throw error;
+      }
+      const stream = statusCsvStream(cursor.batches, sep, KEYS);
+      // A download closed before its first read never starts the batches (whose end releases the client).
+      stream.once('close', () => void cursor.close());
+      return sendCsv(reply, 'status', stream);
+    } finally {
+      overlapped--;
+    }
+  }
+  if (await exportNotModified(request, reply, statusExportWatermark(db, filters))) return reply.code(304).send(null);
+  if (csv) {
+    const q = statusCsvQuery(db, filters, lang ?? 'kk', sep);
+    return sendCsv(reply, 'status', statusCsvStream(cursorBatches(pool, q.sql, q.params, exportTuning.fetchRows, { raw: true }), sep, KEYS));
+  }
   return sendExport(reply, format, 'status', statusColumns(lang ?? 'kk'), statusFeedBatches(db, filters, lang), sep);
 }

@@ -8,15 +8,14 @@ import { badRequest, notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { trustedJson } from '../http/serialize.js';
 import { NOT_MODIFIED } from '../http/conditional.js';
-import { exportEtagDescription, exportNotModified } from '../http/export-etag.js';
-import { statusExportWatermark } from '../sync/status-watermark.js';
+import { exportEtagDescription } from '../http/export-etag.js';
 import { allowedYears } from '../measurements/rules.js';
 import { requestedLang } from '../shared/lang.js';
 import { IdParams } from '../shared/schemas.js';
 import { listApprovals } from '../approvals/repository.js';
 import { buildPlanStatus, toIndicatorStatus } from './assemble.js';
 import { exportFormatOf, limitGiven, sendExport, XLSX_TYPE } from '../exports/tabular.js';
-import { onePage, statusColumns, streamStatusFeed } from '../exports/status.js';
+import { onePage, sendStatusExport, statusColumns } from '../exports/status.js';
 import { indicatorYears, statusFeed } from './queries.js';
 import { readPlanStatus } from './plan-read.js';
 import { IndicatorStatus, IndicatorStatusQuery, PlanStatus, PlanStatusQuery, StatusFeedQuery } from './schemas.js';
@@ -158,9 +157,8 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
       const exportFormat = exportFormatOf(request, q.format);
       if (exportFormat && !limitGiven(request)) {
         const { limit: _limit, cursor: _cursor, ...filters } = q;
-        // The weak ETag comes from the rows' change stamps, before streaming, read where the export reads.
-        if (await exportNotModified(request, reply, statusExportWatermark(db, filters))) return reply.code(304).send(null);
-        return streamStatusFeed(reply, db, exportFormat, filters, requestedLang(q.lang, request.headers['accept-language']), q.sep ?? q.delimiter);
+        // The weak ETag comes from the rows' change stamps, read where the export reads (src/exports/status.ts).
+        return sendStatusExport(request, reply, db, exportFormat, filters, requestedLang(q.lang, request.headers['accept-language']), q.sep ?? q.delimiter);
       }
       const cursor = q.cursor ? decodeCursor(q.cursor, 2) : undefined;
       const rows = await statusFeed(db, { ...q, cursor });

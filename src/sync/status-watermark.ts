@@ -8,11 +8,16 @@
  * shape the feed query takes: every indicator under the filters (with its goal, direction and plan
  * stamps), its measurements of the year and the year before (trend, previous percentile), and the
  * plans' approvals of the year. ?status= is ignored (a derived status moves only when those do).
+ *
+ * With `snapshot` (exported by the export's own cursor transaction, src/db/cursor.ts), every query
+ * reads exactly the rows the export streams, while the export's first batches are already being
+ * read: the tag and the file describe the same data, so the tag can be computed alongside instead
+ * of before.
  */
 import { sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { changeWatermark } from '../http/export-etag.js';
+import { changeWatermark as watermarkOf } from '../http/export-etag.js';
 
 export interface StatusWatermarkFilters {
   year?: number;
@@ -21,7 +26,22 @@ export interface StatusWatermarkFilters {
   valueType?: 'percent' | 'number' | 'rank';
 }
 
-export async function statusExportWatermark(db: Db, f: StatusWatermarkFilters): Promise<string> {
+/** An exported snapshot id as pg_export_snapshot() prints it (checked: it is spliced into SQL). */
+const SNAPSHOT_ID = /^[0-9A-F]+-[0-9A-F]+-[0-9]+$/i;
+
+export async function statusExportWatermark(db: Db, f: StatusWatermarkFilters, snapshot?: string): Promise<string> {
+  if (snapshot !== undefined && !SNAPSHOT_ID.test(snapshot)) throw new Error(`not a snapshot id: ${snapshot}`);
+  const changeWatermark = (stamps: SQL[], from: SQL) =>
+    snapshot === undefined
+      ? watermarkOf(db, stamps, from)
+      : db.transaction(
+          async (tx) => {
+            // SET TRANSACTION SNAPSHOT takes no parameters; the id was checked above.
+            await tx.execute(sql.raw(`set transaction snapshot '${snapshot}'`));
+            return watermarkOf(tx, stamps, from);
+          },
+          { isolationLevel: 'repeatable read', accessMode: 'read only' },
+        );
   const planFilter = (p: string): SQL =>
     sql.join(
       [
@@ -40,16 +60,15 @@ export async function statusExportWatermark(db: Db, f: StatusWatermarkFilters): 
   const marks = await Promise.all([
     ...(unfiltered
       ? [
-          changeWatermark(db, [sql`change_xid`], sql`from indicators`),
-          changeWatermark(db, [sql`g.change_xid`, sql`d.change_xid`, sql`p.change_xid`], sql`from goals g join directions d on d.id = g.direction_id join plans p on p.id = d.plan_id`),
-          changeWatermark(db, [sql`m.change_xid`], sql`from measurements m ${f.year !== undefined ? sql`where m.year in (${f.year}, ${f.year - 1})` : sql``}`),
+          changeWatermark([sql`change_xid`], sql`from indicators`),
+          changeWatermark([sql`g.change_xid`, sql`d.change_xid`, sql`p.change_xid`], sql`from goals g join directions d on d.id = g.direction_id join plans p on p.id = d.plan_id`),
+          changeWatermark([sql`m.change_xid`], sql`from measurements m ${f.year !== undefined ? sql`where m.year in (${f.year}, ${f.year - 1})` : sql``}`),
         ]
       : [
-          changeWatermark(db, [sql`i.change_xid`, sql`g.change_xid`, sql`d.change_xid`, sql`p.change_xid`], sql`${tree} where ${indicatorFilter}`),
-          changeWatermark(db, [sql`m.change_xid`], sql`${tree} join measurements m on m.indicator_id = i.id where ${indicatorFilter} ${years}`),
+          changeWatermark([sql`i.change_xid`, sql`g.change_xid`, sql`d.change_xid`, sql`p.change_xid`], sql`${tree} where ${indicatorFilter}`),
+          changeWatermark([sql`m.change_xid`], sql`${tree} join measurements m on m.indicator_id = i.id where ${indicatorFilter} ${years}`),
         ]),
     changeWatermark(
-      db,
       [sql`a.change_xid`],
       sql`from year_approvals a join plans p on p.id = a.plan_id where ${planFilter('p')} ${f.year !== undefined ? sql`and a.year = ${f.year}` : sql``}`,
     ),

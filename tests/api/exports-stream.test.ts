@@ -162,6 +162,26 @@ describe('streamed status export', () => {
     );
   });
 
+  it('runs more concurrent CSV exports than the pool has connections, each complete and each with its ETag', async () => {
+    // Without If-None-Match an export holds its cursor's connection while its ETag's queries take
+    // more from the same pool (src/exports/status.ts): bounded, or these would wait on each other forever.
+    batchRows(3);
+    const url = `${API}/status?year=2016&format=csv`;
+    // One export alone (the first test holds exports to the JSON feed), then eight at once.
+    const alone = await call(ctx.app, 'GET', url);
+    expect(parseCsv(alone.raw.body.slice(1), ',').length).toBeGreaterThan(40);
+    const answers = await Promise.all(Array.from({ length: 8 }, () => call(ctx.app, 'GET', url)));
+    const tags = new Set<string>([String(alone.headers.etag)]);
+    for (const res of answers) {
+      expect(res.status).toBe(200);
+      expect(res.raw.body).toBe(alone.raw.body);
+      tags.add(String(res.headers.etag));
+    }
+    // The tag read in the cursor's snapshot and the tag read before the export agree.
+    expect(tags.size).toBe(1);
+    expect((await call(ctx.app, 'GET', url, undefined, { 'if-none-match': [...tags][0]! })).status).toBe(304);
+  });
+
   it('gives the database connection back when the client aborts mid-export', async () => {
     batchRows(100);
     const org = await createOrganization(ctx.app);
@@ -179,7 +199,8 @@ describe('streamed status export', () => {
       const pool = ctx.db.database.poolStats;
       // More aborted exports than the pool has connections (5 in tests): a leak would exhaust it.
       // Both formats: the XLSX writer waits for the client differently (drain) from the CSV stream.
-      for (const [format, enough] of [['csv', 100_000], ['xlsx', 20_000]] as const) {
+      // csv with 0: closed as soon as the answer starts.
+      for (const [format, enough] of [['csv', 100_000], ['csv', 0], ['xlsx', 20_000]] as const) {
         for (let i = 0; i < 8; i++) {
           const abort = new AbortController();
           const res = await fetch(`${address}${API}/status?year=2016&planId=${plan.id}&format=${format}`, {
