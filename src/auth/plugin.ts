@@ -111,7 +111,8 @@ export const authPlugin = fp<{ auth: AuthService }>(
       const ownerOf = principal.organizationId && rule.organizationOf ? rule.organizationOf(request) : Promise.resolve(undefined);
       ownerOf.then(
         (owner) => done(!owner || owner !== principal.organizationId ? forbidden('Editors may change only the plans and measurements of their own organization.') : undefined),
-        (error: unknown) => done(error as Error),
+        // A rejection without an Error must still stop the request, never pass as done(undefined).
+        (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
       );
     });
   },

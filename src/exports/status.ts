@@ -4,8 +4,8 @@
  * On PostgreSQL the rows come from one query through a server-side cursor (src/db/cursor.ts):
  * the database plans and runs the feed once instead of once per page, and rows arrive as arrays
  * (no driver objects, no ORM mapping on this hot path). CSV there takes the faster path of
- * status-csv.ts (PostgreSQL writes the plain columns of each line); XLSX builds IndicatorStatus
- * objects for exceljs. PGlite has one connection, which a long transaction would hold against
+ * status-csv.ts (raw text rows written into lines without an object per row); XLSX builds
+ * IndicatorStatus objects for exceljs. PGlite has one connection, which a long transaction would hold against
  * every other request: there the rows come in keyset pages instead.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -15,8 +15,8 @@ import type { FeedFilters, FeedRow } from '../status/queries.js';
 import { statusFeed } from '../status/queries.js';
 import { statusCsvQuery, statusExportQuery } from './status-query.js';
 import { statusCsvStream } from './status-csv.js';
-import { cursorBatches, openCursor, pgPoolOf } from '../db/cursor.js';
-import { exportEtagOf, exportNotModified } from '../http/export-etag.js';
+import { cursorBatches, pgPoolOf } from '../db/cursor.js';
+import { exportNotModified } from '../http/export-etag.js';
 import { statusExportWatermark } from '../sync/status-watermark.js';
 import type { IndicatorStatus } from '../status/schemas.js';
 import type { Lang } from '../shared/lang.js';
@@ -48,7 +48,7 @@ export async function* onePage<T>(items: T[]): AsyncGenerator<T[]> {
 }
 
 /**
- * Rows per FETCH (PostgreSQL); tests make both sizes small to cross many batches. 1,000 rather than 5,000: the rows of a batch (and of the one prefetched) are live at
+ * Rows per FETCH (PostgreSQL); tests make both sizes small to cross many batches. 1,000 rather than 5,000: the rows of a batch (and of the two prefetched) are live at
  * every minor garbage collection, and with 5,000 they were copied and promoted to the old
  * generation by the megabyte (measured on a busy 2-core VM: more scavenge time and a higher peak RSS;
  * the round trip per FETCH is hidden by the prefetch).
@@ -137,22 +137,9 @@ export async function* statusFeedBatches(
 }
 
 /**
- * CSV exports on PostgreSQL whose ETag is read in the cursor's own snapshot, alongside its first
- * batches (sendStatusExport). Each holds its cursor's connection while the watermark takes up to
- * four more from the same pool: bounded, so concurrent exports can never all hold one connection
- * while waiting for another (the others compute the tag first, holding nothing).
- */
-const OVERLAPPED_MAX = 1;
-let overlapped = 0;
-
-/**
  * Every feed row matching the filters, streamed (see the top of this file), with its weak ETag
- * (src/http/export-etag.ts): If-None-Match naming it answers 304 without running the export.
- *
- * A CSV request on PostgreSQL without If-None-Match (it cannot be answered 304) opens its cursor
- * first and reads the watermark in the cursor's exported snapshot while the first batches are
- * planned and fetched: tag and file describe exactly the same rows, and the watermark's scans
- * (60-120 ms at 1,000,000 measurements) no longer come before the first byte.
+ * (src/http/export-etag.ts) computed first: If-None-Match naming it answers 304 without running
+ * the export, and the file is never older than its tag.
  */
 export async function sendStatusExport(
   request: FastifyRequest,
@@ -163,29 +150,9 @@ export async function sendStatusExport(
   lang: Lang | undefined,
   sep = ',',
 ) {
-  const pool = pgPoolOf(db);
-  const csv = format === 'csv' && pool !== undefined;
-  if (csv && request.headers['if-none-match'] === undefined && overlapped < OVERLAPPED_MAX) {
-    overlapped++;
-    try {
-      const q = statusCsvQuery(db, filters, lang ?? 'kk', sep);
-      const cursor = await openCursor(pool, q.sql, q.params, exportTuning.fetchRows, { raw: true });
-      try {
-        reply.header('etag', exportEtagOf(request, await statusExportWatermark(db, filters, cursor.snapshot)));
-      } catch (error) {
-        await cursor.close();
-        throw error;
-      }
-      const stream = statusCsvStream(cursor.batches, sep, KEYS);
-      // A download closed before its first read never starts the batches (whose end releases the client).
-      stream.once('close', () => void cursor.close());
-      return sendCsv(reply, 'status', stream);
-    } finally {
-      overlapped--;
-    }
-  }
   if (await exportNotModified(request, reply, statusExportWatermark(db, filters))) return reply.code(304).send(null);
-  if (csv) {
+  const pool = pgPoolOf(db);
+  if (format === 'csv' && pool) {
     const q = statusCsvQuery(db, filters, lang ?? 'kk', sep);
     return sendCsv(reply, 'status', statusCsvStream(cursorBatches(pool, q.sql, q.params, exportTuning.fetchRows, { raw: true }), sep, KEYS));
   }

@@ -1,6 +1,6 @@
 /**
  * The watermark for an ETag on the streamed status feed export (GET /status?format=csv|xlsx),
- * for src/http/export-etag.ts, computed in src/status/routes.ts before streaming from the same `db`
+ * for src/http/export-etag.ts, computed in src/exports/status.ts before streaming from the same `db`
  * the export reads (the replica when DATABASE_READ_URL is set: a watermark from the primary could
  * be newer than the replica's file and make a 304 stale).
  *
@@ -8,11 +8,6 @@
  * shape the feed query takes: every indicator under the filters (with its goal, direction and plan
  * stamps), its measurements of the year and the year before (trend, previous percentile), and the
  * plans' approvals of the year. ?status= is ignored (a derived status moves only when those do).
- *
- * With `snapshot` (exported by the export's own cursor transaction, src/db/cursor.ts), every query
- * reads exactly the rows the export streams, while the export's first batches are already being
- * read: the tag and the file describe the same data, so the tag can be computed alongside instead
- * of before.
  */
 import { sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
@@ -26,22 +21,8 @@ export interface StatusWatermarkFilters {
   valueType?: 'percent' | 'number' | 'rank';
 }
 
-/** An exported snapshot id as pg_export_snapshot() prints it (checked: it is spliced into SQL). */
-const SNAPSHOT_ID = /^[0-9A-F]+-[0-9A-F]+-[0-9]+$/i;
-
-export async function statusExportWatermark(db: Db, f: StatusWatermarkFilters, snapshot?: string): Promise<string> {
-  if (snapshot !== undefined && !SNAPSHOT_ID.test(snapshot)) throw new Error(`not a snapshot id: ${snapshot}`);
-  const changeWatermark = (stamps: SQL[], from: SQL) =>
-    snapshot === undefined
-      ? watermarkOf(db, stamps, from)
-      : db.transaction(
-          async (tx) => {
-            // SET TRANSACTION SNAPSHOT takes no parameters; the id was checked above.
-            await tx.execute(sql.raw(`set transaction snapshot '${snapshot}'`));
-            return watermarkOf(tx, stamps, from);
-          },
-          { isolationLevel: 'repeatable read', accessMode: 'read only' },
-        );
+export async function statusExportWatermark(db: Db, f: StatusWatermarkFilters): Promise<string> {
+  const changeWatermark = (stamps: SQL[], from: SQL) => watermarkOf(db, stamps, from);
   const planFilter = (p: string): SQL =>
     sql.join(
       [

@@ -163,8 +163,8 @@ describe('streamed status export', () => {
   });
 
   it('runs more concurrent CSV exports than the pool has connections, each complete and each with its ETag', async () => {
-    // Without If-None-Match an export holds its cursor's connection while its ETag's queries take
-    // more from the same pool (src/exports/status.ts): bounded, or these would wait on each other forever.
+    // Each export reads its ETag (up to four queries at once) and then holds one connection for its
+    // cursor: nothing may hold one connection while waiting for another, or these would deadlock.
     batchRows(3);
     const url = `${API}/status?year=2016&format=csv`;
     // One export alone (the first test holds exports to the JSON feed), then eight at once.
@@ -177,7 +177,6 @@ describe('streamed status export', () => {
       expect(res.raw.body).toBe(alone.raw.body);
       tags.add(String(res.headers.etag));
     }
-    // The tag read in the cursor's snapshot and the tag read before the export agree.
     expect(tags.size).toBe(1);
     expect((await call(ctx.app, 'GET', url, undefined, { 'if-none-match': [...tags][0]! })).status).toBe(304);
   });

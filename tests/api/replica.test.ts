@@ -156,8 +156,7 @@ describe.skipIf(unavailable !== undefined)(`read replica${unavailable ? ` (skipp
       expect(feed.items).toEqual([expect.objectContaining({ indicatorId: tree.indicator.id, fact: null })]);
       const one = expectStatus(await call(app, 'GET', `/api/v1/indicators/${tree.indicator.id}/status?year=2016`), 200);
       expect(one).toMatchObject({ fact: null, status: 'no_target' });
-      // The CSV export too: its cursor exports a snapshot on the standby and the ETag is read in it;
-      // the same request with that ETag (tag computed first, no snapshot) agrees: 304.
+      // The CSV export too (its tag and its cursor on the standby), and its own ETag answers 304.
       const csvUrl = `/api/v1/status?year=2016&planId=${tree.plan.id}&format=csv`;
       const csv = await call(app, 'GET', csvUrl);
       expect(csv.status, csv.raw.body).toBe(200);

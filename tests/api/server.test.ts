@@ -1,18 +1,20 @@
 /**
- * `npm start` as a newcomer runs it: a fresh embedded database in DATA_DIR, migrations, the demo
- * plan, the API on a port; SIGTERM stops it cleanly with exit code 0.
+ * `npm start` as a newcomer runs it: the compiled output (dist/, built here as `prestart` builds
+ * it, so the compiled paths to migrations/ and the demo data are what is tested), a fresh embedded
+ * database in DATA_DIR, migrations, the demo plan, the API on a port; SIGTERM stops it cleanly
+ * with exit code 0.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
 function startServer(env: Record<string, string>) {
-  const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'src/server.ts'], {
+  const child = spawn(process.execPath, ['dist/server.js'], {
     cwd: root,
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -34,6 +36,10 @@ function startServer(env: Record<string, string>) {
 }
 
 describe('npm start', () => {
+  beforeAll(() => {
+    execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'pipe' });
+  }, 180_000);
+
   it('serves the API on a fresh embedded database with the demo plan and stops cleanly on SIGTERM', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'nysana-start-'));
     const server = startServer({ DATA_DIR: dataDir, ADMIN_EMAIL: 'first.admin@example.kz', ADMIN_PASSWORD: 'a-long-enough-password' });
