@@ -5,8 +5,8 @@
  * the database plans and runs the feed once instead of once per page, and rows arrive as arrays
  * (no driver objects, no ORM mapping on this hot path). CSV there takes the faster path of
  * status-csv.ts (raw text rows written into lines without an object per row); XLSX builds
- * IndicatorStatus objects for exceljs. PGlite has one connection, which a long transaction would hold against
- * every other request: there the rows come in keyset pages instead.
+ * IndicatorStatus objects for exceljs. PGlite has one connection, which a long transaction would
+ * hold against every other request: there the rows come in keyset pages instead.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.js';

@@ -19,7 +19,7 @@ import type { Db } from '../db/client.js';
 import { ifNoneMatchHits } from './conditional.js';
 
 /** `count:sum:max` of each stamp expression over `from` (a FROM ... WHERE ... fragment). */
-export async function changeWatermark(db: Pick<Db, 'execute'>, stamps: SQL[], from: SQL): Promise<string> {
+export async function changeWatermark(db: Db, stamps: SQL[], from: SQL): Promise<string> {
   const aggregates = sql.join(
     stamps.map((s) => sql`coalesce(sum(${s}), 0)::text || ':' || coalesce(max(${s}), 0)::text`),
     sql` || '/' || `,

@@ -12,7 +12,7 @@
 import { sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { changeWatermark as watermarkOf } from '../http/export-etag.js';
+import { changeWatermark } from '../http/export-etag.js';
 
 export interface StatusWatermarkFilters {
   year?: number;
@@ -22,7 +22,6 @@ export interface StatusWatermarkFilters {
 }
 
 export async function statusExportWatermark(db: Db, f: StatusWatermarkFilters): Promise<string> {
-  const changeWatermark = (stamps: SQL[], from: SQL) => watermarkOf(db, stamps, from);
   const planFilter = (p: string): SQL =>
     sql.join(
       [
@@ -41,15 +40,16 @@ export async function statusExportWatermark(db: Db, f: StatusWatermarkFilters): 
   const marks = await Promise.all([
     ...(unfiltered
       ? [
-          changeWatermark([sql`change_xid`], sql`from indicators`),
-          changeWatermark([sql`g.change_xid`, sql`d.change_xid`, sql`p.change_xid`], sql`from goals g join directions d on d.id = g.direction_id join plans p on p.id = d.plan_id`),
-          changeWatermark([sql`m.change_xid`], sql`from measurements m ${f.year !== undefined ? sql`where m.year in (${f.year}, ${f.year - 1})` : sql``}`),
+          changeWatermark(db, [sql`change_xid`], sql`from indicators`),
+          changeWatermark(db, [sql`g.change_xid`, sql`d.change_xid`, sql`p.change_xid`], sql`from goals g join directions d on d.id = g.direction_id join plans p on p.id = d.plan_id`),
+          changeWatermark(db, [sql`m.change_xid`], sql`from measurements m ${f.year !== undefined ? sql`where m.year in (${f.year}, ${f.year - 1})` : sql``}`),
         ]
       : [
-          changeWatermark([sql`i.change_xid`, sql`g.change_xid`, sql`d.change_xid`, sql`p.change_xid`], sql`${tree} where ${indicatorFilter}`),
-          changeWatermark([sql`m.change_xid`], sql`${tree} join measurements m on m.indicator_id = i.id where ${indicatorFilter} ${years}`),
+          changeWatermark(db, [sql`i.change_xid`, sql`g.change_xid`, sql`d.change_xid`, sql`p.change_xid`], sql`${tree} where ${indicatorFilter}`),
+          changeWatermark(db, [sql`m.change_xid`], sql`${tree} join measurements m on m.indicator_id = i.id where ${indicatorFilter} ${years}`),
         ]),
     changeWatermark(
+      db,
       [sql`a.change_xid`],
       sql`from year_approvals a join plans p on p.id = a.plan_id where ${planFilter('p')} ${f.year !== undefined ? sql`and a.year = ${f.year}` : sql``}`,
     ),
