@@ -2757,6 +2757,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     createOrganization: {
@@ -3180,6 +3189,15 @@ export interface operations {
             };
             /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3630,6 +3648,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     createDirection: {
@@ -4061,6 +4088,15 @@ export interface operations {
             };
             /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4501,6 +4537,15 @@ export interface operations {
             };
             /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5036,6 +5081,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getMeasurement: {
@@ -5548,6 +5602,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getPlanImportTemplate: {
@@ -5949,6 +6012,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getMeasurementHistory: {
@@ -6105,6 +6177,15 @@ export interface operations {
             };
             /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6559,6 +6640,15 @@ export interface operations {
             };
             /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7208,6 +7298,15 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     createUser: {
@@ -7626,6 +7725,15 @@ export interface operations {
             };
             /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -34,6 +34,7 @@ import { riskRoutes } from './risks/routes.js';
 import { registerSecurity } from './http/security.js';
 import { registerWriteLimit } from './http/write-limit.js';
 import { registerConditionalGet } from './http/conditional.js';
+import { registerExportGuard } from './http/export-guard.js';
 import type { PoolStats } from './observability/metrics.js';
 import { registerMetrics } from './observability/metrics.js';
 import { userRoutes } from './users/routes.js';
@@ -111,6 +112,7 @@ export async function buildApp({ db, readDb, config, logger, poolStats }: AppOpt
   await app.register(authPlugin, { auth });
   registerErrorHandling(app);
   await registerOpenApi(app);
+  registerExportGuard(app, { concurrency: config.EXPORT_CONCURRENCY, stallTimeoutSeconds: config.EXPORT_STALL_TIMEOUT_SECONDS });
 
   healthRoutes(app, db);
   jwksRoute(app, auth);

@@ -42,6 +42,15 @@ export const ConfigSchema = z.object({
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
   DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
+  /**
+   * Streamed exports (CSV/XLSX without ?limit) running at once per process; one more is refused at
+   * once with 503 + Retry-After (src/exports/guard.ts).
+   */
+  EXPORT_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  /** Connections of the exports' own PostgreSQL pool (per database URL); unset: EXPORT_CONCURRENCY. */
+  EXPORT_POOL_MAX: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(200).optional()),
+  /** An export whose client takes nothing for this long is cut off and its database connection returned. */
+  EXPORT_STALL_TIMEOUT_SECONDS: seconds(1, 3_600, 30),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   /** Browser origins allowed to call the API (comma-separated, exact); unset: no CORS headers at all. */
   CORS_ORIGINS: z
@@ -109,6 +118,11 @@ export const ConfigSchema = z.object({
   }
   if (c.SSO_ISSUER && c.SSO_ISSUER === c.JWT_ISSUER) {
     ctx.addIssue({ code: 'custom', path: ['SSO_ISSUER'], message: 'must differ from JWT_ISSUER' });
+  }
+  // Each running export may hold one connection for its whole download: fewer would leave an
+  // admitted export waiting for a connection (and then failing with a pool timeout).
+  if (c.EXPORT_POOL_MAX !== undefined && c.EXPORT_POOL_MAX < c.EXPORT_CONCURRENCY) {
+    ctx.addIssue({ code: 'custom', path: ['EXPORT_POOL_MAX'], message: `must be at least EXPORT_CONCURRENCY (${c.EXPORT_CONCURRENCY})` });
   }
   if (c.JWT_KEY_ID && !c.JWT_PRIVATE_KEY) {
     ctx.addIssue({ code: 'custom', path: ['JWT_KEY_ID'], message: 'only meaningful with JWT_PRIVATE_KEY' });

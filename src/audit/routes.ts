@@ -1,8 +1,9 @@
+import { exportBusyResponses } from '../http/export-guard.js';
 import type { SQL } from 'drizzle-orm';
 import { ListExportQueryShape, exportFormatOf, sendListExport } from '../exports/tabular.js';
 import { and, asc, desc, eq, gt, gte, lt, sql } from 'drizzle-orm';
 import { NOT_MODIFIED } from '../http/conditional.js';
-import { changeWatermark, exportEtagDescription, exportNotModified } from '../http/export-etag.js';
+import { changeWatermark, exportEtagDescription } from '../http/export-etag.js';
 import { badRequest } from '../http/problem.js';
 import { SyncCursorField, UpdatedSince, isSyncCursor } from '../sync/cursor.js';
 import { auditSync } from '../sync/audit.js';
@@ -58,6 +59,7 @@ export function auditRoutes(app: FastifyInstance, db: Db) {
         200: listOf(AuditEntry).extend({ syncCursor: SyncCursorField }),
         304: NOT_MODIFIED,
         ...errorResponses(400, 401, 403),
+        ...exportBusyResponses,
       },
     },
     handler: async (request, reply) => {
@@ -78,15 +80,15 @@ export function auditRoutes(app: FastifyInstance, db: Db) {
       if (format) {
         // Append-only: a new entry changes the count and max, nothing else can change.
         const where = and(...conditions) ?? sql`true`;
-        const watermark = changeWatermark(db, [sql`${auditLog.changeXid}`], sql`from ${auditLog} where ${where}`);
-        if (await exportNotModified(request, reply, watermark)) return reply.code(304).send(null);
         return sendListExport(request, reply, format, {
           name: 'audit',
           entity: AuditEntry,
+          db,
           limit: q.limit,
           start: q.cursor ? [auditCursor(q.cursor)] : undefined,
-          fetch: (cursor, size) =>
-            db
+          watermark: (d) => changeWatermark(d, [sql`${auditLog.changeXid}`], sql`from ${auditLog} where ${where}`),
+          fetch: (d, cursor, size) =>
+            d
               .select()
               .from(auditLog)
               .where(and(...conditions, cursor ? lt(auditLog.id, Number(cursor[0])) : undefined))

@@ -3,8 +3,9 @@
  * once, and stored as its sha-256; POST /clients/{id}/secret replaces it (the old one stops working
  * at once). Deactivation refuses the client's tokens from its next request.
  */
+import { exportBusyResponses } from '../http/export-guard.js';
 import { NOT_MODIFIED } from '../http/conditional.js';
-import { changeWatermark, exportEtagDescription, exportNotModified } from '../http/export-etag.js';
+import { changeWatermark, exportEtagDescription } from '../http/export-etag.js';
 import { UpdatedSince, isSyncCursor, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
 import { syncList } from '../sync/lists.js';
 import { syncDeletions } from '../db/schema.js';
@@ -60,7 +61,7 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
       description:
         'Cursor-paginated, ordered by name; filters are exact matches. Secrets are never listed. ?format=csv|xlsx answers a file (every match, streamed, without ?limit).' + exportEtagDescription,
       querystring: ListQuery.extend({ ...ClientFilters.shape, ...ListExportQueryShape, updatedSince: UpdatedSince.optional() }),
-      response: { 200: syncListOf(Client, ClientTombstone), 304: NOT_MODIFIED, ...errorResponses(400, 401, 403, 410) },
+      response: { 200: syncListOf(Client, ClientTombstone), 304: NOT_MODIFIED, ...errorResponses(400, 401, 403, 410), ...exportBusyResponses },
     },
     handler: async (request, reply) => {
       const q = request.query;
@@ -88,15 +89,15 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
       }
       if (format) {
         const where = and(...conditions) ?? sql`true`;
-        const watermark = changeWatermark(db, [sql`${serviceClients.changeXid}`], sql`from ${serviceClients} where ${where}`);
-        if (await exportNotModified(request, reply, watermark)) return reply.code(304).send(null);
         return sendListExport(request, reply, format, {
           name: 'clients',
           entity: Client,
+          db,
           limit: q.limit,
           start: q.cursor ? decodeCursor(q.cursor, 2) : undefined,
-          fetch: (cursor, size) =>
-            db
+          watermark: (d) => changeWatermark(d, [sql`${serviceClients.changeXid}`], sql`from ${serviceClients} where ${where}`),
+          fetch: (d, cursor, size) =>
+            d
               .select()
               .from(serviceClients)
               .where(and(...conditions, cursor ? after([serviceClients.name, serviceClients.id], cursor) : undefined))

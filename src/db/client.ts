@@ -5,6 +5,7 @@
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Schema } from './schema.js';
 import { schema } from './schema.js';
+import { registerExportHandle } from './export-handle.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 
@@ -22,6 +23,8 @@ export interface Database {
   close(): Promise<void>;
   /** Connection pool usage (PostgreSQL only). */
   poolStats?: () => { total: number; idle: number; waiting: number };
+  /** Usage of the streamed exports' own pool of the primary (PostgreSQL only; src/db/export-handle.ts). */
+  exportPoolStats?: () => { total: number; idle: number; waiting: number };
 }
 
 export interface PostgresOptions {
@@ -29,6 +32,8 @@ export interface PostgresOptions {
   /** A hot standby (or any read-only copy) for `read`; its own pool of the same size. */
   readUrl?: string;
   poolMax?: number;
+  /** Connections of the second, smaller pool that streamed exports read through (per URL). */
+  exportPoolMax?: number;
   statementTimeoutMs?: number;
   connectTimeoutMs?: number;
 }
@@ -39,10 +44,10 @@ const MIGRATION_LOCK_KEY = 727_001_2016;
 export async function openPostgres(options: PostgresOptions): Promise<Database> {
   const { default: pg } = await import('pg');
   const { drizzle } = await import('drizzle-orm/node-postgres');
-  const newPool = (connectionString: string) => {
+  const newPool = (connectionString: string, max = options.poolMax ?? 10) => {
     const p = new pg.Pool({
       connectionString,
-      max: options.poolMax ?? 10,
+      max,
       // pg's default of 0 waits forever for a connection; fail fast instead so callers can 503.
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
       statement_timeout: options.statementTimeoutMs ?? 15_000,
@@ -57,6 +62,12 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   const readPool = options.readUrl ? newPool(options.readUrl) : undefined;
   const db = drizzle(pool, { schema }) as unknown as Db;
   const read = readPool ? (drizzle(readPool, { schema }) as unknown as Db) : db;
+  // pg opens connections on demand, so a pool no export ever uses costs nothing.
+  const exportMax = options.exportPoolMax ?? 4;
+  const exportPool = newPool(options.url, exportMax);
+  const exportReadPool = options.readUrl ? newPool(options.readUrl, exportMax) : undefined;
+  registerExportHandle(db, drizzle(exportPool, { schema }) as unknown as Db);
+  if (readPool) registerExportHandle(read, drizzle(exportReadPool!, { schema }) as unknown as Db);
   return {
     db,
     read,
@@ -75,9 +86,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       }
     },
     close: async () => {
-      await Promise.all([pool.end(), readPool?.end()]);
+      await Promise.all([pool.end(), readPool?.end(), exportPool.end(), exportReadPool?.end()]);
     },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    exportPoolStats: () => ({ total: exportPool.totalCount, idle: exportPool.idleCount, waiting: exportPool.waitingCount }),
   };
 }
 

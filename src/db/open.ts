@@ -9,6 +9,7 @@ export function openDatabase(config: Config): Promise<Database> {
       url: config.DATABASE_URL,
       readUrl: config.DATABASE_READ_URL,
       poolMax: config.DB_POOL_MAX,
+      exportPoolMax: config.EXPORT_POOL_MAX ?? config.EXPORT_CONCURRENCY,
       statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
       connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
     });

@@ -17,6 +17,7 @@ import { statusCsvQuery, statusExportQuery } from './status-query.js';
 import { statusCsvStream } from './status-csv.js';
 import { cursorBatches, pgPoolOf } from '../db/cursor.js';
 import { exportNotModified } from '../http/export-etag.js';
+import { exportHandleOf } from '../db/export-handle.js';
 import { statusExportWatermark } from '../sync/status-watermark.js';
 import type { IndicatorStatus } from '../status/schemas.js';
 import type { Lang } from '../shared/lang.js';
@@ -139,7 +140,8 @@ export async function* statusFeedBatches(
 /**
  * Every feed row matching the filters, streamed (see the top of this file), with its weak ETag
  * (src/http/export-etag.ts) computed first: If-None-Match naming it answers 304 without running
- * the export, and the file is never older than its tag.
+ * the export, and the file is never older than its tag. Bounded by the export guard: one over
+ * EXPORT_CONCURRENCY answers 503, a stalled client is cut off.
  */
 export async function sendStatusExport(
   request: FastifyRequest,
@@ -150,6 +152,10 @@ export async function sendStatusExport(
   lang: Lang | undefined,
   sep = ',',
 ) {
+  // Admitted (or refused with 503) before any database work; from here on everything reads
+  // through the exports' own pool (src/http/export-guard.ts, src/db/export-handle.ts).
+  request.server.exportGuard.enter(request, reply);
+  db = exportHandleOf(db);
   if (await exportNotModified(request, reply, statusExportWatermark(db, filters))) return reply.code(304).send(null);
   const pool = pgPoolOf(db);
   if (format === 'csv' && pool) {

@@ -11,6 +11,9 @@ import { loadExcel } from '../shared/lazy.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { LocalizedText } from '../shared/schemas.js';
+import type { Db } from '../db/client.js';
+import { exportHandleOf } from '../db/export-handle.js';
+import { exportNotModified } from '../http/export-etag.js';
 
 export type ExportFormat = 'csv' | 'xlsx';
 
@@ -259,7 +262,11 @@ export const ListExportQueryShape = {
 
 /**
  * A CRUD list as an export. Without ?limit: every matching row, in keyset pages of EXPORT_PAGE_SIZE
- * starting after ?cursor. With ?limit: that one page, the next cursor in X-Next-Cursor.
+ * starting after ?cursor, a streamed download under the export guard (src/http/export-guard.ts:
+ * 503 past EXPORT_CONCURRENCY, cut off when stalled) reading through the exports' own pool
+ * (src/db/export-handle.ts). With ?limit: that one page, the next cursor in X-Next-Cursor, an
+ * ordinary request on `db`. `watermark` gives the weak ETag (src/http/export-etag.ts), read from
+ * the same handle as the rows; If-None-Match naming it answers 304.
  */
 export async function sendListExport<Row>(
   request: FastifyRequest,
@@ -268,25 +275,32 @@ export async function sendListExport<Row>(
   o: {
     name: string;
     entity: z.ZodObject;
+    /** The handle the route reads from; a streamed export reads through its export twin. */
+    db: Db;
     limit: number;
     start: unknown[] | undefined;
-    fetch: (cursor: unknown[] | undefined, size: number) => Promise<Row[]>;
+    watermark?: (db: Db) => Promise<string>;
+    fetch: (db: Db, cursor: unknown[] | undefined, size: number) => Promise<Row[]>;
     keyOf: (row: Row) => unknown[];
     toDto: (row: Row) => unknown;
     encode: (key: unknown[]) => string;
     sep?: string;
   },
 ) {
+  const streamed = !limitGiven(request);
+  if (streamed) request.server.exportGuard.enter(request, reply);
+  const db = streamed ? exportHandleOf(o.db) : o.db;
+  if (o.watermark && (await exportNotModified(request, reply, o.watermark(db)))) return reply.code(304).send(null);
   const columns = columnsOf(o.entity);
   const map = (row: Row) => o.toDto(row) as Record<string, unknown>;
-  if (limitGiven(request)) {
-    const rows = await o.fetch(o.start, o.limit + 1);
+  if (!streamed) {
+    const rows = await o.fetch(db, o.start, o.limit + 1);
     if (rows.length > o.limit) reply.header('x-next-cursor', o.encode(o.keyOf(rows[o.limit - 1]!)));
     async function* single() {
       yield rows.slice(0, o.limit).map(map);
     }
     return sendExport(reply, format, o.name, columns, single(), o.sep);
   }
-  const pages = keysetPages((cursor, size) => o.fetch(cursor ?? o.start, size), o.keyOf, map);
+  const pages = keysetPages((cursor, size) => o.fetch(db, cursor ?? o.start, size), o.keyOf, map);
   return sendExport(reply, format, o.name, columns, pages, o.sep);
 }

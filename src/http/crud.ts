@@ -7,6 +7,7 @@
  * drizzle's table generics do not survive being passed around generically, so rows are
  * handled as `Record<string, unknown>` here and typed at the module boundary (toDto).
  */
+import { exportBusyResponses } from './export-guard.js';
 import type { SQL } from 'drizzle-orm';
 import { and, eq, sql } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
@@ -29,7 +30,7 @@ import { errorResponses } from './responses.js';
 import { CascadeQuery, IdParams, ListQuery, MAX_POSITION, listOf } from '../shared/schemas.js';
 import { UpdatedSince, isSyncCursor, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
 import { isSyncTable, syncList } from '../sync/lists.js';
-import { changeWatermark, exportEtagDescription, exportNotModified } from './export-etag.js';
+import { changeWatermark, exportEtagDescription } from './export-etag.js';
 import { iso } from '../shared/decimal.js';
 import { syncDeletions } from '../db/schema.js';
 
@@ -133,6 +134,7 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
       response: {
         200: syncable ? syncListOf(spec.entity, tombstone) : listOf(spec.entity),
         ...errorResponses(...(syncable ? [400, 401, 403, 404, 410] : [400, 401, 403, 404])),
+        ...exportBusyResponses,
       },
     },
     handler: async (request: AnyRequest, reply: FastifyReply) => {
@@ -168,19 +170,18 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
       const exportFormat = exportFormatOf(request, query.format);
       if (exportFormat) {
         if (parentId && !(await parentExists(parentId))) throw notFound(spec.parent!.name, parentId);
-        if (syncable) {
-          const where = and(...conditions) ?? sql`true`;
-          const watermark = changeWatermark(db, [sql`${table.changeXid}`], sql`from ${table} where ${where}`);
-          if (await exportNotModified(request, reply, watermark)) return reply.code(304).send(null);
-        }
         const keys = spec.orderBy.map((c) => c.name);
         return sendListExport<Row>(request, reply, exportFormat, {
           name: spec.plural,
           entity: spec.entity,
+          db,
           limit: query.limit,
           start: query.cursor ? decodeCursor(query.cursor, spec.orderBy.length) : undefined,
-          fetch: (cursor, size) =>
-            anyDb.select().from(table).where(and(...conditions, cursor ? after(spec.orderBy, cursor) : undefined)).orderBy(...spec.orderBy).limit(size),
+          watermark: syncable
+            ? (d) => changeWatermark(d, [sql`${table.changeXid}`], sql`from ${table} where ${and(...conditions) ?? sql`true`}`)
+            : undefined,
+          fetch: (d, cursor, size) =>
+            (d as unknown as AnyDb).select().from(table).where(and(...conditions, cursor ? after(spec.orderBy, cursor) : undefined)).orderBy(...spec.orderBy).limit(size),
           keyOf: (row) => keys.map((k) => keyValue(row, k)),
           toDto: spec.toDto,
           encode: encodeCursor,

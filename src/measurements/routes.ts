@@ -1,3 +1,4 @@
+import { exportBusyResponses } from '../http/export-guard.js';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -41,7 +42,7 @@ export function measurementRoutes(app: FastifyInstance, db: Db) {
         'Ordered by year, cursor-paginated. ?format=csv|xlsx answers a file (without ?limit every year, streamed).' + syncListDescription,
       params: IdParams,
       querystring: MeasurementListQuery,
-      response: { 200: syncListOf(Measurement, MeasurementTombstone), ...errorResponses(400, 401, 403, 404) },
+      response: { 200: syncListOf(Measurement, MeasurementTombstone), ...errorResponses(400, 401, 403, 404), ...exportBusyResponses },
     },
     handler: async (request, reply) => {
       const { id } = request.params;
@@ -77,10 +78,11 @@ export function measurementRoutes(app: FastifyInstance, db: Db) {
         return sendListExport(request, reply, exportFormat, {
           name: 'measurements',
           entity: Measurement,
+          db,
           limit: q.limit,
           start: q.cursor ? decodeCursor(q.cursor, 1) : undefined,
           // listMeasurements fetches limit + 1 rows.
-          fetch: (after, size) => listMeasurements(db, id, { ...q, limit: size - 1, cursor: after }),
+          fetch: (d, after, size) => listMeasurements(d, id, { ...q, limit: size - 1, cursor: after }),
           keyOf: (row) => [row.year],
           toDto: toMeasurementDto,
           encode: encodeCursor,

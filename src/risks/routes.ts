@@ -2,6 +2,7 @@
  * Risks (section 1 of the annual report): CRUD under a goal through the shared CRUD factory, and
  * the plan-wide register GET /plans/{id}/risks in report order.
  */
+import { exportBusyResponses } from '../http/export-guard.js';
 import { exportFormatOf, sendListExport } from '../exports/tabular.js';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
@@ -19,7 +20,7 @@ import { errorResponses } from '../http/responses.js';
 import { reportYearProblem } from '../reports/years.js';
 import { findPlan } from '../status/queries.js';
 import { NOT_MODIFIED } from '../http/conditional.js';
-import { changeWatermark, exportEtagDescription, exportNotModified } from '../http/export-etag.js';
+import { changeWatermark, exportEtagDescription } from '../http/export-etag.js';
 import { isSyncCursor, syncListDescription, syncListOf } from '../sync/cursor.js';
 import { PlanRiskTombstone, planRiskSync } from '../sync/plan-risks.js';
 import { directions } from '../db/schema.js';
@@ -105,7 +106,7 @@ export function riskRoutes(app: FastifyInstance, db: Db) {
         exportEtagDescription,
       params: IdParams,
       querystring: PlanRiskQuery,
-      response: { 200: syncListOf(PlanRisk, PlanRiskTombstone), 304: NOT_MODIFIED, ...errorResponses(400, 401, 403, 404, 410) },
+      response: { 200: syncListOf(PlanRisk, PlanRiskTombstone), 304: NOT_MODIFIED, ...errorResponses(400, 401, 403, 404, 410), ...exportBusyResponses },
     },
     handler: async (request, reply) => {
       const { id } = request.params;
@@ -144,20 +145,21 @@ export function riskRoutes(app: FastifyInstance, db: Db) {
       const format = exportFormatOf(request, q.format);
       if (format) {
         if (!(await findPlan(db, id))) throw notFound('plan', id);
-        const watermark = changeWatermark(
-          db,
+        const watermark = (d: Db) => changeWatermark(
+          d,
           [sql`r.change_xid`, sql`g.change_xid`, sql`d.change_xid`],
           sql`from risks r join goals g on g.id = r.goal_id join ${directions} d on d.id = g.direction_id where d.plan_id = ${id}
             ${q.year !== undefined ? sql`and r.year = ${q.year}` : sql``} ${q.executionStatus ? sql`and r.execution_status = ${q.executionStatus}` : sql``}`,
         );
-        if (await exportNotModified(request, reply, watermark)) return reply.code(304).send(null);
         return sendListExport(request, reply, format, {
           name: 'risks',
           entity: PlanRisk,
+          db,
           limit: q.limit,
           start: cursor,
+          watermark,
           // planRisks fetches limit + 1 rows (to see whether a next page exists): ask for size - 1.
-          fetch: (c, size) => planRisks(db, id, { ...q, cursor: c, limit: size - 1 }),
+          fetch: (d, c, size) => planRisks(d, id, { ...q, cursor: c, limit: size - 1 }),
           keyOf: planRiskKey,
           toDto,
           encode: encodeCursor,

@@ -9,6 +9,7 @@ import { errorResponses } from '../http/responses.js';
 import { trustedJson } from '../http/serialize.js';
 import { NOT_MODIFIED } from '../http/conditional.js';
 import { exportEtagDescription } from '../http/export-etag.js';
+import { exportBusyResponses } from '../http/export-guard.js';
 import { allowedYears } from '../measurements/rules.js';
 import { requestedLang } from '../shared/lang.js';
 import { IdParams } from '../shared/schemas.js';
@@ -127,6 +128,7 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
         },
         304: NOT_MODIFIED,
         ...errorResponses(400, 401, 403, 410),
+        ...exportBusyResponses,
       },
     },
     handler: async (request, reply) => {

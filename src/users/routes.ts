@@ -5,8 +5,9 @@
  * Deactivating a user or setting a password revokes every refresh token of the user, and this
  * replica forgets its cached view of the user, so the user's access tokens stop working at once.
  */
+import { exportBusyResponses } from '../http/export-guard.js';
 import { NOT_MODIFIED } from '../http/conditional.js';
-import { changeWatermark, exportEtagDescription, exportNotModified } from '../http/export-etag.js';
+import { changeWatermark, exportEtagDescription } from '../http/export-etag.js';
 import { UpdatedSince, isSyncCursor, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
 import { syncList } from '../sync/lists.js';
 import { syncDeletions } from '../db/schema.js';
@@ -85,7 +86,7 @@ export function userRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
       summary: 'List users',
       description: 'Cursor-paginated, ordered by e-mail; filters are exact matches. ?format=csv|xlsx answers a file (every match, streamed, without ?limit).' + exportEtagDescription,
       querystring: ListQuery.extend({ ...UserFilters.shape, ...ListExportQueryShape, updatedSince: UpdatedSince.optional() }),
-      response: { 200: syncListOf(User, UserTombstone), 304: NOT_MODIFIED, ...errorResponses(400, 401, 403, 410) },
+      response: { 200: syncListOf(User, UserTombstone), 304: NOT_MODIFIED, ...errorResponses(400, 401, 403, 410), ...exportBusyResponses },
     },
     handler: async (request, reply) => {
       const q = request.query;
@@ -114,15 +115,15 @@ export function userRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
       }
       if (format) {
         const where = and(...conditions) ?? sql`true`;
-        const watermark = changeWatermark(db, [sql`${users.changeXid}`], sql`from ${users} where ${where}`);
-        if (await exportNotModified(request, reply, watermark)) return reply.code(304).send(null);
         return sendListExport(request, reply, format, {
           name: 'users',
           entity: User,
+          db,
           limit: q.limit,
           start: q.cursor ? decodeCursor(q.cursor, 2) : undefined,
-          fetch: (cursor, size) =>
-            db.select().from(users).where(and(...conditions, cursor ? after([users.email, users.id], cursor) : undefined)).orderBy(users.email, users.id).limit(size),
+          watermark: (d) => changeWatermark(d, [sql`${users.changeXid}`], sql`from ${users} where ${where}`),
+          fetch: (d, cursor, size) =>
+            d.select().from(users).where(and(...conditions, cursor ? after([users.email, users.id], cursor) : undefined)).orderBy(users.email, users.id).limit(size),
           keyOf: (row) => [row.email, row.id],
           toDto: toUserDto,
           encode: encodeCursor,

@@ -16,7 +16,9 @@ import type { LoadedDemo } from '../helpers/demo.js';
 import { API, createDirection, createGoal, createOrganization, createPlan, expectStatus, putMeasurement, queryRows } from '../helpers/fixtures.js';
 import { STATUS_COLUMNS as COLUMNS, parseCsv } from '../helpers/csv.js';
 
-const ctx = setupApp();
+// Eight exports at once below: more than the exports' own pool (4 connections) holds, all admitted
+// (the bound that would refuse them is tested in exports-starvation.test.ts).
+const ctx = setupApp({ EXPORT_CONCURRENCY: 8 });
 
 
 /** Localized text resolved as the API does: the language, then kk, ru, en. */
@@ -195,8 +197,10 @@ describe('streamed status export', () => {
     const address = await ctx.app.listen({ port: 0, host: '127.0.0.1' }); // closed by setupApp's afterAll
     {
       const token = await adminToken(ctx.app);
-      const pool = ctx.db.database.poolStats;
-      // More aborted exports than the pool has connections (5 in tests): a leak would exhaust it.
+      // The exports read through their own pool (src/db/export-handle.ts); the API's must stay untouched too.
+      const pool = ctx.db.database.exportPoolStats;
+      const apiPool = ctx.db.database.poolStats;
+      // More aborted exports than the pool has connections (4): a leak would exhaust it.
       // Both formats: the XLSX writer waits for the client differently (drain) from the CSV stream.
       // csv with 0: closed as soon as the answer starts.
       for (const [format, enough] of [['csv', 100_000], ['csv', 0], ['xlsx', 20_000]] as const) {
@@ -220,6 +224,9 @@ describe('streamed status export', () => {
         while (Date.now() < deadline && (pool().idle < pool().total || pool().waiting > 0)) await new Promise((r) => setTimeout(r, 50));
         expect(pool()).toMatchObject({ waiting: 0 });
         expect(pool().idle).toBe(pool().total);
+        expect(pool().total).toBeGreaterThan(0); // the exports did use it
+        expect(apiPool!()).toMatchObject({ waiting: 0 });
+        expect(apiPool!().idle).toBe(apiPool!().total);
         const open = await queryRows(ctx, sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`);
         expect(open[0]!.n).toBe(0);
       }
