@@ -67,6 +67,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/oauth-authorization-server": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OAuth 2.0 authorization server metadata (RFC 8414)
+         * @description Where to get an access token (client credentials) and the keys that verify it. Set JWT_ISSUER to the service's public https URL for metadata that strict RFC 8414 clients accept (issuer equal to the URL it is served under).
+         *
+         *     Access: public, no token needed.
+         */
+        get: operations["getAuthorizationServerMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/organizations": {
         parameters: {
             query?: never;
@@ -1302,6 +1324,30 @@ export interface components {
                 /** @constant */
                 use: "sig";
             }[];
+        };
+        /** @description RFC 8414 OAuth 2.0 authorization server metadata. */
+        AuthorizationServerMetadata: {
+            /** @description Equal to the `iss` claim of every access token this service signs (JWT_ISSUER). */
+            issuer: string;
+            /**
+             * Format: uri
+             * @description POST here with grant_type=client_credentials.
+             */
+            token_endpoint: string;
+            /**
+             * Format: uri
+             * @description The public keys that verify access tokens.
+             */
+            jwks_uri: string;
+            grant_types_supported: "client_credentials"[];
+            token_endpoint_auth_methods_supported: ("client_secret_basic" | "client_secret_post")[];
+            /** @description Empty: there is no authorization endpoint (people log in at /api/v1/auth/login). */
+            response_types_supported: string[];
+            /**
+             * Format: uri
+             * @description Human-readable API documentation.
+             */
+            service_documentation: string;
         };
         /** @description A person who logs in to Nysana. */
         User: {
@@ -2654,6 +2700,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Jwks"];
+                };
+            };
+            /** @description Database unavailable; see Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuthorizationServerMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorizationServerMetadata"];
                 };
             };
             /** @description Database unavailable; see Retry-After. */

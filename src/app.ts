@@ -8,6 +8,7 @@ import type { FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { authPlugin, recordRoutes } from './auth/plugin.js';
 import { jwksRoute } from './auth/jwks-route.js';
+import { metadataRoute } from './auth/metadata-route.js';
 import { meRoutes } from './auth/me-routes.js';
 import { authRoutes } from './auth/routes.js';
 import { AuthService } from './auth/service.js';
@@ -114,6 +115,7 @@ export async function buildApp({ db, readDb, config, logger, poolStats }: AppOpt
 
   healthRoutes(app, db);
   jwksRoute(app, auth);
+  metadataRoute(app, auth);
   await app.register(
     async (api) => {
       registerWriteLimit(api, config.WRITE_RATE_LIMIT_PER_MINUTE);
