@@ -38,6 +38,7 @@ import { registerConditionalGet } from './http/conditional.js';
 import type { PoolStats } from './observability/metrics.js';
 import { registerMetrics } from './observability/metrics.js';
 import { userRoutes } from './users/routes.js';
+import { personalTokenRoutes } from './personal-tokens/routes.js';
 
 export interface AppOptions {
   db: Db;
@@ -138,6 +139,7 @@ export async function buildApp({ db, readDb, config, logger, poolStats }: AppOpt
       meRoutes(api, db, auth);
       userRoutes(api, db, auth);
       clientRoutes(api, db, auth);
+      personalTokenRoutes(api, auth);
     },
     { prefix: API_PREFIX },
   );
