@@ -1054,7 +1054,7 @@ export interface paths {
         };
         /**
          * List a service client's personal access tokens
-         * @description Oldest first, cursor-paginated. An unknown client has no tokens (an empty list).
+         * @description Oldest first, cursor-paginated; expired tokens stay listed until revoked. An unknown client answers 404.
          *
          *     Access: admins only.
          */
@@ -8636,6 +8636,15 @@ export interface operations {
             };
             /** @description The caller may not do this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

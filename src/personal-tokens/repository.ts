@@ -30,6 +30,14 @@ export async function lockOwner(tx: Tx, owner: TokenOwner): Promise<boolean> {
   return rows.length > 0;
 }
 
+export async function ownerExists(db: Db, owner: TokenOwner): Promise<boolean> {
+  const rows =
+    owner.kind === 'user'
+      ? await db.select({ id: users.id }).from(users).where(eq(users.id, owner.id))
+      : await db.select({ id: serviceClients.id }).from(serviceClients).where(eq(serviceClients.id, owner.id));
+  return rows.length > 0;
+}
+
 /** Tokens of the owner that have not expired yet. */
 export async function countLive(tx: Tx, owner: TokenOwner): Promise<number> {
   const [row] = await tx

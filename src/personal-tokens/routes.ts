@@ -115,10 +115,10 @@ export function personalTokenRoutes(app: FastifyInstance, auth: AuthService) {
       tags: [TAG],
       operationId: 'listClientTokens',
       summary: "List a service client's personal access tokens",
-      description: 'Oldest first, cursor-paginated. An unknown client has no tokens (an empty list).',
+      description: 'Oldest first, cursor-paginated; expired tokens stay listed until revoked. An unknown client answers 404.',
       params: IdParams,
       querystring: ListQuery,
-      response: { 200: listOf(PersonalAccessToken), ...errorResponses(400, 401, 403) },
+      response: { 200: listOf(PersonalAccessToken), ...errorResponses(400, 401, 403, 404) },
     },
     handler: async (request) => tokens.list(client(request.params.id), request.query),
   });

@@ -18,7 +18,7 @@ import { decodeCursor, page } from '../http/pagination.js';
 import { HttpProblem, conflict, notFound, preconditionFailed } from '../http/problem.js';
 import { iso } from '../shared/decimal.js';
 import type { CredentialQueries, TokenOwner, TokenRow } from './repository.js';
-import { countLive, deleteToken, findToken, insertToken, listTokens, lockOwner, prepareCredentialQueries } from './repository.js';
+import { countLive, deleteToken, findToken, insertToken, listTokens, lockOwner, ownerExists, prepareCredentialQueries } from './repository.js';
 import type { PersonalAccessToken, PersonalAccessTokenCreate } from './schemas.js';
 
 export const PERSONAL_TOKEN_PREFIX = 'nys_pat_';
@@ -100,7 +100,10 @@ export class PersonalTokenService {
   }
 
   async list(owner: TokenOwner, q: { limit: number; cursor?: string }): Promise<{ items: PersonalAccessToken[]; nextCursor: string | null }> {
-    const rows = await listTokens(this.db, owner, { limit: q.limit, cursor: q.cursor ? decodeCursor(q.cursor, 2) : undefined });
+    const cursor = q.cursor ? decodeCursor(q.cursor, 2) : undefined;
+    const rows = await listTokens(this.db, owner, { limit: q.limit, cursor });
+    // An empty list must not pass for "this client exists": admins get 404 for unknown ids.
+    if (rows.length === 0 && !(await ownerExists(this.db, owner))) throw notFound(owner.kind, owner.id);
     const result = page(rows, q.limit, (row) => [iso(row.createdAt), row.id]);
     return { items: result.items.map(toTokenDto), nextCursor: result.nextCursor };
   }

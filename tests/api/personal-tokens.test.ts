@@ -364,6 +364,9 @@ describe('service client tokens (admins)', () => {
 
   it('an unknown client: 404; non-admins: 403', async () => {
     expectProblem(await call(ctx.app, 'POST', `${API}/clients/${randomUUID()}/tokens`, { name: 'x' }), 404);
+    expectProblem(await call(ctx.app, 'GET', `${API}/clients/${randomUUID()}/tokens`), 404);
+    const fresh = expectStatus(await call(ctx.app, 'POST', `${API}/clients`, { name: 'No tokens yet', role: 'viewer' }), 201);
+    expect(expectStatus(await call(ctx.app, 'GET', `${API}/clients/${fresh.id}/tokens`), 200)).toEqual({ items: [], nextCursor: null });
     const editor = await createTestUser(ctx.app, { role: 'editor', organizationId: (await createOrganization(ctx.app)).id });
     expectProblem(await call(ctx.app, 'POST', `${API}/clients/${client.id}/tokens`, { name: 'x' }, bearer(editor.token)), 403);
     expectProblem(await call(ctx.app, 'GET', `${API}/clients/${client.id}/tokens`, undefined, bearer(editor.token)), 403);
