@@ -67,6 +67,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/oauth-authorization-server": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OAuth 2.0 authorization server metadata (RFC 8414)
+         * @description Where to get an access token (client credentials) and the keys that verify it. Set JWT_ISSUER to the service's public https URL for metadata that strict RFC 8414 clients accept (issuer equal to the URL it is served under).
+         *
+         *     Access: public, no token needed.
+         */
+        get: operations["getAuthorizationServerMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/organizations": {
         parameters: {
             query?: never;
@@ -967,6 +989,116 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the caller's personal access tokens
+         * @description Users only. Oldest first, cursor-paginated; expired tokens stay listed until revoked. Secrets are never listed.
+         *
+         *     Access: any authenticated caller (viewer, editor or admin).
+         */
+        get: operations["listMyTokens"];
+        put?: never;
+        /**
+         * Create a personal access token (shown once)
+         * @description Send a token as "Authorization: Bearer <token>", or as the password of HTTP Basic authentication with any user name (what Power BI, Excel and most BI tools can store). It acts with its owner's current role and organization; a read token only reads. Revoking it, its expiry, or deactivating its owner refuses it from the next request. Users only, logged in (a personal access token cannot create tokens). Read-only and 90 days unless asked otherwise; at most 100 unexpired tokens per user (409 beyond).
+         *
+         *     Access: any authenticated caller (viewer, editor or admin).
+         */
+        post: operations["createMyToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get one of the caller's personal access tokens
+         * @description Another user's token answers 404, as an unknown id does.
+         *
+         *     Access: any authenticated caller (viewer, editor or admin).
+         */
+        get: operations["getMyToken"];
+        put?: never;
+        post?: never;
+        /**
+         * Revoke one of the caller's personal access tokens
+         * @description Its next request answers 401. Another user's token answers 404. Logged in only; If-Match refuses a stale revocation (412).
+         *
+         *     Access: any authenticated caller (viewer, editor or admin).
+         */
+        delete: operations["revokeMyToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clients/{id}/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a service client's personal access tokens
+         * @description Oldest first, cursor-paginated; expired tokens stay listed until revoked. An unknown client answers 404.
+         *
+         *     Access: admins only.
+         */
+        get: operations["listClientTokens"];
+        put?: never;
+        /**
+         * Create a personal access token for a service client (shown once)
+         * @description Send a token as "Authorization: Bearer <token>", or as the password of HTTP Basic authentication with any user name (what Power BI, Excel and most BI tools can store). It acts with its owner's current role and organization; a read token only reads. Revoking it, its expiry, or deactivating its owner refuses it from the next request. For systems that cannot run the client-credentials grant. Logged-in admins only; at most 100 unexpired tokens per client (409 beyond).
+         *
+         *     Access: admins only.
+         */
+        post: operations["createClientToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clients/{id}/tokens/{tokenId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get one of a service client's personal access tokens
+         * @description Access: admins only.
+         */
+        get: operations["getClientToken"];
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a service client's personal access token
+         * @description Its next request answers 401. If-Match refuses a stale revocation (412).
+         *
+         *     Access: admins only.
+         */
+        delete: operations["revokeClientToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/plans/{id}/import": {
         parameters: {
             query?: never;
@@ -1209,6 +1341,22 @@ export interface components {
          */
         RiskExecutionStatusInput: "executed" | "not_executed" | "in_progress";
         /**
+         * @description read: GET and HEAD only (any other method answers 403); read_write: everything the owner may do. Either way the token acts with its owner's current role and organization, never more.
+         * @enum {string}
+         */
+        TokenScopeInput: "read" | "read_write";
+        PersonalAccessTokenCreateInput: {
+            /** @description What the token is for, e.g. "Power BI: ministry dashboard". */
+            name: string;
+            /** @default read */
+            scope: components["schemas"]["TokenScopeInput"];
+            /**
+             * @description Days until the token expires, 1..366; default 90.
+             * @default 90
+             */
+            expiresInDays: number;
+        };
+        /**
          * @description Text in Kazakh (state language), Russian and/or English; at least one non-empty.
          * @example {
          *       "kk": "Мемлекеттік қызмет",
@@ -1302,6 +1450,30 @@ export interface components {
                 /** @constant */
                 use: "sig";
             }[];
+        };
+        /** @description RFC 8414 OAuth 2.0 authorization server metadata. */
+        AuthorizationServerMetadata: {
+            /** @description Equal to the `iss` claim of every access token this service signs (JWT_ISSUER). */
+            issuer: string;
+            /**
+             * Format: uri
+             * @description POST here with grant_type=client_credentials.
+             */
+            token_endpoint: string;
+            /**
+             * Format: uri
+             * @description The public keys that verify access tokens.
+             */
+            jwks_uri: string;
+            grant_types_supported: "client_credentials"[];
+            token_endpoint_auth_methods_supported: ("client_secret_basic" | "client_secret_post")[];
+            /** @description Empty: there is no authorization endpoint (people log in at /api/v1/auth/login). */
+            response_types_supported: string[];
+            /**
+             * Format: uri
+             * @description Human-readable API documentation.
+             */
+            service_documentation: string;
         };
         /** @description A person who logs in to Nysana. */
         User: {
@@ -2455,6 +2627,78 @@ export interface components {
             planId: string;
             year: number | null;
         };
+        /**
+         * @description read: GET and HEAD only (any other method answers 403); read_write: everything the owner may do. Either way the token acts with its owner's current role and organization, never more.
+         * @enum {string}
+         */
+        TokenScope: "read" | "read_write";
+        /** @description A personal access token, without its secret. */
+        PersonalAccessToken: {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            name: string;
+            scope: components["schemas"]["TokenScope"];
+            /** @description The user or service client the token acts as. */
+            owner: {
+                /** @enum {string} */
+                kind: "user" | "client";
+                /**
+                 * Format: uuid
+                 * @description UUID
+                 */
+                id: string;
+            };
+            /** @description The first characters of the token, to recognise it; the rest is never shown again. */
+            tokenHint: string;
+            /**
+             * Format: date-time
+             * @description After this instant the token answers 401.
+             */
+            expiresAt: string;
+            /** @description Last request made with the token (recorded at most once a minute). */
+            lastUsedAt: string | null;
+            /** @description Sent as the ETag; If-Match on DELETE refuses a stale revocation. */
+            version: number;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        PersonalAccessTokenWithSecret: {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            name: string;
+            scope: components["schemas"]["TokenScope"];
+            /** @description The user or service client the token acts as. */
+            owner: {
+                /** @enum {string} */
+                kind: "user" | "client";
+                /**
+                 * Format: uuid
+                 * @description UUID
+                 */
+                id: string;
+            };
+            /** @description The first characters of the token, to recognise it; the rest is never shown again. */
+            tokenHint: string;
+            /**
+             * Format: date-time
+             * @description After this instant the token answers 401.
+             */
+            expiresAt: string;
+            /** @description Last request made with the token (recorded at most once a minute). */
+            lastUsedAt: string | null;
+            /** @description Sent as the ETag; If-Match on DELETE refuses a stale revocation. */
+            version: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description Shown only in this response; store it now (only its hash is kept). Send it as "Authorization: Bearer <token>", or as the password of HTTP Basic authentication with any user name. */
+            token: string;
+        };
         /** @description A deleted organization (incremental sync only). */
         OrganizationTombstone: {
             /**
@@ -2654,6 +2898,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Jwks"];
+                };
+            };
+            /** @description Database unavailable; see Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuthorizationServerMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorizationServerMetadata"];
                 };
             };
             /** @description Database unavailable; see Retry-After. */
@@ -8093,6 +8366,580 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ClientWithSecret"];
                 };
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a stale version. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyTokens: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1..500. */
+                limit?: number;
+                /** @description Opaque cursor from the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["PersonalAccessToken"][];
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Not modified: the If-None-Match ETag is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createMyToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonalAccessTokenCreateInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonalAccessTokenWithSecret"];
+                };
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMyToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonalAccessToken"];
+                };
+            };
+            /** @description Not modified: the If-None-Match ETag is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeMyToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a stale version. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listClientTokens: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1..500. */
+                limit?: number;
+                /** @description Opaque cursor from the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["PersonalAccessToken"][];
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Not modified: the If-None-Match ETag is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createClientToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonalAccessTokenCreateInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonalAccessTokenWithSecret"];
+                };
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getClientToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+                /** @description UUID */
+                tokenId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonalAccessToken"];
+                };
+            };
+            /** @description Not modified: the If-None-Match ETag is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeClientToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+                /** @description UUID */
+                tokenId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {

@@ -8,6 +8,7 @@ import type { FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { authPlugin, recordRoutes } from './auth/plugin.js';
 import { jwksRoute } from './auth/jwks-route.js';
+import { metadataRoute } from './auth/metadata-route.js';
 import { meRoutes } from './auth/me-routes.js';
 import { authRoutes } from './auth/routes.js';
 import { AuthService } from './auth/service.js';
@@ -38,6 +39,7 @@ import { registerExportGuard } from './http/export-guard.js';
 import type { PoolStats } from './observability/metrics.js';
 import { registerMetrics } from './observability/metrics.js';
 import { userRoutes } from './users/routes.js';
+import { personalTokenRoutes } from './personal-tokens/routes.js';
 
 export interface AppOptions {
   db: Db;
@@ -116,6 +118,7 @@ export async function buildApp({ db, readDb, config, logger, poolStats }: AppOpt
 
   healthRoutes(app, db);
   jwksRoute(app, auth);
+  metadataRoute(app, auth);
   await app.register(
     async (api) => {
       registerWriteLimit(api, config.WRITE_RATE_LIMIT_PER_MINUTE);
@@ -138,6 +141,7 @@ export async function buildApp({ db, readDb, config, logger, poolStats }: AppOpt
       meRoutes(api, db, auth);
       userRoutes(api, db, auth);
       clientRoutes(api, db, auth);
+      personalTokenRoutes(api, auth);
     },
     { prefix: API_PREFIX },
   );

@@ -3,6 +3,7 @@
  * A bad value stops start-up with a message naming the variable (see formatConfigError).
  */
 import { z } from 'zod';
+import { KeyError, SIGNING_ALGORITHMS, configuredKeyAlgorithm } from './auth/key-material.js';
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -80,6 +81,11 @@ export const ConfigSchema = z.object({
   SESSION_MAX_AGE_SECONDS: seconds(300, 365 * 86_400, 7 * 86_400),
   /** Ed25519 or P-256 private key as PKCS8 PEM or JWK JSON; unset: generated and kept in the database. */
   JWT_PRIVATE_KEY: optionalText,
+  /**
+   * Algorithm of the access tokens: EdDSA (Ed25519), or ES256 (P-256) for verifiers without Ed25519.
+   * Unset: EdDSA for generated keys, the key's own for JWT_PRIVATE_KEY (which must match when set).
+   */
+  JWT_ALGORITHM: z.preprocess(emptyAsUndefined, z.enum(SIGNING_ALGORITHMS as ['EdDSA', 'ES256']).optional()),
   /** kid of JWT_PRIVATE_KEY; default: its RFC 7638 thumbprint. */
   JWT_KEY_ID: optionalText,
   /** Public keys still accepted after rotating JWT_PRIVATE_KEY: a JWKS `{"keys":[...]}`. */
@@ -126,6 +132,16 @@ export const ConfigSchema = z.object({
   }
   if (c.JWT_KEY_ID && !c.JWT_PRIVATE_KEY) {
     ctx.addIssue({ code: 'custom', path: ['JWT_KEY_ID'], message: 'only meaningful with JWT_PRIVATE_KEY' });
+  }
+  if (c.JWT_PRIVATE_KEY) {
+    // Checked here rather than at first use, so a wrong key or algorithm stops start-up by name.
+    try {
+      configuredKeyAlgorithm(c.JWT_PRIVATE_KEY, c.JWT_ALGORITHM);
+    } catch (error) {
+      if (!(error instanceof KeyError)) throw error;
+      const path = error.message.startsWith('JWT_ALGORITHM') ? 'JWT_ALGORITHM' : 'JWT_PRIVATE_KEY';
+      ctx.addIssue({ code: 'custom', path: [path], message: error.message });
+    }
   }
 });
 

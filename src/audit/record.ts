@@ -23,7 +23,10 @@ export interface AuditEntry {
 const plain = (value: object | null | undefined) =>
   value ? (JSON.parse(JSON.stringify(value)) as Record<string, unknown>) : null;
 
-export async function recordAudit(tx: Tx | Db, request: FastifyRequest, entry: AuditEntry): Promise<void> {
+/** Who acts and in which request: a Fastify request, or the same two fields from a service. */
+export type AuditContext = Pick<FastifyRequest, 'principal' | 'id'>;
+
+export async function recordAudit(tx: Tx | Db, request: AuditContext, entry: AuditEntry): Promise<void> {
   const principal = request.principal;
   await tx.insert(auditLog).values({
     actorType: principal?.kind ?? 'system',

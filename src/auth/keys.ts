@@ -8,26 +8,35 @@
  *   by `npm run keys:rotate`. A retired key stays published and verifiable until every token it
  *   signed has expired, plus the time replicas need to notice the rotation.
  *
+ * JWT_ALGORITHM (EdDSA by default, or ES256) picks which key signs. Each algorithm has at most one
+ * current key in the table, generated when a replica configured for it first needs one; every
+ * current key is published and verifies. So switching the algorithm is a restart with the new
+ * value: replicas still on the old value keep signing with the old key, and tokens of either
+ * verify everywhere. `npm run keys:rotate` retires every current key and leaves one of the
+ * configured algorithm, which is how the unused algorithm's key leaves the JWKS after a switch.
+ *
  * Replicas re-read the table every KEY_RELOAD_MS, and at once (throttled) when a token names a kid
  * they have not seen: a replica that rotated first must not make the others refuse its tokens.
  */
-import { createCipheriv, createDecipheriv, createPrivateKey, hkdfSync, randomBytes } from 'node:crypto';
-import { desc, gt, isNull, lt, or, sql } from 'drizzle-orm';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { CryptoKey, JWK } from 'jose';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { signingKeys } from '../db/schema.js';
+import type { SigningAlg } from './key-material.js';
+import { DEFAULT_SIGNING_ALGORITHM, KeyError, algOf, configuredKeyAlgorithm, parsePrivateKey } from './key-material.js';
 
-export type SigningAlg = 'EdDSA' | 'ES256';
-export const SIGNING_ALGORITHMS: SigningAlg[] = ['EdDSA', 'ES256'];
+export type { SigningAlg } from './key-material.js';
+export { KeyError, SIGNING_ALGORITHMS, parsePrivateKey } from './key-material.js';
 
 export interface LoadedKey {
   kid: string;
   alg: SigningAlg;
   publicJwk: JWK;
   publicKey: CryptoKey;
-  /** Only the key that currently signs has its private half loaded. */
+  /** Only current (unretired) keys have their private half loaded. */
   privateKey?: CryptoKey;
   /** Unset while the key signs. */
   retiredAt?: Date;
@@ -35,7 +44,7 @@ export interface LoadedKey {
 
 export type KeyConfig = Pick<
   Config,
-  'JWT_PRIVATE_KEY' | 'JWT_KEY_ID' | 'JWT_PREVIOUS_PUBLIC_KEYS' | 'JWT_KEY_ENCRYPTION_SECRET' | 'ACCESS_TOKEN_TTL_SECONDS'
+  'JWT_PRIVATE_KEY' | 'JWT_KEY_ID' | 'JWT_PREVIOUS_PUBLIC_KEYS' | 'JWT_KEY_ENCRYPTION_SECRET' | 'ACCESS_TOKEN_TTL_SECONDS' | 'JWT_ALGORITHM'
 >;
 
 export const KEY_RELOAD_MS = 60_000;
@@ -44,20 +53,25 @@ const RELOAD_RETRY_MS = 5_000;
 // Arbitrary but fixed: every replica must agree on it (differs from the migration lock).
 const KEY_LOCK = 727_001_2017;
 
-export class KeyError extends Error {}
-
 export class KeyStore {
   private keys: LoadedKey[] = [];
   private loadedAt = 0;
   private lastUnknownKidReload = 0;
   private loading: Promise<void> | undefined;
   readonly source: 'config' | 'database';
+  /** The algorithm new tokens are signed with (for a configured key, the key's own: see init). */
+  private alg: SigningAlg;
 
   constructor(
     private readonly db: Db,
     private readonly config: KeyConfig,
   ) {
     this.source = config.JWT_PRIVATE_KEY ? 'config' : 'database';
+    this.alg = config.JWT_ALGORITHM ?? DEFAULT_SIGNING_ALGORITHM;
+  }
+
+  get algorithm(): SigningAlg {
+    return this.alg;
   }
 
   /** How long after retirement a key must still verify: the longest token, plus reload lag and skew. */
@@ -68,6 +82,7 @@ export class KeyStore {
   async init(): Promise<void> {
     if (this.source === 'config') {
       this.keys = await keysFromConfig(this.config);
+      this.alg = this.keys[0]!.alg;
       this.loadedAt = Date.now();
       return;
     }
@@ -78,9 +93,20 @@ export class KeyStore {
   /** The key that signs new tokens. */
   async signingKey(): Promise<LoadedKey> {
     if (this.source === 'database' && Date.now() - this.loadedAt > KEY_RELOAD_MS) await this.reload();
-    const key = this.keys.find((k) => !k.retiredAt && k.privateKey);
+    let key = this.currentKey();
+    if (!key && this.source === 'database' && this.loadedAt > 0) {
+      // A replica configured for the other algorithm rotated: every current key is of that one now.
+      await this.ensureDatabaseKey();
+      this.loadedAt = 0;
+      await this.reload();
+      key = this.currentKey();
+    }
     if (!key) throw new KeyError('No signing key is loaded; was the key store initialised?');
     return key;
+  }
+
+  private currentKey(): LoadedKey | undefined {
+    return this.keys.find((k) => !k.retiredAt && k.privateKey && k.alg === this.alg);
   }
 
   /** The public key for `kid`, if it is still trusted. */
@@ -104,14 +130,14 @@ export class KeyStore {
   }
 
   /**
-   * Adds a new signing key and retires the current one (which stays verifiable for retentionMs).
-   * Keys retired long enough ago are deleted. Database keys only.
+   * Adds a new signing key of the configured algorithm and retires every current one (they stay
+   * verifiable for retentionMs). Keys retired long enough ago are deleted. Database keys only.
    */
   async rotate(): Promise<{ kid: string; retired: string[]; deleted: string[] }> {
     if (this.source === 'config') {
       throw new KeyError('JWT_PRIVATE_KEY is configured: rotate by setting a new JWT_PRIVATE_KEY and listing the old public key in JWT_PREVIOUS_PUBLIC_KEYS.');
     }
-    const fresh = await generateKey(this.config);
+    const fresh = await generateKey(this.config, this.alg);
     const result = await this.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${KEY_LOCK})`);
       const retired = await tx
@@ -136,12 +162,13 @@ export class KeyStore {
   }
 
   private async ensureDatabaseKey(): Promise<void> {
-    const existing = await this.db.select({ kid: signingKeys.kid }).from(signingKeys).where(isNull(signingKeys.retiredAt)).limit(1);
+    const current = and(isNull(signingKeys.retiredAt), eq(signingKeys.alg, this.alg));
+    const existing = await this.db.select({ kid: signingKeys.kid }).from(signingKeys).where(current).limit(1);
     if (existing.length > 0) return;
-    const fresh = await generateKey(this.config);
+    const fresh = await generateKey(this.config, this.alg);
     await this.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${KEY_LOCK})`);
-      const again = await tx.select({ kid: signingKeys.kid }).from(signingKeys).where(isNull(signingKeys.retiredAt)).limit(1);
+      const again = await tx.select({ kid: signingKeys.kid }).from(signingKeys).where(current).limit(1);
       if (again.length === 0) await tx.insert(signingKeys).values(fresh);
     });
   }
@@ -185,26 +212,20 @@ export class KeyStore {
   }
 }
 
-function algOf(jwk: JWK): SigningAlg {
-  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return 'EdDSA';
-  if (jwk.kty === 'EC' && jwk.crv === 'P-256') return 'ES256';
-  throw new KeyError(`Unsupported key type ${jwk.kty}/${jwk.crv ?? '-'}: use Ed25519 (EdDSA) or P-256 (ES256).`);
-}
-
 function publicPart(jwk: JWK, kid: string, alg: SigningAlg): JWK {
   const out: JWK = { kty: jwk.kty, crv: jwk.crv, x: jwk.x, kid, alg, use: 'sig' };
   if (jwk.y) out.y = jwk.y;
   return out;
 }
 
-async function generateKey(config: KeyConfig) {
-  const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+async function generateKey(config: KeyConfig, alg: SigningAlg) {
+  const { privateKey } = await generateKeyPair(alg, alg === 'EdDSA' ? { crv: 'Ed25519', extractable: true } : { extractable: true });
   const privateJwk = await exportJWK(privateKey);
-  const publicJwk: JWK = { kty: privateJwk.kty, crv: privateJwk.crv, x: privateJwk.x };
+  const publicJwk: JWK = { kty: privateJwk.kty, crv: privateJwk.crv, x: privateJwk.x, ...(privateJwk.y ? { y: privateJwk.y } : {}) };
   const kid = await calculateJwkThumbprint(publicJwk);
   return {
     kid,
-    alg: 'EdDSA',
+    alg,
     publicJwk: publicJwk as Record<string, unknown>,
     privateJwk: sealPrivateJwk(privateJwk, config.JWT_KEY_ENCRYPTION_SECRET),
   };
@@ -212,7 +233,7 @@ async function generateKey(config: KeyConfig) {
 
 async function keysFromConfig(config: KeyConfig): Promise<LoadedKey[]> {
   const privateJwk = parsePrivateKey(config.JWT_PRIVATE_KEY!);
-  const alg = algOf(privateJwk);
+  const alg = configuredKeyAlgorithm(config.JWT_PRIVATE_KEY!, config.JWT_ALGORITHM);
   const bare: JWK = { kty: privateJwk.kty, crv: privateJwk.crv, x: privateJwk.x, ...(privateJwk.y ? { y: privateJwk.y } : {}) };
   const kid = config.JWT_KEY_ID ?? (await calculateJwkThumbprint(bare));
   const publicJwk = publicPart(bare, kid, alg);
@@ -236,23 +257,6 @@ async function keysFromConfig(config: KeyConfig): Promise<LoadedKey[]> {
     keys.push({ kid: previousKid, alg: previousAlg, publicJwk: previous, publicKey: (await importJWK(previous, previousAlg)) as CryptoKey });
   }
   return keys;
-}
-
-/** PKCS8 PEM (literal "\n" escapes allowed, as env files often carry them) or a private JWK. */
-export function parsePrivateKey(text: string): JWK {
-  const trimmed = text.trim();
-  try {
-    if (trimmed.startsWith('{')) {
-      const jwk = JSON.parse(trimmed) as JWK;
-      if (!jwk.d) throw new KeyError('the JWK has no private part ("d")');
-      return jwk;
-    }
-    const pem = trimmed.replace(/\\n/g, '\n');
-    return createPrivateKey({ key: pem, format: 'pem' }).export({ format: 'jwk' }) as JWK;
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new KeyError(`JWT_PRIVATE_KEY is not a usable private key (PKCS8 PEM or JWK): ${reason}`);
-  }
 }
 
 // ---- private keys at rest -------------------------------------------------------------------

@@ -88,7 +88,7 @@ export const authPlugin = fp<{ auth: AuthService }>(
       if (rule.level === 'public') return;
       let principal: Principal;
       try {
-        principal = await auth.authenticate(request.headers.authorization);
+        principal = await auth.authenticate(request.headers.authorization, request.method);
       } catch (error) {
         if (error instanceof AuthFailure) {
           throw new HttpProblem(error.status, error.detail, undefined, { 'www-authenticate': error.wwwAuthenticate });

@@ -11,8 +11,10 @@ export interface Principal {
   id: string;
   role: Role;
   organizationId: string | null;
-  /** jti of the access token the request carried. */
+  /** jti of the access token the request carried (a personal access token's id). */
   tokenId?: string;
+  /** Set when the request carried a personal access token (src/personal-tokens/service.ts). */
+  personalToken?: { id: string; scope: 'read' | 'read_write' };
 }
 
 declare module 'fastify' {

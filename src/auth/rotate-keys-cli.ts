@@ -3,6 +3,7 @@
  * once but stays in the JWKS and keeps verifying until its last tokens have expired; replicas pick
  * the new key up within a minute (or at once, on the first token naming it). Keys retired long ago
  * are deleted. With the embedded PGlite database, stop the server first (one process at a time).
+ * The new key is of JWT_ALGORITHM; after switching algorithms this is what retires the old one's key.
  */
 import { loadConfig } from '../config.js';
 import { migrate } from '../db/migrate.js';
@@ -16,7 +17,7 @@ try {
   const keys = new KeyStore(database.db, config);
   const result = await keys.rotate();
   const minutes = Math.ceil(keys.retentionMs / 60_000);
-  console.log(`new signing key ${result.kid}`);
+  console.log(`new signing key ${result.kid} (${keys.algorithm})`);
   for (const kid of result.retired) console.log(`retired ${kid} (verifies tokens for another ${minutes} min)`);
   for (const kid of result.deleted) console.log(`deleted ${kid}`);
 } catch (error) {

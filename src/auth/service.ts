@@ -16,6 +16,8 @@ import { NoRoleGranted, createSsoVerifier } from './sso.js';
 import type { VerifiedToken } from './tokens.js';
 import { InvalidToken, TokenService } from './tokens.js';
 import { decodeJwt } from 'jose';
+import { PersonalTokenService, TokenScopeExceeded, isPersonalToken } from '../personal-tokens/service.js';
+import { BASIC_CHALLENGE, basicPassword } from './basic-credentials.js';
 
 export type AuthConfig = Pick<
   Config,
@@ -26,6 +28,7 @@ export type AuthConfig = Pick<
   | 'SESSION_MAX_AGE_SECONDS'
   | 'JWT_PRIVATE_KEY'
   | 'JWT_KEY_ID'
+  | 'JWT_ALGORITHM'
   | 'JWT_PREVIOUS_PUBLIC_KEYS'
   | 'JWT_KEY_ENCRYPTION_SECRET'
   | 'PRINCIPAL_CACHE_MS'
@@ -70,6 +73,7 @@ export class AuthService {
   readonly sso: SsoVerifier | undefined;
   readonly limits: AuthLimits;
   readonly refreshTokens: RefreshTokens;
+  readonly personalTokens: PersonalTokenService;
   /** Every route of the app with its access rule (filled while routes register). */
   readonly routes: RouteAccess[] = [];
 
@@ -83,15 +87,26 @@ export class AuthService {
     this.sso = createSsoVerifier(config, this.directory);
     this.limits = createAuthLimits(config);
     this.refreshTokens = new RefreshTokens(db, config);
+    this.personalTokens = new PersonalTokenService(db);
   }
 
-  /** The caller named by an Authorization header; throws AuthFailure. */
-  async authenticate(header: string | undefined): Promise<Principal> {
-    if (!header) throw new AuthFailure(401, 'A bearer token is required.', REALM);
-    const match = header.length <= MAX_TOKEN_LENGTH ? BEARER.exec(header.trim()) : null;
-    if (!match) throw invalid('The Authorization header must be "Bearer <access token>".');
-    const token = match[1]!;
+  /**
+   * The caller named by an Authorization header: a bearer access token or personal access token, or
+   * HTTP Basic with a personal access token as the password. `method` decides whether a read-only
+   * personal access token may proceed. Throws AuthFailure.
+   */
+  async authenticate(header: string | undefined, method = 'GET'): Promise<Principal> {
+    if (!header) throw new AuthFailure(401, 'A bearer token is required.', `${REALM}, ${BASIC_CHALLENGE}`);
+    const basic = header.length <= MAX_TOKEN_LENGTH ? basicPassword(header) : undefined;
+    if (basic === null || (basic !== undefined && !isPersonalToken(basic))) {
+      throw invalid('HTTP Basic authentication takes a personal access token as the password (any user name).', true);
+    }
+    const match = basic === undefined && header.length <= MAX_TOKEN_LENGTH ? BEARER.exec(header.trim()) : null;
+    if (basic === undefined && !match) throw invalid('The Authorization header must be "Bearer <access token>".');
+    const token = basic ?? match![1]!;
     try {
+      // Opaque and prefixed: looked up in the database on every request, never remembered here.
+      if (isPersonalToken(token)) return await this.personalTokens.authenticate(token, method);
       // Only this service's own tokens are remembered (tokens.ts), so a hit needs no routing.
       const remembered = await this.tokens.remembered(token);
       if (remembered) return await this.principalOf(remembered);
@@ -106,7 +121,8 @@ export class AuthService {
       if (this.sso && issuer === this.sso.issuer) return await this.sso.verify(token);
       return await this.principalOf(await this.tokens.verify(token));
     } catch (error) {
-      if (error instanceof InvalidToken) throw invalid(error.message);
+      if (error instanceof InvalidToken) throw invalid(error.message, basic !== undefined);
+      if (error instanceof TokenScopeExceeded) throw new AuthFailure(403, error.message, `${REALM}, error="insufficient_scope"`);
       if (error instanceof NoRoleGranted) throw new AuthFailure(403, error.message, `${REALM}, error="insufficient_scope"`);
       throw error;
     }
@@ -121,6 +137,8 @@ export class AuthService {
   }
 }
 
-function invalid(detail: string): AuthFailure {
-  return new AuthFailure(401, detail, `${REALM}, error="invalid_token", error_description="${detail.replace(/"/g, "'")}"`);
+function invalid(detail: string, basic = false): AuthFailure {
+  const bearer = `${REALM}, error="invalid_token", error_description="${detail.replace(/"/g, "'")}"`;
+  // A Basic caller gets a Basic challenge too: clients such as .NET's wait for it before sending credentials.
+  return new AuthFailure(401, detail, basic ? `${bearer}, ${BASIC_CHALLENGE}` : bearer);
 }

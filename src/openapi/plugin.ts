@@ -18,7 +18,8 @@ least one value, exact decimals sent as JSON numbers, lists as { items, nextCurs
 stored entity with version and the ETag header (send If-Match to refuse stale writes).
 
 Authentication: every /api/v1 operation needs "Authorization: Bearer <access token>" except
-/auth/login, /auth/refresh and /auth/token. People log in with e-mail and password (POST /auth/login)
+/auth/login, /auth/refresh and /auth/token; a personal access token (/me/tokens) works as the bearer
+token, or as the password of HTTP Basic for BI tools. People log in with e-mail and password (POST /auth/login)
 and renew with the single-use refresh token (POST /auth/refresh); other systems use the OAuth 2.0
 client-credentials grant (POST /auth/token) with a client an admin created. Access tokens are JWTs
 (EdDSA or ES256, 15 minutes by default) verifiable with the keys at /.well-known/jwks.json.
@@ -72,6 +73,7 @@ export async function registerOpenApi(app: FastifyInstance) {
         { name: 'Auth', description: 'Log in, refresh and log out; OAuth 2.0 client credentials for service clients; the JWKS; the caller' },
         { name: 'Users', description: 'People who log in (admins only)' },
         { name: 'Clients', description: 'Service accounts of other systems (admins only)' },
+        { name: 'Tokens', description: 'Personal access tokens for BI tools and scripts: Bearer, or HTTP Basic with the token as the password' },
       ],
       components: {
         securitySchemes: {
@@ -87,9 +89,15 @@ export async function registerOpenApi(app: FastifyInstance) {
             description: 'Service clients: client_id and client_secret from an admin (POST /api/v1/clients).',
             flows: { clientCredentials: { tokenUrl: '/api/v1/auth/token', scopes: {} } },
           },
+          // What BI tools can store: a personal access token as the Basic password (it also works as a bearer token).
+          personalAccessToken: {
+            type: 'http',
+            scheme: 'basic',
+            description: 'A personal access token (POST /api/v1/me/tokens) as the password, with any user name.',
+          },
         },
       },
-      security: [{ bearerAuth: [] }, { clientCredentials: [] }],
+      security: [{ bearerAuth: [] }, { clientCredentials: [] }, { personalAccessToken: [] }],
     },
     transform: jsonSchemaTransform,
     transformObject: (input) => withoutUnusedSchemas(jsonSchemaTransformObject(input) as OpenApiDoc) as never,

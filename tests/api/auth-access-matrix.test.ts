@@ -62,6 +62,8 @@ describe('route table', () => {
     expect(open).toEqual(
       [
         'GET /.well-known/jwks.json',
+        // RFC 8414 metadata (issue 15): URLs and method names only, like the JWKS.
+        'GET /.well-known/oauth-authorization-server',
         'GET /health/live',
         'GET /health/ready',
         // Prometheus scrape endpoint (route templates and counts, no data); restrict it at the proxy.

@@ -27,8 +27,8 @@ describe('OpenAPI document', () => {
         ids.add(op.operationId!);
         expect(op.summary, where).toBeTruthy();
         expect(op.tags?.length, where).toBeGreaterThan(0);
-        // Probes and the public JWKS answer 200 (or 503) and nothing else: a 4xx would be fiction.
-        if (!path.startsWith('/health') && path !== '/.well-known/jwks.json') expect(Object.keys(op.responses).some((s) => s.startsWith('4')), where).toBe(true);
+        // Probes, the public JWKS and the OAuth metadata answer 200 (or 503) and nothing else: a 4xx would be fiction.
+        if (!path.startsWith('/health') && !path.startsWith('/.well-known/')) expect(Object.keys(op.responses).some((s) => s.startsWith('4')), where).toBe(true);
       }
     }
   });
