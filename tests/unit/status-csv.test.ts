@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { BetterWhen, ValueType } from '../../src/achievement/compute.js';
 import { statusColumns } from '../../src/exports/status.js';
 import { statusCsvLine } from '../../src/exports/status-csv.js';
-import { CSV_ROW } from '../../src/exports/status-query.js';
+import { CSV_ROW } from '../../src/status/queries.js';
 import { csvLineEncoder } from '../../src/exports/tabular.js';
 import { toIndicatorStatus } from '../../src/status/assemble.js';
 
