@@ -51,9 +51,7 @@ async function feed(res: http.ServerResponse, url: URL) {
   const q = statusFeedQuery({ filter: { year }, limit, cursor: typeof after?.[1] === 'string' && UUID.test(after[1]) ? after : undefined });
   const rows = decodeRows<FeedRow>(q.keys, await rowsOf(q));
   const hasMore = rows.length > limit;
-  const items = (hasMore ? rows.slice(0, limit) : rows).map((row) =>
-    toIndicatorStatus(row, { planId: row.planId, directionId: row.directionId, organizationId: row.organizationId, year, approved: row.approved }),
-  );
+  const items = (hasMore ? rows.slice(0, limit) : rows).map((row) => toIndicatorStatus(row, row));
   const nextCursor = hasMore ? encodeCursor([year, items[items.length - 1]!.indicatorId]) : null;
   if (url.searchParams.get('format') === 'csv') {
     const extra: Record<string, string> = nextCursor ? { 'x-next-cursor': nextCursor } : {};

@@ -6,10 +6,19 @@
  */
 import type { SQL } from 'drizzle-orm';
 import { eq, sql } from 'drizzle-orm';
-import type { PgSelect, PgSelectQueryBuilder } from 'drizzle-orm/pg-core';
+import type { PgSelect, PgSelectBase, PgSelectQueryBuilder } from 'drizzle-orm/pg-core';
 
 /** A dynamic select (`.$dynamic()`), from a database handle or a standalone QueryBuilder. */
 type Select = PgSelect | PgSelectQueryBuilder;
+
+/**
+ * `T` with the tree's tables joined: a dynamic select keeps its type through joins, so without
+ * this, columns of the joined tables would be typed `never` in the result.
+ */
+type Joined<T> =
+  T extends PgSelectBase<infer N, infer S, infer M, infer NM, infer D, infer E, any, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- matched, not used
+    ? PgSelectBase<N, S, M, NM & Record<'indicators' | 'goals' | 'directions' | 'plans', 'not-null'>, D, E>
+    : T;
 import { directions, goals, indicators, plans } from './schema.js';
 
 export type TreeLevel = typeof indicators | typeof goals | typeof directions | typeof plans;
@@ -30,10 +39,10 @@ function between(bottom: TreeLevel, top: TreeLevel) {
 }
 
 /** Inner-joins the tables above `from` (already in the query) up to `to`. */
-export function joinUp<T extends Select>(query: T, from: TreeLevel, to: TreeLevel = plans): T {
+export function joinUp<T extends Select>(query: T, from: TreeLevel, to: TreeLevel = plans): Joined<T> {
   let q = query;
   for (const link of between(from, to)) q = q.innerJoin(link.parent, link.on) as unknown as T;
-  return q;
+  return q as unknown as Joined<T>;
 }
 
 /** Left-joins the tables below `from` (already in the query) down to `to`: empty sections stay, as nulls. */

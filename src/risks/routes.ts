@@ -3,7 +3,7 @@
  * the plan-wide register GET /plans/{id}/risks in report order.
  */
 import { exportFormatOf, sendListExport } from '../exports/tabular.js';
-import { eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -23,7 +23,7 @@ import { changeWatermark, exportEtagDescription, exportNotModified } from '../ht
 import { isSyncCursor, syncListDescription, syncListOf } from '../sync/cursor.js';
 import { PlanRiskTombstone, planRiskSync } from '../sync/plan-risks.js';
 import { directions } from '../db/schema.js';
-import { sql } from 'drizzle-orm';
+import { joinUpSql } from '../db/plan-tree.js';
 import { requestedLang, resolveText } from '../shared/lang.js';
 import { IdParams } from '../shared/schemas.js';
 import type { PlanRiskRow, RiskRow } from './repository.js';
@@ -146,9 +146,9 @@ export function riskRoutes(app: FastifyInstance, db: Db) {
         if (!(await findPlan(db, id))) throw notFound('plan', id);
         const watermark = changeWatermark(
           db,
-          [sql`r.change_xid`, sql`g.change_xid`, sql`d.change_xid`],
-          sql`from risks r join goals g on g.id = r.goal_id join ${directions} d on d.id = g.direction_id where d.plan_id = ${id}
-            ${q.year !== undefined ? sql`and r.year = ${q.year}` : sql``} ${q.executionStatus ? sql`and r.execution_status = ${q.executionStatus}` : sql``}`,
+          [sql`${risks.changeXid}`, sql`${goals.changeXid}`, sql`${directions.changeXid}`],
+          sql`from ${risks} inner join ${goals} on ${eq(goals.id, risks.goalId)} ${joinUpSql(goals, directions)}
+            where ${and(eq(directions.planId, id), q.year !== undefined ? eq(risks.year, q.year) : undefined, q.executionStatus ? eq(risks.executionStatus, q.executionStatus) : undefined)}`,
         );
         if (await exportNotModified(request, reply, watermark)) return reply.code(304).send(null);
         return sendListExport(request, reply, format, {

@@ -210,6 +210,7 @@ export const CSV_ROW = {
  * cells are still encoded in Node: doing it in SQL cost PostgreSQL, the busier side, more than it saved.
  */
 export function statusCsvQuery(filter: StatusFilter, lang: Lang, sep: string): StatusQuery {
+  const { plan, fact, ratingSize, score, previousFact, previousRatingSize } = statusRowColumns;
   const columns = (frame: StatusFrame) => ({
     ids: sql`concat_ws(${sep}::text, ${plans.organizationId}, ${directions.planId}, ${goals.directionId}, ${indicators.goalId}, ${indicators.id})`,
     code: indicators.code,
@@ -218,12 +219,7 @@ export function statusCsvQuery(filter: StatusFilter, lang: Lang, sep: string): S
     valueType: indicators.valueType,
     betterWhen: indicators.betterWhen,
     year: frame.year,
-    plan: measurements.plan,
-    fact: measurements.fact,
-    ratingSize: measurements.ratingSize,
-    score: measurements.score,
-    previousFact: previous.fact,
-    previousRatingSize: previous.ratingSize,
+    plan, fact, ratingSize, score, previousFact, previousRatingSize,
   });
   const q = statusQuery({ columns, filter, order: { by: 'feed' } });
   if (q.keys.some((key, i) => CSV_ROW[key as keyof typeof CSV_ROW] !== i)) throw new Error('statusCsvQuery selects out of CSV_ROW order');

@@ -142,15 +142,8 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
         }
         const lang = requestedLang(q.lang, request.headers['accept-language']);
         const result = await statusSync(db, { filter: q, since: q.updatedSince, cursor: q.cursor, limit: q.limit });
-        const items = result.items.map((item) =>
-          item.live
-            ? toIndicatorStatus(
-                item.live,
-                { planId: item.live.planId, directionId: item.live.directionId, organizationId: item.live.organizationId, year: item.live.year, approved: item.live.approved },
-                lang,
-              )
-            : item.tombstone!,
-        );
+        // A flat status row carries its own context (plan, direction, organization, year, approval).
+        const items = result.items.map((item) => (item.live ? toIndicatorStatus(item.live, item.live, lang) : item.tombstone!));
         return reply.type('application/json; charset=utf-8').send({ items, nextCursor: result.nextCursor, syncCursor: result.syncCursor });
       }
       // Exports without ?limit mean everything matching, streamed in keyset pages (src/exports/).
@@ -164,13 +157,7 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
       const hasMore = rows.length > q.limit;
       const pageRows = hasMore ? rows.slice(0, q.limit) : rows;
       const lang = requestedLang(q.lang, request.headers['accept-language']);
-      const items = pageRows.map((row) =>
-        toIndicatorStatus(
-          row,
-          { planId: row.planId, directionId: row.directionId, organizationId: row.organizationId, year: row.year, approved: row.approved },
-          lang,
-        ),
-      );
+      const items = pageRows.map((row) => toIndicatorStatus(row, row, lang));
       const last = items[items.length - 1];
       const nextCursor = hasMore && last ? encodeCursor([last.year, last.indicatorId]) : null;
       if (exportFormat) {
