@@ -5,6 +5,7 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from './client.js';
 import type { Tx } from './hierarchy.js';
+import { joinUp } from './plan-tree.js';
 import { directions, goals, indicators, plans, risks } from './schema.js';
 
 async function first(rows: Promise<{ organizationId: string }[]>) {
@@ -16,40 +17,21 @@ export const organizationOf = {
     first(db.select({ organizationId: plans.organizationId }).from(plans).where(eq(plans.id, id))),
   direction: (db: Db, id: string) =>
     first(
-      db
-        .select({ organizationId: plans.organizationId })
-        .from(directions)
-        .innerJoin(plans, eq(plans.id, directions.planId))
-        .where(eq(directions.id, id)),
+      joinUp(db.select({ organizationId: plans.organizationId }).from(directions).$dynamic(), directions).where(eq(directions.id, id)),
     ),
   goal: (db: Db, id: string) =>
     first(
-      db
-        .select({ organizationId: plans.organizationId })
-        .from(goals)
-        .innerJoin(directions, eq(directions.id, goals.directionId))
-        .innerJoin(plans, eq(plans.id, directions.planId))
-        .where(eq(goals.id, id)),
+      joinUp(db.select({ organizationId: plans.organizationId }).from(goals).$dynamic(), goals).where(eq(goals.id, id)),
     ),
   indicator: (db: Db, id: string) =>
     first(
-      db
-        .select({ organizationId: plans.organizationId })
-        .from(indicators)
-        .innerJoin(goals, eq(goals.id, indicators.goalId))
-        .innerJoin(directions, eq(directions.id, goals.directionId))
-        .innerJoin(plans, eq(plans.id, directions.planId))
-        .where(eq(indicators.id, id)),
+      joinUp(db.select({ organizationId: plans.organizationId }).from(indicators).$dynamic(), indicators).where(eq(indicators.id, id)),
     ),
   risk: (db: Db, id: string) =>
     first(
-      db
-        .select({ organizationId: plans.organizationId })
-        .from(risks)
-        .innerJoin(goals, eq(goals.id, risks.goalId))
-        .innerJoin(directions, eq(directions.id, goals.directionId))
-        .innerJoin(plans, eq(plans.id, directions.planId))
-        .where(eq(risks.id, id)),
+      joinUp(db.select({ organizationId: plans.organizationId }).from(risks).innerJoin(goals, eq(goals.id, risks.goalId)).$dynamic(), goals).where(
+        eq(risks.id, id),
+      ),
     ),
 };
 
@@ -59,10 +41,6 @@ export const planIdOf = {
     (await db.select({ planId: directions.planId }).from(directions).where(eq(directions.id, directionId)))[0]?.planId,
   goal: async (db: Db | Tx, goalId: string) =>
     (
-      await db
-        .select({ planId: directions.planId })
-        .from(goals)
-        .innerJoin(directions, eq(directions.id, goals.directionId))
-        .where(eq(goals.id, goalId))
+      await joinUp(db.select({ planId: directions.planId }).from(goals).$dynamic(), goals, directions).where(eq(goals.id, goalId))
     )[0]?.planId,
 };

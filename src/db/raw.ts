@@ -22,10 +22,12 @@ type Client = pg.Pool | PGlite;
 
 const isPool = (client: Client): client is pg.Pool => 'totalCount' in client;
 
-export async function queryArrays(db: Db, statement: NamedSql, values: unknown[]): Promise<unknown[][]> {
+/** Rows as arrays; `statement` without a name runs unprepared (for SQL whose text varies). */
+export async function queryArrays(db: Db, statement: NamedSql | { text: string }, values: unknown[]): Promise<unknown[][]> {
   const client = (db as unknown as { $client: Client }).$client;
   if (isPool(client)) {
-    const result = await client.query<unknown[]>({ name: statement.name, text: statement.text, values, rowMode: 'array' });
+    const name = 'name' in statement ? statement.name : undefined;
+    const result = await client.query<unknown[]>({ ...(name ? { name } : {}), text: statement.text, values, rowMode: 'array' });
     return result.rows;
   }
   const result = await client.query<unknown[]>(statement.text, values, { rowMode: 'array' });

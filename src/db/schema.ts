@@ -164,6 +164,10 @@ export const measurements = pgTable(
     uniqueIndex('measurements_indicator_year_key').on(t.indicatorId, t.year),
     index('measurements_year_idx').on(t.year),
     index('measurements_change_idx').on(t.changeXid, t.id),
+    // numeric could hold NaN and +-Infinity, which no rule reads as a number (src/achievement/status-sql.ts).
+    check('measurements_plan_finite_check', sql`${t.plan} not in ('NaN', 'Infinity', '-Infinity')`),
+    check('measurements_fact_finite_check', sql`${t.fact} not in ('NaN', 'Infinity', '-Infinity')`),
+    check('measurements_score_finite_check', sql`${t.score} not in ('NaN', 'Infinity', '-Infinity')`),
   ],
 );
 

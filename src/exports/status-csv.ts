@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import { computeIndicatorStatus } from '../achievement/compute.js';
 import type { BetterWhen, ValueType } from '../achievement/compute.js';
 import { decimalToNumber } from '../shared/decimal.js';
-import { CSV_ROW } from './status-query.js';
+import { CSV_ROW } from '../status/queries.js';
 import { csvHeader, csvLineStream, csvText } from './tabular.js';
 
 /** A number cell as the generic encoder writes IndicatorStatus numbers: the JSON number's text. */

@@ -11,22 +11,22 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.js';
 import { toIndicatorStatus } from '../status/assemble.js';
-import type { FeedFilters, FeedRow } from '../status/queries.js';
-import { statusFeed } from '../status/queries.js';
-import { statusCsvQuery, statusExportQuery } from './status-query.js';
+import type { FeedRow } from '../status/queries.js';
+import { statusCsvQuery, statusExportQuery, statusFeed } from '../status/queries.js';
+import type { StatusFilter } from '../status/read-model.js';
 import { statusCsvStream } from './status-csv.js';
 import { cursorBatches, pgPoolOf } from '../db/cursor.js';
 import { exportNotModified } from '../http/export-etag.js';
 import { exportHandleOf } from '../db/export-handle.js';
-import { statusExportWatermark } from '../sync/status-watermark.js';
+import { statusExportWatermark } from '../status/watermark.js';
 import type { IndicatorStatus } from '../status/schemas.js';
 import type { Lang } from '../shared/lang.js';
 import { resolveText } from '../shared/lang.js';
 import type { Column, ExportFormat } from './tabular.js';
 import { EXPORT_PAGE_SIZE, keysetPages, sendCsv, sendExport } from './tabular.js';
 
-/** Same columns, in the same order, as the paged CSV feed (src/status/csv.ts). */
-const KEYS = [
+/** The header of every status CSV and XLSX (streamed, paged and the bench's): one column per IndicatorStatus field shown. */
+export const STATUS_CSV_HEADERS = [
   'organizationId', 'planId', 'directionId', 'goalId', 'indicatorId', 'code', 'name', 'unit', 'valueType', 'betterWhen',
   'year', 'plan', 'fact', 'ratingSize', 'score', 'status', 'achievementPercent', 'deviation', 'previousFact', 'trend',
   'percentile', 'previousPercentile',
@@ -36,7 +36,7 @@ const KEYS = [
 const TEXT = new Set<string>(['code', 'name', 'unit']);
 
 export function statusColumns(lang: Lang): Column<IndicatorStatus>[] {
-  return KEYS.map((key) => ({
+  return STATUS_CSV_HEADERS.map((key) => ({
     header: key,
     kind: TEXT.has(key) ? ('text' as const) : ('plain' as const),
     value:
@@ -110,14 +110,14 @@ function rowsToStatus(keys: string[], lang: Lang | undefined): (r: unknown[]) =>
 /** Every feed row matching the filters as IndicatorStatus batches, in feed order. */
 export async function* statusFeedBatches(
   db: Db,
-  filters: Omit<FeedFilters, 'limit' | 'cursor'>,
+  filters: StatusFilter,
   lang: Lang | undefined,
 ): AsyncGenerator<IndicatorStatus[]> {
   const pool = pgPoolOf(db);
   if (pool) {
-    const q = statusExportQuery(db, filters, lang ?? 'kk');
+    const q = statusExportQuery(filters, lang ?? 'kk');
     const toStatus = rowsToStatus(q.keys, lang);
-    for await (const rows of cursorBatches(pool, q.sql, q.params, exportTuning.fetchRows)) {
+    for await (const rows of cursorBatches(pool, q.text, q.values, exportTuning.fetchRows)) {
       const out = new Array<IndicatorStatus>(rows.length);
       for (let i = 0; i < rows.length; i++) out[i] = toStatus(rows[i]!);
       yield out;
@@ -125,14 +125,9 @@ export async function* statusFeedBatches(
     return;
   }
   yield* keysetPages(
-    async (cursor, n) => (await statusFeed(db, { ...filters, limit: n - 1, cursor })).slice(0, n),
+    async (cursor, n) => (await statusFeed(db, { filter: filters, limit: n - 1, cursor })).slice(0, n),
     (row) => [row.year, row.indicatorId],
-    (row) =>
-      toIndicatorStatus(
-        row,
-        { planId: row.planId, directionId: row.directionId, organizationId: row.organizationId, year: row.year, approved: row.approved },
-        lang,
-      ),
+    (row) => toIndicatorStatus(row, row, lang),
     exportTuning.pageRows,
   );
 }
@@ -148,7 +143,7 @@ export async function sendStatusExport(
   reply: FastifyReply,
   db: Db,
   format: ExportFormat,
-  filters: Omit<FeedFilters, 'limit' | 'cursor'>,
+  filters: StatusFilter,
   lang: Lang | undefined,
   sep = ',',
 ) {
@@ -159,8 +154,8 @@ export async function sendStatusExport(
   if (await exportNotModified(request, reply, statusExportWatermark(db, filters))) return reply.code(304).send(null);
   const pool = pgPoolOf(db);
   if (format === 'csv' && pool) {
-    const q = statusCsvQuery(db, filters, lang ?? 'kk', sep);
-    return sendCsv(reply, 'status', statusCsvStream(cursorBatches(pool, q.sql, q.params, exportTuning.fetchRows, { raw: true }), sep, KEYS));
+    const q = statusCsvQuery(filters, lang ?? 'kk', sep);
+    return sendCsv(reply, 'status', statusCsvStream(cursorBatches(pool, q.text, q.values, exportTuning.fetchRows, { raw: true }), sep, STATUS_CSV_HEADERS));
   }
   return sendExport(reply, format, 'status', statusColumns(lang ?? 'kk'), statusFeedBatches(db, filters, lang), sep);
 }

@@ -20,7 +20,7 @@ export function weakEtagOf(payload: string | Buffer): string {
   return `W/"${sha256(payload).slice(0, 27)}"`;
 }
 
-/** RFC 9110 weak comparison against every tag of If-None-Match. */
+/** RFC 9110 weak comparison of `etag` against every tag of If-None-Match ("*" matches any): the one parser of that header. */
 export function ifNoneMatchHits(request: FastifyRequest, etag: string): boolean {
   const header = request.headers['if-none-match'];
   if (!header) return false;

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ifNoneMatchHits } from './conditional.js';
 import { preconditionFailed } from './problem.js';
 
 export const etagOf = (version: number) => `"${version}"`;
@@ -20,8 +21,7 @@ export function assertIfMatch(request: FastifyRequest, currentVersion: number) {
   if (expected !== undefined && expected !== currentVersion) throw preconditionFailed(currentVersion);
 }
 
+/** If-None-Match names the entity's version ETag (weak comparison, as for every conditional GET). */
 export function notModified(request: FastifyRequest, version: number): boolean {
-  const header = request.headers['if-none-match'];
-  if (!header) return false;
-  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etagOf(version) || tag.trim() === '*');
+  return ifNoneMatchHits(request, etagOf(version));
 }

@@ -17,7 +17,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import type { Tx } from '../db/hierarchy.js';
-import { auditLog, measurements } from '../db/schema.js';
+import { joinDownSql, joinUpSql } from '../db/plan-tree.js';
+import { auditLog, indicators, measurements, plans } from '../db/schema.js';
 import type { Principal } from '../auth/principal.js';
 import { access } from '../http/access.js';
 import type { FieldError } from '../http/problem.js';
@@ -171,14 +172,12 @@ function resolution(rows: BulkRow[]) {
     ),
     named_plans as (select distinct org, plan from input where id is null),
     by_code as (
-      select np.org, np.plan, ind.code, min(ind.id::text)::uuid as id, count(*)::int as n
+      select np.org, np.plan, ${indicators.code} as code, min(${indicators.id}::text)::uuid as id, count(*)::int as n
       from named_plans np
       join organizations o on o.code = np.org
-      join plans p on p.organization_id = o.id and p.code = np.plan
-      join directions d on d.plan_id = p.id
-      join goals g on g.direction_id = d.id
-      join indicators ind on ind.goal_id = g.id
-      group by np.org, np.plan, ind.code
+      join ${plans} on ${plans.organizationId} = o.id and ${plans.code} = np.plan
+      ${joinDownSql(plans, indicators)}
+      group by np.org, np.plan, ${indicators.code}
     ),
     resolved as (
       select input.i, input.year, coalesce(input.id, case when bc.n = 1 then bc.id end) as indicator_id, coalesce(bc.n, 0) as matches
@@ -197,14 +196,12 @@ async function resolveRows(tx: Tx, rows: BulkRow[]): Promise<{ resolved: Resolve
   const result = (await tx.execute(sql`
     with ${resolution(rows)},
     targets as materialized (
-      select ind.id, ind.value_type, p.id as plan_id, p.organization_id, p.start_year, p.end_year
-      from indicators ind
-      join goals g on g.id = ind.goal_id
-      join directions d on d.id = g.direction_id
-      join plans p on p.id = d.plan_id
-      where ind.id in (select indicator_id from resolved)
-      order by ind.id
-      for share of ind, p
+      select ${indicators.id} as id, ${indicators.valueType} as value_type, ${plans.id} as plan_id, ${plans.organizationId} as organization_id,
+        ${plans.startYear} as start_year, ${plans.endYear} as end_year
+      from ${indicators} ${joinUpSql(indicators)}
+      where ${indicators.id} in (select indicator_id from resolved)
+      order by ${indicators.id}
+      for share of ${indicators}, ${plans}
     )
     select t.id as "indicatorId", r.matches, t.value_type as "valueType", t.plan_id as "planId",
       t.organization_id as "organizationId", t.start_year as "startYear", t.end_year as "endYear",

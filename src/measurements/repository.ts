@@ -1,7 +1,8 @@
 import { and, eq, getTableColumns, gte, lte, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import type { Tx } from '../db/hierarchy.js';
-import { directions, goals, indicators, measurements, plans } from '../db/schema.js';
+import { joinUp } from '../db/plan-tree.js';
+import { indicators, measurements, plans } from '../db/schema.js';
 import { decimalToNumber, iso, numberToDecimal } from '../shared/decimal.js';
 import { after } from '../http/pagination.js';
 import type { Measurement } from './schemas.js';
@@ -24,14 +25,10 @@ export const toMeasurementDto = (row: Row): Measurement => ({
 
 /** The indicator with what its measurements are checked against: value type and plan years. */
 export async function indicatorContext(executor: Db | Tx, indicatorId: string, lock = false) {
-  let query = executor
-    .select({ valueType: indicators.valueType, planId: plans.id, startYear: plans.startYear, endYear: plans.endYear })
-    .from(indicators)
-    .innerJoin(goals, eq(goals.id, indicators.goalId))
-    .innerJoin(directions, eq(directions.id, goals.directionId))
-    .innerJoin(plans, eq(plans.id, directions.planId))
-    .where(eq(indicators.id, indicatorId))
-    .$dynamic();
+  let query = joinUp(
+    executor.select({ valueType: indicators.valueType, planId: plans.id, startYear: plans.startYear, endYear: plans.endYear }).from(indicators).$dynamic(),
+    indicators,
+  ).where(eq(indicators.id, indicatorId));
   // Share locks: a concurrent cascade delete of the indicator, or an approval of the plan's year,
   // waits for this write to finish (approving takes an update lock on the plan row).
   if (lock) query = query.for('share', { of: [indicators, plans] });

@@ -2,7 +2,8 @@ import { and, eq, gt, lt, or, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/client.js';
 import { organizationOf } from '../db/ownership.js';
-import { directions, goals, indicators, measurements, organizations, plans } from '../db/schema.js';
+import { joinUp } from '../db/plan-tree.js';
+import { directions, indicators, measurements, organizations, plans } from '../db/schema.js';
 import { registerCrud } from '../http/crud.js';
 import { badRequest, conflict } from '../http/problem.js';
 import { iso } from '../shared/decimal.js';
@@ -65,13 +66,11 @@ export function planRoutes(app: FastifyInstance, db: Db) {
         return;
       }
       // Narrowing the years must not strand measurements outside the allowed range.
-      const [stranded] = await tx
-        .select({ count: sql<number>`count(*)::int` })
-        .from(measurements)
-        .innerJoin(indicators, eq(indicators.id, measurements.indicatorId))
-        .innerJoin(goals, eq(goals.id, indicators.goalId))
-        .innerJoin(directions, eq(directions.id, goals.directionId))
-        .where(
+      const [stranded] = await joinUp(
+        tx.select({ count: sql<number>`count(*)::int` }).from(measurements).innerJoin(indicators, eq(indicators.id, measurements.indicatorId)).$dynamic(),
+        indicators,
+        directions,
+      ).where(
           and(
             eq(directions.planId, plan.id),
             or(lt(measurements.year, plan.startYear - MEASUREMENT_HISTORY_YEARS), gt(measurements.year, plan.endYear)),

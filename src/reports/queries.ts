@@ -1,7 +1,8 @@
 /** Everything one report needs, in a fixed number of queries whatever the plan's size. */
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { directions, goals, indicators, organizations, plans } from '../db/schema.js';
+import { joinUp } from '../db/plan-tree.js';
+import { directions, indicators, organizations, plans } from '../db/schema.js';
 import { findNote } from '../notes/repository.js';
 import { planRisks } from '../risks/repository.js';
 import { planTree } from '../status/queries.js';
@@ -18,12 +19,9 @@ export async function findPlanWithOrganization(db: Db, planId: string) {
 
 /** Information sources of the plan's indicators (the status tree does not carry them). */
 function indicatorSources(db: Db, planId: string) {
-  return db
-    .select({ id: indicators.id, source: indicators.source })
-    .from(indicators)
-    .innerJoin(goals, eq(goals.id, indicators.goalId))
-    .innerJoin(directions, eq(directions.id, goals.directionId))
-    .where(eq(directions.planId, planId));
+  return joinUp(db.select({ id: indicators.id, source: indicators.source }).from(indicators).$dynamic(), indicators, directions).where(
+    eq(directions.planId, planId),
+  );
 }
 
 export async function loadReportData(db: Db, planId: string, year: number) {

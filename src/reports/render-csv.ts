@@ -4,6 +4,8 @@
  * marking a fallback as in the other documents; numbers use a decimal point. UTF-8 with a BOM so
  * Excel reads the Kazakh letters.
  */
+import { csvHeader, csvLineEncoder } from '../exports/tabular.js';
+import type { Column } from '../exports/tabular.js';
 import { LABELS } from './labels.js';
 import type { ReportModel } from './model.js';
 import type { Txt } from './text.js';
@@ -13,24 +15,20 @@ const COLUMNS = [
   'directionCode', 'direction', 'goalCode', 'goal', 'group', 'indicatorCode', 'indicator', 'source', 'unit', 'valueType',
   'betterWhen', 'year', 'plan', 'fact', 'status', 'verdict', 'achievementPercent', 'deviation', 'note',
 ] as const;
+type Row = Record<(typeof COLUMNS)[number], string | number | null>;
 
-function cell(value: string | number | null): string {
-  if (value === null) return '';
-  if (typeof value === 'number') return String(value);
-  // Neutralize spreadsheet formulas (CSV injection), then quote what would break the row.
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n;]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
+/** Cells go through the one CSV encoder of every export (formulas neutralized, quoted as needed). */
+const line = csvLineEncoder<Row>(COLUMNS.map((c): Column<Row> => ({ header: c, value: (row) => row[c] })));
 
 export function renderCsv(model: ReportModel): string {
   const l = LABELS[model.lang];
   const text = (t: Txt | null) => (t ? plain(t) : null);
-  const out = [COLUMNS.join(',')];
+  let out = csvHeader(COLUMNS);
   for (const d of model.directions) {
     for (const g of d.goals) {
       for (const i of g.indicators) {
         const s = i.status;
-        const row: Record<(typeof COLUMNS)[number], string | number | null> = {
+        out += `${line({
           directionCode: d.code,
           direction: text(d.title),
           goalCode: g.code,
@@ -50,10 +48,9 @@ export function renderCsv(model: ReportModel): string {
           achievementPercent: s.achievementPercent,
           deviation: s.deviation,
           note: text(i.note),
-        };
-        out.push(COLUMNS.map((c) => cell(row[c])).join(','));
+        })}\r\n`;
       }
     }
   }
-  return `\uFEFF${out.join('\r\n')}\r\n`;
+  return out;
 }

@@ -9,6 +9,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { access } from '../http/access.js';
+import { ifNoneMatchHits } from '../http/conditional.js';
 import { badRequest, notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { requestedLang } from '../shared/lang.js';
@@ -39,12 +40,6 @@ function contentDisposition(disposition: 'attachment' | 'inline', planCode: stri
   const unicode = name(planCode.replace(/[^\p{L}\p{N}._-]+/gu, '_'));
   const extended = unicode === ascii ? '' : `; filename*=UTF-8''${encodeURIComponent(unicode)}`;
   return `${disposition}; filename="${ascii}"${extended}`;
-}
-
-function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
-  return header.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === opaque(etag));
 }
 
 export function reportRoutes(app: FastifyInstance, db: Db) {
@@ -96,7 +91,7 @@ export function reportRoutes(app: FastifyInstance, db: Db) {
       const json = reportJson(model);
       const etag = `W/"${createHash('sha256').update(`${RENDERER_VERSION}/${format}/`).update(JSON.stringify(json)).digest('base64url').slice(0, 27)}"`;
       reply.header('etag', etag).header('vary', 'Accept, Accept-Language').header('content-language', lang);
-      if (matchesIfNoneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
+      if (ifNoneMatchHits(request, etag)) return reply.code(304).send(null);
 
       const attachment = (disposition: 'attachment' | 'inline') =>
         reply.header('content-disposition', contentDisposition(disposition, found.plan.code, year, lang, format));

@@ -4,6 +4,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import type { Tx } from '../db/hierarchy.js';
 import { registerChild } from '../db/hierarchy.js';
+import { joinUp } from '../db/plan-tree.js';
 import { directions, goals, plans, risks } from '../db/schema.js';
 import { after } from '../http/pagination.js';
 import { iso } from '../shared/decimal.js';
@@ -36,13 +37,9 @@ export const toRiskDto = (row: RiskRow): Risk => ({
  * cannot interleave with the write.
  */
 export async function planOfGoal(executor: Db | Tx, goalId: string, lock = false) {
-  let query = executor
-    .select({ planId: plans.id, startYear: plans.startYear, endYear: plans.endYear })
-    .from(goals)
-    .innerJoin(directions, eq(directions.id, goals.directionId))
-    .innerJoin(plans, eq(plans.id, directions.planId))
-    .where(eq(goals.id, goalId))
-    .$dynamic();
+  let query = joinUp(executor.select({ planId: plans.id, startYear: plans.startYear, endYear: plans.endYear }).from(goals).$dynamic(), goals).where(
+    eq(goals.id, goalId),
+  );
   if (lock) query = query.for('share', { of: plans });
   return (await query)[0];
 }
@@ -73,21 +70,24 @@ export function planRisks(db: Db, planId: string, f: PlanRiskFilters) {
     f.executionStatus ? eq(risks.executionStatus, f.executionStatus) : undefined,
     f.cursor ? after(planRiskOrder, f.cursor) : undefined,
   ];
-  const query = db
-    .select({
-      risk: risks,
-      goalCode: goals.code,
-      goalPosition: goals.position,
-      directionId: directions.id,
-      directionCode: directions.code,
-      directionPosition: directions.position,
-    })
-    .from(risks)
-    .innerJoin(goals, eq(goals.id, risks.goalId))
-    .innerJoin(directions, eq(directions.id, goals.directionId))
+  const query = joinUp(
+    db
+      .select({
+        risk: risks,
+        goalCode: goals.code,
+        goalPosition: goals.position,
+        directionId: directions.id,
+        directionCode: directions.code,
+        directionPosition: directions.position,
+      })
+      .from(risks)
+      .innerJoin(goals, eq(goals.id, risks.goalId))
+      .$dynamic(),
+    goals,
+    directions,
+  )
     .where(and(...conditions))
-    .orderBy(...planRiskOrder.map((c) => asc(c)))
-    .$dynamic();
+    .orderBy(...planRiskOrder.map((c) => asc(c)));
   return f.limit !== undefined ? query.limit(f.limit + 1) : query;
 }
 export type PlanRiskRow = Awaited<ReturnType<typeof planRisks>>[number];

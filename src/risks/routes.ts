@@ -4,7 +4,7 @@
  */
 import { exportBusyResponses } from '../http/export-guard.js';
 import { exportFormatOf, sendListExport } from '../exports/tabular.js';
-import { eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -24,7 +24,7 @@ import { changeWatermark, exportEtagDescription } from '../http/export-etag.js';
 import { isSyncCursor, syncListDescription, syncListOf } from '../sync/cursor.js';
 import { PlanRiskTombstone, planRiskSync } from '../sync/plan-risks.js';
 import { directions } from '../db/schema.js';
-import { sql } from 'drizzle-orm';
+import { joinUpSql } from '../db/plan-tree.js';
 import { requestedLang, resolveText } from '../shared/lang.js';
 import { IdParams } from '../shared/schemas.js';
 import type { PlanRiskRow, RiskRow } from './repository.js';
@@ -145,11 +145,12 @@ export function riskRoutes(app: FastifyInstance, db: Db) {
       const format = exportFormatOf(request, q.format);
       if (format) {
         if (!(await findPlan(db, id))) throw notFound('plan', id);
-        const watermark = (d: Db) => changeWatermark(
+        const watermark = (d: Db) =>
+          changeWatermark(
           d,
-          [sql`r.change_xid`, sql`g.change_xid`, sql`d.change_xid`],
-          sql`from risks r join goals g on g.id = r.goal_id join ${directions} d on d.id = g.direction_id where d.plan_id = ${id}
-            ${q.year !== undefined ? sql`and r.year = ${q.year}` : sql``} ${q.executionStatus ? sql`and r.execution_status = ${q.executionStatus}` : sql``}`,
+          [sql`${risks.changeXid}`, sql`${goals.changeXid}`, sql`${directions.changeXid}`],
+          sql`from ${risks} inner join ${goals} on ${eq(goals.id, risks.goalId)} ${joinUpSql(goals, directions)}
+            where ${and(eq(directions.planId, id), q.year !== undefined ? eq(risks.year, q.year) : undefined, q.executionStatus ? eq(risks.executionStatus, q.executionStatus) : undefined)}`,
         );
         return sendListExport(request, reply, format, {
           name: 'risks',

@@ -17,8 +17,8 @@ import { listApprovals } from '../approvals/repository.js';
 import { buildPlanStatus, toIndicatorStatus } from './assemble.js';
 import { exportFormatOf, limitGiven, sendExport, XLSX_TYPE } from '../exports/tabular.js';
 import { onePage, sendStatusExport, statusColumns } from '../exports/status.js';
-import { indicatorYears, statusFeed } from './queries.js';
-import { readPlanStatus } from './plan-read.js';
+import { indicatorYears, readPlanStatus, statusFeed } from './queries.js';
+import { statusFilterOf } from './read-model.js';
 import { IndicatorStatus, IndicatorStatusQuery, PlanStatus, PlanStatusQuery, StatusFeedQuery } from './schemas.js';
 import { isSyncCursor, syncListOf } from '../sync/cursor.js';
 import { StatusTombstone, statusSync } from '../sync/status.js';
@@ -143,37 +143,23 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
           ]);
         }
         const lang = requestedLang(q.lang, request.headers['accept-language']);
-        const result = await statusSync(db, { ...q, since: q.updatedSince, cursor: q.cursor });
-        const items = result.items.map((item) =>
-          item.live
-            ? toIndicatorStatus(
-                item.live,
-                { planId: item.live.planId, directionId: item.live.directionId, organizationId: item.live.organizationId, year: item.live.year, approved: item.live.approved },
-                lang,
-              )
-            : item.tombstone!,
-        );
+        const result = await statusSync(db, { filter: q, since: q.updatedSince, cursor: q.cursor, limit: q.limit });
+        // A flat status row carries its own context (plan, direction, organization, year, approval).
+        const items = result.items.map((item) => (item.live ? toIndicatorStatus(item.live, item.live, lang) : item.tombstone!));
         return reply.type('application/json; charset=utf-8').send({ items, nextCursor: result.nextCursor, syncCursor: result.syncCursor });
       }
       // Exports without ?limit mean everything matching, streamed in keyset pages (src/exports/).
       const exportFormat = exportFormatOf(request, q.format);
       if (exportFormat && !limitGiven(request)) {
-        const { limit: _limit, cursor: _cursor, ...filters } = q;
         // The weak ETag comes from the rows' change stamps, read where the export reads (src/exports/status.ts).
-        return sendStatusExport(request, reply, db, exportFormat, filters, requestedLang(q.lang, request.headers['accept-language']), q.sep ?? q.delimiter);
+        return sendStatusExport(request, reply, db, exportFormat, statusFilterOf(q), requestedLang(q.lang, request.headers['accept-language']), q.sep ?? q.delimiter);
       }
       const cursor = q.cursor ? decodeCursor(q.cursor, 2) : undefined;
-      const rows = await statusFeed(db, { ...q, cursor });
+      const rows = await statusFeed(db, { filter: statusFilterOf(q), limit: q.limit, cursor });
       const hasMore = rows.length > q.limit;
       const pageRows = hasMore ? rows.slice(0, q.limit) : rows;
       const lang = requestedLang(q.lang, request.headers['accept-language']);
-      const items = pageRows.map((row) =>
-        toIndicatorStatus(
-          row,
-          { planId: row.planId, directionId: row.directionId, organizationId: row.organizationId, year: row.year, approved: row.approved },
-          lang,
-        ),
-      );
+      const items = pageRows.map((row) => toIndicatorStatus(row, row, lang));
       const last = items[items.length - 1];
       const nextCursor = hasMore && last ? encodeCursor([last.year, last.indicatorId]) : null;
       if (exportFormat) {

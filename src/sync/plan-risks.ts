@@ -10,6 +10,7 @@
 import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
+import { joinUp } from '../db/plan-tree.js';
 import { directions, goals, risks, syncDeletions } from '../db/schema.js';
 import { iso } from '../shared/decimal.js';
 import { Uuid } from '../shared/schemas.js';
@@ -27,17 +28,21 @@ export async function planRiskSync(db: Db, planId: string, f: { since?: string; 
   const pos = sql<number>`greatest(${risks.changeXid}, ${goals.changeXid}, ${directions.changeXid})`;
   const changedAt = sql`greatest(${risks.updatedAt}, ${goals.updatedAt}, ${directions.updatedAt})`;
 
-  const live = db
-    .select({
-      risk: risks,
-      goalCode: goals.code,
-      directionId: directions.id,
-      directionCode: directions.code,
-      pos: pos.mapWith(Number),
-    })
-    .from(risks)
-    .innerJoin(goals, eq(goals.id, risks.goalId))
-    .innerJoin(directions, eq(directions.id, goals.directionId))
+  const live = joinUp(
+    db
+      .select({
+        risk: risks,
+        goalCode: goals.code,
+        directionId: directions.id,
+        directionCode: directions.code,
+        pos: pos.mapWith(Number),
+      })
+      .from(risks)
+      .innerJoin(goals, eq(goals.id, risks.goalId))
+      .$dynamic(),
+    goals,
+    directions,
+  )
     .where(
       and(
         eq(directions.planId, planId),

@@ -9,17 +9,17 @@
  * honour ?organizationId, ?planId and ?valueType while the indicator exists; once it is deleted
  * too they cannot be placed and come unfiltered.
  */
-import type { SQL } from 'drizzle-orm';
 import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
-import { directions, goals, indicators, measurements, plans, syncDeletions, yearApprovals } from '../db/schema.js';
+import { joinUpSql } from '../db/plan-tree.js';
+import { indicators, measurements, syncDeletions } from '../db/schema.js';
 import { iso } from '../shared/decimal.js';
-import { indicatorColumns, previous } from '../status/queries.js';
+import type { StatusFilter, StatusFrame } from '../status/read-model.js';
+import { bindValues, filterConditions, readStatus, statusChangedAt, statusChangePosition, statusViewColumns, statusFilterOf } from '../status/read-model.js';
 import type { SyncPosition } from './cursor.js';
 import { afterPosition, decodeSyncCursor, snapshotXmin, syncPage } from './cursor.js';
 import { assertWithinRetention } from './retention.js';
-
 
 export const StatusTombstone = z
   .object({
@@ -30,73 +30,44 @@ export const StatusTombstone = z
   })
   .meta({ id: 'StatusTombstone', description: 'A status row whose measurement was deleted (incremental sync only).' });
 
-export interface StatusSyncFilters {
-  year?: number;
-  organizationId?: string;
-  planId?: string;
-  valueType?: 'percent' | 'number' | 'rank';
+/** The read model's filter (not ?status=: a row leaving it would go unnoticed) and the sync's position. */
+export interface StatusSyncPage {
+  filter: Omit<StatusFilter, 'status'>;
   since?: string;
   cursor?: string;
   limit: number;
 }
 
-const maxXid = (q: SQL) => sql`coalesce((${q}), 0)`;
+/** A status row with its change position. */
+const syncColumns = (frame: StatusFrame) => ({ ...statusViewColumns(frame), pos: sql<number>`(${statusChangePosition})::float8` });
 
-export async function statusSync(db: Db, f: StatusSyncFilters) {
-  const position: SyncPosition | undefined = f.cursor ? decodeSyncCursor(f.cursor, ['int', 'uuid']) : undefined;
+export async function statusSync(db: Db, page: StatusSyncPage) {
+  const f = statusFilterOf(page.filter);
+  const position: SyncPosition | undefined = page.cursor ? decodeSyncCursor(page.cursor, ['int', 'uuid']) : undefined;
   const watermark = await snapshotXmin(db);
-  const since = f.since ? new Date(f.since) : undefined;
+  const since = page.since ? new Date(page.since) : undefined;
 
-  const prevDeleted = sql`(select max(sd.change_xid) from ${syncDeletions} sd where sd.entity_type = 'measurement' and sd.parent_id = ${indicators.id} and sd.year = ${measurements.year} - 1)`;
-  const prevDeletedAt = sql`(select max(sd.deleted_at) from ${syncDeletions} sd where sd.entity_type = 'measurement' and sd.parent_id = ${indicators.id} and sd.year = ${measurements.year} - 1)`;
-  const reopened = sql`(select max(sd.change_xid) from ${syncDeletions} sd where sd.entity_type = 'year_approval' and sd.parent_id = ${plans.id} and sd.year = ${measurements.year})`;
-  const reopenedAt = sql`(select max(sd.deleted_at) from ${syncDeletions} sd where sd.entity_type = 'year_approval' and sd.parent_id = ${plans.id} and sd.year = ${measurements.year})`;
-  const pos = sql<string>`greatest(${measurements.changeXid}, ${indicators.changeXid}, ${plans.changeXid}, coalesce(${previous.changeXid}, 0), coalesce(${yearApprovals.changeXid}, 0), ${maxXid(prevDeleted)}, ${maxXid(reopened)})`;
-  const changedAt = sql`greatest(${measurements.updatedAt}, ${indicators.updatedAt}, ${plans.updatedAt}, ${previous.updatedAt}, ${yearApprovals.updatedAt}, ${prevDeletedAt}, ${reopenedAt})`;
-
-  const live = db
-    .select({
-      ...indicatorColumns,
-      directionId: goals.directionId,
-      planId: directions.planId,
-      organizationId: plans.organizationId,
-      year: measurements.year,
-      approved: sql<boolean>`(${yearApprovals.id} is not null)`,
-      pos: pos.mapWith(Number),
-    })
-    .from(measurements)
-    .innerJoin(indicators, eq(indicators.id, measurements.indicatorId))
-    .innerJoin(goals, eq(goals.id, indicators.goalId))
-    .innerJoin(directions, eq(directions.id, goals.directionId))
-    .innerJoin(plans, eq(plans.id, directions.planId))
-    .leftJoin(previous, and(eq(previous.indicatorId, indicators.id), eq(previous.year, sql`${measurements.year} - 1`)))
-    .leftJoin(yearApprovals, and(eq(yearApprovals.planId, plans.id), eq(yearApprovals.year, measurements.year)))
-    .where(
-      and(
-        f.year !== undefined ? eq(measurements.year, f.year) : undefined,
-        f.organizationId ? eq(plans.organizationId, f.organizationId) : undefined,
-        f.planId ? eq(plans.id, f.planId) : undefined,
-        f.valueType ? eq(indicators.valueType, f.valueType) : undefined,
-        sql`${pos} < ${watermark}`,
-        since ? sql`${changedAt} >= ${since.toISOString()}::timestamptz` : undefined,
-        afterPosition(pos, [measurements.year, measurements.indicatorId], position, ['int', 'uuid']),
-      ),
-    )
-    .orderBy(sql`${pos}`, asc(measurements.year), asc(measurements.indicatorId))
-    .limit(f.limit + 1);
+  // Stored measurements only (a year's unmeasured indicators have nothing to sync), in change order.
+  const live = readStatus(db, {
+    columns: syncColumns,
+    filter: f,
+    rows: 'measured',
+    order: { by: 'change' },
+    where: [
+      sql`${statusChangePosition} < ${watermark}`,
+      since ? sql`${statusChangedAt} >= ${since.toISOString()}::timestamptz` : undefined,
+      afterPosition(statusChangePosition, [measurements.year, measurements.indicatorId], position, ['int', 'uuid']),
+    ],
+    limit: page.limit + 1,
+  });
 
   // Tombstones of indicators that still exist honour the filters; those of deleted indicators
   // cannot be placed and always come (deleting an unknown row is a no-op for the client).
-  const filters = [
-    f.organizationId ? sql`p2.organization_id = ${f.organizationId}` : undefined,
-    f.planId ? sql`p2.id = ${f.planId}` : undefined,
-    f.valueType ? sql`i2.value_type = ${f.valueType}` : undefined,
-  ].filter((c): c is SQL => c !== undefined);
+  const placed = filterConditions({ ...f, year: undefined }, bindValues(f)).filter((c) => c !== undefined);
   const outsideFilters =
-    filters.length === 0
+    placed.length === 0
       ? undefined
-      : sql`not exists (select 1 from ${indicators} i2 join ${goals} g2 on g2.id = i2.goal_id join ${directions} d2 on d2.id = g2.direction_id
-          join ${plans} p2 on p2.id = d2.plan_id where i2.id = ${syncDeletions.parentId} and not (${sql.join(filters, sql` and `)}))`;
+      : sql`not exists (select 1 from ${indicators} ${joinUpSql(indicators)} where ${indicators.id} = ${syncDeletions.parentId} and not (${and(...placed)}))`;
   const dead = db
     .select()
     .from(syncDeletions)
@@ -112,22 +83,21 @@ export async function statusSync(db: Db, f: StatusSyncFilters) {
       ),
     )
     .orderBy(asc(syncDeletions.changeXid), asc(syncDeletions.year), asc(syncDeletions.parentId))
-    .limit(f.limit + 1);
+    .limit(page.limit + 1);
 
   const [liveRows, deadRows] = await Promise.all([live, dead]);
   await assertWithinRetention(db, since, position);
   type LiveRow = (typeof liveRows)[number];
   type Item = { xid: number; key: (string | number)[]; live?: LiveRow; tombstone?: z.infer<typeof StatusTombstone> };
-  const page = syncPage<Item>(
+  return syncPage<Item>(
     liveRows.map((row) => ({ xid: row.pos, key: [row.year, row.indicatorId], live: row })),
     deadRows.map((d) => ({
       xid: d.changeXid,
       key: [d.year!, d.parentId!],
       tombstone: { indicatorId: d.parentId!, year: d.year!, deleted: true as const, updatedAt: iso(d.deletedAt) },
     })),
-    f.limit,
+    page.limit,
     watermark,
     position,
   );
-  return page;
 }

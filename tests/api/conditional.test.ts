@@ -12,7 +12,7 @@ async function expect304(url: string) {
   if (typeof etag !== 'string') throw new Error(`no ETag on ${url}`);
   expect(etag).toMatch(/^(W\/)?"[^"]+"$/);
   const again = await call(ctx.app, 'GET', url, undefined, { 'if-none-match': etag });
-  expect(again.status).toBe(304);
+  expect(again.status, url).toBe(304);
   expect(again.raw.body).toBe('');
   expect(again.headers.etag).toBe(etag);
   // Weak comparison: the tag matches with or without W/, and among several.

@@ -1,9 +1,9 @@
 /**
- * The status endpoints skip zod's encode of their answers (src/http/serialize.ts, for speed) and
- * the plan status is read by one hand-written statement (src/status/plan-read.ts). Both are only
- * safe while the answers are exactly what the schemas describe: every field valid, nothing extra.
- * These tests hold them to that on real answers, with and without an approval, translations and
- * empty sections.
+ * The status endpoints skip zod's encode of their answers (src/http/serialize.ts, for speed), and
+ * their rows are decoded by position from the read model's statements (src/status/read-model.ts).
+ * That is only safe while the answers are exactly what the schemas describe: every field valid,
+ * nothing extra. These tests hold them to that on real answers, with and without an approval,
+ * translations and empty sections.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';

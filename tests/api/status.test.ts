@@ -1,5 +1,4 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deriveStatus } from '../../src/achievement/compute.js';
 import { seedDemo } from '../../src/demo/seed.js';
 import { buildApp } from '../../src/app.js';
 import { call, setupApp, testConfig } from '../helpers/app.js';
@@ -120,14 +119,19 @@ describe('flat status feed', () => {
     );
   });
 
-  it('filters status in SQL exactly as the pure rule decides, for every stored row', async () => {
+  it('?status= answers exactly the rows with that status: the four filters split the whole feed', async () => {
     const all = (await call(ctx.app, 'GET', `/api/v1/status?limit=500`)).body.items as Row[];
     expect(all.length).toBeGreaterThan(19);
+    const key = (r: Row) => `${r.indicatorId}/${r.year}`;
+    const seen: string[] = [];
     for (const status of ['achieved', 'not_achieved', 'pending', 'no_target']) {
       const filtered = (await call(ctx.app, 'GET', `/api/v1/status?limit=500&status=${status}`)).body.items as Row[];
-      const expected = all.filter((r) => deriveStatus(r.plan as number, r.fact as number, r.betterWhen as 'higher') === status);
-      expect(filtered.map((r) => `${r.indicatorId}/${r.year}`).sort()).toEqual(expected.map((r) => `${r.indicatorId}/${r.year}`).sort());
+      expect(filtered.length).toBeGreaterThan(0);
+      expect(new Set(filtered.map((r) => r.status))).toEqual(new Set([status]));
+      expect(filtered.map(key)).toEqual(all.filter((r) => r.status === status).map(key));
+      seen.push(...filtered.map(key));
     }
+    expect(seen.sort()).toEqual(all.map(key).sort());
   });
 
   it('answers CSV with a BOM on Accept: text/csv or ?format=csv', async () => {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { pruneTombstones } from '../../src/sync/retention.js';
-import { statusExportWatermark } from '../../src/sync/status-watermark.js';
+import { statusExportWatermark } from '../../src/status/watermark.js';
 import type { Json } from '../helpers/app.js';
 import { bearer, call, setupApp, tokenFor } from '../helpers/app.js';
 import { API, createGoal, createPlan, createTree, expectProblem, expectStatus, putMeasurement, queryRows, tick } from '../helpers/fixtures.js';
