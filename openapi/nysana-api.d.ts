@@ -814,7 +814,7 @@ export interface paths {
         put?: never;
         /**
          * Change the caller's own password
-         * @description Users only (service clients rotate their secret through an admin; single sign-on users change it at the provider). Revokes every refresh token of the user: other sessions must log in again. Repeated wrong current passwords answer 429.
+         * @description Users only (service clients rotate their secret through an admin; single sign-on users change it at the provider). Ends every session of the user: its refresh tokens are revoked, and its access tokens (the one sent with this request included) are refused from the next request, on every replica (within PRINCIPAL_CACHE_MS on the others). Log in again with the new password. Repeated wrong current passwords answer 429.
          *
          *     Access: any authenticated caller (viewer, editor or admin).
          */
@@ -878,7 +878,7 @@ export interface paths {
         head?: never;
         /**
          * Update a user (role, organization, activation, password, ...)
-         * @description Partial update; send If-Match to refuse stale writes (412). Deactivating or setting a password ends every session of the user, and the user's access tokens are refused from the next request. The last active admin cannot be demoted or deactivated (409).
+         * @description Partial update; send If-Match to refuse stale writes (412). Deactivating or setting a password ends every session of the user, and the user's access tokens are refused from the next request (other replicas: within PRINCIPAL_CACHE_MS, default 1 s). The last active admin cannot be demoted or deactivated (409).
          *
          *     Access: admins only.
          */
@@ -1020,7 +1020,7 @@ export interface paths {
         put?: never;
         /**
          * Log in with e-mail and password
-         * @description Returns a short-lived access token and a single-use refresh token. A wrong e-mail, a wrong password and a deactivated account all answer the same 401. After repeated failures the account answers 429 for a while.
+         * @description Returns a short-lived access token and a single-use refresh token. A wrong e-mail, a wrong password and a deactivated account all answer the same 401. After repeated failures from one address the account answers 429 to that address for a while (other addresses are not locked out).
          *
          *     Access: public, no token needed.
          */

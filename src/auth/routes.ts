@@ -75,7 +75,7 @@ export function authRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
             .where(eq(users.id, user.id));
           await auth.refreshTokens.purgeExpired();
           const refresh = await auth.refreshTokens.issue(db, user.id);
-          const accessToken = await auth.tokens.sign({ kind: 'user', id: user.id, role: user.role, organizationId: user.organizationId });
+          const accessToken = await auth.tokens.sign({ kind: 'user', id: user.id, role: user.role, organizationId: user.organizationId, sessionVersion: user.sessionVersion });
           request.log.info({ event: 'login', userId: user.id }, 'login');
           return { accessToken: accessToken.token, tokenType: 'Bearer' as const, expiresIn: accessToken.expiresIn, ...refresh };
         },
@@ -101,7 +101,7 @@ export function authRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
             throw unauthorized('The refresh token is not valid; log in again.');
           }
           const { user, issued } = result;
-          const accessToken = await auth.tokens.sign({ kind: 'user', id: user.id, role: user.role, organizationId: user.organizationId });
+          const accessToken = await auth.tokens.sign({ kind: 'user', id: user.id, role: user.role, organizationId: user.organizationId, sessionVersion: user.sessionVersion });
           return { accessToken: accessToken.token, tokenType: 'Bearer' as const, expiresIn: accessToken.expiresIn, ...issued };
         },
       });

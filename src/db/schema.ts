@@ -241,6 +241,12 @@ export const users = pgTable(
     passwordHash: text('password_hash').notNull(),
     active: boolean('active').notNull().default(true),
     lastLoginAt: timestamp('last_login_at', { withTimezone: true, precision: 3 }),
+    /**
+     * Raised by every password change (admin reset or POST /me/password). Access tokens carry the
+     * value they were issued at (claim `sv`); one carrying a smaller value is refused, so a password
+     * change ends the user's access tokens too, on every replica (the per-request state read sees it).
+     */
+    sessionVersion: integer('session_version').notNull().default(0),
     version: version(),
     createdAt: createdAt(),
     changeXid: changeXid(),
