@@ -415,7 +415,7 @@ export interface paths {
         get: operations["getMeasurement"];
         /**
          * Create or replace an indicator's measurement for a year
-         * @description The year must lie in plan.startYear - 10 .. plan.endYear. Ranks are whole numbers >= 1 and ratingSize, when given, is >= the rank; ratingSize and score apply to ranks only. 201 when created, 200 when replaced. If-Match guards replacement.
+         * @description Replaces the whole measurement: every field omitted from the body is cleared (set to null), an existing note or score included. To change some fields and keep the others, use PATCH. The year must lie in plan.startYear - 10 .. plan.endYear. Ranks are whole numbers >= 1 and ratingSize, when given, is >= the rank; ratingSize and score apply to ranks only. A year of an approved plan year answers 409. 201 when created, 200 when replaced. If-Match guards replacement (412 when stale, or when nothing exists yet).
          *
          *     Access: admins, and editors (users or service clients) of the organization that owns the target. An editor naming a target outside its organization, or one that does not exist, gets 403.
          */
@@ -428,7 +428,13 @@ export interface paths {
         delete: operations["deleteMeasurement"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change some fields of an indicator's measurement for a year (JSON merge patch)
+         * @description A JSON merge patch (RFC 7396), sent as application/merge-patch+json or application/json: fields sent replace the stored ones, null clears a field, omitted fields keep their value (note merges per language). The merged measurement is checked exactly as PUT checks a body, and audited the same way. The year must lie in plan.startYear - 10 .. plan.endYear. Ranks are whole numbers >= 1 and ratingSize, when given, is >= the rank; ratingSize and score apply to ranks only. A year of an approved plan year answers 409. Without a stored measurement the patch creates one (201; the other fields null). If-Match guards the change (412 when stale, or when nothing exists yet).
+         *
+         *     Access: admins, and editors (users or service clients) of the organization that owns the target. An editor naming a target outside its organization, or one that does not exist, gets 403.
+         */
+        patch: operations["patchMeasurement"];
         trace?: never;
     };
     "/api/v1/plans/{id}/status": {
@@ -5308,6 +5314,147 @@ export interface operations {
             };
             /** @description If-Match names a stale version. */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    patchMeasurement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+                year: number;
+            };
+            cookie?: never;
+        };
+        /** @description JSON merge patch (RFC 7396): fields sent replace, null clears, omitted fields are kept. */
+        requestBody: {
+            content: {
+                "application/merge-patch+json": {
+                    /** @description Target for the year; null when none was set. */
+                    plan?: number | null;
+                    /** @description Actual value; null until known. */
+                    fact?: number | null;
+                    /** @description Rank indicators: how many places the rating had that year. */
+                    ratingSize?: number | null;
+                    /** @description Rank indicators: the rating's own score, e.g. CPI points. */
+                    score?: number | null;
+                    /** @description Merged per language: a language sent replaces, null removes it; note: null clears the whole note. */
+                    note?: {
+                        kk?: string | null;
+                        ru?: string | null;
+                        en?: string | null;
+                    } | null;
+                };
+                "application/json": {
+                    /** @description Target for the year; null when none was set. */
+                    plan?: number | null;
+                    /** @description Actual value; null until known. */
+                    fact?: number | null;
+                    /** @description Rank indicators: how many places the rating had that year. */
+                    ratingSize?: number | null;
+                    /** @description Rank indicators: the rating's own score, e.g. CPI points. */
+                    score?: number | null;
+                    /** @description Merged per language: a language sent replaces, null removes it; note: null clears the whole note. */
+                    note?: {
+                        kk?: string | null;
+                        ru?: string | null;
+                        en?: string | null;
+                    } | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Measurement"];
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Measurement"];
+                };
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a stale version. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DecimalValue, EntityMeta, ListQuery, LocalizedText, Uuid, Year } from '../shared/schemas.js';
+import { DecimalValue, EntityMeta, ListQuery, LocalizedString, LocalizedText, Uuid, Year } from '../shared/schemas.js';
 import { UpdatedSince, tombstoneOf } from '../sync/cursor.js';
 import { ListExportQueryShape } from '../exports/tabular.js';
 
@@ -33,6 +33,26 @@ export const MeasurementPut = z
     note: valueFields.note.default(null),
   })
   .describe('The whole measurement: omitted fields become null (PUT replaces).');
+
+/**
+ * PATCH body, a JSON merge patch (RFC 7396) of the measurement: a member sent replaces the stored
+ * value, null clears it, an omitted one stays. `note` merges per language ({"en": "..."} keeps kk and
+ * ru; {"ru": null} removes Russian). The merged measurement is then validated by MeasurementPut.
+ */
+export const MeasurementPatch = z
+  .strictObject({
+    plan: valueFields.plan.optional(),
+    fact: valueFields.fact.optional(),
+    ratingSize: valueFields.ratingSize.optional(),
+    score: valueFields.score.optional(),
+    note: z
+      .strictObject({ kk: LocalizedString.nullable().optional(), ru: LocalizedString.nullable().optional(), en: LocalizedString.nullable().optional() })
+      .nullable()
+      .optional()
+      .describe('Merged per language: a language sent replaces, null removes it; note: null clears the whole note.'),
+  })
+  .refine((p) => Object.keys(p).length > 0, { message: 'send at least one field to change' })
+  .describe('JSON merge patch (RFC 7396): fields sent replace, null clears, omitted fields are kept.');
 
 export const MeasurementParams = z.strictObject({
   id: Uuid,

@@ -4,14 +4,15 @@ import { z } from 'zod';
 export const Uuid = z.uuid().describe('UUID');
 
 // PostgreSQL jsonb cannot hold U+0000: refuse it here (400 on the field) instead of failing the insert.
-const textValue = z
+/** One language's text inside a LocalizedText. */
+export const LocalizedString = z
   .string()
   .trim()
   .max(4000)
   .refine((s) => !s.includes('\u0000'), { message: 'must not contain the NUL character (U+0000)' });
 
 export const LocalizedText = z
-  .strictObject({ kk: textValue.optional(), ru: textValue.optional(), en: textValue.optional() })
+  .strictObject({ kk: LocalizedString.optional(), ru: LocalizedString.optional(), en: LocalizedString.optional() })
   .refine((t) => Object.values(t).some((v) => typeof v === 'string' && v.length > 0), {
     message: 'at least one of kk, ru, en must be a non-empty string',
   })
