@@ -1157,9 +1157,9 @@ export interface components {
             /** @description As printed in the plan, e.g. "1.1.3". */
             indicatorCode?: string;
             year: number;
-            /** @description Target for the year; null when none. */
+            /** @description Target for the year; null when none. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
             plan: number | null;
-            /** @description Actual value; null until known. */
+            /** @description Actual value; null until known. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
             fact: number | null;
             /** @default null */
             ratingSize: number | null;
@@ -1591,13 +1591,13 @@ export interface components {
              */
             indicatorId: string;
             year: number;
-            /** @description Target for the year; null when none was set. */
+            /** @description Target for the year; null when none was set. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
             plan: number | null;
-            /** @description Actual value; null until known. */
+            /** @description Actual value; null until known. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
             fact: number | null;
             /** @description Rank indicators: how many places the rating had that year. */
             ratingSize: number | null;
-            /** @description Rank indicators: the rating's own score, e.g. CPI points. */
+            /** @description Rank indicators: the rating's own score, e.g. CPI points. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
             score: number | null;
             /** @description Explanation, e.g. why a target was not achieved. */
             note: components["schemas"]["LocalizedText"] | null;
@@ -5127,12 +5127,12 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description Target for the year; null when none was set.
+                     * @description Target for the year; null when none was set. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded.
                      * @default null
                      */
                     plan?: number | null;
                     /**
-                     * @description Actual value; null until known.
+                     * @description Actual value; null until known. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded.
                      * @default null
                      */
                     fact?: number | null;
@@ -5142,7 +5142,7 @@ export interface operations {
                      */
                     ratingSize?: number | null;
                     /**
-                     * @description Rank indicators: the rating's own score, e.g. CPI points.
+                     * @description Rank indicators: the rating's own score, e.g. CPI points. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded.
                      * @default null
                      */
                     score?: number | null;
@@ -5338,13 +5338,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/merge-patch+json": {
-                    /** @description Target for the year; null when none was set. */
+                    /** @description Target for the year; null when none was set. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
                     plan?: number | null;
-                    /** @description Actual value; null until known. */
+                    /** @description Actual value; null until known. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
                     fact?: number | null;
                     /** @description Rank indicators: how many places the rating had that year. */
                     ratingSize?: number | null;
-                    /** @description Rank indicators: the rating's own score, e.g. CPI points. */
+                    /** @description Rank indicators: the rating's own score, e.g. CPI points. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
                     score?: number | null;
                     /** @description Merged per language: a language sent replaces, null removes it; note: null clears the whole note. */
                     note?: {
@@ -5354,13 +5354,13 @@ export interface operations {
                     } | null;
                 };
                 "application/json": {
-                    /** @description Target for the year; null when none was set. */
+                    /** @description Target for the year; null when none was set. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
                     plan?: number | null;
-                    /** @description Actual value; null until known. */
+                    /** @description Actual value; null until known. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
                     fact?: number | null;
                     /** @description Rank indicators: how many places the rating had that year. */
                     ratingSize?: number | null;
-                    /** @description Rank indicators: the rating's own score, e.g. CPI points. */
+                    /** @description Rank indicators: the rating's own score, e.g. CPI points. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
                     score?: number | null;
                     /** @description Merged per language: a language sent replaces, null removes it; note: null clears the whole note. */
                     note?: {

@@ -19,6 +19,7 @@ import { goalRoutes } from './goals/routes.js';
 import { healthRoutes } from './health/routes.js';
 import { assertEveryRouteHasAccessRule } from './http/access.js';
 import { frameworkErrors, registerErrorHandling } from './http/errors.js';
+import { registerExactJson } from './http/json-body.js';
 import { indicatorRoutes } from './indicators/routes.js';
 import { measurementRoutes } from './measurements/routes.js';
 import { registerOpenApi } from './openapi/plugin.js';
@@ -110,6 +111,7 @@ export async function buildApp({ db, readDb, config, logger, poolStats }: AppOpt
   // After CORS and load shedding (preflights and shed load need no token), before the routes.
   await app.register(authPlugin, { auth });
   registerErrorHandling(app);
+  registerExactJson(app);
   await registerOpenApi(app);
 
   healthRoutes(app, db);

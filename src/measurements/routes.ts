@@ -19,6 +19,7 @@ import { assertYearOpen } from '../approvals/repository.js';
 import { recordAudit } from '../audit/record.js';
 import { Measurement, MeasurementListQuery, MeasurementParams, MeasurementPatch, MeasurementPut, MeasurementTombstone } from './schemas.js';
 import { applyMergePatch } from '../shared/merge-patch.js';
+import { exactJsonParser } from '../http/json-body.js';
 import { isSyncCursor, syncListDescription, syncListOf } from '../sync/cursor.js';
 import { syncList } from '../sync/lists.js';
 import { syncDeletions } from '../db/schema.js';
@@ -184,7 +185,7 @@ export function measurementRoutes(app: FastifyInstance, db: Db) {
 
   // Its own scope: application/merge-patch+json is parsed (as JSON) for this route only.
   app.register(async (scope) => {
-    scope.addContentTypeParser(MERGE_PATCH_TYPE, { parseAs: 'string' }, scope.getDefaultJsonParser('error', 'error'));
+    scope.addContentTypeParser(MERGE_PATCH_TYPE, { parseAs: 'string' }, exactJsonParser(scope));
     scope.withTypeProvider<ZodTypeProvider>().patch('/indicators/:id/measurements/:year', {
       config: { access: byIndicator },
       schema: {

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { DecimalValue, EntityMeta, ListQuery, LocalizedString, LocalizedText, Uuid, Year } from '../shared/schemas.js';
+import { DecimalValue, EXACT_DECIMAL_NOTE, EntityMeta, ListQuery, LocalizedString, LocalizedText, Uuid, Year } from '../shared/schemas.js';
 import { UpdatedSince, tombstoneOf } from '../sync/cursor.js';
 import { ListExportQueryShape } from '../exports/tabular.js';
 
 const valueFields = {
-  plan: DecimalValue.nullable().describe('Target for the year; null when none was set.'),
-  fact: DecimalValue.nullable().describe('Actual value; null until known.'),
+  plan: DecimalValue.nullable().describe('Target for the year; null when none was set.' + EXACT_DECIMAL_NOTE),
+  fact: DecimalValue.nullable().describe('Actual value; null until known.' + EXACT_DECIMAL_NOTE),
   ratingSize: z.number().int().min(1).max(100_000).nullable().describe('Rank indicators: how many places the rating had that year.'),
-  score: DecimalValue.nullable().describe("Rank indicators: the rating's own score, e.g. CPI points."),
+  score: DecimalValue.nullable().describe("Rank indicators: the rating's own score, e.g. CPI points." + EXACT_DECIMAL_NOTE),
   note: LocalizedText.nullable().describe('Explanation, e.g. why a target was not achieved.'),
 };
 
