@@ -20,6 +20,7 @@ import { recordAudit } from '../audit/record.js';
 import { Measurement, MeasurementListQuery, MeasurementParams, MeasurementPatch, MeasurementPut, MeasurementTombstone } from './schemas.js';
 import { applyMergePatch } from '../shared/merge-patch.js';
 import { exactJsonParser } from '../http/json-body.js';
+import { assertServable } from '../http/serialize.js';
 import { isSyncCursor, syncListDescription, syncListOf } from '../sync/cursor.js';
 import { syncList } from '../sync/lists.js';
 import { syncDeletions } from '../db/schema.js';
@@ -153,7 +154,7 @@ export function measurementRoutes(app: FastifyInstance, db: Db) {
         entityKey: `${id}/${year}`,
         action: current ? 'update' : 'create',
         before: current ? toMeasurementDto(current) : null,
-        after: toMeasurementDto(row),
+        after: assertServable(Measurement, toMeasurementDto(row)),
       });
       return row;
     });
