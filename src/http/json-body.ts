@@ -15,15 +15,14 @@ import { badRequest } from './problem.js';
 type Parser = (request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void) => void;
 
 const SENTINEL = '\u0000inexact-number:';
-const NUMBER_START = /[-0-9]/;
-const NUMBER_CHAR = /[-+0-9.eE]/;
-
 /** Whether `token` (a JSON number) survives JSON.parse with its exact decimal value. */
 export function isExactJsonNumber(token: string): boolean {
   // Up to 15 characters without an exponent: at most 15 significant digits, well inside the range.
   if (token.length <= 15 && !token.includes('e') && !token.includes('E')) return true;
   const parsed = Number(token);
   if (!Number.isFinite(parsed)) return false;
+  // What JSON.stringify writes (and most clients send) is already the double's shortest text.
+  if (String(parsed) === token) return true;
   try {
     return new Decimal(token).equals(new Decimal(String(parsed)));
   } catch {
@@ -31,26 +30,40 @@ export function isExactJsonNumber(token: string): boolean {
   }
 }
 
-/** Start and end offsets of every inexact number token outside strings. */
+const QUOTE = 34; // "
+const BACKSLASH = 92;
+const MINUS = 45;
+const ZERO = 48;
+const NINE = 57;
+
+/** Whether the character code can continue a JSON number token: digits, "+", "-", ".", "e", "E". */
+const numberChar = (c: number) => (c >= ZERO && c <= NINE) || c === 43 || c === MINUS || c === 46 || c === 101 || c === 69;
+
+/** Start and end offsets of every inexact number token outside strings (one pass, no allocation per character). */
 function inexactNumbers(text: string): [number, number][] {
   const found: [number, number][] = [];
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-      continue;
-    }
-    if (c === '"') {
-      inString = true;
-      continue;
-    }
-    if (!NUMBER_START.test(c)) continue;
-    let end = i + 1;
-    while (end < text.length && NUMBER_CHAR.test(text[end]!)) end++;
-    if (!isExactJsonNumber(text.slice(i, end))) found.push([i, end]);
-    i = end - 1;
+  const length = text.length;
+  let i = 0;
+  while (i < length) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      // Skip the string: to the next quote not escaped by an odd run of backslashes.
+      let end = text.indexOf('"', i + 1);
+      while (end !== -1) {
+        let slashes = 0;
+        while (text.charCodeAt(end - 1 - slashes) === BACKSLASH) slashes++;
+        if (slashes % 2 === 0) break;
+        end = text.indexOf('"', end + 1);
+      }
+      if (end === -1) return found; // unterminated: JSON.parse reports it
+      i = end + 1;
+    } else if (c === MINUS || (c >= ZERO && c <= NINE)) {
+      let end = i + 1;
+      while (end < length && numberChar(text.charCodeAt(end))) end++;
+      const token = text.slice(i, end);
+      if (!isExactJsonNumber(token)) found.push([i, end]);
+      i = end;
+    } else i++;
   }
   return found;
 }
