@@ -437,7 +437,7 @@ export interface paths {
         get: operations["getMeasurement"];
         /**
          * Create or replace an indicator's measurement for a year
-         * @description The year must lie in plan.startYear - 10 .. plan.endYear. Ranks are whole numbers >= 1 and ratingSize, when given, is >= the rank; ratingSize and score apply to ranks only. 201 when created, 200 when replaced. If-Match guards replacement.
+         * @description Replaces the whole measurement: every field omitted from the body is cleared (set to null), an existing note or score included. To change some fields and keep the others, use PATCH. The year must lie in plan.startYear - 10 .. plan.endYear. Ranks are whole numbers >= 1 and ratingSize, when given, is >= the rank; ratingSize and score apply to ranks only. A year of an approved plan year answers 409. 201 when created, 200 when replaced. If-Match guards replacement (412 when stale, or when nothing exists yet).
          *
          *     Access: admins, and editors (users or service clients) of the organization that owns the target. An editor naming a target outside its organization, or one that does not exist, gets 403.
          */
@@ -450,7 +450,13 @@ export interface paths {
         delete: operations["deleteMeasurement"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change some fields of an indicator's measurement for a year (JSON merge patch)
+         * @description A JSON merge patch (RFC 7396), sent as application/merge-patch+json or application/json: fields sent replace the stored ones, null clears a field, omitted fields keep their value (note merges per language). The merged measurement is checked exactly as PUT checks a body, and audited the same way. The year must lie in plan.startYear - 10 .. plan.endYear. Ranks are whole numbers >= 1 and ratingSize, when given, is >= the rank; ratingSize and score apply to ranks only. A year of an approved plan year answers 409. Without a stored measurement the patch creates one (201; the other fields null). If-Match guards the change (412 when stale, or when nothing exists yet).
+         *
+         *     Access: admins, and editors (users or service clients) of the organization that owns the target. An editor naming a target outside its organization, or one that does not exist, gets 403.
+         */
+        patch: operations["patchMeasurement"];
         trace?: never;
     };
     "/api/v1/plans/{id}/status": {
@@ -836,7 +842,7 @@ export interface paths {
         put?: never;
         /**
          * Change the caller's own password
-         * @description Users only (service clients rotate their secret through an admin; single sign-on users change it at the provider). Revokes every refresh token of the user: other sessions must log in again. Repeated wrong current passwords answer 429.
+         * @description Users only (service clients rotate their secret through an admin; single sign-on users change it at the provider). Ends every session of the user: its refresh tokens are revoked, and its access tokens (the one sent with this request included) are refused from the next request, on every replica (within PRINCIPAL_CACHE_MS on the others). Log in again with the new password. Repeated wrong current passwords answer 429.
          *
          *     Access: any authenticated caller (viewer, editor or admin).
          */
@@ -900,7 +906,7 @@ export interface paths {
         head?: never;
         /**
          * Update a user (role, organization, activation, password, ...)
-         * @description Partial update; send If-Match to refuse stale writes (412). Deactivating or setting a password ends every session of the user, and the user's access tokens are refused from the next request. The last active admin cannot be demoted or deactivated (409).
+         * @description Partial update; send If-Match to refuse stale writes (412). Deactivating or setting a password ends every session of the user, and the user's access tokens are refused from the next request (other replicas: within PRINCIPAL_CACHE_MS, default 1 s). The last active admin cannot be demoted or deactivated (409).
          *
          *     Access: admins only.
          */
@@ -1152,7 +1158,7 @@ export interface paths {
         put?: never;
         /**
          * Log in with e-mail and password
-         * @description Returns a short-lived access token and a single-use refresh token. A wrong e-mail, a wrong password and a deactivated account all answer the same 401. After repeated failures the account answers 429 for a while.
+         * @description Returns a short-lived access token and a single-use refresh token. A wrong e-mail, a wrong password and a deactivated account all answer the same 401. After repeated failures from one address the account answers 429 to that address for a while (other addresses are not locked out).
          *
          *     Access: public, no token needed.
          */
@@ -1283,9 +1289,9 @@ export interface components {
             /** @description As printed in the plan, e.g. "1.1.3". */
             indicatorCode?: string;
             year: number;
-            /** @description Target for the year; null when none. */
+            /** @description Target for the year; null when none. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
             plan: number | null;
-            /** @description Actual value; null until known. */
+            /** @description Actual value; null until known. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
             fact: number | null;
             /** @default null */
             ratingSize: number | null;
@@ -1757,13 +1763,13 @@ export interface components {
              */
             indicatorId: string;
             year: number;
-            /** @description Target for the year; null when none was set. */
+            /** @description Target for the year; null when none was set. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
             plan: number | null;
-            /** @description Actual value; null until known. */
+            /** @description Actual value; null until known. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
             fact: number | null;
             /** @description Rank indicators: how many places the rating had that year. */
             ratingSize: number | null;
-            /** @description Rank indicators: the rating's own score, e.g. CPI points. */
+            /** @description Rank indicators: the rating's own score, e.g. CPI points. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
             score: number | null;
             /** @description Explanation, e.g. why a target was not achieved. */
             note: components["schemas"]["LocalizedText"] | null;
@@ -5448,12 +5454,12 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description Target for the year; null when none was set.
+                     * @description Target for the year; null when none was set. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded.
                      * @default null
                      */
                     plan?: number | null;
                     /**
-                     * @description Actual value; null until known.
+                     * @description Actual value; null until known. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded.
                      * @default null
                      */
                     fact?: number | null;
@@ -5463,7 +5469,7 @@ export interface operations {
                      */
                     ratingSize?: number | null;
                     /**
-                     * @description Rank indicators: the rating's own score, e.g. CPI points.
+                     * @description Rank indicators: the rating's own score, e.g. CPI points. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded.
                      * @default null
                      */
                     score?: number | null;
@@ -5635,6 +5641,147 @@ export interface operations {
             };
             /** @description If-Match names a stale version. */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    patchMeasurement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+                year: number;
+            };
+            cookie?: never;
+        };
+        /** @description JSON merge patch (RFC 7396): fields sent replace, null clears, omitted fields are kept. */
+        requestBody: {
+            content: {
+                "application/merge-patch+json": {
+                    /** @description Target for the year; null when none was set. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
+                    plan?: number | null;
+                    /** @description Actual value; null until known. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
+                    fact?: number | null;
+                    /** @description Rank indicators: how many places the rating had that year. */
+                    ratingSize?: number | null;
+                    /** @description Rank indicators: the rating's own score, e.g. CPI points. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
+                    score?: number | null;
+                    /** @description Merged per language: a language sent replaces, null removes it; note: null clears the whole note. */
+                    note?: {
+                        kk?: string | null;
+                        ru?: string | null;
+                        en?: string | null;
+                    } | null;
+                };
+                "application/json": {
+                    /** @description Target for the year; null when none was set. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
+                    plan?: number | null;
+                    /** @description Actual value; null until known. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
+                    fact?: number | null;
+                    /** @description Rank indicators: how many places the rating had that year. */
+                    ratingSize?: number | null;
+                    /** @description Rank indicators: the rating's own score, e.g. CPI points. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
+                    score?: number | null;
+                    /** @description Merged per language: a language sent replaces, null removes it; note: null clears the whole note. */
+                    note?: {
+                        kk?: string | null;
+                        ru?: string | null;
+                        en?: string | null;
+                    } | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Measurement"];
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Measurement"];
+                };
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a stale version. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -20,6 +20,7 @@ import { goalRoutes } from './goals/routes.js';
 import { healthRoutes } from './health/routes.js';
 import { assertEveryRouteHasAccessRule } from './http/access.js';
 import { frameworkErrors, registerErrorHandling } from './http/errors.js';
+import { registerExactJson } from './http/json-body.js';
 import { indicatorRoutes } from './indicators/routes.js';
 import { measurementRoutes } from './measurements/routes.js';
 import { registerOpenApi } from './openapi/plugin.js';
@@ -113,6 +114,7 @@ export async function buildApp({ db, readDb, config, logger, poolStats }: AppOpt
   // After CORS and load shedding (preflights and shed load need no token), before the routes.
   await app.register(authPlugin, { auth });
   registerErrorHandling(app);
+  registerExactJson(app);
   await registerOpenApi(app);
   registerExportGuard(app, { concurrency: config.EXPORT_CONCURRENCY, stallTimeoutSeconds: config.EXPORT_STALL_TIMEOUT_SECONDS });
 

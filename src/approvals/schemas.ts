@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EntityMeta, LocalizedText, Uuid } from '../shared/schemas.js';
+import { CalendarDate, EntityMeta, LocalizedText, Text, Uuid } from '../shared/schemas.js';
 
 export const YearApproval = z
   .object({
@@ -15,11 +15,11 @@ export type YearApproval = z.infer<typeof YearApproval>;
 
 export const ApproveBody = z.strictObject({
   document: LocalizedText,
-  date: z.iso.date().describe('Date of the approving act, YYYY-MM-DD.'),
+  date: CalendarDate.describe('Date of the approving act, YYYY-MM-DD.'),
 });
 
 export const ReopenBody = z.strictObject({
-  reason: z.string().trim().min(3).max(2000).describe('Why the approved year is reopened; kept in the audit trail.'),
+  reason: Text.trim().min(3).max(2000).describe('Why the approved year is reopened; kept in the audit trail.'),
 });
 
 export const PlanYearParams = z.strictObject({ id: Uuid, year: z.coerce.number().int().min(1900).max(2200) });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ListQuery } from '../shared/schemas.js';
+import { Instant, ListQuery } from '../shared/schemas.js';
 
 export const AuditEntry = z
   .object({
@@ -21,6 +21,6 @@ export const AuditQuery = ListQuery.extend({
   entityType: z.string().max(64).optional(),
   entityId: z.string().max(128).optional(),
   actorId: z.string().max(256).optional(),
-  from: z.iso.datetime({ offset: true }).optional().describe('Only changes at or after this instant.'),
-  to: z.iso.datetime({ offset: true }).optional().describe('Only changes before this instant.'),
+  from: Instant.optional().describe('Only changes at or after this instant.'),
+  to: Instant.optional().describe('Only changes before this instant.'),
 });

@@ -6,6 +6,11 @@
  * request instead of when the token expires. The read is one primary-key lookup of a prepared
  * statement; a small per-process cache (PRINCIPAL_CACHE_MS, default 1 s, 0 disables) absorbs bursts.
  * The replica that makes a change drops its own entry at once; other replicas follow within the TTL.
+ *
+ * The same read carries users.session_version, which a password change raises: an access token
+ * issued at a smaller version (claim `sv`) is refused, so "setting a password ends every session"
+ * holds for access tokens too, with no extra query. A cached state older than the token (a token
+ * issued after the cache entry, at a newer version) is read again rather than trusted.
  */
 import { eq, sql } from 'drizzle-orm';
 import type { Role } from '../http/access.js';
@@ -16,6 +21,8 @@ export interface SubjectState {
   active: boolean;
   role: Role;
   organizationId: string | null;
+  /** users.session_version (0 for clients): tokens issued at a smaller one are refused. */
+  sessionVersion: number;
 }
 
 const MAX_ENTRIES = 10_000;
@@ -65,25 +72,36 @@ export class PrincipalDirectory {
   ) {
     this.cache = new TtlCache(cacheMs);
     this.userQuery = db
-      .select({ active: users.active, role: users.role, organizationId: users.organizationId })
+      .select({ active: users.active, role: users.role, organizationId: users.organizationId, sessionVersion: users.sessionVersion })
       .from(users)
       .where(eq(users.id, sql.placeholder('id')))
       .prepare('auth_user_state');
     this.clientQuery = db
-      .select({ active: serviceClients.active, role: serviceClients.role, organizationId: serviceClients.organizationId })
+      .select({
+        active: serviceClients.active,
+        role: serviceClients.role,
+        organizationId: serviceClients.organizationId,
+        sessionVersion: sql<number>`0`,
+      })
       .from(serviceClients)
       .where(eq(serviceClients.id, sql.placeholder('id')))
       .prepare('auth_client_state');
   }
 
-  /** undefined when the user or client no longer exists. */
-  async state(kind: 'user' | 'client', id: string): Promise<SubjectState | undefined> {
+  /**
+   * undefined when the user or client no longer exists. `tokenSessionVersion`: a cached state older
+   * than the token asking (written before the password change the token was issued after) is read again.
+   */
+  async state(kind: 'user' | 'client', id: string, tokenSessionVersion = 0): Promise<SubjectState | undefined> {
     const key = `${kind}:${id}`;
     const cached = this.cache.get(key);
-    if (cached !== undefined) return cached ?? undefined;
+    if (cached === null) return undefined;
+    if (cached !== undefined && cached.sessionVersion >= tokenSessionVersion) return cached;
     const rows = await (kind === 'user' ? this.userQuery : this.clientQuery).execute({ id });
     const row = rows[0];
-    const state: SubjectState | null = row ? { active: row.active, role: row.role, organizationId: row.organizationId } : null;
+    const state: SubjectState | null = row
+      ? { active: row.active, role: row.role, organizationId: row.organizationId, sessionVersion: Number(row.sessionVersion) }
+      : null;
     this.cache.set(key, state);
     return state ?? undefined;
   }

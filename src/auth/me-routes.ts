@@ -51,7 +51,9 @@ export function meRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
       summary: "Change the caller's own password",
       description:
         'Users only (service clients rotate their secret through an admin; single sign-on users change it at the provider). ' +
-        'Revokes every refresh token of the user: other sessions must log in again. Repeated wrong current passwords answer 429.',
+        'Ends every session of the user: its refresh tokens are revoked, and its access tokens (the one sent with this ' +
+        'request included) are refused from the next request, on every replica (within PRINCIPAL_CACHE_MS on the others). ' +
+        'Log in again with the new password. Repeated wrong current passwords answer 429.',
       body: PasswordChange,
       response: { 204: z.null().describe('Changed'), ...errorResponses(400, 401, 403, 413, 415, 429) },
     },
@@ -71,11 +73,13 @@ export function meRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
       await db.transaction(async (tx) => {
         await tx
           .update(users)
-          .set({ passwordHash, version: sql`${users.version} + 1`, updatedAt: sql`now()` })
+          // session_version + 1 ends every access token of the user, this request's included (directory.ts).
+          .set({ passwordHash, sessionVersion: sql`${users.sessionVersion} + 1`, version: sql`${users.version} + 1`, updatedAt: sql`now()` })
           .where(eq(users.id, p.id));
         await auth.refreshTokens.revokeAll(tx, p.id);
         await recordAudit(tx, request, { entityType: 'user', entityId: p.id, action: 'update', after: { passwordChanged: true } });
       });
+      auth.directory.invalidate('user', p.id);
       request.log.info({ event: 'password_changed', userId: p.id }, 'password changed');
       return reply.code(204).send(null);
     },

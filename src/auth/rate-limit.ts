@@ -81,10 +81,24 @@ export class RateLimiter {
 export interface AuthLimits {
   /** Every /auth/* request, per client IP. */
   perIp: RateLimiter;
-  /** Failed logins per account (lower-cased e-mail) and failed password changes per user. */
+  /**
+   * Failed logins per account (lower-cased e-mail) and source address (see failureKey), and failed
+   * password changes per user.
+   */
   accountFailures: RateLimiter;
-  /** Failed client authentications per client_id. */
+  /** Failed client authentications per client_id and source address. */
   clientFailures: RateLimiter;
+}
+
+/**
+ * The key failures are counted under: the account (e-mail or client_id) AND the source address.
+ * Counted per account alone, anyone could lock the real user or integration out by sending wrong
+ * secrets on purpose; per account and address, the lockout stops only the address that guesses.
+ * Guessing from many addresses stays bounded by the per-address /auth limit on each of them, and
+ * by argon2's cost for passwords (client secrets are 256-bit random: not guessable at all).
+ */
+export function failureKey(account: string, address: string): string {
+  return `${account}\u0000${address}`;
 }
 
 export function createAuthLimits(config: { AUTH_RATE_LIMIT_PER_MINUTE: number; AUTH_MAX_FAILURES: number; AUTH_LOCKOUT_SECONDS: number }): AuthLimits {

@@ -22,7 +22,7 @@ export interface IssuedRefresh {
 }
 
 export type RotateResult =
-  | { ok: true; user: { id: string; role: Role; organizationId: string | null }; issued: IssuedRefresh }
+  | { ok: true; user: { id: string; role: Role; organizationId: string | null; sessionVersion: number }; issued: IssuedRefresh }
   | { ok: false; reason: 'unknown' | 'expired' | 'revoked' | 'reused' | 'inactive' };
 
 const PURGE_EVERY_MS = 3_600_000;
@@ -78,7 +78,7 @@ export class RefreshTokens {
         return { ok: false, reason: row.revokedAt ? 'revoked' : 'expired' };
       }
       const [user] = await tx
-        .select({ id: users.id, active: users.active, role: users.role, organizationId: users.organizationId })
+        .select({ id: users.id, active: users.active, role: users.role, organizationId: users.organizationId, sessionVersion: users.sessionVersion })
         .from(users)
         .where(eq(users.id, claimed.userId))
         .limit(1);
@@ -87,7 +87,7 @@ export class RefreshTokens {
         return { ok: false, reason: 'inactive' };
       }
       const issued = await this.issue(tx, user.id, { id: claimed.familyId, sessionExpiresAt: claimed.sessionExpiresAt });
-      return { ok: true, user: { id: user.id, role: user.role, organizationId: user.organizationId }, issued };
+      return { ok: true, user: { id: user.id, role: user.role, organizationId: user.organizationId, sessionVersion: user.sessionVersion }, issued };
     });
   }
 

@@ -1,8 +1,9 @@
 /**
  * /auth/login, /auth/refresh, /auth/logout (users) and /auth/token (service clients, see
  * token-route.ts). Every /auth/* request counts against a per-IP limit; failed logins also count
- * per account, and a locked account answers 429 whatever the password, so guessing stays bounded
- * even from many addresses. Login failures all read the same and cost the same time.
+ * per account and source address, and an account locked for an address answers 429 to that
+ * address whatever the password (other addresses, e.g. the real user's, are not locked out by
+ * someone else's guesses). Login failures all read the same and cost the same time.
  */
 import { eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
@@ -15,6 +16,7 @@ import { HttpProblem } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import { principalOf } from './principal.js';
+import { failureKey } from './rate-limit.js';
 import { LoginBody, LogoutBody, RefreshBody, TokenPair } from './schemas.js';
 import type { AuthService } from './service.js';
 import { REALM } from './service.js';
@@ -47,23 +49,25 @@ export function authRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
           summary: 'Log in with e-mail and password',
           description:
             'Returns a short-lived access token and a single-use refresh token. A wrong e-mail, a wrong password and a ' +
-            'deactivated account all answer the same 401. After repeated failures the account answers 429 for a while.',
+            'deactivated account all answer the same 401. After repeated failures from one address the account answers 429 to that ' +
+            'address for a while (other addresses are not locked out).',
           body: LoginBody,
           response: { 200: TokenPair, ...errorResponses(400, 401, 413, 415, 429) },
         },
         handler: async (request) => {
           const email = request.body.email.toLowerCase();
-          const locked = auth.limits.accountFailures.check(email);
+          const failures = failureKey(email, request.ip);
+          const locked = auth.limits.accountFailures.check(failures);
           if (!locked.allowed) throw tooManyRequests(locked.retryAfter, 'Too many failed logins for this account; retry later.');
           const [user] = await db.select().from(users).where(eq(users.email, email)).limit(1);
           // Verify even without a user (against a dummy hash) so timing does not reveal accounts.
           const passwordOk = await verifyPassword(user?.passwordHash ?? (await dummyHash()), request.body.password);
           if (!user || !passwordOk || !user.active) {
-            auth.limits.accountFailures.hit(email);
+            auth.limits.accountFailures.hit(failures);
             request.log.info({ event: 'login_failed', userId: user?.id }, 'login failed');
             throw unauthorized('The e-mail or password is not correct.');
           }
-          auth.limits.accountFailures.reset(email);
+          auth.limits.accountFailures.reset(failures);
           const rehashed = needsRehash(user.passwordHash) ? await hashPassword(request.body.password) : undefined;
           await db
             .update(users)
@@ -71,7 +75,7 @@ export function authRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
             .where(eq(users.id, user.id));
           await auth.refreshTokens.purgeExpired();
           const refresh = await auth.refreshTokens.issue(db, user.id);
-          const accessToken = await auth.tokens.sign({ kind: 'user', id: user.id, role: user.role, organizationId: user.organizationId });
+          const accessToken = await auth.tokens.sign({ kind: 'user', id: user.id, role: user.role, organizationId: user.organizationId, sessionVersion: user.sessionVersion });
           request.log.info({ event: 'login', userId: user.id }, 'login');
           return { accessToken: accessToken.token, tokenType: 'Bearer' as const, expiresIn: accessToken.expiresIn, ...refresh };
         },
@@ -97,7 +101,7 @@ export function authRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
             throw unauthorized('The refresh token is not valid; log in again.');
           }
           const { user, issued } = result;
-          const accessToken = await auth.tokens.sign({ kind: 'user', id: user.id, role: user.role, organizationId: user.organizationId });
+          const accessToken = await auth.tokens.sign({ kind: 'user', id: user.id, role: user.role, organizationId: user.organizationId, sessionVersion: user.sessionVersion });
           return { accessToken: accessToken.token, tokenType: 'Bearer' as const, expiresIn: accessToken.expiresIn, ...issued };
         },
       });

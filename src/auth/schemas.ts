@@ -1,6 +1,6 @@
 /** Request and response shapes of /auth/*, /me and the JWKS. */
 import { z } from 'zod';
-import { Uuid } from '../shared/schemas.js';
+import { Text, Uuid } from '../shared/schemas.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './passwords.js';
 
 export const Role = z.enum(['admin', 'editor', 'viewer']).meta({
@@ -8,9 +8,7 @@ export const Role = z.enum(['admin', 'editor', 'viewer']).meta({
   description: 'admin: everything; editor: writes plans and measurements of its own organization, reads all; viewer: reads.',
 });
 
-export const NewPassword = z
-  .string()
-  .min(PASSWORD_MIN_LENGTH, `at least ${PASSWORD_MIN_LENGTH} characters`)
+export const NewPassword = Text.min(PASSWORD_MIN_LENGTH, `at least ${PASSWORD_MIN_LENGTH} characters`)
   .max(PASSWORD_MAX_LENGTH)
   .refine((p) => p.trim().length >= PASSWORD_MIN_LENGTH, { message: `at least ${PASSWORD_MIN_LENGTH} characters besides spaces` })
   .describe(`${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters; never returned.`);

@@ -130,9 +130,11 @@ export class AuthService {
 
   /** The caller as it is now: role and organization re-read (cached briefly), not taken from the token. */
   private async principalOf(verified: VerifiedToken): Promise<Principal> {
-    const state = await this.directory.state(verified.kind, verified.id);
+    const state = await this.directory.state(verified.kind, verified.id, verified.sessionVersion);
     // Deleted or deactivated since the token was issued: refused now, not at expiry.
     if (!state?.active) throw new InvalidToken('invalid');
+    // The password was changed after the token was issued: every session ended, this one too.
+    if (verified.sessionVersion < state.sessionVersion) throw new InvalidToken('invalid');
     return { kind: verified.kind, id: verified.id, role: state.role, organizationId: state.organizationId, tokenId: verified.jti };
   }
 }

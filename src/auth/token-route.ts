@@ -16,6 +16,7 @@ import { access } from '../http/access.js';
 import { HttpProblem } from '../http/problem.js';
 import { ClientCredentialsRequest, ClientCredentialsResponse, OAuthError } from './schemas.js';
 import { sameDigest, sha256 } from './secrets.js';
+import { failureKey } from './rate-limit.js';
 import type { AuthService } from './service.js';
 
 type OAuthErrorCode = z.infer<typeof OAuthError>['error'];
@@ -132,18 +133,19 @@ export function tokenRoute(parent: FastifyInstance, db: Db, auth: AuthService) {
         }
         if (!clientId || !secret) throw invalidClient();
 
-        const locked = auth.limits.clientFailures.check(clientId);
+        const failures = failureKey(clientId, request.ip);
+        const locked = auth.limits.clientFailures.check(failures);
         if (!locked.allowed) {
-          throw new OAuthProblem(429, 'too_many_requests', 'Too many failed attempts for this client; retry later.', { 'retry-after': String(locked.retryAfter) });
+          throw new OAuthProblem(429, 'too_many_requests', 'Too many failed attempts for this client from this address; retry later.', { 'retry-after': String(locked.retryAfter) });
         }
         const [client] = UUID.test(clientId) ? await db.select().from(serviceClients).where(eq(serviceClients.id, clientId)).limit(1) : [];
         const secretOk = sameDigest(sha256(secret), client?.secretHash ?? NO_CLIENT_DIGEST);
         if (!client || !secretOk || !client.active) {
-          auth.limits.clientFailures.hit(clientId);
+          auth.limits.clientFailures.hit(failures);
           request.log.info({ event: 'client_auth_failed', clientId: client?.id }, 'client authentication failed');
           throw invalidClient();
         }
-        auth.limits.clientFailures.reset(clientId);
+        auth.limits.clientFailures.reset(failures);
         await db.update(serviceClients).set({ lastUsedAt: sql`now()` }).where(eq(serviceClients.id, client.id));
         const issued = await auth.tokens.sign({ kind: 'client', id: client.id, role: client.role, organizationId: client.organizationId });
         reply.header('pragma', 'no-cache');

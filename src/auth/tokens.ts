@@ -24,6 +24,8 @@ export interface TokenSubject {
   id: string;
   role: Role;
   organizationId: string | null;
+  /** Users: users.session_version when the token is issued (claim `sv`); see directory.ts. */
+  sessionVersion?: number;
 }
 
 const Claims = z.object({
@@ -32,6 +34,8 @@ const Claims = z.object({
   role: z.enum(['admin', 'editor', 'viewer']),
   org: z.uuid().optional(),
   client_id: z.uuid().optional(),
+  // Absent in tokens issued before the claim existed: they count as version 0.
+  sv: z.number().int().min(0).optional(),
 });
 
 export interface VerifiedToken {
@@ -40,6 +44,8 @@ export interface VerifiedToken {
   role: Role;
   organizationId: string | null;
   jti: string;
+  /** The user's session version the token was issued at (0 for clients and older tokens). */
+  sessionVersion: number;
 }
 
 export class InvalidToken extends Error {
@@ -72,6 +78,7 @@ export class TokenService {
     if (subject.organizationId) claims.org = subject.organizationId;
     // RFC 9068: for the client-credentials grant the subject is the client itself.
     if (subject.kind === 'client') claims.client_id = subject.id;
+    else if (subject.sessionVersion) claims.sv = subject.sessionVersion;
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
       .setIssuer(this.config.JWT_ISSUER)
@@ -125,9 +132,9 @@ export class TokenService {
     }
     const claims = Claims.safeParse(payload);
     if (!claims.success) throw new InvalidToken('invalid');
-    const { sub, jti, role, org, client_id } = claims.data;
+    const { sub, jti, role, org, client_id, sv } = claims.data;
     if (client_id !== undefined && client_id !== sub) throw new InvalidToken('invalid');
-    const verified: VerifiedToken = { kind: client_id ? 'client' : 'user', id: sub, role, organizationId: org ?? null, jti };
+    const verified: VerifiedToken = { kind: client_id ? 'client' : 'user', id: sub, role, organizationId: org ?? null, jti, sessionVersion: sv ?? 0 };
     // exp and iat are required claims (checked above); nbf is optional and then no bound.
     this.verified.set(token, { value: verified, kid, exp: payload.exp!, nbf: payload.nbf ?? -Infinity });
     return verified;

@@ -4,12 +4,12 @@
  * by an admin. Its secret is shown once, in the response that creates or rotates it.
  */
 import { z } from 'zod';
-import { EntityMeta, Uuid } from '../shared/schemas.js';
+import { EntityMeta, Text, Uuid } from '../shared/schemas.js';
 import { BooleanQuery } from '../users/schemas.js';
 
 export const ClientRole = z.enum(['editor', 'viewer']).describe('Service clients are never admins.');
 
-const Name = z.string().trim().min(1).max(200).describe('Which system this is, e.g. "e-Government KPI dashboard".');
+const Name = Text.trim().min(1).max(200).describe('Which system this is, e.g. "e-Government KPI dashboard".');
 
 export const Client = z
   .object({

@@ -65,6 +65,12 @@ export function databaseProblem(error: unknown): DbProblem | undefined {
     case '57014':
       return { status: 503, detail: 'The query took too long and was cancelled; retry shortly.', headers: { 'retry-after': '5' } };
     default:
+      // Class 22 (data exception: a date out of range, an invalid escape, a value too long, a
+      // division by zero...) is raised by the values a statement was given, which come from the
+      // request: the schemas refuse what they can name first, and whatever slips past is a 400, not a 500.
+      if (pg?.code?.startsWith('22')) {
+        return { status: 400, detail: `A value cannot be stored or compared by the database (SQLSTATE ${pg.code}).`, headers: {} };
+      }
       return undefined;
   }
 }

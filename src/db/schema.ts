@@ -7,6 +7,7 @@
  * `?cascade=true` deletes descendants bottom-up inside one transaction instead.
  */
 import { sql } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import {
   bigint,
   bigserial,
@@ -39,6 +40,16 @@ const localized = (name: string) => jsonb(name).$type<LocalizedTextColumn>();
  */
 const changeXid = () => bigint('change_xid', { mode: 'number' }).notNull().default(0);
 
+/**
+ * The API's limits, enforced by the database on every row whichever path writes it (migration
+ * 0009_stored_limits defines the nysana_* functions: lengths in UTF-16 units after trimming, as zod counts).
+ */
+const codeOk = (c: AnyPgColumn) => sql`nysana_code_ok(${c})`;
+const localizedOk = (c: AnyPgColumn) => sql`nysana_localized_ok(${c})`;
+const positionOk = (c: AnyPgColumn) => sql`${c} between 0 and 1000000`;
+const yearOk = (c: AnyPgColumn) => sql`${c} between 1900 and 2200`;
+const ISO_DATE = '^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}$';
+
 export const organizations = pgTable(
   'organizations',
   {
@@ -50,7 +61,12 @@ export const organizations = pgTable(
     updatedAt: updatedAt(),
     changeXid: changeXid(),
   },
-  (t) => [uniqueIndex('organizations_code_key').on(t.code), index('organizations_change_idx').on(t.changeXid, t.id)],
+  (t) => [
+    uniqueIndex('organizations_code_key').on(t.code),
+    index('organizations_change_idx').on(t.changeXid, t.id),
+    check('organizations_code_check', codeOk(t.code)),
+    check('organizations_name_check', localizedOk(t.name)),
+  ],
 );
 
 export const plans = pgTable(
@@ -74,6 +90,10 @@ export const plans = pgTable(
     uniqueIndex('plans_organization_code_key').on(t.organizationId, t.code),
     index('plans_change_idx').on(t.changeXid, t.id),
     check('plans_years_check', sql`${t.startYear} <= ${t.endYear}`),
+    check('plans_code_check', codeOk(t.code)),
+    check('plans_title_check', localizedOk(t.title)),
+    check('plans_year_range_check', sql`${yearOk(t.startYear)} and ${yearOk(t.endYear)}`),
+    check('plans_approval_check', sql`${t.approval} is null or nysana_approval_ok(${t.approval})`),
   ],
 );
 
@@ -92,7 +112,13 @@ export const directions = pgTable(
     updatedAt: updatedAt(),
     changeXid: changeXid(),
   },
-  (t) => [uniqueIndex('directions_plan_code_key').on(t.planId, t.code), index('directions_change_idx').on(t.changeXid, t.id)],
+  (t) => [
+    uniqueIndex('directions_plan_code_key').on(t.planId, t.code),
+    index('directions_change_idx').on(t.changeXid, t.id),
+    check('directions_code_check', codeOk(t.code)),
+    check('directions_title_check', localizedOk(t.title)),
+    check('directions_position_check', positionOk(t.position)),
+  ],
 );
 
 export const goals = pgTable(
@@ -110,7 +136,13 @@ export const goals = pgTable(
     updatedAt: updatedAt(),
     changeXid: changeXid(),
   },
-  (t) => [uniqueIndex('goals_direction_code_key').on(t.directionId, t.code), index('goals_change_idx').on(t.changeXid, t.id)],
+  (t) => [
+    uniqueIndex('goals_direction_code_key').on(t.directionId, t.code),
+    index('goals_change_idx').on(t.changeXid, t.id),
+    check('goals_code_check', codeOk(t.code)),
+    check('goals_title_check', localizedOk(t.title)),
+    check('goals_position_check', positionOk(t.position)),
+  ],
 );
 
 export const indicators = pgTable(
@@ -139,6 +171,12 @@ export const indicators = pgTable(
     check('indicators_value_type_check', sql`${t.valueType} in ('percent', 'number', 'rank')`),
     check('indicators_better_when_check', sql`${t.betterWhen} in ('higher', 'lower')`),
     check('indicators_rank_lower_check', sql`${t.valueType} <> 'rank' or ${t.betterWhen} = 'lower'`),
+    check('indicators_code_check', codeOk(t.code)),
+    check(
+      'indicators_text_check',
+      sql`${localizedOk(t.name)} and ${localizedOk(t.unit)} and ${localizedOk(t.source)} and (${t.group} is null or ${localizedOk(t.group)})`,
+    ),
+    check('indicators_position_check', positionOk(t.position)),
   ],
 );
 
@@ -168,6 +206,13 @@ export const measurements = pgTable(
     check('measurements_plan_finite_check', sql`${t.plan} not in ('NaN', 'Infinity', '-Infinity')`),
     check('measurements_fact_finite_check', sql`${t.fact} not in ('NaN', 'Infinity', '-Infinity')`),
     check('measurements_score_finite_check', sql`${t.score} not in ('NaN', 'Infinity', '-Infinity')`),
+    check('measurements_year_check', yearOk(t.year)),
+    check(
+      'measurements_values_check',
+      sql`(${t.plan} is null or ${t.plan} between -1e15 and 1e15) and (${t.fact} is null or ${t.fact} between -1e15 and 1e15) and (${t.score} is null or ${t.score} between -1e15 and 1e15)`,
+    ),
+    check('measurements_rating_size_check', sql`${t.ratingSize} is null or ${t.ratingSize} between 1 and 100000`),
+    check('measurements_note_check', sql`${t.note} is null or ${localizedOk(t.note)}`),
   ],
 );
 
@@ -200,6 +245,12 @@ export const risks = pgTable(
     index('risks_goal_year_idx').on(t.goalId, t.year, t.position),
     index('risks_change_idx').on(t.changeXid, t.id),
     check('risks_execution_status_check', sql`${t.executionStatus} in ('executed', 'not_executed', 'in_progress')`),
+    check('risks_year_check', yearOk(t.year)),
+    check('risks_position_check', positionOk(t.position)),
+    check(
+      'risks_text_check',
+      sql`${localizedOk(t.risk)} and ${localizedOk(t.plannedMeasures)} and (${t.actualMeasures} is null or ${localizedOk(t.actualMeasures)}) and (${t.note} is null or ${localizedOk(t.note)})`,
+    ),
   ],
 );
 
@@ -222,7 +273,11 @@ export const analyticalNotes = pgTable(
     changeXid: changeXid(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('analytical_notes_plan_year_key').on(t.planId, t.year)],
+  (t) => [
+    uniqueIndex('analytical_notes_plan_year_key').on(t.planId, t.year),
+    check('analytical_notes_year_check', yearOk(t.year)),
+    check('analytical_notes_blocks_check', sql`jsonb_typeof(${t.blocks}) = 'array' and jsonb_array_length(${t.blocks}) between 1 and 2000`),
+  ],
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -245,6 +300,12 @@ export const users = pgTable(
     passwordHash: text('password_hash').notNull(),
     active: boolean('active').notNull().default(true),
     lastLoginAt: timestamp('last_login_at', { withTimezone: true, precision: 3 }),
+    /**
+     * Raised by every password change (admin reset or POST /me/password). Access tokens carry the
+     * value they were issued at (claim `sv`); one carrying a smaller value is refused, so a password
+     * change ends the user's access tokens too, on every replica (the per-request state read sees it).
+     */
+    sessionVersion: integer('session_version').notNull().default(0),
     version: version(),
     createdAt: createdAt(),
     changeXid: changeXid(),
@@ -256,6 +317,12 @@ export const users = pgTable(
     check('users_role_check', sql`${t.role} in ('admin', 'editor', 'viewer')`),
     // An editor without an organization could write nothing; refuse the state instead.
     check('users_editor_organization_check', sql`${t.role} <> 'editor' or ${t.organizationId} is not null`),
+    check(
+      'users_email_check',
+      sql`nysana_utf16_length(${t.email}) between 3 and 254 and ${t.email} = lower(${t.email}) and ${t.email} = nysana_js_trim(${t.email}) and ${t.email} like '%_@_%'`,
+    ),
+    check('users_display_name_check', sql`nysana_utf16_length(nysana_js_trim(${t.displayName})) between 1 and 200`),
+    check('users_session_version_check', sql`${t.sessionVersion} >= 0`),
   ],
 );
 
@@ -281,6 +348,7 @@ export const serviceClients = pgTable(
     // Service accounts are never admins: administration is a human act.
     check('service_clients_role_check', sql`${t.role} in ('editor', 'viewer')`),
     check('service_clients_editor_organization_check', sql`${t.role} <> 'editor' or ${t.organizationId} is not null`),
+    check('service_clients_name_check', sql`nysana_utf16_length(nysana_js_trim(${t.name})) between 1 and 200`),
   ],
 );
 
@@ -420,7 +488,12 @@ export const yearApprovals = pgTable(
     updatedAt: updatedAt(),
     changeXid: changeXid(),
   },
-  (t) => [uniqueIndex('year_approvals_plan_year_key').on(t.planId, t.year)],
+  (t) => [
+    uniqueIndex('year_approvals_plan_year_key').on(t.planId, t.year),
+    check('year_approvals_year_check', yearOk(t.year)),
+    check('year_approvals_document_check', localizedOk(t.document)),
+    check('year_approvals_date_check', sql`${t.date} ~ ${sql.raw(`'${ISO_DATE}'`)}`),
+  ],
 );
 
 /**

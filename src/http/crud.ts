@@ -8,6 +8,7 @@
  * handled as `Record<string, unknown>` here and typed at the module boundary (toDto).
  */
 import { exportBusyResponses } from './export-guard.js';
+import { assertServable } from './serialize.js';
 import type { SQL } from 'drizzle-orm';
 import { and, eq, sql } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
@@ -230,7 +231,7 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
         await spec.validate?.(tx as Tx, values as Row, undefined);
         const rows = (await tx.insert(table).values(values).returning()) as Row[];
         const row = rows[0]!;
-        await recordAudit(tx, request, { entityType: spec.name, entityId: row.id, action: 'create', after: spec.toDto(row) });
+        await recordAudit(tx, request, { entityType: spec.name, entityId: row.id, action: 'create', after: assertServable(spec.entity, spec.toDto(row)) });
         return row;
       });
       setEtag(reply, created.version);
@@ -289,7 +290,8 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
           .where(eq(table.id, current.id))
           .returning()) as Row[];
         const row = rows[0]!;
-        await recordAudit(tx, request, { entityType: spec.name, entityId: row.id, action: 'update', before: spec.toDto(current), after: spec.toDto(row) });
+        const after = assertServable(spec.entity, spec.toDto(row));
+        await recordAudit(tx, request, { entityType: spec.name, entityId: row.id, action: 'update', before: spec.toDto(current), after });
         return row;
       });
       setEtag(reply, updated.version);

@@ -8,6 +8,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import type { FieldError } from './problem.js';
 import { HttpProblem, titleFor } from './problem.js';
 import { databaseProblem } from '../db/errors.js';
+import { UnservableAnswer } from './serialize.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -64,6 +65,10 @@ export function registerErrorHandling(app: FastifyInstance) {
     if (hasZodFastifySchemaValidationErrors(error)) {
       const errors = validationErrors(error.validationContext, error.validation as ValidationIssue[]);
       return sendProblem(request, reply, 400, 'The request is not valid; see errors.', errors);
+    }
+    if (error instanceof UnservableAnswer) {
+      request.log.error({ err: error, issues: error.issues }, 'a write was rolled back: its answer does not fit the response schema');
+      return sendProblem(request, reply, 500, error.message);
     }
     const fromDb = databaseProblem(error);
     if (fromDb) {

@@ -14,8 +14,12 @@
  * is never guessed for non-ranks (the contract: a percentage can be lower-is-better): a new
  * non-rank indicator needs column 7 (higher/lower, жоғары/төмен, больше/меньше), otherwise the row
  * is an error and nothing is imported.
+ *
+ * Every row the import would store is checked with the API's own schemas (the create bodies of
+ * directions, goals and indicators, the measurement PUT), positions included (appended after the
+ * last, at most MAX_POSITION): what an import commits, the API can always serve.
  */
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.js';
 import type { Tx } from '../db/hierarchy.js';
@@ -28,6 +32,10 @@ import { measurementProblems } from '../measurements/rules.js';
 import { decimalToNumber } from '../shared/decimal.js';
 import type { Lang } from '../shared/lang.js';
 import type { LocalizedText } from '../shared/schemas.js';
+import { DirectionSchemas } from '../directions/routes.js';
+import { GoalSchemas } from '../goals/routes.js';
+import { IndicatorCreate } from '../indicators/schemas.js';
+import { MeasurementPut } from '../measurements/schemas.js';
 import type { ParsedSheet } from './parse.js';
 import type { ImportProblem, ImportReport } from './schemas.js';
 import { normalize } from './parse.js';
@@ -52,14 +60,35 @@ const textMatches = (text: LocalizedText | null | undefined, wanted: string) => 
 
 const only = <T>(items: T[]): T | undefined => (items.length === 1 ? items[0] : undefined);
 
+/** A cell's text as the LocalizedText the import stores, in the file's language. */
+const textIn = (lang: Lang, s: string): LocalizedText => ({ [lang]: s.slice(0, 4000) });
+
+interface Checkable {
+  safeParse(value: unknown): { success: true } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+}
+
+/** The problems `schema` (an API request schema) finds in what the import would store for `row`. */
+function schemaProblems(problems: ImportProblem[], row: number, schema: Checkable, value: unknown) {
+  const result = schema.safeParse(value);
+  if (result.success) return;
+  // A column the import's own checks already reported (say a missing unit) is not reported twice.
+  const reported = new Set(problems.filter((p) => p.row === row).map((p) => p.column));
+  for (const issue of result.error.issues) {
+    const column = issue.path.map(String).join('.');
+    if (reported.has(String(issue.path[0]))) continue;
+    problems.push({ row, ...(column ? { column } : {}), severity: 'error', message: issue.message });
+  }
+}
+
 interface Planned {
   report: ImportReport;
   /** What commit does, in order. */
-  newDirections: { key: number; code: string; title: string }[];
-  newGoals: { key: number; directionRef: string | number; code: string; title: string }[];
+  newDirections: { key: number; code: string; title: string; position: number }[];
+  newGoals: { key: number; directionRef: string | number; code: string; title: string; position: number }[];
   newIndicators: {
     key: number;
     goalRef: string | number;
+    position: number;
     code: string;
     name: string;
     source: string;
@@ -126,6 +155,14 @@ export async function planImport(executor: Executor, planId: string, year: numbe
     return usedCodes.get(key)!;
   };
   let key = 0;
+  // New rows go after the last one of their parent, as the API's create does.
+  const lastPositions = new Map<string, number>();
+  const nextPosition = (parentRef: string | number, siblings: { position: number }[]) => {
+    const k = String(parentRef);
+    const next = (lastPositions.get(k) ?? Math.max(0, ...siblings.map((s) => s.position))) + 1;
+    lastPositions.set(k, next);
+    return next;
+  };
 
   for (const d of sheet.directions) {
     let dir = dirRows.find((x) => x.code === d.code);
@@ -142,7 +179,9 @@ export async function planImport(executor: Executor, planId: string, year: numbe
     } else {
       dirRef = ++key;
       if (!d.title) problems.push({ row: d.row, severity: 'error', message: `direction ${d.code} is new and its heading has no title` });
-      planned.newDirections.push({ key: dirRef, code: d.code, title: d.title });
+      const position = nextPosition(planId, dirRows);
+      if (d.title) schemaProblems(problems, d.row, DirectionSchemas.create, { code: d.code, title: textIn(lang, d.title), position });
+      planned.newDirections.push({ key: dirRef, code: d.code, title: d.title, position });
       report.summary.directionsCreated++;
       report.directions.push({ row: d.row, code: d.code, title: d.title, match: 'new', id: null });
     }
@@ -177,7 +216,9 @@ export async function planImport(executor: Executor, planId: string, year: numbe
         goalRef = ++key;
         goalCode = g.code;
         if (!g.title) problems.push({ row: g.row, severity: 'error', message: `goal ${g.code} is new and its heading has no title` });
-        planned.newGoals.push({ key: goalRef, directionRef: dirRef, code: g.code, title: g.title });
+        const position = nextPosition(dirRef, dirGoals);
+        if (g.title) schemaProblems(problems, g.row, GoalSchemas.create, { code: g.code, title: textIn(lang, g.title), position });
+        planned.newGoals.push({ key: goalRef, directionRef: dirRef, code: g.code, title: g.title, position });
         report.summary.goalsCreated++;
         report.goals.push({ row: g.row, code: g.code, title: g.title, match: 'new', id: null, directionCode: d.code });
       }
@@ -235,9 +276,21 @@ export async function planImport(executor: Executor, planId: string, year: numbe
           }
           if (!ind.unit) problems.push({ row: ind.row, column: 'unit', severity: 'error', message: 'new indicator without a unit' });
           if (!ind.source) problems.push({ row: ind.row, column: 'source', severity: 'error', message: 'new indicator without an information source' });
+          const position = nextPosition(goalRef, goalIndicators);
+          schemaProblems(problems, ind.row, IndicatorCreate, {
+            code,
+            name: textIn(lang, ind.name),
+            unit: textIn(lang, ind.unit),
+            source: textIn(lang, ind.source),
+            ...(ind.group ? { group: textIn(lang, ind.group) } : {}),
+            valueType,
+            betterWhen: betterWhen ?? undefined,
+            position,
+          });
           planned.newIndicators.push({
             key: indicatorRef,
             goalRef,
+            position,
             code,
             name: ind.name,
             source: ind.source,
@@ -265,6 +318,7 @@ export async function planImport(executor: Executor, planId: string, year: numbe
         else {
           if (change === 'create') report.summary.measurementsCreated++;
           else report.summary.measurementsChanged++;
+          schemaProblems(problems, ind.row, MeasurementPut, { plan: ind.plan, fact: ind.fact, ratingSize, score, note });
           planned.writes.push({ indicatorRef, row: ind.row, plan: ind.plan, fact: ind.fact, ratingSize, score, note, existed: !!stored });
         }
         report.indicators.push({
@@ -297,12 +351,12 @@ export async function planImport(executor: Executor, planId: string, year: numbe
 export async function applyImport(tx: Tx, request: FastifyRequest, planId: string, year: number, lang: Lang, planned: Planned) {
   const ids = new Map<string | number, string>();
   const resolve = (ref: string | number) => (typeof ref === 'string' ? ref : ids.get(ref)!);
-  const text = (s: string): LocalizedText => ({ [lang]: s.slice(0, 4000) });
+  const text = (s: string) => textIn(lang, s);
   if (planned.writes.length > 0) await assertYearOpen(tx, planId, year);
   for (const d of planned.newDirections) {
     const [row] = await tx
       .insert(directions)
-      .values({ planId, code: d.code, title: text(d.title), position: sql`(select coalesce(max(position), 0) + 1 from ${directions} where plan_id = ${planId})` })
+      .values({ planId, code: d.code, title: text(d.title), position: d.position })
       .returning();
     ids.set(d.key, row!.id);
     await recordAudit(tx, request, { entityType: 'direction', entityId: row!.id, action: 'create', after: row! });
@@ -311,7 +365,7 @@ export async function applyImport(tx: Tx, request: FastifyRequest, planId: strin
     const directionId = resolve(g.directionRef);
     const [row] = await tx
       .insert(goals)
-      .values({ directionId, code: g.code, title: text(g.title), position: sql`(select coalesce(max(position), 0) + 1 from ${goals} where direction_id = ${directionId})` })
+      .values({ directionId, code: g.code, title: text(g.title), position: g.position })
       .returning();
     ids.set(g.key, row!.id);
     await recordAudit(tx, request, { entityType: 'goal', entityId: row!.id, action: 'create', after: row! });
@@ -329,7 +383,7 @@ export async function applyImport(tx: Tx, request: FastifyRequest, planId: strin
         group: i.group ? text(i.group) : null,
         valueType: i.valueType,
         betterWhen: i.betterWhen,
-        position: sql`(select coalesce(max(position), 0) + 1 from ${indicators} where goal_id = ${goalId})`,
+        position: i.position,
       })
       .returning();
     ids.set(i.key, row!.id);

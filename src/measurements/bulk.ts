@@ -25,7 +25,7 @@ import type { FieldError } from '../http/problem.js';
 import { HttpProblem, badRequest } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { decimalToNumber } from '../shared/decimal.js';
-import { DecimalValue, LocalizedText, Uuid, Year } from '../shared/schemas.js';
+import { DecimalValue, EXACT_DECIMAL_NOTE, LocalizedText, Uuid, Year } from '../shared/schemas.js';
 import { uuidv7 } from '../shared/uuidv7.js';
 import { allowedYears, measurementProblems } from './rules.js';
 import type { Measurement } from './schemas.js';
@@ -41,8 +41,8 @@ export const BulkMeasurementRow = z
     planCode: codeField.optional().describe('Plan codes are unique within their organization.'),
     indicatorCode: codeField.optional().describe('As printed in the plan, e.g. "1.1.3".'),
     year: Year,
-    plan: DecimalValue.nullable().describe('Target for the year; null when none.'),
-    fact: DecimalValue.nullable().describe('Actual value; null until known.'),
+    plan: DecimalValue.nullable().describe('Target for the year; null when none.' + EXACT_DECIMAL_NOTE),
+    fact: DecimalValue.nullable().describe('Actual value; null until known.' + EXACT_DECIMAL_NOTE),
     ratingSize: z.number().int().min(1).max(100_000).nullable().default(null),
     score: DecimalValue.nullable().default(null),
     note: LocalizedText.nullable().default(null),

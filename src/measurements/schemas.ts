@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { DecimalValue, EntityMeta, ListQuery, LocalizedText, Uuid, Year } from '../shared/schemas.js';
+import { DecimalValue, EXACT_DECIMAL_NOTE, EntityMeta, ListQuery, LocalizedString, LocalizedText, Uuid, Year } from '../shared/schemas.js';
 import { UpdatedSince, tombstoneOf } from '../sync/cursor.js';
 import { ListExportQueryShape } from '../exports/tabular.js';
 
 const valueFields = {
-  plan: DecimalValue.nullable().describe('Target for the year; null when none was set.'),
-  fact: DecimalValue.nullable().describe('Actual value; null until known.'),
+  plan: DecimalValue.nullable().describe('Target for the year; null when none was set.' + EXACT_DECIMAL_NOTE),
+  fact: DecimalValue.nullable().describe('Actual value; null until known.' + EXACT_DECIMAL_NOTE),
   ratingSize: z.number().int().min(1).max(100_000).nullable().describe('Rank indicators: how many places the rating had that year.'),
-  score: DecimalValue.nullable().describe("Rank indicators: the rating's own score, e.g. CPI points."),
+  score: DecimalValue.nullable().describe("Rank indicators: the rating's own score, e.g. CPI points." + EXACT_DECIMAL_NOTE),
   note: LocalizedText.nullable().describe('Explanation, e.g. why a target was not achieved.'),
 };
 
@@ -33,6 +33,26 @@ export const MeasurementPut = z
     note: valueFields.note.default(null),
   })
   .describe('The whole measurement: omitted fields become null (PUT replaces).');
+
+/**
+ * PATCH body, a JSON merge patch (RFC 7396) of the measurement: a member sent replaces the stored
+ * value, null clears it, an omitted one stays. `note` merges per language ({"en": "..."} keeps kk and
+ * ru; {"ru": null} removes Russian). The merged measurement is then validated by MeasurementPut.
+ */
+export const MeasurementPatch = z
+  .strictObject({
+    plan: valueFields.plan.optional(),
+    fact: valueFields.fact.optional(),
+    ratingSize: valueFields.ratingSize.optional(),
+    score: valueFields.score.optional(),
+    note: z
+      .strictObject({ kk: LocalizedString.nullable().optional(), ru: LocalizedString.nullable().optional(), en: LocalizedString.nullable().optional() })
+      .nullable()
+      .optional()
+      .describe('Merged per language: a language sent replaces, null removes it; note: null clears the whole note.'),
+  })
+  .refine((p) => Object.keys(p).length > 0, { message: 'send at least one field to change' })
+  .describe('JSON merge patch (RFC 7396): fields sent replace, null clears, omitted fields are kept.');
 
 export const MeasurementParams = z.strictObject({
   id: Uuid,

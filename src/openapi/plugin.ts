@@ -17,6 +17,12 @@ least one value, exact decimals sent as JSON numbers, lists as { items, nextCurs
 (default 50, max 500) and ?cursor=, errors as RFC 9457 application/problem+json, writes return the
 stored entity with version and the ETag header (send If-Match to refuse stale writes).
 
+Exact values: a number is stored exactly as written or refused. A JSON number that a double cannot
+hold as written (more than 15-17 significant digits, e.g. 0.1000000000000000000001, or beyond its
+range, e.g. 1e-400 or 1e400) answers 400 naming the field instead of being rounded; send at most 15
+significant digits. Text must be well-formed Unicode (no unpaired surrogate such as \\ud800, no
+U+0000), and dates and instants lie in the years 0001..9999: anything else is a 400 naming the field.
+
 Authentication: every /api/v1 operation needs "Authorization: Bearer <access token>" except
 /auth/login, /auth/refresh and /auth/token; a personal access token (/me/tokens) works as the bearer
 token, or as the password of HTTP Basic for BI tools. People log in with e-mail and password (POST /auth/login)

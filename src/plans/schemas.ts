@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { Code, EntityMeta, LocalizedText, Uuid, Year } from '../shared/schemas.js';
+import { CalendarDate, Code, EntityMeta, LocalizedText, Uuid, Year } from '../shared/schemas.js';
 
 export const Approval = z
   .strictObject({
     document: LocalizedText.describe('The approving act, e.g. "Order of the Chairman No. 63".'),
-    date: z.iso.date().describe('Date of the act, YYYY-MM-DD.'),
+    date: CalendarDate.describe('Date of the act, YYYY-MM-DD.'),
   })
   .meta({ id: 'Approval' });
 

@@ -3,15 +3,39 @@ import { z } from 'zod';
 
 export const Uuid = z.uuid().describe('UUID');
 
+/** A lone UTF-16 surrogate: JSON can carry one ("\ud800"), UTF-8 and so PostgreSQL cannot. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Every text the API stores goes through this: without it a lone surrogate ("\ud800") would be
+ * stored as U+FFFD in a text column (silently changed) or fail as jsonb (400 naming no field).
+ * Start every stored string schema here; add trim/min/max after.
+ */
+export const Text = z.string().refine((s) => !LONE_SURROGATE.test(s), {
+  message: 'must not contain an unpaired UTF-16 surrogate (such as \\ud800): send well-formed Unicode',
+});
+
 // PostgreSQL jsonb cannot hold U+0000: refuse it here (400 on the field) instead of failing the insert.
-const textValue = z
-  .string()
-  .trim()
+/** One language's text inside a LocalizedText. */
+export const LocalizedString = Text.trim()
   .max(4000)
   .refine((s) => !s.includes('\u0000'), { message: 'must not contain the NUL character (U+0000)' });
 
+/** What PostgreSQL and JavaScript both hold as a date: it has no year 0, and JSON dates have 4 digits. */
+const storableYear = (value: string) => {
+  const year = new Date(value).getUTCFullYear();
+  return year >= 1 && year <= 9999;
+};
+const yearMessage = { message: 'the year must lie in 0001..9999 (in UTC)' };
+
+/** An instant in a query (updatedSince, from, to): ISO 8601 with offset, one the database can compare. */
+export const Instant = z.iso.datetime({ offset: true }).refine(storableYear, yearMessage);
+
+/** A calendar date, YYYY-MM-DD, year 0001..9999. */
+export const CalendarDate = z.iso.date().refine(storableYear, yearMessage);
+
 export const LocalizedText = z
-  .strictObject({ kk: textValue.optional(), ru: textValue.optional(), en: textValue.optional() })
+  .strictObject({ kk: LocalizedString.optional(), ru: LocalizedString.optional(), en: LocalizedString.optional() })
   .refine((t) => Object.values(t).some((v) => typeof v === 'string' && v.length > 0), {
     message: 'at least one of kk, ru, en must be a non-empty string',
   })
@@ -23,9 +47,7 @@ export const LocalizedText = z
 export type LocalizedText = z.infer<typeof LocalizedText>;
 
 /** A code as printed in plans: "1", "1.1", "1.1.3"; also organization and plan codes. */
-export const Code = z
-  .string()
-  .trim()
+export const Code = Text.trim()
   .min(1)
   .max(64)
   .regex(/^[\p{L}\p{N}][\p{L}\p{N}._\-/]*$/u, 'letters, digits, ".", "-", "_" or "/", starting with a letter or digit');
@@ -36,6 +58,11 @@ export const Code = z
  * NaN and Infinity.
  */
 export const DecimalValue = z.number().min(-1e15).max(1e15);
+
+/** Appended to the description of every decimal field (plan, fact, score). */
+export const EXACT_DECIMAL_NOTE =
+  ' Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), ' +
+  'or beyond its range (1e-400), answers 400 naming this field instead of being rounded.';
 
 export const Year = z.number().int().min(1900).max(2200);
 

@@ -31,11 +31,9 @@ import type { Db } from '../db/client.js';
 import type { Tx } from '../db/hierarchy.js';
 import { encodeCursor } from '../http/pagination.js';
 import { badRequest } from '../http/problem.js';
-import { Uuid } from '../shared/schemas.js';
+import { Instant, Uuid } from '../shared/schemas.js';
 
-export const UpdatedSince = z.iso
-  .datetime({ offset: true })
-  .describe(
+export const UpdatedSince = Instant.describe(
     'Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). ' +
       'Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). ' +
       'Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page ' +

@@ -6,8 +6,10 @@
  *
  * The horizon is recorded by the pruner itself (table sync_horizon, one row), in the same
  * transaction as the delete, so readers need no configuration and no clock:
- *  - prunedBefore: the cutoff of the last prune. An updatedSince before it answers 410 (even if
- *    nothing older happened to be deleted: the answer does not depend on luck).
+ *  - prunedBefore: the cutoff of the last prune that deleted something. An updatedSince before it
+ *    answers 410 (even if nothing between it and the cutoff was deleted: the answer does not depend
+ *    on which tombstones happened to be pruned). A prune that deleted nothing moves nothing: until
+ *    a tombstone is really pruned (a brand-new database, say) no sync is refused.
  *  - prunedXid: the largest change_xid among pruned tombstones. A sync cursor at or below it
  *    answers 410: a pruned tombstone may lie after it. Cursors after it lost nothing.
  * Readers check the horizon after reading their rows: a prune that removed a tombstone they
@@ -64,6 +66,8 @@ export async function pruneTombstones(db: Db, retentionDays: number, now = new D
     };
     const deleted = Number(result.rows[0]!.deleted);
     const maxXid = Number(result.rows[0]!.max_xid);
+    // Nothing pruned, nothing lost: the horizon stays where it was (nowhere, on a new database).
+    if (deleted === 0) return { deleted, cutoff };
     await tx.execute(sql`
       insert into sync_horizon (id, pruned_xid, pruned_before) values (1, ${maxXid}, ${cutoff.toISOString()}::timestamptz)
       on conflict (id) do update set

@@ -192,7 +192,8 @@ export function userRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
       summary: 'Update a user (role, organization, activation, password, ...)',
       description:
         'Partial update; send If-Match to refuse stale writes (412). Deactivating or setting a password ends every session ' +
-        "of the user, and the user's access tokens are refused from the next request. The last active admin cannot be " +
+        "of the user, and the user's access tokens are refused from the next request (other replicas: within " +
+        'PRINCIPAL_CACHE_MS, default 1 s). The last active admin cannot be ' +
         'demoted or deactivated (409).',
       params: IdParams,
       body: UserPatch,
@@ -216,7 +217,13 @@ export function userRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
         }
         const [row] = await tx
           .update(users)
-          .set({ ...changes, ...(passwordHash ? { passwordHash } : {}), version: sql`${users.version} + 1`, updatedAt: sql`now()` })
+          .set({
+            ...changes,
+            // A new password also ends the user's access tokens (src/auth/directory.ts).
+            ...(passwordHash ? { passwordHash, sessionVersion: sql`${users.sessionVersion} + 1` } : {}),
+            version: sql`${users.version} + 1`,
+            updatedAt: sql`now()`,
+          })
           .where(eq(users.id, id))
           .returning();
         if (passwordHash || (target.active && !next.active)) await auth.refreshTokens.revokeAll(tx, id);

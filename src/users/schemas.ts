@@ -1,17 +1,15 @@
 /** Users as admins see them. The password is accepted on create and update, never returned. */
 import { z } from 'zod';
 import { NewPassword, Role } from '../auth/schemas.js';
-import { EntityMeta, Uuid } from '../shared/schemas.js';
+import { EntityMeta, Text, Uuid } from '../shared/schemas.js';
 
-export const Email = z
-  .string()
-  .trim()
+export const Email = Text.trim()
   .toLowerCase()
   .max(254)
   .pipe(z.email())
   .describe('Unique, case-insensitive (stored lower-cased); the login name.');
 
-const DisplayName = z.string().trim().min(1).max(200);
+const DisplayName = Text.trim().min(1).max(200);
 
 export const User = z
   .object({

@@ -384,18 +384,24 @@ describe('local admin on an empty embedded database', () => {
 
 describe('rate limits (in memory, per process)', () => {
   const limited = setupApp({ AUTH_RATE_LIMIT_PER_MINUTE: 5, AUTH_MAX_FAILURES: 3, AUTH_LOCKOUT_SECONDS: 600 });
+  // The lockouts on their own: a per-IP limit out of the way, so every 429 below is a lockout.
+  const lockouts = setupApp({ AUTH_MAX_FAILURES: 3, AUTH_LOCKOUT_SECONDS: 600 });
 
-  it('locks an account after repeated failures (429 + Retry-After), whatever the password, and only that account', async () => {
-    const user = await createTestUser(limited.app, { role: 'viewer' });
-    const other = await createTestUser(limited.app, { role: 'viewer' });
+  it('locks an account for the guessing address only (429 + Retry-After), whatever the password; other addresses still log in', async () => {
+    const user = await createTestUser(lockouts.app, { role: 'viewer' });
+    const other = await createTestUser(lockouts.app, { role: 'viewer' });
     const attempt = (email: string, password: string, ip: string) =>
-      limited.app.inject({ method: 'POST', url: `${API}/auth/login`, payload: { email, password }, remoteAddress: ip });
-    for (let i = 0; i < 3; i++) expect((await attempt(user.email, 'wrong password guess', `10.0.0.${i}`)).statusCode).toBe(401);
-    const locked = await attempt(user.email, user.password, '10.0.1.1');
+      lockouts.app.inject({ method: 'POST', url: `${API}/auth/login`, payload: { email, password }, remoteAddress: ip });
+    for (let i = 0; i < 3; i++) expect((await attempt(user.email, 'wrong password guess', '10.0.0.1')).statusCode).toBe(401);
+    const locked = await attempt(user.email, user.password, '10.0.0.1');
     expect(locked.statusCode).toBe(429);
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(500);
     expect(locked.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect((await attempt(other.email, other.password, '10.0.1.2')).statusCode).toBe(200);
+    // The real user at another address is not locked out by someone else's guesses...
+    expect((await attempt(user.email, user.password, '10.0.1.1')).statusCode).toBe(200);
+    // ...and the guessing address stays locked (a success elsewhere resets nothing there).
+    expect((await attempt(user.email, user.password, '10.0.0.1')).statusCode).toBe(429);
+    expect((await attempt(other.email, other.password, '10.0.0.1')).statusCode).toBe(200);
   });
 
   it('limits /auth requests per IP', async () => {
@@ -410,21 +416,29 @@ describe('rate limits (in memory, per process)', () => {
     expect(elsewhere.statusCode).toBe(401);
   });
 
-  it('locks a client_id after repeated bad secrets, answering in RFC 6749 form', async () => {
-    const created = await call(limited.app, 'POST', `${API}/clients`, { name: 'Locked out', role: 'viewer' });
+  it('locks a client_id for the guessing address only, answering in RFC 6749 form; the real integration keeps working', async () => {
+    const created = await call(lockouts.app, 'POST', `${API}/clients`, { name: 'Locked out', role: 'viewer' });
     const attempt = (secret: string, ip: string) =>
-      limited.app.inject({
+      lockouts.app.inject({
         method: 'POST',
         url: `${API}/auth/token`,
         payload: form({ grant_type: 'client_credentials', client_id: created.body.id, client_secret: secret }),
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         remoteAddress: ip,
       });
-    for (let i = 0; i < 6; i++) expect((await attempt('nys_wrong', `10.1.0.${i}`)).statusCode).toBe(401);
-    const locked = await attempt(created.body.clientSecret, '10.1.1.1');
+    // 10 wrong secrets from address A (the limit is 2 x AUTH_MAX_FAILURES = 6 here).
+    const statuses = [];
+    for (let i = 0; i < 10; i++) statuses.push((await attempt('nys_wrong', '10.1.0.1')).statusCode);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 401, 429, 429, 429, 429]);
+    const locked = await attempt(created.body.clientSecret, '10.1.0.1');
     expect(locked.statusCode).toBe(429);
     expect(locked.json()).toEqual({ error: 'too_many_requests', error_description: expect.any(String) });
     expect(locked.headers['retry-after']).toBeDefined();
+    // The integration at address B, holding the right secret, still gets its token.
+    const real = await attempt(created.body.clientSecret, '10.1.0.2');
+    expect(real.statusCode).toBe(200);
+    expect(real.json().access_token).toEqual(expect.any(String));
+    expect((await attempt(created.body.clientSecret, '10.1.0.1')).statusCode).toBe(429);
   });
 });
 

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, setupApp } from '../helpers/app.js';
+import { adminToken, call, setupApp } from '../helpers/app.js';
 import type { Json } from '../helpers/app.js';
 import {
   API,
@@ -260,6 +260,101 @@ describe('measurements', () => {
       expect(res.raw.body).toBe('');
       await putMeasurement(ctx.app, ind.id, 2016, { plan: 2 });
       expect((await call(ctx.app, 'GET', url(ind.id, 2016), undefined, { 'if-none-match': '"1"' })).status).toBe(200);
+    });
+  });
+
+  describe('PATCH (JSON merge patch)', () => {
+    const patch = (indicatorId: string, year: number, body: unknown, headers: Record<string, string> = {}) =>
+      ctx.app.inject({
+        method: 'PATCH',
+        url: url(indicatorId, year),
+        payload: JSON.stringify(body),
+        headers: { 'content-type': 'application/merge-patch+json', authorization: auth, ...headers },
+      });
+    let auth: string;
+    beforeAll(async () => {
+      auth = `Bearer ${await adminToken(ctx.app)}`;
+    });
+
+    it('changes only the fields sent: the note and the score survive; null clears a field', async () => {
+      const ind = await createIndicator(ctx.app, tree.goal.id);
+      await putMeasurement(ctx.app, ind.id, 2016, { plan: 8, fact: 7, note: { ru: 'Причина', en: 'Reason' } });
+      // The README's example: plan and fact only.
+      const res = await patch(ind.id, 2016, { plan: 8.5, fact: 7.9 });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.headers.etag).toBe('"2"');
+      expect(res.json()).toMatchObject({ plan: 8.5, fact: 7.9, note: { ru: 'Причина', en: 'Reason' }, version: 2 });
+      // note merges per language; null removes a language.
+      const merged = await patch(ind.id, 2016, { note: { en: null, kk: 'Себеп' } });
+      expect(merged.json()).toMatchObject({ plan: 8.5, fact: 7.9, note: { ru: 'Причина', kk: 'Себеп' } });
+      expect(merged.json().note).not.toHaveProperty('en');
+      // plain application/json is a merge patch too; null clears.
+      const cleared = await call(ctx.app, 'PATCH', url(ind.id, 2016), { fact: null, note: null });
+      expect(cleared.status).toBe(200);
+      expect(cleared.body).toMatchObject({ plan: 8.5, fact: null, note: null, version: 4 });
+      expect(await stored(ind.id, 2016)).toMatchObject({ plan: '8.5', fact: null, version: 4 });
+
+      // A rank keeps its score and ratingSize when only the fact changes.
+      await putMeasurement(ctx.app, rank.id, 2017, { plan: 10, fact: 12, ratingSize: 180, score: 37 });
+      const rankPatch = await patch(rank.id, 2017, { fact: 9 });
+      expect(rankPatch.json()).toMatchObject({ plan: 10, fact: 9, ratingSize: 180, score: 37 });
+    });
+
+    it('is audited like the PUT, with before and after', async () => {
+      const ind = await createIndicator(ctx.app, tree.goal.id);
+      await putMeasurement(ctx.app, ind.id, 2015, { plan: 1, note: { en: 'kept' } });
+      expect((await patch(ind.id, 2015, { fact: 2 })).statusCode).toBe(200);
+      const history = expectStatus(await call(ctx.app, 'GET', `${url(ind.id, 2015)}/history`), 200);
+      expect(history.items).toHaveLength(2);
+      expect(history.items[1]).toMatchObject({ action: 'update', before: { plan: 1, fact: null, note: { en: 'kept' } }, after: { plan: 1, fact: 2, note: { en: 'kept' } } });
+    });
+
+    it('honours If-Match: stale 412 changes nothing, current 200; If-Match without a measurement 412', async () => {
+      const ind = await createIndicator(ctx.app, tree.goal.id);
+      expect((await patch(ind.id, 2016, { plan: 1 }, { 'if-match': '"1"' })).statusCode).toBe(412);
+      expectProblem(await call(ctx.app, 'GET', url(ind.id, 2016)), 404);
+      await putMeasurement(ctx.app, ind.id, 2016, { plan: 1, note: { en: 'n' } });
+      const stale = await patch(ind.id, 2016, { plan: 2 }, { 'if-match': '"7"' });
+      expect(stale.statusCode).toBe(412);
+      expect(stale.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(await stored(ind.id, 2016)).toMatchObject({ plan: '1', version: 1 });
+      const ok = await patch(ind.id, 2016, { plan: 2 }, { 'if-match': '"1"' });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json()).toMatchObject({ plan: 2, note: { en: 'n' }, version: 2 });
+    });
+
+    it('creates a missing year (201), validates the merged measurement exactly as PUT does, and refuses an approved year', async () => {
+      const ind = await createIndicator(ctx.app, tree.goal.id);
+      const created = await patch(ind.id, 2017, { plan: 3 });
+      expect(created.statusCode).toBe(201);
+      expect(created.json()).toMatchObject({ plan: 3, fact: null, note: null, version: 1 });
+      // The PUT's rules: a rank is whole >= 1, ratingSize >= rank, score for ranks only, years of the plan.
+      await putMeasurement(ctx.app, rank.id, 2016, { plan: 5, fact: 5, ratingSize: 10 });
+      const bad = await patch(rank.id, 2016, { fact: 11 });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().errors.map((e: Json) => e.path)).toEqual(['body.ratingSize']);
+      expect((await patch(rank.id, 2016, { fact: 1.5 })).json().errors.map((e: Json) => e.path)).toEqual(['body.fact']);
+      expect((await patch(ind.id, 2017, { score: 3 })).json().errors.map((e: Json) => e.path)).toEqual(['body.score']);
+      expect((await patch(ind.id, 1990, { plan: 3 })).json().errors.map((e: Json) => e.path)).toEqual(['params.year']);
+      // The merged note must still hold some text; unknown fields and an empty patch are refused.
+      await putMeasurement(ctx.app, ind.id, 2018, { plan: 1, note: { en: 'only' } });
+      const emptied = await patch(ind.id, 2018, { note: { en: null } });
+      expect(emptied.statusCode).toBe(400);
+      expect(emptied.json().errors.map((e: Json) => e.path)).toEqual(['body.note']);
+      expect((await patch(ind.id, 2018, { version: 3 })).statusCode).toBe(400);
+      expect((await patch(ind.id, 2018, {})).statusCode).toBe(400);
+      expect(await stored(ind.id, 2018)).toMatchObject({ plan: '1', version: 1 });
+      // Another content type: 415.
+      const text = await ctx.app.inject({ method: 'PATCH', url: url(ind.id, 2018), payload: 'plan=1', headers: { 'content-type': 'text/plain', authorization: auth } });
+      expect(text.statusCode).toBe(415);
+
+      // An approved year is locked for PATCH as for PUT.
+      const order = { document: { en: 'Order No. 1' }, date: '2016-11-22' };
+      expect((await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2015/approve`, order)).status).toBe(201);
+      await putMeasurement(ctx.app, ind.id, 2014, { plan: 1 }); // another year stays writable
+      expect((await patch(ind.id, 2015, { plan: 1 })).statusCode).toBe(409);
+      expect(await stored(ind.id, 2015)).toBeUndefined();
+      expect((await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2015/reopen`, { reason: 'test done' })).status).toBe(200);
     });
   });
 
