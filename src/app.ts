@@ -105,8 +105,12 @@ export async function buildApp({ db, readDb, config, logger, poolStats }: AppOpt
   assertEveryRouteHasAccessRule(app);
   const auth = new AuthService(db, config);
   recordRoutes(app, auth);
-  await registerSecurity(app, { corsOrigins: config.CORS_ORIGINS, maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS });
-  registerMetrics(app, poolStats);
+  await registerSecurity(app, {
+    corsOrigins: config.CORS_ORIGINS,
+    maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
+    publicHttps: config.PUBLIC_HTTPS,
+  });
+  registerMetrics(app, { poolStats, token: config.METRICS_TOKEN });
   // After CORS and load shedding (preflights and shed load need no token), before the routes.
   await app.register(authPlugin, { auth });
   registerErrorHandling(app);
