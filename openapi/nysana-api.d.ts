@@ -2088,8 +2088,10 @@ export interface components {
             after: {
                 [key: string]: unknown;
             } | null;
-            /** @description x-request-id of the request that made the change. */
+            /** @description The server's id of the request that made the change (its x-request-id response header; the logs carry it too). */
             requestId: string | null;
+            /** @description The caller's own x-request-id, when it sent a sane one (letters, digits, . : _ -, at most 128): for matching with the caller's logs, never unique. */
+            correlationId: string | null;
         };
         /** @description A paragraph. */
         NoteParagraph: {

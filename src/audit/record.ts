@@ -35,5 +35,6 @@ export async function recordAudit(tx: Tx | Db, request: FastifyRequest, entry: A
     before: plain(entry.before),
     after: plain(entry.after),
     requestId: request.id,
+    correlationId: request.correlationId,
   });
 }

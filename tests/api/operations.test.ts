@@ -21,7 +21,8 @@ describe('operations surface', () => {
     const res = await call(ctx.app, 'GET', '/health/live', undefined, { ...NO_AUTH, 'x-request-id': 'trace-42' });
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['strict-transport-security']).toBeTruthy();
-    expect(res.headers['x-request-id']).toBe('trace-42');
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.headers['x-correlation-id']).toBe('trace-42');
     const generated = await call(ctx.app, 'GET', '/health/live', undefined, { ...NO_AUTH, 'x-request-id': 'bad id with spaces' });
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
