@@ -122,7 +122,7 @@ export async function buildApp({ db, readDb, config, logger, poolStats }: AppOpt
       measurementRoutes(api, db);
       // Only GET routes: safe on a replica that lags by its replay delay.
       statusRoutes(api, readDb ?? db);
-      importRoutes(api, db);
+      importRoutes(api, db, { maxUncompressedBytes: config.IMPORT_MAX_UNCOMPRESSED_BYTES, maxRows: config.IMPORT_MAX_ROWS });
       approvalRoutes(api, db);
       auditRoutes(api, db);
       riskRoutes(api, db);

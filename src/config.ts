@@ -43,6 +43,13 @@ export const ConfigSchema = z.object({
   DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  /**
+   * Spreadsheet imports (POST /plans/{id}/import), checked while the file is read: the unzipped size
+   * of the workbook parts read (a CSV: its size), 413 beyond; rows with values, 400 beyond. Together
+   * they bound an import's memory and time (a plan has tens to hundreds of indicators).
+   */
+  IMPORT_MAX_UNCOMPRESSED_BYTES: z.coerce.number().int().min(1024).max(2 ** 31).default(64 * 1024 * 1024),
+  IMPORT_MAX_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
   /** Browser origins allowed to call the API (comma-separated, exact); unset: no CORS headers at all. */
   CORS_ORIGINS: z
     .string()
