@@ -3,14 +3,14 @@ import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { loadConfigOrExit } from './config.js';
 import { migrate } from './db/migrate.js';
-import { openDatabase } from './db/open.js';
+import { openDatabaseOrExit } from './db/open.js';
 import { isEmpty, seedDemo } from './demo/seed.js';
 import { startPruneTimer } from './sync/retention.js';
 import { ensureFirstAdmin } from './users/bootstrap.js';
 
 const config = loadConfigOrExit();
 
-const database = await openDatabase(config);
+const database = await openDatabaseOrExit(config);
 await migrate(database);
 // A newcomer's first `npm start` on an empty embedded database gets the 2016 demo plan to explore.
 // Never automatic on a DATABASE_URL database: that is somebody's real data.

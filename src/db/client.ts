@@ -5,6 +5,8 @@
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Schema } from './schema.js';
 import { schema } from './schema.js';
+import type { DataDirLock } from './data-dir-lock.js';
+import { lockDataDir } from './data-dir-lock.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 
@@ -92,18 +94,33 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { dataDir, loadDataDir } = options;
+  let lock: DataDirLock | undefined;
   if (dataDir) {
     const { mkdir } = await import('node:fs/promises');
     await mkdir(dataDir, { recursive: true });
+    // One process per folder: a second opener stops here, naming the owner (data-dir-lock.ts).
+    lock = await lockDataDir(dataDir);
   }
-  const client = new PGlite({ dataDir, loadDataDir });
-  await client.waitReady;
+  let client: InstanceType<typeof PGlite>;
+  try {
+    client = new PGlite({ dataDir, loadDataDir });
+    await client.waitReady;
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
   const db = drizzle(client, { schema }) as unknown as Db;
   return {
     db,
     read: db,
     kind: 'pglite',
     withMigrationLock: (fn) => fn(),
-    close: () => client.close(),
+    close: async () => {
+      try {
+        await client.close();
+      } finally {
+        await lock?.release();
+      }
+    },
   };
 }

@@ -15,7 +15,7 @@ import { readXlsxStreaming, tooLarge, tooManyRows } from './xlsx-stream.js';
 export type { ImportLimits, SheetRow } from './xlsx-stream.js';
 
 /** Rows handled between two turns of the event loop, so other requests are answered during an import. */
-const TURN_ROWS = 1000;
+const TURN_ROWS = 250;
 
 
 export interface ParsedIndicator {

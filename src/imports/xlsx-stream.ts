@@ -35,7 +35,7 @@ export interface ImportLimits {
 /** Columns read per row: the layout has 7; a cell at column XFD must not make a 16,384-cell array. */
 const MAX_COLUMNS = 32;
 /** Unzipped bytes handled between two turns of the event loop. */
-const TURN_BYTES = 256 * 1024;
+const TURN_BYTES = 64 * 1024;
 
 const notXlsx = (why: string) => badRequest('The body is not a readable .xlsx workbook.', [{ path: 'body', message: why }]);
 
