@@ -90,6 +90,14 @@ export interface PgliteOptions {
   loadDataDir?: Blob;
 }
 
+/**
+ * PostgreSQL settings of the embedded server (a folder, not the tests' in-memory copies). PGlite's
+ * memory is a WebAssembly.Memory, which grows and never shrinks: whatever PostgreSQL touches once
+ * stays resident. PostgreSQL's defaults are sized for a dedicated server (shared_buffers 128 MB,
+ * maintenance_work_mem 64 MB); a service of a few plans needs a fraction of that.
+ */
+const SERVER_SETTINGS = ['-c', 'shared_buffers=16MB', '-c', 'work_mem=2MB', '-c', 'maintenance_work_mem=16MB', '-c', 'temp_buffers=2MB', '-c', 'wal_buffers=1MB'];
+
 export async function openPglite(options: PgliteOptions = {}): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
@@ -103,7 +111,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
   }
   let client: InstanceType<typeof PGlite>;
   try {
-    client = new PGlite({ dataDir, loadDataDir });
+    client = new PGlite({ dataDir, loadDataDir, ...(dataDir ? { startParams: [...PGlite.defaultStartParams, ...SERVER_SETTINGS] } : {}) });
     await client.waitReady;
   } catch (error) {
     await lock?.release();
