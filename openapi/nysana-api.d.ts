@@ -1124,7 +1124,10 @@ export interface paths {
          *     previous indicator's note; a row with text in the first column only is an indicator group sub-heading.
          *
          *     Body: the file itself as application/vnd.openxmlformats-officedocument.spreadsheetml.sheet or text/csv (separator "," ";" or tab, UTF-8), or multipart/form-data with a
-         *     field named "file"; at most 10 MB (413 beyond).
+         *     field named "file"; at most 10 MB (413 beyond). The file is read as a stream, with limits checked as it is read: an
+         *     .xlsx whose parts unzip to more than the server's IMPORT_MAX_UNCOMPRESSED_BYTES (default 64 MiB; a CSV: its size)
+         *     answers 413, a sheet with more than IMPORT_MAX_ROWS rows with values (default 20,000) answers 400, each naming the
+         *     limit. A cell with a numeric entity that names no character (`&#99999999;`, `&#x110000;`) answers 400 naming the cell.
          *
          *     Always a preview first: without ?commit=true nothing is stored and the answer lists what matched (by code or name),
          *     what would be created, which plan/fact values of ?year would change, and every problem with its row number.
@@ -2266,8 +2269,10 @@ export interface components {
             after: {
                 [key: string]: unknown;
             } | null;
-            /** @description x-request-id of the request that made the change. */
+            /** @description The server's id of the request that made the change (its x-request-id response header; the logs carry it too). */
             requestId: string | null;
+            /** @description The caller's own x-request-id, when it sent a sane one (letters, digits, . : _ -, at most 128): for matching with the caller's logs, never unique. */
+            correlationId: string | null;
         };
         /** @description A paragraph. */
         NoteParagraph: {

@@ -2,7 +2,6 @@
  * buildApp wires one Fastify instance over a database handle. It does no I/O of its own at
  * build time, so tests build as many apps as they like over fresh databases.
  */
-import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import type { FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -35,6 +34,7 @@ import { reportRoutes } from './reports/routes.js';
 import { riskRoutes } from './risks/routes.js';
 import { registerSecurity } from './http/security.js';
 import { registerWriteLimit } from './http/write-limit.js';
+import { generateRequestId, registerRequestIds } from './http/request-id.js';
 import { registerConditionalGet } from './http/conditional.js';
 import { registerExportGuard } from './http/export-guard.js';
 import type { PoolStats } from './observability/metrics.js';
@@ -54,8 +54,6 @@ export interface AppOptions {
   /** Connection pool usage for /metrics (PostgreSQL only). */
   poolStats?: () => PoolStats;
 }
-
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 export const API_PREFIX = '/api/v1';
 
@@ -89,11 +87,8 @@ export async function buildApp({ db, readDb, config, logger, poolStats }: AppOpt
     logger: logger ?? loggerOptions(config.LOG_LEVEL),
     bodyLimit: config.BODY_LIMIT_BYTES,
     requestTimeout: config.REQUEST_TIMEOUT_MS,
-    // Honour a caller's request id (gateways set one) when it is sane; otherwise make one.
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    },
+    // Always the server's own id; a caller's x-request-id becomes the correlation id (request-id.ts).
+    genReqId: generateRequestId,
     ajv: { customOptions: { coerceTypes: false } },
     // Router errors (malformed URL, over-long parameter) as problem+json like every other error.
     frameworkErrors,
@@ -102,15 +97,16 @@ export async function buildApp({ db, readDb, config, logger, poolStats }: AppOpt
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    done();
-  });
+  registerRequestIds(app);
   assertEveryRouteHasAccessRule(app);
   const auth = new AuthService(db, config);
   recordRoutes(app, auth);
-  await registerSecurity(app, { corsOrigins: config.CORS_ORIGINS, maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS });
-  registerMetrics(app, poolStats);
+  await registerSecurity(app, {
+    corsOrigins: config.CORS_ORIGINS,
+    maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
+    publicHttps: config.PUBLIC_HTTPS,
+  });
+  registerMetrics(app, { poolStats, token: config.METRICS_TOKEN });
   // After CORS and load shedding (preflights and shed load need no token), before the routes.
   await app.register(authPlugin, { auth });
   registerErrorHandling(app);
@@ -133,7 +129,7 @@ export async function buildApp({ db, readDb, config, logger, poolStats }: AppOpt
       measurementRoutes(api, db);
       // Only GET routes: safe on a replica that lags by its replay delay.
       statusRoutes(api, readDb ?? db);
-      importRoutes(api, db);
+      importRoutes(api, db, { maxUncompressedBytes: config.IMPORT_MAX_UNCOMPRESSED_BYTES, maxRows: config.IMPORT_MAX_ROWS });
       approvalRoutes(api, db);
       auditRoutes(api, db);
       riskRoutes(api, db);

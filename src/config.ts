@@ -53,6 +53,13 @@ export const ConfigSchema = z.object({
   /** An export whose client takes nothing for this long is cut off and its database connection returned. */
   EXPORT_STALL_TIMEOUT_SECONDS: seconds(1, 3_600, 30),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  /**
+   * Spreadsheet imports (POST /plans/{id}/import), checked while the file is read: the unzipped size
+   * of the workbook parts read (a CSV: its size), 413 beyond; rows with values, 400 beyond. Together
+   * they bound an import's memory and time (a plan has tens to hundreds of indicators).
+   */
+  IMPORT_MAX_UNCOMPRESSED_BYTES: z.coerce.number().int().min(1024).max(2 ** 31).default(64 * 1024 * 1024),
+  IMPORT_MAX_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
   /** Browser origins allowed to call the API (comma-separated, exact); unset: no CORS headers at all. */
   CORS_ORIGINS: z
     .string()
@@ -65,6 +72,18 @@ export const ConfigSchema = z.object({
   MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
   /** Behind a reverse proxy, take the client address from X-Forwarded-For (rate limits are per IP). */
   TRUST_PROXY: z.preprocess(emptyAsUndefined, booleanFlag.optional()).transform((v) => v ?? false),
+  /**
+   * The service is reached over HTTPS (TLS here or at a proxy): only then does the CSP ask browsers to
+   * upgrade-insecure-requests. Off by default: over plain HTTP that directive makes the browser fetch
+   * the /docs assets over https, which nothing answers, and the page stays blank.
+   */
+  PUBLIC_HTTPS: z.preprocess(emptyAsUndefined, booleanFlag.optional()).transform((v) => v ?? false),
+  /**
+   * Bearer token that GET /metrics requires (per-route counts, pool state, heap, Node version are
+   * not for everyone). Unset: /metrics answers only requests from the loopback address (a scraper
+   * on the same host or in the same pod).
+   */
+  METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16).max(1024).optional()),
 
   /** Days a deletion's tombstone is kept for incremental sync; older syncs answer 410 (src/sync/retention.ts). */
   SYNC_TOMBSTONE_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),

@@ -3,14 +3,14 @@ import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { loadConfigOrExit } from './config.js';
 import { migrate } from './db/migrate.js';
-import { openDatabase } from './db/open.js';
+import { openDatabaseOrExit } from './db/open.js';
 import { isEmpty, seedDemo } from './demo/seed.js';
 import { startPruneTimer } from './sync/retention.js';
 import { ensureFirstAdmin } from './users/bootstrap.js';
 
 const config = loadConfigOrExit();
 
-const database = await openDatabase(config);
+const database = await openDatabaseOrExit(config);
 await migrate(database);
 // A newcomer's first `npm start` on an empty embedded database gets the 2016 demo plan to explore.
 // Never automatic on a DATABASE_URL database: that is somebody's real data.
@@ -40,12 +40,30 @@ const stopPruning = startPruneTimer(database.db, {
   log: app.log,
 });
 
-closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+// SIGTERM and SIGINT are handled here rather than by close-with-grace, which exits 1 on a second
+// signal: under `npm start` one Ctrl-C reaches node twice (the terminal signals the whole process
+// group, and npm forwards its own copy), and that must stop the server once, cleanly. The same signal
+// again within a second is that duplicate; a later one (an impatient second Ctrl-C) exits at once.
+let stopSignal: NodeJS.Signals | undefined;
+const graceful = closeWithGrace({ delay: 10_000, skip: ['SIGINT', 'SIGTERM'] }, async ({ err }) => {
   if (err) app.log.error({ err }, 'closing after an error');
-  else app.log.info({ signal }, 'shutting down');
+  else app.log.info({ signal: stopSignal }, 'shutting down');
   stopPruning();
   await app.close();
   await database.close();
 });
+let firstSignalAt = 0;
+const onStopSignal = (signal: NodeJS.Signals) => {
+  if (stopSignal === undefined) {
+    stopSignal = signal;
+    firstSignalAt = Date.now();
+    void graceful.close();
+  } else if (signal !== stopSignal || Date.now() - firstSignalAt > 1_000) {
+    app.log.warn({ signal }, 'second signal while shutting down: exiting now');
+    process.exit(1);
+  }
+};
+process.on('SIGTERM', onStopSignal);
+process.on('SIGINT', onStopSignal);
 
 await app.listen({ port: config.PORT, host: config.HOST });

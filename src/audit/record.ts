@@ -23,8 +23,8 @@ export interface AuditEntry {
 const plain = (value: object | null | undefined) =>
   value ? (JSON.parse(JSON.stringify(value)) as Record<string, unknown>) : null;
 
-/** Who acts and in which request: a Fastify request, or the same two fields from a service. */
-export type AuditContext = Pick<FastifyRequest, 'principal' | 'id'>;
+/** Who acts and in which request: a Fastify request, or the same fields from a service. */
+export type AuditContext = Pick<FastifyRequest, 'principal' | 'id'> & { correlationId?: string | null };
 
 export async function recordAudit(tx: Tx | Db, request: AuditContext, entry: AuditEntry): Promise<void> {
   const principal = request.principal;
@@ -38,5 +38,6 @@ export async function recordAudit(tx: Tx | Db, request: AuditContext, entry: Aud
     before: plain(entry.before),
     after: plain(entry.after),
     requestId: request.id,
+    correlationId: request.correlationId ?? null,
   });
 }

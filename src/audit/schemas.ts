@@ -13,7 +13,14 @@ export const AuditEntry = z
     action: z.enum(['create', 'update', 'delete', 'approve', 'reopen']),
     before: z.record(z.string(), z.unknown()).nullable().describe('The entity as the API showed it before the change.'),
     after: z.record(z.string(), z.unknown()).nullable().describe('The entity as the API shows it after the change.'),
-    requestId: z.string().nullable().describe('x-request-id of the request that made the change.'),
+    requestId: z
+      .string()
+      .nullable()
+      .describe("The server's id of the request that made the change (its x-request-id response header; the logs carry it too)."),
+    correlationId: z
+      .string()
+      .nullable()
+      .describe("The caller's own x-request-id, when it sent a sane one (letters, digits, . : _ -, at most 128): for matching with the caller's logs, never unique."),
   })
   .meta({ id: 'AuditEntry', description: 'One recorded change.' });
 

@@ -39,6 +39,12 @@ export class RateLimiter {
     return window ? this.decide({ ...window, count: window.count + 1 }) : { allowed: true, retryAfter: 0 };
   }
 
+  /** Takes back one counted event (it turned out not to count, e.g. a write that never reached the database). */
+  refund(key: string) {
+    const window = this.current(key, false);
+    if (window && window.count > 0) window.count -= 1;
+  }
+
   reset(key: string) {
     this.windows.delete(key);
   }

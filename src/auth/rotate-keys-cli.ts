@@ -7,11 +7,11 @@
  */
 import { loadConfig } from '../config.js';
 import { migrate } from '../db/migrate.js';
-import { openDatabase } from '../db/open.js';
+import { openDatabaseOrExit } from '../db/open.js';
 import { KeyStore } from './keys.js';
 
 const config = loadConfig();
-const database = await openDatabase(config);
+const database = await openDatabaseOrExit(config);
 try {
   await migrate(database);
   const keys = new KeyStore(database.db, config);

@@ -6,6 +6,8 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Schema } from './schema.js';
 import { schema } from './schema.js';
 import { registerExportHandle } from './export-handle.js';
+import type { DataDirLock } from './data-dir-lock.js';
+import { lockDataDir } from './data-dir-lock.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 
@@ -100,22 +102,45 @@ export interface PgliteOptions {
   loadDataDir?: Blob;
 }
 
+/**
+ * PostgreSQL settings of the embedded server (a folder, not the tests' in-memory copies). PGlite's
+ * memory is a WebAssembly.Memory, which grows and never shrinks: whatever PostgreSQL touches once
+ * stays resident. PostgreSQL's defaults are sized for a dedicated server (shared_buffers 128 MB,
+ * maintenance_work_mem 64 MB); a service of a few plans needs a fraction of that.
+ */
+const SERVER_SETTINGS = ['-c', 'shared_buffers=16MB', '-c', 'work_mem=2MB', '-c', 'maintenance_work_mem=16MB', '-c', 'temp_buffers=2MB', '-c', 'wal_buffers=1MB'];
+
 export async function openPglite(options: PgliteOptions = {}): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { dataDir, loadDataDir } = options;
+  let lock: DataDirLock | undefined;
   if (dataDir) {
     const { mkdir } = await import('node:fs/promises');
     await mkdir(dataDir, { recursive: true });
+    // One process per folder: a second opener stops here, naming the owner (data-dir-lock.ts).
+    lock = await lockDataDir(dataDir);
   }
-  const client = new PGlite({ dataDir, loadDataDir });
-  await client.waitReady;
+  let client: InstanceType<typeof PGlite>;
+  try {
+    client = new PGlite({ dataDir, loadDataDir, ...(dataDir ? { startParams: [...PGlite.defaultStartParams, ...SERVER_SETTINGS] } : {}) });
+    await client.waitReady;
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
   const db = drizzle(client, { schema }) as unknown as Db;
   return {
     db,
     read: db,
     kind: 'pglite',
     withMigrationLock: (fn) => fn(),
-    close: () => client.close(),
+    close: async () => {
+      try {
+        await client.close();
+      } finally {
+        await lock?.release();
+      }
+    },
   };
 }

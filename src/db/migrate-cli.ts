@@ -1,10 +1,10 @@
 /** `npm run migrate`: apply pending migrations to the configured database and exit. */
 import { loadConfig } from '../config.js';
 import { migrate } from './migrate.js';
-import { openDatabase } from './open.js';
+import { openDatabaseOrExit } from './open.js';
 
 const config = loadConfig();
-const database = await openDatabase(config);
+const database = await openDatabaseOrExit(config);
 try {
   await migrate(database);
   console.log(`migrations applied (${database.kind})`);

@@ -448,7 +448,10 @@ export const auditLog = pgTable(
     action: text('action').notNull(),
     before: jsonb('before').$type<Record<string, unknown>>(),
     after: jsonb('after').$type<Record<string, unknown>>(),
+    /** The server-generated request id. */
     requestId: text('request_id'),
+    /** The caller's x-request-id (migration 0010): a caller chooses it, so it identifies nothing on its own. */
+    correlationId: text('correlation_id'),
     /**
      * Incremental sync of the trail (GET /audit?updatedSince=): the inserting transaction's id, like
      * every synced row's stamp. A column default rather than the sync_stamp trigger the other tables

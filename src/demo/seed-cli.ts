@@ -1,11 +1,11 @@
 /** `npm run seed:demo`: load the 2016 demo plan into the configured database (idempotent). */
 import { loadConfig } from '../config.js';
 import { migrate } from '../db/migrate.js';
-import { openDatabase } from '../db/open.js';
+import { openDatabaseOrExit } from '../db/open.js';
 import { seedDemo } from './seed.js';
 
 const config = loadConfig();
-const database = await openDatabase(config);
+const database = await openDatabaseOrExit(config);
 try {
   await migrate(database);
   const result = await seedDemo(database.db);

@@ -13,19 +13,28 @@ import { sendProblem } from './errors.js';
 export interface SecurityOptions {
   corsOrigins: string[];
   maxEventLoopDelayMs: number;
+  /** Reached over HTTPS (PUBLIC_HTTPS): only then may the CSP say upgrade-insecure-requests. */
+  publicHttps?: boolean;
 }
 
-/** Content Security Policy: strict, with what the Swagger UI at /docs needs. */
-const HELMET_OPTIONS: HelmetOptions = {
-  contentSecurityPolicy: {
-    directives: {
-      defaultSrc: ["'self'"],
-      scriptSrc: ["'self'", "'unsafe-inline'"],
-      styleSrc: ["'self'", "'unsafe-inline'"],
-      imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
+/**
+ * Content Security Policy: strict, with what the Swagger UI at /docs needs. Helmet adds
+ * upgrade-insecure-requests by default; over plain HTTP (the Docker deployment reached without TLS)
+ * that makes the browser fetch /docs/static/* over https, which nothing answers: a blank page.
+ */
+export function helmetOptions(publicHttps: boolean): HelmetOptions {
+  return {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
+        upgradeInsecureRequests: publicHttps ? [] : null,
+      },
     },
-  },
-};
+  };
+}
 
 /**
  * Helmet's headers for fixed options, worked out once. @fastify/helmet rebuilds the helmet
@@ -33,7 +42,7 @@ const HELMET_OPTIONS: HelmetOptions = {
  * (node --cpu-prof). Our options hold no per-request values (no nonces), so the headers are
  * constant. A handler may still replace one (the HTML report sets its own CSP).
  */
-export function helmetHeaders(options: HelmetOptions = HELMET_OPTIONS): Record<string, string> {
+export function helmetHeaders(options: HelmetOptions = helmetOptions(false)): Record<string, string> {
   const headers: Record<string, string> = {};
   const response = {
     setHeader: (name: string, value: string | number | readonly string[]) => {
@@ -46,7 +55,7 @@ export function helmetHeaders(options: HelmetOptions = HELMET_OPTIONS): Record<s
 }
 
 export async function registerSecurity(app: FastifyInstance, options: SecurityOptions) {
-  const headers = helmetHeaders();
+  const headers = helmetHeaders(helmetOptions(options.publicHttps ?? false));
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(headers);
     done();
@@ -56,7 +65,7 @@ export async function registerSecurity(app: FastifyInstance, options: SecurityOp
       origin: options.corsOrigins,
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
       allowedHeaders: ['authorization', 'content-type', 'if-match', 'if-none-match', 'x-request-id', 'accept-language'],
-      exposedHeaders: ['etag', 'location', 'x-request-id', 'x-next-cursor', 'link', 'retry-after', 'www-authenticate'],
+      exposedHeaders: ['etag', 'location', 'x-request-id', 'x-correlation-id', 'x-next-cursor', 'link', 'retry-after', 'www-authenticate'],
       maxAge: 600,
     });
   }

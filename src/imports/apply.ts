@@ -19,7 +19,8 @@
  * directions, goals and indicators, the measurement PUT), positions included (appended after the
  * last, at most MAX_POSITION): what an import commits, the API can always serve.
  */
-import { and, eq, inArray } from 'drizzle-orm';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.js';
 import type { Tx } from '../db/hierarchy.js';
@@ -154,6 +155,30 @@ export async function planImport(executor: Executor, planId: string, year: numbe
     if (!usedCodes.has(key)) usedCodes.set(key, new Set(typeof ref === 'string' ? indRows.filter((i) => i.goalId === ref).map((i) => i.code) : []));
     return usedCodes.get(key)!;
   };
+  // Large files (up to IMPORT_MAX_ROWS rows) stay linear: the highest running number per goal and the
+  // stored indicators by normalized name are kept, not recomputed per row (that was quadratic and
+  // held the event loop for minutes at 20,000 rows); the loop also yields every 500 rows.
+  const highestNumber = new Map<string, number>();
+  const highestOf = (ref: string | number, codes: Set<string>) => {
+    const key = String(ref);
+    let highest = highestNumber.get(key);
+    if (highest === undefined) {
+      highest = 0;
+      for (const c of codes) {
+        const n = Number(c.split('.').pop());
+        if (Number.isInteger(n) && n > highest) highest = n;
+      }
+      highestNumber.set(key, highest);
+    }
+    return highest;
+  };
+  const byName = new Map<string, (typeof indRows)[number][]>();
+  for (const row of indRows) {
+    const names = new Set(Object.values(row.name ?? {}).filter((v): v is string => typeof v === 'string').map(normalize));
+    for (const n of names) if (n.length > 0) byName.set(n, [...(byName.get(n) ?? []), row]);
+  }
+  const named = (name: string) => byName.get(normalize(name)) ?? [];
+  let handled = 0;
   let key = 0;
   // New rows go after the last one of their parent, as the API's create does.
   const lastPositions = new Map<string, number>();
@@ -224,11 +249,13 @@ export async function planImport(executor: Executor, planId: string, year: numbe
       }
       const goalIndicators = goal ? indRows.filter((i) => i.goalId === goal.id) : [];
       for (const ind of g.indicators) {
+        if (++handled % 500 === 0) await nextTurn();
         let found = ind.code ? (goalIndicators.find((x) => x.code === ind.code) ?? only(indRows.filter((x) => x.code === ind.code))) : undefined;
         let iMatch: Match = 'code';
         if (!found) {
           iMatch = 'name';
-          found = only(goalIndicators.filter((x) => textMatches(x.name, ind.name))) ?? only(indRows.filter((x) => textMatches(x.name, ind.name)));
+          const candidates = named(ind.name);
+          found = only(candidates.filter((x) => goal !== undefined && x.goalId === goal.id)) ?? only(candidates);
           if (found && goal && found.goalId !== goal.id) {
             const realGoal = goalRows.find((x) => x.id === found!.goalId);
             problems.push({ row: ind.row, severity: 'warning', message: `matched indicator ${found.code} of goal ${realGoal?.code}, not of the heading's goal ${goalCode}` });
@@ -258,11 +285,10 @@ export async function planImport(executor: Executor, planId: string, year: numbe
           betterWhen = valueType === 'rank' ? 'lower' : (ind.betterWhen ?? null);
           const codes = codesOf(goalRef);
           if (ind.code && !codes.has(ind.code)) code = ind.code;
-          else {
-            const numbers = [...codes].map((c) => Number(c.split('.').pop())).filter(Number.isInteger);
-            code = `${goalCode}.${Math.max(0, ...numbers) + 1}`;
-          }
+          else code = `${goalCode}.${highestOf(goalRef, codes) + 1}`;
           codes.add(code);
+          const last = Number(code.split('.').pop());
+          if (Number.isInteger(last) && last > highestOf(goalRef, codes)) highestNumber.set(String(goalRef), last);
           if (valueType === 'rank' && ind.betterWhen === 'higher') {
             problems.push({ row: ind.row, column: 'betterWhen', severity: 'error', message: 'a rank (place in a rating) is always lower-is-better' });
           }

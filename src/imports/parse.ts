@@ -6,16 +6,16 @@
  * "(жоспар)"/"(факт)" suffixes, "-" for a missing value, stray HTML tags, separator rows, notes
  * continued on rows of their own. Pure functions: no database here.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ImportProblem } from './schemas.js';
-import type ExcelJS from 'exceljs';
-import { loadExcel } from '../shared/lazy.js';
 import { HttpProblem, badRequest } from '../http/problem.js';
+import type { ImportLimits, SheetRow } from './xlsx-stream.js';
+import { readXlsxStreaming, tooLarge, tooManyRows } from './xlsx-stream.js';
 
-export interface SheetRow {
-  /** Row number as the analyst sees it (sheet row, or CSV record number), 1-based. */
-  row: number;
-  cells: string[];
-}
+export type { ImportLimits, SheetRow } from './xlsx-stream.js';
+
+/** Rows handled between two turns of the event loop, so other requests are answered during an import. */
+const TURN_ROWS = 250;
 
 
 export interface ParsedIndicator {
@@ -55,15 +55,27 @@ export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsh
 
 const ENTITIES: Record<string, string> = { nbsp: ' ', amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", laquo: '«', raquo: '»', ndash: '–', mdash: '—' };
 
-/** Strips HTML tags and entities, collapses whitespace. */
+/** A numeric entity naming no character: beyond U+10FFFF, a surrogate half, or NUL (PostgreSQL stores none of them). */
+export class InvalidEntity extends Error {
+  constructor(readonly entity: string) {
+    super(`${entity.slice(0, 40)} is not a character (numeric entities name U+0001..U+10FFFF, surrogates excepted)`);
+  }
+}
+
+function codePoint(entity: string, value: number): string {
+  if (!Number.isSafeInteger(value) || value < 1 || value > 0x10ffff || (value >= 0xd800 && value <= 0xdfff)) throw new InvalidEntity(entity);
+  return String.fromCodePoint(value);
+}
+
+/** Strips HTML tags and entities, collapses whitespace. Throws InvalidEntity for "&#99999999;" and the like. */
 export function cleanText(value: string): string {
   return value
     .replace(/<br\s*\/?>/gi, ' ')
     .replace(/<\/(p|li|div)>/gi, ' ')
     .replace(/<[^>]*>/g, '')
     .replace(/&(#\d+|#x[0-9a-f]+|[a-z]+);/gi, (m, e: string) => {
-      if (e.startsWith('#x') || e.startsWith('#X')) return String.fromCodePoint(parseInt(e.slice(2), 16));
-      if (e.startsWith('#')) return String.fromCodePoint(Number(e.slice(1)));
+      if (e.startsWith('#x') || e.startsWith('#X')) return codePoint(m, parseInt(e.slice(2), 16));
+      if (e.startsWith('#')) return codePoint(m, Number(e.slice(1)));
       return ENTITIES[e.toLowerCase()] ?? m;
     })
     .replace(/[\s\u00a0\u202f]+/g, ' ')
@@ -85,9 +97,9 @@ export const normalize = (s: string) =>
 
 const SUFFIX = /\(\s*(жоспар|факт|план|plan|fact|target|actual)\s*\)/giu;
 
-/** A plan or fact cell: number, null (empty, "-"), or undefined (not a number). */
-export function parseValue(raw: string): number | null | undefined {
-  let t = cleanText(raw).replace(SUFFIX, '').replace(/[\s\u00a0\u202f]/g, '');
+/** A plan or fact cell (already through cleanText): number, null (empty, "-"), or undefined (not a number). */
+export function parseValue(cleaned: string): number | null | undefined {
+  let t = cleaned.replace(SUFFIX, '').replace(/[\s\u00a0\u202f]/g, '');
   if (t === '' || /^[-–—]+$/.test(t)) return null;
   t = t.replace(/%$/, '').replace(',', '.');
   if (!/^[-+]?\d+(\.\d+)?$/.test(t)) return undefined;
@@ -135,13 +147,13 @@ export const EXPECTED_COLUMNS =
 function findDataStart(rows: SheetRow[]): number {
   const limit = Math.min(rows.length, 15);
   for (let i = 0; i < limit; i++) {
-    const c = rows[i]!.cells.map(cleanText);
+    const c = cleanRow(rows[i]!, 6);
     if (c.slice(0, 6).join('|') === '1|2|3|4|5|6') return i + 1;
     if (HEADER_NAME.test(c[0] ?? '') && HEADER_SOURCE.test(c[1] ?? '') && HEADER_UNIT.test(c[2] ?? '')) {
       // A numbered row or the plan/fact sub-header may follow; they are skipped below as non-data rows.
       let j = i + 1;
       while (j < rows.length && j <= i + 2) {
-        const n = rows[j]!.cells.map(cleanText);
+        const n = cleanRow(rows[j]!, 6);
         const isSubHeader = n[0] === '' && /жоспар|план|plan/iu.test(n[3] ?? '');
         const isNumbers = n.slice(0, 6).join('|') === '1|2|3|4|5|6';
         if (!isSubHeader && !isNumbers) break;
@@ -155,7 +167,24 @@ function findDataStart(rows: SheetRow[]): number {
   ]);
 }
 
-export function parseLayout(rows: SheetRow[]): ParsedSheet {
+/** Names of the layout's columns, for naming a cell in an error. */
+const COLUMNS = ['name', 'source', 'unit', 'plan', 'fact', 'note', 'betterWhen'];
+
+/** The row's first `width` cells (at least), cleaned; a cell with an impossible entity is a 400 naming it. */
+function cleanRow({ row, cells }: SheetRow, width: number): string[] {
+  return Array.from({ length: Math.max(width, cells.length) }, (_, i) => {
+    try {
+      return cleanText(cells[i] ?? '');
+    } catch (error) {
+      if (!(error instanceof InvalidEntity)) throw error;
+      const column = COLUMNS[i] ?? `column${i + 1}`;
+      throw badRequest(`Row ${row}, column ${i + 1} (${column}): ${error.message}.`, [{ path: `body.rows[${row}].${column}`, message: error.message }]);
+    }
+  });
+}
+
+/** Reads the layout; async only to give the event loop a turn every TURN_ROWS rows. */
+export async function parseLayout(rows: SheetRow[]): Promise<ParsedSheet> {
   const problems: ImportProblem[] = [];
   const directions: ParsedDirection[] = [];
   let direction: ParsedDirection | undefined;
@@ -164,8 +193,10 @@ export function parseLayout(rows: SheetRow[]): ParsedSheet {
   let group: string | undefined;
   let indicatorRows = 0;
   const start = findDataStart(rows);
-  for (const { row, cells: raw } of rows.slice(start)) {
-    const c = Array.from({ length: Math.max(7, raw.length) }, (_, i) => cleanText(raw[i] ?? ''));
+  for (let index = start; index < rows.length; index++) {
+    if ((index - start) % TURN_ROWS === TURN_ROWS - 1) await nextTurn();
+    const { row } = rows[index]!;
+    const c = cleanRow(rows[index]!, 7);
     const [name, source, unit, planCell, factCell, note, better] = c as [string, string, string, string, string, string, string];
     if (c.every((v) => v === '' || /^[-–—]+$/.test(v))) continue; // empty or separator row
     const valuesEmpty = [source, unit, planCell, factCell].every((v) => v === '' || /^[-–—]+$/.test(v));
@@ -246,41 +277,12 @@ export function parseLayout(rows: SheetRow[]): ParsedSheet {
 // ------------------------------------------------------------------------------------------
 // Reading bytes into rows
 
-function cellText(value: ExcelJS.CellValue): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (typeof value === 'string') return value;
-  if (value instanceof Date) return value.toISOString().slice(0, 10);
-  if (typeof value === 'object') {
-    if ('richText' in value) return value.richText.map((r) => r.text).join('');
-    if ('result' in value) return cellText((value as { result?: ExcelJS.CellValue }).result ?? null);
-    if ('text' in value) return String((value as { text: unknown }).text);
-    if ('error' in value) return '';
-  }
-  return String(value);
-}
-
-export async function readXlsx(bytes: Buffer): Promise<SheetRow[]> {
-  const ExcelJS = await loadExcel();
-  const workbook = new ExcelJS.Workbook();
-  try {
-    await workbook.xlsx.load(bytes as unknown as ArrayBuffer);
-  } catch {
-    throw badRequest('The body is not a readable .xlsx workbook.', [{ path: 'body', message: 'not an .xlsx (Office Open XML) file' }]);
-  }
-  const sheet = workbook.worksheets[0];
-  if (!sheet) throw badRequest('The workbook has no worksheet.', [{ path: 'body', message: 'no worksheet' }]);
-  const rows: SheetRow[] = [];
-  sheet.eachRow({ includeEmpty: false }, (r, rowNumber) => {
-    const cells: string[] = [];
-    for (let i = 1; i <= Math.max(7, r.cellCount); i++) cells.push(cellText(r.getCell(i).value));
-    rows.push({ row: rowNumber, cells });
-  });
-  return rows;
-}
-
-/** RFC 4180 with the separator guessed from the first line (tab, ";" or ","); a BOM is skipped. */
-export function readCsv(bytes: Buffer): SheetRow[] {
+/**
+ * RFC 4180 with the separator guessed from the first line (tab, ";" or ","); a BOM is skipped.
+ * More than `limits.maxRows` records with values is a 400 as soon as the scan gets there.
+ */
+export async function readCsv(bytes: Buffer, limits: ImportLimits): Promise<SheetRow[]> {
+  if (bytes.length > limits.maxUncompressedBytes) throw tooLarge(limits.maxUncompressedBytes);
   if (bytes.includes(0)) {
     throw badRequest('The body is not a text CSV file.', [{ path: 'body', message: 'binary content (NUL bytes) in a text/csv body' }]);
   }
@@ -293,7 +295,18 @@ export function readCsv(bytes: Buffer): SheetRow[] {
   let cell = '';
   let quoted = false;
   let record = 1;
+  let valued = 0;
+  const push = (r: SheetRow) => {
+    if (!r.cells.some((c) => c.trim() !== '')) return;
+    if (++valued > limits.maxRows) throw tooManyRows(limits.maxRows);
+    rows.push(r);
+  };
+  let nextYield = TURN_CHARS;
   for (let i = 0; i < text.length; i++) {
+    if (i >= nextYield) {
+      nextYield = i + TURN_CHARS;
+      await nextTurn();
+    }
     const ch = text[i]!;
     if (quoted) {
       if (ch === '"') {
@@ -309,17 +322,20 @@ export function readCsv(bytes: Buffer): SheetRow[] {
     } else if (ch === '\n' || ch === '\r') {
       if (ch === '\r' && text[i + 1] === '\n') i++;
       cells.push(cell);
-      rows.push({ row: record++, cells });
+      push({ row: record++, cells });
       cells = [];
       cell = '';
     } else cell += ch;
   }
   if (cell !== '' || cells.length > 0) {
     cells.push(cell);
-    rows.push({ row: record, cells });
+    push({ row: record, cells });
   }
-  return rows.filter((r) => r.cells.some((c) => c.trim() !== ''));
+  return rows;
 }
+
+/** Characters of CSV scanned between two turns of the event loop. */
+const TURN_CHARS = 256 * 1024;
 
 /** The file part of a multipart/form-data body (field "file", or the first part with a filename). */
 export function multipartFile(body: Buffer, contentType: string): { bytes: Buffer; type: string; filename: string } {
@@ -346,7 +362,7 @@ export function multipartFile(body: Buffer, contentType: string): { bytes: Buffe
 }
 
 /** Rows of an uploaded spreadsheet, whatever way it came. */
-export async function readUpload(body: unknown, contentType: string): Promise<SheetRow[]> {
+export async function readUpload(body: unknown, contentType: string, limits: ImportLimits): Promise<SheetRow[]> {
   if (!Buffer.isBuffer(body)) {
     throw new HttpProblem(415, `Send the spreadsheet as ${XLSX_TYPE}, text/csv or multipart/form-data (field "file").`);
   }
@@ -358,12 +374,12 @@ export async function readUpload(body: unknown, contentType: string): Promise<Sh
     type = file.filename.toLowerCase().endsWith('.csv') || file.type === 'text/csv' ? 'text/csv' : XLSX_TYPE;
   }
   if (bytes.length === 0) throw badRequest('The file is empty.', [{ path: 'body', message: 'empty file' }]);
-  if (type === 'text/csv') return readCsv(bytes);
+  if (type === 'text/csv') return readCsv(bytes, limits);
   // .xlsx files are zip archives: "PK\x03\x04".
   if (bytes.subarray(0, 4).toString('latin1') !== 'PK\u0003\u0004') {
     throw badRequest('The body is not an .xlsx workbook (an .xlsx file is a zip archive).', [{ path: 'body', message: 'not an .xlsx file' }]);
   }
-  const rows = await readXlsx(bytes);
+  const rows = await readXlsxStreaming(bytes, limits);
   if (rows.length === 0) throw badRequest('The worksheet is empty.', [{ path: 'body', message: 'empty worksheet' }]);
   return rows;
 }

@@ -20,6 +20,7 @@ import { IdParams, Year } from '../shared/schemas.js';
 import { applyImport, planImport } from './apply.js';
 import { ImportReport } from './schemas.js';
 import { assertYearOpen } from '../approvals/repository.js';
+import type { ImportLimits } from './parse.js';
 import { XLSX_TYPE, parseLayout, readUpload } from './parse.js';
 
 const TAG = 'Import';
@@ -46,7 +47,10 @@ direction heading rows ("1-стратегиялық бағыт. ...", "Стра�
 previous indicator's note; a row with text in the first column only is an indicator group sub-heading.
 
 Body: the file itself as ${XLSX_TYPE} or text/csv (separator "," ";" or tab, UTF-8), or multipart/form-data with a
-field named "file"; at most 10 MB (413 beyond).
+field named "file"; at most 10 MB (413 beyond). The file is read as a stream, with limits checked as it is read: an
+.xlsx whose parts unzip to more than the server's IMPORT_MAX_UNCOMPRESSED_BYTES (default 64 MiB; a CSV: its size)
+answers 413, a sheet with more than IMPORT_MAX_ROWS rows with values (default 20,000) answers 400, each naming the
+limit. A cell with a numeric entity that names no character (\`&#99999999;\`, \`&#x110000;\`) answers 400 naming the cell.
 
 Always a preview first: without ?commit=true nothing is stored and the answer lists what matched (by code or name),
 what would be created, which plan/fact values of ?year would change, and every problem with its row number.
@@ -60,7 +64,7 @@ unit (a place in a rating is a rank, "%" a percent, else a number); betterWhen i
 non-rank indicator needs column 7 "higher"/"lower" (жоғары/төмен, больше/меньше), or the row is an error. Ranks are
 always lower-is-better. Stored indicators keep their definitions; only the year's plan, fact and note change.`;
 
-export function importRoutes(app: FastifyInstance, db: Db) {
+export function importRoutes(app: FastifyInstance, db: Db, limits: ImportLimits) {
   const byPlan = access.editor((req) => organizationOf.plan(db, (req.params as { id: string }).id));
 
   app.register(async (scope) => {
@@ -89,8 +93,8 @@ export function importRoutes(app: FastifyInstance, db: Db) {
       handler: async (request) => {
         const { id } = request.params;
         const { year, commit, lang } = request.query;
-        const rows = await readUpload(request.body, request.headers['content-type'] ?? '');
-        const sheet = parseLayout(rows);
+        const rows = await readUpload(request.body, request.headers['content-type'] ?? '', limits);
+        const sheet = await parseLayout(rows);
         const plan = (await db.select().from(plans).where(eq(plans.id, id)).limit(1))[0];
         if (!plan) throw notFound('plan', id);
         const range = allowedYears(plan);

@@ -382,7 +382,7 @@ const jsonLines = (docs: (string | null)[]) => docs.map((d) => d ?? '').join('\n
  * and after a checkpoint logged in full, about one page of each index per row). A new row some other
  * transaction inserted meanwhile is a unique violation: 409, nothing written, the batch can be resent.
  */
-async function writeChanges(tx: Tx, changes: Change[], nowMs: number, actor: { actorType: string; actorId: string; requestId: string }) {
+async function writeChanges(tx: Tx, changes: Change[], nowMs: number, actor: { actorType: string; actorId: string; requestId: string; correlationId: string | null }) {
   const now = new Date(nowMs).toISOString();
   const ids = changes.map((c) => c.before?.id ?? uuidv7());
   const col = (f: (c: Change) => string | number | boolean | null) => plainArray(changes.map(f));
@@ -406,9 +406,9 @@ async function writeChanges(tx: Tx, changes: Change[], nowMs: number, actor: { a
         note = input.note, version = m.version + 1, updated_at = now()
       from input where not input.created and m.id = input.id
     )
-    insert into ${auditLog} (actor_type, actor_id, entity_type, entity_id, entity_key, action, before, after, request_id)
+    insert into ${auditLog} (actor_type, actor_id, entity_type, entity_id, entity_key, action, before, after, request_id, correlation_id)
     select ${actor.actorType}, ${actor.actorId}, 'measurement', id::text, indicator_id::text || '/' || year,
-      case when created then 'create' else 'update' end, before, after, ${actor.requestId}
+      case when created then 'create' else 'update' end, before, after, ${actor.requestId}, ${actor.correlationId}
     from input
   `);
 }
@@ -468,7 +468,7 @@ export function bulkMeasurementRoutes(app: FastifyInstance, db: Db) {
         changes.sort((a, b) =>
           a.target.indicatorId === b.target.indicatorId ? a.row.year - b.row.year : a.target.indicatorId < b.target.indicatorId ? -1 : 1,
         );
-        await writeChanges(tx, changes, nowMs, { actorType: principal.kind, actorId: principal.id, requestId: request.id });
+        await writeChanges(tx, changes, nowMs, { actorType: principal.kind, actorId: principal.id, requestId: request.id, correlationId: request.correlationId });
         return result;
       });
     },

@@ -3,9 +3,12 @@
  * raw URL, which would explode label cardinality), pool usage and the process defaults
  * (event-loop delay, heap, GC). One registry per app, so tests can build many apps.
  */
-import type { FastifyInstance } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { access } from '../http/access.js';
+import { sendProblem } from '../http/errors.js';
+import { HttpProblem } from '../http/problem.js';
 
 export interface PoolStats {
   total: number;
@@ -13,9 +16,40 @@ export interface PoolStats {
   waiting: number;
 }
 
+export interface MetricsOptions {
+  /** Connection pool usage (PostgreSQL only). */
+  poolStats?: () => PoolStats;
+  /** METRICS_TOKEN: the bearer token a scraper must send; unset: loopback callers only. */
+  token?: string;
+}
+
 const startTimes = new WeakMap<object, bigint>();
 
-export function registerMetrics(app: FastifyInstance, poolStats?: () => PoolStats) {
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+
+/**
+ * Who may read /metrics (per-route counts, pool state, heap, the Node version): with a token, whoever
+ * sends it; without one, a caller on this host only. "On this host" is the socket's peer, never
+ * request.ip (X-Forwarded-For is the caller's to write under TRUST_PROXY), and a request that a proxy
+ * relayed (it carries Forwarded / X-Forwarded-For) is not local even when the proxy is.
+ */
+function assertMayReadMetrics(request: FastifyRequest, token: string | undefined) {
+  if (token) {
+    const given = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim() ?? '';
+    const a = Buffer.from(given);
+    const b = Buffer.from(token);
+    if (a.length !== b.length || !timingSafeEqual(a, b)) {
+      throw new HttpProblem(401, 'GET /metrics needs the METRICS_TOKEN as a bearer token.', undefined, { 'www-authenticate': 'Bearer realm="metrics"' });
+    }
+    return;
+  }
+  const relayed = request.headers['x-forwarded-for'] !== undefined || request.headers.forwarded !== undefined;
+  if (relayed || !LOOPBACK.test(request.socket.remoteAddress ?? '')) {
+    throw new HttpProblem(403, 'GET /metrics answers only this host unless METRICS_TOKEN is set (then send it as a bearer token).');
+  }
+}
+
+export function registerMetrics(app: FastifyInstance, { poolStats, token }: MetricsOptions = {}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
   const requests = new Counter({
@@ -63,7 +97,16 @@ export function registerMetrics(app: FastifyInstance, poolStats?: () => PoolStat
     done();
   });
 
-  app.get('/metrics', { config: { access: access.public }, schema: { hide: true } }, async (_request, reply) => {
+  // Public to the bearer-token auth plugin (a scraper holds no user token); guarded here instead.
+  app.get('/metrics', { config: { access: access.public }, schema: { hide: true } }, async (request, reply) => {
+    // Answered here: this route is registered before the app's error handler exists.
+    try {
+      assertMayReadMetrics(request, token);
+    } catch (error) {
+      if (!(error instanceof HttpProblem)) throw error;
+      reply.headers(error.headers);
+      return sendProblem(request, reply, error.status, error.detail);
+    }
     reply.type(registry.contentType);
     return registry.metrics();
   });

@@ -14,7 +14,7 @@ import { NewPassword, Role } from '../auth/schemas.js';
 import { loadConfig } from '../config.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { migrate } from '../db/migrate.js';
-import { openDatabase } from '../db/open.js';
+import { openDatabaseOrExit } from '../db/open.js';
 import { organizations, users } from '../db/schema.js';
 import { Email } from './schemas.js';
 
@@ -61,12 +61,12 @@ async function main() {
   const email = Email.safeParse(values.email ?? '');
   const role = Role.safeParse(values.role);
   if (!email.success || !role.success) throw new Error(USAGE);
-  const password = NewPassword.safeParse(await readPassword());
-  if (!password.success) throw new Error(`password: ${z.prettifyError(password.error)}`);
-
+  // The database first: when the server holds DATA_DIR this stops before asking for a password.
   const config = loadConfig();
-  const database = await openDatabase(config);
+  const database = await openDatabaseOrExit(config);
   try {
+    const password = NewPassword.safeParse(await readPassword());
+    if (!password.success) throw new Error(`password: ${z.prettifyError(password.error)}`);
     await migrate(database);
     const db = database.db;
     let organizationId: string | null = null;

@@ -89,6 +89,32 @@ describe('audit trail', () => {
     expect(trail).not.toMatch(/\$argon2id\$|passwordHash|secretHash/);
   });
 
+  it("stores the server's request id, and a caller's x-request-id apart as the correlation id", async () => {
+    const tree = await createTree(ctx.app);
+    const url = `${API}/indicators/${tree.indicator.id}`;
+    // Two callers send the same x-request-id: their entries still have distinct request ids.
+    const first = await call(ctx.app, 'PATCH', url, { position: 3 }, { 'x-request-id': 'shared-id' });
+    expect(first.status).toBe(200);
+    const firstRow = await latestAudit();
+    const editor = await createTestUser(ctx.app, { role: 'admin' });
+    const second = await call(ctx.app, 'PATCH', url, { position: 4 }, { ...bearer(editor.token), 'x-request-id': 'shared-id' });
+    expect(second.status).toBe(200);
+    const secondRow = await latestAudit();
+    expect(firstRow.requestId).toBe(first.headers['x-request-id']);
+    expect(secondRow.requestId).toBe(second.headers['x-request-id']);
+    expect(firstRow.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(secondRow.requestId).not.toBe(firstRow.requestId);
+    expect([firstRow.correlationId, secondRow.correlationId]).toEqual(['shared-id', 'shared-id']);
+    // No (or an unusable) x-request-id: no correlation id, still a request id. Bulk writes too.
+    const none = await oneAuditRow(() => call(ctx.app, 'PATCH', url, { position: 5 }, { 'x-request-id': 'not sane <x>' }), 200);
+    expect(none.correlationId).toBeNull();
+    expect(none.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    const bulk = await call(ctx.app, 'POST', `${API}/measurements/bulk`, { rows: [{ indicatorId: tree.indicator.id, year: 2016, plan: 1, fact: 2 }] }, { 'x-request-id': 'bulk-7' });
+    expect(bulk.status).toBeLessThan(300);
+    const bulkRow = await latestAudit();
+    expect(bulkRow).toMatchObject({ entityType: 'measurement', correlationId: 'bulk-7', requestId: bulk.headers['x-request-id'] });
+  });
+
   it('leaves no row for a failed write', async () => {
     const tree = await createTree(ctx.app);
     const before = await auditCount();

@@ -21,7 +21,8 @@ describe('operations surface', () => {
     const res = await call(ctx.app, 'GET', '/health/live', undefined, { ...NO_AUTH, 'x-request-id': 'trace-42' });
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['strict-transport-security']).toBeTruthy();
-    expect(res.headers['x-request-id']).toBe('trace-42');
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.headers['x-correlation-id']).toBe('trace-42');
     const generated = await call(ctx.app, 'GET', '/health/live', undefined, { ...NO_AUTH, 'x-request-id': 'bad id with spaces' });
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
@@ -41,6 +42,8 @@ describe('operations surface', () => {
         'cross-origin-opener-policy': 'same-origin',
       });
       expect(res.headers['content-security-policy']).toMatch(/^default-src 'self';.*object-src 'none'/);
+      // Plain HTTP by default: upgrading would send /docs' assets to an https nobody answers.
+      expect(res.headers['content-security-policy']).not.toMatch(/upgrade-insecure-requests/);
     }
   });
 
@@ -53,6 +56,48 @@ describe('operations surface', () => {
     expect(allowed.headers['access-control-allow-origin']).toBe('https://bi.example.kz');
     const denied = await call(ctx.app, 'GET', '/health/live', undefined, { ...NO_AUTH, origin: 'https://evil.example.com' });
     expect(denied.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+const overHttps = setupApp({ PUBLIC_HTTPS: true });
+
+describe('PUBLIC_HTTPS', () => {
+  it('asks browsers to upgrade insecure requests only when the service is reached over HTTPS', async () => {
+    const res = await call(overHttps.app, 'GET', '/health/live', undefined, NO_AUTH);
+    expect(res.headers['content-security-policy']).toMatch(/(^|;)upgrade-insecure-requests(;|$)/);
+    const docs = await call(ctx.app, 'GET', '/docs/', undefined, NO_AUTH);
+    expect(docs.status).toBe(200);
+    expect(docs.headers['content-security-policy']).not.toMatch(/upgrade-insecure-requests/);
+  });
+});
+
+const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
+const withToken = setupApp({ METRICS_TOKEN });
+
+describe('GET /metrics protection', () => {
+  const metrics = (app: typeof ctx.app, headers: Record<string, string>, remoteAddress = '127.0.0.1') =>
+    app.inject({ method: 'GET', url: '/metrics', headers, remoteAddress });
+
+  it('without METRICS_TOKEN answers this host only, never a remote or proxied caller', async () => {
+    expect((await metrics(ctx.app, {})).statusCode).toBe(200);
+    const remote = await metrics(ctx.app, {}, '10.1.2.3');
+    expect(remote.statusCode).toBe(403);
+    expect(remote.headers['content-type']).toMatch(/problem\+json/);
+    expect(remote.body).not.toMatch(/http_requests_total|nodejs_version/);
+    // A local reverse proxy relaying an outside request: the peer is loopback, the caller is not.
+    expect((await metrics(ctx.app, { 'x-forwarded-for': '203.0.113.9' })).statusCode).toBe(403);
+    expect((await metrics(ctx.app, { forwarded: 'for=203.0.113.9' })).statusCode).toBe(403);
+  });
+
+  it('with METRICS_TOKEN needs it as a bearer token, from anywhere', async () => {
+    const none = await metrics(withToken.app, {}, '127.0.0.1');
+    expect(none.statusCode).toBe(401);
+    expect(none.headers['www-authenticate']).toMatch(/^Bearer/);
+    expect((await metrics(withToken.app, { authorization: `Bearer ${METRICS_TOKEN}x` }, '10.1.2.3')).statusCode).toBe(401);
+    expect((await metrics(withToken.app, { authorization: 'Bearer short' }, '10.1.2.3')).statusCode).toBe(401);
+    const ok = await metrics(withToken.app, { authorization: `Bearer ${METRICS_TOKEN}` }, '10.1.2.3');
+    expect(ok.statusCode).toBe(200);
+    expect(ok.body).toMatch(/http_requests_total/);
   });
 });
 

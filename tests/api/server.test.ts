@@ -13,11 +13,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
-function startServer(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['dist/server.js'], {
+function startServer(env: Record<string, string>, command: [string, string[]] = [process.execPath, ['dist/server.js']], detached = false) {
+  const child = spawn(command[0], command[1], {
     cwd: root,
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, as a terminal gives a foreground job (Ctrl-C signals the whole group).
+    detached,
   });
   let output = '';
   const listening = new Promise<string>((resolve, reject) => {
@@ -82,6 +84,53 @@ describe('npm start', () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   }, 90_000);
+
+  /** `npm start` itself (its prestart build skipped: dist/ was built above). */
+  const npmStart: [string, string[]] = ['npm', ['start', '--ignore-scripts', '--silent']];
+
+  /** Whether anything still accepts connections at `base`. */
+  const serving = (base: string) => fetch(`${base}/health/live`).then(() => true, () => false);
+
+  it('stops gracefully when SIGTERM goes to the npm start process alone, freeing the port', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'nysana-start-'));
+    const server = startServer({ DATA_DIR: dataDir, DEMO_DATA: 'false' }, npmStart, true);
+    try {
+      const base = await server.listening;
+      expect(await serving(base)).toBe(true);
+      process.kill(server.child.pid!, 'SIGTERM'); // npm's pid only, as a supervisor does
+      expect(await server.exited).toBe(0);
+      expect(server.output().match(/shutting down/g)).toHaveLength(1);
+      expect(await serving(base)).toBe(false);
+    } finally {
+      try {
+        process.kill(-server.child.pid!, 'SIGKILL');
+      } catch {
+        // the group is gone
+      }
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('stops once, cleanly, on Ctrl-C (SIGINT to the whole process group) under npm start', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'nysana-start-'));
+    const server = startServer({ DATA_DIR: dataDir, DEMO_DATA: 'false' }, npmStart, true);
+    try {
+      const base = await server.listening;
+      process.kill(-server.child.pid!, 'SIGINT');
+      const code = await server.exited;
+      expect(server.output()).not.toMatch(/second signal|second SIGINT/);
+      expect(server.output().match(/shutting down/g)).toHaveLength(1);
+      expect(code).toBe(0);
+      expect(await serving(base)).toBe(false);
+    } finally {
+      try {
+        process.kill(-server.child.pid!, 'SIGKILL');
+      } catch {
+        // the group is gone
+      }
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('refuses to start on a bad variable and names it', async () => {
     const server = startServer({ PORT: 'not-a-port' });
