@@ -92,7 +92,7 @@ export function reportRoutes(app: FastifyInstance, db: Db) {
       const problem = reportYearProblem(found.plan, year, 'params.year');
       if (problem) throw badRequest('The plan has no report for that year.', [problem]);
 
-      const model = buildReportModel(found, await loadReportData(db, id, year), year, lang);
+      const model = buildReportModel(found, await loadReportData(db, id, year), year, lang, { compare: request.query.compare ?? null });
       const json = reportJson(model);
       const etag = `W/"${createHash('sha256').update(`${RENDERER_VERSION}/${format}/`).update(JSON.stringify(json)).digest('base64url').slice(0, 27)}"`;
       reply.header('etag', etag).header('vary', 'Accept, Accept-Language').header('content-language', lang);
