@@ -49,8 +49,8 @@ const LANG_TAGS = { kk: 'kk-KZ', ru: 'ru-RU', en: 'en-GB' } as const;
 const widths = (shares: number[]) => shares.map((s) => Math.round((CONTENT_WIDTH * s) / 100));
 const RISK_WIDTHS = widths([24, 24, 36, 16]);
 // Plan and fact wide enough for "Жоспар" and a rank's details on a few lines, never a broken word.
-const INDICATOR_WIDTHS = widths([21, 12, 9, 8, 10, 40]);
-const INDICATOR_COMPARE_WIDTHS = widths([19, 11, 8, 7, 9, 8, 8, 30]);
+const INDICATOR_WIDTHS = widths([20, 12, 11, 8, 10, 39]);
+const INDICATOR_COMPARE_WIDTHS = widths([18, 10, 10, 7, 9, 8, 8, 30]);
 const FURNITURE = 18; // 9 pt
 
 interface RunStyle {

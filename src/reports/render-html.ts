@@ -170,7 +170,7 @@ function indicatorSection(model: ReportModel): string {
   return `<section id="section-2" class="indicators">
 <h2>${escapeHtml(l.sections.indicators)}</h2>
 <table class="indicators">
-${colgroup(compare ? [19, 11, 8, 7, 9, 8, 8, 30] : [21, 12, 9, 8, 10, 40])}
+${colgroup(compare ? [18, 10, 10, 7, 9, 8, 8, 30] : [20, 12, 11, 8, 10, 39])}
 <thead>
 <tr class="titles"><th scope="col" rowspan="2">${escapeHtml(c1)}</th><th scope="col" rowspan="2">${escapeHtml(c2)}</th><th scope="col" rowspan="2">${escapeHtml(c3)}</th><th scope="colgroup" colspan="2">${escapeHtml(l.reportingPeriodColumn)}</th>${compare ? `<th scope="col" rowspan="2">${escapeHtml(l.previousFactColumn)}</th><th scope="col" rowspan="2">${escapeHtml(l.trendColumn)}</th>` : ''}<th scope="col" rowspan="2">${escapeHtml(c6)}</th></tr>
 <tr class="titles"><th scope="col">${escapeHtml(c4)}</th><th scope="col">${escapeHtml(c5)}</th></tr>

@@ -7,13 +7,13 @@ const words = (s: string) => s.split(/\s+/).filter(Boolean);
 
 describe('xlsx fit', () => {
   it('wraps at spaces greedily and counts paragraph breaks', () => {
-    expect(charsPerLine(11)).toBe(10);
-    expect(lineCount([{ text: 'aaaa bbbb' }], 11)).toBe(1);
-    expect(lineCount([{ text: 'aaaa bbbbbb' }], 11)).toBe(2); // 11 chars > 10
-    expect(lineCount([{ text: 'aaaa\nb' }], 11)).toBe(2);
-    expect(lineCount([{ text: '' }], 11)).toBe(1);
-    expect(lineCount([{ text: 'x'.repeat(25) }], 11)).toBe(3); // a long word breaks across lines
-    expect(lineCount([{ text: '131', bold: true }, { text: ', next' }], 11)).toBe(1); // glued, no space counted
+    expect(charsPerLine(8)).toBe(10);
+    expect(lineCount([{ text: 'aaaa bbbb' }], 8)).toBe(1);
+    expect(lineCount([{ text: 'aaaa bbbbbb' }], 8)).toBe(2); // 11 chars > 10
+    expect(lineCount([{ text: 'aaaa\nb' }], 8)).toBe(2);
+    expect(lineCount([{ text: '' }], 8)).toBe(1);
+    expect(lineCount([{ text: 'x'.repeat(25) }], 8)).toBe(3); // a long word breaks across lines
+    expect(lineCount([{ text: '131', bold: true }, { text: ', next' }], 8)).toBe(1); // glued, no space counted
   });
 
   it('text that fits stays one piece, exactly as it was', () => {
