@@ -1,8 +1,10 @@
 /**
- * Section 2 as RFC 4180 CSV: one row per indicator in report order, with its direction and goal.
- * Header names are stable English keys (for BI tools); text is in the report language, "[ru] "
- * marking a fallback as in the other documents; numbers use a decimal point. UTF-8 with a BOM so
- * Excel reads the Kazakh letters.
+ * Section 2 as data, not the report: RFC 4180 CSV, one row per indicator in report order, with its
+ * direction and goal (no risks, no note, no signature: DOCX, XLSX and HTML are the report). Header
+ * names are stable English keys (for BI tools); text is in the report language, "[ru] " marking a
+ * fallback as in the other documents. Numbers follow the separator, as the BI exports' users expect:
+ * with "," (default) a decimal point, with ";" (?sep=;, what Excel expects in Kazakh and Russian
+ * locales) a decimal comma. UTF-8 with a BOM so Excel reads the Kazakh letters.
  */
 import { LABELS } from './labels.js';
 import type { ReportModel } from './model.js';
@@ -14,18 +16,18 @@ const COLUMNS = [
   'betterWhen', 'year', 'plan', 'fact', 'status', 'verdict', 'achievementPercent', 'deviation', 'note',
 ] as const;
 
-function cell(value: string | number | null): string {
+function cell(value: string | number | null, sep: ',' | ';'): string {
   if (value === null) return '';
-  if (typeof value === 'number') return String(value);
+  if (typeof value === 'number') return sep === ';' ? String(value).replace('.', ',') : String(value);
   // Neutralize spreadsheet formulas (CSV injection), then quote what would break the row.
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return /[",\r\n;]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-export function renderCsv(model: ReportModel): string {
+export function renderCsv(model: ReportModel, sep: ',' | ';' = ','): string {
   const l = LABELS[model.lang];
   const text = (t: Txt | null) => (t ? plain(t) : null);
-  const out = [COLUMNS.join(',')];
+  const out = [COLUMNS.join(sep)];
   for (const d of model.directions) {
     for (const g of d.goals) {
       for (const i of g.indicators) {
@@ -51,7 +53,7 @@ export function renderCsv(model: ReportModel): string {
           deviation: s.deviation,
           note: text(i.note),
         };
-        out.push(COLUMNS.map((c) => cell(row[c])).join(','));
+        out.push(COLUMNS.map((c) => cell(row[c], sep)).join(sep));
       }
     }
   }

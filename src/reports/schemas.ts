@@ -31,6 +31,10 @@ export const ReportQuery = z.object({
     'Language of the text, labels and verdict words; else Accept-Language; else kk. Text missing in it falls back ' +
       '(kk, ru, en) and is marked: listed in `fallbacks` in JSON, prefixed "[ru] " (the language used) in documents.',
   ),
+  sep: z
+    .enum([',', ';'])
+    .optional()
+    .describe('CSV only: the separator, "," (default, decimal point) or ";" (decimal comma, what Excel expects in kk and ru locales).'),
   compare: z
     .enum(['previous'])
     .optional()

@@ -288,3 +288,20 @@ describe('tables that break like a printed report', () => {
     expect(docx).toContain('орындалуы/ орындалмауы');
   });
 });
+
+describe('the CSV report (section 2 as data)', () => {
+  it('uses a decimal point with "," and a decimal comma with ?sep=;', async () => {
+    const comma = (await report('?format=csv&lang=kk')).raw.body.split('\r\n');
+    const semicolon = (await report('?format=csv&lang=kk&sep=;')).raw.body.split('\r\n');
+    expect(semicolon[0]).toBe(comma[0]!.replaceAll(',', ';'));
+    const row = (lines: string[]) => lines.find((l) => l.includes(';1.1.1;') || l.includes(',1.1.1,'))!;
+    expect(row(comma)).toMatch(/,9,6\.3,/); // plan 9, fact 6.3
+    expect(row(semicolon)).toMatch(/;9;6,3;/);
+    expect(semicolon.filter((l) => l !== '')).toHaveLength(20);
+  });
+
+  it('gives each variant its own ETag', async () => {
+    const tags = await Promise.all(['?format=csv', '?format=csv&sep=;', '?format=html', '?format=html&compare=previous'].map(async (q) => (await report(q)).headers.etag));
+    expect(new Set(tags).size).toBe(4);
+  });
+});
