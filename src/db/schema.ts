@@ -381,6 +381,7 @@ export const reportSignatures = pgTable(
     position: localized('position').notNull(),
     name: localized('name').notNull(),
     remark: localized('remark'),
+    editionNotes: localized('edition_notes'),
     version: version(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

@@ -66,8 +66,8 @@ export async function seedDemo(db: Db): Promise<SeedResult> {
       await tx.insert(analyticalNotes).values({ planId: plan!.id, year: data.analyticalNote.year, blocks: data.analyticalNote.blocks });
     }
     if (data.reportSignature) {
-      const { year, position, name, remark } = data.reportSignature;
-      await tx.insert(reportSignatures).values({ planId: plan!.id, year, position, name, remark: remark ?? null });
+      const { year, position, name, remark, editionNotes } = data.reportSignature;
+      await tx.insert(reportSignatures).values({ planId: plan!.id, year, position, name, remark: remark ?? null, editionNotes: editionNotes ?? null });
     }
     return { loaded: true, organizationId: org!.id, planId: plan!.id };
   });

@@ -137,6 +137,7 @@ export function reportJson(model: ReportModel): Report {
           position: t(model.signature.position, '/signature/position'),
           name: t(model.signature.name, '/signature/name'),
           remark: t(model.signature.remark, '/signature/remark'),
+          editionNotes: t(model.signature.editionNotes, '/signature/editionNotes'),
         }
       : null,
     fallback: fallbacks.length > 0,

@@ -48,6 +48,7 @@ export interface ReportLabels {
   previousFactColumn: string;
   trendColumn: string;
   trends: Record<z.infer<typeof Trend>, string>;
+  editionNotesTitle: string;
 }
 
 const marks = (used: Lang[]) => used.map((l) => `[${l}]`).join(', ');
@@ -97,6 +98,7 @@ export const LABELS: Record<Lang, ReportLabels> = {
     previousFactColumn: 'Өткен жылғы факт',
     trendColumn: 'Серпіні',
     trends: { improved: 'Жақсарды', worsened: 'Нашарлады', unchanged: 'Өзгерген жоқ' },
+    editionNotesTitle: 'Осы басылым туралы ескертпелер',
   },
   ru: {
     reportTitle: 'Отчёт о реализации стратегического плана',
@@ -148,6 +150,7 @@ export const LABELS: Record<Lang, ReportLabels> = {
     previousFactColumn: 'Факт предыдущего года',
     trendColumn: 'Динамика',
     trends: { improved: 'Улучшение', worsened: 'Ухудшение', unchanged: 'Без изменений' },
+    editionNotesTitle: 'Примечания к настоящему изданию',
   },
   en: {
     reportTitle: 'Report on the implementation of the strategic plan',
@@ -191,5 +194,6 @@ export const LABELS: Record<Lang, ReportLabels> = {
     previousFactColumn: "Previous year's fact",
     trendColumn: 'Trend',
     trends: { improved: 'Improved', worsened: 'Worsened', unchanged: 'Unchanged' },
+    editionNotesTitle: 'Notes on this edition',
   },
 };

@@ -57,6 +57,7 @@ export interface ReportSignatureBlock {
   position: Txt | null;
   name: Txt | null;
   remark: Txt | null;
+  editionNotes: Txt | null;
 }
 
 export interface ReportOptions {
@@ -158,6 +159,7 @@ export function buildReportModel(
           position: resolveTxt(data.signature.position, lang),
           name: resolveTxt(data.signature.name, lang),
           remark: ownLanguage(data.signature.remark, lang),
+          editionNotes: resolveTxt(data.signature.editionNotes, lang),
         }
       : null,
   };

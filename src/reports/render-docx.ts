@@ -251,6 +251,24 @@ function signatureParagraphs(model: ReportModel): Paragraph[] {
       tabStops: rightTab,
       children: [...runs(s.position, { bold: true }), new TextRun({ text: '\t' }), ...runs(s.name, { bold: true })],
     }),
+    ...editionNotes(model),
+  ];
+}
+
+/** Notes on this edition, after the signature: a small heading, then the notes numbered 1., 2., ... */
+function editionNotes(model: ReportModel): Paragraph[] {
+  const t = model.signature?.editionNotes;
+  if (!t) return [];
+  return [
+    new Paragraph({ spacing: { before: 480, after: 80 }, keepNext: true, children: [new TextRun({ text: LABELS[model.lang].editionNotesTitle, bold: true, size: TABLE })] }),
+    ...lines(t.text).map(
+      (line, i) =>
+        new Paragraph({
+          spacing: { after: 40 },
+          indent: { left: 360, hanging: 360 },
+          children: [new TextRun({ text: `${i + 1}.\t`, size: TABLE }), ...runs({ ...t, fallback: t.fallback && i === 0, text: line }, { size: TABLE })],
+        }),
+    ),
   ];
 }
 

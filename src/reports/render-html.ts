@@ -93,6 +93,8 @@ section.note p { text-align: justify; }
 td.fact .rank-details { display: block; font-size: 0.9em; white-space: normal; }
 footer.signature { margin-top: 12mm; break-inside: avoid; }
 footer.signature .remark { font-style: italic; font-size: 9pt; }
+footer.signature .edition-notes { margin-top: 10mm; font-size: 9pt; }
+footer.signature .edition-notes h3 { font-size: 9.5pt; }
 footer.signature .signatory { display: flex; justify-content: space-between; font-weight: bold; margin-top: 8mm; }
 @media print { body { padding: 0; max-width: none; } }
 `;
@@ -205,6 +207,13 @@ function signatureBlock(model: ReportModel): string {
   return `<footer class="signature">
 ${s.remark ? `<p class="remark">${inline(s.remark)}</p>` : ''}
 <div class="signatory"><span class="position">${inline(s.position)}</span><span class="name">${inline(s.name)}</span></div>
+${
+  s.editionNotes
+    ? `<aside class="edition-notes"><h3>${escapeHtml(LABELS[model.lang].editionNotesTitle)}</h3><ol>${lines(s.editionNotes.text)
+        .map((line, i) => `<li>${inline({ ...s.editionNotes!, fallback: s.editionNotes!.fallback && i === 0, text: line })}</li>`)
+        .join('')}</ol></aside>`
+    : ''
+}
 </footer>`;
 }
 

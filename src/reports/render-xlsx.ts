@@ -283,7 +283,16 @@ function signatureRows(sheet: Sheet, r: number, model: ReportModel): number {
   const row = r + 2;
   writeRow(sheet, row, 2, [textSegs(s.position, { bold: true }), textSegs(s.name, { bold: true })], { font: { ...FONT, bold: true }, vertical: 'bottom' });
   sheet.getCell(row, 2).alignment = { horizontal: 'right', vertical: 'bottom', wrapText: true };
-  return row;
+  let r2 = row;
+  if (s.editionNotes) {
+    r2 = writeRow(sheet, r2 + 2, 2, [segs(LABELS[model.lang].editionNotesTitle, { bold: true })], { span: true, font: { ...FONT, bold: true } });
+    const t = s.editionNotes;
+    lines(t.text).forEach((line, i) => {
+      const text = plain({ ...t, fallback: t.fallback && i === 0, text: line });
+      r2 = writeRow(sheet, r2 + 1, 2, [segs(`${i + 1}. ${text}`)], { span: true, font: { ...FONT, size: 9 } });
+    });
+  }
+  return r2;
 }
 
 export async function renderXlsx(model: ReportModel): Promise<Buffer> {

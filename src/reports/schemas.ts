@@ -147,7 +147,12 @@ export const Report = z
       }),
     }),
     signature: z
-      .object({ position: optionalText, name: optionalText, remark: optionalText.describe('Only in the language asked for, else null.') })
+      .object({
+        position: optionalText,
+        name: optionalText,
+        remark: optionalText.describe('Only in the language asked for, else null.'),
+        editionNotes: optionalText.describe('Notes on this edition, one per line.'),
+      })
       .nullable()
       .describe('The signature block printed at the end (PUT /plans/{id}/reports/{year}/signature); null when none is stored.'),
     fallback: z.boolean().describe('true when some text is not in the language asked for (see fallbacks).'),

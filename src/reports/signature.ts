@@ -19,6 +19,7 @@ export const toSignatureDto = (row: Row): ReportSignature => ({
   position: row.position,
   name: row.name,
   remark: row.remark ?? null,
+  editionNotes: row.editionNotes ?? null,
   version: row.version,
   createdAt: iso(row.createdAt),
   updatedAt: iso(row.updatedAt),
@@ -36,7 +37,7 @@ export async function findSignature(executor: Db | Tx, planId: string, year: num
 
 /** Insert or replace; `created` tells which (xmax = 0 only for a freshly inserted tuple). */
 export async function upsertSignature(tx: Tx, planId: string, year: number, body: ReportSignaturePut) {
-  const values = { position: body.position, name: body.name, remark: body.remark ?? null };
+  const values = { position: body.position, name: body.name, remark: body.remark ?? null, editionNotes: body.editionNotes ?? null };
   const [row] = await tx
     .insert(reportSignatures)
     .values({ planId, year, ...values })

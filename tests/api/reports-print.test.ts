@@ -168,6 +168,7 @@ describe('page furniture', () => {
 
 describe('the signature block', () => {
   const text = { kk: ['Төраға', 'Қ. Қожамжаров'], ru: ['Председатель', 'К. Кожамжаров'], en: ['Chairman', 'K. Kozhamzharov'] } as const;
+  const editionTitle = { kk: 'Осы басылым туралы ескертпелер', ru: 'Примечания к настоящему изданию', en: 'Notes on this edition' };
 
   it('ends the document in every format and language, the remark in ru and en only', async () => {
     for (const lang of ['kk', 'ru', 'en'] as const) {
@@ -177,19 +178,32 @@ describe('the signature block', () => {
       expect(json.signature.remark === null).toBe(lang === 'kk');
 
       const docx = await (await JSZip.loadAsync((await report(`?format=docx&lang=${lang}`)).raw.rawPayload)).file('word/document.xml')!.async('string');
-      // The last paragraph: the position, a tab to the right margin, the name.
-      const lastParagraph = docx.match(/<w:p>(?:(?!<w:p>)[\s\S])*?<\/w:p>/g)!.filter((p) => p.includes('<w:t')).at(-1)!;
-      expect(lastParagraph).toMatch(/<w:tab w:val="right"/);
-      expect(lastParagraph.replace(/<w:tab\/>/g, '\t').replace(/<[^>]+>/g, '')).toBe(`${position}\t${name}`);
+      // After the note: the position, a tab to the right margin, the name; then the notes on this edition.
+      const paragraphs = docx.match(/<w:p>(?:(?!<w:p>)[\s\S])*?<\/w:p>/g)!.filter((p) => p.includes('<w:t'));
+      const at = paragraphs.findIndex((p) => /<w:tab w:val="right"/.test(p) && p.replace(/<w:tab\/>/g, '\t').replace(/<[^>]+>/g, '') === `${position}\t${name}`);
+      expect(at).toBeGreaterThan(paragraphs.findIndex((p) => p.includes('3. ')));
+      const after = paragraphs.slice(at + 1).map((p) => p.replace(/<w:tab\/>/g, '\t').replace(/<[^>]+>/g, ''));
+      expect(after[0]).toBe(editionTitle[lang]);
+      expect(after.slice(1)).toHaveLength(9);
+      expect(after[1]).toMatch({ kk: /^1\.\t2-бөлім/, ru: /^1\.\tРаздел 2/, en: /^1\.\tSection 2/ }[lang]);
 
       const sheet = (await workbookOf(`?format=xlsx&lang=${lang}`)).worksheets[2]!;
-      const last = sheet.getRow(sheet.actualRowCount > 0 ? sheet.lastRow!.number : 1);
-      expect([last.getCell(1).text, last.getCell(2).text]).toEqual([position, name]);
+      const texts: string[][] = [];
+      sheet.eachRow((row) => texts.push([row.getCell(1).text, row.getCell(2).text]));
+      const signatureRow = texts.findIndex(([a, b]) => a === position && b === name);
+      expect(signatureRow).toBeGreaterThan(0);
+      expect(texts[signatureRow + 1]![0]).toBe(editionTitle[lang]);
+      expect(texts.slice(signatureRow + 2).filter(([a]) => /^\d\. /.test(a!))).toHaveLength(9);
 
       const html = parse((await report(`?format=html&lang=${lang}`)).raw.body);
       expect(html.querySelector('footer.signature .position')!.text).toBe(position);
       expect(html.querySelector('footer.signature .name')!.text).toBe(name);
       expect(html.querySelector('footer.signature .remark') === null).toBe(lang === 'kk');
+      expect(html.querySelector('footer.signature .edition-notes h3')!.text).toBe(editionTitle[lang]);
+      const notes = html.querySelectorAll('footer.signature .edition-notes li').map((li) => li.text);
+      expect(notes).toHaveLength(9);
+      // Each value from outside the document names its source.
+      expect(notes.filter((n) => /Transparency International|World Economic Forum|Всемирный экономический форум/.test(n)).length).toBeGreaterThanOrEqual(2);
     }
   });
 });

@@ -82,11 +82,11 @@ describe('the signature block of a report year', () => {
     const t = await createTree(ctx.app);
     expectStatus(await call(ctx.app, 'PUT', url(2016, t.plan.id), block), 201);
     const report = (lang: string) => call(ctx.app, 'GET', `${API}/plans/${t.plan.id}/reports/2016?lang=${lang}`);
-    expect(expectStatus(await report('ru'), 200).signature).toEqual({ position: 'Председатель', name: 'К. Кожамжаров', remark: 'Перевод неофициальный.' });
-    expect(expectStatus(await report('kk'), 200).signature).toEqual({ position: 'Төраға', name: 'Қ. Қожамжаров', remark: null });
+    expect(expectStatus(await report('ru'), 200).signature).toEqual({ position: 'Председатель', name: 'К. Кожамжаров', remark: 'Перевод неофициальный.', editionNotes: null });
+    expect(expectStatus(await report('kk'), 200).signature).toEqual({ position: 'Төраға', name: 'Қ. Қожамжаров', remark: null, editionNotes: null });
     // The name has no English: it falls back (kk first) and is listed; the remark does not fall back.
     const en = expectStatus(await report('en'), 200);
-    expect(en.signature).toEqual({ position: 'Chairman', name: 'Қ. Қожамжаров', remark: null });
+    expect(en.signature).toEqual({ position: 'Chairman', name: 'Қ. Қожамжаров', remark: null, editionNotes: null });
     expect(en.fallbacks).toContainEqual({ path: '/signature/name', lang: 'kk' });
     const html = (await call(ctx.app, 'GET', `${API}/plans/${t.plan.id}/reports/2016?lang=ru&format=html`)).raw.body;
     expect(html).toMatch(/<footer class="signature">[\s\S]*Перевод неофициальный\.[\s\S]*<span class="position">Председатель<\/span><span class="name">К\. Кожамжаров<\/span>/);
