@@ -127,8 +127,13 @@ function numberRow(sheet: Sheet, r: number, columns: number) {
   writeRow(sheet, r, columns, Array.from({ length: columns }, (_, i) => segs(String(i + 1))), { ...headerStyle, font: FONT });
 }
 
+/** Heading rows of each sheet, which must not end a printed page (keepWithNext). */
+const HEADINGS = new WeakMap<Sheet, Set<number>>();
+
 /** A merged, shaded row across the table: direction, goal or indicator group. */
 function headingRow(sheet: Sheet, r: number, columns: number, text: string, italic = false): number {
+  if (!HEADINGS.has(sheet)) HEADINGS.set(sheet, new Set());
+  HEADINGS.get(sheet)!.add(r);
   return writeRow(sheet, r, columns, [segs(text)], {
     span: true,
     font: { ...FONT, bold: !italic, italic },
@@ -175,6 +180,37 @@ function printSetup(sheet: Sheet, model: ReportModel, titleRowsRange?: [number, 
   if (titleRowsRange) sheet.views = [{ state: 'frozen', ySplit: titleRowsRange[1] }];
 }
 
+/** Printable height of an A4 landscape page with the margins of printSetup, in points. */
+const PAGE_HEIGHT_PT = 595.28 - 72 * (0.75 + 0.75);
+
+/**
+ * Keep with next: spreadsheets have no such setting, but at 100 % the page breaks follow from the
+ * row heights this renderer set. Walk the pages as Excel and LibreOffice lay them out and, where a
+ * run of heading rows and the first row after it would not fit on the page, break before the run.
+ */
+function keepHeadingsWithNext(sheet: Sheet, titleRows: [number, number]) {
+  const headings = HEADINGS.get(sheet) ?? new Set<number>();
+  const height = (r: number) => sheet.getRow(r).height ?? 15;
+  let repeated = 0;
+  for (let r = titleRows[0]; r <= titleRows[1]; r++) repeated += height(r);
+  const last = sheet.rowCount;
+  let used = 0;
+  for (let r = 1; r <= last; r++) {
+    if (headings.has(r) && !headings.has(r - 1)) {
+      let run = 0;
+      let next = r;
+      while (headings.has(next)) run += height(next++);
+      if (next <= last) run += height(next);
+      if (used + run > PAGE_HEIGHT_PT && used > repeated) {
+        sheet.getRow(r - 1).addPageBreak();
+        used = repeated;
+      }
+    }
+    if (used + height(r) > PAGE_HEIGHT_PT && used > repeated) used = repeated;
+    used += height(r);
+  }
+}
+
 function riskSheet(workbook: ExcelJS.Workbook, model: ReportModel) {
   const l = LABELS[model.lang];
   const sheet = workbook.addWorksheet(l.sheetNames.risks);
@@ -200,6 +236,7 @@ function riskSheet(workbook: ExcelJS.Workbook, model: ReportModel) {
     }
   }
   legendRow(sheet, r, 4, model);
+  keepHeadingsWithNext(sheet, [headerFrom, headerFrom + 1]);
 }
 
 function indicatorSheet(workbook: ExcelJS.Workbook, model: ReportModel) {
@@ -250,6 +287,7 @@ function indicatorSheet(workbook: ExcelJS.Workbook, model: ReportModel) {
     }
   }
   legendRow(sheet, r, columns, model);
+  keepHeadingsWithNext(sheet, [headerFrom, headerFrom + 2]);
 }
 
 function noteSheet(workbook: ExcelJS.Workbook, model: ReportModel) {

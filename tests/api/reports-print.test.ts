@@ -132,6 +132,41 @@ describe('the XLSX report shows everything', () => {
   });
 });
 
+describe('XLSX pages break like a printed report', () => {
+  it('no printed page ends with a heading row (direction, goal, group): breaks are set before them', async () => {
+    const res = await report('?format=xlsx&lang=kk');
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(res.raw.rawPayload as unknown as ArrayBuffer);
+    const zip = await JSZip.loadAsync(res.raw.rawPayload);
+    let breaks = 0;
+    for (const [index, sheet] of workbook.worksheets.slice(0, 2).entries()) {
+      // Pages at 100 % (the print test above): A4 landscape, 0.75" top and bottom margins; the title rows repeat.
+      const pageHeight = 595.28 - 72 * 1.5;
+      const [from, to] = sheet.pageSetup.printTitlesRow!.split(':').map(Number) as [number, number];
+      const height = (r: number) => sheet.getRow(r).height ?? 15;
+      let repeated = 0;
+      for (let r = from; r <= to; r++) repeated += height(r);
+      // Manual breaks, read from the sheet's XML (exceljs does not read them back): <brk id="n"/> breaks after row n.
+      const xml = await zip.file(`xl/worksheets/sheet${index + 1}.xml`)!.async('string');
+      const manual = new Set([...xml.matchAll(/<brk id="(\d+)"/g)].map((m) => Number(m[1])));
+      breaks += manual.size;
+      const isHeading = (r: number) => (sheet.getCell(r, 1).fill as ExcelJS.FillPattern | undefined)?.fgColor?.argb === 'FFE8E8E8';
+      const pageEnds: number[] = [];
+      let used = 0;
+      for (let r = 1; r <= sheet.rowCount; r++) {
+        if ((used + height(r) > pageHeight && used > repeated) || manual.has(r - 1)) {
+          pageEnds.push(r - 1);
+          used = repeated;
+        }
+        used += height(r);
+      }
+      expect(pageEnds.length, sheet.name).toBeGreaterThan(1);
+      for (const end of pageEnds) expect(isHeading(end), `${sheet.name}: page ends with heading row ${end}`).toBe(false);
+    }
+    expect(breaks).toBeGreaterThan(0);
+  });
+});
+
 describe('page furniture', () => {
   it('DOCX: a running header with the state body and the title, PAGE and NUMPAGES in the footer', async () => {
     const zip = await JSZip.loadAsync((await report('?format=docx&lang=kk')).raw.rawPayload);
