@@ -14,7 +14,7 @@ import { loadDemoDataset } from '../../src/demo/dataset.js';
 import { seedDemo } from '../../src/demo/seed.js';
 import type { Json } from '../helpers/app.js';
 import { call, setupApp } from '../helpers/app.js';
-import { API, createTree, expectStatus } from '../helpers/fixtures.js';
+import { API, createOrganization, createTree, expectStatus } from '../helpers/fixtures.js';
 
 const ctx = setupApp({ MAX_EVENT_LOOP_DELAY_MS: 0 });
 const data = loadDemoDataset();
@@ -198,6 +198,17 @@ describe('page furniture', () => {
     expect(css).toMatch(/@top-left \{ content: "[^"]*Agency/);
     expect(css).toContain('@top-right { content: "Report on the implementation of the strategic plan, 2016"');
     expect(css).toMatch(/@bottom-center \{ content: "Page " counter\(page\) " of " counter\(pages\)/);
+  });
+});
+
+describe('page furniture with hostile text', () => {
+  it('HTML: a state body name cannot end the CSS string or the style element', async () => {
+    const organization = await createOrganization(ctx.app, { name: { kk: 'A"; } body { display: none } </style><script>alert(1)</script>\\' } });
+    const t = await createTree(ctx.app, { organizationId: organization.id });
+    const html = (await call(ctx.app, 'GET', `${API}/plans/${t.plan.id}/reports/2016?format=html&lang=kk`)).raw.body;
+    const style = html.slice(html.indexOf('<style>'), html.indexOf('</style>'));
+    expect(style).toContain('@top-left { content: "A\\22 ; } body { display: none } \\3c /style\\3e \\3c script\\3e alert(1)\\3c /script\\3e \\5c ";');
+    expect(html).not.toContain('<script>');
   });
 });
 

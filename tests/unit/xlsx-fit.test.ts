@@ -30,7 +30,7 @@ describe('xlsx fit', () => {
     expect(pieces.length).toBeGreaterThan(1);
     for (const p of pieces) expect(lineCount(p, 40)).toBeLessThanOrEqual(MAX_LINES);
     expect(words(flat(pieces))).toEqual(words(text));
-    // every piece but the last ends at a paragraph end (each paragraph needs ~12 lines of 36 chars)
+    // every piece but the last ends at a paragraph end (each paragraph needs ~10 lines of 50 characters)
     for (const p of pieces.slice(0, -1)) expect(p.map((s) => s.text).join('')).toMatch(/_59$/);
   });
 
