@@ -798,7 +798,7 @@ export interface paths {
         };
         /**
          * The annual implementation report of a plan (JSON, DOCX, XLSX, CSV or HTML)
-         * @description The report every state body produces each year: 1. risk management (the year's risks per goal), 2. achievement of goals and target indicators (plan, fact and the derived verdict with the analyst's note), 3. the analytical note. The format is chosen by ?format, else by Accept: application/json (default), .docx and .xlsx laid out like the official tables (heading rows for directions and goals, the numbered column row), text/csv (section 2, one row per indicator) or printable text/html. ?lang (else Accept-Language, else kk) picks the language of text, labels and verdict words; text missing in it falls back (kk, ru, en) and is marked: JSON lists it in `fallbacks` (JSON Pointers) with `fallback: true`, documents prefix it with the language used, e.g. "[ru] ", and explain the mark in a closing line. The year must be one of the plan years. The weak ETag changes when the content does.
+         * @description The report every state body produces each year: 1. risk management (the year's risks per goal), 2. achievement of goals and target indicators (plan, fact and the derived verdict with the analyst's note), 3. the analytical note. The format is chosen by ?format, else by Accept: application/json (default), .docx and .xlsx laid out like the official tables (heading rows for directions and goals, the numbered column row, a running header, page N of M and the signature block), text/csv (section 2 as data for BI tools, not the report: one row per indicator; ?sep=; gives a decimal comma) or printable text/html. ?lang (else Accept-Language, else kk) picks the language of text, labels and verdict words; text missing in it falls back (kk, ru, en) and is marked: JSON lists it in `fallbacks` (JSON Pointers) with `fallback: true`, documents prefix it with the language used, e.g. "[ru] ", and explain the mark in a closing line. The year must be one of the plan years. The weak ETag changes when the content does.
          *
          *     Access: any authenticated caller (viewer, editor or admin).
          */
@@ -806,6 +806,38 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plans/{id}/reports/{year}/signature": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the signature block of a plan's report for a year
+         * @description Access: any authenticated caller (viewer, editor or admin).
+         */
+        get: operations["getReportSignature"];
+        /**
+         * Create or replace the signature block of a plan's report for a year
+         * @description Printed at the end of the report in every format (DOCX, XLSX, HTML): the position on the left, the name on the right, in the report language (falling back, marked, like other text); the remark above it only in the languages it is given in. The year must be one of the plan years. 201 when created, 200 when replaced. Send If-Match with the ETag to refuse replacing a newer version (412). An approved year answers 409 until an admin reopens it.
+         *
+         *     Access: admins, and editors (users or service clients) of the organization that owns the target. An editor naming a target outside its organization, or one that does not exist, gets 403.
+         */
+        put: operations["putReportSignature"];
+        post?: never;
+        /**
+         * Delete the signature block of a plan's report for a year
+         * @description An approved year answers 409 until an admin reopens it.
+         *
+         *     Access: admins, and editors (users or service clients) of the organization that owns the target. An editor naming a target outside its organization, or one that does not exist, gets 403.
+         */
+        delete: operations["deleteReportSignature"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2254,7 +2286,7 @@ export interface components {
             actorType: "user" | "client" | "sso" | "system";
             /** @description User or client id; for single sign-on, the identity provider subject. */
             actorId: string | null;
-            /** @description organization, plan, direction, goal, indicator, measurement, risk, note, user, client, yearApproval */
+            /** @description organization, plan, direction, goal, indicator, measurement, risk, note, reportSignature, user, client, yearApproval */
             entityType: string;
             entityId: string;
             /** @description For measurements "<indicatorId>/<year>", stable across delete and re-create. */
@@ -2465,6 +2497,11 @@ export interface components {
             fact: number | null;
             ratingSize: number | null;
             score: number | null;
+            /** @description For a rank with its rating size or score stored, what the fact cell prints after the rank, e.g. "176 елдің ішінде; 29 балл" (documents print "131 (176 елдің ішінде; 29 балл)"); null otherwise. */
+            rankDetails: string | null;
+            /** @description The previous year's fact (a column with ?compare=previous). */
+            previousFact: number | null;
+            trend: components["schemas"]["Trend"] | null;
             status: components["schemas"]["AchievementStatus"];
             /** @description The derived status in words of the report language (e.g. "Орындалды"). */
             verdict: string;
@@ -2476,6 +2513,7 @@ export interface components {
         ReportNoteBlock: {
             /** @enum {string} */
             type: "paragraph" | "heading";
+            /** @description As stored: may hold Markdown emphasis (**bold**, *italic*). */
             text: string;
         } | {
             /** @constant */
@@ -2604,10 +2642,45 @@ export interface components {
                     } | null;
                 };
             };
+            /** @description The signature block printed at the end (PUT /plans/{id}/reports/{year}/signature); null when none is stored. */
+            signature: {
+                position: string | null;
+                name: string | null;
+                /** @description Only in the language asked for, else null. */
+                remark: string | null;
+                /** @description Notes on this edition, one per line. */
+                editionNotes: string | null;
+            } | null;
             /** @description true when some text is not in the language asked for (see fallbacks). */
             fallback: boolean;
             /** @description Every text given in another language than asked for, by JSON Pointer. */
             fallbacks: components["schemas"]["ReportFallback"][];
+        };
+        /** @description The signature block printed at the end of the annual report of a plan for one year. */
+        ReportSignature: {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            /** @description Incremented on every change; also sent as the ETag. */
+            version: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            planId: string;
+            year: number;
+            /** @description The signatory's position as printed, e.g. {"kk": "Төраға", "ru": "Председатель", "en": "Chairman"}. */
+            position: components["schemas"]["LocalizedText"];
+            /** @description The signatory's name as printed, e.g. {"kk": "Қ. Қожамжаров"}. */
+            name: components["schemas"]["LocalizedText"];
+            remark: components["schemas"]["LocalizedText"] | null;
+            editionNotes: components["schemas"]["LocalizedText"] | null;
         };
         /** @description A deleted planrisk (incremental sync only). */
         PlanRiskTombstone: {
@@ -7433,6 +7506,10 @@ export interface operations {
                 /** @description Overrides the Accept header: json, docx, xlsx, csv (section 2 only) or html (printable). */
                 format?: "json" | "docx" | "xlsx" | "csv" | "html";
                 lang?: components["schemas"]["LangInput"];
+                /** @description CSV only: the separator, "," (default, decimal point) or ";" (decimal comma, what Excel expects in kk and ru locales). */
+                sep?: "," | ";";
+                /** @description previous: section 2 adds the previous year's fact and the trend (judged with betterWhen) as columns in DOCX, XLSX and HTML (JSON and CSV always carry previousFact and trend). */
+                compare?: "previous";
             };
             header?: never;
             path: {
@@ -7503,6 +7580,266 @@ export interface operations {
             };
             /** @description Accept names no format the report comes in; see the list in detail. */
             406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getReportSignature: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportSignature"];
+                };
+            };
+            /** @description Not modified */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putReportSignature: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+                year: number;
+            };
+            cookie?: never;
+        };
+        /** @description The whole signature block: PUT replaces it. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    position: components["schemas"]["LocalizedTextInput"];
+                    name: components["schemas"]["LocalizedTextInput"];
+                    /** @description A line printed above the signature, only in the languages it is given in (no fallback): e.g. that the ru and en texts are unofficial working translations. null or absent: none. */
+                    remark?: components["schemas"]["LocalizedTextInput"] | null;
+                    /** @description Notes on this edition, printed after the signature under a heading, one note per line ("\n"): each correction of a misprint and each value taken from outside the document, with its source. Falls back and is marked like other text. null or absent: none. */
+                    editionNotes?: components["schemas"]["LocalizedTextInput"] | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportSignature"];
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportSignature"];
+                };
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a stale version. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteReportSignature: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a stale version. */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -31,6 +31,7 @@ import { approvalRoutes } from './approvals/routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { noteRoutes } from './notes/routes.js';
 import { reportRoutes } from './reports/routes.js';
+import { reportSignatureRoutes } from './reports/signature-routes.js';
 import { riskRoutes } from './risks/routes.js';
 import { registerSecurity } from './http/security.js';
 import { registerWriteLimit } from './http/write-limit.js';
@@ -135,6 +136,7 @@ export async function buildApp({ db, readDb, config, logger, poolStats }: AppOpt
       riskRoutes(api, db);
       noteRoutes(api, db);
       reportRoutes(api, db);
+      reportSignatureRoutes(api, db);
       authRoutes(api, db, auth);
       meRoutes(api, db, auth);
       userRoutes(api, db, auth);

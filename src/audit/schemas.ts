@@ -7,7 +7,7 @@ export const AuditEntry = z
     at: z.iso.datetime(),
     actorType: z.enum(['user', 'client', 'sso', 'system']),
     actorId: z.string().nullable().describe('User or client id; for single sign-on, the identity provider subject.'),
-    entityType: z.string().describe('organization, plan, direction, goal, indicator, measurement, risk, note, user, client, yearApproval'),
+    entityType: z.string().describe('organization, plan, direction, goal, indicator, measurement, risk, note, reportSignature, user, client, yearApproval'),
     entityId: z.string(),
     entityKey: z.string().nullable().describe('For measurements "<indicatorId>/<year>", stable across delete and re-create.'),
     action: z.enum(['create', 'update', 'delete', 'approve', 'reopen']),

@@ -475,6 +475,26 @@ export const auditLog = pgTable(
  * A plan year approved by an order, as the annual report is: while the row exists that year's
  * plan and fact values and risks are locked. Reopening deletes the row (the audit keeps both).
  */
+/** The signature block of a plan's annual report for a year: who signs it, and a closing remark. */
+export const reportSignatures = pgTable(
+  'report_signatures',
+  {
+    id: id(),
+    planId: uuid('plan_id')
+      .notNull()
+      .references(() => plans.id, { onDelete: 'restrict' }),
+    year: integer('year').notNull(),
+    position: localized('position').notNull(),
+    name: localized('name').notNull(),
+    remark: localized('remark'),
+    editionNotes: localized('edition_notes'),
+    version: version(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('report_signatures_plan_year_key').on(t.planId, t.year)],
+);
+
 export const yearApprovals = pgTable(
   'year_approvals',
   {
@@ -550,6 +570,7 @@ export const schema = {
   measurements,
   risks,
   analyticalNotes,
+  reportSignatures,
   users,
   serviceClients,
   refreshTokens,

@@ -9,6 +9,7 @@ import { MeasurementPut } from '../measurements/schemas.js';
 import { NotePut } from '../notes/schemas.js';
 import { OrganizationCreate } from '../organizations/schemas.js';
 import { planFields } from '../plans/schemas.js';
+import { ReportSignaturePut } from '../reports/signature-schemas.js';
 import { RiskCreate } from '../risks/schemas.js';
 import { sectionSchemas } from '../shared/section.js';
 import { Year } from '../shared/schemas.js';
@@ -33,6 +34,8 @@ export const DemoDataset = z.object({
   plan: z.strictObject(planFields),
   directions: z.array(DemoDirection),
   analyticalNote: NotePut.extend({ year: Year }).optional(),
+  /** The report's signature block (who signed it), and the remark that ru/en are working translations. */
+  reportSignature: ReportSignaturePut.extend({ year: Year }).optional(),
   corrections: z.array(z.string()),
 });
 export type DemoDataset = z.infer<typeof DemoDataset>;

@@ -1,7 +1,7 @@
 /** Loads the demo dataset into a database in one transaction; a second run changes nothing. */
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { analyticalNotes, directions, goals, indicators, measurements, organizations, plans, risks } from '../db/schema.js';
+import { analyticalNotes, directions, goals, indicators, measurements, organizations, plans, reportSignatures, risks } from '../db/schema.js';
 import { numberToDecimal } from '../shared/decimal.js';
 import { loadDemoDataset } from './dataset.js';
 
@@ -64,6 +64,10 @@ export async function seedDemo(db: Db): Promise<SeedResult> {
     }
     if (data.analyticalNote) {
       await tx.insert(analyticalNotes).values({ planId: plan!.id, year: data.analyticalNote.year, blocks: data.analyticalNote.blocks });
+    }
+    if (data.reportSignature) {
+      const { year, position, name, remark, editionNotes } = data.reportSignature;
+      await tx.insert(reportSignatures).values({ planId: plan!.id, year, position, name, remark: remark ?? null, editionNotes: editionNotes ?? null });
     }
     return { loaded: true, organizationId: org!.id, planId: plan!.id };
   });

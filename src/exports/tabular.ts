@@ -84,14 +84,20 @@ const plainCell = (value: unknown): string => (value === null || value === undef
  * go into one reused array and are joined once, so a line costs one flat string rather than a
  * chain of partial concatenations for the garbage collector.
  */
-export function csvLineEncoder<T>(columns: Column<T>[], sep = ','): (row: T) => string {
+export function csvLineEncoder<T>(columns: Column<T>[], sep = ',', decimal: '.' | ',' = '.'): (row: T) => string {
   const code = sep.charCodeAt(0);
+  // A decimal comma (what Excel reads as a number under Kazakh and Russian locales) is quoted when it is also the separator.
+  const number = (n: number) => {
+    const s = String(n).replace('.', ',');
+    return sep === ',' && s.includes(',') ? `"${s}"` : s;
+  };
   const cells = columns.map((c) => {
     const value = c.value;
-    if (c.kind === 'plain') return (row: T) => plainCell(value(row));
+    if (c.kind === 'plain' && decimal === '.') return (row: T) => plainCell(value(row));
     return (row: T) => {
       const v = value(row);
-      return typeof v === 'string' ? csvText(v, code) : csvCell(v, sep);
+      if (typeof v === 'string') return csvText(v, code);
+      return typeof v === 'number' && decimal === ',' ? number(v) : csvCell(v, sep);
     };
   });
   const n = cells.length;

@@ -1,4 +1,5 @@
 /** The report model as JSON: plain strings, and the fallbacks listed by JSON Pointer. */
+import { rankDetails } from './cells.js';
 import { LABELS } from './labels.js';
 import type { ReportModel } from './model.js';
 import type { Report } from './schemas.js';
@@ -82,6 +83,9 @@ export function reportJson(model: ReportModel): Report {
               fact: s.fact,
               ratingSize: s.ratingSize,
               score: s.score,
+              rankDetails: rankDetails(s, model.lang),
+              previousFact: s.previousFact,
+              trend: s.trend,
               status: s.status,
               verdict: labels.verdicts[s.status],
               achievementPercent: s.achievementPercent,
@@ -128,6 +132,14 @@ export function reportJson(model: ReportModel): Report {
       },
       analyticalNote: { number: 3, title: labels.sections.analyticalNote, note },
     },
+    signature: model.signature
+      ? {
+          position: t(model.signature.position, '/signature/position'),
+          name: t(model.signature.name, '/signature/name'),
+          remark: t(model.signature.remark, '/signature/remark'),
+          editionNotes: t(model.signature.editionNotes, '/signature/editionNotes'),
+        }
+      : null,
     fallback: fallbacks.length > 0,
     fallbacks,
   };

@@ -6,6 +6,18 @@
 import type { AchievementStatus } from '../achievement/compute.js';
 import type { Lang } from '../shared/lang.js';
 import type { ExecutionStatus } from '../risks/schemas.js';
+import type { z } from 'zod';
+import type { Trend } from '../status/schemas.js';
+
+/** Russian noun forms for 1, 2-4 and 5+ (21 балл, 22 балла, 25 баллов). */
+function ruPlural(n: number, [one, few, many]: [string, string, string]): string {
+  if (!Number.isInteger(n)) return few; // 28,5 балла
+  const d = n % 10;
+  const h = n % 100;
+  if (d === 1 && h !== 11) return one;
+  if (d >= 2 && d <= 4 && (h < 12 || h > 14)) return few;
+  return many;
+}
 
 export interface ReportLabels {
   reportTitle: string;
@@ -26,6 +38,17 @@ export interface ReportLabels {
   /** Explains the [xx] marks, naming the languages actually used instead. */
   fallbackLegend: (used: Lang[]) => string;
   sheetNames: { risks: string; indicators: string; analyticalNote: string };
+  /** "Page N of M" around the two numbers: [before N, between, after M]. */
+  pageOf: [string, string, string];
+  /**
+   * What an official prints after a rank in the fact cell: "176 елдің ішінде; 29 балл" (the
+   * numbers already formatted for the language; `size`/`score` as numbers pick plural forms).
+   */
+  rankDetails: (size: { n: number; text: string } | null, score: { n: number; text: string } | null) => string;
+  previousFactColumn: string;
+  trendColumn: string;
+  trends: Record<z.infer<typeof Trend>, string>;
+  editionNotesTitle: string;
 }
 
 const marks = (used: Lang[]) => used.map((l) => `[${l}]`).join(', ');
@@ -45,7 +68,7 @@ export const LABELS: Record<Lang, ReportLabels> = {
       'Ықтимал тәуекелдердің атауы',
       'Тәуекелдерді басқару бойынша жоспарланған іс-шаралар',
       'Тәуекелдерді басқару бойынша іс-шаралардың іс жүзінде орындалуы',
-      'Ескертпе (орындалуы/орындалмауы туралы ақпарат)',
+      'Ескертпе (орындалуы/ орындалмауы туралы ақпарат)',
     ],
     indicatorColumns: [
       'Нысаналы индикатордың атауы',
@@ -70,6 +93,12 @@ export const LABELS: Record<Lang, ReportLabels> = {
     fallbackLegend: (used) =>
       `${marks(used)} белгісі бар мәтіндер қазақ тілінде енгізілмеген: олар белгіде көрсетілген тілде берілген.`,
     sheetNames: { risks: '1 Тәуекелдер', indicators: '2 Индикаторлар', analyticalNote: '3 Талдамалық жазба' },
+    pageOf: ['Бет ', ' / ', ''],
+    rankDetails: (size, score) => [size && `${size.text} елдің ішінде`, score && `${score.text} балл`].filter(Boolean).join('; '),
+    previousFactColumn: 'Өткен жылғы факт',
+    trendColumn: 'Серпіні',
+    trends: { improved: 'Жақсарды', worsened: 'Нашарлады', unchanged: 'Өзгерген жоқ' },
+    editionNotesTitle: 'Осы басылым туралы ескертпелер',
   },
   ru: {
     reportTitle: 'Отчёт о реализации стратегического плана',
@@ -85,7 +114,7 @@ export const LABELS: Record<Lang, ReportLabels> = {
       'Наименование возможных рисков',
       'Запланированные мероприятия по управлению рисками',
       'Фактическое исполнение мероприятий по управлению рисками',
-      'Примечание (информация об исполнении/неисполнении)',
+      'Примечание (информация об исполнении/ неисполнении)',
     ],
     indicatorColumns: [
       'Наименование целевого индикатора',
@@ -99,9 +128,9 @@ export const LABELS: Record<Lang, ReportLabels> = {
     directionPrefix: (code) => `Стратегическое направление ${code}. `,
     goalPrefix: (code) => `Цель ${code}. `,
     verdicts: {
-      achieved: 'Выполнено',
-      not_achieved: 'Не выполнено',
-      pending: 'В процессе исполнения',
+      achieved: 'Достигнут',
+      not_achieved: 'Не достигнут',
+      pending: 'В процессе достижения',
       no_target: 'Плановое значение не установлено',
     },
     executionStatuses: { executed: 'Исполнено', not_executed: 'Не исполнено', in_progress: 'В процессе исполнения' },
@@ -110,6 +139,18 @@ export const LABELS: Record<Lang, ReportLabels> = {
     fallbackLegend: (used) =>
       `Тексты с пометкой ${marks(used)} не внесены на русском языке и приведены на языке, указанном в пометке.`,
     sheetNames: { risks: '1 Риски', indicators: '2 Индикаторы', analyticalNote: '3 Аналитическая записка' },
+    pageOf: ['Страница ', ' из ', ''],
+    rankDetails: (size, score) =>
+      [
+        size && `из ${size.text} ${ruPlural(size.n, ['страны', 'стран', 'стран'])}`,
+        score && `${score.text} ${ruPlural(score.n, ['балл', 'балла', 'баллов'])}`,
+      ]
+        .filter(Boolean)
+        .join('; '),
+    previousFactColumn: 'Факт предыдущего года',
+    trendColumn: 'Динамика',
+    trends: { improved: 'Улучшение', worsened: 'Ухудшение', unchanged: 'Без изменений' },
+    editionNotesTitle: 'Примечания к настоящему изданию',
   },
   en: {
     reportTitle: 'Report on the implementation of the strategic plan',
@@ -125,7 +166,7 @@ export const LABELS: Record<Lang, ReportLabels> = {
       'Potential risks',
       'Planned risk management measures',
       'Actual implementation of the risk management measures',
-      'Note (information on execution/non-execution)',
+      'Note (information on execution/ non-execution)',
     ],
     indicatorColumns: [
       'Target indicator',
@@ -145,5 +186,14 @@ export const LABELS: Record<Lang, ReportLabels> = {
     fallbackLegend: (used) =>
       `Texts marked ${marks(used)} have not been entered in English and are given in the language the mark names.`,
     sheetNames: { risks: '1 Risks', indicators: '2 Indicators', analyticalNote: '3 Analytical note' },
+    pageOf: ['Page ', ' of ', ''],
+    rankDetails: (size, score) =>
+      [size && `of ${size.text} ${size.n === 1 ? 'country' : 'countries'}`, score && `${score.text} ${score.n === 1 ? 'point' : 'points'}`]
+        .filter(Boolean)
+        .join('; '),
+    previousFactColumn: "Previous year's fact",
+    trendColumn: 'Trend',
+    trends: { improved: 'Improved', worsened: 'Worsened', unchanged: 'Unchanged' },
+    editionNotesTitle: 'Notes on this edition',
   },
 };

@@ -4,7 +4,7 @@
  * risks per goal, and the analytical note. Every renderer (JSON, DOCX, XLSX, CSV, HTML) reads this.
  */
 import type { Summary } from '../achievement/compute.js';
-import type { NoteBlockColumn } from '../db/schema.js';
+import type { LocalizedTextColumn, NoteBlockColumn } from '../db/schema.js';
 import type { RiskRow } from '../risks/repository.js';
 import type { Lang } from '../shared/lang.js';
 import { buildPlanStatus } from '../status/assemble.js';
@@ -52,14 +52,29 @@ export type ReportBlock =
   | { type: 'heading'; text: Txt | null }
   | { type: 'list'; ordered: boolean; items: (Txt | null)[] };
 
+/** The signature block: position and name (fallback-marked like other text) and a remark only in the report language. */
+export interface ReportSignatureBlock {
+  position: Txt | null;
+  name: Txt | null;
+  remark: Txt | null;
+  editionNotes: Txt | null;
+}
+
+export interface ReportOptions {
+  /** ?compare=previous: section 2 adds the previous year's fact and the trend as columns. */
+  compare: 'previous' | null;
+}
+
 export interface ReportModel {
   lang: Lang;
   year: number;
+  options: ReportOptions;
   organization: { id: string; code: string; name: Txt | null };
   plan: { id: string; code: string; title: Txt | null; startYear: number; endYear: number; approval: { document: Txt | null; date: string } | null };
   summary: Summary;
   directions: ReportDirection[];
   note: { id: string; version: number; updatedAt: string; blocks: ReportBlock[] } | null;
+  signature: ReportSignatureBlock | null;
 }
 
 type PlanWithOrganization = NonNullable<Awaited<ReturnType<typeof findPlanWithOrganization>>>;
@@ -69,7 +84,19 @@ function resolveBlock(block: NoteBlockColumn, lang: Lang): ReportBlock {
   return block.type === 'heading' ? { type: 'heading', text: resolveTxt(block.text, lang) } : { type: 'paragraph', text: resolveTxt(block.text, lang) };
 }
 
-export function buildReportModel(found: PlanWithOrganization, data: ReportData, year: number, lang: Lang): ReportModel {
+/** Text only in `lang`, never a fallback: a remark about translations must not print in another language. */
+function ownLanguage(value: LocalizedTextColumn | null | undefined, lang: Lang): Txt | null {
+  const text = value?.[lang];
+  return typeof text === 'string' && text.trim() !== '' ? { text, lang, fallback: false } : null;
+}
+
+export function buildReportModel(
+  found: PlanWithOrganization,
+  data: ReportData,
+  year: number,
+  lang: Lang,
+  options: ReportOptions = { compare: null },
+): ReportModel {
   const { plan, organization } = found;
   const status = buildPlanStatus(data.tree, plan, year);
   const risksByGoal = new Map<string, ReportRisk[]>();
@@ -87,6 +114,7 @@ export function buildReportModel(found: PlanWithOrganization, data: ReportData, 
   return {
     lang,
     year,
+    options,
     organization: { id: organization.id, code: organization.code, name: resolveTxt(organization.name, lang) },
     plan: {
       id: plan.id,
@@ -124,6 +152,14 @@ export function buildReportModel(found: PlanWithOrganization, data: ReportData, 
           version: data.note.version,
           updatedAt: data.note.updatedAt.toISOString(),
           blocks: data.note.blocks.map((b) => resolveBlock(b, lang)),
+        }
+      : null,
+    signature: data.signature
+      ? {
+          position: resolveTxt(data.signature.position, lang),
+          name: resolveTxt(data.signature.name, lang),
+          remark: ownLanguage(data.signature.remark, lang),
+          editionNotes: resolveTxt(data.signature.editionNotes, lang),
         }
       : null,
   };

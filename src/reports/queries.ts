@@ -6,6 +6,7 @@ import { directions, indicators, organizations, plans } from '../db/schema.js';
 import { findNote } from '../notes/repository.js';
 import { planRisks } from '../risks/repository.js';
 import { planTree } from '../status/queries.js';
+import { findSignature } from './signature.js';
 
 export async function findPlanWithOrganization(db: Db, planId: string) {
   const rows = await db
@@ -25,12 +26,13 @@ function indicatorSources(db: Db, planId: string) {
 }
 
 export async function loadReportData(db: Db, planId: string, year: number) {
-  const [tree, sources, risks, note] = await Promise.all([
+  const [tree, sources, risks, note, signature] = await Promise.all([
     planTree(db, planId, year),
     indicatorSources(db, planId),
     planRisks(db, planId, { year }),
     findNote(db, planId, year),
+    findSignature(db, planId, year),
   ]);
-  return { tree, sources: new Map(sources.map((s) => [s.id, s.source])), risks, note };
+  return { tree, sources: new Map(sources.map((s) => [s.id, s.source])), risks, note, signature };
 }
 export type ReportData = Awaited<ReturnType<typeof loadReportData>>;

@@ -1,8 +1,10 @@
 /**
- * Section 2 as RFC 4180 CSV: one row per indicator in report order, with its direction and goal.
- * Header names are stable English keys (for BI tools); text is in the report language, "[ru] "
- * marking a fallback as in the other documents; numbers use a decimal point. UTF-8 with a BOM so
- * Excel reads the Kazakh letters.
+ * Section 2 as data, not the report: RFC 4180 CSV, one row per indicator in report order, with its
+ * direction and goal (no risks, no note, no signature: DOCX, XLSX and HTML are the report). Header
+ * names are stable English keys (for BI tools); text is in the report language, "[ru] " marking a
+ * fallback as in the other documents. Numbers follow the separator, as the BI exports' users expect:
+ * with "," (default) a decimal point, with ";" (?sep=;, what Excel expects in Kazakh and Russian
+ * locales) a decimal comma. UTF-8 with a BOM so Excel reads the Kazakh letters.
  */
 import { csvHeader, csvLineEncoder } from '../exports/tabular.js';
 import type { Column } from '../exports/tabular.js';
@@ -18,12 +20,13 @@ const COLUMNS = [
 type Row = Record<(typeof COLUMNS)[number], string | number | null>;
 
 /** Cells go through the one CSV encoder of every export (formulas neutralized, quoted as needed). */
-const line = csvLineEncoder<Row>(COLUMNS.map((c): Column<Row> => ({ header: c, value: (row) => row[c] })));
+const columns = COLUMNS.map((c): Column<Row> => ({ header: c, value: (row) => row[c] }));
 
-export function renderCsv(model: ReportModel): string {
+export function renderCsv(model: ReportModel, sep: ',' | ';' = ','): string {
   const l = LABELS[model.lang];
   const text = (t: Txt | null) => (t ? plain(t) : null);
-  let out = csvHeader(COLUMNS);
+  const line = csvLineEncoder<Row>(columns, sep, sep === ';' ? ',' : '.');
+  let out = csvHeader(COLUMNS, sep);
   for (const d of model.directions) {
     for (const g of d.goals) {
       for (const i of g.indicators) {

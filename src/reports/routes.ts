@@ -26,7 +26,7 @@ import { reportYearProblem } from './years.js';
 
 const TAG = 'Reports';
 // Part of the ETag: a deploy that changes how documents look must not be answered 304.
-const RENDERER_VERSION = '1';
+const RENDERER_VERSION = '2';
 
 const binary = (description: string) => z.string().meta({ format: 'binary', description });
 
@@ -55,8 +55,9 @@ export function reportRoutes(app: FastifyInstance, db: Db) {
         'The report every state body produces each year: 1. risk management (the year\'s risks per goal), 2. achievement ' +
         'of goals and target indicators (plan, fact and the derived verdict with the analyst\'s note), 3. the analytical note. ' +
         'The format is chosen by ?format, else by Accept: application/json (default), .docx and .xlsx laid out like the ' +
-        'official tables (heading rows for directions and goals, the numbered column row), text/csv (section 2, one row per ' +
-        'indicator) or printable text/html. ?lang (else Accept-Language, else kk) picks the language of text, labels and ' +
+        'official tables (heading rows for directions and goals, the numbered column row, a running header, page N of M ' +
+        'and the signature block), text/csv (section 2 as data for BI tools, not the report: one row per indicator; ' +
+        '?sep=; gives a decimal comma) or printable text/html. ?lang (else Accept-Language, else kk) picks the language of text, labels and ' +
         'verdict words; text missing in it falls back (kk, ru, en) and is marked: JSON lists it in `fallbacks` (JSON ' +
         'Pointers) with `fallback: true`, documents prefix it with the language used, e.g. "[ru] ", and explain the mark ' +
         'in a closing line. The year must be one of the plan years. The weak ETag changes when the content does.',
@@ -69,7 +70,7 @@ export function reportRoutes(app: FastifyInstance, db: Db) {
             [MEDIA_TYPES.json]: { schema: Report },
             [MEDIA_TYPES.docx]: { schema: binary('Word document (A4 landscape).') },
             [MEDIA_TYPES.xlsx]: { schema: binary('Excel workbook, one sheet per section.') },
-            [MEDIA_TYPES.csv]: { schema: z.string().describe('Section 2, UTF-8 with BOM, RFC 4180.') },
+            [MEDIA_TYPES.csv]: { schema: z.string().describe('Section 2 as data (not the report), UTF-8 with BOM, RFC 4180.') },
             [MEDIA_TYPES.html]: { schema: z.string().describe('Self-contained printable page.') },
           },
         },
@@ -87,9 +88,9 @@ export function reportRoutes(app: FastifyInstance, db: Db) {
       const problem = reportYearProblem(found.plan, year, 'params.year');
       if (problem) throw badRequest('The plan has no report for that year.', [problem]);
 
-      const model = buildReportModel(found, await loadReportData(db, id, year), year, lang);
+      const model = buildReportModel(found, await loadReportData(db, id, year), year, lang, { compare: request.query.compare ?? null });
       const json = reportJson(model);
-      const etag = `W/"${createHash('sha256').update(`${RENDERER_VERSION}/${format}/`).update(JSON.stringify(json)).digest('base64url').slice(0, 27)}"`;
+      const etag = `W/"${createHash('sha256').update(`${RENDERER_VERSION}/${format}/${request.query.compare ?? ''}/${format === 'csv' ? (request.query.sep ?? ',') : ''}/`).update(JSON.stringify(json)).digest('base64url').slice(0, 27)}"`;
       reply.header('etag', etag).header('vary', 'Accept, Accept-Language').header('content-language', lang);
       if (ifNoneMatchHits(request, etag)) return reply.code(304).send(null);
 
@@ -106,7 +107,7 @@ export function reportRoutes(app: FastifyInstance, db: Db) {
           return attachment('attachment')
             .type('text/csv; charset=utf-8')
             .serializer((s: unknown) => s as string)
-            .send(renderCsv(model));
+            .send(renderCsv(model, request.query.sep));
         case 'html':
           return attachment('inline')
             .header('content-security-policy', HTML_CSP)

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ExecutionStatus } from '../risks/schemas.js';
 import { Lang } from '../shared/lang.js';
 import { Uuid, Year } from '../shared/schemas.js';
-import { AchievementStatus, Summary } from '../status/schemas.js';
+import { AchievementStatus, Summary, Trend } from '../status/schemas.js';
 import { BetterWhen, ValueType } from '../indicators/schemas.js';
 
 export const REPORT_FORMATS = ['json', 'docx', 'xlsx', 'csv', 'html'] as const;
@@ -31,6 +31,17 @@ export const ReportQuery = z.object({
     'Language of the text, labels and verdict words; else Accept-Language; else kk. Text missing in it falls back ' +
       '(kk, ru, en) and is marked: listed in `fallbacks` in JSON, prefixed "[ru] " (the language used) in documents.',
   ),
+  sep: z
+    .enum([',', ';'])
+    .optional()
+    .describe('CSV only: the separator, "," (default, decimal point) or ";" (decimal comma, what Excel expects in kk and ru locales).'),
+  compare: z
+    .enum(['previous'])
+    .optional()
+    .describe(
+      "previous: section 2 adds the previous year's fact and the trend (judged with betterWhen) as columns in DOCX, XLSX " +
+        'and HTML (JSON and CSV always carry previousFact and trend).',
+    ),
 });
 
 const text = z.string();
@@ -65,6 +76,12 @@ const ReportIndicator = z
     fact: z.number().nullable(),
     ratingSize: z.number().int().nullable(),
     score: z.number().nullable(),
+    rankDetails: optionalText.describe(
+      'For a rank with its rating size or score stored, what the fact cell prints after the rank, e.g. "176 елдің ішінде; 29 балл" ' +
+        '(documents print "131 (176 елдің ішінде; 29 балл)"); null otherwise.',
+    ),
+    previousFact: z.number().nullable().describe("The previous year's fact (a column with ?compare=previous)."),
+    trend: Trend.nullable(),
     status: AchievementStatus,
     verdict: text.describe('The derived status in words of the report language (e.g. "Орындалды").'),
     achievementPercent: z.number().nullable(),
@@ -77,7 +94,7 @@ const heading = { id: Uuid, code: z.string(), title: text };
 
 const NoteBlockText = z
   .discriminatedUnion('type', [
-    z.object({ type: z.enum(['paragraph', 'heading']), text }),
+    z.object({ type: z.enum(['paragraph', 'heading']), text: text.describe('As stored: may hold Markdown emphasis (**bold**, *italic*).') }),
     z.object({ type: z.literal('list'), ordered: z.boolean(), items: z.array(text) }),
   ])
   .meta({ id: 'ReportNoteBlock' });
@@ -129,6 +146,15 @@ export const Report = z
         note: z.object({ id: Uuid, version: z.number().int(), updatedAt: z.iso.datetime(), blocks: z.array(NoteBlockText) }).nullable(),
       }),
     }),
+    signature: z
+      .object({
+        position: optionalText,
+        name: optionalText,
+        remark: optionalText.describe('Only in the language asked for, else null.'),
+        editionNotes: optionalText.describe('Notes on this edition, one per line.'),
+      })
+      .nullable()
+      .describe('The signature block printed at the end (PUT /plans/{id}/reports/{year}/signature); null when none is stored.'),
     fallback: z.boolean().describe('true when some text is not in the language asked for (see fallbacks).'),
     fallbacks: z.array(Fallback).describe('Every text given in another language than asked for, by JSON Pointer.'),
   })

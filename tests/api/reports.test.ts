@@ -26,6 +26,13 @@ const EXECUTION_KK: Record<string, string> = { executed: 'Орындалды', n
 /** "6,3" as the Kazakh report prints 6.3; "-" for a missing value. */
 const kkNumber = (n: number | null) => (n === null ? '-' : String(n).replace('.', ','));
 
+/** The fact cell as an official writes it in Kazakh: a rank with its rating size and score, "131 (176 елдің ішінде; 29 балл)". */
+function kkFact({ code, fact }: { code: string; fact: number | null }): string {
+  const i = { fact, ...rankOf.get(code)! };
+  const details = [i.ratingSize !== null && `${i.ratingSize} елдің ішінде`, i.score !== null && `${kkNumber(i.score)} балл`].filter(Boolean);
+  return i.fact !== null && details.length > 0 ? `${kkNumber(i.fact)} (${details.join('; ')})` : kkNumber(i.fact);
+}
+
 /** The report as printed, in order. */
 const expected = {
   directions: data.directions.map((d) => `${d.code}-стратегиялық бағыт. ${d.title.kk}`),
@@ -40,6 +47,18 @@ const expected = {
   ),
   risks: data.directions.flatMap((d) => d.goals.flatMap((g) => g.risks.map((r) => ({ goal: g.code, risk: r.risk.kk!, status: r.executionStatus })))),
 };
+
+/** Each 2016 measurement's rating size and score, by indicator code. */
+const rankOf = new Map(
+  data.directions.flatMap((d) =>
+    d.goals.flatMap((g) =>
+      g.indicators.map((i) => {
+        const m = i.measurements.find((x) => x.year === 2016)!;
+        return [i.code, { ratingSize: i.valueType === 'rank' ? (m.ratingSize ?? null) : null, score: i.valueType === 'rank' ? (m.score ?? null) : null }] as const;
+      }),
+    ),
+  ),
+);
 
 const reportUrl = (query = '', year = 2016, planId = demo.planId) => `/api/v1/plans/${planId}/reports/${year}${query}`;
 
@@ -116,7 +135,7 @@ describe('GET /plans/{id}/reports/{year} as JSON', () => {
   it('speaks Russian and English, labels and verdict words included', async () => {
     const ru = expectStatus(await call(ctx.app, 'GET', reportUrl('?lang=ru')), 200);
     const ruRows = ru.sections.indicators.directions.flatMap((d: Json) => d.goals.flatMap((g: Json) => g.indicators));
-    expect(new Set(ruRows.map((r: Json) => r.verdict))).toEqual(new Set(['Выполнено', 'Не выполнено', 'В процессе исполнения']));
+    expect(new Set(ruRows.map((r: Json) => r.verdict))).toEqual(new Set(['Достигнут', 'Не достигнут', 'В процессе достижения']));
     expect(ru.sections.risks.title).toBe('1. Анализ управления рисками');
     expect(ruRows[0].name).toBe(data.directions[0]!.goals[0]!.indicators[0]!.name.ru);
     const en = expectStatus(await call(ctx.app, 'GET', reportUrl(), undefined, { 'accept-language': 'en-GB,en;q=0.8' }), 200);
@@ -194,7 +213,7 @@ describe('the report as .docx', () => {
     expect(headings.filter((h) => /^\d+\.\d+-мақсат\./.test(h!))).toEqual(expected.goals);
     const indicators = rows.filter((cells) => cells.length === 6);
     expect(indicators.map((c) => ({ name: c[0], plan: c[3], fact: c[4], verdict: c[5]!.split('\n')[0] }))).toEqual(
-      expected.indicators.map((i) => ({ name: i.name, plan: kkNumber(i.plan), fact: kkNumber(i.fact), verdict: VERDICT_KK[i.status] })),
+      expected.indicators.map((i) => ({ name: i.name, plan: kkNumber(i.plan), fact: kkFact(i), verdict: VERDICT_KK[i.status] })),
     );
   });
 
@@ -259,7 +278,10 @@ describe('the report as .xlsx', () => {
     const indicators = rows.filter((r) => !r.heading && r.texts[0] !== '' && r.texts[3] !== '');
     expect(
       indicators.map((r) => ({ name: r.texts[0], plan: r.cells[3], fact: r.cells[4], verdict: r.texts[5]!.split('\n')[0] })),
-    ).toEqual(expected.indicators.map((i) => ({ name: i.name, plan: i.plan, fact: i.fact ?? '-', verdict: VERDICT_KK[i.status] })));
+    ).toEqual(
+      // A rank with its rating size or score is text as an official writes it; other facts stay numbers.
+      expected.indicators.map((i) => ({ name: i.name, plan: i.plan, fact: kkFact(i) === kkNumber(i.fact) ? (i.fact ?? '-') : kkFact(i), verdict: VERDICT_KK[i.status] })),
+    );
     // The column titles: "reporting period" spans plan and fact.
     const title = sheet.getRow(5);
     expect(title.getCell(4).text).toBe('Есепті кезең');
@@ -375,7 +397,7 @@ describe('the report as printable HTML', () => {
         fact: tr.querySelector('td.fact')!.text,
         verdict: tr.querySelector('td.note .verdict')!.text,
       })),
-    ).toEqual(expected.indicators.map((i) => ({ code: i.code, name: i.name, plan: kkNumber(i.plan), fact: kkNumber(i.fact), verdict: VERDICT_KK[i.status] })));
+    ).toEqual(expected.indicators.map((i) => ({ code: i.code, name: i.name, plan: kkNumber(i.plan), fact: kkFact(i), verdict: VERDICT_KK[i.status] })));
   });
 
   it('has the 6 risks of section 1 and the analytical note', () => {

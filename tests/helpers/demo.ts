@@ -17,7 +17,7 @@ export interface LoadedDemo {
 }
 
 async function post(app: FastifyInstance, url: string, body: unknown, expected = 201) {
-  const res = await call(app, url.includes('/measurements/') || url.includes('/notes/') ? 'PUT' : 'POST', url, body);
+  const res = await call(app, url.includes('/measurements/') || url.includes('/notes/') || url.endsWith('/signature') ? 'PUT' : 'POST', url, body);
   if (res.status !== expected) throw new Error(`${url} answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body;
 }
@@ -48,5 +48,10 @@ export async function loadDemoThroughApi(app: FastifyInstance, orgCode?: string)
   }
   const note = data.analyticalNote;
   if (note) await post(app, `/api/v1/plans/${plan.id}/notes/${note.year}`, { blocks: note.blocks });
+  const signature = data.reportSignature;
+  if (signature) {
+    const { year, ...block } = signature;
+    await post(app, `/api/v1/plans/${plan.id}/reports/${year}/signature`, block);
+  }
   return { planId: plan.id, organizationId: org.id, indicatorIds, verdicts, goalIds, riskIds, noteYear: note?.year };
 }
