@@ -50,6 +50,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Connection pool usage for /metrics (PostgreSQL only). */
   poolStats?: () => PoolStats;
+  /** The same for the streamed exports' own pool (src/db/export-handle.ts). */
+  exportPoolStats?: () => PoolStats;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -81,7 +83,7 @@ export function loggerOptions(level: string) {
   };
 }
 
-export async function buildApp({ db, readDb, config, logger, poolStats }: AppOptions) {
+export async function buildApp({ db, readDb, config, logger, poolStats, exportPoolStats }: AppOptions) {
   const app = Fastify({
     logger: logger ?? loggerOptions(config.LOG_LEVEL),
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -107,7 +109,7 @@ export async function buildApp({ db, readDb, config, logger, poolStats }: AppOpt
   const auth = new AuthService(db, config);
   recordRoutes(app, auth);
   await registerSecurity(app, { corsOrigins: config.CORS_ORIGINS, maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS });
-  registerMetrics(app, poolStats);
+  registerMetrics(app, poolStats, exportPoolStats);
   // After CORS and load shedding (preflights and shed load need no token), before the routes.
   await app.register(authPlugin, { auth });
   registerErrorHandling(app);
