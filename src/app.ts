@@ -50,8 +50,6 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Connection pool usage for /metrics (PostgreSQL only). */
   poolStats?: () => PoolStats;
-  /** The same for the streamed exports' own pool (src/db/export-handle.ts). */
-  exportPoolStats?: () => PoolStats;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -83,7 +81,7 @@ export function loggerOptions(level: string) {
   };
 }
 
-export async function buildApp({ db, readDb, config, logger, poolStats, exportPoolStats }: AppOptions) {
+export async function buildApp({ db, readDb, config, logger, poolStats }: AppOptions) {
   const app = Fastify({
     logger: logger ?? loggerOptions(config.LOG_LEVEL),
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -109,7 +107,7 @@ export async function buildApp({ db, readDb, config, logger, poolStats, exportPo
   const auth = new AuthService(db, config);
   recordRoutes(app, auth);
   await registerSecurity(app, { corsOrigins: config.CORS_ORIGINS, maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS });
-  registerMetrics(app, poolStats, exportPoolStats);
+  registerMetrics(app, poolStats);
   // After CORS and load shedding (preflights and shed load need no token), before the routes.
   await app.register(authPlugin, { auth });
   registerErrorHandling(app);

@@ -15,7 +15,7 @@ export interface PoolStats {
 
 const startTimes = new WeakMap<object, bigint>();
 
-export function registerMetrics(app: FastifyInstance, poolStats?: () => PoolStats, exportPoolStats?: () => PoolStats) {
+export function registerMetrics(app: FastifyInstance, poolStats?: () => PoolStats) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
   const requests = new Counter({
@@ -46,29 +46,6 @@ export function registerMetrics(app: FastifyInstance, poolStats?: () => PoolStat
     });
     void pool;
   }
-  if (exportPoolStats) {
-    new Gauge({
-      name: 'db_export_pool_connections',
-      help: 'Connections of the pool streamed exports read through (src/db/export-handle.ts), by state',
-      labelNames: ['state'] as const,
-      registers: [registry],
-      collect() {
-        const s = exportPoolStats();
-        this.set({ state: 'total' }, s.total);
-        this.set({ state: 'idle' }, s.idle);
-        this.set({ state: 'waiting' }, s.waiting);
-      },
-    });
-  }
-  new Gauge({
-    name: 'exports_running',
-    help: 'Streamed exports running now; at EXPORT_CONCURRENCY the next one is refused with 503',
-    registers: [registry],
-    collect() {
-      // Read at scrape time: the guard is registered after the metrics (src/app.ts).
-      this.set(app.exportGuard?.running ?? 0);
-    },
-  });
 
   // Callback-style hooks: they run on every request, and an async hook costs a promise each.
   app.addHook('onRequest', (request, _reply, done) => {

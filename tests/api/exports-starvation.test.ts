@@ -55,7 +55,7 @@ async function serve(overrides: Partial<Config>): Promise<Server> {
   // export pool); the test helper's handle (a pool of 5) only seeds and inspects.
   const database = seed.url ? await openDatabase({ ...config, DATABASE_URL: seed.url }) : seed.database;
   if (seed.url) opened.push(database);
-  const app = await buildApp({ db: database.db, config, logger: false, poolStats: database.poolStats, exportPoolStats: database.exportPoolStats });
+  const app = await buildApp({ db: database.db, config, logger: false });
   apps.push(app);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
@@ -93,7 +93,7 @@ async function get(s: Server, path: string) {
   return { status: res.status, headers: res.headers, body: await res.text() };
 }
 
-async function until(what: string, condition: () => boolean | Promise<boolean>, ms = 120_000) {
+async function until(what: string, condition: () => boolean | Promise<boolean>, ms = 60_000) {
   const deadline = Date.now() + ms;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
@@ -166,15 +166,9 @@ describe('stalled downloads', () => {
     expect(downloads.filter((d) => d.statusCode === 503).length).toBe(20 - started.length);
     // The first `bound` to arrive hold their slots until cut off: at least those are admitted.
     expect(started.length).toBeGreaterThanOrEqual(bound);
-    // Operators see them (and, on PostgreSQL, the export pool) in /metrics. (How many are running
-    // when the scrape lands depends on how soon the first were cut: no count asserted.)
-    const metrics = (await get(s, '/metrics')).body;
-    expect(metrics).toMatch(/^exports_running \d+$/m);
-    if (seed.url) expect(metrics).toMatch(/^db_export_pool_connections\{state="total"\} [1-9]\d*$/m);
 
     // The server cuts each stalled download: its slot is free...
     await until('the stalled exports are cut off', () => s.app.exportGuard?.running === 0);
-    expect((await get(s, '/metrics')).body).toMatch(/^exports_running 0$/m);
     // ...and (PostgreSQL) its cursor's transaction rolled back and its connection idle in the pool.
     const stats = s.database.exportPoolStats;
     if (stats) {
