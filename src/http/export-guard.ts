@@ -88,22 +88,26 @@ export function watchStall(res: ServerResponse, stallMs: number, onStall: () => 
   if (!socket || typeof socket.bytesWritten !== 'number') return () => {};
   // Bytes the kernel has taken: those handed to the socket minus those still queued in Node.
   const taken = () => (socket.bytesWritten ?? 0) - socket.writableLength;
+  const period = Math.max(50, Math.min(1_000, Math.floor(stallMs / 4)));
   let last = taken();
   let since = Date.now();
-  const timer = setInterval(
-    () => {
-      const now = Date.now();
-      const t = taken();
-      if (socket.writableLength === 0 || t !== last) {
-        last = t;
-        since = now;
-      } else if (now - since >= stallMs) {
-        clearInterval(timer);
-        onStall();
-      }
-    },
-    Math.max(50, Math.min(1_000, Math.floor(stallMs / 4))),
-  );
+  let lastTick = since;
+  const timer = setInterval(() => {
+    const now = Date.now();
+    // Time the event loop was blocked does not count: timers run before the socket's completed
+    // writes are processed, so after a long synchronous stretch the count would look stuck.
+    const blocked = now - lastTick - period;
+    lastTick = now;
+    if (blocked > period) since += blocked;
+    const t = taken();
+    if (socket.writableLength === 0 || t !== last) {
+      last = t;
+      since = now;
+    } else if (now - since >= stallMs) {
+      clearInterval(timer);
+      onStall();
+    }
+  }, period);
   timer.unref();
   return () => clearInterval(timer);
 }
