@@ -155,8 +155,8 @@ describe('import limits', () => {
 
   it('keeps answering /health/live while a large sheet is imported', async () => {
     const planId = await newPlan(standard);
-    // 20,000 rows (the default limit), ~3 MB unzipped.
-    const big = await workbookWithSheet(sheetXml(layout(19_990)));
+    // 20,000 rows (the default limit), written by ExcelJS as a real workbook.
+    const big = await xlsxOf(layout(19_990));
     let importDone = false;
     const importing = upload(standard, planId, big, XLSX_TYPE, 'year=2016').then((res) => {
       importDone = true;
