@@ -167,9 +167,11 @@ describe('bulk measurements', () => {
     const editor = bearer(await tokenFor(ctx, { role: 'editor', organizationId: tree.organization.id }));
     const own = { indicatorId: tree.indicator.id, year: 2018, plan: 5, fact: 6 };
     const foreign = { indicatorId: other.indicator.id, year: 2018, plan: 5, fact: 6 };
+    const before = await count([tree.indicator.id, other.indicator.id]);
     const denied = await call(ctx.app, 'POST', BULK, { rows: [own, foreign] }, editor);
     expectProblem(denied, 403, ['body.rows.1']);
-    expect((await count([tree.indicator.id, other.indicator.id])).measurements).toBe((await count([tree.indicator.id, other.indicator.id])).measurements);
+    expect(errorPaths(denied)).toEqual(['body.rows.1']);
+    expect(await count([tree.indicator.id, other.indicator.id])).toEqual(before);
     expect(await queryRows(ctx, sql`select 1 from measurements where year = 2018`)).toEqual([]);
     expect(expectStatus(await call(ctx.app, 'POST', BULK, { rows: [own] }, editor), 200)).toMatchObject({ created: 1 });
     const viewer = bearer(await tokenFor(ctx, { role: 'viewer' }));
@@ -242,6 +244,39 @@ describe('bulk measurements', () => {
     expect(expectStatus(await call(ctx.app, 'POST', BULK, { rows }), 200)).toEqual({ dryRun: false, created: 0, updated: 0, unchanged: 5 });
     expect((await count([a.id, r.id])).audits).toBe(auditsBefore + 4);
     expect((await get(a.id, 2014)).version).toBe(2);
+  });
+
+  it('writes and audits a row whose only change is its note (set, changed, removed); the same note in another key order is unchanged', async () => {
+    const ind = await createIndicator(ctx.app, tree.goal.id);
+    await putMeasurement(ctx.app, ind.id, 2014, { plan: 5, fact: 6 });
+    await putMeasurement(ctx.app, ind.id, 2015, { plan: 5, fact: 6, note: { kk: 'бұрынғы', en: 'old' } });
+    await putMeasurement(ctx.app, ind.id, 2016, { plan: 5, fact: 6, note: { en: 'dropped' } });
+    await putMeasurement(ctx.app, ind.id, 2017, { plan: 5, fact: 6, note: { kk: 'бір', en: 'one' } });
+    const rows = [
+      { indicatorId: ind.id, year: 2014, plan: 5, fact: 6, note: { en: 'added' } },
+      { indicatorId: ind.id, year: 2015, plan: 5, fact: 6, note: { kk: 'жаңа', en: 'old' } },
+      { indicatorId: ind.id, year: 2016, plan: 5, fact: 6, note: null },
+      { indicatorId: ind.id, year: 2017, plan: 5, fact: 6, note: { en: 'one', kk: 'бір' } },
+    ];
+    const res = expectStatus(await call(ctx.app, 'POST', `${BULK}?details=true`, { rows }), 200);
+    expect(res.rows.map((r: Json) => r.outcome)).toEqual(['updated', 'updated', 'updated', 'unchanged']);
+    const stored = await queryRows(ctx, sql`select year, note, version from measurements where indicator_id = ${ind.id} order by year`);
+    expect(stored).toEqual([
+      { year: 2014, note: { en: 'added' }, version: 2 },
+      { year: 2015, note: { kk: 'жаңа', en: 'old' }, version: 2 },
+      { year: 2016, note: null, version: 2 },
+      { year: 2017, note: { kk: 'бір', en: 'one' }, version: 1 },
+    ]);
+    const audit = await queryRows(
+      ctx,
+      sql`select entity_key as key, before->'note' as before, after->'note' as after from audit_log
+        where entity_key like ${`${ind.id}/%`} and action = 'update' order by entity_key`,
+    );
+    expect(audit).toEqual([
+      { key: `${ind.id}/2014`, before: null, after: { en: 'added' } },
+      { key: `${ind.id}/2015`, before: { kk: 'бұрынғы', en: 'old' }, after: { kk: 'жаңа', en: 'old' } },
+      { key: `${ind.id}/2016`, before: { en: 'dropped' }, after: null },
+    ]);
   });
 
   it('rejects a second row for the same indicator and year, whether named by id or by codes', async () => {
