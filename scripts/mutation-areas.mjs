@@ -5,7 +5,7 @@
 export const AREAS = {
   achievement: {
     mutate: ['src/achievement/**/*.ts'],
-    tests: ['tests/unit/achievement.test.ts', 'tests/unit/achievement.property.test.ts'],
+    tests: ['tests/unit/achievement.test.ts', 'tests/unit/achievement.property.test.ts', 'tests/unit/achievement.paths.test.ts'],
   },
   access: {
     // Who may call a route (access.ts, principal.ts), editor scoping (the auth plugin's preHandler

@@ -29,7 +29,7 @@ async function state(indicatorIds: string[]) {
       ctx,
       sql`select indicator_id as "indicatorId", year, plan, fact, note, version, updated_at as "updatedAt" from measurements where indicator_id in (${ids}) order by indicator_id, year`,
     ),
-    audits: (await queryRows(ctx, sql`select count(*)::int as n from audit_log`))[0]!.n,
+    audits: Number((await queryRows(ctx, sql`select count(*)::int as n from audit_log`))[0]!.n),
   };
 }
 
