@@ -1,15 +1,14 @@
 /** POST /measurements/bulk: all-or-nothing, dry run, idempotent replay, codes, editor scope, 10,000 rows. */
 import { sql } from 'drizzle-orm';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { bearer, call, setupApp, tokenFor } from '../helpers/app.js';
 import type { Json } from '../helpers/app.js';
 import { API, createIndicator, createTree, errorPaths, expectProblem, expectStatus, putMeasurement, queryRows } from '../helpers/fixtures.js';
 import type { Tree } from '../helpers/fixtures.js';
+import { itTwoConnections } from '../helpers/two-connections.js';
 
 const ctx = setupApp();
 const BULK = `${API}/measurements/bulk`;
-// The race below needs two connections at once, which PGlite (one connection) does not have.
-const onPostgres = inject('testDatabase').mode === 'postgres';
 
 const count = async (indicatorIds: string[]) => {
   const [row] = await queryRows(
@@ -147,7 +146,8 @@ describe('bulk measurements', () => {
     expect((await count([t.indicator.id])).measurements).toBe(1);
   });
 
-  it.skipIf(!onPostgres)('refuses a year approved while the batch waited for the plan lock (PostgreSQL)', async () => {
+  // A race: one connection holds the plan while the batch waits on another.
+  itTwoConnections('refuses a year approved while the batch waited for the plan lock', async () => {
     const t = await createTree(ctx.app);
     let bulk: ReturnType<typeof call> | undefined;
     // An approval in progress holds the plan FOR UPDATE, as POST .../approve does, while the batch arrives.

@@ -6,8 +6,8 @@
  */
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { call, setupApp } from '../helpers/app.js';
+import { itTwoConnections } from '../helpers/two-connections.js';
 import type { Json } from '../helpers/app.js';
 import {
   API,
@@ -22,7 +22,6 @@ import {
 } from '../helpers/fixtures.js';
 
 const ctx = setupApp();
-const onPostgres = inject('testDatabase').mode === 'postgres';
 
 /** Pages through a sync from `start` (a query string) until the last page; returns items and the resume cursor. */
 async function syncAll(url: string, limit = 3) {
@@ -275,7 +274,7 @@ describe('sync under concurrent writes', () => {
     expect(held).toEqual(new Map(truth.map((s) => [`${s.indicatorId}/${s.year}`, [s.plan, s.fact, s.previousFact]])));
   });
 
-  it.skipIf(!onPostgres)('serves a row whose transaction commits late with an earlier updatedAt (PostgreSQL)', async () => {
+  itTwoConnections('serves a row whose transaction commits late with an earlier updatedAt', async () => {
     const org = await createOrganization(ctx.app);
     const [a, b] = [await createPlan(ctx.app, org.id), await createPlan(ctx.app, org.id)];
     const url = `${API}/plans?organizationId=${org.id}`;
