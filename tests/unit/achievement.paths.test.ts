@@ -81,6 +81,7 @@ describe('the fixed-point path', () => {
     ['-999999999999999', '999999999999999', 1999999999999998],
     ['0.00000000000012', '0.00000000000013', 0], // leading zeros are not significant digits
     ['12345678901234.5', '12345678901234.6', 0.1],
+    ['-719925474099.1', '900000000000000', 900719925474099.1], // the difference at scale 1 is exactly 2^53 - 1
   ];
 
   it.each(LONG_SHORT)('plan %s, fact %s: status, trend and deviation without decimal.js', (plan, fact, expected) => {
@@ -110,6 +111,7 @@ describe('the decimal.js path', () => {
   const cases: [string, () => unknown, unknown][] = [
     ['16 significant digits', () => deviation('1234567890123456', '0'), -1234567890123456],
     ['23 decimals', () => deviation('0', '0.00000000000000000000001'), 0],
+    ['23 decimals on both sides', () => deviation('0.00000000000000000000001', '0.00000000000000000000002'), 0],
     ['an exponent', () => deviation('1e2', '150'), 50],
     ['fact x 100,000 beyond 2^53', () => achievementPercent('7', '123456789012345', 'higher'), 1763668414462071.5],
     ['plan / rank scaled beyond 2^53', () => percentile('1', '123456789012345'), 100],
@@ -122,6 +124,13 @@ describe('the decimal.js path', () => {
     let result: unknown;
     expect(decimalUses(() => (result = rule()))).toBeGreaterThan(0);
     expect(result).toBe(expected);
+  });
+});
+
+describe('the reference (computeIndicatorStatusWithDecimals)', () => {
+  it('sends every value to decimal.js, short ones included: it is what the fast path is checked against', () => {
+    const input = { betterWhen: 'higher' as const, valueType: 'rank' as const, plan: '3', fact: '2', previousFact: '1', ratingSize: '10', previousRatingSize: '10' };
+    expect(decimalUses(() => computeIndicatorStatusWithDecimals(input))).toBeGreaterThanOrEqual(3);
   });
 });
 
