@@ -182,7 +182,7 @@ const ROUTES: Route[] = [
 const label = (r: Route) => `${r.method} ${r.path}`;
 
 /** Tags that name no version: a malformed If-Match is stale by definition (never "no check"). */
-const MALFORMED = ['not-an-etag', '"one"', '"1.0"', 'W/"x"', '"-1"'];
+const MALFORMED = ['not-an-etag', '"one"', '"1.0"', 'W/"x"', '"-1"', 'x"1"', '"1"x'];
 
 describe('If-Match', () => {
   it('is covered here on exactly the routes the OpenAPI document says answer 412', async () => {
@@ -228,6 +228,13 @@ describe('If-Match', () => {
     expect(versions).toEqual([2, 3, 4, 5, 6]);
     // A weak tag of an old version is still stale.
     expectProblem(await call(ctx.app, 'PATCH', url, { title }, { 'if-match': 'W/"5"' }), 412);
+    // A version without its quotes (as some clients send it) is read as that version.
+    expect(expectStatus(await call(ctx.app, 'PATCH', url, { title: { en: 'Unquoted' } }, { 'if-match': '6' }), 200).version).toBe(7);
+    // Versions of several digits: "12" is not "1" or "2".
+    for (let v = 7; v < 12; v++) expectStatus(await call(ctx.app, 'PATCH', url, { title: { en: `v${v}` } }), 200);
+    expectProblem(await call(ctx.app, 'PATCH', url, { title }, { 'if-match': '"1"' }), 412);
+    expectProblem(await call(ctx.app, 'PATCH', url, { title }, { 'if-match': '"2"' }), 412);
+    expect(expectStatus(await call(ctx.app, 'PATCH', url, { title: { en: 'v12' } }, { 'if-match': '"12"' }), 200).version).toBe(13);
   });
 
   it('on PUT of a measurement or note that does not exist yet, any tag is stale (412, nothing created)', async () => {
