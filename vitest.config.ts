@@ -8,6 +8,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    reporters: process.env.CI ? ['default'] : ['default'],
+    // The summary line says which database ran and how many two-connection tests were skipped.
+    reporters: ['default', './tests/helpers/database-summary-reporter.ts'],
   },
 });

@@ -48,8 +48,20 @@ class Operand {
   ) {}
 
   get exact(): Decimal {
-    return (this.#exact ??= new Exact(this.source));
+    return (this.#exact ??= decimalOf(this.source));
   }
+}
+
+/**
+ * How many input values went to decimal.js: the tests read it to check that short decimals never
+ * do (a fallback gives the same answers, only slower, so no answer shows it) and how often their
+ * generated values reach the fixed-point path. Counted on the slow path only; nothing reads it here.
+ */
+export const decimalPathUses = { operands: 0 };
+
+function decimalOf(source: string | number): Decimal {
+  decimalPathUses.operands++;
+  return new Exact(source);
 }
 
 /** value = m x 10^-k exactly, with |m| < 10^15 (so m is an exact double), and n = that value as a double. */
@@ -75,9 +87,11 @@ function fixedOf(text: string, n: number): Fixed | null {
   if (frac.length >= POW10.length) return null;
   let first = 0;
   const digits = int + frac;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator,ArithmeticOperator: where the zero-skipping stops matters only for all-zero digits, 0 either way (docs/testing.md)
   while (first < digits.length - 1 && digits.charCodeAt(first) === 48) first++;
   if (digits.length - first > MAX_FIXED_DIGITS) return null;
   const magnitude = Number(digits);
+  // Stryker disable next-line ConditionalExpression: "-0" as m = -0 or 0 gives the same answers (compare uses n; -0 is not negative)
   const m = match[1] === '-' && magnitude !== 0 ? -magnitude : magnitude;
   return { m, k: frac.length, n: n === 0 ? 0 : n };
 }
@@ -85,6 +99,7 @@ function fixedOf(text: string, n: number): Fixed | null {
 function operand(value: NumericInput, fast: boolean): Operand | null {
   if (value === null || value === undefined) return null;
   // Numbers are taken at their shortest round-trip spelling, so 1.3 equals "1.30" exactly.
+  // Stryker disable next-line ConditionalExpression,StringLiteral,BlockStatement: a shortcut; String(value) of a finite number takes the same path below
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return null;
     return new Operand(value, fast ? fixedOf(String(value), value) : null);
@@ -98,6 +113,7 @@ function operand(value: NumericInput, fast: boolean): Operand | null {
 }
 
 function toNumber(value: Decimal | null): number | null {
+  // Stryker disable next-line ConditionalExpression: a type guard; toNumber is only given Decimals
   if (value === null) return null;
   const n = value.toNumber();
   if (!Number.isFinite(n)) return null; // beyond ~1.8e308: JSON cannot carry it, so "undefined"
@@ -121,6 +137,7 @@ function aligned(a: Fixed, b: Fixed): [number, number, number] | null {
   const k = Math.max(a.k, b.k);
   const x = a.m * POW10[k - a.k]!;
   const y = b.m * POW10[k - b.k]!;
+  // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator: redundant by design; each caller bounds its own intermediate (docs/testing.md)
   return Math.abs(x) <= MAX_SAFE && Math.abs(y) <= MAX_SAFE ? [x, y, k] : null;
 }
 
@@ -130,6 +147,7 @@ function aligned(a: Fixed, b: Fixed): [number, number, number] | null {
  */
 function integerPercent(x: number, y: number): number | undefined {
   const scaled = x * 100_000;
+  // Stryker disable next-line EqualityOperator: x x 100,000 cannot equal 2^53 - 1
   if (scaled > MAX_SAFE) return undefined;
   const thousandths = (scaled - (scaled % y)) / y; // exact: an integer below 2^53
   const dropped = thousandths % 10;
@@ -179,6 +197,7 @@ function achievementPercentOf(p: Operand | null, f: Operand | null, betterWhen: 
     const percent = both ? integerPercent(both[0], both[1]) : undefined;
     if (percent !== undefined) return percent;
   }
+  // Stryker disable next-line ConditionalExpression: decimal.js divides by zero into Infinity/NaN, which toNumber also makes null
   if (denominator.exact.isZero()) return null;
   return percentOf(numerator.exact, denominator.exact);
 }
@@ -190,11 +209,13 @@ function deviationOf(p: Operand | null, f: Operand | null): number | null {
     const [x, y, k] = both;
     const difference = x - y; // exact when it stays below 2^53 (checked)
     if (Math.abs(difference) <= MAX_SAFE) {
+      // Stryker disable next-line EqualityOperator: k = 2 gives the same result through the rounding branch (unit 1, nothing dropped)
       if (k <= 2) return difference / POW10[k]! || 0;
       const unit = POW10[k - 2]!;
       const magnitude = Math.abs(difference);
       const dropped = magnitude % unit;
       const hundredths = (magnitude - dropped) / unit + (dropped * 2 >= unit ? 1 : 0);
+      // Stryker disable next-line EqualityOperator: a difference of 0 gives -0 or 0, and || 0 makes both 0
       return (difference < 0 ? -hundredths : hundredths) / 100 || 0;
     }
   }
@@ -210,6 +231,7 @@ function trendOf(prev: Operand | null, f: Operand | null, betterWhen: BetterWhen
 function percentileOf(r: Operand | null, n: Operand | null): number | null {
   if (r === null || n === null || compare(n, ONE) <= 0 || compare(r, ONE) < 0 || compare(r, n) > 0) return null;
   const both = r.fixed && n.fixed ? aligned(n.fixed, r.fixed) : null;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: fixedOf keeps k below POW10.length, so this holds whenever both is set
   if (both && both[2] < POW10.length) {
     const [size, rank, k] = both;
     // size > rank >= 1 here, so both differences are exact non-negative integers below 2^53.
@@ -318,7 +340,7 @@ type Counts = Omit<Summary, 'achievementRate'>;
 function withRate(counts: Counts): Summary {
   const decided = counts.achieved + counts.notAchieved;
   // Nothing decided yet is "unknown", not 0% (which would read as total failure).
-  const achievementRate = decided === 0 ? null : (integerPercent(counts.achieved, decided) ?? percentOf(new Exact(counts.achieved), new Exact(decided)));
+  const achievementRate = decided === 0 ? null : (integerPercent(counts.achieved, decided) ?? percentOf(decimalOf(counts.achieved), decimalOf(decided)));
   return { ...counts, achievementRate };
 }
 

@@ -158,8 +158,10 @@ describe('a viewer', () => {
 });
 
 describe('an admin', () => {
-  it('writes any organization', async () => {
+  it('writes any organization, and what it writes is stored', async () => {
     expect((await call(ctx.app, 'PATCH', `${API}/plans/${theirs.plan.id}`, { title: { en: 'By admin' } })).status).toBe(200);
+    expect((await call(ctx.app, 'GET', `${API}/plans/${theirs.plan.id}`)).body.title).toEqual({ en: 'By admin' });
     expect((await call(ctx.app, 'PUT', `${API}/indicators/${mine.indicator.id}/measurements/2017`, { plan: 1, fact: 2 })).status).toBe(201);
+    expect((await call(ctx.app, 'GET', `${API}/indicators/${mine.indicator.id}/measurements/2017`)).body).toMatchObject({ plan: 1, fact: 2, version: 1 });
   });
 });

@@ -153,8 +153,8 @@ describe('access tokens', () => {
   });
 
   it('refuses the refresh token of a user deactivated behind the API (in the database)', async () => {
-    const user = await createTestUser(ctx.app, { role: 'editor', organizationId: null }).catch(() => undefined);
-    expect(user).toBeUndefined(); // an editor without an organization cannot exist (check constraint)
+    // An editor without an organization cannot exist: the database's check constraint refuses it.
+    await expect(createTestUser(ctx.app, { role: 'editor', organizationId: null })).rejects.toMatchObject({ cause: { code: '23514' } });
     const viewer2 = await createTestUser(ctx.app, { role: 'viewer' });
     const login = await call(ctx.app, 'POST', '/api/v1/auth/login', { email: viewer2.email, password: viewer2.password });
     await ctx.db.database.db.update(users).set({ active: false }).where(eq(users.id, viewer2.id));

@@ -205,8 +205,12 @@ describe('measurements', () => {
       expectProblem(await call(ctx.app, 'GET', url(percent.id, 2012)), 404);
     });
 
-    it('allows fractional and negative values on a non-rank', async () => {
-      expect((await put(percent.id, 2013, { plan: 2.5, fact: -1.25 })).status).toBe(201);
+    it('allows fractional and negative values on a non-rank, stored and read back as sent', async () => {
+      const res = await put(percent.id, 2013, { plan: 2.5, fact: -1.25 });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ plan: 2.5, fact: -1.25 });
+      expect(await stored(percent.id, 2013)).toMatchObject({ plan: '2.5', fact: '-1.25' });
+      expect(expectStatus(await call(ctx.app, 'GET', url(percent.id, 2013)), 200)).toMatchObject({ plan: 2.5, fact: -1.25 });
     });
   });
 

@@ -57,9 +57,17 @@ describe('plans', () => {
       );
     });
 
-    it('accepts a one-year plan (startYear = endYear) and the extreme years 1900 and 2200', async () => {
-      expect((await call(ctx.app, 'POST', `${API}/plans`, planBody(org.id, { startYear: 2020, endYear: 2020 }))).status).toBe(201);
-      expect((await call(ctx.app, 'POST', `${API}/plans`, planBody(org.id, { startYear: 1900, endYear: 2200 }))).status).toBe(201);
+    it('accepts a one-year plan (startYear = endYear) and the extreme years 1900 and 2200, and stores them', async () => {
+      for (const [startYear, endYear] of [
+        [2020, 2020],
+        [1900, 2200],
+        [1900, 1900],
+        [2200, 2200],
+      ]) {
+        const created = expectStatus(await call(ctx.app, 'POST', `${API}/plans`, planBody(org.id, { startYear, endYear })), 201);
+        expect(created).toMatchObject({ startYear, endYear });
+        expect(expectStatus(await call(ctx.app, 'GET', `${API}/plans/${created.id}`), 200)).toMatchObject({ startYear, endYear, version: 1 });
+      }
     });
 
     it('lists plans filtered by organizationId and by code', async () => {
@@ -257,6 +265,7 @@ describe('plans', () => {
         const other = await createPlan(ctx.app, org.id, { startYear: 2014, endYear: 2018 });
         const res = await call(ctx.app, 'PATCH', `${API}/plans/${other.id}`, { startYear: 2018 });
         expect(res.status).toBe(200);
+        expect(expectStatus(await call(ctx.app, 'GET', `${API}/plans/${other.id}`), 200)).toMatchObject({ startYear: 2018, endYear: 2018, version: 2 });
       });
     });
   });

@@ -5,16 +5,15 @@
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { pruneTombstones } from '../../src/sync/retention.js';
 import { statusExportWatermark } from '../../src/status/watermark.js';
 import type { Json } from '../helpers/app.js';
+import { itTwoConnections } from '../helpers/two-connections.js';
 import { bearer, call, setupApp, tokenFor } from '../helpers/app.js';
 import { API, createGoal, createPlan, createTree, expectProblem, expectStatus, putMeasurement, queryRows, tick } from '../helpers/fixtures.js';
 
 const ctx = setupApp();
-const onPostgres = inject('testDatabase').mode === 'postgres';
 const since = () => encodeURIComponent(new Date(Date.now() - 1000).toISOString());
 const riskBody = (year = 2016, en = 'Staff leave') => ({ year, risk: { en }, plannedMeasures: { en: 'Raise pay' } });
 
@@ -152,7 +151,7 @@ describe('risk register sync (GET /plans/{id}/risks?updatedSince=)', () => {
     expect(held).toEqual(new Map(truth.map((r) => [r.id, r.version])));
   });
 
-  it.skipIf(!onPostgres)('serves a risk whose transaction commits late (PostgreSQL)', async () => {
+  itTwoConnections('serves a risk whose transaction commits late', async () => {
     const tree = await createTree(ctx.app);
     const risk = expectStatus(await call(ctx.app, 'POST', `${API}/goals/${tree.goal.id}/risks`, riskBody()), 201);
     const start = await syncAll(`${API}/plans/${tree.plan.id}/risks?updatedSince=${since()}`);

@@ -70,6 +70,7 @@ export default async function setup(project: TestProject) {
     const pgliteDump = path.join(dir, 'migrated.tar');
     await writeFile(pgliteDump, Buffer.from(await dump.arrayBuffer()));
     project.provide('testDatabase', { mode: 'pglite', label: 'PGlite (embedded)', pgliteDump });
+    process.env.NYSANA_TEST_DATABASE_LABEL = 'PGlite (embedded)'; // for database-summary-reporter.ts
     console.log('[tests] database: PGlite (embedded), one in-memory instance per test file');
     return () => rm(dir, { recursive: true, force: true });
   }
@@ -84,6 +85,7 @@ export default async function setup(project: TestProject) {
   project.provide('testDatabase', { mode: 'postgres', adminUrl, template, label });
   const version = (await admin.query('show server_version')).rows[0].server_version;
   console.log(`[tests] database: ${label} (PostgreSQL ${version}), one database per test file`);
+  process.env.NYSANA_TEST_DATABASE_LABEL = `${label} (PostgreSQL ${version})`; // for database-summary-reporter.ts
 
   return async () => {
     // Drop the template and any per-file database a crashed worker left behind.

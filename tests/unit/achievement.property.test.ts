@@ -4,7 +4,9 @@ import {
   achievementPercent,
   computeIndicatorStatus,
   computeIndicatorStatusWithDecimals,
+  decimalPathUses,
   deriveStatus,
+  emptySummary,
   deviation,
   mergeSummaries,
   percentile,
@@ -24,8 +26,52 @@ const VALUE_TYPES: ValueType[] = ['percent', 'number', 'rank'];
 const betterWhen = fc.constantFrom<BetterWhen>('higher', 'lower');
 
 // Values with at most 2 decimals as exact integer cents, so tests can add and compare exactly.
-const cents = fc.bigInt({ min: -(10n ** 24n), max: 10n ** 24n });
-const nonNegativeCents = fc.bigInt({ min: 0n, max: 10n ** 24n });
+// Small ones (up to 15 digits) take the fixed-point path, big ones decimal.js; zero and values
+// next to it are drawn often, as they are where sign and equality rules turn.
+const magnitudes = (limit: bigint) =>
+  fc.oneof(
+    { arbitrary: fc.constantFrom(0n, 1n, 100n), weight: 1 },
+    { arbitrary: fc.bigInt({ min: 0n, max: 100_000n }), weight: 2 },
+    { arbitrary: fc.bigInt({ min: 0n, max: 10n ** 13n }), weight: 2 },
+    { arbitrary: fc.bigInt({ min: 0n, max: limit }), weight: 2 },
+  );
+const nonNegativeCents = magnitudes(10n ** 24n);
+const cents = fc.tuple(fc.boolean(), nonNegativeCents).map(([negative, c]) => (negative ? -c : c));
+/**
+ * Plan/fact pairs in which equal values, a zero and a negative value each come up in well over
+ * 10% of draws (checked below): independent draws almost never give equality.
+ */
+const pairOf = (values: fc.Arbitrary<bigint>) =>
+  fc.oneof(
+    { arbitrary: fc.tuple(values, values), weight: 4 },
+    { arbitrary: values.map((v) => [v, v] as [bigint, bigint]), weight: 2 },
+    { arbitrary: fc.tuple(values, fc.boolean()).map(([v, first]) => (first ? [0n, v] : [v, 0n]) as [bigint, bigint]), weight: 1 },
+    { arbitrary: fc.tuple(values, values).map(([a, b]) => [a < 0n ? a : -a, b] as [bigint, bigint]), weight: 1 },
+  );
+const centsPair = pairOf(cents);
+const nonNegativePair = pairOf(nonNegativeCents).map(([a, b]) => [a < 0n ? -a : a, b < 0n ? -b : b] as [bigint, bigint]);
+
+/** How many values `work` sent to decimal.js (0: it ran on the fixed-point path only). */
+function decimalUses(work: () => unknown): number {
+  const before = decimalPathUses.operands;
+  work();
+  return decimalPathUses.operands - before;
+}
+
+/** Counts the runs of a property that took the fixed-point path only. */
+function fastShare() {
+  let runs = 0;
+  let fast = 0;
+  return {
+    run(work: () => unknown) {
+      runs++;
+      if (decimalUses(work) === 0) fast++;
+    },
+    get share() {
+      return fast / runs;
+    },
+  };
+}
 /** An integer count of 10^-decimals units as a decimal string: formatFixed(-1230n, 2) === "-12.30". */
 function formatFixed(units: bigint, decimals: number): string {
   const scale = 10n ** BigInt(decimals);
@@ -57,7 +103,7 @@ const isJsonNumberOrNull = (v: number | null) => v === null || (Number.isFinite(
 describe('status properties', () => {
   it('higher is better: raising the fact never turns achieved into not_achieved', () => {
     fc.assert(
-      fc.property(cents, cents, nonNegativeCents, (plan, fact, raise) => {
+      fc.property(centsPair, nonNegativeCents, ([plan, fact], raise) => {
         const before = deriveStatus(formatCents(plan), formatCents(fact), 'higher');
         const after = deriveStatus(formatCents(plan), formatCents(fact + raise), 'higher');
         if (before === 'achieved') expect(after).toBe('achieved');
@@ -74,7 +120,7 @@ describe('status properties', () => {
 
   it('lower is better: lowering the fact never turns achieved into not_achieved', () => {
     fc.assert(
-      fc.property(cents, cents, nonNegativeCents, (plan, fact, drop) => {
+      fc.property(centsPair, nonNegativeCents, ([plan, fact], drop) => {
         const before = deriveStatus(formatCents(plan), formatCents(fact), 'lower');
         const after = deriveStatus(formatCents(plan), formatCents(fact - drop), 'lower');
         if (before === 'achieved') expect(after).toBe('achieved');
@@ -91,7 +137,7 @@ describe('status properties', () => {
 
   it('exactly one of the two directions fails unless the values are equal', () => {
     fc.assert(
-      fc.property(cents, cents, (plan, fact) => {
+      fc.property(centsPair, ([plan, fact]) => {
         const higher = deriveStatus(formatCents(plan), formatCents(fact), 'higher');
         const lower = deriveStatus(formatCents(plan), formatCents(fact), 'lower');
         if (plan === fact) expect([higher, lower]).toEqual(['achieved', 'achieved']);
@@ -137,7 +183,7 @@ describe('status properties', () => {
 
   it('achieved iff the deviation has the right sign (values with at most 2 decimals)', () => {
     fc.assert(
-      fc.property(cents, cents, betterWhen, (plan, fact, bw) => {
+      fc.property(centsPair, betterWhen, ([plan, fact], bw) => {
         const status = deriveStatus(formatCents(plan), formatCents(fact), bw);
         const dev = deviation(formatCents(plan), formatCents(fact));
         expect(dev).not.toBeNull();
@@ -149,8 +195,9 @@ describe('status properties', () => {
 
   it('achieved means percent >= 100 and not_achieved means percent <= 100', () => {
     fc.assert(
-      fc.property(nonNegativeCents, nonNegativeCents, betterWhen, (plan, fact, bw) => {
+      fc.property(nonNegativePair, betterWhen, ([plan, fact], bw) => {
         const status = deriveStatus(formatCents(plan), formatCents(fact), bw);
+        if (plan === fact && plan !== 0n) expect(achievementPercent(formatCents(plan), formatCents(fact), bw)).toBe(100);
         const pct = achievementPercent(formatCents(plan), formatCents(fact), bw);
         if (pct === null) return; // zero divisor
         if (status === 'achieved') expect(pct).toBeGreaterThanOrEqual(100);
@@ -161,7 +208,7 @@ describe('status properties', () => {
 
   it('trend agrees with the status an old fact would have as the plan', () => {
     fc.assert(
-      fc.property(cents, cents, betterWhen, (previous, fact, bw) => {
+      fc.property(centsPair, betterWhen, ([previous, fact], bw) => {
         const t = trend(formatCents(previous), formatCents(fact), bw);
         const reached = deriveStatus(formatCents(previous), formatCents(fact), bw) === 'achieved';
         if (previous === fact) expect(t).toBe('unchanged');
@@ -188,30 +235,41 @@ describe('numbers are always JSON-safe', () => {
     );
   });
 
-  it('achievementPercent is exact: matches a BigInt half-away-from-zero oracle', () => {
+  it('achievementPercent is exact: matches a BigInt half-away-from-zero oracle, on both paths', () => {
+    const paths = fastShare();
     fc.assert(
-      fc.property(nonNegativeCents, fc.bigInt({ min: 1n, max: 10n ** 24n }), (numerator, denominator) => {
+      fc.property(nonNegativePair, ([numerator, d]) => {
+        const denominator = d === 0n ? 1n : d;
         // percent in hundredths = round(numerator / denominator * 10000), half away from zero
         const hundredths = (2n * numerator * 10000n + denominator) / (2n * denominator);
         const expected = Number(formatCents(hundredths));
-        expect(achievementPercent(formatCents(denominator), formatCents(numerator), 'higher')).toBe(expected);
-        expect(achievementPercent(formatCents(numerator), formatCents(denominator), 'lower')).toBe(expected);
+        paths.run(() => {
+          expect(achievementPercent(formatCents(denominator), formatCents(numerator), 'higher')).toBe(expected);
+          expect(achievementPercent(formatCents(numerator), formatCents(denominator), 'lower')).toBe(expected);
+        });
       }),
+      { numRuns: 1000 },
     );
+    expect(paths.share).toBeGreaterThan(0.25);
+    expect(paths.share).toBeLessThan(0.9);
   });
 
-  it('deviation is exact fact - plan rounded half away from zero (3-decimal inputs)', () => {
-    const mills = fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n });
+  it('deviation is exact fact - plan rounded half away from zero (3-decimal inputs), on both paths', () => {
+    const mills = fc.tuple(fc.boolean(), magnitudes(10n ** 20n)).map(([negative, m]) => (negative ? -m : m));
     const formatMills = (m: bigint) => formatFixed(m, 3);
+    const paths = fastShare();
     fc.assert(
-      fc.property(mills, mills, (plan, fact) => {
+      fc.property(pairOf(mills), ([plan, fact]) => {
         const diff = fact - plan;
         const abs = diff < 0n ? -diff : diff;
         const roundedCents = (abs + 5n) / 10n; // half away from zero on the magnitude
         const expected = Number(formatCents(diff < 0n ? -roundedCents : roundedCents)) + 0;
-        expect(deviation(formatMills(plan), formatMills(fact))).toBe(expected);
+        paths.run(() => expect(deviation(formatMills(plan), formatMills(fact))).toBe(expected));
       }),
+      { numRuns: 1000 },
     );
+    expect(paths.share).toBeGreaterThan(0.25);
+    expect(paths.share).toBeLessThan(0.9);
   });
 
   // Long decimals right at or next to a half-cent boundary: where rounding to a fixed number of
@@ -246,13 +304,16 @@ describe('numbers are always JSON-safe', () => {
 
   it('percentile lies in 0..100 for valid ranks, and a better rank never has a lower percentile', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 100_000 }), fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 1, max: 100_000 }), (size, r1, r2) => {
-        fc.pre(r1 <= size && r2 <= size);
+      fc.property(fc.integer({ min: 2, max: 100_000 }), fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 1, max: 100_000 }), fc.boolean(), (size, rank, other, same) => {
+        // Ranks within the rating; half the time the two ranks are equal.
+        const r1 = 1 + ((rank - 1) % size);
+        const r2 = same ? r1 : 1 + ((other - 1) % size);
         const p1 = percentile(r1, size)!;
         const p2 = percentile(r2, size)!;
         expect(p1).toBeGreaterThanOrEqual(0);
         expect(p1).toBeLessThanOrEqual(100);
         if (r1 < r2) expect(p1).toBeGreaterThanOrEqual(p2);
+        if (r1 === r2) expect(p1).toBe(p2);
       }),
     );
   });
@@ -309,7 +370,15 @@ describe('summary properties', () => {
   );
   const maybeNear = fc.option(nearLimits, { nil: null });
 
+  const sameValueSpelledOtherwise = (value: string | number | null): string | number | null => {
+    if (typeof value !== 'string') return value;
+    if (/^-?\d+$/.test(value)) return `${value}.000`;
+    if (/^-?\d+\.\d+$/.test(value)) return `${value}0`;
+    return value;
+  };
+
   it('the fixed-point fast path and decimal.js agree on every rule', () => {
+    const paths = fastShare();
     fc.assert(
       fc.property(
         maybeNear,
@@ -321,30 +390,84 @@ describe('summary properties', () => {
         fc.constantFrom<ValueType>(...VALUE_TYPES),
         fc.boolean(),
         (plan, fact, previousFact, ratingSize, previousRatingSize, better, valueType, samePair) => {
-          // Half the time plan and fact are equal values in different spellings ("1.5" vs "1.50").
-          const f = samePair && typeof plan === 'string' && /^-?\d+$/.test(plan) ? `${plan}.000` : fact;
+          // Half the time plan and fact are the same value, often in another spelling ("1.5" vs "1.50").
+          const f = samePair ? sameValueSpelledOtherwise(plan) : fact;
           const input = { betterWhen: better, valueType, plan, fact: f, previousFact, ratingSize, previousRatingSize };
+          paths.run(() => computeIndicatorStatus(input));
           expect(computeIndicatorStatus(input)).toEqual(computeIndicatorStatusWithDecimals(input));
         },
       ),
       { numRuns: 5000 },
     );
+    expect(paths.share).toBeGreaterThan(0.25);
   });
 
-  it('the achievement rate equals achieved / decided x 100 rounded half up to 2 decimals, computed in integers', () => {
+  // Counts over the whole range a summary can hold (any safe integer total), equal counts and
+  // zeros often. The oracle rounds the exact quotient directly, (2 x achieved x 10,000 + decided)
+  // div (2 x decided), not by the code's truncate-then-look-at-the-next-digit.
+  const count = fc.oneof(
+    fc.constantFrom(0, 1, 2),
+    fc.integer({ min: 0, max: 1000 }),
+    fc.integer({ min: 0, max: 2 ** 31 }),
+    fc.integer({ min: 0, max: Math.floor(Number.MAX_SAFE_INTEGER / 2) }),
+  );
+  const counts = fc.oneof(
+    { arbitrary: fc.tuple(count, count), weight: 2 },
+    // Counts of one magnitude, in either order: rates across the whole 0..100.
+    { arbitrary: count.chain((n) => fc.tuple(fc.constant(n), fc.integer({ min: 0, max: n }), fc.boolean())).map(([n, m, swap]) => (swap ? [m, n] : [n, m]) as [number, number]), weight: 2 },
+    { arbitrary: count.map((n) => [n, n] as [number, number]), weight: 1 },
+  );
+  const oracleRate = (achieved: number, notAchieved: number): number | null => {
+    const a = BigInt(achieved);
+    const d = a + BigInt(notAchieved);
+    if (d === 0n) return null;
+    return Number(formatFixed((2n * a * 10_000n + d) / (2n * d), 2));
+  };
+
+  it('the achievement rate equals achieved / decided x 100 rounded half up to 2 decimals, over every count', () => {
+    const rates: (number | null)[] = [];
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 1_000_000 }), fc.integer({ min: 0, max: 1_000_000 }), (achieved, notAchieved) => {
+      fc.property(counts, fc.integer({ min: 0, max: 1000 }), ([achieved, notAchieved], undecided) => {
+        const summary = { ...emptySummary(), total: achieved + notAchieved + undecided, achieved, notAchieved, pending: undecided };
+        const rate = mergeSummaries(summary, emptySummary()).achievementRate;
+        expect(rate).toBe(oracleRate(achieved, notAchieved));
+        rates.push(rate);
+      }),
+      { numRuns: 2000 },
+    );
+    // Spread over the range, not stuck at 0, 50 or 100.
+    const share = (test: (r: number | null) => boolean) => rates.filter(test).length / rates.length;
+    expect(share((r) => r === 50)).toBeLessThan(0.3);
+    expect(share((r) => r !== null && r > 0 && r < 100 && r !== 50)).toBeGreaterThan(0.35);
+  });
+
+  it('summarize gives the same rate as the oracle for lists of statuses', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 5 }), (achieved, notAchieved, pending) => {
         const summary = summarize([
-          ...Array<AchievementStatus>(Math.min(achieved, 2000)).fill('achieved'),
-          ...Array<AchievementStatus>(Math.min(notAchieved, 2000)).fill('not_achieved'),
+          ...Array<AchievementStatus>(achieved).fill('achieved'),
+          ...Array<AchievementStatus>(notAchieved).fill('not_achieved'),
+          ...Array<AchievementStatus>(pending).fill('pending'),
         ]);
-        const a = BigInt(summary.achieved);
-        const decided = BigInt(summary.achieved + summary.notAchieved);
-        if (decided === 0n) return expect(summary.achievementRate).toBeNull();
-        const thousandths = (a * 100_000n) / decided;
-        const hundredths = thousandths / 10n + (thousandths % 10n >= 5n ? 1n : 0n);
-        expect(summary.achievementRate).toBe(Number(formatFixed(hundredths, 2)));
+        expect(summary.achievementRate).toBe(oracleRate(achieved, notAchieved));
       }),
     );
+  });
+});
+
+describe('the generators', () => {
+  // The properties above are only as good as what they are fed: equality, zero and negative
+  // values are where the rules turn, and a generator that rarely draws them tests them rarely.
+  it('draw equal, zero and negative pairs in at least 10% of draws each', () => {
+    for (const [name, pairs] of [
+      ['centsPair', centsPair],
+      ['nonNegativePair', nonNegativePair],
+    ] as const) {
+      const drawn = fc.sample(pairs, { numRuns: 2000, seed: 19 });
+      const share = (test: (p: [bigint, bigint]) => boolean) => drawn.filter(test).length / drawn.length;
+      expect(share(([a, b]) => a === b), `${name}: equal`).toBeGreaterThanOrEqual(0.1);
+      expect(share(([a, b]) => a === 0n || b === 0n), `${name}: zero`).toBeGreaterThanOrEqual(0.1);
+      if (name === 'centsPair') expect(share(([a, b]) => a < 0n || b < 0n), `${name}: negative`).toBeGreaterThanOrEqual(0.1);
+    }
   });
 });

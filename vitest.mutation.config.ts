@@ -1,0 +1,13 @@
+/**
+ * The vitest configuration Stryker runs (stryker.config.mjs): the normal one, restricted to the
+ * test files that cover the area being mutated (scripts/mutation-areas.mjs).
+ */
+import { defineConfig } from 'vitest/config';
+import base from './vitest.config.js';
+// @ts-expect-error -- plain ESM shared with stryker.config.mjs, no type declarations
+import { areaOf } from './scripts/mutation-areas.mjs';
+
+const area = areaOf(process.env.MUTATION_AREA) as { tests: string[] };
+
+// Not mergeConfig: it would append to the base's include list instead of replacing it.
+export default defineConfig({ ...base, test: { ...base.test, include: area.tests } });
