@@ -51,6 +51,7 @@ async function fresh(url: string, body?: unknown): Promise<Prepared> {
 
 const title = { en: 'Changed by a stale writer' };
 const blocks = [{ type: 'paragraph', text: { en: 'The note.' } }];
+const signature = { position: { en: 'Chairman' }, name: { en: 'K. Kozhamzharov' } };
 
 const newUser = async () =>
   expectStatus(
@@ -177,6 +178,54 @@ const ROUTES: Route[] = [
     },
   },
   { method: 'DELETE', path: '/clients/{id}', ok: 204, prepare: async () => fresh(`${API}/clients/${(await newClient()).id}`) },
+  {
+    method: 'PATCH',
+    path: '/indicators/{id}/measurements/{year}',
+    ok: 200,
+    prepare: async () => {
+      const { indicator } = await createTree(ctx.app);
+      await putMeasurement(ctx.app, indicator.id, 2016, { plan: 1, fact: 2 });
+      return fresh(`${API}/indicators/${indicator.id}/measurements/2016`, { fact: 4 });
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/me/tokens/{id}',
+    ok: 204,
+    prepare: async () => fresh(`${API}/me/tokens/${expectStatus(await call(ctx.app, 'POST', `${API}/me/tokens`, { name: uniqueCode('pat') }), 201).id}`),
+  },
+  {
+    method: 'DELETE',
+    path: '/clients/{id}/tokens/{tokenId}',
+    ok: 204,
+    prepare: async () => {
+      const client = await newClient();
+      const token = expectStatus(await call(ctx.app, 'POST', `${API}/clients/${client.id}/tokens`, { name: uniqueCode('pat') }), 201);
+      return fresh(`${API}/clients/${client.id}/tokens/${token.id}`);
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/plans/{id}/reports/{year}/signature',
+    ok: 200,
+    prepare: async () => {
+      const { plan } = await createTree(ctx.app);
+      const url = `${API}/plans/${plan.id}/reports/2016/signature`;
+      expectStatus(await call(ctx.app, 'PUT', url, signature), 201);
+      return fresh(url, { ...signature, name: { en: 'A. Stale' } });
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/plans/{id}/reports/{year}/signature',
+    ok: 204,
+    prepare: async () => {
+      const { plan } = await createTree(ctx.app);
+      const url = `${API}/plans/${plan.id}/reports/2016/signature`;
+      expectStatus(await call(ctx.app, 'PUT', url, signature), 201);
+      return fresh(url);
+    },
+  },
 ];
 
 const label = (r: Route) => `${r.method} ${r.path}`;
