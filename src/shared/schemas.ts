@@ -3,15 +3,19 @@ import { z } from 'zod';
 
 export const Uuid = z.uuid().describe('UUID');
 
-/** A lone UTF-16 surrogate: JSON can carry one ("\ud800"), UTF-8 and so PostgreSQL cannot. */
-const LONE_SURROGATE = /\p{Cs}/u;
+/**
+ * No lone UTF-16 surrogate: JSON can carry one ("\ud800"), UTF-8 and so PostgreSQL cannot.
+ * String.prototype.isWellFormed (Node 20, not yet in the ES2022 lib types) is the native check,
+ * about twice as fast as a /\p{Cs}/u test, and every response string goes through it too.
+ */
+const wellFormed = (s: string) => (s as string & { isWellFormed(): boolean }).isWellFormed();
 
 /**
  * Every text the API stores goes through this: without it a lone surrogate ("\ud800") would be
  * stored as U+FFFD in a text column (silently changed) or fail as jsonb (400 naming no field).
  * Start every stored string schema here; add trim/min/max after.
  */
-export const Text = z.string().refine((s) => !LONE_SURROGATE.test(s), {
+export const Text = z.string().refine(wellFormed, {
   message: 'must not contain an unpaired UTF-16 surrogate (such as \\ud800): send well-formed Unicode',
 });
 
