@@ -29,7 +29,7 @@ const server = http.createServer((req, res) => {
     res.end('{"status":"ok"}');
     return;
   }
-  middleware(req, res);
+  void middleware(req, res);
 });
 server.keepAliveTimeout = 72_000;
 server.listen(Number(process.env.PORT ?? 3102), '127.0.0.1', () => console.log('peer server ready'));

@@ -341,7 +341,7 @@ async function bulkWrites(target: Target, headers: Record<string, string>) {
     if (!res.ok) throw new Error(`HTTP ${res.status}: ${text.slice(0, 160)}`);
   };
   const latencies: number[] = [];
-  let started = 0;
+  let started: number;
   try {
     // Warm-up, untimed, as the GET scenarios have: one batch per client on rows of its own.
     await Promise.all(Array.from({ length: clients }, (_, c) => send(batch(clients * batches + c))));
@@ -439,7 +439,7 @@ function writeDoc(block: string) {
   const file = path.join(ROOT, 'docs/benchmarks.md');
   const begin = `<!-- bench:${mode}:begin -->`;
   const end = `<!-- bench:${mode}:end -->`;
-  let doc = '';
+  let doc: string;
   try {
     doc = readFileSync(file, 'utf8');
   } catch {

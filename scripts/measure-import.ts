@@ -36,7 +36,7 @@ async function sheet(rows: number): Promise<Buffer> {
   for (let i = 0; i < rows; i++) {
     ws.addRow([`Indicator number ${i} of the measured plan`, 'Ministry statistics', '%', `${i % 100},5 (жоспар)`, `${i % 97},1 (факт)`, `Note ${i}: fulfilled`, 'higher']).commit();
   }
-  await ws.commit();
+  ws.commit();
   await workbook.commit();
   const bytes = await readFile(file);
   await rm(dir, { recursive: true, force: true });

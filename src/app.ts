@@ -2,6 +2,7 @@
  * buildApp wires one Fastify instance over a database handle. It does no I/O of its own at
  * build time, so tests build as many apps as they like over fresh databases.
  */
+import type { LoggerOptions } from 'pino';
 import Fastify from 'fastify';
 import type { FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -58,7 +59,7 @@ export interface AppOptions {
 
 export const API_PREFIX = '/api/v1';
 
-export function loggerOptions(level: string) {
+export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
     redact: {

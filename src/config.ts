@@ -19,7 +19,7 @@ const jsonText = <T extends z.ZodType>(schema: T) =>
     if (v === '' || v === undefined) return undefined;
     if (typeof v !== 'string') return v;
     try {
-      return JSON.parse(v);
+      return JSON.parse(v) as unknown;
     } catch {
       ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
       return z.NEVER;

@@ -1,5 +1,6 @@
 /** GET /.well-known/jwks.json at the server root: the public keys that verify access tokens. */
 import type { FastifyInstance } from 'fastify';
+import type { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { access } from '../http/access.js';
 import { errorResponses } from '../http/responses.js';
@@ -26,4 +27,4 @@ export function jwksRoute(app: FastifyInstance, auth: AuthService) {
   });
 }
 
-type Jwks = import('zod').infer<typeof Jwks>;
+type Jwks = z.infer<typeof Jwks>;

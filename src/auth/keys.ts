@@ -29,7 +29,7 @@ import type { SigningAlg } from './key-material.js';
 import { DEFAULT_SIGNING_ALGORITHM, KeyError, algOf, configuredKeyAlgorithm, parsePrivateKey } from './key-material.js';
 
 export type { SigningAlg } from './key-material.js';
-export { KeyError, SIGNING_ALGORITHMS, parsePrivateKey } from './key-material.js';
+export { SIGNING_ALGORITHMS } from './key-material.js';
 
 export interface LoadedKey {
   kid: string;

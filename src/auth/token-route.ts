@@ -97,7 +97,9 @@ export function tokenRoute(parent: FastifyInstance, db: Db, auth: AuthService) {
 
     scope.withTypeProvider<ZodTypeProvider>().post('/token', {
       config: { access: access.public },
-      errorHandler: (error, request, reply) => sendOAuthError(reply, toOAuthProblem(error, request)),
+      errorHandler: (error, request, reply) => {
+        void sendOAuthError(reply, toOAuthProblem(error, request));
+      },
       schema: {
         tags: ['Auth'],
         operationId: 'issueClientToken',

@@ -100,10 +100,11 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
   const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
   if (status >= 500) {
     request.log.error({ err: error }, 'framework error');
-    return sendProblem(request, reply, 500, 'An unexpected error occurred; quote the x-request-id header when reporting it.');
+    void sendProblem(request, reply, 500, 'An unexpected error occurred; quote the x-request-id header when reporting it.');
+    return;
   }
   const detail = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is too long.' : 'The URL is not valid (malformed percent-encoding).';
-  return sendProblem(request, reply, status, detail);
+  void sendProblem(request, reply, status, detail);
 }
 
 function clientErrorDetail(error: FastifyError): string {

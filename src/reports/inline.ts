@@ -42,5 +42,3 @@ export function inlineSegs(line: string, base: Omit<Seg, 'text'> = {}): Seg[] {
   return out;
 }
 
-/** The text without its emphasis marks (for CSV and JSON consumers that want words only). */
-export const stripMarks = (line: string) => inlineSegs(line).map((s) => s.text).join('');

@@ -262,7 +262,7 @@ export function statusStatement(spec: StatusSpec): StatusStatement {
   const text = spec.limit === undefined ? body : `${body} limit ${Math.trunc(spec.limit)}`;
   const statement = { name: `status_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, text, params, keys };
   if (cacheable) {
-    if (!byShape) statements.set(spec.columns, (byShape = new Map()));
+    if (!byShape) statements.set(spec.columns, (byShape = new Map<string, StatusStatement>()));
     byShape.set(key, statement);
   }
   return statement;

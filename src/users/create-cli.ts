@@ -92,7 +92,7 @@ async function main() {
       .returning({ id: users.id });
     console.log(`created ${role.data} ${email.data} (${created!.id})`);
   } catch (error) {
-    if (isUniqueViolation(error)) throw new Error(`a user with e-mail ${email.data} already exists`);
+    if (isUniqueViolation(error)) throw new Error(`a user with e-mail ${email.data} already exists`, { cause: error });
     throw error;
   } finally {
     await database.close();

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { eq, isNull } from 'drizzle-orm';
 import type { CryptoKey, JWK, JWTPayload } from 'jose';
-import { SignJWT, exportJWK, exportSPKI, generateKeyPair, importJWK } from 'jose';
+import { SignJWT, exportSPKI, generateKeyPair, importJWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signingKeys, users } from '../../src/db/schema.js';
 import { bearer, call, createTestUser, setupApp, testConfig } from '../helpers/app.js';

@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDemoDataset } from '../../src/demo/dataset.js';
 import type { Json } from '../helpers/app.js';
 import { call, setupApp } from '../helpers/app.js';
+import { parseCsv } from '../helpers/csv.js';
 import type { LoadedDemo } from '../helpers/demo.js';
 import { loadDemoThroughApi } from '../helpers/demo.js';
 import { expectProblem, expectStatus } from '../helpers/fixtures.js';
@@ -335,28 +336,6 @@ describe('the report as CSV (section 2)', () => {
     expect(new Set(body.map((r) => r[col('directionCode')]))).toEqual(new Set(['1', '2', '3']));
   });
 });
-
-/** RFC 4180: quoted fields may hold commas, quotes and newlines. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(field), (field = '');
-    else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(field), rows.push(row), (row = []), (field = ''), i++;
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) row.push(field), rows.push(row);
-  return rows;
-}
 
 describe('the report as printable HTML', () => {
   let html: string;

@@ -21,7 +21,7 @@ const riskBody = (year = 2016, en = 'Staff leave') => ({ year, risk: { en }, pla
 async function syncAll(url: string, limit = 2, headers: Record<string, string> = {}) {
   const items: Json[] = [];
   let next: string | null = null;
-  let syncCursor = '';
+  let syncCursor: string;
   for (let pages = 0; ; pages++) {
     if (pages > 300) throw new Error('sync does not end');
     const page = next ? `${url.split('?')[0]}?cursor=${encodeURIComponent(next)}&limit=${limit}` : `${url}&limit=${limit}`;

@@ -7,23 +7,35 @@ export const STATUS_COLUMNS = [
   'percentile', 'previousPercentile',
 ];
 
-/** A minimal RFC 4180 reader: quoted cells, doubled quotes, CRLF line ends. */
-export function parseCsv(text: string, sep: string): string[][] {
+/** A minimal RFC 4180 reader: quoted cells (holding separators, quotes, newlines), doubled quotes, CRLF line ends. */
+export function parseCsv(text: string, sep = ','): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let cell = '';
   let quoted = false;
+  const endCell = () => {
+    row.push(cell);
+    cell = '';
+  };
+  const endRow = () => {
+    endCell();
+    rows.push(row);
+    row = [];
+  };
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
-      else if (ch === '"') quoted = false;
+      if (ch === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
       else cell += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === sep) row.push(cell), (cell = '');
+    else if (ch === sep) endCell();
     else if (ch === '\r') continue;
-    else if (ch === '\n') row.push(cell), rows.push(row), (row = []), (cell = '');
+    else if (ch === '\n') endRow();
     else cell += ch;
   }
+  if (cell !== '' || row.length > 0) endRow();
   return rows;
 }
