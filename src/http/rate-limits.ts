@@ -19,9 +19,12 @@ export interface RateLimitConfig {
   RATE_LIMIT_REDIS_PREFIX: string;
 }
 
-/** A Redis client that gives up quickly: a request waits at most about a second for the limiter. */
+/**
+ * A Redis client that never makes a request wait for a connection: without one, a command fails at
+ * once (no offline queue) and the limit fails open, while ioredis reconnects in the background.
+ */
 export function connectRateLimitRedis(url: string): Redis {
-  return new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 1_000 });
+  return new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 1_000 });
 }
 
 /** Counters whose failures are logged and read as "nothing counted yet". */
@@ -51,6 +54,10 @@ export function createRateLimits(config: RateLimitConfig) {
     if (redis) {
       // Without a listener ioredis prints every failed reconnect to stderr.
       redis.on('error', (error: unknown) => app.log.warn({ err: error }, 'rate-limit Redis connection failed'));
+      // Connected before the first request (within connectTimeout); a Redis that is down does not stop start-up.
+      app.addHook('onReady', async () => {
+        await redis.connect().catch((error: unknown) => app.log.warn({ err: error }, 'rate-limit Redis unreachable; limits fail open'));
+      });
       app.addHook('onClose', () => {
         redis.disconnect();
         return Promise.resolve();
