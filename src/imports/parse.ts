@@ -327,7 +327,8 @@ export async function readCsv(bytes: Buffer, limits: ImportLimits): Promise<Shee
       rows.push({ row: record, cells });
     }
   } catch (error) {
-    if (error instanceof CsvError) throw csvProblem(error, record + 1);
+    // The parser runs ahead of this loop: its own count of records says where it stopped.
+    if (error instanceof CsvError) throw csvProblem(error, (typeof error.records === 'number' ? error.records : record) + 1);
     throw error;
   } finally {
     parser.destroy();
