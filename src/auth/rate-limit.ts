@@ -4,12 +4,12 @@
  * against the account and address, and lock that pair out for a while: a count of failures only,
  * cleared by a success, which is not a per-request limit, so it is kept here on the same counters.
  *
- * The counters are in process memory, or in Redis with RATE_LIMIT_REDIS_URL (src/http/rate-limit-store.ts).
+ * The counters are in process memory, or in Redis with RATE_LIMIT_REDIS_URL (src/shared/rate-counters.ts).
  * In memory, N replicas behind a load balancer give an attacker up to N times each budget; the
  * per-account lockout still bounds guesses per account and address on each of them.
  */
 import type { RateLimitOptions } from '@fastify/rate-limit';
-import type { Counters } from '../http/rate-limit-store.js';
+import type { Counters } from '../shared/rate-counters.js';
 
 export interface RateDecision {
   allowed: boolean;

@@ -10,8 +10,8 @@ import { KeyStore } from './keys.js';
 import type { Principal } from './principal.js';
 import type { AuthLimits } from './rate-limit.js';
 import { createAuthLimits } from './rate-limit.js';
-import type { Counters } from '../http/rate-limit-store.js';
-import { memoryCounters } from '../http/rate-limit-store.js';
+import type { Counters } from '../shared/rate-counters.js';
+import { memoryCounters } from '../shared/rate-counters.js';
 import { RefreshTokens } from './refresh-tokens.js';
 import type { SsoVerifier } from './sso.js';
 import { NoRoleGranted, createSsoVerifier } from './sso.js';
@@ -82,7 +82,7 @@ export class AuthService {
   constructor(
     readonly db: Db,
     readonly config: AuthConfig,
-    /** The rate-limit counters (src/http/rate-limit-store.ts); default: this process's memory. */
+    /** The rate-limit counters (src/shared/rate-counters.ts); default: this process's memory. */
     counters: Counters = memoryCounters(),
   ) {
     this.keys = new KeyStore(db, config);

@@ -11,10 +11,11 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import type { Count, Counters } from './rate-limit-store.js';
-import { memoryCounters, rateLimitStore, redisCounters } from './rate-limit-store.js';
+import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
+import type { Count, Counters } from '../shared/rate-counters.js';
+import { memoryCounters, redisCounters } from '../shared/rate-counters.js';
 
-export interface RateLimitConfig {
+interface RateLimitConfig {
   RATE_LIMIT_REDIS_URL?: string | undefined;
   RATE_LIMIT_REDIS_PREFIX: string;
 }
@@ -23,8 +24,14 @@ export interface RateLimitConfig {
  * A Redis client that never makes a request wait for a connection: without one, a command fails at
  * once (no offline queue) and the limit fails open, while ioredis reconnects in the background.
  */
-export function connectRateLimitRedis(url: string): Redis {
-  return new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 1_000 });
+function connectRateLimitRedis(url: string): Redis {
+  return new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    commandTimeout: 1_000,
+  });
 }
 
 /** Counters whose failures are logged and read as "nothing counted yet". */
@@ -68,4 +75,25 @@ export function createRateLimits(config: RateLimitConfig) {
     await app.register(rateLimit, { global: false, store: rateLimitStore(counters), enableDraftSpec: true });
   };
   return { counters, register };
+}
+
+/**
+ * Counters as a store class for @fastify/rate-limit (its `store` option takes a constructor).
+ * Every limiter's key generator already names its limit ("writes:", "auth-ip:"), so children share
+ * the one store.
+ */
+function rateLimitStore(counters: Counters): FastifyRateLimitStoreCtor {
+  class CountersStore implements FastifyRateLimitStore {
+    incr(key: string, callback: (error: Error | null, result?: Count) => void, timeWindow: number) {
+      counters.incr(key, timeWindow).then(
+        (count) => callback(null, count),
+        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+      );
+    }
+
+    child(): FastifyRateLimitStore {
+      return this;
+    }
+  }
+  return CountersStore;
 }

@@ -1,7 +1,7 @@
 /**
  * A per-caller budget of writes (per user or client; per address before authentication), so one
  * runaway integration cannot starve everyone else. Counted by @fastify/rate-limit on the counters of
- * src/http/rate-limit-store.ts: per process, or shared by every replica with RATE_LIMIT_REDIS_URL.
+ * src/shared/rate-counters.ts: per process, or shared by every replica with RATE_LIMIT_REDIS_URL.
  * Counted writes carry the RateLimit-Limit / -Remaining / -Reset headers; a refused one 429 and Retry-After.
  *
  * Only writes that reached the database count: a write answered 503 (database down, query
@@ -12,7 +12,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { retryAfterSeconds } from '../auth/rate-limit.js';
 import { HttpProblem } from './problem.js';
-import type { Counters } from './rate-limit-store.js';
+import type { Counters } from '../shared/rate-counters.js';
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 

@@ -298,7 +298,8 @@ function csvProblem(error: CsvError, record: number): HttpProblem {
   const column = typeof error.column === 'number' ? error.column + 1 : undefined;
   const at = `Row ${record}${column === undefined ? '' : `, column ${column}`}`;
   const reason = error.code === 'CSV_QUOTE_NOT_CLOSED' ? 'a quoted cell is not closed' : error.message.replace(/^Invalid [^:]*: /, '');
-  return badRequest(`${at}: ${reason}.`, [{ path: `body.rows[${record}]${column === undefined ? '' : `.${COLUMNS[column - 1] ?? `column${column}`}`}`, message: reason }]);
+  const cell = column === undefined ? '' : `.${COLUMNS[column - 1] ?? `column${column}`}`;
+  return badRequest(`${at}: ${reason}.`, [{ path: `body.rows[${record}]${cell}`, message: reason }]);
 }
 
 /**
@@ -312,9 +313,8 @@ export async function readCsv(bytes: Buffer, limits: ImportLimits): Promise<Shee
     throw badRequest('The body is not a text CSV file.', [{ path: 'body', message: 'binary content (NUL bytes) in a text/csv body' }]);
   }
   const head = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, CSV_CHUNK_BYTES)).replace(/^\uFEFF/, '');
-  const parser = Readable.from(chunksOf(bytes)).pipe(
-    parseCsv({ delimiter: detectSeparator(head.slice(0, head.search(/\r?\n|\r|$/))), bom: true, relax_quotes: true, relax_column_count: true }),
-  );
+  const delimiter = detectSeparator(head.slice(0, head.search(/\r?\n|\r|$/)));
+  const parser = Readable.from(chunksOf(bytes)).pipe(parseCsv({ delimiter, bom: true, relax_quotes: true, relax_column_count: true }));
   const rows: SheetRow[] = [];
   // Records are numbered as the file has them, empty ones included (a quoted line break stays in its record).
   let record = 0;

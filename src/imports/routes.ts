@@ -67,7 +67,8 @@ export function importRoutes(app: FastifyInstance, db: Db, limits: ImportLimits)
   const byPlan = access.editor((req) => organizationOf.plan(db, (req.params as { id: string }).id));
 
   app.register(async (scope) => {
-    scope.addContentTypeParser([XLSX_TYPE, 'text/csv'], { parseAs: 'buffer', bodyLimit: IMPORT_MAX_BYTES }, (_req, body, done) => done(null, body));
+    const asBuffer = { parseAs: 'buffer' as const, bodyLimit: IMPORT_MAX_BYTES };
+    scope.addContentTypeParser([XLSX_TYPE, 'text/csv'], asBuffer, (_req, body, done) => done(null, body));
     // Forms are read in the handler (receiveUpload), as a stream bounded by these limits.
     await scope.register(multipart, { limits: IMPORT_FORM_LIMITS });
     const r = scope.withTypeProvider<ZodTypeProvider>();

@@ -35,7 +35,8 @@ function formProblem(error: unknown): unknown {
   if (['FST_FILES_LIMIT', 'FST_PARTS_LIMIT', 'FST_FIELDS_LIMIT'].includes(code)) {
     return new HttpProblem(413, `The form has too many parts: send one file field named "file" (${error.message}).`);
   }
-  return badRequest(`The multipart/form-data body is malformed: ${error.message}.`, [{ path: 'body', message: 'malformed multipart body' }]);
+  const detail = `The multipart/form-data body is malformed: ${error.message}.`;
+  return badRequest(detail, [{ path: 'body', message: 'malformed multipart body' }]);
 }
 
 async function formFile(request: FastifyRequest): Promise<{ part: MultipartFile; bytes: Buffer } | undefined> {
@@ -64,7 +65,10 @@ export async function receiveUpload(request: FastifyRequest): Promise<Upload> {
   } catch (error) {
     throw formProblem(error);
   }
-  if (!file) throw badRequest('The form has no file field.', [{ path: 'body.file', message: 'required: the spreadsheet as a file field named "file"' }]);
+  if (!file) {
+    const message = 'required: the spreadsheet as a file field named "file"';
+    throw badRequest('The form has no file field.', [{ path: 'body.file', message }]);
+  }
   const { filename, mimetype } = file.part;
   const type = filename.toLowerCase().endsWith('.csv') || mimetype.toLowerCase() === 'text/csv' ? 'text/csv' : XLSX_TYPE;
   return { bytes: file.bytes, type };

@@ -27,7 +27,13 @@ const csvOf = (rows: string[][], sep = ';', eol = '\n') => rows.map((r) => r.map
 async function newPlan(): Promise<string> {
   const org = expectStatus(await call(ctx.app, 'POST', `${API}/organizations`, { code: uniqueCode('UPL'), name: { en: 'Uploads' } }), 201);
   const plan = expectStatus(
-    await call(ctx.app, 'POST', `${API}/plans`, { organizationId: org.id, code: uniqueCode('P'), title: { en: 'Upload plan' }, startYear: 2014, endYear: 2018 }),
+    await call(ctx.app, 'POST', `${API}/plans`, {
+      organizationId: org.id,
+      code: uniqueCode('P'),
+      title: { en: 'Upload plan' },
+      startYear: 2014,
+      endYear: 2018,
+    }),
     201,
   );
   return plan.id;
@@ -47,7 +53,8 @@ function form(parts: Part[], boundary = BOUNDARY): Buffer {
   for (const p of parts) {
     const disposition = `form-data; name="${p.name}"${p.filename === undefined ? '' : `; filename="${p.filename}"`}`;
     const type = p.type ? `\r\nContent-Type: ${p.type}` : '';
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}${type}\r\n\r\n`), Buffer.from(p.content), Buffer.from('\r\n'));
+    const head = `--${boundary}\r\nContent-Disposition: ${disposition}${type}\r\n\r\n`;
+    chunks.push(Buffer.from(head), Buffer.from(p.content), Buffer.from('\r\n'));
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return Buffer.concat(chunks);
@@ -55,7 +62,8 @@ function form(parts: Part[], boundary = BOUNDARY): Buffer {
 
 const upload = (planId: string, body: Buffer | string, type: string, query = 'year=2016') =>
   call(ctx.app, 'POST', `${API}/plans/${planId}/import?${query}`, body, { 'content-type': type });
-const uploadForm = (planId: string, parts: Part[], query = 'year=2016') => upload(planId, form(parts), `multipart/form-data; boundary=${BOUNDARY}`, query);
+const uploadForm = (planId: string, parts: Part[], query = 'year=2016') =>
+  upload(planId, form(parts), `multipart/form-data; boundary=${BOUNDARY}`, query);
 
 async function indicatorCount(): Promise<number> {
   const [row] = await queryRows(ctx, sql`select count(*)::int as n from indicators`);
@@ -84,7 +92,8 @@ describe('import forms (multipart/form-data)', () => {
   it('takes the first file part when none is named "file", and commits it', async () => {
     const planId = await newPlan();
     const before = await indicatorCount();
-    const done = expectStatus(await uploadForm(planId, [{ name: 'upload', filename: 'x.txt', type: 'text/csv', content: csvOf(layout(2)) }], 'year=2016&commit=true'), 200);
+    const part = { name: 'upload', filename: 'x.txt', type: 'text/csv', content: csvOf(layout(2)) };
+    const done = expectStatus(await uploadForm(planId, [part], 'year=2016&commit=true'), 200);
     expect(done.committed).toBe(true);
     expect(await indicatorCount()).toBe(before + 2);
   });
@@ -104,7 +113,10 @@ describe('import forms (multipart/form-data)', () => {
     const planId = await newPlan();
     const before = await indicatorCount();
     const big = Buffer.concat([Buffer.from(csvOf(layout(1))), Buffer.alloc(IMPORT_MAX_BYTES, 0x20)]);
-    const tooBig = expectProblem(await uploadForm(planId, [{ name: 'file', filename: 'big.csv', content: big }], 'year=2016&commit=true'), 413);
+    const tooBig = expectProblem(
+      await uploadForm(planId, [{ name: 'file', filename: 'big.csv', content: big }], 'year=2016&commit=true'),
+      413,
+    );
     expect(tooBig.detail).toMatch(String(IMPORT_MAX_BYTES));
     const many = Array.from({ length: 6 }, (_, i) => ({ name: `f${i}`, filename: `f${i}.csv`, content: csvOf(layout(1)) }));
     expectProblem(await uploadForm(planId, many, 'year=2016&commit=true'), 413);
@@ -127,7 +139,8 @@ describe('CSV dialects (csv-parse)', () => {
     const preview = expectStatus(await upload(planId, `\uFEFF${csvOf(rows, '\t', '\r\n')}`, 'text/csv'), 200);
     expect(preview.summary.indicatorRows).toBe(2);
     expect(preview.indicators.map((i: { row: number }) => i.row)).toEqual([4, 5]);
-    expect(preview.indicators.map((i: { name: string }) => i.name)).toEqual(['Indicator "quoted"; with separators, and a line break', 'Indicator 1']);
+    const names = preview.indicators.map((i: { name: string }) => i.name);
+    expect(names).toEqual(['Indicator "quoted"; with separators, and a line break', 'Indicator 1']);
   });
 
   it('reads unquoted comma files with ragged rows and a quote inside an unquoted cell', async () => {

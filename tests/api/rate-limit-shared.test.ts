@@ -15,7 +15,7 @@ import { buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { createTestDatabase } from '../helpers/database.js';
-import { NO_AUTH, call, createTestUser, testConfig } from '../helpers/app.js';
+import { NO_AUTH, bearer, call, createTestUser, testConfig } from '../helpers/app.js';
 
 const API = '/api/v1';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -80,8 +80,9 @@ describe.skipIf(!redisUp)('rate limits shared by two replicas through Redis', ()
   it('spends one write budget between them, with RateLimit-* headers, then 429 problem+json with Retry-After on both', async () => {
     const [a, b] = await replicas('writes', { WRITE_RATE_LIMIT_PER_MINUTE: 3 });
     const admin = await createTestUser(a, { role: 'admin' });
+    const auth = { authorization: `Bearer ${admin.token}` };
     const write = (app: FastifyInstance, i: number) =>
-      call(app, 'POST', `${API}/organizations`, { code: `SHARED${i}`, name: { en: `Shared ${i}` } }, { authorization: `Bearer ${admin.token}` });
+      call(app, 'POST', `${API}/organizations`, { code: `SHARED${i}`, name: { en: `Shared ${i}` } }, auth);
     const answers = [await write(a, 0), await write(b, 1), await write(a, 2), await write(b, 3), await write(a, 4)];
     expect(answers.map((r) => r.status)).toEqual([201, 201, 201, 429, 429]);
     expect(answers.slice(0, 3).map((r) => [r.headers['ratelimit-limit'], r.headers['ratelimit-remaining']])).toEqual([
@@ -96,13 +97,13 @@ describe.skipIf(!redisUp)('rate limits shared by two replicas through Redis', ()
       expect(refused.body).toMatchObject({ status: 429, detail: expect.stringMatching(/More than 3 writes a minute/) });
     }
     // Reads are not writes: no budget, no headers.
-    const read = await call(b, 'GET', `${API}/organizations`, undefined, { authorization: `Bearer ${admin.token}` });
+    const read = await call(b, 'GET', `${API}/organizations`, undefined, auth);
     expect(read.status).toBe(200);
     expect(read.headers['ratelimit-limit']).toBeUndefined();
     expect(read.body.items.map((o: { code: string }) => o.code).sort()).toEqual(['SHARED0', 'SHARED1', 'SHARED2']);
     // Another caller has a budget of its own.
     const other = await createTestUser(b, { role: 'admin' });
-    const theirs = await call(a, 'POST', `${API}/organizations`, { code: 'OTHER', name: { en: 'Other' } }, { authorization: `Bearer ${other.token}` });
+    const theirs = await call(a, 'POST', `${API}/organizations`, { code: 'OTHER', name: { en: 'Other' } }, bearer(other.token));
     expect(theirs.status).toBe(201);
   });
 
@@ -151,7 +152,9 @@ describe('a rate-limit Redis that does not answer', () => {
     const app = await replica({ RATE_LIMIT_REDIS_URL: 'redis://127.0.0.1:1', WRITE_RATE_LIMIT_PER_MINUTE: 1, AUTH_MAX_FAILURES: 1 });
     const admin = await createTestUser(app, { role: 'admin' });
     const auth = { authorization: `Bearer ${admin.token}` };
-    for (const code of ['OPEN1', 'OPEN2']) expect((await call(app, 'POST', `${API}/organizations`, { code, name: { en: code } }, auth)).status).toBe(201);
+    for (const code of ['OPEN1', 'OPEN2']) {
+      expect((await call(app, 'POST', `${API}/organizations`, { code, name: { en: code } }, auth)).status).toBe(201);
+    }
     const user = await createTestUser(app, { role: 'viewer' });
     const login = (password: string) => call(app, 'POST', `${API}/auth/login`, { email: user.email, password }, NO_AUTH);
     expect((await login('wrong password here')).status).toBe(401);

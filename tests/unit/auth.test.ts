@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { hashPassword, needsRehash, verifyPassword } from '../../src/auth/passwords.js';
 import { Lockout } from '../../src/auth/rate-limit.js';
-import { memoryCounters } from '../../src/http/rate-limit-store.js';
+import { memoryCounters } from '../../src/shared/rate-counters.js';
 import { sameDigest, sha256 } from '../../src/auth/secrets.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 

@@ -37,7 +37,9 @@ describe('configuration', () => {
       RATE_LIMIT_REDIS_PREFIX: 'a:',
     });
     expect(loadConfig({ RATE_LIMIT_REDIS_URL: 'rediss://user:pw@cache.example:6380/2' }).RATE_LIMIT_REDIS_URL).toMatch(/^rediss:/);
-    for (const bad of ['http://redis:6379', 'redis', 'not a url']) expect(() => loadConfig({ RATE_LIMIT_REDIS_URL: bad })).toThrow(/RATE_LIMIT_REDIS_URL/);
+    for (const bad of ['http://redis:6379', 'redis', 'not a url']) {
+      expect(() => loadConfig({ RATE_LIMIT_REDIS_URL: bad })).toThrow(/RATE_LIMIT_REDIS_URL/);
+    }
     expect(() => loadConfig({ RATE_LIMIT_REDIS_PREFIX: '' })).toThrow(/RATE_LIMIT_REDIS_PREFIX/);
   });
 

@@ -1,7 +1,7 @@
 /**
  * The counters behind every rate limit: the write budget and the per-address /auth limit (counted by
- * @fastify/rate-limit, which asks this store through its `store` option) and the failed-login and
- * failed-client lockouts (counted here directly, see src/auth/rate-limit.ts).
+ * @fastify/rate-limit, which asks them through the store in src/http/rate-limits.ts) and the
+ * failed-login and failed-client lockouts (src/auth/rate-limit.ts). No HTTP here: services use them too.
  *
  * Fixed windows: the first count of a key starts its window, and the key is forgotten when it ends.
  * Two backends with one meaning: process memory (each replica counts on its own), or Redis when
@@ -12,7 +12,6 @@
  * library's stores can only add.
  */
 import type { Redis } from 'ioredis';
-import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 
 export interface Count {
   /** Events counted in the key's current window (0: no window). */
@@ -142,25 +141,4 @@ export function redisCounters(redis: Redis, prefix: string): Counters {
       await redis.del(prefix + key);
     },
   };
-}
-
-/**
- * These counters as a store class for @fastify/rate-limit (its `store` option takes a constructor).
- * Every limiter's key generator already names its limit ("writes:", "auth-ip:"), so children share
- * the one store.
- */
-export function rateLimitStore(counters: Counters): FastifyRateLimitStoreCtor {
-  class CountersStore implements FastifyRateLimitStore {
-    incr(key: string, callback: (error: Error | null, result?: Count) => void, timeWindow: number) {
-      counters.incr(key, timeWindow).then(
-        (count) => callback(null, count),
-        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
-      );
-    }
-
-    child(): FastifyRateLimitStore {
-      return this;
-    }
-  }
-  return CountersStore;
 }
