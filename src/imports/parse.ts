@@ -280,7 +280,7 @@ export async function parseLayout(rows: SheetRow[]): Promise<ParsedSheet> {
 // Reading bytes into rows
 
 /** The separator of a CSV file, from its first line: tab, ";" or "," (the most frequent; "," when none). */
-export function detectSeparator(firstLine: string): '\t' | ';' | ',' {
+function detectSeparator(firstLine: string): '\t' | ';' | ',' {
   const counts = ['\t', ';', ','].map((s) => firstLine.split(s).length - 1) as [number, number, number];
   if (counts[0] > 0 && counts[0] >= Math.max(counts[1], counts[2])) return '\t';
   return counts[1] > counts[2] ? ';' : ',';
