@@ -36,6 +36,7 @@ import { reportSignatureRoutes } from './reports/signature-routes.js';
 import { riskRoutes } from './risks/routes.js';
 import { registerSecurity } from './http/security.js';
 import { registerWriteLimit } from './http/write-limit.js';
+import { createRateLimits } from './http/rate-limits.js';
 import { generateRequestId, registerRequestIds } from './http/request-id.js';
 import { registerConditionalGet } from './http/conditional.js';
 import { registerExportGuard } from './http/export-guard.js';
@@ -101,7 +102,8 @@ export async function buildApp({ db, readDb, config, logger, poolStats }: AppOpt
   app.setSerializerCompiler(serializerCompiler);
   registerRequestIds(app);
   assertEveryRouteHasAccessRule(app);
-  const auth = new AuthService(db, config);
+  const rateLimits = createRateLimits(config);
+  const auth = new AuthService(db, config, rateLimits.counters);
   recordRoutes(app, auth);
   await registerSecurity(app, {
     corsOrigins: config.CORS_ORIGINS,
@@ -111,6 +113,7 @@ export async function buildApp({ db, readDb, config, logger, poolStats }: AppOpt
   registerMetrics(app, { poolStats, token: config.METRICS_TOKEN });
   // After CORS and load shedding (preflights and shed load need no token), before the routes.
   await app.register(authPlugin, { auth });
+  await rateLimits.register(app);
   registerErrorHandling(app);
   registerExactJson(app);
   await registerOpenApi(app);
@@ -121,7 +124,7 @@ export async function buildApp({ db, readDb, config, logger, poolStats }: AppOpt
   metadataRoute(app, auth);
   await app.register(
     async (api) => {
-      registerWriteLimit(api, config.WRITE_RATE_LIMIT_PER_MINUTE);
+      registerWriteLimit(api, config.WRITE_RATE_LIMIT_PER_MINUTE, rateLimits.counters);
       registerConditionalGet(api);
       organizationRoutes(api, db);
       planRoutes(api, db);

@@ -68,6 +68,13 @@ export const ConfigSchema = z.object({
     .pipe(z.array(z.url())),
   /** Writes (POST/PUT/PATCH/DELETE) one caller may make per minute; 0 turns the limit off. */
   WRITE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(1_200),
+  /**
+   * Redis that holds the rate-limit counters (write budget, /auth limits, lockouts), so that every
+   * replica counts against one budget, e.g. redis://redis:6379. Unset: counted in each process's memory.
+   */
+  RATE_LIMIT_REDIS_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
+  /** Start of every rate-limit key in that Redis (deployments sharing one Redis use different ones). */
+  RATE_LIMIT_REDIS_PREFIX: z.string().min(1).max(100).default('nysana:rate:'),
   /** Event-loop delay beyond which requests are shed with 503 + Retry-After instead of queuing. */
   MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
   /** Behind a reverse proxy, take the client address from X-Forwarded-For (rate limits are per IP). */
@@ -114,7 +121,7 @@ export const ConfigSchema = z.object({
   /** How long a replica trusts its cached view of a user or client (active, role, organization). */
   PRINCIPAL_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
 
-  // Rate limits of /auth/* (in memory, per process).
+  // Rate limits of /auth/* (per process, or shared through RATE_LIMIT_REDIS_URL).
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   AUTH_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
   AUTH_LOCKOUT_SECONDS: seconds(1, 86_400, 900),

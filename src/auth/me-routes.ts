@@ -61,14 +61,14 @@ export function meRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
       const p = principalOf(request);
       if (p.kind !== 'user') throw new HttpProblem(403, 'Only users of this service have a password here.');
       const key = `user:${p.id}`;
-      const locked = auth.limits.accountFailures.check(key);
+      const locked = await auth.limits.accountFailures.check(key);
       if (!locked.allowed) throw tooManyRequests(locked.retryAfter, 'Too many wrong passwords; retry later.');
       const [user] = await db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, p.id));
       if (!user || !(await verifyPassword(user.passwordHash, request.body.currentPassword))) {
-        auth.limits.accountFailures.hit(key);
+        await auth.limits.accountFailures.hit(key);
         throw badRequest('The current password is not correct.', [{ path: 'body.currentPassword', message: 'not correct' }]);
       }
-      auth.limits.accountFailures.reset(key);
+      await auth.limits.accountFailures.reset(key);
       const passwordHash = await hashPassword(request.body.newPassword);
       await db.transaction(async (tx) => {
         await tx

@@ -1,99 +1,66 @@
 /**
- * Fixed-window counters in process memory. Enough for one replica; with N replicas behind a load
- * balancer an attacker gets up to N times the budget, which is why the per-account lockout also
- * exists (it bounds guesses per account, not per connection). A shared store (Redis, PostgreSQL)
- * would make the limits global; the interface here is small enough to swap.
+ * The /auth limits. Every /auth/* request counts against its address (@fastify/rate-limit, see
+ * authRateLimit and src/auth/routes.ts). Failed logins and failed client authentications count
+ * against the account and address, and lock that pair out for a while: a count of failures only,
+ * cleared by a success, which is not a per-request limit, so it is kept here on the same counters.
+ *
+ * The counters are in process memory, or in Redis with RATE_LIMIT_REDIS_URL (src/shared/rate-counters.ts).
+ * In memory, N replicas behind a load balancer give an attacker up to N times each budget; the
+ * per-account lockout still bounds guesses per account and address on each of them.
  */
+import type { RateLimitOptions } from '@fastify/rate-limit';
+import type { Counters } from '../shared/rate-counters.js';
+
 export interface RateDecision {
   allowed: boolean;
   /** Seconds until the window resets (for Retry-After); 0 when allowed. */
   retryAfter: number;
 }
 
-interface Window {
-  count: number;
-  resetsAt: number;
-}
+/** Seconds for Retry-After from a window's remaining milliseconds: at least 1. */
+export const retryAfterSeconds = (ttlMs: number) => Math.max(1, Math.ceil(ttlMs / 1000));
 
-const MAX_KEYS = 100_000;
-
-export class RateLimiter {
-  private windows = new Map<string, Window>();
-  private nextSweep = 0;
-
+/** At most `limit` failures per key within a window that starts at the first failure. */
+export class Lockout {
   constructor(
+    private readonly counters: Counters,
+    /** Names this lockout's keys among the other limits' in the shared store. */
+    private readonly name: string,
     readonly limit: number,
     readonly windowMs: number,
   ) {}
 
-  /** Counts one event for `key` and says whether it is within the limit. */
-  hit(key: string): RateDecision {
-    const window = this.current(key, true)!;
-    window.count += 1;
-    return this.decide(window);
+  /** Whether `key` may try again (false once it has `limit` failures in its window); counts nothing. */
+  async check(key: string): Promise<RateDecision> {
+    const { current, ttl } = await this.counters.read(this.key(key));
+    return current < this.limit ? { allowed: true, retryAfter: 0 } : { allowed: false, retryAfter: retryAfterSeconds(ttl) };
   }
 
-  /** Whether `key` is over its limit, without counting (e.g. "is this account locked?"). */
-  check(key: string): RateDecision {
-    const window = this.current(key, false);
-    return window ? this.decide({ ...window, count: window.count + 1 }) : { allowed: true, retryAfter: 0 };
+  /** Counts one failure. */
+  async hit(key: string): Promise<void> {
+    await this.counters.incr(this.key(key), this.windowMs);
   }
 
-  /** Takes back one counted event (it turned out not to count, e.g. a write that never reached the database). */
-  refund(key: string) {
-    const window = this.current(key, false);
-    if (window && window.count > 0) window.count -= 1;
+  /** Forgets the key's failures (it succeeded). */
+  async reset(key: string): Promise<void> {
+    await this.counters.reset(this.key(key));
   }
 
-  reset(key: string) {
-    this.windows.delete(key);
-  }
-
-  private decide(window: Window): RateDecision {
-    if (window.count <= this.limit) return { allowed: true, retryAfter: 0 };
-    return { allowed: false, retryAfter: Math.max(1, Math.ceil((window.resetsAt - Date.now()) / 1000)) };
-  }
-
-  private current(key: string, create: boolean): Window | undefined {
-    const now = Date.now();
-    this.sweep(now);
-    let window = this.windows.get(key);
-    if (window && window.resetsAt <= now) {
-      this.windows.delete(key);
-      window = undefined;
-    }
-    if (!window && create) {
-      window = { count: 0, resetsAt: now + this.windowMs };
-      this.windows.set(key, window);
-    }
-    return window;
-  }
-
-  private sweep(now: number) {
-    if (now < this.nextSweep && this.windows.size < MAX_KEYS) return;
-    this.nextSweep = now + this.windowMs;
-    for (const [key, window] of this.windows) if (window.resetsAt <= now) this.windows.delete(key);
-    // Still full (a flood of distinct keys): forget the oldest rather than grow without bound.
-    if (this.windows.size >= MAX_KEYS) {
-      let excess = this.windows.size - MAX_KEYS / 2;
-      for (const key of this.windows.keys()) {
-        if (excess-- <= 0) break;
-        this.windows.delete(key);
-      }
-    }
+  private key(key: string) {
+    return `${this.name}:${key}`;
   }
 }
 
 export interface AuthLimits {
-  /** Every /auth/* request, per client IP. */
-  perIp: RateLimiter;
+  /** Every /auth/* request, per client IP: options for @fastify/rate-limit (the 429 is built by the routes). */
+  perIp: Pick<RateLimitOptions, 'max' | 'timeWindow' | 'keyGenerator'>;
   /**
    * Failed logins per account (lower-cased e-mail) and source address (see failureKey), and failed
    * password changes per user.
    */
-  accountFailures: RateLimiter;
+  accountFailures: Lockout;
   /** Failed client authentications per client_id and source address. */
-  clientFailures: RateLimiter;
+  clientFailures: Lockout;
 }
 
 /**
@@ -107,10 +74,13 @@ export function failureKey(account: string, address: string): string {
   return `${account}\u0000${address}`;
 }
 
-export function createAuthLimits(config: { AUTH_RATE_LIMIT_PER_MINUTE: number; AUTH_MAX_FAILURES: number; AUTH_LOCKOUT_SECONDS: number }): AuthLimits {
+export function createAuthLimits(
+  config: { AUTH_RATE_LIMIT_PER_MINUTE: number; AUTH_MAX_FAILURES: number; AUTH_LOCKOUT_SECONDS: number },
+  counters: Counters,
+): AuthLimits {
   return {
-    perIp: new RateLimiter(config.AUTH_RATE_LIMIT_PER_MINUTE, 60_000),
-    accountFailures: new RateLimiter(config.AUTH_MAX_FAILURES, config.AUTH_LOCKOUT_SECONDS * 1000),
-    clientFailures: new RateLimiter(config.AUTH_MAX_FAILURES * 2, config.AUTH_LOCKOUT_SECONDS * 1000),
+    perIp: { max: config.AUTH_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000, keyGenerator: (request) => `auth-ip:${request.ip}` },
+    accountFailures: new Lockout(counters, 'login-failures', config.AUTH_MAX_FAILURES, config.AUTH_LOCKOUT_SECONDS * 1000),
+    clientFailures: new Lockout(counters, 'client-failures', config.AUTH_MAX_FAILURES * 2, config.AUTH_LOCKOUT_SECONDS * 1000),
   };
 }

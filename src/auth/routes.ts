@@ -16,7 +16,7 @@ import { HttpProblem } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import { principalOf } from './principal.js';
-import { failureKey } from './rate-limit.js';
+import { failureKey, retryAfterSeconds } from './rate-limit.js';
 import { LoginBody, LogoutBody, RefreshBody, TokenPair } from './schemas.js';
 import type { AuthService } from './service.js';
 import { REALM } from './service.js';
@@ -32,11 +32,15 @@ const unauthorized = (detail: string) => new HttpProblem(401, detail, undefined,
 export function authRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
   app.register(
     async (scope) => {
-      scope.addHook('onRequest', async (request, reply) => {
+      const perIp = scope.rateLimit({
+        ...auth.limits.perIp,
+        errorResponseBuilder: (_request, context) =>
+          tooManyRequests(retryAfterSeconds(context.ttl), 'Too many requests to /auth from this address; retry later.'),
+      });
+      scope.addHook('onRequest', async function (request, reply) {
         // Tokens and credentials must never sit in a shared cache (RFC 6749 section 5.1).
         reply.header('cache-control', 'no-store');
-        const decision = auth.limits.perIp.hit(request.ip);
-        if (!decision.allowed) throw tooManyRequests(decision.retryAfter, 'Too many requests to /auth from this address; retry later.');
+        await perIp.call(this, request, reply);
       });
 
       const r = scope.withTypeProvider<ZodTypeProvider>();
@@ -57,17 +61,17 @@ export function authRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
         handler: async (request) => {
           const email = request.body.email.toLowerCase();
           const failures = failureKey(email, request.ip);
-          const locked = auth.limits.accountFailures.check(failures);
+          const locked = await auth.limits.accountFailures.check(failures);
           if (!locked.allowed) throw tooManyRequests(locked.retryAfter, 'Too many failed logins for this account; retry later.');
           const [user] = await db.select().from(users).where(eq(users.email, email)).limit(1);
           // Verify even without a user (against a dummy hash) so timing does not reveal accounts.
           const passwordOk = await verifyPassword(user?.passwordHash ?? (await dummyHash()), request.body.password);
           if (!user || !passwordOk || !user.active) {
-            auth.limits.accountFailures.hit(failures);
+            await auth.limits.accountFailures.hit(failures);
             request.log.info({ event: 'login_failed', userId: user?.id }, 'login failed');
             throw unauthorized('The e-mail or password is not correct.');
           }
-          auth.limits.accountFailures.reset(failures);
+          await auth.limits.accountFailures.reset(failures);
           const rehashed = needsRehash(user.passwordHash) ? await hashPassword(request.body.password) : undefined;
           await db
             .update(users)

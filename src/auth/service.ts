@@ -10,6 +10,8 @@ import { KeyStore } from './keys.js';
 import type { Principal } from './principal.js';
 import type { AuthLimits } from './rate-limit.js';
 import { createAuthLimits } from './rate-limit.js';
+import type { Counters } from '../shared/rate-counters.js';
+import { memoryCounters } from '../shared/rate-counters.js';
 import { RefreshTokens } from './refresh-tokens.js';
 import type { SsoVerifier } from './sso.js';
 import { NoRoleGranted, createSsoVerifier } from './sso.js';
@@ -80,12 +82,14 @@ export class AuthService {
   constructor(
     readonly db: Db,
     readonly config: AuthConfig,
+    /** The rate-limit counters (src/shared/rate-counters.ts); default: this process's memory. */
+    counters: Counters = memoryCounters(),
   ) {
     this.keys = new KeyStore(db, config);
     this.tokens = new TokenService(this.keys, config);
     this.directory = new PrincipalDirectory(db, config.PRINCIPAL_CACHE_MS);
     this.sso = createSsoVerifier(config, this.directory);
-    this.limits = createAuthLimits(config);
+    this.limits = createAuthLimits(config, counters);
     this.refreshTokens = new RefreshTokens(db, config);
     this.personalTokens = new PersonalTokenService(db);
   }

@@ -136,18 +136,18 @@ export function tokenRoute(parent: FastifyInstance, db: Db, auth: AuthService) {
         if (!clientId || !secret) throw invalidClient();
 
         const failures = failureKey(clientId, request.ip);
-        const locked = auth.limits.clientFailures.check(failures);
+        const locked = await auth.limits.clientFailures.check(failures);
         if (!locked.allowed) {
           throw new OAuthProblem(429, 'too_many_requests', 'Too many failed attempts for this client from this address; retry later.', { 'retry-after': String(locked.retryAfter) });
         }
         const [client] = UUID.test(clientId) ? await db.select().from(serviceClients).where(eq(serviceClients.id, clientId)).limit(1) : [];
         const secretOk = sameDigest(sha256(secret), client?.secretHash ?? NO_CLIENT_DIGEST);
         if (!client || !secretOk || !client.active) {
-          auth.limits.clientFailures.hit(failures);
+          await auth.limits.clientFailures.hit(failures);
           request.log.info({ event: 'client_auth_failed', clientId: client?.id }, 'client authentication failed');
           throw invalidClient();
         }
-        auth.limits.clientFailures.reset(failures);
+        await auth.limits.clientFailures.reset(failures);
         await db.update(serviceClients).set({ lastUsedAt: sql`now()` }).where(eq(serviceClients.id, client.id));
         const issued = await auth.tokens.sign({ kind: 'client', id: client.id, role: client.role, organizationId: client.organizationId });
         reply.header('pragma', 'no-cache');

@@ -6,7 +6,9 @@
  * "(жоспар)"/"(факт)" suffixes, "-" for a missing value, stray HTML tags, separator rows, notes
  * continued on rows of their own. Pure functions: no database here.
  */
+import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { CsvError, parse as parseCsv } from 'csv-parse';
 import type { ImportProblem } from './schemas.js';
 import { HttpProblem, badRequest } from '../http/problem.js';
 import type { ImportLimits, SheetRow } from './xlsx-stream.js';
@@ -277,8 +279,32 @@ export async function parseLayout(rows: SheetRow[]): Promise<ParsedSheet> {
 // ------------------------------------------------------------------------------------------
 // Reading bytes into rows
 
+/** The separator of a CSV file, from its first line: tab, ";" or "," (the most frequent; "," when none). */
+function detectSeparator(firstLine: string): '\t' | ';' | ',' {
+  const counts = ['\t', ';', ','].map((s) => firstLine.split(s).length - 1) as [number, number, number];
+  if (counts[0] > 0 && counts[0] >= Math.max(counts[1], counts[2])) return '\t';
+  return counts[1] > counts[2] ? ';' : ',';
+}
+
+/** Bytes handed to the CSV parser at a time: between two, the event loop answers other requests. */
+const CSV_CHUNK_BYTES = 64 * 1024;
+
+function* chunksOf(bytes: Buffer) {
+  for (let at = 0; at < bytes.length; at += CSV_CHUNK_BYTES) yield bytes.subarray(at, at + CSV_CHUNK_BYTES);
+}
+
+/** A malformed CSV (an unclosed quote, text after a closing quote) as a 400 naming the record and column. */
+function csvProblem(error: CsvError, record: number): HttpProblem {
+  const column = typeof error.column === 'number' ? error.column + 1 : undefined;
+  const at = `Row ${record}${column === undefined ? '' : `, column ${column}`}`;
+  const reason = error.code === 'CSV_QUOTE_NOT_CLOSED' ? 'a quoted cell is not closed' : error.message.replace(/^Invalid [^:]*: /, '');
+  const cell = column === undefined ? '' : `.${COLUMNS[column - 1] ?? `column${column}`}`;
+  return badRequest(`${at}: ${reason}.`, [{ path: `body.rows[${record}]${cell}`, message: reason }]);
+}
+
 /**
- * RFC 4180 with the separator guessed from the first line (tab, ";" or ","); a BOM is skipped.
+ * RFC 4180 (csv-parse) with the separator guessed from the first line (tab, ";" or ","); a BOM is
+ * skipped; a quote inside an unquoted cell is a character; rows may have any number of cells.
  * More than `limits.maxRows` records with values is a 400 as soon as the scan gets there.
  */
 export async function readCsv(bytes: Buffer, limits: ImportLimits): Promise<SheetRow[]> {
@@ -286,93 +312,39 @@ export async function readCsv(bytes: Buffer, limits: ImportLimits): Promise<Shee
   if (bytes.includes(0)) {
     throw badRequest('The body is not a text CSV file.', [{ path: 'body', message: 'binary content (NUL bytes) in a text/csv body' }]);
   }
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes).replace(/^\uFEFF/, '');
-  const firstLine = text.slice(0, text.search(/\r?\n|$/));
-  const counts = ['\t', ';', ','].map((s) => firstLine.split(s).length - 1);
-  const sep = counts[0]! > 0 && counts[0]! >= Math.max(counts[1]!, counts[2]!) ? '\t' : counts[1]! > counts[2]! ? ';' : ',';
+  const head = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, CSV_CHUNK_BYTES)).replace(/^\uFEFF/, '');
+  const delimiter = detectSeparator(head.slice(0, head.search(/\r?\n|\r|$/)));
+  const parser = Readable.from(chunksOf(bytes)).pipe(parseCsv({ delimiter, bom: true, relax_quotes: true, relax_column_count: true }));
   const rows: SheetRow[] = [];
-  let cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  let record = 1;
-  let valued = 0;
-  const push = (r: SheetRow) => {
-    if (!r.cells.some((c) => c.trim() !== '')) return;
-    if (++valued > limits.maxRows) throw tooManyRows(limits.maxRows);
-    rows.push(r);
-  };
-  let nextYield = TURN_CHARS;
-  for (let i = 0; i < text.length; i++) {
-    if (i >= nextYield) {
-      nextYield = i + TURN_CHARS;
-      await nextTurn();
+  // Records are numbered as the file has them, empty ones included (a quoted line break stays in its record).
+  let record = 0;
+  try {
+    for await (const cells of parser as AsyncIterable<string[]>) {
+      record++;
+      if (record % TURN_ROWS === 0) await nextTurn();
+      if (!cells.some((c) => c.trim() !== '')) continue;
+      if (rows.length >= limits.maxRows) throw tooManyRows(limits.maxRows);
+      rows.push({ row: record, cells });
     }
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          cell += '"';
-          i++;
-        } else quoted = false;
-      } else cell += ch;
-    } else if (ch === '"' && cell === '') quoted = true;
-    else if (ch === sep) {
-      cells.push(cell);
-      cell = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      cells.push(cell);
-      push({ row: record++, cells });
-      cells = [];
-      cell = '';
-    } else cell += ch;
-  }
-  if (cell !== '' || cells.length > 0) {
-    cells.push(cell);
-    push({ row: record, cells });
+  } catch (error) {
+    // The parser runs ahead of this loop: its own count of records says where it stopped.
+    if (error instanceof CsvError) throw csvProblem(error, (typeof error.records === 'number' ? error.records : record) + 1);
+    throw error;
+  } finally {
+    parser.destroy();
   }
   return rows;
 }
 
-/** Characters of CSV scanned between two turns of the event loop. */
-const TURN_CHARS = 256 * 1024;
-
-/** The file part of a multipart/form-data body (field "file", or the first part with a filename). */
-export function multipartFile(body: Buffer, contentType: string): { bytes: Buffer; type: string; filename: string } {
-  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
-  if (!boundary) throw badRequest('multipart/form-data without a boundary.', [{ path: 'body', message: 'no multipart boundary' }]);
-  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
-  let pos = body.indexOf(delimiter);
-  const parts: { headers: string; bytes: Buffer }[] = [];
-  while (pos !== -1) {
-    const start = pos + delimiter.length;
-    if (body.subarray(start, start + 2).toString() === '--') break;
-    const headerEnd = body.indexOf('\r\n\r\n', start);
-    const next = body.indexOf(delimiter, start);
-    if (headerEnd === -1 || next === -1) break;
-    parts.push({ headers: body.subarray(start, headerEnd).toString('utf8'), bytes: body.subarray(headerEnd + 4, next - 2) });
-    pos = next;
-  }
-  const file =
-    parts.find((p) => /name="file"/i.test(p.headers) && /filename=/i.test(p.headers)) ?? parts.find((p) => /filename=/i.test(p.headers));
-  if (!file) throw badRequest('The form has no file field.', [{ path: 'body.file', message: 'required: the spreadsheet as a file field named "file"' }]);
-  const filename = /filename="([^"]*)"/i.exec(file.headers)?.[1] ?? '';
-  const type = /content-type:\s*([^\r\n;]+)/i.exec(file.headers)?.[1]?.trim().toLowerCase() ?? '';
-  return { bytes: file.bytes, type, filename };
+/** An uploaded file's bytes and the type it came as (src/imports/upload.ts receives it). */
+export interface Upload {
+  bytes: Buffer;
+  /** XLSX_TYPE or text/csv; anything else is read as .xlsx, which checks its zip signature. */
+  type: string;
 }
 
-/** Rows of an uploaded spreadsheet, whatever way it came. */
-export async function readUpload(body: unknown, contentType: string, limits: ImportLimits): Promise<SheetRow[]> {
-  if (!Buffer.isBuffer(body)) {
-    throw new HttpProblem(415, `Send the spreadsheet as ${XLSX_TYPE}, text/csv or multipart/form-data (field "file").`);
-  }
-  let bytes = body;
-  let type = contentType.split(';')[0]!.trim().toLowerCase();
-  if (type === 'multipart/form-data') {
-    const file = multipartFile(body, contentType);
-    bytes = file.bytes;
-    type = file.filename.toLowerCase().endsWith('.csv') || file.type === 'text/csv' ? 'text/csv' : XLSX_TYPE;
-  }
+/** Rows of an uploaded spreadsheet. */
+export async function readUpload({ bytes, type }: Upload, limits: ImportLimits): Promise<SheetRow[]> {
   if (bytes.length === 0) throw badRequest('The file is empty.', [{ path: 'body', message: 'empty file' }]);
   if (type === 'text/csv') return readCsv(bytes, limits);
   // .xlsx files are zip archives: "PK\x03\x04".

@@ -2,6 +2,7 @@
  * Spreadsheet import for analysts (POST /plans/{id}/import) and the empty layout to fill in
  * (GET /plans/{id}/template.xlsx). See parse.ts for the layout and apply.ts for matching rules.
  */
+import multipart from '@fastify/multipart';
 import { asc, eq, inArray } from 'drizzle-orm';
 import { loadExcel } from '../shared/lazy.js';
 import type { FastifyInstance } from 'fastify';
@@ -22,11 +23,9 @@ import { ImportReport } from './schemas.js';
 import { assertYearOpen } from '../approvals/repository.js';
 import type { ImportLimits } from './parse.js';
 import { XLSX_TYPE, parseLayout, readUpload } from './parse.js';
+import { IMPORT_FORM_LIMITS, IMPORT_MAX_BYTES, receiveUpload } from './upload.js';
 
 const TAG = 'Import';
-
-/** Largest spreadsheet accepted (the rest of the API keeps BODY_LIMIT_BYTES). */
-export const IMPORT_MAX_BYTES = 10 * 1024 * 1024;
 
 const ImportQuery = z.object({
   year: z.coerce.number().pipe(Year).describe('The reporting year whose plan and fact values the file carries (required).'),
@@ -68,9 +67,10 @@ export function importRoutes(app: FastifyInstance, db: Db, limits: ImportLimits)
   const byPlan = access.editor((req) => organizationOf.plan(db, (req.params as { id: string }).id));
 
   app.register(async (scope) => {
-    scope.addContentTypeParser([XLSX_TYPE, 'text/csv', 'multipart/form-data'], { parseAs: 'buffer', bodyLimit: IMPORT_MAX_BYTES }, (_req, body, done) =>
-      done(null, body),
-    );
+    const asBuffer = { parseAs: 'buffer' as const, bodyLimit: IMPORT_MAX_BYTES };
+    scope.addContentTypeParser([XLSX_TYPE, 'text/csv'], asBuffer, (_req, body, done) => done(null, body));
+    // Forms are read in the handler (receiveUpload), as a stream bounded by these limits.
+    await scope.register(multipart, { limits: IMPORT_FORM_LIMITS });
     const r = scope.withTypeProvider<ZodTypeProvider>();
     r.post('/plans/:id/import', {
       bodyLimit: IMPORT_MAX_BYTES,
@@ -93,7 +93,7 @@ export function importRoutes(app: FastifyInstance, db: Db, limits: ImportLimits)
       handler: async (request) => {
         const { id } = request.params;
         const { year, commit, lang } = request.query;
-        const rows = await readUpload(request.body, request.headers['content-type'] ?? '', limits);
+        const rows = await readUpload(await receiveUpload(request), limits);
         const sheet = await parseLayout(rows);
         const plan = (await db.select().from(plans).where(eq(plans.id, id)).limit(1))[0];
         if (!plan) throw notFound('plan', id);

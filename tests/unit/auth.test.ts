@@ -1,7 +1,8 @@
 /** Pieces of src/auth that need no database: rate limiter, password policy, configuration. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { hashPassword, needsRehash, verifyPassword } from '../../src/auth/passwords.js';
-import { RateLimiter } from '../../src/auth/rate-limit.js';
+import { Lockout } from '../../src/auth/rate-limit.js';
+import { memoryCounters } from '../../src/shared/rate-counters.js';
 import { sameDigest, sha256 } from '../../src/auth/secrets.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
@@ -9,34 +10,54 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('RateLimiter', () => {
-  it('allows `limit` events per window, then says how long to wait, then resets', () => {
+describe('rate-limit counters in memory, and the lockout over them', () => {
+  it('counts within a window that starts at the first event, says how long is left, then forgets', async () => {
     vi.useFakeTimers({ now: 1_000_000 });
-    const limiter = new RateLimiter(3, 60_000);
-    expect([1, 2, 3].map(() => limiter.hit('a').allowed)).toEqual([true, true, true]);
-    const refused = limiter.hit('a');
-    expect(refused).toEqual({ allowed: false, retryAfter: 60 });
-    expect(limiter.hit('b').allowed).toBe(true);
+    const counters = memoryCounters();
+    for (const n of [1, 2, 3]) expect(await counters.incr('a', 60_000)).toEqual({ current: n, ttl: 60_000 });
+    expect((await counters.incr('b', 60_000)).current).toBe(1);
     vi.advanceTimersByTime(30_000);
-    expect(limiter.check('a')).toEqual({ allowed: false, retryAfter: 30 });
-    vi.advanceTimersByTime(30_001);
-    expect(limiter.hit('a').allowed).toBe(true);
+    expect(await counters.read('a')).toEqual({ current: 3, ttl: 30_000 });
+    vi.advanceTimersByTime(30_000);
+    expect(await counters.read('a')).toEqual({ current: 0, ttl: 0 });
+    expect(await counters.incr('a', 60_000)).toEqual({ current: 1, ttl: 60_000 });
   });
 
-  it('check() does not count; reset() forgets', () => {
-    const limiter = new RateLimiter(1, 60_000);
-    expect(limiter.check('k').allowed).toBe(true);
-    expect(limiter.check('k').allowed).toBe(true);
-    limiter.hit('k');
-    expect(limiter.check('k').allowed).toBe(false);
-    limiter.reset('k');
-    expect(limiter.check('k').allowed).toBe(true);
+  it('decr takes one back but never below zero nor into a new window; reset forgets', async () => {
+    const counters = memoryCounters();
+    await counters.decr('none');
+    expect(await counters.read('none')).toEqual({ current: 0, ttl: 0 });
+    await counters.incr('k', 60_000);
+    await counters.decr('k');
+    await counters.decr('k');
+    expect((await counters.read('k')).current).toBe(0);
+    await counters.incr('k', 60_000);
+    await counters.reset('k');
+    expect((await counters.read('k')).current).toBe(0);
   });
 
-  it('stays bounded under a flood of distinct keys', () => {
-    const limiter = new RateLimiter(1, 60_000);
-    for (let i = 0; i < 120_000; i++) limiter.hit(`ip-${i}`);
-    expect((limiter as unknown as { windows: Map<string, unknown> }).windows.size).toBeLessThanOrEqual(100_000);
+  it('locks a key at its limit of failures, with Retry-After seconds; check() does not count; reset() unlocks', async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const lockout = new Lockout(memoryCounters(), 'test', 2, 60_000);
+    expect(await lockout.check('k')).toEqual({ allowed: true, retryAfter: 0 });
+    expect(await lockout.check('k')).toEqual({ allowed: true, retryAfter: 0 });
+    await lockout.hit('k');
+    expect((await lockout.check('k')).allowed).toBe(true);
+    await lockout.hit('k');
+    vi.advanceTimersByTime(100);
+    expect(await lockout.check('k')).toEqual({ allowed: false, retryAfter: 60 });
+    expect((await lockout.check('other')).allowed).toBe(true);
+    await lockout.reset('k');
+    expect((await lockout.check('k')).allowed).toBe(true);
+  });
+
+  it('stays bounded under a flood of distinct keys', async () => {
+    const counters = memoryCounters();
+    for (let i = 0; i < 120_000; i++) await counters.incr(`ip-${i}`, 60_000);
+    let live = 0;
+    for (let i = 0; i < 120_000; i++) if ((await counters.read(`ip-${i}`)).current > 0) live++;
+    expect(live).toBeLessThanOrEqual(100_000);
+    expect(live).toBeGreaterThan(0);
   });
 });
 

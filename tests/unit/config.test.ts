@@ -28,6 +28,21 @@ describe('configuration', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
   });
 
+  it('reads the rate-limit Redis: unset by default (per process), redis:// or rediss:// only, a prefix of its own', () => {
+    expect(loadConfig({}).RATE_LIMIT_REDIS_URL).toBeUndefined();
+    expect(loadConfig({}).RATE_LIMIT_REDIS_PREFIX).toBe('nysana:rate:');
+    expect(loadConfig({ RATE_LIMIT_REDIS_URL: '' }).RATE_LIMIT_REDIS_URL).toBeUndefined();
+    expect(loadConfig({ RATE_LIMIT_REDIS_URL: 'redis://redis:6379', RATE_LIMIT_REDIS_PREFIX: 'a:' })).toMatchObject({
+      RATE_LIMIT_REDIS_URL: 'redis://redis:6379',
+      RATE_LIMIT_REDIS_PREFIX: 'a:',
+    });
+    expect(loadConfig({ RATE_LIMIT_REDIS_URL: 'rediss://user:pw@cache.example:6380/2' }).RATE_LIMIT_REDIS_URL).toMatch(/^rediss:/);
+    for (const bad of ['http://redis:6379', 'redis', 'not a url']) {
+      expect(() => loadConfig({ RATE_LIMIT_REDIS_URL: bad })).toThrow(/RATE_LIMIT_REDIS_URL/);
+    }
+    expect(() => loadConfig({ RATE_LIMIT_REDIS_PREFIX: '' })).toThrow(/RATE_LIMIT_REDIS_PREFIX/);
+  });
+
   it('bounds streamed exports: defaults, ranges, and a pool never smaller than the concurrency', () => {
     expect(loadConfig({})).toMatchObject({ EXPORT_CONCURRENCY: 4, EXPORT_STALL_TIMEOUT_SECONDS: 30 });
     expect(loadConfig({}).EXPORT_POOL_MAX).toBeUndefined(); // then the pool has EXPORT_CONCURRENCY connections
