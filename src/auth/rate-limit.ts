@@ -8,6 +8,10 @@ export interface RateDecision {
   allowed: boolean;
   /** Seconds until the window resets (for Retry-After); 0 when allowed. */
   retryAfter: number;
+  /** Events the window still allows after this one (the RateLimit-Remaining header). */
+  remaining: number;
+  /** Seconds until the window resets, allowed or not (the RateLimit-Reset header). */
+  resetSeconds: number;
 }
 
 interface Window {
@@ -36,7 +40,7 @@ export class RateLimiter {
   /** Whether `key` is over its limit, without counting (e.g. "is this account locked?"). */
   check(key: string): RateDecision {
     const window = this.current(key, false);
-    return window ? this.decide({ ...window, count: window.count + 1 }) : { allowed: true, retryAfter: 0 };
+    return window ? this.decide({ ...window, count: window.count + 1 }) : { allowed: true, retryAfter: 0, remaining: this.limit - 1, resetSeconds: 0 };
   }
 
   /** Takes back one counted event (it turned out not to count, e.g. a write that never reached the database). */
@@ -50,8 +54,10 @@ export class RateLimiter {
   }
 
   private decide(window: Window): RateDecision {
-    if (window.count <= this.limit) return { allowed: true, retryAfter: 0 };
-    return { allowed: false, retryAfter: Math.max(1, Math.ceil((window.resetsAt - Date.now()) / 1000)) };
+    const resetSeconds = Math.max(1, Math.ceil((window.resetsAt - Date.now()) / 1000));
+    const remaining = Math.max(0, this.limit - window.count);
+    if (window.count <= this.limit) return { allowed: true, retryAfter: 0, remaining, resetSeconds };
+    return { allowed: false, retryAfter: resetSeconds, remaining, resetSeconds };
   }
 
   private current(key: string, create: boolean): Window | undefined {

@@ -21,6 +21,7 @@ import { LoginBody, LogoutBody, RefreshBody, TokenPair } from './schemas.js';
 import type { AuthService } from './service.js';
 import { REALM } from './service.js';
 import { tokenRoute } from './token-route.js';
+import { sendRateLimitHeaders } from '../http/rate-limit-headers.js';
 
 const TAG = 'Auth';
 
@@ -36,6 +37,7 @@ export function authRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
         // Tokens and credentials must never sit in a shared cache (RFC 6749 section 5.1).
         reply.header('cache-control', 'no-store');
         const decision = auth.limits.perIp.hit(request.ip);
+        sendRateLimitHeaders(reply, auth.limits.perIp.limit, decision);
         if (!decision.allowed) throw tooManyRequests(decision.retryAfter, 'Too many requests to /auth from this address; retry later.');
       });
 

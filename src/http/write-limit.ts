@@ -10,8 +10,7 @@
 import type { FastifyInstance } from 'fastify';
 import { RateLimiter } from '../auth/rate-limit.js';
 import { HttpProblem } from './problem.js';
-
-const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+import { isLimitedWrite, sendRateLimitHeaders } from './rate-limit-headers.js';
 
 /** The limiter key a request was counted under, to refund it. */
 const counted = new WeakMap<object, string>();
@@ -22,9 +21,10 @@ export function registerWriteLimit(scope: FastifyInstance, perMinute: number) {
   // Callback style: every read passes through here too, and an async hook costs a promise each.
   scope.addHook('preHandler', (request, reply, done) => {
     // /auth/* has limits of its own, tuned for guessing rather than volume.
-    if (!WRITES.has(request.method) || request.routeOptions.url?.includes('/auth/')) return done();
+    if (!isLimitedWrite(request.method, request.routeOptions.url ?? '')) return done();
     const key = request.principal ? `${request.principal.kind}:${request.principal.id}` : `ip:${request.ip}`;
     const decision = limiter.hit(key);
+    sendRateLimitHeaders(reply, perMinute, decision);
     if (decision.allowed) counted.set(request, key);
     else {
       reply.header('retry-after', String(decision.retryAfter));

@@ -1,5 +1,6 @@
 /** The import's answer: the single source of its response validation, OpenAPI and TypeScript types. */
 import { z } from 'zod';
+import { Year } from '../shared/schemas.js';
 
 export const ImportProblem = z.object({
   row: z.number().int().nullable().describe('Sheet row number (CSV: record number), as the analyst sees it.'),
@@ -15,7 +16,7 @@ const Value = z.number().nullable();
 export const ImportReport = z
   .object({
     planId: z.uuid(),
-    year: z.number().int(),
+    year: Year,
     committed: z.boolean().describe('true only when ?commit=true and the changes were stored.'),
     summary: z.object({
       indicatorRows: z.number().int(),

@@ -7,6 +7,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { access } from '../http/access.js';
+import { polishDocument } from './polish.js';
 
 export const API_DESCRIPTION = `Nysana tracks the target indicators of government strategic plans: organizations, plans,
 strategic directions, goals, target indicators and their yearly planned and actual values, with the
@@ -51,6 +52,9 @@ function withoutUnusedSchemas(doc: OpenApiDoc): OpenApiDoc {
   return { ...doc, components: { ...doc.components, schemas } };
 }
 
+/** x-internal: false and the environment named: the inventory a gateway or API catalogue reads (OWASP API9). */
+const THIS_SERVER = { url: '/', description: 'This server (production or local: whichever instance serves this document)', 'x-internal': false };
+
 export async function registerOpenApi(app: FastifyInstance) {
   await app.register(fastifySwagger, {
     openapi: {
@@ -61,7 +65,7 @@ export async function registerOpenApi(app: FastifyInstance) {
         description: API_DESCRIPTION,
         license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
       },
-      servers: [{ url: '/', description: 'This server' }],
+      servers: [THIS_SERVER],
       tags: [
         { name: 'Organizations', description: 'State bodies' },
         { name: 'Plans', description: 'Strategic plans' },
@@ -87,12 +91,17 @@ export async function registerOpenApi(app: FastifyInstance) {
             type: 'http',
             scheme: 'bearer',
             bearerFormat: 'JWT',
-            description: 'An access token from POST /api/v1/auth/login, /auth/refresh or /auth/token.',
+            description:
+              'An access token from POST /api/v1/auth/login, /auth/refresh or /auth/token: a JWS (EdDSA or ES256) issued and ' +
+              'verified as RFC8725 (JWT best current practices) asks: algorithms pinned (never "none"), issuer, audience and ' +
+              'expiry checked. A personal access token (nys_pat_...) is accepted here too.',
           },
           // The same bearer token, described as OAuth 2.0 so client tools can fetch it themselves.
           clientCredentials: {
             type: 'oauth2',
-            description: 'Service clients: client_id and client_secret from an admin (POST /api/v1/clients).',
+            description:
+              'Service clients: client_id and client_secret from an admin (POST /api/v1/clients). The access token is a JWT ' +
+              'verified as RFC8725 asks (pinned algorithms, issuer, audience, expiry), valid 15 minutes by default.',
             flows: { clientCredentials: { tokenUrl: '/api/v1/auth/token', scopes: {} } },
           },
           // What BI tools can store: a personal access token as the Basic password (it also works as a bearer token).
@@ -106,7 +115,7 @@ export async function registerOpenApi(app: FastifyInstance) {
       security: [{ bearerAuth: [] }, { clientCredentials: [] }, { personalAccessToken: [] }],
     },
     transform: jsonSchemaTransform,
-    transformObject: (input) => withoutUnusedSchemas(jsonSchemaTransformObject(input) as OpenApiDoc) as never,
+    transformObject: (input) => withoutUnusedSchemas(polishDocument(jsonSchemaTransformObject(input) as OpenApiDoc)) as never,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { url: '/openapi.json' } as never });
   app.get('/openapi.json', { config: { access: access.public }, schema: { hide: true } }, async () => app.swagger());
