@@ -1526,6 +1526,14 @@ export interface components {
              */
             service_documentation: string;
         };
+        /** @description Marks a live row in an incremental sync answer, beside tombstones. */
+        LiveRowMarker: {
+            /**
+             * @description false on the live rows of an incremental sync; absent from ordinary list pages.
+             * @constant
+             */
+            deleted?: false;
+        };
         /** @description A person who logs in to Nysana. */
         User: {
             /**
@@ -3292,7 +3300,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["Organization"] | components["schemas"]["OrganizationTombstone"])[];
+                        items: ((components["schemas"]["Organization"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["OrganizationTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
@@ -4354,7 +4362,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["Plan"] | components["schemas"]["PlanTombstone"])[];
+                        items: ((components["schemas"]["Plan"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["PlanTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
@@ -5433,7 +5441,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["Direction"] | components["schemas"]["DirectionTombstone"])[];
+                        items: ((components["schemas"]["Direction"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["DirectionTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
@@ -6509,7 +6517,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["Goal"] | components["schemas"]["GoalTombstone"])[];
+                        items: ((components["schemas"]["Goal"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["GoalTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
@@ -7587,7 +7595,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["Indicator"] | components["schemas"]["IndicatorTombstone"])[];
+                        items: ((components["schemas"]["Indicator"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["IndicatorTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
@@ -8904,7 +8912,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["Measurement"] | components["schemas"]["MeasurementTombstone"])[];
+                        items: ((components["schemas"]["Measurement"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["MeasurementTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
@@ -10325,7 +10333,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["IndicatorStatus"] | components["schemas"]["StatusTombstone"])[];
+                        items: ((components["schemas"]["IndicatorStatus"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["StatusTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
@@ -10612,7 +10620,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["YearApproval"] | components["schemas"]["YearApprovalTombstone"])[];
+                        items: ((components["schemas"]["YearApproval"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["YearApprovalTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
@@ -11488,7 +11496,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["Risk"] | components["schemas"]["RiskTombstone"])[];
+                        items: ((components["schemas"]["Risk"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["RiskTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
@@ -12586,7 +12594,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["PlanRisk"] | components["schemas"]["PlanRiskTombstone"])[];
+                        items: ((components["schemas"]["PlanRisk"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["PlanRiskTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
@@ -12763,7 +12771,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["AnalyticalNote"] | components["schemas"]["AnalyticalNoteTombstone"])[];
+                        items: ((components["schemas"]["AnalyticalNote"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["AnalyticalNoteTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
@@ -14662,7 +14670,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["User"] | components["schemas"]["UserTombstone"])[];
+                        items: ((components["schemas"]["User"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["UserTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
@@ -15701,7 +15709,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["Client"] | components["schemas"]["ClientTombstone"])[];
+                        items: ((components["schemas"]["Client"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["ClientTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
@@ -19126,22 +19134,13 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            /** @description server_error: an unexpected error; quote the x-request-id response header when reporting it. */
             500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "type": "about:blank",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
-                     *       "instance": "/api/v1/auth/token"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthError"];
                 };
             };
         };
