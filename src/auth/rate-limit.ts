@@ -43,6 +43,13 @@ export class RateLimiter {
     return window ? this.decide({ ...window, count: window.count + 1 }) : { allowed: true, retryAfter: 0, remaining: this.limit - 1, resetSeconds: 0 };
   }
 
+  /** Where `key` stands now, counting nothing (for the RateLimit headers of an answer that was not counted). */
+  peek(key: string): RateDecision {
+    const window = this.current(key, false);
+    if (!window) return { allowed: true, retryAfter: 0, remaining: this.limit, resetSeconds: Math.ceil(this.windowMs / 1000) };
+    return { ...this.decide(window), allowed: window.count < this.limit };
+  }
+
   /** Takes back one counted event (it turned out not to count, e.g. a write that never reached the database). */
   refund(key: string) {
     const window = this.current(key, false);
