@@ -3064,6 +3064,30 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description A query parameter this operation does not take; `errors` names each (query.<name>). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/health/live",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
             500: {
                 headers: {
@@ -3118,6 +3142,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description A query parameter this operation does not take; `errors` names each (query.<name>). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/health/ready",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
@@ -3176,6 +3224,30 @@ export interface operations {
                     "application/json": components["schemas"]["Jwks"];
                 };
             };
+            /** @description A query parameter this operation does not take; `errors` names each (query.<name>). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/.well-known/jwks.json",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
             500: {
                 headers: {
@@ -3230,6 +3302,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuthorizationServerMetadata"];
+                };
+            };
+            /** @description A query parameter this operation does not take; `errors` names each (query.<name>). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/.well-known/oauth-authorization-server",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
@@ -14376,6 +14472,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description A query parameter this operation does not take; `errors` names each (query.<name>). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/me",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description Missing or invalid bearer token. */
             401: {

@@ -26,9 +26,9 @@ export const TokenPair = z
   .object({
     accessToken: z.string().describe('JWT to send as "Authorization: Bearer ...".'),
     tokenType: z.literal('Bearer'),
-    expiresIn: z.number().int().describe('Seconds until the access token expires.'),
+    expiresIn: z.number().int().min(0).describe('Seconds until the access token expires.'),
     refreshToken: z.string().describe('Opaque; exchange at /auth/refresh. Single use: each refresh returns a new one.'),
-    refreshExpiresIn: z.number().int().describe('Seconds until the refresh token expires unused.'),
+    refreshExpiresIn: z.number().int().min(0).describe('Seconds until the refresh token expires unused.'),
   })
   .meta({ id: 'TokenPair' });
 
@@ -52,7 +52,7 @@ export const ClientCredentialsRequest = z
   .meta({ id: 'ClientCredentialsRequest' });
 
 export const ClientCredentialsResponse = z
-  .object({ access_token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number().int() })
+  .object({ access_token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number().int().min(0) })
   .meta({ id: 'ClientCredentialsResponse' });
 
 export const OAuthError = z

@@ -16,7 +16,10 @@ achievement status derived on read.
 Conventions: JSON bodies with camelCase fields, UUID ids, localized text as { kk, ru, en } with at
 least one value, exact decimals sent as JSON numbers, lists as { items, nextCursor } with ?limit=
 (default 50, max 500) and ?cursor=, errors as RFC 9457 application/problem+json, writes return the
-stored entity with version and the ETag header (send If-Match to refuse stale writes).
+stored entity with version and the ETag header (send If-Match to refuse stale writes). A query
+parameter an operation does not declare answers 400, naming it (query.<name>): typos never pass silently.
+Writes and /auth carry RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset, and answer 429 with
+Retry-After beyond their limit; reads have no rate limit.
 
 Exact values: a number is stored exactly as written or refused. A JSON number that a double cannot
 hold as written (more than 15-17 significant digits, e.g. 0.1000000000000000000001, or beyond its

@@ -10,7 +10,7 @@
  *   on its own (`content['application/json']`);
  * - operations with a rate limit (writes, /auth) declare the RateLimit-* headers they send and 429
  *   with Retry-After (src/http/rate-limit-headers.ts says which);
- * - every operation declares the 500 problem it can answer;
+ * - every operation declares the 400 of an unknown query parameter and the 500 problem it can answer;
  * - integers carry format int32 or int64, from their bounds; strings whose format fixes their length
  *   (uuid, date) state it as maxLength, as linters and fuzzers look for one.
  */
@@ -138,6 +138,14 @@ function rateLimitHeaders(responses: Record<string, Response>, path: string) {
   responses['429'] = tooMany;
 }
 
+/** Every route refuses unknown query parameters (src/http/strict-query.ts), so every operation can answer 400. */
+function unknownParameter(responses: Record<string, Response>, path: string) {
+  responses['400'] ??= {
+    description: 'A query parameter this operation does not take; `errors` names each (query.<name>).',
+    content: { [PROBLEM_MEDIA_TYPE]: { schema: { $ref: PROBLEM_REF }, example: problemExample(400, path) } },
+  };
+}
+
 function serverError(responses: Record<string, Response>, path: string) {
   responses['500'] ??= {
     description: 'An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it.',
@@ -186,6 +194,7 @@ export function polishDocument<T extends OpenApiDocument>(doc: T): T {
       problemMediaTypes(path, responses);
       exportMediaTypes(operation);
       if (isRateLimited(method.toUpperCase(), path)) rateLimitHeaders(responses, path);
+      unknownParameter(responses, path);
       serverError(responses, path);
     }
   }

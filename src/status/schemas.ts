@@ -53,7 +53,7 @@ export const IndicatorStatus = z
     year: Year,
     plan: z.number().nullable(),
     fact: z.number().nullable(),
-    ratingSize: z.number().int().nullable(),
+    ratingSize: z.number().int().min(1).nullable(),
     score: z.number().nullable(),
     note: LocalizedText.nullable(),
     status: AchievementStatus,
