@@ -1323,6 +1323,7 @@ export interface components {
             planCode?: string;
             /** @description As printed in the plan, e.g. "1.1.3". */
             indicatorCode?: string;
+            /** Format: int32 */
             year: number;
             /** @description Target for the year; null when none. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
             plan: number | null;
@@ -1392,6 +1393,7 @@ export interface components {
             /** @default read */
             scope: components["schemas"]["TokenScopeInput"];
             /**
+             * Format: int32
              * @description Days until the token expires, 1..366; default 90.
              * @default 90
              */
@@ -1428,6 +1430,7 @@ export interface components {
         Problem: {
             type: string;
             title: string;
+            /** Format: int32 */
             status: number;
             detail: string;
             instance?: string;
@@ -1446,17 +1449,24 @@ export interface components {
             accessToken: string;
             /** @constant */
             tokenType: "Bearer";
-            /** @description Seconds until the access token expires. */
+            /**
+             * Format: int64
+             * @description Seconds until the access token expires.
+             */
             expiresIn: number;
             /** @description Opaque; exchange at /auth/refresh. Single use: each refresh returns a new one. */
             refreshToken: string;
-            /** @description Seconds until the refresh token expires unused. */
+            /**
+             * Format: int64
+             * @description Seconds until the refresh token expires unused.
+             */
             refreshExpiresIn: number;
         };
         ClientCredentialsResponse: {
             access_token: string;
             /** @constant */
             token_type: "Bearer";
+            /** Format: int64 */
             expires_in: number;
         };
         /** @description RFC 6749 section 5.2 error response. */
@@ -1516,6 +1526,14 @@ export interface components {
              */
             service_documentation: string;
         };
+        /** @description Marks a live row in an incremental sync answer, beside tombstones. */
+        LiveRowMarker: {
+            /**
+             * @description false on the live rows of an incremental sync; absent from ordinary list pages.
+             * @constant
+             */
+            deleted?: false;
+        };
         /** @description A person who logs in to Nysana. */
         User: {
             /**
@@ -1523,12 +1541,16 @@ export interface components {
              * @description UUID
              */
             id: string;
-            /** @description Incremented on every change; also sent as the ETag. */
+            /**
+             * Format: int64
+             * @description Incremented on every change; also sent as the ETag.
+             */
             version: number;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+            /** Format: email */
             email: string;
             displayName: string;
             role: components["schemas"]["Role"];
@@ -1564,7 +1586,10 @@ export interface components {
              * @description UUID
              */
             id: string;
-            /** @description Incremented on every change; also sent as the ETag. */
+            /**
+             * Format: int64
+             * @description Incremented on every change; also sent as the ETag.
+             */
             version: number;
             /** Format: date-time */
             createdAt: string;
@@ -1594,7 +1619,10 @@ export interface components {
              * @description UUID
              */
             id: string;
-            /** @description Incremented on every change; also sent as the ETag. */
+            /**
+             * Format: int64
+             * @description Incremented on every change; also sent as the ETag.
+             */
             version: number;
             /** Format: date-time */
             createdAt: string;
@@ -1646,7 +1674,10 @@ export interface components {
              * @description UUID
              */
             id: string;
-            /** @description Incremented on every change; also sent as the ETag. */
+            /**
+             * Format: int64
+             * @description Incremented on every change; also sent as the ETag.
+             */
             version: number;
             /** Format: date-time */
             createdAt: string;
@@ -1660,7 +1691,10 @@ export interface components {
             /** @description Code as printed in the plan, unique within the parent, e.g. "1" or "1.1". */
             code: string;
             title: components["schemas"]["LocalizedText"];
-            /** @description Order within the parent; defaults to after the last one. */
+            /**
+             * Format: int32
+             * @description Order within the parent; defaults to after the last one.
+             */
             position: number;
         };
         /** @description A goal under a strategic direction. */
@@ -1670,7 +1704,10 @@ export interface components {
              * @description UUID
              */
             id: string;
-            /** @description Incremented on every change; also sent as the ETag. */
+            /**
+             * Format: int64
+             * @description Incremented on every change; also sent as the ETag.
+             */
             version: number;
             /** Format: date-time */
             createdAt: string;
@@ -1684,7 +1721,10 @@ export interface components {
             /** @description Code as printed in the plan, unique within the parent, e.g. "1" or "1.1". */
             code: string;
             title: components["schemas"]["LocalizedText"];
-            /** @description Order within the parent; defaults to after the last one. */
+            /**
+             * Format: int32
+             * @description Order within the parent; defaults to after the last one.
+             */
             position: number;
         };
         Health: {
@@ -1737,7 +1777,10 @@ export interface components {
              * @description UUID
              */
             id: string;
-            /** @description Incremented on every change; also sent as the ETag. */
+            /**
+             * Format: int64
+             * @description Incremented on every change; also sent as the ETag.
+             */
             version: number;
             /** Format: date-time */
             createdAt: string;
@@ -1758,6 +1801,7 @@ export interface components {
             valueType: components["schemas"]["ValueType"];
             betterWhen: components["schemas"]["BetterWhen"];
             group: components["schemas"]["LocalizedText"] | null;
+            /** Format: int32 */
             position: number;
         };
         /**
@@ -1786,7 +1830,10 @@ export interface components {
              * @description UUID
              */
             id: string;
-            /** @description Incremented on every change; also sent as the ETag. */
+            /**
+             * Format: int64
+             * @description Incremented on every change; also sent as the ETag.
+             */
             version: number;
             /** Format: date-time */
             createdAt: string;
@@ -1797,6 +1844,7 @@ export interface components {
              * @description UUID
              */
             indicatorId: string;
+            /** Format: int32 */
             year: number;
             /** @description Target for the year; null when none was set. Stored exactly as written: a number with more significant digits than a JSON double holds (over 15), or beyond its range (1e-400), answers 400 naming this field instead of being rounded. */
             plan: number | null;
@@ -1831,24 +1879,36 @@ export interface components {
              * @description UUID
              */
             indicatorId: string;
+            /** Format: int32 */
             year: number;
         };
         BulkMeasurementResult: {
             dryRun: boolean;
-            /** @description Rows that create a measurement. */
+            /**
+             * Format: int64
+             * @description Rows that create a measurement.
+             */
             created: number;
-            /** @description Rows that change a stored measurement. */
+            /**
+             * Format: int64
+             * @description Rows that change a stored measurement.
+             */
             updated: number;
-            /** @description Rows equal to what is stored (not rewritten: no new version, no audit row). */
+            /**
+             * Format: int64
+             * @description Rows equal to what is stored (not rewritten: no new version, no audit row).
+             */
             unchanged: number;
             /** @description With ?details=true: each row with its resolved indicator and outcome. */
             rows?: {
+                /** Format: int64 */
                 index: number;
                 /**
                  * Format: uuid
                  * @description UUID
                  */
                 indicatorId: string;
+                /** Format: int32 */
                 year: number;
                 /** @enum {string} */
                 outcome: "created" | "updated" | "unchanged";
@@ -1874,7 +1934,10 @@ export interface components {
              * @description UUID
              */
             id: string;
-            /** @description Incremented on every change; also sent as the ETag. */
+            /**
+             * Format: int64
+             * @description Incremented on every change; also sent as the ETag.
+             */
             version: number;
             /** Format: date-time */
             createdAt: string;
@@ -1921,7 +1984,10 @@ export interface components {
              * @description UUID
              */
             id: string;
-            /** @description Incremented on every change; also sent as the ETag. */
+            /**
+             * Format: int64
+             * @description Incremented on every change; also sent as the ETag.
+             */
             version: number;
             /** Format: date-time */
             createdAt: string;
@@ -1935,7 +2001,9 @@ export interface components {
             /** @description Unique within the organization, e.g. "2014-2018". */
             code: string;
             title: components["schemas"]["LocalizedText"];
+            /** Format: int32 */
             startYear: number;
+            /** Format: int32 */
             endYear: number;
             approval: components["schemas"]["Approval"] | null;
         };
@@ -1948,7 +2016,10 @@ export interface components {
              * @description UUID
              */
             id: string;
-            /** @description Incremented on every change; also sent as the ETag. */
+            /**
+             * Format: int64
+             * @description Incremented on every change; also sent as the ETag.
+             */
             version: number;
             /** Format: date-time */
             createdAt: string;
@@ -1959,6 +2030,7 @@ export interface components {
              * @description UUID
              */
             planId: string;
+            /** Format: int32 */
             year: number;
             /** @description The approving act, e.g. "Order of the Chairman No. 63". */
             document: components["schemas"]["LocalizedText"];
@@ -1978,10 +2050,15 @@ export interface components {
          */
         Trend: "improved" | "worsened" | "unchanged";
         Summary: {
+            /** Format: int64 */
             total: number;
+            /** Format: int64 */
             achieved: number;
+            /** Format: int64 */
             notAchieved: number;
+            /** Format: int64 */
             pending: number;
+            /** Format: int64 */
             noTarget: number;
             /** @description achieved / (achieved + notAchieved) x 100, rounded half away from zero to 2 decimals; null when both are 0. */
             achievementRate: number | null;
@@ -2057,6 +2134,7 @@ export interface components {
             group: components["schemas"]["LocalizedText"] | null;
             valueType: components["schemas"]["ValueType"];
             betterWhen: components["schemas"]["BetterWhen"];
+            /** Format: int32 */
             year: number;
             plan: number | null;
             fact: number | null;
@@ -2087,6 +2165,7 @@ export interface components {
             code: string;
             title: components["schemas"]["LocalizedText"];
             titleText?: string | null;
+            /** Format: int64 */
             position: number;
             summary: components["schemas"]["Summary"];
             indicators: components["schemas"]["IndicatorStatus"][];
@@ -2100,6 +2179,7 @@ export interface components {
             code: string;
             title: components["schemas"]["LocalizedText"];
             titleText?: string | null;
+            /** Format: int64 */
             position: number;
             summary: components["schemas"]["Summary"];
             goals: components["schemas"]["GoalStatus"][];
@@ -2111,6 +2191,7 @@ export interface components {
              * @description UUID
              */
             planId: string;
+            /** Format: int32 */
             year: number;
             /** @description The approval of this plan year, when it is approved. */
             approval: components["schemas"]["YearApproval"] | null;
@@ -2121,6 +2202,7 @@ export interface components {
         StatusTombstone: {
             /** Format: uuid */
             indicatorId: string;
+            /** Format: int32 */
             year: number;
             /**
              * @description Always true: this row left the feed.
@@ -2168,24 +2250,38 @@ export interface components {
         ImportReport: {
             /** Format: uuid */
             planId: string;
+            /** Format: int32 */
             year: number;
             /** @description true only when ?commit=true and the changes were stored. */
             committed: boolean;
             summary: {
+                /** Format: int64 */
                 indicatorRows: number;
+                /** Format: int64 */
                 directionsMatched: number;
+                /** Format: int64 */
                 directionsCreated: number;
+                /** Format: int64 */
                 goalsMatched: number;
+                /** Format: int64 */
                 goalsCreated: number;
+                /** Format: int64 */
                 indicatorsMatched: number;
+                /** Format: int64 */
                 indicatorsCreated: number;
+                /** Format: int64 */
                 measurementsCreated: number;
+                /** Format: int64 */
                 measurementsChanged: number;
+                /** Format: int64 */
                 measurementsUnchanged: number;
+                /** Format: int64 */
                 errors: number;
+                /** Format: int64 */
                 warnings: number;
             };
             directions: {
+                /** Format: int64 */
                 row: number;
                 code: string;
                 title: string;
@@ -2197,6 +2293,7 @@ export interface components {
                 id: string | null;
             }[];
             goals: {
+                /** Format: int64 */
                 row: number;
                 code: string;
                 title: string;
@@ -2209,6 +2306,7 @@ export interface components {
                 directionCode: string;
             }[];
             indicators: {
+                /** Format: int64 */
                 row: number;
                 code: string;
                 name: string;
@@ -2273,12 +2371,14 @@ export interface components {
              * @description UUID
              */
             planId: string;
+            /** Format: int32 */
             year: number;
             reason: string;
             reopenedBy: string | null;
         };
         /** @description One recorded change. */
         AuditEntry: {
+            /** Format: int64 */
             id: number;
             /** Format: date-time */
             at: string;
@@ -2338,7 +2438,10 @@ export interface components {
              * @description UUID
              */
             id: string;
-            /** @description Incremented on every change; also sent as the ETag. */
+            /**
+             * Format: int64
+             * @description Incremented on every change; also sent as the ETag.
+             */
             version: number;
             /** Format: date-time */
             createdAt: string;
@@ -2349,6 +2452,7 @@ export interface components {
              * @description UUID
              */
             planId: string;
+            /** Format: int32 */
             year: number;
             /** @description The text in reading order. */
             blocks: components["schemas"]["NoteBlock"][];
@@ -2389,7 +2493,10 @@ export interface components {
              * @description UUID
              */
             id: string;
-            /** @description Incremented on every change; also sent as the ETag. */
+            /**
+             * Format: int64
+             * @description Incremented on every change; also sent as the ETag.
+             */
             version: number;
             /** Format: date-time */
             createdAt: string;
@@ -2400,9 +2507,15 @@ export interface components {
              * @description UUID
              */
             goalId: string;
-            /** @description The reporting year the risk is managed in; one of the plan years (startYear..endYear). */
+            /**
+             * Format: int32
+             * @description The reporting year the risk is managed in; one of the plan years (startYear..endYear).
+             */
             year: number;
-            /** @description Order among the risks of the goal; defaults to after the last one. */
+            /**
+             * Format: int32
+             * @description Order among the risks of the goal; defaults to after the last one.
+             */
             position: number;
             /** @description The potential risk (column 1 of the report table). */
             risk: components["schemas"]["LocalizedText"];
@@ -2421,7 +2534,10 @@ export interface components {
              * @description UUID
              */
             id: string;
-            /** @description Incremented on every change; also sent as the ETag. */
+            /**
+             * Format: int64
+             * @description Incremented on every change; also sent as the ETag.
+             */
             version: number;
             /** Format: date-time */
             createdAt: string;
@@ -2432,9 +2548,15 @@ export interface components {
              * @description UUID
              */
             goalId: string;
-            /** @description The reporting year the risk is managed in; one of the plan years (startYear..endYear). */
+            /**
+             * Format: int32
+             * @description The reporting year the risk is managed in; one of the plan years (startYear..endYear).
+             */
             year: number;
-            /** @description Order among the risks of the goal; defaults to after the last one. */
+            /**
+             * Format: int32
+             * @description Order among the risks of the goal; defaults to after the last one.
+             */
             position: number;
             /** @description The potential risk (column 1 of the report table). */
             risk: components["schemas"]["LocalizedText"];
@@ -2469,7 +2591,9 @@ export interface components {
              * @description UUID
              */
             goalId: string;
+            /** Format: int32 */
             year: number;
+            /** Format: int64 */
             position: number;
             risk: string;
             plannedMeasures: string;
@@ -2539,6 +2663,7 @@ export interface components {
              * @description UUID
              */
             organizationId: string;
+            /** Format: int32 */
             year: number;
             /** @description The language asked for. */
             lang: components["schemas"]["Lang"];
@@ -2561,7 +2686,9 @@ export interface components {
                 id: string;
                 code: string;
                 title: string;
+                /** Format: int32 */
                 startYear: number;
+                /** Format: int32 */
                 endYear: number;
                 approval: {
                     document: string;
@@ -2635,6 +2762,7 @@ export interface components {
                          * @description UUID
                          */
                         id: string;
+                        /** Format: int64 */
                         version: number;
                         /** Format: date-time */
                         updatedAt: string;
@@ -2663,7 +2791,10 @@ export interface components {
              * @description UUID
              */
             id: string;
-            /** @description Incremented on every change; also sent as the ETag. */
+            /**
+             * Format: int64
+             * @description Incremented on every change; also sent as the ETag.
+             */
             version: number;
             /** Format: date-time */
             createdAt: string;
@@ -2674,6 +2805,7 @@ export interface components {
              * @description UUID
              */
             planId: string;
+            /** Format: int32 */
             year: number;
             /** @description The signatory's position as printed, e.g. {"kk": "Төраға", "ru": "Председатель", "en": "Chairman"}. */
             position: components["schemas"]["LocalizedText"];
@@ -2744,7 +2876,10 @@ export interface components {
             expiresAt: string;
             /** @description Last request made with the token (recorded at most once a minute). */
             lastUsedAt: string | null;
-            /** @description Sent as the ETag; If-Match on DELETE refuses a stale revocation. */
+            /**
+             * Format: int64
+             * @description Sent as the ETag; If-Match on DELETE refuses a stale revocation.
+             */
             version: number;
             /** Format: date-time */
             createdAt: string;
@@ -2776,7 +2911,10 @@ export interface components {
             expiresAt: string;
             /** @description Last request made with the token (recorded at most once a minute). */
             lastUsedAt: string | null;
-            /** @description Sent as the ETag; If-Match on DELETE refuses a stale revocation. */
+            /**
+             * Format: int64
+             * @description Sent as the ETag; If-Match on DELETE refuses a stale revocation.
+             */
             version: number;
             /** Format: date-time */
             createdAt: string;
@@ -2917,7 +3055,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: liveness: the process answers */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2926,13 +3064,64 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description A query parameter this operation does not take; `errors` names each (query.<name>). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/health/live",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/health/live"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Database unavailable; see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database is unreachable.",
+                     *       "instance": "/health/live"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2946,7 +3135,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: readiness: the database answers */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2955,13 +3144,64 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description A query parameter this operation does not take; `errors` names each (query.<name>). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/health/ready",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/health/ready"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Database unavailable; see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database is unreachable.",
+                     *       "instance": "/health/ready"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2975,7 +3215,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: public keys that verify access tokens (JWKS) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2984,13 +3224,64 @@ export interface operations {
                     "application/json": components["schemas"]["Jwks"];
                 };
             };
+            /** @description A query parameter this operation does not take; `errors` names each (query.<name>). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/.well-known/jwks.json",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/.well-known/jwks.json"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Database unavailable; see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database is unreachable.",
+                     *       "instance": "/.well-known/jwks.json"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3004,7 +3295,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: oAuth 2.0 authorization server metadata (RFC 8414) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3013,13 +3304,64 @@ export interface operations {
                     "application/json": components["schemas"]["AuthorizationServerMetadata"];
                 };
             };
+            /** @description A query parameter this operation does not take; `errors` names each (query.<name>). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/.well-known/oauth-authorization-server",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/.well-known/oauth-authorization-server"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Database unavailable; see Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database is unreachable.",
+                     *       "instance": "/.well-known/oauth-authorization-server"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3047,19 +3389,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: list organizations */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["Organization"] | components["schemas"]["OrganizationTombstone"])[];
+                        items: ((components["schemas"]["Organization"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["OrganizationTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description Not modified: the If-None-Match ETag is current. */
@@ -3075,7 +3419,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/organizations",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -3084,7 +3443,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -3093,7 +3461,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -3102,7 +3479,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
@@ -3111,7 +3497,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/410",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "detail": "updatedSince lies before the tombstone retention horizon; resync from 1970-01-01T00:00:00Z.",
+                     *       "instance": "/api/v1/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
@@ -3120,7 +3533,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database is unreachable.",
+                     *       "instance": "/api/v1/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3141,9 +3563,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Created: create a organization */
             201: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3153,64 +3581,219 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/organizations",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3227,7 +3810,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: get a organization */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3249,7 +3832,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/organizations/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -3258,7 +3856,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/organizations/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -3267,7 +3874,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/organizations/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -3276,7 +3892,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/organizations/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/organizations/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3299,6 +3942,12 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3306,55 +3955,195 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/organizations/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/organizations/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/organizations/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/organizations/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/organizations/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/organizations/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/organizations/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/organizations/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3378,9 +4167,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK: update a organization */
             200: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3390,73 +4185,243 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/organizations/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/organizations/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/organizations/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/organizations/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/organizations/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/organizations/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/organizations/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/organizations/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/organizations/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/organizations/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3486,19 +4451,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: list plans */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["Plan"] | components["schemas"]["PlanTombstone"])[];
+                        items: ((components["schemas"]["Plan"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["PlanTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description Not modified: the If-None-Match ETag is current. */
@@ -3514,7 +4481,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/plans",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -3523,7 +4505,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/plans"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -3532,7 +4523,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/plans"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -3541,7 +4541,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/plans"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
@@ -3550,7 +4559,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/410",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "detail": "updatedSince lies before the tombstone retention horizon; resync from 1970-01-01T00:00:00Z.",
+                     *       "instance": "/api/v1/plans"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/plans"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
@@ -3559,7 +4595,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database is unreachable.",
+                     *       "instance": "/api/v1/plans"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3582,16 +4627,24 @@ export interface operations {
                     /** @description Unique within the organization, e.g. "2014-2018". */
                     code: string;
                     title: components["schemas"]["LocalizedTextInput"];
+                    /** Format: int32 */
                     startYear: number;
+                    /** Format: int32 */
                     endYear: number;
                     approval?: components["schemas"]["ApprovalInput"] | null;
                 };
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Created: create a plan */
             201: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3601,64 +4654,219 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/plans",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/plans"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/plans"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/plans"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/plans"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/plans"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/plans"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/plans"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/plans"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3675,7 +4883,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: get a plan */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3697,7 +4905,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -3706,7 +4929,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -3715,7 +4947,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -3724,7 +4965,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3747,6 +5015,12 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3754,55 +5028,195 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3823,16 +5237,24 @@ export interface operations {
                     /** @description Unique within the organization, e.g. "2014-2018". */
                     code?: string;
                     title?: components["schemas"]["LocalizedTextInput"];
+                    /** Format: int32 */
                     startYear?: number;
+                    /** Format: int32 */
                     endYear?: number;
                     approval?: components["schemas"]["ApprovalInput"] | null;
                 };
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK: update a plan */
             200: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3842,73 +5264,243 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3938,19 +5530,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: list directions */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["Direction"] | components["schemas"]["DirectionTombstone"])[];
+                        items: ((components["schemas"]["Direction"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["DirectionTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description Not modified: the If-None-Match ETag is current. */
@@ -3966,7 +5560,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/directions",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -3975,7 +5584,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/directions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -3984,7 +5602,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/directions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -3993,7 +5620,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/directions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
@@ -4002,7 +5638,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/410",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "detail": "updatedSince lies before the tombstone retention horizon; resync from 1970-01-01T00:00:00Z.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/directions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/directions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
@@ -4011,7 +5674,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database is unreachable.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/directions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4031,15 +5703,24 @@ export interface operations {
                     /** @description Code as printed in the plan, unique within the parent, e.g. "1" or "1.1". */
                     code: string;
                     title: components["schemas"]["LocalizedTextInput"];
-                    /** @description Order within the parent; defaults to after the last one. */
+                    /**
+                     * Format: int32
+                     * @description Order within the parent; defaults to after the last one.
+                     */
                     position?: number;
                 };
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Created: create a direction */
             201: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4049,64 +5730,219 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/directions",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/directions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/directions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/directions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/directions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/directions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/directions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/directions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/directions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4123,7 +5959,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: get a direction */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4145,7 +5981,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -4154,7 +6005,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -4163,7 +6023,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -4172,7 +6041,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4195,6 +6091,12 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4202,55 +6104,195 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4271,15 +6313,24 @@ export interface operations {
                     /** @description Code as printed in the plan, unique within the parent, e.g. "1" or "1.1". */
                     code?: string;
                     title?: components["schemas"]["LocalizedTextInput"];
-                    /** @description Order within the parent; defaults to after the last one. */
+                    /**
+                     * Format: int32
+                     * @description Order within the parent; defaults to after the last one.
+                     */
                     position?: number;
                 };
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK: update a direction */
             200: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4289,73 +6340,243 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4385,19 +6606,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: list goals */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["Goal"] | components["schemas"]["GoalTombstone"])[];
+                        items: ((components["schemas"]["Goal"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["GoalTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description Not modified: the If-None-Match ETag is current. */
@@ -4413,7 +6636,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/goals",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -4422,7 +6660,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/goals"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -4431,7 +6678,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/goals"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -4440,7 +6696,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/goals"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
@@ -4449,7 +6714,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/410",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "detail": "updatedSince lies before the tombstone retention horizon; resync from 1970-01-01T00:00:00Z.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/goals"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/goals"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
@@ -4458,7 +6750,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database is unreachable.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/goals"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4478,15 +6779,24 @@ export interface operations {
                     /** @description Code as printed in the plan, unique within the parent, e.g. "1" or "1.1". */
                     code: string;
                     title: components["schemas"]["LocalizedTextInput"];
-                    /** @description Order within the parent; defaults to after the last one. */
+                    /**
+                     * Format: int32
+                     * @description Order within the parent; defaults to after the last one.
+                     */
                     position?: number;
                 };
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Created: create a goal */
             201: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4496,64 +6806,219 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/goals",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/goals"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/goals"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/goals"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/goals"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/goals"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/goals"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/goals"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/directions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/goals"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4570,7 +7035,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: get a goal */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4592,7 +7057,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -4601,7 +7081,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -4610,7 +7099,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -4619,7 +7117,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4642,6 +7167,12 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4649,55 +7180,195 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4718,15 +7389,24 @@ export interface operations {
                     /** @description Code as printed in the plan, unique within the parent, e.g. "1" or "1.1". */
                     code?: string;
                     title?: components["schemas"]["LocalizedTextInput"];
-                    /** @description Order within the parent; defaults to after the last one. */
+                    /**
+                     * Format: int32
+                     * @description Order within the parent; defaults to after the last one.
+                     */
                     position?: number;
                 };
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK: update a goal */
             200: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4736,73 +7416,243 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4834,19 +7684,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: list indicators */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["Indicator"] | components["schemas"]["IndicatorTombstone"])[];
+                        items: ((components["schemas"]["Indicator"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["IndicatorTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description Not modified: the If-None-Match ETag is current. */
@@ -4862,7 +7714,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/indicators",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -4871,7 +7738,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/indicators"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -4880,7 +7756,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/indicators"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -4889,7 +7774,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/indicators"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
@@ -4898,7 +7792,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/410",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "detail": "updatedSince lies before the tombstone retention horizon; resync from 1970-01-01T00:00:00Z.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/indicators"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/indicators"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
@@ -4907,7 +7828,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database is unreachable.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/indicators"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4933,14 +7863,21 @@ export interface operations {
                     betterWhen?: components["schemas"]["BetterWhenInput"];
                     /** @description Sub-heading the indicator sits under within its goal. */
                     group?: components["schemas"]["LocalizedTextInput"] | null;
+                    /** Format: int32 */
                     position?: number;
                 };
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Created: create a indicator */
             201: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4950,64 +7887,219 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/indicators",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/indicators"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/indicators"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/indicators"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/indicators"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/indicators"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/indicators"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/indicators"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/indicators"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5024,7 +8116,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: get a indicator */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5046,7 +8138,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -5055,7 +8162,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -5064,7 +8180,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -5073,7 +8198,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5096,6 +8248,12 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5103,55 +8261,195 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5178,14 +8476,21 @@ export interface operations {
                     betterWhen?: components["schemas"]["BetterWhenInput"];
                     /** @description Sub-heading the indicator sits under within its goal. */
                     group?: components["schemas"]["LocalizedTextInput"] | null;
+                    /** Format: int32 */
                     position?: number;
                 };
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK: update a indicator */
             200: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5195,73 +8500,243 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5286,9 +8761,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK: create or replace up to 10,000 measurements in one all-or-nothing batch */
             200: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5298,55 +8779,195 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/measurements/bulk",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/measurements/bulk"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/measurements/bulk"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/measurements/bulk"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/measurements/bulk"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/measurements/bulk"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/measurements/bulk"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/measurements/bulk"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5380,19 +9001,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: list an indicator's measurements */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["Measurement"] | components["schemas"]["MeasurementTombstone"])[];
+                        items: ((components["schemas"]["Measurement"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["MeasurementTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description Not modified: the If-None-Match ETag is current. */
@@ -5408,7 +9031,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -5417,7 +9055,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -5426,7 +9073,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -5435,7 +9091,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
@@ -5444,7 +9127,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database is unreachable.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5462,7 +9154,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: get an indicator's measurement for a year */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5484,7 +9176,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -5493,7 +9200,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -5502,7 +9218,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -5511,7 +9236,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5560,18 +9312,30 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK: create or replace an indicator's measurement for a year */
             200: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Measurement"];
                 };
             };
-            /** @description Default Response */
+            /** @description Created: create or replace an indicator's measurement for a year */
             201: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5581,73 +9345,243 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5668,6 +9602,12 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5675,55 +9615,195 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5777,18 +9857,30 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK: change some fields of an indicator's measurement for a year (JSON merge patch) */
             200: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Measurement"];
                 };
             };
-            /** @description Default Response */
+            /** @description Created: change some fields of an indicator's measurement for a year (JSON merge patch) */
             201: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5798,73 +9890,243 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5884,7 +10146,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: achievement of a plan in a year, rolled up per goal and direction */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5906,7 +10168,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/status",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -5915,7 +10192,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/status"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -5924,7 +10210,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/status"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -5933,7 +10228,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/status"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/status"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5953,7 +10275,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: achievement of one indicator, for a year or for every year */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5977,7 +10299,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/status",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -5986,7 +10323,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/status"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -5995,7 +10341,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/status"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -6004,7 +10359,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/status"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/status"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -6040,14 +10422,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: flat indicator status rows for feeds and BI tools */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["IndicatorStatus"] | components["schemas"]["StatusTombstone"])[];
+                        items: ((components["schemas"]["IndicatorStatus"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["StatusTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
@@ -6070,7 +10452,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/status",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -6079,7 +10476,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/status"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -6088,7 +10494,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/status"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
@@ -6097,7 +10512,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/410",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "detail": "updatedSince lies before the tombstone retention horizon; resync from 1970-01-01T00:00:00Z.",
+                     *       "instance": "/api/v1/status"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/status"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
@@ -6106,7 +10548,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database is unreachable.",
+                     *       "instance": "/api/v1/status"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -6147,7 +10598,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/template.xlsx",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -6156,7 +10622,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/template.xlsx"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -6165,7 +10640,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/template.xlsx"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -6174,7 +10658,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/template.xlsx"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/template.xlsx"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -6198,14 +10709,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: a plan's approved years */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["YearApproval"] | components["schemas"]["YearApprovalTombstone"])[];
+                        items: ((components["schemas"]["YearApproval"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["YearApprovalTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
@@ -6226,7 +10737,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/years",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -6235,7 +10761,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/years"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -6244,7 +10779,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/years"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -6253,7 +10797,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/years"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
@@ -6262,7 +10815,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/410",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "detail": "updatedSince lies before the tombstone retention horizon; resync from 1970-01-01T00:00:00Z.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/years"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/years"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -6291,9 +10871,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Created: approve a plan year by an order, locking its values and risks */
             201: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6303,55 +10889,195 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/years/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/approve",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/years/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/approve"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/years/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/approve"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/years/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/approve"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/years/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/approve"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/years/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/approve"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/years/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/approve"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/years/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/approve"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -6376,9 +11102,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK: reopen an approved plan year (admin, with a reason) */
             200: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6388,46 +11120,171 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/years/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reopen",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/years/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reopen"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/years/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reopen"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/years/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reopen"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/years/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reopen"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/years/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reopen"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/years/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reopen"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -6461,7 +11318,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: the audit trail, newest first */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6474,6 +11331,8 @@ export interface operations {
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description Not modified: the If-None-Match ETag is current. */
@@ -6489,7 +11348,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/audit",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -6498,7 +11372,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/audit"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -6507,7 +11390,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/audit"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/audit"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
@@ -6516,7 +11426,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database is unreachable.",
+                     *       "instance": "/api/v1/audit"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -6539,7 +11458,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: every change of an indicator's measurement for a year, oldest first */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6565,7 +11484,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/history",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -6574,7 +11508,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/history"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -6583,7 +11526,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/history"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/indicators/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/measurements/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/history"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -6615,19 +11585,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: list risks */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["Risk"] | components["schemas"]["RiskTombstone"])[];
+                        items: ((components["schemas"]["Risk"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["RiskTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description Not modified: the If-None-Match ETag is current. */
@@ -6643,7 +11615,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/risks",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -6652,7 +11639,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/risks"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -6661,7 +11657,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/risks"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -6670,7 +11675,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/risks"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
@@ -6679,7 +11693,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/410",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "detail": "updatedSince lies before the tombstone retention horizon; resync from 1970-01-01T00:00:00Z.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/risks"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/risks"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
@@ -6688,7 +11729,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database is unreachable.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/risks"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -6705,9 +11755,15 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description The reporting year the risk is managed in; one of the plan years (startYear..endYear). */
+                    /**
+                     * Format: int32
+                     * @description The reporting year the risk is managed in; one of the plan years (startYear..endYear).
+                     */
                     year: number;
-                    /** @description Order among the risks of the goal; defaults to after the last one. */
+                    /**
+                     * Format: int32
+                     * @description Order among the risks of the goal; defaults to after the last one.
+                     */
                     position?: number;
                     risk: components["schemas"]["LocalizedTextInput"];
                     plannedMeasures: components["schemas"]["LocalizedTextInput"];
@@ -6720,9 +11776,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Created: create a risk */
             201: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6732,64 +11794,219 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/risks",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/risks"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/risks"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/risks"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/risks"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/risks"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/risks"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/risks"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/goals/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/risks"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -6806,7 +12023,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: get a risk */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6828,7 +12045,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/risks/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -6837,7 +12069,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/risks/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -6846,7 +12087,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/risks/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -6855,7 +12105,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/risks/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/risks/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -6878,6 +12155,12 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6885,55 +12168,195 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/risks/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/risks/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/risks/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/risks/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/risks/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/risks/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/risks/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/risks/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -6951,9 +12374,15 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description The reporting year the risk is managed in; one of the plan years (startYear..endYear). */
+                    /**
+                     * Format: int32
+                     * @description The reporting year the risk is managed in; one of the plan years (startYear..endYear).
+                     */
                     year?: number;
-                    /** @description Order among the risks of the goal; defaults to after the last one. */
+                    /**
+                     * Format: int32
+                     * @description Order among the risks of the goal; defaults to after the last one.
+                     */
                     position?: number;
                     risk?: components["schemas"]["LocalizedTextInput"];
                     plannedMeasures?: components["schemas"]["LocalizedTextInput"];
@@ -6966,9 +12395,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK: update a risk */
             200: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6978,73 +12413,243 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/risks/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/risks/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/risks/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/risks/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/risks/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/risks/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/risks/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/risks/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/risks/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/risks/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -7078,19 +12683,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: list a plan's risks (the risk register) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["PlanRisk"] | components["schemas"]["PlanRiskTombstone"])[];
+                        items: ((components["schemas"]["PlanRisk"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["PlanRiskTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description Not modified: the If-None-Match ETag is current. */
@@ -7106,7 +12713,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/risks",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -7115,7 +12737,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/risks"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -7124,7 +12755,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/risks"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -7133,7 +12773,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/risks"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
@@ -7142,7 +12791,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/410",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "detail": "updatedSince lies before the tombstone retention horizon; resync from 1970-01-01T00:00:00Z.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/risks"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/risks"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
@@ -7151,7 +12827,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database is unreachable.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/risks"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -7175,14 +12860,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: list a plan's analytical notes */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["AnalyticalNote"] | components["schemas"]["AnalyticalNoteTombstone"])[];
+                        items: ((components["schemas"]["AnalyticalNote"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["AnalyticalNoteTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
@@ -7203,7 +12888,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -7212,7 +12912,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -7221,7 +12930,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -7230,7 +12948,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
@@ -7239,7 +12966,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/410",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "detail": "updatedSince lies before the tombstone retention horizon; resync from 1970-01-01T00:00:00Z.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -7257,7 +13011,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: get a plan's analytical note for a year */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7279,7 +13033,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -7288,7 +13057,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -7297,7 +13075,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -7306,7 +13093,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -7332,18 +13146,30 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK: create or replace a plan's analytical note for a year */
             200: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AnalyticalNote"];
                 };
             };
-            /** @description Default Response */
+            /** @description Created: create or replace a plan's analytical note for a year */
             201: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7353,73 +13179,243 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -7440,6 +13436,12 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7447,55 +13449,195 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/notes/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -7548,7 +13690,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -7557,7 +13714,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -7566,7 +13732,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -7575,7 +13750,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Accept names no format the report comes in; see the list in detail. */
@@ -7584,7 +13768,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/406",
+                     *       "title": "Error",
+                     *       "status": 406,
+                     *       "detail": "Error",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -7602,7 +13813,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: get the signature block of a plan's report for a year */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7624,7 +13835,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/signature",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -7633,7 +13859,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/signature"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -7642,7 +13877,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/signature"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -7651,7 +13895,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/signature"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/signature"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -7681,18 +13952,30 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK: create or replace the signature block of a plan's report for a year */
             200: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReportSignature"];
                 };
             };
-            /** @description Default Response */
+            /** @description Created: create or replace the signature block of a plan's report for a year */
             201: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7702,73 +13985,243 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/signature",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/signature"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/signature"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/signature"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/signature"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/signature"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/signature"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/signature"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/signature"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/signature"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -7789,6 +14242,12 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7796,55 +14255,195 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/signature",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/signature"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/signature"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/signature"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/signature"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/signature"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/signature"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/reports/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/signature"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -7858,7 +14457,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: the caller: user, service client or single sign-on user, with its current role and organization */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7874,13 +14473,46 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description A query parameter this operation does not take; `errors` names each (query.<name>). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/me",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/me"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -7889,7 +14521,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/me"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/me"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -7914,6 +14573,12 @@ export interface operations {
             /** @description Changed */
             204: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7921,55 +14586,171 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/me/password",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/me/password"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/me/password"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/me/password"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/me/password"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/me/password"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/me/password"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -8002,19 +14783,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: list users */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["User"] | components["schemas"]["UserTombstone"])[];
+                        items: ((components["schemas"]["User"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["UserTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description Not modified: the If-None-Match ETag is current. */
@@ -8030,7 +14813,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/users",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -8039,7 +14837,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/users"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -8048,7 +14855,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/users"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
@@ -8057,7 +14873,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/410",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "detail": "updatedSince lies before the tombstone retention horizon; resync from 1970-01-01T00:00:00Z.",
+                     *       "instance": "/api/v1/users"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/users"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
@@ -8066,7 +14909,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database is unreachable.",
+                     *       "instance": "/api/v1/users"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -8081,7 +14933,10 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description Unique, case-insensitive (stored lower-cased); the login name. */
+                    /**
+                     * Format: email
+                     * @description Unique, case-insensitive (stored lower-cased); the login name.
+                     */
                     email: string;
                     displayName: string;
                     role: components["schemas"]["RoleInput"];
@@ -8094,9 +14949,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Created: create a user */
             201: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8106,55 +14967,195 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/users",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/users"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/users"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/users"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/users"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/users"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/users"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/users"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -8171,7 +15172,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: get a user */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8193,7 +15194,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/users/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -8202,7 +15218,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/users/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -8211,7 +15236,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/users/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -8220,7 +15254,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/users/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/users/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -8240,6 +15301,12 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8247,55 +15314,195 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/users/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/users/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/users/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/users/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/users/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/users/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/users/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/users/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -8313,7 +15520,10 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description Unique, case-insensitive (stored lower-cased); the login name. */
+                    /**
+                     * Format: email
+                     * @description Unique, case-insensitive (stored lower-cased); the login name.
+                     */
                     email?: string;
                     displayName?: string;
                     role?: components["schemas"]["RoleInput"];
@@ -8326,9 +15536,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK: update a user (role, organization, activation, password, ...) */
             200: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8338,73 +15554,243 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/users/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/users/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/users/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/users/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/users/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/users/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/users/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/users/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/users/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/users/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -8436,19 +15822,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: list service clients */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["Client"] | components["schemas"]["ClientTombstone"])[];
+                        items: ((components["schemas"]["Client"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["ClientTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description Not modified: the If-None-Match ETag is current. */
@@ -8464,7 +15852,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/clients",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -8473,7 +15876,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/clients"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -8482,7 +15894,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/clients"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Incremental sync from before the tombstone retention horizon: deletions since then were pruned; resync from scratch (without updatedSince or cursor). */
@@ -8491,7 +15912,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/410",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "detail": "updatedSince lies before the tombstone retention horizon; resync from 1970-01-01T00:00:00Z.",
+                     *       "instance": "/api/v1/clients"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/clients"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many exports are running at once (EXPORT_CONCURRENCY), or the database is unavailable; retry after Retry-After seconds. */
@@ -8500,7 +15948,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database is unreachable.",
+                     *       "instance": "/api/v1/clients"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -8529,9 +15986,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Created: create a service client */
             201: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8541,55 +16004,195 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/clients",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/clients"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/clients"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/clients"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/clients"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/clients"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/clients"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/clients"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -8606,7 +16209,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: get a service client */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8628,7 +16231,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -8637,7 +16255,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -8646,7 +16273,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -8655,7 +16291,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -8675,6 +16338,12 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8682,46 +16351,171 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -8752,9 +16546,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK: update a service client (name, role, organization, activation) */
             200: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8764,73 +16564,243 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -8847,9 +16817,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: replace a service client's secret */
             200: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8859,46 +16835,171 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/secret",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/secret"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/secret"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/secret"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/secret"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/secret"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/secret"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -8917,7 +17018,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: list the caller's personal access tokens */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8943,7 +17044,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/me/tokens",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -8952,7 +17068,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/me/tokens"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -8961,7 +17086,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/me/tokens"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/me/tokens"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -8979,9 +17131,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Created: create a personal access token (shown once) */
             201: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8991,55 +17149,195 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/me/tokens",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/me/tokens"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/me/tokens"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/me/tokens"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/me/tokens"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/me/tokens"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/me/tokens"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/me/tokens"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -9056,7 +17354,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: get one of the caller's personal access tokens */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -9078,7 +17376,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/me/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -9087,7 +17400,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/me/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -9096,7 +17418,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/me/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -9105,7 +17436,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/me/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/me/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -9125,6 +17483,12 @@ export interface operations {
             /** @description Revoked */
             204: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -9132,46 +17496,171 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/me/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/me/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/me/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/me/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/me/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/me/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/me/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -9193,7 +17682,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: list a service client's personal access tokens */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -9219,7 +17708,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -9228,7 +17732,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -9237,7 +17750,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -9246,7 +17768,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -9267,9 +17816,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Created: create a personal access token for a service client (shown once) */
             201: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9279,64 +17834,219 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -9355,7 +18065,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK: get one of a service client's personal access tokens */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -9377,7 +18087,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
@@ -9386,7 +18111,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
@@ -9395,7 +18129,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
@@ -9404,7 +18147,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -9426,6 +18196,12 @@ export interface operations {
             /** @description Revoked */
             204: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -9433,46 +18209,171 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match names a stale version. */
             412: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -9493,7 +18394,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description The spreadsheet: the .xlsx or .csv file itself, or a multipart/form-data form whose field "file" holds it. */
+        /** @description The spreadsheet: the .xlsx or .csv file itself, or a multipart/form-data form whose field "file" holds it (10 MiB at most). */
         requestBody: {
             content: {
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
@@ -9502,9 +18403,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK: import plan and fact values from a spreadsheet (preview, then commit) */
             200: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9514,64 +18421,219 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/import",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/import"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The caller may not do this. */
             403: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/import"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown id. */
             404: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/import"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
             409: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/import"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/import"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/import"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/import"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/plans/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/import"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -9586,15 +18648,22 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** Format: email */
                     email: string;
                     password: string;
                 };
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK: log in with e-mail and password */
             200: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9604,46 +18673,147 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/auth/login",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/auth/login"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/auth/login"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/auth/login"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/auth/login"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/auth/login"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -9663,9 +18833,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK: exchange a refresh token for a new token pair */
             200: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9675,46 +18851,147 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/auth/refresh",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/auth/refresh"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/auth/refresh"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/auth/refresh"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/auth/refresh"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/auth/refresh"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -9743,6 +19020,12 @@ export interface operations {
             /** @description Logged out */
             204: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -9750,46 +19033,147 @@ export interface operations {
             /** @description Invalid input; `errors` lists every invalid field. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/auth/logout",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or invalid bearer token. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/auth/logout"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Body too large. */
             413: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/auth/logout"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/auth/logout"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/auth/logout"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/auth/logout"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -9808,9 +19192,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description OK: get an access token for a service client (OAuth 2.0 client credentials) */
             200: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9820,6 +19210,12 @@ export interface operations {
             /** @description Malformed request or unsupported grant type. */
             400: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9829,6 +19225,12 @@ export interface operations {
             /** @description Unknown client, wrong secret, or deactivated client. */
             401: {
                 headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9837,6 +19239,23 @@ export interface operations {
             };
             /** @description Too many requests or failed attempts; see Retry-After. */
             429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description server_error: an unexpected error; quote the x-request-id response header when reporting it. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

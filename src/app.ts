@@ -5,7 +5,7 @@
 import type { LoggerOptions } from 'pino';
 import Fastify from 'fastify';
 import type { FastifyServerOptions } from 'fastify';
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { serializerCompiler } from 'fastify-type-provider-zod';
 import { authPlugin, recordRoutes } from './auth/plugin.js';
 import { jwksRoute } from './auth/jwks-route.js';
 import { metadataRoute } from './auth/metadata-route.js';
@@ -37,6 +37,7 @@ import { riskRoutes } from './risks/routes.js';
 import { registerSecurity } from './http/security.js';
 import { registerWriteLimit } from './http/write-limit.js';
 import { createRateLimits } from './http/rate-limits.js';
+import { registerStrictQuery, strictQueryValidatorCompiler } from './http/strict-query.js';
 import { generateRequestId, registerRequestIds } from './http/request-id.js';
 import { registerConditionalGet } from './http/conditional.js';
 import { registerExportGuard } from './http/export-guard.js';
@@ -98,8 +99,10 @@ export async function buildApp({ db, readDb, config, logger, poolStats }: AppOpt
     // Behind a proxy, request.ip must be the client's: the /auth rate limits are per IP.
     trustProxy: config.TRUST_PROXY,
   });
-  app.setValidatorCompiler(validatorCompiler);
+  // Zod validation, and an unknown query parameter answers 400 on every route (strict-query.ts).
+  app.setValidatorCompiler(strictQueryValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  registerStrictQuery(app);
   registerRequestIds(app);
   assertEveryRouteHasAccessRule(app);
   const rateLimits = createRateLimits(config);

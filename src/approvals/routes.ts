@@ -10,7 +10,7 @@ import { access } from '../http/access.js';
 import { setEtag } from '../http/etag.js';
 import { badRequest, conflict, HttpProblem, notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
-import { IdParams, ListQuery, Uuid } from '../shared/schemas.js';
+import { IdParams, ListQuery, Uuid, Year } from '../shared/schemas.js';
 import { decodeCursor, page } from '../http/pagination.js';
 import { UpdatedSince, isSyncCursor, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
 import { syncList } from '../sync/lists.js';
@@ -20,10 +20,10 @@ import { ApproveBody, PlanYearParams, ReopenBody, YearApproval } from './schemas
 
 const TAG = 'Approvals';
 
-const ApprovalTombstone = tombstoneOf('YearApproval', { planId: Uuid, year: z.number().int().nullable() });
+const ApprovalTombstone = tombstoneOf('YearApproval', { planId: Uuid, year: Year.nullable() });
 
 const Reopened = z
-  .object({ planId: Uuid, year: z.number().int(), reason: z.string(), reopenedBy: z.string().nullable() })
+  .object({ planId: Uuid, year: Year, reason: z.string(), reopenedBy: z.string().nullable() })
   .meta({ id: 'YearReopened' });
 
 export function approvalRoutes(app: FastifyInstance, db: Db) {

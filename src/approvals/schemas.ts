@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { CalendarDate, EntityMeta, LocalizedText, Text, Uuid } from '../shared/schemas.js';
+import { CalendarDate, EntityMeta, LocalizedText, Text, Uuid, Year } from '../shared/schemas.js';
 
 export const YearApproval = z
   .object({
     ...EntityMeta,
     planId: Uuid,
-    year: z.number().int(),
+    year: Year,
     document: LocalizedText.describe('The approving act, e.g. "Order of the Chairman No. 63".'),
     date: z.iso.date(),
     approvedBy: z.string().nullable().describe('Id of the user or client who recorded the approval.'),

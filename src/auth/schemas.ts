@@ -16,8 +16,9 @@ export const NewPassword = Text.min(PASSWORD_MIN_LENGTH, `at least ${PASSWORD_MI
 const OpaqueToken = z.string().min(1).max(256);
 
 export const LoginBody = z.strictObject({
-  // Any string: whether it is an e-mail address is irrelevant to "wrong email or password".
-  email: z.string().trim().min(1).max(320),
+  // Any string: whether it is an e-mail address is irrelevant to "wrong email or password". The document
+  // says what callers should send (format: email); anything else is simply a 401.
+  email: z.string().trim().min(1).max(320).meta({ format: 'email' }),
   password: z.string().min(1).max(PASSWORD_MAX_LENGTH),
 });
 
@@ -25,9 +26,9 @@ export const TokenPair = z
   .object({
     accessToken: z.string().describe('JWT to send as "Authorization: Bearer ...".'),
     tokenType: z.literal('Bearer'),
-    expiresIn: z.number().int().describe('Seconds until the access token expires.'),
+    expiresIn: z.number().int().min(0).describe('Seconds until the access token expires.'),
     refreshToken: z.string().describe('Opaque; exchange at /auth/refresh. Single use: each refresh returns a new one.'),
-    refreshExpiresIn: z.number().int().describe('Seconds until the refresh token expires unused.'),
+    refreshExpiresIn: z.number().int().min(0).describe('Seconds until the refresh token expires unused.'),
   })
   .meta({ id: 'TokenPair' });
 
@@ -51,7 +52,7 @@ export const ClientCredentialsRequest = z
   .meta({ id: 'ClientCredentialsRequest' });
 
 export const ClientCredentialsResponse = z
-  .object({ access_token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number().int() })
+  .object({ access_token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number().int().min(0) })
   .meta({ id: 'ClientCredentialsResponse' });
 
 export const OAuthError = z
@@ -67,7 +68,7 @@ export const Me = z
     id: z.string().describe('User or client id; for sso, the provider\'s subject.'),
     role: Role,
     organizationId: Uuid.nullable(),
-    email: z.string().nullable(),
+    email: z.string().meta({ format: 'email' }).nullable(),
     displayName: z.string().nullable().describe("A user's display name or a client's name."),
   })
   .meta({ id: 'Me' });

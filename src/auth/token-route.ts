@@ -115,6 +115,8 @@ export function tokenRoute(parent: FastifyInstance, db: Db, auth: AuthService) {
           400: OAuthError.describe('Malformed request or unsupported grant type.'),
           401: OAuthError.describe('Unknown client, wrong secret, or deactivated client.'),
           429: OAuthError.describe('Too many requests or failed attempts; see Retry-After.'),
+          // Declared here, in the OAuth error format this route answers (the document's default 500 is problem+json).
+          500: OAuthError.describe('server_error: an unexpected error; quote the x-request-id response header when reporting it.'),
         },
       },
       handler: async (request, reply) => {

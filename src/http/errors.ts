@@ -45,7 +45,8 @@ function validationErrors(context: string | undefined, issues: ValidationIssue[]
     const base = (issue.instancePath ?? '').split('/').filter(Boolean);
     const keys = issue.keyword === 'unrecognized_keys' ? (issue.params?.keys as string[] | undefined) : undefined;
     if (keys && keys.length > 0) {
-      for (const key of keys) out.push({ path: [prefix, ...base, key].join('.'), message: 'unknown field' });
+      const message = prefix === 'query' ? 'unknown query parameter' : 'unknown field';
+      for (const key of keys) out.push({ path: [prefix, ...base, key].join('.'), message });
     } else {
       out.push({ path: [prefix, ...base].join('.'), message: issue.message ?? 'invalid value' });
     }

@@ -35,9 +35,10 @@ export function registerWriteLimit(scope: FastifyInstance, perMinute: number, co
       });
     },
   });
-  // Callback style, and reads never reach the limiter: every read passes through here, and an async
-  // hook costs a promise each.
-  scope.addHook('preHandler', function (request, reply, done) {
+  // Before validation (authentication has run in onRequest), so a refused invalid write counts and says
+  // so in its headers. Callback style, and reads never reach the limiter: every read passes through
+  // here, and an async hook costs a promise each.
+  scope.addHook('preValidation', function (request, reply, done) {
     // /auth/* has limits of its own, tuned for guessing rather than volume.
     if (!WRITES.has(request.method) || request.routeOptions.url?.includes('/auth/')) return done();
     limit.call(this, request, reply).then(() => {

@@ -17,7 +17,7 @@ import { errorResponses } from '../http/responses.js';
 import { allowedYears } from '../measurements/rules.js';
 import { Lang } from '../shared/lang.js';
 import { resolveText } from '../shared/lang.js';
-import { IdParams, Year } from '../shared/schemas.js';
+import { IdParams } from '../shared/schemas.js';
 import { applyImport, planImport } from './apply.js';
 import { ImportReport } from './schemas.js';
 import { assertYearOpen } from '../approvals/repository.js';
@@ -28,7 +28,7 @@ import { IMPORT_FORM_LIMITS, IMPORT_MAX_BYTES, receiveUpload } from './upload.js
 const TAG = 'Import';
 
 const ImportQuery = z.object({
-  year: z.coerce.number().pipe(Year).describe('The reporting year whose plan and fact values the file carries (required).'),
+  year: z.coerce.number().int().min(1900).max(2200).describe('The reporting year whose plan and fact values the file carries (required).'),
   commit: z
     .enum(['true', 'false'])
     .default('false')
@@ -86,7 +86,8 @@ export function importRoutes(app: FastifyInstance, db: Db, limits: ImportLimits)
         body: z.any().meta({
           type: 'string',
           format: 'binary',
-          description: 'The spreadsheet: the .xlsx or .csv file itself, or a multipart/form-data form whose field "file" holds it.',
+          maxLength: IMPORT_MAX_BYTES,
+          description: 'The spreadsheet: the .xlsx or .csv file itself, or a multipart/form-data form whose field "file" holds it (10 MiB at most).',
         }),
         response: { 200: ImportReport, ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
       },

@@ -1,8 +1,9 @@
 /** The import's answer: the single source of its response validation, OpenAPI and TypeScript types. */
 import { z } from 'zod';
+import { Year } from '../shared/schemas.js';
 
 export const ImportProblem = z.object({
-  row: z.number().int().nullable().describe('Sheet row number (CSV: record number), as the analyst sees it.'),
+  row: z.number().int().min(0).nullable().describe('Sheet row number (CSV: record number), as the analyst sees it.'),
   column: z.string().optional(),
   severity: z.enum(['error', 'warning']),
   message: z.string(),
@@ -15,29 +16,29 @@ const Value = z.number().nullable();
 export const ImportReport = z
   .object({
     planId: z.uuid(),
-    year: z.number().int(),
+    year: Year,
     committed: z.boolean().describe('true only when ?commit=true and the changes were stored.'),
     summary: z.object({
-      indicatorRows: z.number().int(),
-      directionsMatched: z.number().int(),
-      directionsCreated: z.number().int(),
-      goalsMatched: z.number().int(),
-      goalsCreated: z.number().int(),
-      indicatorsMatched: z.number().int(),
-      indicatorsCreated: z.number().int(),
-      measurementsCreated: z.number().int(),
-      measurementsChanged: z.number().int(),
-      measurementsUnchanged: z.number().int(),
-      errors: z.number().int(),
-      warnings: z.number().int(),
+      indicatorRows: z.number().int().min(0),
+      directionsMatched: z.number().int().min(0),
+      directionsCreated: z.number().int().min(0),
+      goalsMatched: z.number().int().min(0),
+      goalsCreated: z.number().int().min(0),
+      indicatorsMatched: z.number().int().min(0),
+      indicatorsCreated: z.number().int().min(0),
+      measurementsCreated: z.number().int().min(0),
+      measurementsChanged: z.number().int().min(0),
+      measurementsUnchanged: z.number().int().min(0),
+      errors: z.number().int().min(0),
+      warnings: z.number().int().min(0),
     }),
-    directions: z.array(z.object({ row: z.number().int(), code: z.string(), title: z.string(), match: Matched, id: z.uuid().nullable() })),
+    directions: z.array(z.object({ row: z.number().int().min(0), code: z.string(), title: z.string(), match: Matched, id: z.uuid().nullable() })),
     goals: z.array(
-      z.object({ row: z.number().int(), code: z.string(), title: z.string(), match: Matched, id: z.uuid().nullable(), directionCode: z.string() }),
+      z.object({ row: z.number().int().min(0), code: z.string(), title: z.string(), match: Matched, id: z.uuid().nullable(), directionCode: z.string() }),
     ),
     indicators: z.array(
       z.object({
-        row: z.number().int(),
+        row: z.number().int().min(0),
         code: z.string(),
         name: z.string(),
         match: Matched,

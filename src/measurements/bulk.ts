@@ -85,11 +85,11 @@ const Outcome = z.enum(['created', 'updated', 'unchanged']);
 export const BulkMeasurementResult = z
   .object({
     dryRun: z.boolean(),
-    created: z.number().int().describe('Rows that create a measurement.'),
-    updated: z.number().int().describe('Rows that change a stored measurement.'),
-    unchanged: z.number().int().describe('Rows equal to what is stored (not rewritten: no new version, no audit row).'),
+    created: z.number().int().min(0).describe('Rows that create a measurement.'),
+    updated: z.number().int().min(0).describe('Rows that change a stored measurement.'),
+    unchanged: z.number().int().min(0).describe('Rows equal to what is stored (not rewritten: no new version, no audit row).'),
     rows: z
-      .array(z.object({ index: z.number().int(), indicatorId: Uuid, year: Year, outcome: Outcome }))
+      .array(z.object({ index: z.number().int().min(0), indicatorId: Uuid, year: Year, outcome: Outcome }))
       .optional()
       .describe('With ?details=true: each row with its resolved indicator and outcome.'),
   })

@@ -16,7 +16,7 @@ import { decodeCursor, page } from '../http/pagination.js';
 import { HttpProblem, badRequest, notFound, preconditionFailed } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { reportYearProblem } from '../reports/years.js';
-import { IdParams, Uuid, listOf } from '../shared/schemas.js';
+import { IdParams, Uuid, Year, listOf } from '../shared/schemas.js';
 import { findNote, listNotes, planYearsOf, toNoteDto, upsertNote } from './repository.js';
 import { AnalyticalNote, NoteListQuery, NoteParams, NotePut } from './schemas.js';
 
@@ -24,7 +24,7 @@ const TAG = 'Reports';
 const noNote = (planId: string, year: number) => new HttpProblem(404, `plan ${planId} has no analytical note for ${year}`);
 
 
-const NoteTombstone = tombstoneOf('AnalyticalNote', { planId: Uuid, year: z.number().int().nullable() });
+const NoteTombstone = tombstoneOf('AnalyticalNote', { planId: Uuid, year: Year.nullable() });
 export function noteRoutes(app: FastifyInstance, db: Db) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const byPlan = access.editor((req) => organizationOf.plan(db, (req.params as { id: string }).id));

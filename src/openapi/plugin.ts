@@ -7,6 +7,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { access } from '../http/access.js';
+import { polishDocument } from './polish.js';
 
 export const API_DESCRIPTION = `Nysana tracks the target indicators of government strategic plans: organizations, plans,
 strategic directions, goals, target indicators and their yearly planned and actual values, with the
@@ -15,7 +16,10 @@ achievement status derived on read.
 Conventions: JSON bodies with camelCase fields, UUID ids, localized text as { kk, ru, en } with at
 least one value, exact decimals sent as JSON numbers, lists as { items, nextCursor } with ?limit=
 (default 50, max 500) and ?cursor=, errors as RFC 9457 application/problem+json, writes return the
-stored entity with version and the ETag header (send If-Match to refuse stale writes).
+stored entity with version and the ETag header (send If-Match to refuse stale writes). A query
+parameter an operation does not declare answers 400, naming it (query.<name>): typos never pass silently.
+Writes and /auth carry RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset, and answer 429 with
+Retry-After beyond their limit; reads have no rate limit.
 
 Exact values: a number is stored exactly as written or refused. A JSON number that a double cannot
 hold as written (more than 15-17 significant digits, e.g. 0.1000000000000000000001, or beyond its
@@ -51,6 +55,9 @@ function withoutUnusedSchemas(doc: OpenApiDoc): OpenApiDoc {
   return { ...doc, components: { ...doc.components, schemas } };
 }
 
+/** x-internal: false and the environment named: the inventory a gateway or API catalogue reads (OWASP API9). */
+const THIS_SERVER = { url: '/', description: 'This server (production or local: whichever instance serves this document)', 'x-internal': false };
+
 export async function registerOpenApi(app: FastifyInstance) {
   await app.register(fastifySwagger, {
     openapi: {
@@ -61,7 +68,7 @@ export async function registerOpenApi(app: FastifyInstance) {
         description: API_DESCRIPTION,
         license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
       },
-      servers: [{ url: '/', description: 'This server' }],
+      servers: [THIS_SERVER],
       tags: [
         { name: 'Organizations', description: 'State bodies' },
         { name: 'Plans', description: 'Strategic plans' },
@@ -87,12 +94,17 @@ export async function registerOpenApi(app: FastifyInstance) {
             type: 'http',
             scheme: 'bearer',
             bearerFormat: 'JWT',
-            description: 'An access token from POST /api/v1/auth/login, /auth/refresh or /auth/token.',
+            description:
+              'An access token from POST /api/v1/auth/login, /auth/refresh or /auth/token: a JWS (EdDSA or ES256) issued and ' +
+              'verified as RFC8725 (JWT best current practices) asks: algorithms pinned (never "none"), issuer, audience and ' +
+              'expiry checked. A personal access token (nys_pat_...) is accepted here too.',
           },
           // The same bearer token, described as OAuth 2.0 so client tools can fetch it themselves.
           clientCredentials: {
             type: 'oauth2',
-            description: 'Service clients: client_id and client_secret from an admin (POST /api/v1/clients).',
+            description:
+              'Service clients: client_id and client_secret from an admin (POST /api/v1/clients). The access token is a JWT ' +
+              'verified as RFC8725 asks (pinned algorithms, issuer, audience, expiry), valid 15 minutes by default.',
             flows: { clientCredentials: { tokenUrl: '/api/v1/auth/token', scopes: {} } },
           },
           // What BI tools can store: a personal access token as the Basic password (it also works as a bearer token).
@@ -106,7 +118,7 @@ export async function registerOpenApi(app: FastifyInstance) {
       security: [{ bearerAuth: [] }, { clientCredentials: [] }, { personalAccessToken: [] }],
     },
     transform: jsonSchemaTransform,
-    transformObject: (input) => withoutUnusedSchemas(jsonSchemaTransformObject(input) as OpenApiDoc) as never,
+    transformObject: (input) => withoutUnusedSchemas(polishDocument(jsonSchemaTransformObject(input) as OpenApiDoc)) as never,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { url: '/openapi.json' } as never });
   app.get('/openapi.json', { config: { access: access.public }, schema: { hide: true } }, async () => app.swagger());

@@ -136,7 +136,7 @@ export function riskRoutes(app: FastifyInstance, db: Db) {
         if (!(await findPlan(db, id))) throw notFound('plan', id);
         const page = await planRiskSync(db, id, { since: q.updatedSince, cursor: q.cursor, limit: q.limit });
         return {
-          items: page.items.map((i) => (i.live ? toDto(i.live) : i.tombstone!)),
+          items: page.items.map((i) => (i.live ? { ...toDto(i.live), deleted: false as const } : i.tombstone!)),
           nextCursor: page.nextCursor,
           syncCursor: page.syncCursor,
         };

@@ -33,7 +33,7 @@ const storableYear = (value: string) => {
 const yearMessage = { message: 'the year must lie in 0001..9999 (in UTC)' };
 
 /** An instant in a query (updatedSince, from, to): ISO 8601 with offset, one the database can compare. */
-export const Instant = z.iso.datetime({ offset: true }).refine(storableYear, yearMessage);
+export const Instant = z.iso.datetime({ offset: true }).max(64).refine(storableYear, yearMessage);
 
 /** A calendar date, YYYY-MM-DD, year 0001..9999. */
 export const CalendarDate = z.iso.date().refine(storableYear, yearMessage);
@@ -50,11 +50,24 @@ export const LocalizedText = z
   });
 export type LocalizedText = z.infer<typeof LocalizedText>;
 
+const CODE_MESSAGE = 'letters, digits, ".", "-", "_" or "/", starting with a letter or digit';
+
+/**
+ * The ASCII part of the code rule, as a pattern every regex engine reads (Python's re, Java, ECMA
+ * without the u flag, schema fakers: no \p{...}): ASCII letters, digits and . - _ / (not first), and
+ * any non-ASCII character. Migration 0009's CHECK holds the same part. The OpenAPI document shows it.
+ */
+const CODE_ASCII_PATTERN = /^[A-Za-z0-9\u0080-\uFFFF][A-Za-z0-9._\-/\u0080-\uFFFF]*$/;
+
+/** The non-ASCII part, checked in code: a character beyond ASCII must be a Unicode letter or digit. */
+const nonAsciiLetterOrDigit = /^[\p{L}\p{N}\x00-\x7F]*$/u;
+
 /** A code as printed in plans: "1", "1.1", "1.1.3"; also organization and plan codes. */
 export const Code = Text.trim()
   .min(1)
   .max(64)
-  .regex(/^[\p{L}\p{N}][\p{L}\p{N}._\-/]*$/u, 'letters, digits, ".", "-", "_" or "/", starting with a letter or digit');
+  .regex(CODE_ASCII_PATTERN, CODE_MESSAGE)
+  .refine((s) => nonAsciiLetterOrDigit.test(s), { message: CODE_MESSAGE });
 
 /**
  * Plan and fact values: exact decimals stored as PostgreSQL numeric. The bound keeps every value
@@ -107,7 +120,7 @@ export const Problem = z
   .object({
     type: z.string(),
     title: z.string(),
-    status: z.number().int(),
+    status: z.number().int().min(100).max(599),
     detail: z.string(),
     instance: z.string().optional(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),

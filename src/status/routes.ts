@@ -145,7 +145,7 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
         const lang = requestedLang(q.lang, request.headers['accept-language']);
         const result = await statusSync(db, { filter: q, since: q.updatedSince, cursor: q.cursor, limit: q.limit });
         // A flat status row carries its own context (plan, direction, organization, year, approval).
-        const items = result.items.map((item) => (item.live ? toIndicatorStatus(item.live, item.live, lang) : item.tombstone!));
+        const items = result.items.map((item) => (item.live ? { ...toIndicatorStatus(item.live, item.live, lang), deleted: false as const } : item.tombstone!));
         return reply.type('application/json; charset=utf-8').send({ items, nextCursor: result.nextCursor, syncCursor: result.syncCursor });
       }
       // Exports without ?limit mean everything matching, streamed in keyset pages (src/exports/).

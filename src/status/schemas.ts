@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { YearApproval } from '../approvals/schemas.js';
 import { BetterWhen, ValueType } from '../indicators/schemas.js';
 import { LangQuery } from '../shared/lang.js';
-import { ListQuery, LocalizedText, Uuid } from '../shared/schemas.js';
+import { ListQuery, LocalizedText, Uuid, Year } from '../shared/schemas.js';
 import { UpdatedSince } from '../sync/cursor.js';
 import { ExportQueryShape } from '../exports/tabular.js';
 
@@ -21,11 +21,11 @@ export const Trend = z.enum(['improved', 'worsened', 'unchanged']).meta({
 
 export const Summary = z
   .object({
-    total: z.number().int(),
-    achieved: z.number().int(),
-    notAchieved: z.number().int(),
-    pending: z.number().int(),
-    noTarget: z.number().int(),
+    total: z.number().int().min(0),
+    achieved: z.number().int().min(0),
+    notAchieved: z.number().int().min(0),
+    pending: z.number().int().min(0),
+    noTarget: z.number().int().min(0),
     achievementRate: z
       .number()
       .nullable()
@@ -50,10 +50,10 @@ export const IndicatorStatus = z
     group: LocalizedText.nullable(),
     valueType: ValueType,
     betterWhen: BetterWhen,
-    year: z.number().int(),
+    year: Year,
     plan: z.number().nullable(),
     fact: z.number().nullable(),
-    ratingSize: z.number().int().nullable(),
+    ratingSize: z.number().int().min(1).nullable(),
     score: z.number().nullable(),
     note: LocalizedText.nullable(),
     status: AchievementStatus,
@@ -100,7 +100,7 @@ export const DirectionStatus = z.object({ ...section, goals: z.array(GoalStatus)
 export const PlanStatus = z
   .object({
     planId: Uuid,
-    year: z.number().int(),
+    year: Year,
     approval: YearApproval.nullable().describe('The approval of this plan year, when it is approved.'),
     summary: Summary,
     directions: z.array(DirectionStatus),

@@ -66,10 +66,20 @@ export function tombstoneOf(name: string, fields: z.ZodRawShape = {}) {
     .meta({ id: `${name}Tombstone`, description: `A deleted ${name.toLowerCase()} (incremental sync only).` });
 }
 
-/** `{ items: (Entity | Tombstone)[], nextCursor, syncCursor? }`. */
+/**
+ * What tells a live row of a sync answer from a tombstone (`deleted: true`): `deleted: false`. The
+ * ordinary list pages share the schema and leave it out.
+ */
+export const LiveRowMarker = z
+  .object({
+    deleted: z.literal(false).optional().describe('false on the live rows of an incremental sync; absent from ordinary list pages.'),
+  })
+  .meta({ id: 'LiveRowMarker', description: 'Marks a live row in an incremental sync answer, beside tombstones.' });
+
+/** `{ items: (Entity & { deleted?: false } | Tombstone)[], nextCursor, syncCursor? }`. */
 export function syncListOf<E extends z.ZodType, T extends z.ZodType>(entity: E, tombstone: T) {
   return z.object({
-    items: z.array(z.union([entity, tombstone])),
+    items: z.array(z.union([z.intersection(entity, LiveRowMarker), tombstone])),
     nextCursor: z.string().nullable().describe('Pass as ?cursor= for the next page; null on the last page.'),
     syncCursor: SyncCursorField,
   });

@@ -67,7 +67,7 @@ export async function syncList<Dto>(db: Db, o: SyncListOptions<Dto>) {
   // After the reads: see retention.ts for why that order catches a concurrent prune.
   await assertWithinRetention(db, since, position);
   type Item = { xid: number; key: string[]; value: unknown };
-  const liveItems: Item[] = live.map((row) => ({ xid: Number(row.changeXid), key: [row.id], value: o.toDto(row) }));
+  const liveItems: Item[] = live.map((row) => ({ xid: Number(row.changeXid), key: [row.id], value: { ...(o.toDto(row) as object), deleted: false } as Dto }));
   const deadItems: Item[] = dead.map((row) => ({ xid: row.changeXid, key: [row.entityId], value: o.toTombstone(row) }));
   const result = syncPage(liveItems, deadItems, o.limit, watermark, position);
   return { items: result.items.map((i) => i.value), nextCursor: result.nextCursor, syncCursor: result.syncCursor };

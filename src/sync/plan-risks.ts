@@ -13,12 +13,12 @@ import type { Db } from '../db/client.js';
 import { joinUp } from '../db/plan-tree.js';
 import { directions, goals, risks, syncDeletions } from '../db/schema.js';
 import { iso } from '../shared/decimal.js';
-import { Uuid } from '../shared/schemas.js';
+import { Uuid, Year } from '../shared/schemas.js';
 import type { SyncPosition } from './cursor.js';
 import { afterPosition, decodeSyncCursor, snapshotXmin, syncPage, tombstoneOf } from './cursor.js';
 import { assertWithinRetention } from './retention.js';
 
-export const PlanRiskTombstone = tombstoneOf('PlanRisk', { goalId: Uuid, planId: Uuid, year: z.number().int().nullable() });
+export const PlanRiskTombstone = tombstoneOf('PlanRisk', { goalId: Uuid, planId: Uuid, year: Year.nullable() });
 export type PlanRiskTombstone = z.output<typeof PlanRiskTombstone>;
 
 export async function planRiskSync(db: Db, planId: string, f: { since?: string; cursor?: string; limit: number }) {

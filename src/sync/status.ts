@@ -20,11 +20,12 @@ import { bindValues, filterConditions, readStatus, statusChangedAt, statusChange
 import type { SyncPosition } from './cursor.js';
 import { afterPosition, decodeSyncCursor, snapshotXmin, syncPage } from './cursor.js';
 import { assertWithinRetention } from './retention.js';
+import { Year } from '../shared/schemas.js';
 
 export const StatusTombstone = z
   .object({
     indicatorId: z.uuid(),
-    year: z.number().int(),
+    year: Year,
     deleted: z.literal(true).describe('Always true: this row left the feed.'),
     updatedAt: z.iso.datetime().describe('When it was deleted.'),
   })

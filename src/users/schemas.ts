@@ -7,6 +7,7 @@ export const Email = Text.trim()
   .toLowerCase()
   .max(254)
   .pipe(z.email())
+  .meta({ format: 'email' })
   .describe('Unique, case-insensitive (stored lower-cased); the login name.');
 
 const DisplayName = Text.trim().min(1).max(200);
@@ -14,7 +15,7 @@ const DisplayName = Text.trim().min(1).max(200);
 export const User = z
   .object({
     ...EntityMeta,
-    email: z.string(),
+    email: z.string().meta({ format: 'email' }),
     displayName: z.string(),
     role: Role,
     organizationId: Uuid.nullable().describe('Required for editors: the organization whose plans they may change.'),
@@ -59,5 +60,5 @@ export const UserFilters = z.object({
   role: Role.optional(),
   organizationId: Uuid.optional(),
   active: BooleanQuery,
-  email: z.string().trim().toLowerCase().max(254).optional().describe('Exact e-mail address.'),
+  email: z.string().trim().toLowerCase().max(254).meta({ format: 'email' }).optional().describe('Exact e-mail address.'),
 });
