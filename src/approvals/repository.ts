@@ -5,9 +5,9 @@
  */
 import { and, eq, gt } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import type { Tx } from '../db/hierarchy.js';
+import type { Tx } from '../db/tx.js';
 import { yearApprovals } from '../db/schema.js';
-import { conflict } from '../http/problem.js';
+import { conflict } from '../shared/errors.js';
 import { iso } from '../shared/decimal.js';
 import type { YearApproval } from './schemas.js';
 

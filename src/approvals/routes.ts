@@ -1,3 +1,4 @@
+import { actorOf } from '../http/actor.js';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -110,7 +111,7 @@ export function approvalRoutes(app: FastifyInstance, db: Db) {
           .values({ planId: id, year, ...request.body, approvedBy: request.principal?.id ?? null })
           .returning();
         const dto = toApprovalDto(row!);
-        await recordAudit(tx, request, { entityType: 'yearApproval', entityId: dto.id, entityKey: `${id}/${year}`, action: 'approve', after: dto });
+        await recordAudit(tx, actorOf(request), { entityType: 'yearApproval', entityId: dto.id, entityKey: `${id}/${year}`, action: 'approve', after: dto });
         return dto;
       });
       setEtag(reply, created.version);
@@ -136,7 +137,7 @@ export function approvalRoutes(app: FastifyInstance, db: Db) {
         if (!approval) throw new HttpProblem(404, `Year ${year} of plan ${id} is not approved.`);
         await tx.delete(yearApprovals).where(eq(yearApprovals.id, approval.id));
         const result = { planId: id, year, reason: request.body.reason, reopenedBy: request.principal?.id ?? null };
-        await recordAudit(tx, request, {
+        await recordAudit(tx, actorOf(request), {
           entityType: 'yearApproval',
           entityId: approval.id,
           entityKey: `${id}/${year}`,

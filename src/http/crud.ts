@@ -7,6 +7,7 @@
  * drizzle's table generics do not survive being passed around generically, so rows are
  * handled as `Record<string, unknown>` here and typed at the module boundary (toDto).
  */
+import { actorOf } from './actor.js';
 import { exportBusyResponses } from './export-guard.js';
 import { assertServable } from './serialize.js';
 import type { SQL } from 'drizzle-orm';
@@ -16,7 +17,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { deleteDescendants } from '../db/hierarchy.js';
-import type { Tx } from '../db/hierarchy.js';
+import type { Tx } from '../db/tx.js';
 import { isForeignKeyViolation } from '../db/errors.js';
 import { isDeepStrictEqual } from 'node:util';
 import { assertNoApprovedYears } from '../approvals/repository.js';
@@ -231,7 +232,7 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
         await spec.validate?.(tx as Tx, values as Row, undefined);
         const rows = (await tx.insert(table).values(values).returning()) as Row[];
         const row = rows[0]!;
-        await recordAudit(tx, request, { entityType: spec.name, entityId: row.id, action: 'create', after: assertServable(spec.entity, spec.toDto(row)) });
+        await recordAudit(tx, actorOf(request), { entityType: spec.name, entityId: row.id, action: 'create', after: assertServable(spec.entity, spec.toDto(row)) });
         return row;
       });
       setEtag(reply, created.version);
@@ -291,7 +292,7 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
           .returning()) as Row[];
         const row = rows[0]!;
         const after = assertServable(spec.entity, spec.toDto(row));
-        await recordAudit(tx, request, { entityType: spec.name, entityId: row.id, action: 'update', before: spec.toDto(current), after });
+        await recordAudit(tx, actorOf(request), { entityType: spec.name, entityId: row.id, action: 'update', before: spec.toDto(current), after });
         return row;
       });
       setEtag(reply, updated.version);
@@ -322,7 +323,7 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
           if (planId) await assertNoApprovedYears(tx as Tx, planId, `delete this ${spec.name}`);
           if (request.query.cascade) await deleteDescendants(tx as Tx, table, sql`(${id}::uuid)`);
           await tx.delete(table).where(eq(table.id, id));
-          await recordAudit(tx, request, { entityType: spec.name, entityId: id, action: 'delete', before: spec.toDto(current) });
+          await recordAudit(tx, actorOf(request), { entityType: spec.name, entityId: id, action: 'delete', before: spec.toDto(current) });
         });
       } catch (error) {
         if (isForeignKeyViolation(error)) {

@@ -19,11 +19,12 @@
  * directions, goals and indicators, the measurement PUT), positions included (appended after the
  * last, at most MAX_POSITION): what an import commits, the API can always serve.
  */
+import { actorOf } from '../http/actor.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.js';
-import type { Tx } from '../db/hierarchy.js';
+import type { Tx } from '../db/tx.js';
 import { directions, goals, indicators, measurements, yearApprovals } from '../db/schema.js';
 import { recordAudit } from '../audit/record.js';
 import { assertYearOpen } from '../approvals/repository.js';
@@ -385,7 +386,7 @@ export async function applyImport(tx: Tx, request: FastifyRequest, planId: strin
       .values({ planId, code: d.code, title: text(d.title), position: d.position })
       .returning();
     ids.set(d.key, row!.id);
-    await recordAudit(tx, request, { entityType: 'direction', entityId: row!.id, action: 'create', after: row! });
+    await recordAudit(tx, actorOf(request), { entityType: 'direction', entityId: row!.id, action: 'create', after: row! });
   }
   for (const g of planned.newGoals) {
     const directionId = resolve(g.directionRef);
@@ -394,7 +395,7 @@ export async function applyImport(tx: Tx, request: FastifyRequest, planId: strin
       .values({ directionId, code: g.code, title: text(g.title), position: g.position })
       .returning();
     ids.set(g.key, row!.id);
-    await recordAudit(tx, request, { entityType: 'goal', entityId: row!.id, action: 'create', after: row! });
+    await recordAudit(tx, actorOf(request), { entityType: 'goal', entityId: row!.id, action: 'create', after: row! });
   }
   for (const i of planned.newIndicators) {
     const goalId = resolve(i.goalRef);
@@ -413,13 +414,13 @@ export async function applyImport(tx: Tx, request: FastifyRequest, planId: strin
       })
       .returning();
     ids.set(i.key, row!.id);
-    await recordAudit(tx, request, { entityType: 'indicator', entityId: row!.id, action: 'create', after: toIndicatorDto(row!) });
+    await recordAudit(tx, actorOf(request), { entityType: 'indicator', entityId: row!.id, action: 'create', after: toIndicatorDto(row!) });
   }
   for (const w of planned.writes) {
     const indicatorId = resolve(w.indicatorRef);
     const [current] = await tx.select().from(measurements).where(and(eq(measurements.indicatorId, indicatorId), eq(measurements.year, year))).for('update');
     const row = await upsertMeasurement(tx, indicatorId, year, { plan: w.plan, fact: w.fact, ratingSize: w.ratingSize, score: w.score, note: w.note });
-    await recordAudit(tx, request, {
+    await recordAudit(tx, actorOf(request), {
       entityType: 'measurement',
       entityId: row.id,
       entityKey: `${indicatorId}/${year}`,

@@ -1,6 +1,6 @@
 import { and, eq, getTableColumns, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import type { Tx } from '../db/hierarchy.js';
+import type { Tx } from '../db/tx.js';
 import { registerChild } from '../db/hierarchy.js';
 import { analyticalNotes, plans } from '../db/schema.js';
 import { after } from '../http/pagination.js';
@@ -8,7 +8,12 @@ import { iso } from '../shared/decimal.js';
 import type { AnalyticalNote, NoteBlock } from './schemas.js';
 
 // Notes hang under plans: a plan delete with ?cascade=true removes them, without it they answer 409.
-registerChild(plans, { table: analyticalNotes, parentColumn: analyticalNotes.planId });
+registerChild(plans, {
+  table: analyticalNotes,
+  parentColumn: analyticalNotes.planId,
+  entityType: 'note',
+  describe: (row) => ({ before: toNoteDto(row as unknown as Row), entityKey: `${String(row.planId)}/${String(row.year)}` }),
+});
 
 type Row = typeof analyticalNotes.$inferSelect;
 

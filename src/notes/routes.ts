@@ -1,4 +1,5 @@
 /** The analytical note of a plan per reporting year: PUT creates or replaces, like measurements. */
+import { actorOf } from '../http/actor.js';
 import { UpdatedSince, isSyncCursor, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
 import { syncList } from '../sync/lists.js';
 import { analyticalNotes, syncDeletions } from '../db/schema.js';
@@ -113,7 +114,7 @@ export function noteRoutes(app: FastifyInstance, db: Db) {
         }
         await assertYearOpen(tx, id, year);
         const row = await upsertNote(tx, id, year, request.body.blocks);
-        await recordAudit(tx, request, {
+        await recordAudit(tx, actorOf(request), {
           entityType: 'note',
           entityId: row.id,
           entityKey: `${id}/${year}`,
@@ -147,7 +148,7 @@ export function noteRoutes(app: FastifyInstance, db: Db) {
         assertIfMatch(request, current.version);
         await assertYearOpen(tx, id, year);
         await tx.delete(analyticalNotes).where(and(eq(analyticalNotes.planId, id), eq(analyticalNotes.year, year)));
-        await recordAudit(tx, request, {
+        await recordAudit(tx, actorOf(request), {
           entityType: 'note',
           entityId: current.id,
           entityKey: `${id}/${year}`,

@@ -1,7 +1,7 @@
 /** Every SQL statement of personal access tokens. */
 import { and, count, eq, gt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import type { Tx } from '../db/hierarchy.js';
+import type { Tx } from '../db/tx.js';
 import { personalAccessTokens, serviceClients, users } from '../db/schema.js';
 import { after } from '../http/pagination.js';
 import type { Role } from '../http/access.js';

@@ -9,7 +9,7 @@
  * leaked token cannot mint a longer-lived or wider one.
  */
 import { recordAudit } from '../audit/record.js';
-import type { AuditContext } from '../audit/record.js';
+import type { Actor as AuditActor } from '../shared/actor.js';
 import type { Principal } from '../auth/principal.js';
 import { newSecret, sha256 } from '../auth/secrets.js';
 import { InvalidToken } from '../auth/tokens.js';
@@ -60,7 +60,14 @@ export const toTokenDto = (row: TokenRow): PersonalAccessToken => ({
   createdAt: iso(row.createdAt),
 });
 
-const auditContext = (actor: Actor): AuditContext => ({ principal: actor.principal, id: actor.requestId });
+const auditContext = (actor: Actor): AuditActor => ({
+  kind: actor.principal.kind,
+  id: actor.principal.id,
+  organizationId: actor.principal.organizationId,
+  role: actor.principal.role,
+  requestId: actor.requestId,
+  correlationId: null,
+});
 
 export class PersonalTokenService {
   private readonly credentials: CredentialQueries;

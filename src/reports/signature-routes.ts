@@ -3,6 +3,7 @@
  * and an optional closing remark. Data of the year's report like the analytical note: PUT creates or
  * replaces, every change is audited, and an approved year refuses changes (409) until an admin reopens it.
  */
+import { actorOf } from '../http/actor.js';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -78,7 +79,7 @@ export function reportSignatureRoutes(app: FastifyInstance, db: Db) {
         }
         await assertYearOpen(tx, id, year);
         const row = await upsertSignature(tx, id, year, request.body);
-        await recordAudit(tx, request, {
+        await recordAudit(tx, actorOf(request), {
           ...auditOf(id, year),
           entityId: row.id,
           action: current ? 'update' : 'create',
@@ -111,7 +112,7 @@ export function reportSignatureRoutes(app: FastifyInstance, db: Db) {
         assertIfMatch(request, current.version);
         await assertYearOpen(tx, id, year);
         await deleteSignature(tx, id, year);
-        await recordAudit(tx, request, { ...auditOf(id, year), entityId: current.id, action: 'delete', before: toSignatureDto(current), after: null });
+        await recordAudit(tx, actorOf(request), { ...auditOf(id, year), entityId: current.id, action: 'delete', before: toSignatureDto(current), after: null });
       });
       return reply.code(204).send(null);
     },
