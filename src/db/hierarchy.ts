@@ -65,7 +65,9 @@ export async function deleteDescendants(tx: Tx | Db, parent: PgTable, parentIds:
     deleted.push(...(await deleteDescendants(tx, link.table, childIds)));
     const rows = (await tx.delete(link.table).where(inArray(link.parentColumn, parentIds)).returning()) as AnyRow[];
     for (const row of rows) {
-      const described = link.describe?.(row) ?? { before: row };
+      // The default form: the row as stored, without the sync stamp (not part of any API answer).
+      const { changeXid: _stamp, ...stored } = row;
+      const described = link.describe?.(row) ?? { before: stored };
       deleted.push({ entityType: link.entityType, entityId: row.id, ...described });
     }
   }
