@@ -6,7 +6,7 @@ import type { Tx } from '../db/tx.js';
 import { registerChild } from '../db/hierarchy.js';
 import { joinUp } from '../db/plan-tree.js';
 import { directions, goals, plans, risks } from '../db/schema.js';
-import { after } from '../http/pagination.js';
+import { after } from '../db/keyset.js';
 import { iso } from '../shared/decimal.js';
 import type { Risk } from './schemas.js';
 
