@@ -69,3 +69,7 @@ export async function upsertNote(tx: Tx, planId: string, year: number, blocks: N
     .returning({ ...getTableColumns(analyticalNotes), created: sql<boolean>`(xmax = 0)` });
   return row!;
 }
+
+export async function deleteNote(tx: Tx, planId: string, year: number) {
+  await tx.delete(analyticalNotes).where(and(eq(analyticalNotes.planId, planId), eq(analyticalNotes.year, year)));
+}
