@@ -29,7 +29,13 @@ export function approvalService(deps: { db: Db }) {
         }
         if (await findApproval(tx, planId, year)) throw conflict(`Year ${year} of this plan is already approved.`);
         const dto = toApprovalDto(await insertApproval(tx, { planId, year, ...input, approvedBy: actor.id }));
-        await recordAudit(tx, actor, { entityType: 'yearApproval', entityId: dto.id, entityKey: `${planId}/${year}`, action: 'approve', after: dto });
+        await recordAudit(tx, actor, {
+          entityType: 'yearApproval',
+          entityId: dto.id,
+          entityKey: `${planId}/${year}`,
+          action: 'approve',
+          after: dto,
+        });
         return dto;
       });
     },

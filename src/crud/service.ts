@@ -111,7 +111,9 @@ export function entityWriteService<Dto extends object, Create, Patch>(deps: { db
           ]);
         });
       } catch (error) {
-        if (isForeignKeyViolation(error)) throw conflict(`The ${spec.name} ${id} still has children; delete them first or pass ?cascade=true.`);
+        if (isForeignKeyViolation(error)) {
+          throw conflict(`The ${spec.name} ${id} still has children; delete them first or pass ?cascade=true.`);
+        }
         throw error;
       }
     },

@@ -389,7 +389,8 @@ async function writeChanges(tx: Tx, changes: Change[], nowMs: number, actor: Act
     with input as (
       select * from unnest(${plainArray(ids)}::uuid[], ${col((c) => c.target.indicatorId)}::uuid[], ${col((c) => c.row.year)}::int[],
         ${col((c) => c.row.plan)}::numeric[], ${col((c) => c.row.fact)}::numeric[], ${col((c) => c.row.ratingSize)}::int[],
-        ${col((c) => c.row.score)}::numeric[], string_to_array(${notes}::text, E'\n', '')::jsonb[], ${col((c) => c.before === undefined)}::boolean[])
+        ${col((c) => c.row.score)}::numeric[], string_to_array(${notes}::text, E'\n', '')::jsonb[],
+        ${col((c) => c.before === undefined)}::boolean[])
         as r(id, indicator_id, year, plan, fact, rating_size, score, note, created)
     ),
     inserted as (

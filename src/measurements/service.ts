@@ -35,7 +35,13 @@ const noMeasurement = (k: MeasurementKey) => new NotFoundError(`indicator ${k.in
 /** What a PATCH merges onto: the stored values (all null when nothing is stored). */
 function storedValues(current: MeasurementRow | undefined): MeasurementValues {
   const dto = current ? toMeasurementDto(current) : undefined;
-  return { plan: dto?.plan ?? null, fact: dto?.fact ?? null, ratingSize: dto?.ratingSize ?? null, score: dto?.score ?? null, note: dto?.note ?? null };
+  return {
+    plan: dto?.plan ?? null,
+    fact: dto?.fact ?? null,
+    ratingSize: dto?.ratingSize ?? null,
+    score: dto?.score ?? null,
+    note: dto?.note ?? null,
+  };
 }
 
 /** The PATCH merged onto what is stored; the PUT's schema decides what a merged measurement may be (an emptied note, for one). */
@@ -57,7 +63,12 @@ export function measurementService(deps: { db: Db }) {
    * PUT and PATCH share one write: `valuesFor(current)` (the PUT body, or the PATCH merged onto what
    * is stored) checked by the same rules. Answers the stored row and whether it was created.
    */
-  async function write(actor: Actor, key: MeasurementKey, ifMatch: IfMatch, valuesFor: (current: MeasurementRow | undefined) => MeasurementValues) {
+  async function write(
+    actor: Actor,
+    key: MeasurementKey,
+    ifMatch: IfMatch,
+    valuesFor: (current: MeasurementRow | undefined) => MeasurementValues,
+  ) {
     const { indicatorId, year } = key;
     return db.transaction(async (tx) => {
       const context = await indicatorContext(tx, indicatorId, true);

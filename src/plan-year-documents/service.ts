@@ -71,7 +71,13 @@ export function planYearDocumentService<Row extends StoredDocument, Body, Dto ex
         checkIfMatch(ifMatch, current.version);
         await assertYearOpen(tx, planId, year);
         await spec.remove(tx, planId, year);
-        await recordAudit(tx, actor, { ...audit(planId, year), entityId: current.id, action: 'delete', before: spec.toDto(current), after: null });
+        await recordAudit(tx, actor, {
+          ...audit(planId, year),
+          entityId: current.id,
+          action: 'delete',
+          before: spec.toDto(current),
+          after: null,
+        });
       });
     },
   };

@@ -12,7 +12,12 @@ import type { Risk } from './schemas.js';
 
 // Risks hang under goals: deleting a goal (or anything above it) with ?cascade=true takes them
 // along; without it, the goal's risks make the delete answer 409 like any other child.
-registerChild(goals, { table: risks, parentColumn: risks.goalId, entityType: 'risk', describe: (row) => ({ before: toRiskDto(row as unknown as RiskRow) }) });
+registerChild(goals, {
+  table: risks,
+  parentColumn: risks.goalId,
+  entityType: 'risk',
+  describe: (row) => ({ before: toRiskDto(row as unknown as RiskRow) }),
+});
 
 export type RiskRow = typeof risks.$inferSelect;
 
