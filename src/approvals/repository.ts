@@ -4,10 +4,11 @@
  * a write to the same plan never interleave.
  */
 import { and, eq, gt } from 'drizzle-orm';
+import { plans } from '../db/schema.js';
 import type { Db } from '../db/client.js';
-import type { Tx } from '../db/hierarchy.js';
+import type { Tx } from '../db/tx.js';
 import { yearApprovals } from '../db/schema.js';
-import { conflict } from '../http/problem.js';
+import { conflict, notFound } from '../shared/errors.js';
 import { iso } from '../shared/decimal.js';
 import type { YearApproval } from './schemas.js';
 
@@ -65,4 +66,20 @@ export async function assertNoApprovedYears(tx: Tx | Db, planId: string, what: s
     const years = rows.map((r) => r.year).join(', ');
     throw conflict(`Cannot ${what}: the plan has approved years (${years}); an admin must reopen them first.`);
   }
+}
+
+/** The plan row locked for update: approving and reopening wait for, and block, every writer of the plan. */
+export async function lockPlanForApproval(tx: Tx, planId: string) {
+  const rows = await tx.select().from(plans).where(eq(plans.id, planId)).for('update');
+  if (!rows[0]) throw notFound('plan', planId);
+  return rows[0];
+}
+
+export async function insertApproval(tx: Tx, values: typeof yearApprovals.$inferInsert) {
+  const [row] = await tx.insert(yearApprovals).values(values).returning();
+  return row!;
+}
+
+export async function deleteApproval(tx: Tx, id: string) {
+  await tx.delete(yearApprovals).where(eq(yearApprovals.id, id));
 }

@@ -1,20 +1,21 @@
+import { actorOf } from '../http/actor.js';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { recordAudit } from '../audit/record.js';
 import type { Db } from '../db/client.js';
 import { organizationOf } from '../db/ownership.js';
 import { plans, syncDeletions, yearApprovals } from '../db/schema.js';
 import { access } from '../http/access.js';
 import { setEtag } from '../http/etag.js';
-import { badRequest, conflict, HttpProblem, notFound } from '../http/problem.js';
+import { badRequest, notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { IdParams, ListQuery, Uuid, Year } from '../shared/schemas.js';
 import { decodeCursor, page } from '../http/pagination.js';
 import { UpdatedSince, isSyncCursor, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
 import { syncList } from '../sync/lists.js';
-import { findApproval, listApprovals, toApprovalDto } from './repository.js';
+import { listApprovals, toApprovalDto } from './repository.js';
+import { approvalService } from './service.js';
 import type { YearApproval as YearApprovalDto } from './schemas.js';
 import { ApproveBody, PlanYearParams, ReopenBody, YearApproval } from './schemas.js';
 
@@ -29,11 +30,7 @@ const Reopened = z
 export function approvalRoutes(app: FastifyInstance, db: Db) {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
-  async function lockPlan(tx: Parameters<Parameters<Db['transaction']>[0]>[0], planId: string) {
-    const rows = await tx.select().from(plans).where(eq(plans.id, planId)).for('update');
-    if (!rows[0]) throw notFound('plan', planId);
-    return rows[0];
-  }
+  const service = approvalService({ db });
 
   r.get('/plans/:id/years', {
     config: { access: access.viewer },
@@ -96,23 +93,7 @@ export function approvalRoutes(app: FastifyInstance, db: Db) {
       response: { 201: YearApproval, ...errorResponses(400, 401, 403, 404, 409, 415) },
     },
     handler: async (request, reply) => {
-      const { id, year } = request.params;
-      const created = await db.transaction(async (tx) => {
-        const plan = await lockPlan(tx, id);
-        if (year < plan.startYear || year > plan.endYear) {
-          throw badRequest(`Only the plan's own years ${plan.startYear}..${plan.endYear} are approved.`, [
-            { path: 'params.year', message: `must lie in ${plan.startYear}..${plan.endYear}` },
-          ]);
-        }
-        if (await findApproval(tx, id, year)) throw conflict(`Year ${year} of this plan is already approved.`);
-        const [row] = await tx
-          .insert(yearApprovals)
-          .values({ planId: id, year, ...request.body, approvedBy: request.principal?.id ?? null })
-          .returning();
-        const dto = toApprovalDto(row!);
-        await recordAudit(tx, request, { entityType: 'yearApproval', entityId: dto.id, entityKey: `${id}/${year}`, action: 'approve', after: dto });
-        return dto;
-      });
+      const created = await service.approve(actorOf(request), request.params.id, request.params.year, request.body);
       setEtag(reply, created.version);
       return reply.code(201).send(created);
     },
@@ -128,24 +109,6 @@ export function approvalRoutes(app: FastifyInstance, db: Db) {
       body: ReopenBody,
       response: { 200: Reopened, ...errorResponses(400, 401, 403, 404, 415) },
     },
-    handler: async (request) => {
-      const { id, year } = request.params;
-      return db.transaction(async (tx) => {
-        await lockPlan(tx, id);
-        const approval = await findApproval(tx, id, year);
-        if (!approval) throw new HttpProblem(404, `Year ${year} of plan ${id} is not approved.`);
-        await tx.delete(yearApprovals).where(eq(yearApprovals.id, approval.id));
-        const result = { planId: id, year, reason: request.body.reason, reopenedBy: request.principal?.id ?? null };
-        await recordAudit(tx, request, {
-          entityType: 'yearApproval',
-          entityId: approval.id,
-          entityKey: `${id}/${year}`,
-          action: 'reopen',
-          before: toApprovalDto(approval),
-          after: result,
-        });
-        return result;
-      });
-    },
+    handler: async (request) => service.reopen(actorOf(request), request.params.id, request.params.year, request.body.reason),
   });
 }

@@ -1,4 +1,5 @@
 /** GET /me (who am I, with my current role and organization) and POST /me/password. */
+import { actorOf } from '../http/actor.js';
 import { recordAudit } from '../audit/record.js';
 import { eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
@@ -77,7 +78,7 @@ export function meRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
           .set({ passwordHash, sessionVersion: sql`${users.sessionVersion} + 1`, version: sql`${users.version} + 1`, updatedAt: sql`now()` })
           .where(eq(users.id, p.id));
         await auth.refreshTokens.revokeAll(tx, p.id);
-        await recordAudit(tx, request, { entityType: 'user', entityId: p.id, action: 'update', after: { passwordChanged: true } });
+        await recordAudit(tx, actorOf(request), { entityType: 'user', entityId: p.id, action: 'update', after: { passwordChanged: true } });
       });
       auth.directory.invalidate('user', p.id);
       request.log.info({ event: 'password_changed', userId: p.id }, 'password changed');

@@ -13,7 +13,7 @@ import type { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { serviceClients } from '../db/schema.js';
 import { access } from '../http/access.js';
-import { HttpProblem } from '../http/problem.js';
+import { problemOf } from '../http/problem.js';
 import { ClientCredentialsRequest, ClientCredentialsResponse, OAuthError } from './schemas.js';
 import { sameDigest, sha256 } from './secrets.js';
 import { failureKey } from './rate-limit.js';
@@ -51,9 +51,10 @@ function sendOAuthError(reply: FastifyReply, problem: OAuthProblem) {
 
 function toOAuthProblem(error: FastifyError | Error, request: FastifyRequest): OAuthProblem {
   if (error instanceof OAuthProblem) return error;
-  if (error instanceof HttpProblem) {
-    if (error.status === 429) return new OAuthProblem(429, 'too_many_requests', error.detail, error.headers);
-    if (error.status < 500) return new OAuthProblem(400, 'invalid_request', error.detail);
+  const problem = problemOf(error);
+  if (problem) {
+    if (problem.status === 429) return new OAuthProblem(429, 'too_many_requests', problem.detail, problem.headers);
+    if (problem.status < 500) return new OAuthProblem(400, 'invalid_request', problem.detail);
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const fields = (error.validation as { instancePath?: string }[]).map((v) => (v.instancePath ?? '').replace(/^\//, '') || 'body');

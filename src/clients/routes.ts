@@ -3,6 +3,7 @@
  * once, and stored as its sha-256; POST /clients/{id}/secret replaces it (the old one stops working
  * at once). Deactivation refuses the client's tokens from its next request.
  */
+import { actorOf } from '../http/actor.js';
 import { exportBusyResponses } from '../http/export-guard.js';
 import { NOT_MODIFIED } from '../http/conditional.js';
 import { changeWatermark, exportEtagDescription } from '../http/export-etag.js';
@@ -139,7 +140,7 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
           .insert(serviceClients)
           .values({ ...request.body, organizationId: request.body.organizationId ?? null, secretHash: sha256(clientSecret) })
           .returning();
-        await recordAudit(tx, request, { entityType: 'client', entityId: row!.id, action: 'create', after: toClientDto(row!) });
+        await recordAudit(tx, actorOf(request), { entityType: 'client', entityId: row!.id, action: 'create', after: toClientDto(row!) });
         return row!;
       });
       request.log.info({ event: 'client_created', clientId: created.id, role: created.role }, 'service client created');
@@ -195,7 +196,7 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
           .set({ ...request.body, version: sql`${serviceClients.version} + 1`, updatedAt: sql`now()` })
           .where(eq(serviceClients.id, id))
           .returning();
-        await recordAudit(tx, request, { entityType: 'client', entityId: id, action: 'update', before: toClientDto(current), after: toClientDto(row!) });
+        await recordAudit(tx, actorOf(request), { entityType: 'client', entityId: id, action: 'update', before: toClientDto(current), after: toClientDto(row!) });
         return row!;
       });
       auth.directory.invalidate('client', id);
@@ -230,7 +231,7 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
           .where(eq(serviceClients.id, id))
           .returning();
         // The secret itself never reaches the audit trail; the fact of the rotation does.
-        await recordAudit(tx, request, {
+        await recordAudit(tx, actorOf(request), {
           entityType: 'client',
           entityId: id,
           action: 'update',
@@ -263,7 +264,7 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
         if (!current) throw notFound('client', id);
         assertIfMatch(request, current.version);
         await tx.delete(serviceClients).where(eq(serviceClients.id, id));
-        await recordAudit(tx, request, { entityType: 'client', entityId: id, action: 'delete', before: toClientDto(current) });
+        await recordAudit(tx, actorOf(request), { entityType: 'client', entityId: id, action: 'delete', before: toClientDto(current) });
       });
       auth.directory.invalidate('client', id);
       request.log.info({ event: 'client_deleted', clientId: id }, 'service client deleted');

@@ -3,7 +3,7 @@
  * Constraint violations that slip past the pre-checks (races, mostly) become 4xx here,
  * and an unreachable database becomes 503 with Retry-After instead of a 500.
  */
-import type { FieldError } from '../http/problem.js';
+import type { FieldError } from '../shared/errors.js';
 
 interface DbProblem {
   status: number;

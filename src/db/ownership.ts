@@ -4,7 +4,7 @@
  */
 import { eq } from 'drizzle-orm';
 import type { Db } from './client.js';
-import type { Tx } from './hierarchy.js';
+import type { Tx } from './tx.js';
 import { joinUp } from './plan-tree.js';
 import { directions, goals, indicators, plans, risks } from './schema.js';
 

@@ -2,9 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/client.js';
 import { organizationOf } from '../db/ownership.js';
 import { directions, plans } from '../db/schema.js';
-import { registerSection, sectionSchemas } from '../shared/section.js';
-
-export const DirectionSchemas = sectionSchemas('planId', 'Direction', 'A strategic direction of a plan.');
+import { registerSection } from '../http/section-routes.js';
+import { DirectionSchemas } from './schemas.js';
 
 export function directionRoutes(app: FastifyInstance, db: Db) {
   registerSection(app, db, {

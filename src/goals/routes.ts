@@ -2,9 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/client.js';
 import { organizationOf, planIdOf } from '../db/ownership.js';
 import { directions, goals } from '../db/schema.js';
-import { registerSection, sectionSchemas } from '../shared/section.js';
-
-export const GoalSchemas = sectionSchemas('directionId', 'Goal', 'A goal under a strategic direction.');
+import { registerSection } from '../http/section-routes.js';
+import { GoalSchemas } from './schemas.js';
 
 export function goalRoutes(app: FastifyInstance, db: Db) {
   registerSection(app, db, {

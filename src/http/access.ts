@@ -8,7 +8,9 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
-export type Role = 'viewer' | 'editor' | 'admin';
+import type { Role } from '../shared/actor.js';
+
+export type { Role };
 export type AccessLevel = 'public' | Role;
 
 export interface AccessRule {

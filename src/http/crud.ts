@@ -1,34 +1,32 @@
 /**
  * The CRUD shape every planning entity shares (list under a parent, create, read, patch,
  * delete with the children rule), written once. Modules supply their schemas, row mapping
- * and cross-field rules; this file owns HTTP semantics: 404s, ETag/If-Match, cursor pages,
- * 409 on children unless ?cascade=true, and the one transaction each write runs in.
+ * and cross-field rules; this file owns HTTP semantics: 404s, ETag/If-Match, cursor pages.
+ * The writes (their transactions, the children rule, ?cascade=true, audit) are the service
+ * src/crud/service.ts: the handlers here parse, call it, and map the answer.
  *
  * drizzle's table generics do not survive being passed around generically, so rows are
  * handled as `Record<string, unknown>` here and typed at the module boundary (toDto).
  */
+import { actorOf } from './actor.js';
 import { exportBusyResponses } from './export-guard.js';
-import { assertServable } from './serialize.js';
 import type { SQL } from 'drizzle-orm';
 import { and, eq, sql } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
-import { deleteDescendants } from '../db/hierarchy.js';
-import type { Tx } from '../db/hierarchy.js';
-import { isForeignKeyViolation } from '../db/errors.js';
-import { isDeepStrictEqual } from 'node:util';
-import { assertNoApprovedYears } from '../approvals/repository.js';
-import { recordAudit } from '../audit/record.js';
+import type { Tx } from '../db/tx.js';
+import type { EntityRow } from '../crud/repository.js';
+import { entityWriteService } from '../crud/service.js';
 import type { AccessRule } from './access.js';
 import { access } from './access.js';
-import { assertIfMatch, notModified, setEtag } from './etag.js';
+import { ifMatchOf, notModified, setEtag } from './etag.js';
 import { after, decodeCursor, encodeCursor, page } from './pagination.js';
 import { ListExportQueryShape, exportFormatOf, sendListExport } from '../exports/tabular.js';
-import { badRequest, conflict, notFound } from './problem.js';
+import { badRequest, notFound } from './problem.js';
 import { errorResponses } from './responses.js';
-import { CascadeQuery, IdParams, ListQuery, MAX_POSITION, listOf } from '../shared/schemas.js';
+import { CascadeQuery, IdParams, ListQuery, listOf } from '../shared/schemas.js';
 import { UpdatedSince, isSyncCursor, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
 import { isSyncTable, syncList } from '../sync/lists.js';
 import { changeWatermark, exportEtagDescription } from './export-etag.js';
@@ -96,6 +94,8 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
   const Title = spec.name[0]!.toUpperCase() + spec.name.slice(1);
   const PluralTitle = spec.plural[0]!.toUpperCase() + spec.plural.slice(1);
   const opId = (verb: string, suffix = '') => `${verb}${suffix || Title}`;
+  // The writes: src/crud/service.ts owns their transactions, rules and audit; the handlers below map HTTP onto it.
+  const writes = entityWriteService({ db }, { ...spec, toDto: spec.toDto as (row: EntityRow) => z.output<E> & object });
 
   const parentParams = spec.parent ? z.strictObject({ [spec.parent.param]: z.uuid() }) : undefined;
   const writeRule = (resolve: (req: FastifyRequest) => Promise<string | undefined>): AccessRule =>
@@ -216,24 +216,7 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
     },
     handler: async (request: AnyRequest, reply: FastifyReply) => {
       const parentId = spec.parent ? (request.params as Record<string, string>)[spec.parent.param] : undefined;
-      const values = spec.toInsert(request.body as z.output<C>, parentId);
-      const created = await anyDb.transaction(async (tx: AnyDb) => {
-        if (spec.parent && parentId) {
-          const p = spec.parent;
-          // Locks the parent so a concurrent cascade delete cannot orphan the new row.
-          const found = await tx.select({ id: p.table.id }).from(p.table).where(eq(p.table.id, parentId)).for('share');
-          if (found.length === 0) throw notFound(p.name, parentId);
-        }
-        if (spec.hasPosition && values.position === undefined) {
-          // Capped at the largest position the schema allows: after the last one, or level with it at the top.
-          values.position = sql`(select least(coalesce(max(position), 0) + 1, ${sql.raw(String(MAX_POSITION))}) from ${table} where ${eq(spec.parent!.column, parentId)})`;
-        }
-        await spec.validate?.(tx as Tx, values as Row, undefined);
-        const rows = (await tx.insert(table).values(values).returning()) as Row[];
-        const row = rows[0]!;
-        await recordAudit(tx, request, { entityType: spec.name, entityId: row.id, action: 'create', after: assertServable(spec.entity, spec.toDto(row)) });
-        return row;
-      });
+      const created = await writes.create(actorOf(request), parentId, request.body as z.output<C>);
       setEtag(reply, created.version);
       const prefix = request.routeOptions.url!.slice(0, -spec.collectionPath.length);
       reply.header('location', `${prefix}${spec.itemPath.replace(':id', created.id)}`);
@@ -273,27 +256,7 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
       response: { 200: spec.entity, ...errorResponses(400, 401, 403, 404, 409, 412, 413, 415) },
     },
     handler: async (request: AnyRequest, reply: FastifyReply) => {
-      const changes = spec.toUpdate(request.body as z.output<P>);
-      const updated = await anyDb.transaction(async (tx: AnyDb) => {
-        const current = await findRow(tx, request.params.id, true);
-        if (!current) throw notFound(spec.name, request.params.id);
-        assertIfMatch(request, current.version);
-        const locked = (spec.lockedFields ?? []).filter((f) => f in changes && !isDeepStrictEqual(changes[f], current[f]));
-        if (locked.length > 0 && spec.planOf) {
-          const planId = await spec.planOf(tx as Tx, current);
-          if (planId) await assertNoApprovedYears(tx as Tx, planId, `change ${locked.join(', ')}`);
-        }
-        await spec.validate?.(tx as Tx, { ...current, ...changes } as Row, current);
-        const rows = (await tx
-          .update(table)
-          .set({ ...changes, version: sql`${table.version} + 1`, updatedAt: sql`now()` })
-          .where(eq(table.id, current.id))
-          .returning()) as Row[];
-        const row = rows[0]!;
-        const after = assertServable(spec.entity, spec.toDto(row));
-        await recordAudit(tx, request, { entityType: spec.name, entityId: row.id, action: 'update', before: spec.toDto(current), after });
-        return row;
-      });
+      const updated = await writes.update(actorOf(request), request.params.id, request.body as z.output<P>, ifMatchOf(request));
       setEtag(reply, updated.version);
       return spec.toDto(updated);
     },
@@ -312,24 +275,7 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
       response: { 204: z.null().describe('Deleted'), ...errorResponses(400, 401, 403, 404, 409, 412) },
     },
     handler: async (request: AnyRequest, reply: FastifyReply) => {
-      const { id } = request.params;
-      try {
-        await anyDb.transaction(async (tx: AnyDb) => {
-          const current = await findRow(tx, id, true);
-          if (!current) throw notFound(spec.name, id);
-          assertIfMatch(request, current.version);
-          const planId = await spec.planOf?.(tx as Tx, current);
-          if (planId) await assertNoApprovedYears(tx as Tx, planId, `delete this ${spec.name}`);
-          if (request.query.cascade) await deleteDescendants(tx as Tx, table, sql`(${id}::uuid)`);
-          await tx.delete(table).where(eq(table.id, id));
-          await recordAudit(tx, request, { entityType: spec.name, entityId: id, action: 'delete', before: spec.toDto(current) });
-        });
-      } catch (error) {
-        if (isForeignKeyViolation(error)) {
-          throw conflict(`The ${spec.name} ${id} still has children; delete them first or pass ?cascade=true.`);
-        }
-        throw error;
-      }
+      await writes.remove(actorOf(request), request.params.id, { cascade: request.query.cascade, ifMatch: ifMatchOf(request) });
       return reply.code(204).send(null);
     },
   });

@@ -6,7 +6,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import type { FieldError } from './problem.js';
-import { HttpProblem, titleFor } from './problem.js';
+import { problemOf, titleFor } from './problem.js';
 import { databaseProblem } from '../db/errors.js';
 import { UnservableAnswer } from './serialize.js';
 
@@ -59,9 +59,11 @@ export function registerErrorHandling(app: FastifyInstance) {
   // to the body validators (400) instead of answering 415 for the wrong content type.
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof HttpProblem) {
-      reply.headers(error.headers);
-      return sendProblem(request, reply, error.status, error.detail, error.errors);
+    // Domain errors of the services and HTTP problems of the handlers: the one mapping to problem+json.
+    const problem = problemOf(error);
+    if (problem) {
+      reply.headers(problem.headers);
+      return sendProblem(request, reply, problem.status, problem.detail, problem.errors);
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const errors = validationErrors(error.validationContext, error.validation as ValidationIssue[]);

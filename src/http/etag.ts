@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ifNoneMatchHits } from './conditional.js';
 import { preconditionFailed } from './problem.js';
+import type { IfMatch } from '../shared/if-match.js';
 
 export const etagOf = (version: number) => `"${version}"`;
 
@@ -14,6 +15,12 @@ export function ifMatchVersion(request: FastifyRequest): number | undefined {
   if (!header || header.trim() === '*') return undefined;
   const match = /^(?:W\/)?"?(\d+)"?$/.exec(header.trim());
   return match ? Number(match[1]) : -1; // -1 never matches: a malformed If-Match is stale by definition
+}
+
+/** The request's If-Match as the services take it (src/shared/if-match.ts). */
+export function ifMatchOf(request: FastifyRequest): IfMatch {
+  if (!request.headers['if-match']) return undefined;
+  return { version: ifMatchVersion(request) };
 }
 
 export function assertIfMatch(request: FastifyRequest, currentVersion: number) {

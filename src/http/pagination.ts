@@ -2,9 +2,6 @@
  * Keyset pagination: the cursor carries the sort key of the last row returned, so pages stay
  * stable while others insert (no OFFSET drift) and every page costs one index range scan.
  */
-import type { SQL } from 'drizzle-orm';
-import { sql } from 'drizzle-orm';
-import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import { badRequest } from './problem.js';
 
@@ -26,19 +23,8 @@ export function decodeCursor(cursor: string, arity: number): unknown[] {
   ]);
 }
 
-/** `(k1, k2, ...) > (v1, v2, ...)` for ascending keys. */
-export function after(columns: AnyPgColumn[], values: unknown[]): SQL {
-  const left = sql.join(columns.map((c) => sql`${c}`), sql`, `);
-  const right = sql.join(
-    values.map((v, i) => sql`${v}::${sql.raw(sqlTypeOf(columns[i]!))}`),
-    sql`, `,
-  );
-  return sql`(${left}) > (${right})`;
-}
-
-function sqlTypeOf(column: AnyPgColumn): string {
-  return column.getSQLType();
-}
+// The keyset condition is SQL: it lives with the data code (src/db/keyset.ts).
+export { after } from '../db/keyset.js';
 
 /** Takes limit+1 rows, returns `limit` and the cursor of the last one when there was more. */
 export function page<Row>(rows: Row[], limit: number, keyOf: (row: Row) => unknown[]) {

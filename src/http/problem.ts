@@ -1,8 +1,13 @@
-/** RFC 9457 problem details thrown by handlers and rendered by the error handler. */
-export interface FieldError {
-  path: string;
-  message: string;
-}
+/**
+ * RFC 9457 problem details for what only HTTP knows (401, 405, 413, 415, 429, 503...). Services
+ * throw the domain errors of src/shared/errors.ts instead; the helpers below are those, re-exported
+ * under their HTTP names for handlers, and src/http/errors.ts maps both kinds to problem+json.
+ */
+import type { FieldError } from '../shared/errors.js';
+import { DomainError, invalid } from '../shared/errors.js';
+
+export type { FieldError } from '../shared/errors.js';
+export { conflict, notFound, preconditionFailed } from '../shared/errors.js';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -38,8 +43,20 @@ export class HttpProblem extends Error {
   }
 }
 
-export const badRequest = (detail: string, errors?: FieldError[]) => new HttpProblem(400, detail, errors);
-export const notFound = (what: string, id: string) => new HttpProblem(404, `${what} ${id} does not exist`);
-export const conflict = (detail: string) => new HttpProblem(409, detail);
-export const preconditionFailed = (current: number) =>
-  new HttpProblem(412, `If-Match does not match the current version ${current}; reload and retry`);
+const STATUS_OF: Record<DomainError['kind'], number> = {
+  validation: 400,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  gone: 410,
+  precondition_failed: 412,
+};
+
+/** The problem an error stands for: an HttpProblem as it is, a domain error by its kind, else undefined. */
+export function problemOf(error: unknown): HttpProblem | undefined {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof DomainError) return new HttpProblem(STATUS_OF[error.kind], error.detail, error.errors);
+  return undefined;
+}
+
+export const badRequest = invalid;

@@ -21,20 +21,21 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.js';
-import type { Tx } from '../db/hierarchy.js';
+import type { Tx } from '../db/tx.js';
 import { directions, goals, indicators, measurements, yearApprovals } from '../db/schema.js';
-import { recordAudit } from '../audit/record.js';
+import type { AuditEntry } from '../audit/record.js';
+import { recordAuditMany } from '../audit/record.js';
 import { assertYearOpen } from '../approvals/repository.js';
-import { toIndicatorDto } from '../indicators/routes.js';
+import { toIndicatorDto } from '../indicators/repository.js';
 import { toMeasurementDto, upsertMeasurement } from '../measurements/repository.js';
 import { measurementProblems } from '../measurements/rules.js';
 import { decimalToNumber } from '../shared/decimal.js';
 import type { Lang } from '../shared/lang.js';
 import type { LocalizedText } from '../shared/schemas.js';
-import { DirectionSchemas } from '../directions/routes.js';
-import { GoalSchemas } from '../goals/routes.js';
+import { DirectionSchemas } from '../directions/schemas.js';
+import { GoalSchemas } from '../goals/schemas.js';
+import type { Actor } from '../shared/actor.js';
 import { IndicatorCreate } from '../indicators/schemas.js';
 import { MeasurementPut } from '../measurements/schemas.js';
 import type { ParsedSheet } from './parse.js';
@@ -373,8 +374,12 @@ export async function planImport(executor: Executor, planId: string, year: numbe
   return planned;
 }
 
-/** Carries out a planned import inside `tx` (the caller's transaction), auditing every write. */
-export async function applyImport(tx: Tx, request: FastifyRequest, planId: string, year: number, lang: Lang, planned: Planned) {
+/**
+ * Carries out a planned import inside `tx` (the caller's transaction), auditing every write: one
+ * entry per created row and written measurement, recorded together in one statement at the end.
+ */
+export async function applyImport(tx: Tx, actor: Actor, planId: string, year: number, lang: Lang, planned: Planned) {
+  const audit: AuditEntry[] = [];
   const ids = new Map<string | number, string>();
   const resolve = (ref: string | number) => (typeof ref === 'string' ? ref : ids.get(ref)!);
   const text = (s: string) => textIn(lang, s);
@@ -385,7 +390,7 @@ export async function applyImport(tx: Tx, request: FastifyRequest, planId: strin
       .values({ planId, code: d.code, title: text(d.title), position: d.position })
       .returning();
     ids.set(d.key, row!.id);
-    await recordAudit(tx, request, { entityType: 'direction', entityId: row!.id, action: 'create', after: row! });
+    audit.push({ entityType: 'direction', entityId: row!.id, action: 'create', after: row! });
   }
   for (const g of planned.newGoals) {
     const directionId = resolve(g.directionRef);
@@ -394,7 +399,7 @@ export async function applyImport(tx: Tx, request: FastifyRequest, planId: strin
       .values({ directionId, code: g.code, title: text(g.title), position: g.position })
       .returning();
     ids.set(g.key, row!.id);
-    await recordAudit(tx, request, { entityType: 'goal', entityId: row!.id, action: 'create', after: row! });
+    audit.push({ entityType: 'goal', entityId: row!.id, action: 'create', after: row! });
   }
   for (const i of planned.newIndicators) {
     const goalId = resolve(i.goalRef);
@@ -413,13 +418,13 @@ export async function applyImport(tx: Tx, request: FastifyRequest, planId: strin
       })
       .returning();
     ids.set(i.key, row!.id);
-    await recordAudit(tx, request, { entityType: 'indicator', entityId: row!.id, action: 'create', after: toIndicatorDto(row!) });
+    audit.push({ entityType: 'indicator', entityId: row!.id, action: 'create', after: toIndicatorDto(row!) });
   }
   for (const w of planned.writes) {
     const indicatorId = resolve(w.indicatorRef);
     const [current] = await tx.select().from(measurements).where(and(eq(measurements.indicatorId, indicatorId), eq(measurements.year, year))).for('update');
     const row = await upsertMeasurement(tx, indicatorId, year, { plan: w.plan, fact: w.fact, ratingSize: w.ratingSize, score: w.score, note: w.note });
-    await recordAudit(tx, request, {
+    audit.push({
       entityType: 'measurement',
       entityId: row.id,
       entityKey: `${indicatorId}/${year}`,
@@ -428,4 +433,5 @@ export async function applyImport(tx: Tx, request: FastifyRequest, planId: strin
       after: toMeasurementDto(row),
     });
   }
+  await recordAuditMany(tx, actor, audit);
 }

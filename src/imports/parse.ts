@@ -10,7 +10,8 @@ import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { CsvError, parse as parseCsv } from 'csv-parse';
 import type { ImportProblem } from './schemas.js';
-import { HttpProblem, badRequest } from '../http/problem.js';
+import { invalid } from '../shared/errors.js';
+import type { ValidationError } from '../shared/errors.js';
 import type { ImportLimits, SheetRow } from './xlsx-stream.js';
 import { readXlsxStreaming, tooLarge, tooManyRows } from './xlsx-stream.js';
 
@@ -164,7 +165,7 @@ function findDataStart(rows: SheetRow[]): number {
       return j;
     }
   }
-  throw badRequest(`The file does not have the report's columns: expected a header row ${EXPECTED_COLUMNS}, or the numbered row 1..6.`, [
+  throw invalid(`The file does not have the report's columns: expected a header row ${EXPECTED_COLUMNS}, or the numbered row 1..6.`, [
     { path: 'body', message: `expected columns ${EXPECTED_COLUMNS}` },
   ]);
 }
@@ -180,7 +181,7 @@ function cleanRow({ row, cells }: SheetRow, width: number): string[] {
     } catch (error) {
       if (!(error instanceof InvalidEntity)) throw error;
       const column = COLUMNS[i] ?? `column${i + 1}`;
-      throw badRequest(`Row ${row}, column ${i + 1} (${column}): ${error.message}.`, [{ path: `body.rows[${row}].${column}`, message: error.message }]);
+      throw invalid(`Row ${row}, column ${i + 1} (${column}): ${error.message}.`, [{ path: `body.rows[${row}].${column}`, message: error.message }]);
     }
   });
 }
@@ -271,7 +272,7 @@ export async function parseLayout(rows: SheetRow[]): Promise<ParsedSheet> {
     goal.indicators.push(last);
   }
   if (indicatorRows === 0) {
-    throw badRequest('The file has the report\'s columns but no indicator rows.', [{ path: 'body', message: 'no indicator rows' }]);
+    throw invalid('The file has the report\'s columns but no indicator rows.', [{ path: 'body', message: 'no indicator rows' }]);
   }
   return { directions, problems, indicatorRows };
 }
@@ -294,12 +295,12 @@ function* chunksOf(bytes: Buffer) {
 }
 
 /** A malformed CSV (an unclosed quote, text after a closing quote) as a 400 naming the record and column. */
-function csvProblem(error: CsvError, record: number): HttpProblem {
+function csvProblem(error: CsvError, record: number): ValidationError {
   const column = typeof error.column === 'number' ? error.column + 1 : undefined;
   const at = `Row ${record}${column === undefined ? '' : `, column ${column}`}`;
   const reason = error.code === 'CSV_QUOTE_NOT_CLOSED' ? 'a quoted cell is not closed' : error.message.replace(/^Invalid [^:]*: /, '');
   const cell = column === undefined ? '' : `.${COLUMNS[column - 1] ?? `column${column}`}`;
-  return badRequest(`${at}: ${reason}.`, [{ path: `body.rows[${record}]${cell}`, message: reason }]);
+  return invalid(`${at}: ${reason}.`, [{ path: `body.rows[${record}]${cell}`, message: reason }]);
 }
 
 /**
@@ -310,7 +311,7 @@ function csvProblem(error: CsvError, record: number): HttpProblem {
 export async function readCsv(bytes: Buffer, limits: ImportLimits): Promise<SheetRow[]> {
   if (bytes.length > limits.maxUncompressedBytes) throw tooLarge(limits.maxUncompressedBytes);
   if (bytes.includes(0)) {
-    throw badRequest('The body is not a text CSV file.', [{ path: 'body', message: 'binary content (NUL bytes) in a text/csv body' }]);
+    throw invalid('The body is not a text CSV file.', [{ path: 'body', message: 'binary content (NUL bytes) in a text/csv body' }]);
   }
   const head = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, CSV_CHUNK_BYTES)).replace(/^\uFEFF/, '');
   const delimiter = detectSeparator(head.slice(0, head.search(/\r?\n|\r|$/)));
@@ -345,13 +346,13 @@ export interface Upload {
 
 /** Rows of an uploaded spreadsheet. */
 export async function readUpload({ bytes, type }: Upload, limits: ImportLimits): Promise<SheetRow[]> {
-  if (bytes.length === 0) throw badRequest('The file is empty.', [{ path: 'body', message: 'empty file' }]);
+  if (bytes.length === 0) throw invalid('The file is empty.', [{ path: 'body', message: 'empty file' }]);
   if (type === 'text/csv') return readCsv(bytes, limits);
   // .xlsx files are zip archives: "PK\x03\x04".
   if (bytes.subarray(0, 4).toString('latin1') !== 'PK\u0003\u0004') {
-    throw badRequest('The body is not an .xlsx workbook (an .xlsx file is a zip archive).', [{ path: 'body', message: 'not an .xlsx file' }]);
+    throw invalid('The body is not an .xlsx workbook (an .xlsx file is a zip archive).', [{ path: 'body', message: 'not an .xlsx file' }]);
   }
   const rows = await readXlsxStreaming(bytes, limits);
-  if (rows.length === 0) throw badRequest('The worksheet is empty.', [{ path: 'body', message: 'empty worksheet' }]);
+  if (rows.length === 0) throw invalid('The worksheet is empty.', [{ path: 'body', message: 'empty worksheet' }]);
   return rows;
 }

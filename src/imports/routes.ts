@@ -12,6 +12,7 @@ import type { Db } from '../db/client.js';
 import { organizationOf } from '../db/ownership.js';
 import { directions, goals, indicators, plans } from '../db/schema.js';
 import { access } from '../http/access.js';
+import { actorOf } from '../http/actor.js';
 import { badRequest, notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { allowedYears } from '../measurements/rules.js';
@@ -117,7 +118,7 @@ export function importRoutes(app: FastifyInstance, db: Db, limits: ImportLimits)
               errors.map((p) => ({ path: p.row === null ? 'body' : `body.rows[${p.row}]${p.column ? `.${p.column}` : ''}`, message: p.message })),
             );
           }
-          await applyImport(tx, request, id, year, lang, planned);
+          await applyImport(tx, actorOf(request), id, year, lang, planned);
           return { ...planned.report, committed: true };
         });
       },

@@ -17,7 +17,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import zlib from 'node:zlib';
 import { SaxesParser } from 'saxes';
 import type { SaxesTagPlain } from 'saxes';
-import { HttpProblem, badRequest } from '../http/problem.js';
+import { HttpProblem, badRequest, problemOf } from '../http/problem.js';
 
 export interface SheetRow {
   /** Row number as the analyst sees it (sheet row, or CSV record number), 1-based. */
@@ -140,7 +140,7 @@ async function parsePart(zip: Buffer, name: string, entry: ZipEntry, budget: Bud
     try {
       for await (const chunk of inflate) await feed(chunk as Buffer);
     } catch (error) {
-      if (error instanceof HttpProblem) throw error;
+      if (problemOf(error)) throw error;
       throw notXlsx(`${name} does not unzip`);
     } finally {
       inflate.destroy();

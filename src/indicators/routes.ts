@@ -5,26 +5,10 @@ import { organizationOf, planIdOf } from '../db/ownership.js';
 import { goals, indicators, measurements } from '../db/schema.js';
 import { registerCrud } from '../http/crud.js';
 import { badRequest, conflict } from '../http/problem.js';
-import { iso } from '../shared/decimal.js';
+import { toIndicatorDto } from './repository.js';
 import { Indicator, IndicatorCreate, IndicatorFilters, IndicatorPatch } from './schemas.js';
 
 type Row = typeof indicators.$inferSelect;
-
-export const toIndicatorDto = (row: Row): Indicator => ({
-  id: row.id,
-  goalId: row.goalId,
-  code: row.code,
-  name: row.name,
-  unit: row.unit,
-  source: row.source,
-  valueType: row.valueType,
-  betterWhen: row.betterWhen,
-  group: row.group ?? null,
-  position: row.position,
-  version: row.version,
-  createdAt: iso(row.createdAt),
-  updatedAt: iso(row.updatedAt),
-});
 
 const notAWholeRank = (column: typeof measurements.plan | typeof measurements.fact) =>
   and(isNotNull(column), or(sql`${column} < 1`, sql`${column} <> trunc(${column})`));

@@ -1,29 +1,27 @@
 /**
- * POST /measurements/bulk: up to 10,000 measurements in one request, for machines.
+ * The batch behind POST /measurements/bulk: up to 10,000 measurements in one request, for machines.
  *
  * All-or-nothing: every row is checked (schema, indicator resolution, year range, rank rules,
  * approved years, editor scope) before anything is written; one bad row rejects the batch with
  * every bad row listed. Set-based, four statements whatever the batch size: one resolves ids and
  * codes and share-locks the indicators and plans; one flags approved years (after the locks); one
- * reads (and locks) the stored measurements; one inserts, updates and writes the audit rows. Rows travel as arrays
+ * reads (and locks) the stored measurements; one inserts and updates; then the audit recorder writes one audit row
+ * per written measurement in one statement (src/audit/recordAuditMany). Rows travel as arrays
  * (unnest), not as thousands of bind parameters or a jsonb document PostgreSQL has to take apart.
  * Rows equal to what is stored are left alone (no version bump, no audit row), so replaying a
  * batch changes nothing.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { sql } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Db } from '../db/client.js';
-import type { Tx } from '../db/hierarchy.js';
+import type { AuditEntry } from '../audit/record.js';
+import { auditJson, recordAuditMany } from '../audit/record.js';
+import type { Tx } from '../db/tx.js';
 import { joinDownSql, joinUpSql } from '../db/plan-tree.js';
-import { auditLog, indicators, measurements, plans } from '../db/schema.js';
-import type { Principal } from '../auth/principal.js';
-import { access } from '../http/access.js';
-import type { FieldError } from '../http/problem.js';
-import { HttpProblem, badRequest } from '../http/problem.js';
-import { errorResponses } from '../http/responses.js';
+import { indicators, measurements, plans } from '../db/schema.js';
+import type { Actor } from '../shared/actor.js';
+import type { FieldError } from '../shared/errors.js';
+import { ForbiddenError, invalid as badRequest } from '../shared/errors.js';
 import { decimalToNumber } from '../shared/decimal.js';
 import { DecimalValue, EXACT_DECIMAL_NOTE, LocalizedText, Uuid, Year } from '../shared/schemas.js';
 import { uuidv7 } from '../shared/uuidv7.js';
@@ -63,7 +61,7 @@ export const BulkMeasurementRow = z
     id: 'BulkMeasurementRow',
     description: 'One measurement, replacing what is stored for that indicator and year (ratingSize, score, note default to null).',
   });
-type BulkRow = z.output<typeof BulkMeasurementRow>;
+export type BulkRow = z.output<typeof BulkMeasurementRow>;
 
 export const BulkMeasurementBody = z.strictObject({ rows: z.array(BulkMeasurementRow).min(1).max(BULK_MAX_ROWS) });
 
@@ -247,16 +245,16 @@ async function flagApprovedYears(tx: Tx, rows: BulkRow[], resolved: Resolved[]):
 }
 
 /** An editor may write its own organization's indicators only: 403 listing every other row. */
-function checkEditorScope(principal: Principal, resolved: Resolved[]) {
-  if (principal.role !== 'editor') return;
+function checkEditorScope(actor: Actor, resolved: Resolved[]) {
+  if (actor.role !== 'editor') return;
   const forbidden: FieldError[] = [];
   resolved.forEach((res, i) => {
-    if (res.target && res.target.organizationId !== principal.organizationId) {
+    if (res.target && res.target.organizationId !== actor.organizationId) {
       forbidden.push({ path: `body.rows.${i}`, message: 'the indicator belongs to another organization' });
     }
   });
   if (forbidden.length > 0) {
-    throw new HttpProblem(403, `${forbidden.length} row(s) name indicators of another organization; nothing was written.`, forbidden);
+    throw new ForbiddenError(`${forbidden.length} row(s) name indicators of another organization; nothing was written.`, forbidden);
   }
 }
 
@@ -375,102 +373,78 @@ const measurementJson = (m: Measurement) =>
 const jsonLines = (docs: (string | null)[]) => docs.map((d) => d ?? '').join('\n');
 
 /**
- * Statement 3: inserts the new measurements, updates the changed ones (locked by statement 2) and
- * writes one audit row per written measurement, all from arrays (unnest). New rows get their id
+ * Statement 3: inserts the new measurements and updates the changed ones (locked by statement 2),
+ * all from arrays (unnest); then one audit row per written measurement. New rows get their id
  * here so the audit's "after" is known without reading the rows back: a time-ordered one (UUIDv7),
  * so the primary key and the audit's entity_id index grow at their right edge (a random id dirtied,
  * and after a checkpoint logged in full, about one page of each index per row). A new row some other
  * transaction inserted meanwhile is a unique violation: 409, nothing written, the batch can be resent.
  */
-async function writeChanges(tx: Tx, changes: Change[], nowMs: number, actor: { actorType: string; actorId: string; requestId: string; correlationId: string | null }) {
+async function writeChanges(tx: Tx, changes: Change[], nowMs: number, actor: Actor) {
   const now = new Date(nowMs).toISOString();
   const ids = changes.map((c) => c.before?.id ?? uuidv7());
   const col = (f: (c: Change) => string | number | boolean | null) => plainArray(changes.map(f));
   const notes = jsonLines(changes.map((c) => (c.row.note === null ? null : JSON.stringify(c.row.note))));
-  const before = jsonLines(changes.map((c) => (c.before ? measurementJson(storedDto(c.before)) : null)));
-  const after = jsonLines(changes.map((c, i) => measurementJson(writtenDto(c, ids[i]!, now))));
   await tx.execute(sql`
     with input as (
       select * from unnest(${plainArray(ids)}::uuid[], ${col((c) => c.target.indicatorId)}::uuid[], ${col((c) => c.row.year)}::int[],
         ${col((c) => c.row.plan)}::numeric[], ${col((c) => c.row.fact)}::numeric[], ${col((c) => c.row.ratingSize)}::int[],
-        ${col((c) => c.row.score)}::numeric[], string_to_array(${notes}::text, E'\n', '')::jsonb[], ${col((c) => c.before === undefined)}::boolean[],
-        string_to_array(${before}::text, E'\n', '')::jsonb[], string_to_array(${after}::text, E'\n', '')::jsonb[])
-        as r(id, indicator_id, year, plan, fact, rating_size, score, note, created, before, after)
+        ${col((c) => c.row.score)}::numeric[], string_to_array(${notes}::text, E'\n', '')::jsonb[],
+        ${col((c) => c.before === undefined)}::boolean[])
+        as r(id, indicator_id, year, plan, fact, rating_size, score, note, created)
     ),
     inserted as (
       insert into ${measurements} (id, indicator_id, year, plan, fact, rating_size, score, note)
       select id, indicator_id, year, plan, fact, rating_size, score, note from input where created
-    ),
-    updated as (
-      update ${measurements} m set plan = input.plan, fact = input.fact, rating_size = input.rating_size, score = input.score,
-        note = input.note, version = m.version + 1, updated_at = now()
-      from input where not input.created and m.id = input.id
     )
-    insert into ${auditLog} (actor_type, actor_id, entity_type, entity_id, entity_key, action, before, after, request_id, correlation_id)
-    select ${actor.actorType}, ${actor.actorId}, 'measurement', id::text, indicator_id::text || '/' || year,
-      case when created then 'create' else 'update' end, before, after, ${actor.requestId}, ${actor.correlationId}
-    from input
+    update ${measurements} m set plan = input.plan, fact = input.fact, rating_size = input.rating_size, score = input.score,
+      note = input.note, version = m.version + 1, updated_at = now()
+    from input where not input.created and m.id = input.id
   `);
+  const entries: AuditEntry[] = changes.map((c, i) => ({
+    entityType: 'measurement',
+    entityId: ids[i]!,
+    entityKey: `${c.target.indicatorId}/${c.row.year}`,
+    action: c.before ? 'update' : 'create',
+    before: c.before ? auditJson(measurementJson(storedDto(c.before))) : null,
+    after: auditJson(measurementJson(writtenDto(c, ids[i]!, now))),
+  }));
+  await recordAuditMany(tx, actor, entries);
 }
 
-export function bulkMeasurementRoutes(app: FastifyInstance, db: Db) {
-  const r = app.withTypeProvider<ZodTypeProvider>();
-  r.post('/measurements/bulk', {
-    // Editors pass the route check here; every row is then checked against the caller's
-    // organization in the handler (a batch touching another organization answers 403).
-    config: { access: access.editor(async (req) => req.principal?.organizationId ?? undefined) },
-    bodyLimit: 8 * 1024 * 1024,
-    schema: {
-      tags: ['Measurements'],
-      operationId: 'bulkPutMeasurements',
-      summary: 'Create or replace up to 10,000 measurements in one all-or-nothing batch',
-      description:
-        'Each row names its indicator by `indicatorId` or by `organizationCode` + `planCode` + `indicatorCode`, and replaces the ' +
-        "measurement of that year with the same rules as PUT /indicators/{id}/measurements/{year} (year range, rank rules, " +
-        'approved years locked). Nothing is written unless every row is valid: a 400 lists every bad row (`errors[].path` like ' +
-        '`body.rows.17.fact`); unknown or ambiguous codes and ids, duplicates of an earlier row (same indicator and year) and ' +
-        'rows of approved years are row errors. An editor may write only indicators of its own organization: a batch with any ' +
-        'other row answers 403, listing those rows (indicators are readable by every caller, so this reveals nothing). ' +
-        'Rows equal to what is stored are not rewritten (no new version, no audit row), so sending the same batch twice changes ' +
-        'nothing the second time. ?dryRun=true validates and counts without writing; ?details=true adds every row\'s outcome. ' +
-        'Body limit 8 MiB.',
-      querystring: BulkMeasurementQuery,
-      body: BulkMeasurementBody,
-      response: { 200: BulkMeasurementResult, ...errorResponses(400, 401, 403, 409, 413, 415) },
-    },
-    handler: async (request) => {
-      const rows = request.body.rows;
-      const { dryRun, details } = request.query;
-      const principal = request.principal!;
-      return db.transaction(async (tx) => {
-        const { resolved, nowMs } = await resolveRows(tx, rows);
-        checkEditorScope(principal, resolved);
-        await flagApprovedYears(tx, rows, resolved);
-        const valid = validate(rows, resolved);
-        const stored = await lockStored(tx, valid);
-
-        const changes: Change[] = [];
-        let unchanged = 0;
-        const outcomes: { index: number; indicatorId: string; year: number; outcome: z.infer<typeof Outcome> }[] = [];
-        for (const v of valid) {
-          const before = stored.get(v.key);
-          const outcome = !before ? 'created' : sameValues(v.row, before) ? 'unchanged' : 'updated';
-          if (details) outcomes.push({ index: v.index, indicatorId: v.target.indicatorId, year: v.row.year, outcome });
-          if (outcome === 'unchanged') unchanged++;
-          else changes.push({ ...v, before });
-        }
-        const created = changes.filter((c) => !c.before).length;
-        const result = { dryRun, created, updated: changes.length - created, unchanged, ...(details ? { rows: outcomes } : {}) };
-        if (dryRun || changes.length === 0) return result;
-
-        // New keys in one order for every writer, so two batches creating the same measurements wait
-        // for each other (and the second gets a 409) instead of deadlocking.
-        changes.sort((a, b) =>
-          a.target.indicatorId === b.target.indicatorId ? a.row.year - b.row.year : a.target.indicatorId < b.target.indicatorId ? -1 : 1,
-        );
-        await writeChanges(tx, changes, nowMs, { actorType: principal.kind, actorId: principal.id, requestId: request.id, correlationId: request.correlationId });
-        return result;
-      });
-    },
-  });
+export interface BulkOptions {
+  dryRun: boolean;
+  details: boolean;
 }
+
+/** The whole batch inside the caller's transaction: resolve, check, lock, compare, write, audit. */
+export async function bulkPutMeasurements(tx: Tx, actor: Actor, rows: BulkRow[], { dryRun, details }: BulkOptions) {
+  const { resolved, nowMs } = await resolveRows(tx, rows);
+  checkEditorScope(actor, resolved);
+  await flagApprovedYears(tx, rows, resolved);
+  const valid = validate(rows, resolved);
+  const stored = await lockStored(tx, valid);
+
+  const changes: Change[] = [];
+  let unchanged = 0;
+  const outcomes: { index: number; indicatorId: string; year: number; outcome: z.infer<typeof Outcome> }[] = [];
+  for (const v of valid) {
+    const before = stored.get(v.key);
+    const outcome = !before ? 'created' : sameValues(v.row, before) ? 'unchanged' : 'updated';
+    if (details) outcomes.push({ index: v.index, indicatorId: v.target.indicatorId, year: v.row.year, outcome });
+    if (outcome === 'unchanged') unchanged++;
+    else changes.push({ ...v, before });
+  }
+  const created = changes.filter((c) => !c.before).length;
+  const result = { dryRun, created, updated: changes.length - created, unchanged, ...(details ? { rows: outcomes } : {}) };
+  if (dryRun || changes.length === 0) return result;
+
+  // New keys in one order for every writer, so two batches creating the same measurements wait
+  // for each other (and the second gets a 409) instead of deadlocking.
+  changes.sort((a, b) =>
+    a.target.indicatorId === b.target.indicatorId ? a.row.year - b.row.year : a.target.indicatorId < b.target.indicatorId ? -1 : 1,
+  );
+  await writeChanges(tx, changes, nowMs, actor);
+  return result;
+}
+

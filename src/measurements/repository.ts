@@ -1,13 +1,15 @@
 import { and, eq, getTableColumns, gte, lte, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import type { Tx } from '../db/hierarchy.js';
+import type { Tx } from '../db/tx.js';
+import { describeDeleted } from '../db/hierarchy.js';
 import { joinUp } from '../db/plan-tree.js';
 import { indicators, measurements, plans } from '../db/schema.js';
 import { decimalToNumber, iso, numberToDecimal } from '../shared/decimal.js';
-import { after } from '../http/pagination.js';
+import { after } from '../db/keyset.js';
 import type { Measurement } from './schemas.js';
 
-type Row = typeof measurements.$inferSelect;
+export type MeasurementRow = typeof measurements.$inferSelect;
+type Row = MeasurementRow;
 
 export const toMeasurementDto = (row: Row): Measurement => ({
   id: row.id,
@@ -21,6 +23,13 @@ export const toMeasurementDto = (row: Row): Measurement => ({
   version: row.version,
   createdAt: iso(row.createdAt),
   updatedAt: iso(row.updatedAt),
+});
+
+// A cascade delete audits each removed measurement under its "<indicatorId>/<year>" key, so the
+// measurement's history (GET .../measurements/{year}/history) ends with its deletion.
+describeDeleted(measurements, (row) => {
+  const m = row as unknown as Row;
+  return { before: toMeasurementDto(m), entityKey: `${m.indicatorId}/${m.year}` };
 });
 
 /** The indicator with what its measurements are checked against: value type and plan years. */
@@ -92,4 +101,8 @@ export async function upsertMeasurement(tx: Tx, indicatorId: string, year: numbe
     })
     .returning({ ...getTableColumns(measurements), created: sql<boolean>`(xmax = 0)` });
   return row!;
+}
+
+export async function deleteMeasurement(tx: Tx, indicatorId: string, year: number) {
+  await tx.delete(measurements).where(and(eq(measurements.indicatorId, indicatorId), eq(measurements.year, year)));
 }

@@ -1,41 +1,38 @@
+import { actorOf } from '../http/actor.js';
 import { exportBusyResponses } from '../http/export-guard.js';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { organizationOf } from '../db/ownership.js';
 import { measurements } from '../db/schema.js';
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { access } from '../http/access.js';
-import { assertIfMatch, notModified, setEtag } from '../http/etag.js';
+import { ifMatchOf, notModified, setEtag } from '../http/etag.js';
 import { decodeCursor, encodeCursor, page } from '../http/pagination.js';
 import { exportFormatOf, sendListExport } from '../exports/tabular.js';
-import { HttpProblem, badRequest, notFound, preconditionFailed } from '../http/problem.js';
+import { badRequest, notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { IdParams } from '../shared/schemas.js';
-import type { MeasurementValues } from './repository.js';
-import { findMeasurement, indicatorContext, listMeasurements, toMeasurementDto, upsertMeasurement } from './repository.js';
-import { allowedYears, measurementProblems } from './rules.js';
-import { assertYearOpen } from '../approvals/repository.js';
-import { recordAudit } from '../audit/record.js';
+import { indicatorContext, listMeasurements, toMeasurementDto } from './repository.js';
 import { Measurement, MeasurementListQuery, MeasurementParams, MeasurementPatch, MeasurementPut, MeasurementTombstone } from './schemas.js';
-import { applyMergePatch } from '../shared/merge-patch.js';
 import { exactJsonParser } from '../http/json-body.js';
-import { assertServable } from '../http/serialize.js';
 import { isSyncCursor, syncListDescription, syncListOf } from '../sync/cursor.js';
 import { syncList } from '../sync/lists.js';
 import { syncDeletions } from '../db/schema.js';
 import { gte, lte } from 'drizzle-orm';
 import { iso } from '../shared/decimal.js';
-import { bulkMeasurementRoutes } from './bulk.js';
+import { BulkMeasurementBody, BulkMeasurementQuery, BulkMeasurementResult } from './bulk.js';
+import type { MeasurementKey, MeasurementService } from './service.js';
+import { measurementService } from './service.js';
 
 const TAG = 'Measurements';
 const MERGE_PATCH_TYPE = 'application/merge-patch+json';
-type MeasurementRow = typeof measurements.$inferSelect;
 
 export function measurementRoutes(app: FastifyInstance, db: Db) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  bulkMeasurementRoutes(app, db);
+  const service = measurementService({ db });
+  bulkMeasurementRoute(app, service);
   const byIndicator = access.editor((req) => organizationOf.indicator(db, (req.params as { id: string }).id));
 
   r.get('/indicators/:id/measurements', {
@@ -113,56 +110,19 @@ export function measurementRoutes(app: FastifyInstance, db: Db) {
       response: { 200: Measurement, 304: z.null().describe('Not modified'), ...errorResponses(400, 401, 403, 404) },
     },
     handler: async (request, reply) => {
-      const { id, year } = request.params;
-      const row = await findMeasurement(db, id, year);
-      if (!row) throw new HttpProblem(404, `indicator ${id} has no measurement for ${year}`);
+      const row = await service.get(keyOf(request.params));
       setEtag(reply, row.version);
       if (notModified(request, row.version)) return reply.code(304).send(null);
       return toMeasurementDto(row);
     },
   });
 
-  /**
-   * PUT and PATCH share one write: the indicator and plan locked, the stored measurement locked,
-   * then `valuesFor(current)` (the PUT body, or the PATCH merged onto what is stored) checked by the
-   * same rules, the year checked open, If-Match honoured, upserted and audited in one transaction.
-   */
-  async function writeMeasurement(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    valuesFor: (current: MeasurementRow | undefined) => MeasurementValues,
-  ) {
-    const { id, year } = request.params as { id: string; year: number };
-    const stored = await db.transaction(async (tx) => {
-      const context = await indicatorContext(tx, id, true);
-      if (!context) throw notFound('indicator', id);
-      const current = await findMeasurement(tx, id, year, true);
-      const values = valuesFor(current);
-      const years = allowedYears(context);
-      const problems = measurementProblems(context.valueType, values);
-      if (year < years.from || year > years.to) {
-        problems.unshift({ path: 'params.year', message: `the year must lie in ${years.from}..${years.to} for this plan` });
-      }
-      if (problems.length > 0) throw badRequest('The measurement is not valid for this indicator; see errors.', problems);
-      await assertYearOpen(tx, context.planId, year);
-      if (request.headers['if-match']) {
-        if (!current) throw preconditionFailed(0);
-        assertIfMatch(request, current.version);
-      }
-      const row = await upsertMeasurement(tx, id, year, values);
-      await recordAudit(tx, request, {
-        entityType: 'measurement',
-        entityId: row.id,
-        entityKey: `${id}/${year}`,
-        action: current ? 'update' : 'create',
-        before: current ? toMeasurementDto(current) : null,
-        after: assertServable(Measurement, toMeasurementDto(row)),
-      });
-      return row;
-    });
+  /** PUT and PATCH answer the same way: the ETag, 201 when the write created the measurement. */
+  const answer = (reply: FastifyReply, stored: Awaited<ReturnType<MeasurementService['put']>>) => {
     setEtag(reply, stored.version);
     return reply.code(stored.created ? 201 : 200).send(toMeasurementDto(stored));
-  }
+  };
+  const keyOf = (params: { id: string; year: number }): MeasurementKey => ({ indicatorId: params.id, year: params.year });
 
   const valueRules =
     'The year must lie in plan.startYear - 10 .. plan.endYear. Ranks are whole numbers >= 1 and ratingSize, when given, ' +
@@ -183,7 +143,8 @@ export function measurementRoutes(app: FastifyInstance, db: Db) {
       body: MeasurementPut,
       response: { 200: Measurement, 201: Measurement, ...errorResponses(400, 401, 403, 404, 409, 412, 413, 415) },
     },
-    handler: async (request, reply) => writeMeasurement(request, reply, () => request.body),
+    handler: async (request, reply) =>
+      answer(reply, await service.put(actorOf(request), keyOf(request.params), request.body, ifMatchOf(request))),
   });
 
   // Its own scope: application/merge-patch+json is parsed (as JSON) for this route only.
@@ -208,25 +169,7 @@ export function measurementRoutes(app: FastifyInstance, db: Db) {
         response: { 200: Measurement, 201: Measurement, ...errorResponses(400, 401, 403, 404, 409, 412, 413, 415) },
       },
       handler: async (request, reply) =>
-        writeMeasurement(request, reply, (current) => {
-          const dto = current ? toMeasurementDto(current) : undefined;
-          const stored: MeasurementValues = {
-            plan: dto?.plan ?? null,
-            fact: dto?.fact ?? null,
-            ratingSize: dto?.ratingSize ?? null,
-            score: dto?.score ?? null,
-            note: dto?.note ?? null,
-          };
-          // The PUT's schema decides what a merged measurement may be (an emptied note, for one).
-          const merged = MeasurementPut.safeParse(applyMergePatch(stored, request.body));
-          if (!merged.success) {
-            throw badRequest(
-              'The patched measurement is not valid; see errors.',
-              merged.error.issues.map((i) => ({ path: ['body', ...i.path.map(String)].join('.'), message: i.message })),
-            );
-          }
-          return merged.data;
-        }),
+        answer(reply, await service.patch(actorOf(request), keyOf(request.params), request.body, ifMatchOf(request))),
     });
   });
 
@@ -240,23 +183,37 @@ export function measurementRoutes(app: FastifyInstance, db: Db) {
       response: { 204: z.null().describe('Deleted'), ...errorResponses(400, 401, 403, 404, 409, 412) },
     },
     handler: async (request, reply) => {
-      const { id, year } = request.params;
-      await db.transaction(async (tx) => {
-        const context = await indicatorContext(tx, id, true);
-        const current = context ? await findMeasurement(tx, id, year, true) : undefined;
-        if (!context || !current) throw new HttpProblem(404, `indicator ${id} has no measurement for ${year}`);
-        assertIfMatch(request, current.version);
-        await assertYearOpen(tx, context.planId, year);
-        await tx.delete(measurements).where(and(eq(measurements.indicatorId, id), eq(measurements.year, year)));
-        await recordAudit(tx, request, {
-          entityType: 'measurement',
-          entityId: current.id,
-          entityKey: `${id}/${year}`,
-          action: 'delete',
-          before: toMeasurementDto(current),
-        });
-      });
+      await service.remove(actorOf(request), keyOf(request.params), ifMatchOf(request));
       return reply.code(204).send(null);
     },
+  });
+}
+
+function bulkMeasurementRoute(app: FastifyInstance, service: MeasurementService) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  r.post('/measurements/bulk', {
+    // Editors pass the route check here; every row is then checked against the caller's
+    // organization in the handler (a batch touching another organization answers 403).
+    config: { access: access.editor(async (req) => req.principal?.organizationId ?? undefined) },
+    bodyLimit: 8 * 1024 * 1024,
+    schema: {
+      tags: ['Measurements'],
+      operationId: 'bulkPutMeasurements',
+      summary: 'Create or replace up to 10,000 measurements in one all-or-nothing batch',
+      description:
+        'Each row names its indicator by `indicatorId` or by `organizationCode` + `planCode` + `indicatorCode`, and replaces the ' +
+        "measurement of that year with the same rules as PUT /indicators/{id}/measurements/{year} (year range, rank rules, " +
+        'approved years locked). Nothing is written unless every row is valid: a 400 lists every bad row (`errors[].path` like ' +
+        '`body.rows.17.fact`); unknown or ambiguous codes and ids, duplicates of an earlier row (same indicator and year) and ' +
+        'rows of approved years are row errors. An editor may write only indicators of its own organization: a batch with any ' +
+        'other row answers 403, listing those rows (indicators are readable by every caller, so this reveals nothing). ' +
+        'Rows equal to what is stored are not rewritten (no new version, no audit row), so sending the same batch twice changes ' +
+        'nothing the second time. ?dryRun=true validates and counts without writing; ?details=true adds every row\'s outcome. ' +
+        'Body limit 8 MiB.',
+      querystring: BulkMeasurementQuery,
+      body: BulkMeasurementBody,
+      response: { 200: BulkMeasurementResult, ...errorResponses(400, 401, 403, 409, 413, 415) },
+    },
+    handler: async (request) => service.bulk(actorOf(request), request.body.rows, request.query),
   });
 }

@@ -2,7 +2,7 @@
  * Rules a measurement must satisfy given its indicator and plan. Kept apart from the routes
  * so the indicator module can re-check stored measurements when an indicator becomes a rank.
  */
-import type { FieldError } from '../http/problem.js';
+import type { FieldError } from '../shared/errors.js';
 
 /** History and baselines before a plan starts are allowed this many years back (contract). */
 export const MEASUREMENT_HISTORY_YEARS = 10;

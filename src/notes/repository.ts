@@ -1,14 +1,19 @@
 import { and, eq, getTableColumns, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import type { Tx } from '../db/hierarchy.js';
+import type { Tx } from '../db/tx.js';
 import { registerChild } from '../db/hierarchy.js';
 import { analyticalNotes, plans } from '../db/schema.js';
-import { after } from '../http/pagination.js';
+import { after } from '../db/keyset.js';
 import { iso } from '../shared/decimal.js';
 import type { AnalyticalNote, NoteBlock } from './schemas.js';
 
 // Notes hang under plans: a plan delete with ?cascade=true removes them, without it they answer 409.
-registerChild(plans, { table: analyticalNotes, parentColumn: analyticalNotes.planId });
+registerChild(plans, {
+  table: analyticalNotes,
+  parentColumn: analyticalNotes.planId,
+  entityType: 'note',
+  describe: (row) => ({ before: toNoteDto(row as unknown as Row), entityKey: `${String(row.planId)}/${String(row.year)}` }),
+});
 
 type Row = typeof analyticalNotes.$inferSelect;
 
@@ -63,4 +68,8 @@ export async function upsertNote(tx: Tx, planId: string, year: number, blocks: N
     })
     .returning({ ...getTableColumns(analyticalNotes), created: sql<boolean>`(xmax = 0)` });
   return row!;
+}
+
+export async function deleteNote(tx: Tx, planId: string, year: number) {
+  await tx.delete(analyticalNotes).where(and(eq(analyticalNotes.planId, planId), eq(analyticalNotes.year, year)));
 }

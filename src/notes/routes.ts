@@ -1,23 +1,22 @@
 /** The analytical note of a plan per reporting year: PUT creates or replaces, like measurements. */
+import { actorOf } from '../http/actor.js';
+import { noteService } from './service.js';
 import { UpdatedSince, isSyncCursor, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
 import { syncList } from '../sync/lists.js';
 import { analyticalNotes, syncDeletions } from '../db/schema.js';
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { assertYearOpen } from '../approvals/repository.js';
-import { recordAudit } from '../audit/record.js';
 import type { Db } from '../db/client.js';
 import { organizationOf } from '../db/ownership.js';
 import { access } from '../http/access.js';
-import { assertIfMatch, notModified, setEtag } from '../http/etag.js';
+import { ifMatchOf, notModified, setEtag } from '../http/etag.js';
 import { decodeCursor, page } from '../http/pagination.js';
-import { HttpProblem, badRequest, notFound, preconditionFailed } from '../http/problem.js';
+import { HttpProblem, notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
-import { reportYearProblem } from '../reports/years.js';
 import { IdParams, Uuid, Year, listOf } from '../shared/schemas.js';
-import { findNote, listNotes, planYearsOf, toNoteDto, upsertNote } from './repository.js';
+import { findNote, listNotes, planYearsOf, toNoteDto } from './repository.js';
 import { AnalyticalNote, NoteListQuery, NoteParams, NotePut } from './schemas.js';
 
 const TAG = 'Reports';
@@ -27,6 +26,7 @@ const noNote = (planId: string, year: number) => new HttpProblem(404, `plan ${pl
 const NoteTombstone = tombstoneOf('AnalyticalNote', { planId: Uuid, year: Year.nullable() });
 export function noteRoutes(app: FastifyInstance, db: Db) {
   const r = app.withTypeProvider<ZodTypeProvider>();
+  const service = noteService({ db });
   const byPlan = access.editor((req) => organizationOf.plan(db, (req.params as { id: string }).id));
 
   r.get('/plans/:id/notes', {
@@ -100,29 +100,7 @@ export function noteRoutes(app: FastifyInstance, db: Db) {
       response: { 200: AnalyticalNote, 201: AnalyticalNote, ...errorResponses(400, 401, 403, 404, 409, 412, 413, 415) },
     },
     handler: async (request, reply) => {
-      const { id, year } = request.params;
-      const stored = await db.transaction(async (tx) => {
-        const plan = await planYearsOf(tx, id, true);
-        if (!plan) throw notFound('plan', id);
-        const problem = reportYearProblem(plan, year, 'params.year');
-        if (problem) throw badRequest('The year is outside the plan.', [problem]);
-        const current = await findNote(tx, id, year, true);
-        if (request.headers['if-match']) {
-          if (!current) throw preconditionFailed(0);
-          assertIfMatch(request, current.version);
-        }
-        await assertYearOpen(tx, id, year);
-        const row = await upsertNote(tx, id, year, request.body.blocks);
-        await recordAudit(tx, request, {
-          entityType: 'note',
-          entityId: row.id,
-          entityKey: `${id}/${year}`,
-          action: current ? 'update' : 'create',
-          before: current ? toNoteDto(current) : null,
-          after: toNoteDto(row),
-        });
-        return row;
-      });
+      const stored = await service.put(actorOf(request), request.params.id, request.params.year, request.body, ifMatchOf(request));
       setEtag(reply, stored.version);
       return reply.code(stored.created ? 201 : 200).send(toNoteDto(stored));
     },
@@ -139,23 +117,7 @@ export function noteRoutes(app: FastifyInstance, db: Db) {
       response: { 204: z.null().describe('Deleted'), ...errorResponses(400, 401, 403, 404, 409, 412) },
     },
     handler: async (request, reply) => {
-      const { id, year } = request.params;
-      await db.transaction(async (tx) => {
-        if (!(await planYearsOf(tx, id, true))) throw notFound('plan', id);
-        const current = await findNote(tx, id, year, true);
-        if (!current) throw noNote(id, year);
-        assertIfMatch(request, current.version);
-        await assertYearOpen(tx, id, year);
-        await tx.delete(analyticalNotes).where(and(eq(analyticalNotes.planId, id), eq(analyticalNotes.year, year)));
-        await recordAudit(tx, request, {
-          entityType: 'note',
-          entityId: current.id,
-          entityKey: `${id}/${year}`,
-          action: 'delete',
-          before: toNoteDto(current),
-          after: null,
-        });
-      });
+      await service.remove(actorOf(request), request.params.id, request.params.year, ifMatchOf(request));
       return reply.code(204).send(null);
     },
   });

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { access } from '../http/access.js';
 import { sendProblem } from '../http/errors.js';
-import { HttpProblem } from '../http/problem.js';
+import { HttpProblem, problemOf } from '../http/problem.js';
 
 export interface PoolStats {
   total: number;
@@ -103,9 +103,10 @@ export function registerMetrics(app: FastifyInstance, { poolStats, token }: Metr
     try {
       assertMayReadMetrics(request, token);
     } catch (error) {
-      if (!(error instanceof HttpProblem)) throw error;
-      reply.headers(error.headers);
-      return sendProblem(request, reply, error.status, error.detail);
+      const problem = problemOf(error);
+      if (!problem) throw error;
+      reply.headers(problem.headers);
+      return sendProblem(request, reply, problem.status, problem.detail);
     }
     reply.type(registry.contentType);
     return registry.metrics();

@@ -1,10 +1,10 @@
 /** Every SQL statement of personal access tokens. */
 import { and, count, eq, gt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import type { Tx } from '../db/hierarchy.js';
+import type { Tx } from '../db/tx.js';
 import { personalAccessTokens, serviceClients, users } from '../db/schema.js';
-import { after } from '../http/pagination.js';
-import type { Role } from '../http/access.js';
+import { after } from '../db/keyset.js';
+import type { Role } from '../shared/actor.js';
 import type { TokenScope } from './schemas.js';
 
 export type TokenRow = typeof personalAccessTokens.$inferSelect;

@@ -9,13 +9,13 @@
  * leaked token cannot mint a longer-lived or wider one.
  */
 import { recordAudit } from '../audit/record.js';
-import type { AuditContext } from '../audit/record.js';
+import type { Actor as AuditActor } from '../shared/actor.js';
 import type { Principal } from '../auth/principal.js';
 import { newSecret, sha256 } from '../auth/secrets.js';
 import { InvalidToken } from '../auth/tokens.js';
 import type { Db } from '../db/client.js';
 import { decodeCursor, page } from '../http/pagination.js';
-import { HttpProblem, conflict, notFound, preconditionFailed } from '../http/problem.js';
+import { ForbiddenError, conflict, notFound, preconditionFailed } from '../shared/errors.js';
 import { iso } from '../shared/decimal.js';
 import type { CredentialQueries, TokenOwner, TokenRow } from './repository.js';
 import { countLive, deleteToken, findToken, insertToken, listTokens, lockOwner, ownerExists, prepareCredentialQueries } from './repository.js';
@@ -60,7 +60,14 @@ export const toTokenDto = (row: TokenRow): PersonalAccessToken => ({
   createdAt: iso(row.createdAt),
 });
 
-const auditContext = (actor: Actor): AuditContext => ({ principal: actor.principal, id: actor.requestId });
+const auditContext = (actor: Actor): AuditActor => ({
+  kind: actor.principal.kind,
+  id: actor.principal.id,
+  organizationId: actor.principal.organizationId,
+  role: actor.principal.role,
+  requestId: actor.requestId,
+  correlationId: null,
+});
 
 export class PersonalTokenService {
   private readonly credentials: CredentialQueries;
@@ -72,7 +79,7 @@ export class PersonalTokenService {
   /** The owner /me/tokens manages: the calling user. Clients get theirs from an admin; SSO users have no row to own one. */
   static selfOwner(principal: Principal): TokenOwner {
     if (principal.kind !== 'user') {
-      throw new HttpProblem(403, 'Personal access tokens belong to users of this service; an admin creates tokens for service clients.');
+      throw new ForbiddenError('Personal access tokens belong to users of this service; an admin creates tokens for service clients.');
     }
     return { kind: 'user', id: principal.id };
   }
@@ -155,6 +162,6 @@ export class PersonalTokenService {
 
 function assertSession(actor: Actor, what: 'create' | 'revoke') {
   if (actor.principal.personalToken) {
-    throw new HttpProblem(403, `Log in to ${what} personal access tokens: a personal access token cannot ${what} them.`);
+    throw new ForbiddenError(`Log in to ${what} personal access tokens: a personal access token cannot ${what} them.`);
   }
 }

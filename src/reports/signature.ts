@@ -1,14 +1,19 @@
 /** The signature block of a plan's report for a year: read, upsert, delete. */
 import { and, eq, getTableColumns, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import type { Tx } from '../db/hierarchy.js';
+import type { Tx } from '../db/tx.js';
 import { registerChild } from '../db/hierarchy.js';
 import { plans, reportSignatures } from '../db/schema.js';
 import { iso } from '../shared/decimal.js';
 import type { ReportSignature, ReportSignaturePut } from './signature-schemas.js';
 
 // Signatures hang under plans: a plan delete with ?cascade=true removes them, without it they answer 409.
-registerChild(plans, { table: reportSignatures, parentColumn: reportSignatures.planId });
+registerChild(plans, {
+  table: reportSignatures,
+  parentColumn: reportSignatures.planId,
+  entityType: 'reportSignature',
+  describe: (row) => ({ before: toSignatureDto(row as unknown as Row), entityKey: `${String(row.planId)}/${String(row.year)}` }),
+});
 
 type Row = typeof reportSignatures.$inferSelect;
 

@@ -3,7 +3,7 @@
  * analytical note (section 3) exist for the plan's own years only: unlike measurements, which also
  * take up to ten years of history before the plan starts, there is nothing to report before it.
  */
-import type { FieldError } from '../http/problem.js';
+import type { FieldError } from '../shared/errors.js';
 
 export function reportYears(plan: { startYear: number; endYear: number }) {
   return { from: plan.startYear, to: plan.endYear };

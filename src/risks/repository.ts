@@ -2,17 +2,22 @@
 import type { SQL } from 'drizzle-orm';
 import { and, asc, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import type { Tx } from '../db/hierarchy.js';
+import type { Tx } from '../db/tx.js';
 import { registerChild } from '../db/hierarchy.js';
 import { joinUp } from '../db/plan-tree.js';
 import { directions, goals, plans, risks } from '../db/schema.js';
-import { after } from '../http/pagination.js';
+import { after } from '../db/keyset.js';
 import { iso } from '../shared/decimal.js';
 import type { Risk } from './schemas.js';
 
 // Risks hang under goals: deleting a goal (or anything above it) with ?cascade=true takes them
 // along; without it, the goal's risks make the delete answer 409 like any other child.
-registerChild(goals, { table: risks, parentColumn: risks.goalId });
+registerChild(goals, {
+  table: risks,
+  parentColumn: risks.goalId,
+  entityType: 'risk',
+  describe: (row) => ({ before: toRiskDto(row as unknown as RiskRow) }),
+});
 
 export type RiskRow = typeof risks.$inferSelect;
 

@@ -28,7 +28,7 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
-import type { Tx } from '../db/hierarchy.js';
+import type { Tx } from '../db/tx.js';
 import { encodeCursor } from '../http/pagination.js';
 import { badRequest } from '../http/problem.js';
 import { Instant, Uuid } from '../shared/schemas.js';

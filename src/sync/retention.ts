@@ -18,7 +18,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { syncHorizon } from '../db/schema.js';
-import { HttpProblem } from '../http/problem.js';
+import { GoneError } from '../shared/errors.js';
 import type { SyncPosition } from './cursor.js';
 
 export const DAY_MS = 86_400_000;
@@ -30,9 +30,8 @@ export const DAY_MS = 86_400_000;
  */
 export const FULL_SYNC_SINCE = '1970-01-01T00:00:00Z';
 
-export function resyncRequired(what: string): HttpProblem {
-  return new HttpProblem(
-    410,
+export function resyncRequired(what: string): GoneError {
+  return new GoneError(
     `${what} is older than the tombstone retention horizon: deletions since then were pruned. Resync from scratch: drop what you hold and sync with updatedSince=${FULL_SYNC_SINCE} (every live row), then continue from its syncCursor.`,
   );
 }

@@ -5,6 +5,7 @@
  * Deactivating a user or setting a password revokes every refresh token of the user, and this
  * replica forgets its cached view of the user, so the user's access tokens stop working at once.
  */
+import { actorOf } from '../http/actor.js';
 import { exportBusyResponses } from '../http/export-guard.js';
 import { NOT_MODIFIED } from '../http/conditional.js';
 import { changeWatermark, exportEtagDescription } from '../http/export-etag.js';
@@ -156,7 +157,7 @@ export function userRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
           .insert(users)
           .values({ ...fields, organizationId: fields.organizationId ?? null, passwordHash })
           .returning();
-        await recordAudit(tx, request, { entityType: 'user', entityId: row!.id, action: 'create', after: toUserDto(row!) });
+        await recordAudit(tx, actorOf(request), { entityType: 'user', entityId: row!.id, action: 'create', after: toUserDto(row!) });
         return row!;
       });
       request.log.info({ event: 'user_created', userId: created.id, role: created.role }, 'user created');
@@ -228,7 +229,7 @@ export function userRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
           .returning();
         if (passwordHash || (target.active && !next.active)) await auth.refreshTokens.revokeAll(tx, id);
         // The DTO never holds the hash; a password change shows as passwordChanged.
-        await recordAudit(tx, request, {
+        await recordAudit(tx, actorOf(request), {
           entityType: 'user',
           entityId: id,
           action: 'update',
@@ -262,7 +263,7 @@ export function userRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
         assertIfMatch(request, target.version);
         if (isActiveAdmin(target) && otherAdmins === 0) throw conflict('This is the last active admin; make another user admin first.');
         await tx.delete(users).where(eq(users.id, id));
-        await recordAudit(tx, request, { entityType: 'user', entityId: id, action: 'delete', before: toUserDto(target) });
+        await recordAudit(tx, actorOf(request), { entityType: 'user', entityId: id, action: 'delete', before: toUserDto(target) });
       });
       auth.directory.invalidate('user', id);
       request.log.info({ event: 'user_deleted', userId: id }, 'user deleted');
