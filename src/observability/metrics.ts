@@ -124,6 +124,7 @@ function registerStatusCacheMetrics(registry: Registry, stats: () => StatusCache
     ['evictions', 'status_cache_evictions_total', 'Status answers dropped to stay within STATUS_CACHE_MAX_BYTES (LRU)'],
     ['invalidations', 'status_cache_invalidations_total', 'Status answers dropped because their plans changed or the listener was lost'],
     ['bypasses', 'status_cache_bypasses_total', 'Status answers computed uncached because the change listener was not connected'],
+    ['notifications', 'status_cache_notifications_total', 'Change notifications received (one per plan per committed transaction)'],
   ];
   for (const [field, name, help] of counters) {
     new Counter({

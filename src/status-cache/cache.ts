@@ -34,6 +34,8 @@ export interface StatusCacheStats {
   invalidations: number;
   /** Reads answered uncached because invalidation was not live. */
   bypasses: number;
+  /** Notifications naming changed plans (one per plan per committed transaction). */
+  notifications: number;
   entries: number;
   bytes: number;
   maxBytes: number;
@@ -60,6 +62,7 @@ export class StatusCache {
   private evictions = 0;
   private invalidations = 0;
   private bypasses = 0;
+  private notifications = 0;
 
   constructor(readonly maxBytes: number) {}
 
@@ -113,6 +116,7 @@ export class StatusCache {
    */
   evictPlans(planIds: Iterable<string>): void {
     this.generation++;
+    this.notifications++;
     for (const planId of planIds) {
       const keys = this.keysByPlan.get(planId);
       if (!keys) continue;
@@ -146,6 +150,7 @@ export class StatusCache {
       evictions: this.evictions,
       invalidations: this.invalidations,
       bypasses: this.bypasses,
+      notifications: this.notifications,
       entries: this.entries.size,
       bytes: this.bytes,
       maxBytes: this.maxBytes,
