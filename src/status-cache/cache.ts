@@ -36,6 +36,8 @@ export interface StatusCacheStats {
   bypasses: number;
   /** Notifications naming changed plans (one per plan per committed transaction). */
   notifications: number;
+  /** Answers not stored because an eviction happened while they were computed (they may hold the old state). */
+  raced: number;
   entries: number;
   bytes: number;
   maxBytes: number;
@@ -63,6 +65,7 @@ export class StatusCache {
   private invalidations = 0;
   private bypasses = 0;
   private notifications = 0;
+  private raced = 0;
 
   constructor(readonly maxBytes: number) {}
 
@@ -93,7 +96,11 @@ export class StatusCache {
 
   /** Stores `answer` unless invalidation is not live or something was evicted since `stamp`. Returns whether it did. */
   store(key: string, answer: CachedAnswer, stamp: number | undefined, scope: AnswerScope): boolean {
-    if (!this.live || stamp !== this.generation) return false;
+    if (!this.live || stamp === undefined) return false;
+    if (stamp !== this.generation) {
+      this.raced++;
+      return false;
+    }
     const bytes = entryBytes(key, answer);
     if (bytes > this.maxBytes) return false;
     this.remove(key);
@@ -151,6 +158,7 @@ export class StatusCache {
       invalidations: this.invalidations,
       bypasses: this.bypasses,
       notifications: this.notifications,
+      raced: this.raced,
       entries: this.entries.size,
       bytes: this.bytes,
       maxBytes: this.maxBytes,
