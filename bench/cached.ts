@@ -30,11 +30,13 @@ export interface CachedResult {
 
 const json = (headers: Record<string, string>) => ({ ...headers, 'content-type': 'application/json' });
 const measurementPath = (r: CachedRead) => `/api/v1/indicators/${r.indicatorId}/measurements/${r.year}`;
-const writeBody = (r: CachedRead, n: number) => JSON.stringify({ plan: r.plan, fact: n % 2 === 0 ? r.fact : Math.round((r.fact + 0.1) * 10) / 10 });
+const writeBody = (r: CachedRead, n: number) =>
+  JSON.stringify({ plan: r.plan, fact: n % 2 === 0 ? r.fact : Math.round((r.fact + 0.1) * 10) / 10 });
 
 /** The first indicator of a plan status answer with a stored fact, for the writes. */
 export function writableIndicator(answer: string, path: string, year: number): CachedRead {
-  const doc = JSON.parse(answer) as { directions: { goals: { indicators: { indicatorId: string; plan: number | null; fact: number | null }[] }[] }[] };
+  type Row = { indicatorId: string; plan: number | null; fact: number | null };
+  const doc = JSON.parse(answer) as { directions: { goals: { indicators: Row[] }[] }[] };
   const row = doc.directions.flatMap((d) => d.goals.flatMap((g) => g.indicators)).find((i) => i.fact !== null);
   if (!row) throw new Error('no measured indicator to write to');
   return { path, indicatorId: row.indicatorId, year, plan: row.plan, fact: row.fact! };
@@ -61,12 +63,14 @@ export async function cachedWithWrites(
       setupRequest: (req: autocannon.Request) => ({ ...req, body: writeBody(read, ++n) }),
     },
   ];
-  const run = (duration: number) => autocannon({ url: base, connections: o.connections, duration, timeout: 30, requests: cycle });
+  const run = (duration: number) =>
+    autocannon({ url: base, connections: o.connections, duration, timeout: 30, requests: cycle });
   await run(o.warmup);
   const before = n;
   const r = await run(o.duration);
   await restore(base, headers, read);
-  return { reqPerSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, failed: r.non2xx + r.errors + r.timeouts, writes: n - before };
+  const failed = r.non2xx + r.errors + r.timeouts;
+  return { reqPerSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, failed, writes: n - before };
 }
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;

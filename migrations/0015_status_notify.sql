@@ -40,18 +40,26 @@ BEGIN
 END
 $$;
 --> statement-breakpoint
-CREATE TRIGGER measurements_status_notify AFTER INSERT OR UPDATE OR DELETE ON measurements FOR EACH ROW EXECUTE FUNCTION nysana_status_notify('indicator_id', 'indicator');
+CREATE TRIGGER measurements_status_notify AFTER INSERT OR UPDATE OR DELETE ON measurements
+  FOR EACH ROW EXECUTE FUNCTION nysana_status_notify('indicator_id', 'indicator');
 --> statement-breakpoint
-CREATE TRIGGER indicators_status_notify AFTER INSERT OR UPDATE OR DELETE ON indicators FOR EACH ROW EXECUTE FUNCTION nysana_status_notify('goal_id', 'goal');
+CREATE TRIGGER indicators_status_notify AFTER INSERT OR UPDATE OR DELETE ON indicators
+  FOR EACH ROW EXECUTE FUNCTION nysana_status_notify('goal_id', 'goal');
 --> statement-breakpoint
-CREATE TRIGGER goals_status_notify AFTER INSERT OR UPDATE OR DELETE ON goals FOR EACH ROW EXECUTE FUNCTION nysana_status_notify('direction_id', 'direction');
+CREATE TRIGGER goals_status_notify AFTER INSERT OR UPDATE OR DELETE ON goals
+  FOR EACH ROW EXECUTE FUNCTION nysana_status_notify('direction_id', 'direction');
 --> statement-breakpoint
-CREATE TRIGGER directions_status_notify AFTER INSERT OR UPDATE OR DELETE ON directions FOR EACH ROW EXECUTE FUNCTION nysana_status_notify('plan_id', 'plan');
+CREATE TRIGGER directions_status_notify AFTER INSERT OR UPDATE OR DELETE ON directions
+  FOR EACH ROW EXECUTE FUNCTION nysana_status_notify('plan_id', 'plan');
 --> statement-breakpoint
-CREATE TRIGGER plans_status_notify AFTER INSERT OR UPDATE OR DELETE ON plans FOR EACH ROW EXECUTE FUNCTION nysana_status_notify('id', 'plan');
+CREATE TRIGGER plans_status_notify AFTER INSERT OR UPDATE OR DELETE ON plans
+  FOR EACH ROW EXECUTE FUNCTION nysana_status_notify('id', 'plan');
 --> statement-breakpoint
-CREATE TRIGGER year_approvals_status_notify AFTER INSERT OR UPDATE OR DELETE ON year_approvals FOR EACH ROW EXECUTE FUNCTION nysana_status_notify('plan_id', 'plan');
+CREATE TRIGGER year_approvals_status_notify AFTER INSERT OR UPDATE OR DELETE ON year_approvals
+  FOR EACH ROW EXECUTE FUNCTION nysana_status_notify('plan_id', 'plan');
 --> statement-breakpoint
--- An organization's name and code appear in status answers; inserting one changes no plan, and
--- deleting one deletes its plans (whose own trigger notifies).
-CREATE TRIGGER organizations_status_notify AFTER UPDATE ON organizations FOR EACH ROW EXECUTE FUNCTION nysana_status_notify('id', 'organization');
+-- Organizations: a status answer carries only the organization's id today, but its name and code
+-- are what readers show beside it (issue 21 lists them), so an update notifies every plan of it;
+-- inserting one changes no plan, and deleting one deletes its plans (whose own trigger notifies).
+CREATE TRIGGER organizations_status_notify AFTER UPDATE ON organizations
+  FOR EACH ROW EXECUTE FUNCTION nysana_status_notify('id', 'organization');

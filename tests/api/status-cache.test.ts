@@ -19,7 +19,8 @@ let fresh: FastifyInstance;
 let tree: Tree;
 
 beforeAll(async () => {
-  fresh = await buildApp({ db: ctx.db.database.db, config: { ...testConfig, CACHE: 'off' }, logger: false, listen: ctx.db.database.listen });
+  const { db, listen } = ctx.db.database;
+  fresh = await buildApp({ db, config: { ...testConfig, CACHE: 'off' }, logger: false, listen });
   await fresh.ready();
   tree = await createTree(ctx.app);
   await putMeasurement(ctx.app, tree.indicator.id, 2015, { plan: 60, fact: 58 });
@@ -61,7 +62,9 @@ describe('hits, misses and conditional GETs', () => {
     expect(fresh.statusCache).toBeNull();
     await prime();
     const metrics = await ctx.app.inject({ method: 'GET', url: '/metrics' });
-    for (const name of ['status_cache_hits_total', 'status_cache_misses_total', 'status_cache_evictions_total', 'status_cache_bytes', 'status_cache_live 1']) {
+    const names = ['status_cache_hits_total', 'status_cache_misses_total', 'status_cache_evictions_total'];
+    names.push('status_cache_bytes', 'status_cache_live 1');
+    for (const name of names) {
       expect(metrics.body).toContain(name);
     }
     expect(stats().bytes).toBeGreaterThan(0);
@@ -114,18 +117,20 @@ describe('hits, misses and conditional GETs', () => {
 
 describe('every kind of write evicts what it changes, before its answer reaches the writer', () => {
   const o = { document: { ru: 'Приказ № 1', en: 'Order No. 1' }, date: '2016-11-22' };
+  const ok = async (status: number, response: Promise<Awaited<ReturnType<typeof call>>>) => void expectStatus(await response, status);
+  const measurement = (year: number) => `${API}/indicators/${tree.indicator.id}/measurements/${year}`;
   const writes: [string, () => Promise<void>][] = [
     ['measurement PUT', async () => void (await putMeasurement(ctx.app, tree.indicator.id, 2016, { plan: 70, fact: 64 }))],
-    ['measurement PATCH', async () => void expectStatus(await call(ctx.app, 'PATCH', `${API}/indicators/${tree.indicator.id}/measurements/2016`, { fact: 71 }), 200)],
-    ['previous year measurement DELETE', async () => void expectStatus(await call(ctx.app, 'DELETE', `${API}/indicators/${tree.indicator.id}/measurements/2015`), 204)],
-    ['indicator PATCH', async () => void expectStatus(await call(ctx.app, 'PATCH', `${API}/indicators/${tree.indicator.id}`, { betterWhen: 'lower' }), 200)],
+    ['measurement PATCH', () => ok(200, call(ctx.app, 'PATCH', measurement(2016), { fact: 71 }))],
+    ['previous year measurement DELETE', () => ok(204, call(ctx.app, 'DELETE', measurement(2015)))],
+    ['indicator PATCH', () => ok(200, call(ctx.app, 'PATCH', `${API}/indicators/${tree.indicator.id}`, { betterWhen: 'lower' }))],
     ['indicator added', async () => void (await createIndicator(ctx.app, tree.goal.id))],
-    ['goal PATCH', async () => void expectStatus(await call(ctx.app, 'PATCH', `${API}/goals/${tree.goal.id}`, { title: { en: 'Goal renamed' } }), 200)],
-    ['direction PATCH', async () => void expectStatus(await call(ctx.app, 'PATCH', `${API}/directions/${tree.direction.id}`, { title: { en: 'Direction renamed' } }), 200)],
-    ['plan PATCH', async () => void expectStatus(await call(ctx.app, 'PATCH', `${API}/plans/${tree.plan.id}`, { title: { en: 'Plan renamed' } }), 200)],
-    ['year approval', async () => void expectStatus(await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/approve`, o), 201)],
-    ['year reopened', async () => void expectStatus(await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/reopen`, { reason: 'A correction' }), 200)],
-    ['organization renamed', async () => void expectStatus(await call(ctx.app, 'PATCH', `${API}/organizations/${tree.organization.id}`, { name: { en: 'Renamed' } }), 200)],
+    ['goal PATCH', () => ok(200, call(ctx.app, 'PATCH', `${API}/goals/${tree.goal.id}`, { title: { en: 'Goal renamed' } }))],
+    ['direction PATCH', () => ok(200, call(ctx.app, 'PATCH', `${API}/directions/${tree.direction.id}`, { title: { en: 'Renamed' } }))],
+    ['plan PATCH', () => ok(200, call(ctx.app, 'PATCH', `${API}/plans/${tree.plan.id}`, { title: { en: 'Plan renamed' } }))],
+    ['year approval', () => ok(201, call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/approve`, o))],
+    ['year reopened', () => ok(200, call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/reopen`, { reason: 'A correction' }))],
+    ['organization renamed', () => ok(200, call(ctx.app, 'PATCH', `${API}/organizations/${tree.organization.id}`, { name: { en: 'X' } }))],
   ];
   for (const [name, write] of writes) {
     it(`${name}: the plan's answers and the feed pages are evicted, and the next reads equal a fresh computation`, async () => {
@@ -134,7 +139,8 @@ describe('every kind of write evicts what it changes, before its answer reaches 
       await write();
       const after = stats();
       expect(after.notifications - before.notifications, 'one notification: one plan, one transaction').toBe(1);
-      expect(after.entries, 'every answer cached by prime() was about this plan or a feed page').toBeLessThanOrEqual(before.entries - urls().length);
+      // Every answer prime() cached was about this plan or a feed page.
+      expect(after.entries).toBeLessThanOrEqual(before.entries - urls().length);
       for (const url of urls()) await readBoth(url);
       expect(stats().misses - after.misses).toBe(urls().length);
     });
@@ -172,7 +178,8 @@ describe('every kind of write evicts what it changes, before its answer reaches 
 
 describe('bounds and switches', () => {
   it('stays within STATUS_CACHE_MAX_BYTES, evicting the least recently used', async () => {
-    const small = await buildApp({ db: ctx.db.database.db, config: { ...testConfig, STATUS_CACHE_MAX_BYTES: 12_000 }, logger: false, listen: ctx.db.database.listen });
+    const { db, listen } = ctx.db.database;
+    const small = await buildApp({ db, config: { ...testConfig, STATUS_CACHE_MAX_BYTES: 12_000 }, logger: false, listen });
     try {
       await small.ready();
       await expect.poll(() => small.statusCache?.cache.isLive).toBe(true);
