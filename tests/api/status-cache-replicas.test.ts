@@ -219,37 +219,40 @@ describe('two instances on one database', () => {
 describe('losing the listening connection', () => {
   itTwoConnections('drops the cache, answers uncached and fresh while deaf, and caches again once listening', async () => {
     const url = urls()[0]!;
+    // Both pools hold an open connection for the deaf phase, when the database takes no new ones.
+    await body(b, url);
     await body(a, url);
     expect(cacheOf(a).stats().entries).toBeGreaterThan(0);
     const pid = a.statusCache!.listener()!.backendPid();
     expect(pid).toBeTypeOf('number');
-    const admin = new pg.Client({ connectionString: ctx.db.url });
+    // From another database: PostgreSQL refuses to close the one a session is connected to.
+    const target = new URL(ctx.db.url!);
+    const name = target.pathname.slice(1);
+    target.pathname = '/postgres';
+    const admin = new pg.Client({ connectionString: target.toString() });
     await admin.connect();
     try {
+      // No new connection (so no reconnect) until the checks of the deaf phase are done.
+      await admin.query(`alter database "${name}" allow_connections false`);
       const killed = await admin.query<{ ok: boolean }>('select pg_terminate_backend($1) as ok', [pid]);
       expect(killed.rows[0]!.ok).toBe(true);
+      await expect.poll(() => cacheOf(a).isLive).toBe(false);
+      expect(cacheOf(a).stats()).toMatchObject({ entries: 0, bytes: 0, live: false });
+      expect((await a.inject({ method: 'GET', url: '/metrics' })).body).toContain('status_cache_live 0');
+
+      // While deaf: a commit elsewhere is seen at once, because nothing is cached or stored.
+      const before = cacheOf(a).stats();
+      await putMeasurement(b, trees[0]!.indicator.id, 2016, { plan: 50, fact: 33.3 });
+      const expected = await body(fresh, url);
+      for (let i = 0; i < 3; i++) expect(await body(a, url)).toBe(expected);
+      expect(cacheOf(a).stats()).toMatchObject({ bypasses: before.bypasses + 3, hits: before.hits, entries: 0, live: false });
     } finally {
+      await admin.query(`alter database "${name}" allow_connections true`);
       await admin.end();
     }
-    await expect.poll(() => cacheOf(a).isLive).toBe(false);
-    expect(cacheOf(a).stats()).toMatchObject({ entries: 0, bytes: 0, live: false });
-    expect((await a.inject({ method: 'GET', url: '/metrics' })).body).toContain('status_cache_live 0');
-
-    // While deaf: a commit elsewhere is seen at once, because nothing is cached.
-    let deafReads = 0;
-    const bypassesBefore = cacheOf(a).stats().bypasses;
-    await putMeasurement(b, trees[0]!.indicator.id, 2016, { plan: 50, fact: 33.3 });
-    for (let i = 0; i < 3 && !cacheOf(a).isLive; i++) {
-      const got = await body(a, url);
-      // The listener may come back between the check and the read; then the read is a cached-path read.
-      expect(got).toBe(await body(fresh, url));
-      deafReads++;
-    }
-    expect(deafReads).toBeGreaterThan(0);
-    expect(cacheOf(a).stats().bypasses).toBeGreaterThan(bypassesBefore);
 
     // Back: a new connection, a new backend, caching and evicting again.
-    await expect.poll(() => cacheOf(a).isLive, { timeout: 15_000 }).toBe(true);
+    await expect.poll(() => cacheOf(a).isLive, { timeout: 20_000 }).toBe(true);
     expect(a.statusCache!.listener()!.backendPid()).not.toBe(pid);
     await body(a, url);
     const hits = cacheOf(a).stats().hits;
@@ -258,6 +261,5 @@ describe('losing the listening connection', () => {
     await putMeasurement(b, trees[0]!.indicator.id, 2016, { plan: 50, fact: 44.4 });
     await settle();
     expect(await body(a, url)).toBe(await body(fresh, url));
-    expectStatus(await call(a, 'GET', url), 200);
   }, 60_000);
 });
