@@ -8,10 +8,12 @@
  *   service  the real app as `npm start` runs it (dist/server.js, built first), with a bench admin's token
  *   limit    bench/limit-server.ts: node:http + pg + prepared SQL, same JSON, no framework
  *   peer     bench/peer-server.ts: PostGraphile 4 over the same tables, equivalent GraphQL
+ *   cached   the real app again with the status cache on (CACHE=on; `service` runs CACHE=off), for the
+ *            cached scenarios with a 1% write mix and the notification lag (bench/cached.ts)
  * Prints a markdown table and writes it into docs/benchmarks.md between the markers of the mode.
  *
  * Options: --quick, --duration=SECONDS, --connections=N, --pool=N, --measurements=N, --no-write,
- * --only=status19,status300,feed,bulk,csv (a subset of the scenarios; implies --no-write).
+ * --only=status19,status300,feed,bulk,csv,cached19,cached300,cachedfeed,lag (a subset of the scenarios; implies --no-write).
  * Environment: BENCH_DB (database name, default nysana_bench) and BENCH_PORT (first of three
  * ports, default 3100), so two runs can share a machine without touching each other.
  */
@@ -30,6 +32,7 @@ import { openPostgres } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { users } from '../src/db/schema.js';
 import { BENCH_YEAR, counts, generate, planUuid, plansFor } from './dataset.js';
+import { cachedWithWrites, notificationLag, writableIndicator } from './cached.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -51,9 +54,9 @@ const dbUrl = (() => {
   return u.toString();
 })();
 
-type Target = 'service' | 'limit' | 'peer';
+type Target = 'service' | 'limit' | 'peer' | 'cached';
 const PORT = Number(process.env.BENCH_PORT ?? 3100);
-const PORTS: Record<Target, number> = { service: PORT, limit: PORT + 1, peer: PORT + 2 };
+const PORTS: Record<Target, number> = { service: PORT, limit: PORT + 1, peer: PORT + 2, cached: PORT + 3 };
 const children: ChildProcess[] = [];
 
 function log(message: string) {
@@ -110,7 +113,7 @@ async function adminToken(): Promise<string> {
 }
 
 function start(target: Target): ChildProcess {
-  const script = { service: 'dist/server.js', limit: 'bench/limit-server.ts', peer: 'bench/peer-server.ts' }[target];
+  const script = { service: 'dist/server.js', limit: 'bench/limit-server.ts', peer: 'bench/peer-server.ts', cached: 'dist/server.js' }[target];
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -125,8 +128,10 @@ function start(target: Target): ChildProcess {
     // Measure the work, not the guards: load shedding and the write budget off.
     MAX_EVENT_LOOP_DELAY_MS: '0',
     WRITE_RATE_LIMIT_PER_MINUTE: '0',
+    // The status cache (issue 21) only where it is measured: `service` stays the uncached answer.
+    CACHE: target === 'cached' ? 'on' : 'off',
   };
-  const argv = target === 'service' ? [script] : ['--import', 'tsx', script]; // limit and peer: tsx over their sources
+  const argv = target === 'service' || target === 'cached' ? [script] : ['--import', 'tsx', script]; // limit and peer: tsx over their sources
   const child = spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
@@ -545,6 +550,39 @@ async function main() {
     if (ready.limit && !(await same(s.service, s.limit))) {
       log(`${s.name}: the service and the limit answer differently`);
       results.push({ scenario: s.name, target: 'limit', note: 'answer differs from the service' });
+    }
+  }
+
+  // The status cache: the same reads on the cached process with a 1% write mix, beside the rows above.
+  const cachedKeys = ['cached19', 'cached300', 'cachedfeed', 'lag'];
+  if (cachedKeys.some(wanted)) {
+    const cachedChild = start('cached');
+    if (!(await waitReady('cached', cachedChild))) {
+      results.push({ scenario: 'status cache', target: 'cached', note: 'n/a: the cached service did not start' });
+    } else {
+      const base = (t: Target) => `http://127.0.0.1:${PORTS[t]}`;
+      const planAnswer = async (id: string) => (await fetch(`${base('service')}${planReq(id).path}`, { headers: auth })).text();
+      const smallRead = writableIndicator(await planAnswer(small), planReq(small).path, BENCH_YEAR);
+      const bigRead = writableIndicator(await planAnswer(big), planReq(big).path, BENCH_YEAR);
+      const cachedCells: [string, string, typeof smallRead, number][] = [
+        ['cached19', scenarios[0]!.name, smallRead, CONNECTIONS],
+        ['cached300', scenarios[1]!.name, bigRead, 10],
+        ['cachedfeed', scenarios[2]!.name, { ...smallRead, path: scenarios[2]!.service.path }, CONNECTIONS],
+      ];
+      for (const [key, scenario, read, connections] of cachedCells.filter(([k]) => wanted(k))) {
+        const r = await cachedWithWrites(base('cached'), auth, read, { connections, duration: DURATION, warmup: WARMUP });
+        const note = [`1% writes (${r.writes} PUTs of a measurement the read covers)`, connections !== CONNECTIONS ? `${connections} connections` : '', r.failed ? `${r.failed} errors/timeouts` : '']
+          .filter(Boolean)
+          .join(', ');
+        results.push({ scenario, target: 'cached', reqPerSec: r.reqPerSec, p50: r.p50, p99: r.p99, note });
+        log(`${scenario} / cached: ${r.reqPerSec.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.writes} writes`);
+      }
+      if (wanted('lag')) {
+        const lag = await notificationLag(base('service'), base('cached'), auth, smallRead, quick ? 50 : 200);
+        const extra = `p50 ${lag.p50.toFixed(2)} ms, p99 ${lag.p99.toFixed(2)} ms, max ${lag.max.toFixed(2)} ms over ${lag.samples} writes`;
+        results.push({ scenario: 'notification lag: commit on one replica to the changed answer on the other', target: 'cached', extra });
+        log(`notification lag: ${extra}`);
+      }
     }
   }
 

@@ -44,6 +44,8 @@ import { registerExportGuard } from './http/export-guard.js';
 import type { PoolStats } from './observability/metrics.js';
 import { registerMetrics } from './observability/metrics.js';
 import { userRoutes } from './users/routes.js';
+import type { Listen } from './db/listen.js';
+import { createStatusCache, registerStatusCache } from './status-cache/plugin.js';
 import { personalTokenRoutes } from './personal-tokens/routes.js';
 
 export interface AppOptions {
@@ -57,6 +59,11 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Connection pool usage for /metrics (PostgreSQL only). */
   poolStats?: () => PoolStats;
+  /**
+   * LISTEN on the primary (Database.listen) for the status cache's invalidation; without it the
+   * status cache is off (nothing could tell it what changed).
+   */
+  listen?: Listen;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -86,7 +93,7 @@ export function loggerOptions(level: string): LoggerOptions {
   };
 }
 
-export async function buildApp({ db, readDb, config, logger, poolStats }: AppOptions) {
+export async function buildApp({ db, readDb, config, logger, poolStats, listen }: AppOptions) {
   const app = Fastify({
     logger: logger ?? loggerOptions(config.LOG_LEVEL),
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -113,7 +120,10 @@ export async function buildApp({ db, readDb, config, logger, poolStats }: AppOpt
     maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
     publicHttps: config.PUBLIC_HTTPS,
   });
-  registerMetrics(app, { poolStats, token: config.METRICS_TOKEN });
+  const statusCache = createStatusCache({ config, listen, readsFromReplica: readDb !== undefined && readDb !== db });
+  registerMetrics(app, { poolStats, token: config.METRICS_TOKEN, statusCache: statusCache && (() => statusCache.stats()) });
+  // Before the routes, so its read-your-writes hook covers every write (plugin.ts).
+  registerStatusCache(app, statusCache, listen);
   // After CORS and load shedding (preflights and shed load need no token), before the routes.
   await app.register(authPlugin, { auth });
   await rateLimits.register(app);
@@ -136,7 +146,7 @@ export async function buildApp({ db, readDb, config, logger, poolStats }: AppOpt
       indicatorRoutes(api, db);
       measurementRoutes(api, db);
       // Only GET routes: safe on a replica that lags by its replay delay.
-      statusRoutes(api, readDb ?? db);
+      statusRoutes(api, readDb ?? db, statusCache);
       importRoutes(api, db, { maxUncompressedBytes: config.IMPORT_MAX_UNCOMPRESSED_BYTES, maxRows: config.IMPORT_MAX_ROWS });
       approvalRoutes(api, db);
       auditRoutes(api, db);

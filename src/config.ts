@@ -97,6 +97,14 @@ export const ConfigSchema = z.object({
   /** Minutes between tombstone prunes in the server; 0 turns the timer off (then run `npm run sync:prune`). */
   SYNC_PRUNE_INTERVAL_MINUTES: z.coerce.number().int().min(0).max(10_080).default(60),
 
+  /**
+   * The status cache (src/status-cache/): plan, indicator and feed-page answers kept in memory and
+   * evicted by PostgreSQL notifications. `off` computes every answer (as before issue 21).
+   */
+  CACHE: z.preprocess(emptyAsUndefined, z.enum(['on', 'off']).default('on')),
+  /** Memory the status cache may hold (an estimate of its strings); least recently used answers go first. */
+  STATUS_CACHE_MAX_BYTES: z.coerce.number().int().min(0).max(2 ** 40).default(64 * 1024 * 1024),
+
   // Access tokens (see src/auth/keys.ts for where the signing key comes from).
   JWT_ISSUER: z.string().min(1).default('nysana'),
   JWT_AUDIENCE: z.string().min(1).default('nysana-api'),

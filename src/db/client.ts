@@ -8,6 +8,8 @@ import { schema } from './schema.js';
 import { registerExportHandle } from './export-handle.js';
 import type { DataDirLock } from './data-dir-lock.js';
 import { lockDataDir } from './data-dir-lock.js';
+import type { Listen } from './listen.js';
+import { pgliteListen, postgresListen } from './listen.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 
@@ -23,6 +25,8 @@ export interface Database {
   /** Runs `fn` while holding a session-level advisory lock (no-op lock on PGlite: one process). */
   withMigrationLock<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** LISTEN on a channel of the primary over a connection of its own (src/db/listen.ts). */
+  listen: Listen;
   /** Connection pool usage (PostgreSQL only). */
   poolStats?: () => { total: number; idle: number; waiting: number };
   /** Usage of the streamed exports' own pool of the primary (PostgreSQL only; src/db/export-handle.ts). */
@@ -74,6 +78,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     db,
     read,
     kind: 'postgres',
+    listen: postgresListen({ url: options.url, connectTimeoutMs: options.connectTimeoutMs ?? 5_000 }),
     async withMigrationLock(fn) {
       const client = await pool.connect();
       try {
@@ -134,6 +139,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
     db,
     read: db,
     kind: 'pglite',
+    listen: pgliteListen(client),
     withMigrationLock: (fn) => fn(),
     close: async () => {
       try {

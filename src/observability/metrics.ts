@@ -9,6 +9,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { access } from '../http/access.js';
 import { sendProblem } from '../http/errors.js';
 import { HttpProblem, problemOf } from '../http/problem.js';
+import type { StatusCacheStats } from '../status-cache/cache.js';
 
 export interface PoolStats {
   total: number;
@@ -21,6 +22,8 @@ export interface MetricsOptions {
   poolStats?: () => PoolStats;
   /** METRICS_TOKEN: the bearer token a scraper must send; unset: loopback callers only. */
   token?: string;
+  /** The status cache's counters (absent when CACHE=off). */
+  statusCache?: () => StatusCacheStats;
 }
 
 const startTimes = new WeakMap<object, bigint>();
@@ -49,7 +52,7 @@ function assertMayReadMetrics(request: FastifyRequest, token: string | undefined
   }
 }
 
-export function registerMetrics(app: FastifyInstance, { poolStats, token }: MetricsOptions = {}) {
+export function registerMetrics(app: FastifyInstance, { poolStats, token, statusCache }: MetricsOptions = {}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
   const requests = new Counter({
@@ -80,6 +83,7 @@ export function registerMetrics(app: FastifyInstance, { poolStats, token }: Metr
     });
     void pool;
   }
+  if (statusCache) registerStatusCacheMetrics(registry, statusCache);
 
   // Callback-style hooks: they run on every request, and an async hook costs a promise each.
   app.addHook('onRequest', (request, _reply, done) => {
@@ -111,4 +115,43 @@ export function registerMetrics(app: FastifyInstance, { poolStats, token }: Metr
     reply.type(registry.contentType);
     return registry.metrics();
   });
+}
+
+/** The cache's own counters, read at scrape time (a counter is set to the cache's running total). */
+function registerStatusCacheMetrics(registry: Registry, stats: () => StatusCacheStats) {
+  const counters: [keyof StatusCacheStats, string, string][] = [
+    ['hits', 'status_cache_hits_total', 'Status answers served from the cache'],
+    ['misses', 'status_cache_misses_total', 'Status answers computed while the cache was live'],
+    ['evictions', 'status_cache_evictions_total', 'Status answers dropped to stay within STATUS_CACHE_MAX_BYTES (LRU)'],
+    ['invalidations', 'status_cache_invalidations_total', 'Status answers dropped because their plans changed or the listener was lost'],
+    ['bypasses', 'status_cache_bypasses_total', 'Status answers computed uncached because the change listener was not connected'],
+    ['notifications', 'status_cache_notifications_total', 'Change notifications received (one per plan per committed transaction)'],
+  ];
+  for (const [field, name, help] of counters) {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(Number(stats()[field]));
+      },
+    });
+  }
+  const gauges: [keyof StatusCacheStats, string, string][] = [
+    ['bytes', 'status_cache_bytes', 'Estimated memory held by cached status answers'],
+    ['maxBytes', 'status_cache_max_bytes', 'STATUS_CACHE_MAX_BYTES'],
+    ['entries', 'status_cache_entries', 'Cached status answers'],
+    ['live', 'status_cache_live', '1 while the change listener is connected and the cache serves'],
+  ];
+  for (const [field, name, help] of gauges) {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(Number(stats()[field]));
+      },
+    });
+  }
 }

@@ -22,10 +22,14 @@ import { statusFilterOf } from './read-model.js';
 import { IndicatorStatus, IndicatorStatusQuery, PlanStatus, PlanStatusQuery, StatusFeedQuery } from './schemas.js';
 import { isSyncCursor, syncListOf } from '../sync/cursor.js';
 import { StatusTombstone, statusSync } from '../sync/status.js';
+import type { StatusCache } from '../status-cache/cache.js';
+import { feedPageKey, indicatorStatusKey, planStatusKey } from '../status-cache/key.js';
+import { answerCached } from '../status-cache/respond.js';
 
 const TAG = 'Status';
 
-export function statusRoutes(app: FastifyInstance, db: Db) {
+/** `cache`: the status cache (src/status-cache/), undefined when it is off. */
+export function statusRoutes(app: FastifyInstance, db: Db, cache?: StatusCache) {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get('/plans/:id/status', {
@@ -41,20 +45,22 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
       querystring: PlanStatusQuery,
       response: { 200: PlanStatus, ...errorResponses(400, 401, 403, 404) },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const { id } = request.params;
       const { year } = request.query;
-      const data = await readPlanStatus(db, id, year);
-      if (!data) throw notFound('plan', id);
-      const { plan, rows, approval } = data;
-      const range = allowedYears(plan);
-      if (year < range.from || year > range.to) {
-        throw badRequest(`The plan covers ${range.from}..${range.to} (history included).`, [
-          { path: 'query.year', message: `must lie in ${range.from}..${range.to}` },
-        ]);
-      }
       const lang = requestedLang(request.query.lang, request.headers['accept-language']);
-      return buildPlanStatus(rows, plan, year, lang, approval);
+      return answerCached(request, reply, cache, planStatusKey(id, year, lang), async () => {
+        const data = await readPlanStatus(db, id, year);
+        if (!data) throw notFound('plan', id);
+        const { plan, rows, approval } = data;
+        const range = allowedYears(plan);
+        if (year < range.from || year > range.to) {
+          throw badRequest(`The plan covers ${range.from}..${range.to} (history included).`, [
+            { path: 'query.year', message: `must lie in ${range.from}..${range.to}` },
+          ]);
+        }
+        return { value: buildPlanStatus(rows, plan, year, lang, approval), scope: { planIds: [plan.id] } };
+      });
     },
   });
 
@@ -73,29 +79,33 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
       querystring: IndicatorStatusQuery,
       response: { 200: z.union([IndicatorStatus, z.object({ items: z.array(IndicatorStatus) })]), ...errorResponses(400, 401, 403, 404) },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const { id } = request.params;
       const { year } = request.query;
       const lang = requestedLang(request.query.lang, request.headers['accept-language']);
-      const rows = await indicatorYears(db, id, year);
-      const first = rows[0];
-      if (!first) throw notFound('indicator', id);
-      const approvedYears = new Set((await listApprovals(db, first.planId)).map((a) => a.year));
-      const context = (y: number) => ({
-        planId: first.planId,
-        directionId: first.directionId,
-        organizationId: first.organizationId,
-        year: y,
-        approved: approvedYears.has(y),
+      return answerCached(request, reply, cache, indicatorStatusKey(id, year, lang), async () => {
+        const rows = await indicatorYears(db, id, year);
+        const first = rows[0];
+        if (!first) throw notFound('indicator', id);
+        const approvedYears = new Set((await listApprovals(db, first.planId)).map((a) => a.year));
+        const context = (y: number) => ({
+          planId: first.planId,
+          directionId: first.directionId,
+          organizationId: first.organizationId,
+          year: y,
+          approved: approvedYears.has(y),
+        });
+        const scope = { planIds: [first.planId] };
+        type Answer = IndicatorStatus | { items: IndicatorStatus[] };
+        if (year !== undefined) return { value: toIndicatorStatus(first, context(year), lang) as Answer, scope };
+        // Plan years without a measurement still answer (no_target), so gaps are visible.
+        const byYear = new Map(rows.filter((row) => row.year !== null).map((row) => [row.year!, row]));
+        for (let y = first.startYear; y <= first.endYear; y++) {
+          if (!byYear.has(y)) byYear.set(y, { ...first, year: y, plan: null, fact: null, ratingSize: null, score: null, note: null, previousFact: byYear.get(y - 1)?.fact ?? null, previousRatingSize: byYear.get(y - 1)?.ratingSize ?? null });
+        }
+        const years = [...byYear.keys()].sort((a, b) => a - b);
+        return { value: { items: years.map((y) => toIndicatorStatus(byYear.get(y)!, context(y), lang)) }, scope };
       });
-      if (year !== undefined) return toIndicatorStatus(first, context(year), lang);
-      // Plan years without a measurement still answer (no_target), so gaps are visible.
-      const byYear = new Map(rows.filter((row) => row.year !== null).map((row) => [row.year!, row]));
-      for (let y = first.startYear; y <= first.endYear; y++) {
-        if (!byYear.has(y)) byYear.set(y, { ...first, year: y, plan: null, fact: null, ratingSize: null, score: null, note: null, previousFact: byYear.get(y - 1)?.fact ?? null, previousRatingSize: byYear.get(y - 1)?.ratingSize ?? null });
-      }
-      const years = [...byYear.keys()].sort((a, b) => a - b);
-      return { items: years.map((y) => toIndicatorStatus(byYear.get(y)!, context(y), lang)) };
     },
   });
 
@@ -155,23 +165,30 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
         return sendStatusExport(request, reply, db, exportFormat, statusFilterOf(q), requestedLang(q.lang, request.headers['accept-language']), q.sep ?? q.delimiter);
       }
       const cursor = q.cursor ? decodeCursor(q.cursor, 2) : undefined;
-      const rows = await statusFeed(db, { filter: statusFilterOf(q), limit: q.limit, cursor });
-      const hasMore = rows.length > q.limit;
-      const pageRows = hasMore ? rows.slice(0, q.limit) : rows;
       const lang = requestedLang(q.lang, request.headers['accept-language']);
-      const items = pageRows.map((row) => toIndicatorStatus(row, row, lang));
-      const last = items[items.length - 1];
-      const nextCursor = hasMore && last ? encodeCursor([last.year, last.indicatorId]) : null;
-      if (exportFormat) {
-        // ?limit given: one page, the next in the Link header (rel="next") and X-Next-Cursor.
-        if (nextCursor) {
-          const url = new URL(request.url, 'http://x');
-          url.searchParams.set('cursor', nextCursor);
-          reply.header('link', `<${url.pathname}${url.search}>; rel="next"`).header('x-next-cursor', nextCursor);
-        }
-        return sendExport(reply, exportFormat, 'status', statusColumns(lang ?? 'kk'), onePage(items), q.sep ?? q.delimiter);
+      const page = async () => {
+        const rows = await statusFeed(db, { filter: statusFilterOf(q), limit: q.limit, cursor });
+        const hasMore = rows.length > q.limit;
+        const pageRows = hasMore ? rows.slice(0, q.limit) : rows;
+        const items = pageRows.map((row) => toIndicatorStatus(row, row, lang));
+        const last = items[items.length - 1];
+        return { items, nextCursor: hasMore && last ? encodeCursor([last.year, last.indicatorId]) : null };
+      };
+      if (!exportFormat) {
+        // A feed page spans plans: any change evicts every cached page (StatusCache.evictPlans).
+        return answerCached(request, reply, cache, feedPageKey(statusFilterOf(q), q.limit, q.cursor, lang), async () => ({
+          value: await page(),
+          scope: { feed: true },
+        }));
       }
-      return reply.type('application/json; charset=utf-8').send({ items, nextCursor });
+      // ?limit given: one page, the next in the Link header (rel="next") and X-Next-Cursor.
+      const { items, nextCursor } = await page();
+      if (nextCursor) {
+        const url = new URL(request.url, 'http://x');
+        url.searchParams.set('cursor', nextCursor);
+        reply.header('link', `<${url.pathname}${url.search}>; rel="next"`).header('x-next-cursor', nextCursor);
+      }
+      return sendExport(reply, exportFormat, 'status', statusColumns(lang ?? 'kk'), onePage(items), q.sep ?? q.delimiter);
     },
   });
 }

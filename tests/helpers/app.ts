@@ -44,7 +44,8 @@ export function setupApp(overrides: Partial<Config> = {}): TestContext {
   const ctx = {} as TestContext;
   beforeAll(async () => {
     ctx.db = await createTestDatabase();
-    ctx.app = await buildApp({ db: ctx.db.database.db, config: { ...testConfig, ...overrides }, logger: false });
+    // With the status cache's listener, as the server runs (CACHE=off in overrides turns it off).
+    ctx.app = await buildApp({ db: ctx.db.database.db, config: { ...testConfig, ...overrides }, logger: false, listen: ctx.db.database.listen });
     await ctx.app.ready();
   });
   afterAll(async () => {
