@@ -1,0 +1,61 @@
+/**
+ * The KeysetList of one table: rows matching `where`, in `orderBy` order, keyset-paged on those
+ * columns, counted with the same `where`. Rows are typed as the table's own select model, so a
+ * module's toDto takes its rows as they are (no casts at the call site).
+ */
+import type { SQL } from 'drizzle-orm';
+import { and, asc, count, desc, getTableColumns } from 'drizzle-orm';
+import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
+import type { Db } from '../db/client.js';
+import { after, decodeCursor } from '../http/pagination.js';
+import type { Key, KeysetList } from './keyset.js';
+
+export interface TableListOptions<T extends PgTable, Dto> {
+  table: T;
+  /** The filter, the parent included; undefined entries are skipped. */
+  where: (SQL | undefined)[];
+  /** Sort keys, all in one direction; the last must be unique (the id). */
+  orderBy: AnyPgColumn[];
+  direction?: 'asc' | 'desc';
+  toDto: (row: T['$inferSelect']) => Dto;
+  /** When the key's values need more checks than decodeCursor's (e.g. a bigint id). */
+  decodeCursor?: (cursor: string) => Key;
+}
+
+/** The property names (camelCase, as on rows) of `columns` in `table`; a column of another table fails at start-up. */
+function rowKeysOf(table: PgTable, columns: AnyPgColumn[]): string[] {
+  const byColumn = new Map<unknown, string>(Object.entries(getTableColumns(table)).map(([key, column]) => [column, key]));
+  return columns.map((column) => {
+    const key = byColumn.get(column);
+    if (key === undefined) throw new Error(`list order column ${column.name} is not a column of the listed table`);
+    return key;
+  });
+}
+
+/** Cursor values are JSON: instants travel as ISO strings (cast back to the column's type in SQL). */
+const cursorValue = (value: unknown) => (value instanceof Date ? value.toISOString() : value);
+
+export function tableList<T extends PgTable, Dto>(o: TableListOptions<T, Dto>): KeysetList<T['$inferSelect'], Dto> {
+  const keys = rowKeysOf(o.table, o.orderBy);
+  const direction = o.direction ?? 'asc';
+  const order = o.orderBy.map((column) => (direction === 'asc' ? asc(column) : desc(column)));
+  // drizzle cannot follow a generic table through select(): read it as the PgTable it is; its rows
+  // are then the table's select model, which the return type names.
+  const table: PgTable = o.table;
+  return {
+    decodeCursor: o.decodeCursor ?? ((cursor) => decodeCursor(cursor, o.orderBy.length)),
+    fetch: async (db: Db, from: Key | undefined, size: number): Promise<T['$inferSelect'][]> =>
+      db
+        .select()
+        .from(table)
+        .where(and(...o.where, from ? after(o.orderBy, from, direction) : undefined))
+        .orderBy(...order)
+        .limit(size),
+    keyOf: (row) => keys.map((key) => cursorValue(row[key])),
+    toDto: o.toDto,
+    count: async (db: Db) => {
+      const [row] = await db.select({ n: count() }).from(table).where(and(...o.where));
+      return row?.n ?? 0;
+    },
+  };
+}
