@@ -3031,6 +3031,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 code?: string;
                 /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
@@ -3057,6 +3059,8 @@ export interface operations {
                         items: (components["schemas"]["Organization"] | components["schemas"]["OrganizationTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page. */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -3468,6 +3472,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 /** @description UUID */
                 organizationId?: string;
                 code?: string;
@@ -3496,6 +3502,8 @@ export interface operations {
                         items: (components["schemas"]["Plan"] | components["schemas"]["PlanTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page. */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -3920,6 +3928,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 code?: string;
                 /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
@@ -3948,6 +3958,8 @@ export interface operations {
                         items: (components["schemas"]["Direction"] | components["schemas"]["DirectionTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page. */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -4367,6 +4379,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 code?: string;
                 /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
@@ -4395,6 +4409,8 @@ export interface operations {
                         items: (components["schemas"]["Goal"] | components["schemas"]["GoalTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page. */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -4814,6 +4830,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 code?: string;
                 valueType?: components["schemas"]["ValueTypeInput"];
                 betterWhen?: components["schemas"]["BetterWhenInput"];
@@ -4844,6 +4862,8 @@ export interface operations {
                         items: (components["schemas"]["Indicator"] | components["schemas"]["IndicatorTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page. */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -5358,6 +5378,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 /** @description Only years >= this. */
                 yearFrom?: number;
                 /** @description Only years <= this. */
@@ -5390,6 +5412,8 @@ export interface operations {
                         items: (components["schemas"]["Measurement"] | components["schemas"]["MeasurementTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page. */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -6016,6 +6040,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 /** @description With a year: every indicator of plans running that year, plus any indicator measured that year. Without: every stored measurement. */
                 year?: number;
                 /** @description UUID */
@@ -6050,6 +6076,8 @@ export interface operations {
                         items: (components["schemas"]["IndicatorStatus"] | components["schemas"]["StatusTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page. */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -6186,6 +6214,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
             };
@@ -6208,6 +6238,8 @@ export interface operations {
                         items: (components["schemas"]["YearApproval"] | components["schemas"]["YearApprovalTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page. */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -6439,6 +6471,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 entityType?: string;
                 entityId?: string;
                 actorId?: string;
@@ -6471,6 +6505,8 @@ export interface operations {
                         items: components["schemas"]["AuditEntry"][];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page. */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -6528,6 +6564,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
             };
             header?: never;
             path: {
@@ -6549,6 +6587,8 @@ export interface operations {
                         items: components["schemas"]["AuditEntry"][];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page. */
+                        total?: number;
                     };
                 };
             };
@@ -6595,6 +6635,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 /** @description Only risks of this year. */
                 year?: number;
                 executionStatus?: components["schemas"]["RiskExecutionStatusInput"];
@@ -6625,6 +6667,8 @@ export interface operations {
                         items: (components["schemas"]["Risk"] | components["schemas"]["RiskTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page. */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -7056,6 +7100,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 /** @description Only risks of this year. */
                 year?: number;
                 executionStatus?: components["schemas"]["RiskExecutionStatusInput"];
@@ -7088,6 +7134,8 @@ export interface operations {
                         items: (components["schemas"]["PlanRisk"] | components["schemas"]["PlanRiskTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page. */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -7163,6 +7211,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
             };
@@ -7185,6 +7235,8 @@ export interface operations {
                         items: (components["schemas"]["AnalyticalNote"] | components["schemas"]["AnalyticalNoteTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page. */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -7981,6 +8033,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 role?: components["schemas"]["RoleInput"];
                 /** @description UUID */
                 organizationId?: string;
@@ -8012,6 +8066,8 @@ export interface operations {
                         items: (components["schemas"]["User"] | components["schemas"]["UserTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page. */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -8416,6 +8472,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 /** @description Service clients are never admins. */
                 role?: "editor" | "viewer";
                 /** @description UUID */
@@ -8446,6 +8504,8 @@ export interface operations {
                         items: (components["schemas"]["Client"] | components["schemas"]["ClientTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page. */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -8910,6 +8970,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
             };
             header?: never;
             path?: never;
@@ -8927,6 +8989,8 @@ export interface operations {
                         items: components["schemas"]["PersonalAccessToken"][];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page. */
+                        total?: number;
                     };
                 };
             };
@@ -9183,6 +9247,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
             };
             header?: never;
             path: {
@@ -9203,6 +9269,8 @@ export interface operations {
                         items: components["schemas"]["PersonalAccessToken"][];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page. */
+                        total?: number;
                     };
                 };
             };

@@ -7,6 +7,7 @@ import { and, eq, gt } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import type { Tx } from '../db/hierarchy.js';
 import { yearApprovals } from '../db/schema.js';
+import { tableList } from '../lists/table.js';
 import { conflict } from '../http/problem.js';
 import { iso } from '../shared/decimal.js';
 import type { YearApproval } from './schemas.js';
@@ -44,6 +45,10 @@ export function listApprovals(executor: Db | Tx, planId: string, o: { after?: nu
     .$dynamic();
   return o.limit !== undefined ? query.limit(o.limit) : query;
 }
+
+/** A plan's approved years as a list, by year (one approval per year: the year alone is the key). */
+export const approvalList = (planId: string) =>
+  tableList({ table: yearApprovals, where: [eq(yearApprovals.planId, planId)], orderBy: [yearApprovals.year], toDto: toApprovalDto });
 
 function describe(row: Row): string {
   const doc = row.document.en ?? row.document.ru ?? row.document.kk ?? 'an approving act';

@@ -8,6 +8,7 @@ import { and, asc, count, desc, getTableColumns } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import { after, decodeCursor } from '../http/pagination.js';
+import { badRequest } from '../http/problem.js';
 import type { Key, KeysetList } from './keyset.js';
 
 export interface TableListOptions<T extends PgTable, Dto> {
@@ -32,6 +33,27 @@ function rowKeysOf(table: PgTable, columns: AnyPgColumn[]): string[] {
   });
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Whether a cursor value casts to the column's type: a cursor is client input, and a value that
+ * does not (a year "abc", an id "x") must answer the invalid cursor's 400, never a SQL error.
+ */
+function castable(column: AnyPgColumn, value: unknown): boolean {
+  if (value === null) return true;
+  const type = column.getSQLType();
+  if (/int|serial/.test(type)) return Number.isSafeInteger(value);
+  if (type === 'uuid') return typeof value === 'string' && UUID.test(value);
+  if (type.startsWith('timestamp')) return typeof value === 'string' && !Number.isNaN(Date.parse(value));
+  return typeof value === 'string' || typeof value === 'number';
+}
+
+function decodeKey(cursor: string, columns: AnyPgColumn[]): Key {
+  const values = decodeCursor(cursor, columns.length);
+  if (values.every((v, i) => castable(columns[i]!, v))) return values;
+  throw badRequest('The cursor is not valid for this list; start again without it.', [{ path: 'query.cursor', message: 'invalid cursor' }]);
+}
+
 /** Cursor values are JSON: instants travel as ISO strings (cast back to the column's type in SQL). */
 const cursorValue = (value: unknown) => (value instanceof Date ? value.toISOString() : value);
 
@@ -43,7 +65,7 @@ export function tableList<T extends PgTable, Dto>(o: TableListOptions<T, Dto>): 
   // are then the table's select model, which the return type names.
   const table: PgTable = o.table;
   return {
-    decodeCursor: o.decodeCursor ?? ((cursor) => decodeCursor(cursor, o.orderBy.length)),
+    decodeCursor: o.decodeCursor ?? ((cursor) => decodeKey(cursor, o.orderBy)),
     fetch: async (db: Db, from: Key | undefined, size: number): Promise<T['$inferSelect'][]> =>
       db
         .select()
