@@ -99,6 +99,9 @@ export async function answerList<Row, Dto, SyncItem>(
   }
 
   const asked = countAsked(request, q.count);
+  // Whether a total comes depends on Prefer: caches must not answer one ask with the other's page.
+  const vary = reply.getHeader('vary');
+  reply.header('vary', vary ? `${String(vary)}, Prefer` : 'Prefer');
   if (asked.preferred) reply.header('preference-applied', 'count=exact');
   if (format && route.export) return sendExportOf(request, reply, route, route.export, format, q, asked.count);
 
