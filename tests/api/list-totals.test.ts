@@ -84,6 +84,8 @@ describe('list totals and Link headers', () => {
       const res = await get(`${API}/plans?organizationId=${other.id}`, { prefer });
       expect(expectStatus(res, 200).total, prefer).toBe(4);
       expect(res.headers['preference-applied']).toBe('count=exact');
+      // Shared caches key the answer on Prefer too.
+      expect(String(res.headers.vary)).toMatch(/\bPrefer\b/);
     }
     const planned = await get(`${API}/plans?organizationId=${other.id}`, { prefer: 'count=planned' });
     expect(expectStatus(planned, 200)).not.toHaveProperty('total');
