@@ -69,7 +69,13 @@ export function approvalRoutes(app: FastifyInstance, db: Db) {
               deadConditions: [eq(syncDeletions.parentId, id)],
               ...s,
               toDto: toApprovalDto,
-              toTombstone: (d) => ({ id: d.entityId, deleted: true as const, updatedAt: iso(d.deletedAt), planId: d.parentId!, year: d.year }),
+              toTombstone: (d) => ({
+                id: d.entityId,
+                deleted: true as const,
+                updatedAt: iso(d.deletedAt),
+                planId: d.parentId!,
+                year: d.year,
+              }),
             }),
         },
       }, request.query);

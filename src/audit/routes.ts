@@ -106,7 +106,8 @@ export function auditRoutes(app: FastifyInstance, db: Db) {
     },
     handler: async (request, reply) => {
       const { id, year } = request.params;
-      const list = tableList({ table: auditLog, where: [eq(auditLog.entityKey, `${id}/${year}`)], orderBy: [auditLog.id], toDto, decodeCursor: auditCursor });
+      const where = [eq(auditLog.entityKey, `${id}/${year}`)];
+      const list = tableList({ table: auditLog, where, orderBy: [auditLog.id], toDto, decodeCursor: auditCursor });
       return answerList(request, reply, { db, list }, request.query);
     },
   });

@@ -76,7 +76,8 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
         export: {
           name: 'clients',
           columns: columnsOf<Client>(Client),
-          watermark: (d) => changeWatermark(d, [sql`${serviceClients.changeXid}`], sql`from ${serviceClients} where ${and(...where) ?? sql`true`}`),
+          watermark: (d) =>
+            changeWatermark(d, [sql`${serviceClients.changeXid}`], sql`from ${serviceClients} where ${and(...where) ?? sql`true`}`),
         },
         sync: {
           read: (s) =>

@@ -251,7 +251,8 @@ export function columnsOf<T>(entity: z.ZodObject): Column<T>[] {
     while (s instanceof z.ZodOptional || s instanceof z.ZodNullable) s = s.unwrap() as z.ZodType;
     if (s === LocalizedText) {
       for (const lang of ['kk', 'ru', 'en'] as const) {
-        columns.push({ header: `${key}.${lang}`, value: (row) => (field(row, key) as Record<string, unknown> | null | undefined)?.[lang] ?? null });
+        const text = (row: T) => field(row, key) as Record<string, unknown> | null | undefined;
+        columns.push({ header: `${key}.${lang}`, value: (row) => text(row)?.[lang] ?? null });
       }
     } else {
       columns.push({ header: key, value: (row) => field(row, key) });

@@ -25,7 +25,13 @@ import { answerList } from './list-pipeline.js';
 import { notFound } from './problem.js';
 import { errorResponses } from './responses.js';
 
-export function registerCrudList<E extends z.ZodObject, C extends z.ZodType, P extends z.ZodType, F extends z.ZodObject, T extends CrudTable>(
+export function registerCrudList<
+  E extends z.ZodObject,
+  C extends z.ZodType,
+  P extends z.ZodType,
+  F extends z.ZodObject,
+  T extends CrudTable,
+>(
   app: FastifyInstance,
   db: Db,
   spec: CrudSpec<E, C, P, F, T>,
@@ -36,8 +42,13 @@ export function registerCrudList<E extends z.ZodObject, C extends z.ZodType, P e
   const syncable = isSyncTable(table);
   const tombstone = tombstoneOf(names.title, parent ? { [parent.param]: z.uuid() } : {});
   const parentParams = parent ? z.strictObject({ [parent.param]: z.uuid() }) : undefined;
-  const query = ListQuery.extend({ ...spec.filters.shape, ...(syncable ? { updatedSince: UpdatedSince.optional() } : {}), ...ListExportQueryShape });
-  type Query = z.output<typeof ListQuery> & z.output<F> & { updatedSince?: string; format?: 'json' | 'csv' | 'xlsx'; sep?: ',' | ';'; delimiter?: ',' | ';' };
+  const query = ListQuery.extend({
+    ...spec.filters.shape,
+    ...(syncable ? { updatedSince: UpdatedSince.optional() } : {}),
+    ...ListExportQueryShape,
+  });
+  type Query = z.output<typeof ListQuery> &
+    z.output<F> & { updatedSince?: string; format?: 'json' | 'csv' | 'xlsx'; sep?: ',' | ';'; delimiter?: ',' | ';' };
   const columns = columnsOf<z.output<E>>(spec.entity);
 
   async function assertParent(id: string) {
@@ -55,7 +66,8 @@ export function registerCrudList<E extends z.ZodObject, C extends z.ZodType, P e
       operationId: `list${names.pluralTitle}`,
       summary: `List ${spec.plural}`,
       description:
-        (spec.listDescription ?? `Cursor-paginated, ordered by ${spec.hasPosition ? 'position, code' : 'code'}; filters are exact matches.`) +
+        (spec.listDescription ??
+          `Cursor-paginated, ordered by ${spec.hasPosition ? 'position, code' : 'code'}; filters are exact matches.`) +
         (syncable ? syncListDescription : '') +
         ' ?format=csv (UTF-8 with BOM, ?sep=, or ;) or ?format=xlsx answers a file with one column per field (localized text ' +
         'one per language); without ?limit it holds every matching row, streamed.' +
@@ -83,7 +95,12 @@ export function registerCrudList<E extends z.ZodObject, C extends z.ZodType, P e
                 deadConditions: [parentId ? eq(syncDeletions.parentId, parentId) : undefined, tombstoneFilter(spec.name, q)],
                 ...s,
                 toDto: (row) => spec.toDto(row),
-                toTombstone: (d) => ({ id: d.entityId, deleted: true, updatedAt: iso(d.deletedAt), ...(parent ? { [parent.param]: d.parentId } : {}) }),
+                toTombstone: (d) => ({
+                  id: d.entityId,
+                  deleted: true,
+                  updatedAt: iso(d.deletedAt),
+                  ...(parent ? { [parent.param]: d.parentId } : {}),
+                }),
               }),
           }
         : undefined;

@@ -74,7 +74,13 @@ export function measurementRoutes(app: FastifyInstance, db: Db) {
               ],
               ...s,
               toDto: toMeasurementDto,
-              toTombstone: (d) => ({ id: d.entityId, deleted: true as const, updatedAt: iso(d.deletedAt), indicatorId: d.parentId!, year: d.year! }),
+              toTombstone: (d) => ({
+                id: d.entityId,
+                deleted: true as const,
+                updatedAt: iso(d.deletedAt),
+                indicatorId: d.parentId!,
+                year: d.year!,
+              }),
             }),
         },
       }, q);

@@ -59,7 +59,13 @@ export function noteRoutes(app: FastifyInstance, db: Db) {
               deadConditions: [eq(syncDeletions.parentId, id)],
               ...s,
               toDto: toNoteDto,
-              toTombstone: (d) => ({ id: d.entityId, deleted: true as const, updatedAt: iso(d.deletedAt), planId: d.parentId!, year: d.year }),
+              toTombstone: (d) => ({
+                id: d.entityId,
+                deleted: true as const,
+                updatedAt: iso(d.deletedAt),
+                planId: d.parentId!,
+                year: d.year,
+              }),
             }),
         },
       }, q);

@@ -70,7 +70,12 @@ export async function insertToken(
 
 /** The owner's tokens, oldest first, keyset-paginated on (createdAt, id). */
 export const tokenList = <Dto>(owner: TokenOwner, toDto: (row: TokenRow) => Dto) =>
-  tableList({ table: personalAccessTokens, where: [ownedBy(owner)], orderBy: [personalAccessTokens.createdAt, personalAccessTokens.id], toDto });
+  tableList({
+    table: personalAccessTokens,
+    where: [ownedBy(owner)],
+    orderBy: [personalAccessTokens.createdAt, personalAccessTokens.id],
+    toDto,
+  });
 
 /** The owner's token `id`; another owner's token is as absent as a nonexistent one. */
 export async function findToken(executor: Db | Tx, owner: TokenOwner, id: string, forUpdate = false): Promise<TokenRow | undefined> {

@@ -18,7 +18,16 @@ import type { KeysetList } from '../lists/keyset.js';
 import { HttpProblem, conflict, notFound, preconditionFailed } from '../http/problem.js';
 import { iso } from '../shared/decimal.js';
 import type { CredentialQueries, TokenOwner, TokenRow } from './repository.js';
-import { countLive, deleteToken, findToken, insertToken, lockOwner, ownerExists, prepareCredentialQueries, tokenList } from './repository.js';
+import {
+  countLive,
+  deleteToken,
+  findToken,
+  insertToken,
+  lockOwner,
+  ownerExists,
+  prepareCredentialQueries,
+  tokenList,
+} from './repository.js';
 import type { PersonalAccessToken, PersonalAccessTokenCreate } from './schemas.js';
 
 export const PERSONAL_TOKEN_PREFIX = 'nys_pat_';

@@ -109,14 +109,17 @@ export const planRiskKey = (row: PlanRiskRow): unknown[] => [
 
 /** How many risks of the plan match the filters (the register's total). */
 export async function countPlanRisks(db: Db, planId: string, f: PlanRiskFilters): Promise<number> {
-  const [row] = await joinUp(db.select({ n: count() }).from(risks).innerJoin(goals, eq(goals.id, risks.goalId)).$dynamic(), goals, directions).where(
-    and(...planRiskConditions(planId, f)),
-  );
+  const counted = db.select({ n: count() }).from(risks).innerJoin(goals, eq(goals.id, risks.goalId)).$dynamic();
+  const [row] = await joinUp(counted, goals, directions).where(and(...planRiskConditions(planId, f)));
   return row?.n ?? 0;
 }
 
 /** The plan-wide register as a keyset list; `decodeCursor` checks the 7-part report-order key. */
-export function planRiskList<Dto>(planId: string, f: PlanRiskFilters, o: { toDto: (row: PlanRiskRow) => Dto; decodeCursor: (cursor: string) => unknown[] }): KeysetList<PlanRiskRow, Dto> {
+export function planRiskList<Dto>(
+  planId: string,
+  f: PlanRiskFilters,
+  o: { toDto: (row: PlanRiskRow) => Dto; decodeCursor: (cursor: string) => unknown[] },
+): KeysetList<PlanRiskRow, Dto> {
   return {
     decodeCursor: o.decodeCursor,
     // planRisks fetches limit + 1 rows (to see whether a next page exists): ask for size - 1.

@@ -144,11 +144,14 @@ export function riskRoutes(app: FastifyInstance, db: Db) {
         sync: {
           refused: [
             q.year !== undefined ? { path: 'query.year', message: 'not allowed with updatedSince: a risk can change year' } : undefined,
-            q.executionStatus ? { path: 'query.executionStatus', message: 'not allowed with updatedSince: a risk can change status' } : undefined,
+            q.executionStatus
+              ? { path: 'query.executionStatus', message: 'not allowed with updatedSince: a risk can change status' }
+              : undefined,
           ],
           read: async (s) => {
             const page = await planRiskSync(db, id, s);
-            return { items: page.items.map((i) => (i.live ? toDto(i.live) : i.tombstone!)), nextCursor: page.nextCursor, syncCursor: page.syncCursor };
+            const items = page.items.map((i) => (i.live ? toDto(i.live) : i.tombstone!));
+            return { items, nextCursor: page.nextCursor, syncCursor: page.syncCursor };
           },
         },
       }, q);

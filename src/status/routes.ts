@@ -146,7 +146,11 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
           stream: (format, sep) => sendStatusExport(request, reply, db, format, filter, lang, sep),
         },
         sync: {
-          refused: [q.status ? { path: 'query.status', message: 'not allowed with updatedSince: a row leaving the derived status would go unnoticed' } : undefined],
+          refused: [
+            q.status
+              ? { path: 'query.status', message: 'not allowed with updatedSince: a row leaving the derived status would go unnoticed' }
+              : undefined,
+          ],
           read: async (s) => {
             const result = await statusSync(db, { filter: q, ...s });
             const items = result.items.map((item) => (item.live ? toIndicatorStatus(item.live, item.live, lang) : item.tombstone!));

@@ -68,7 +68,11 @@ export async function syncList<T extends SyncTable, Dto, Tombstone>(db: Db, o: S
   // After the reads: see retention.ts for why that order catches a concurrent prune.
   await assertWithinRetention(db, since, position);
   type Item = { xid: number; key: string[]; value: Dto | Tombstone };
-  const liveItems: Item[] = live.map((row: T['$inferSelect']) => ({ xid: Number(row.changeXid), key: [String(row.id)], value: o.toDto(row) }));
+  const liveItems: Item[] = live.map((row: T['$inferSelect']) => ({
+    xid: Number(row.changeXid),
+    key: [String(row.id)],
+    value: o.toDto(row),
+  }));
   const deadItems: Item[] = dead.map((row) => ({ xid: row.changeXid, key: [row.entityId], value: o.toTombstone(row) }));
   const result = syncPage(liveItems, deadItems, o.limit, watermark, position);
   return { items: result.items.map((i) => i.value), nextCursor: result.nextCursor, syncCursor: result.syncCursor };

@@ -97,7 +97,8 @@ describe('list totals and Link headers', () => {
     expect(expectStatus(res, 200)).toEqual({ items: [], nextCursor: null, total: 0 });
     expect(res.headers.link).toBeUndefined();
     // A cursor after the last code: no rows, the total of the filter all the same.
-    const past = await get(`${API}/plans?organizationId=${org.id}&count=true&cursor=${cursorOf(['ZZZ', 'ffffffff-ffff-4fff-bfff-ffffffffffff'])}`);
+    const afterLast = cursorOf(['ZZZ', 'ffffffff-ffff-4fff-bfff-ffffffffffff']);
+    const past = await get(`${API}/plans?organizationId=${org.id}&count=true&cursor=${afterLast}`);
     expect(expectStatus(past, 200)).toMatchObject({ items: [], nextCursor: null, total: 7 });
   });
 
@@ -129,7 +130,8 @@ describe('list totals and Link headers', () => {
     expect(paged.status).toBe(200);
     expect(paged.headers['x-total-count']).toBe('7');
     expect(paged.headers['preference-applied']).toBe('count=exact');
-    expect(nextLink(paged.headers)).toBe(`${API}/plans?organizationId=${org.id}&format=csv&limit=2&cursor=${paged.headers['x-next-cursor']}`);
+    const nextCursor = String(paged.headers['x-next-cursor']);
+    expect(nextLink(paged.headers)).toBe(`${API}/plans?organizationId=${org.id}&format=csv&limit=2&cursor=${nextCursor}`);
     const xlsx = await get(`${API}/plans?organizationId=${org.id}&format=xlsx&count=true`);
     expect(xlsx.status).toBe(200);
     expect(xlsx.headers['x-total-count']).toBe('7');
@@ -151,7 +153,9 @@ describe('totals of the other lists', () => {
   let tree: Tree;
   beforeAll(async () => {
     tree = await createTree(ctx.app);
-    for (const year of [2014, 2015, 2016, 2017]) await putMeasurement(ctx.app, tree.indicator.id, year, { plan: 10, fact: year === 2015 ? 5 : 12 });
+    for (const year of [2014, 2015, 2016, 2017]) {
+      await putMeasurement(ctx.app, tree.indicator.id, year, { plan: 10, fact: year === 2015 ? 5 : 12 });
+    }
   });
 
   it("counts an indicator's measurements within a year range, and refuses a cursor that is not a year", async () => {
@@ -207,8 +211,9 @@ describe('totals of the other lists', () => {
 
   it('counts the same for an editor of another organization (reads are not scoped), and their filter decides', async () => {
     const editor = await createTestUser(ctx.app, { role: 'editor', organizationId: (await createOrganization(ctx.app)).id });
-    const asEditor = await call(ctx.app, 'GET', `${API}/plans?organizationId=${tree.organization.id}&count=true`, undefined, bearer(editor.token));
-    const asAdmin = await get(`${API}/plans?organizationId=${tree.organization.id}&count=true`);
+    const url = `${API}/plans?organizationId=${tree.organization.id}&count=true`;
+    const asEditor = await call(ctx.app, 'GET', url, undefined, bearer(editor.token));
+    const asAdmin = await get(url);
     expect(expectStatus(asEditor, 200).total).toBe(1);
     expect(expectStatus(asAdmin, 200).total).toBe(1);
   });

@@ -43,15 +43,17 @@ describe('table lists', () => {
     const asc = tableList({ table: organizations, where, orderBy: [organizations.code, organizations.id], toDto: (row) => row.code });
     expect(await walk(asc, 2)).toEqual(['L-a', 'L-b', 'L-c', 'L-d', 'L-e']);
     expect(await asc.count(db())).toBe(5);
-    const desc = tableList({ table: organizations, where, orderBy: [organizations.code, organizations.id], direction: 'desc', toDto: (row) => row.code });
+    const orderBy = [organizations.code, organizations.id];
+    const desc = tableList({ table: organizations, where, orderBy, direction: 'desc', toDto: (row) => row.code });
     expect(await walk(desc, 3)).toEqual(['L-e', 'L-d', 'L-c', 'L-b', 'L-a']);
-    const none = tableList({ table: organizations, where: [eq(organizations.code, 'nope')], orderBy: [organizations.id], toDto: (row) => row.id });
+    const none = tableList({ table: organizations, where: [eq(organizations.code, 'nope')], orderBy, toDto: (row) => row.id });
     expect(await none.count(db())).toBe(0);
     expect(await readPage(db(), none, { limit: 5, count: true })).toEqual({ items: [], nextCursor: null, total: 0 });
   });
 
   it('pages a bigserial key (the audit trail) and refuses cursor values that would not cast', async () => {
-    const list = tableList({ table: auditLog, where: [eq(auditLog.entityType, 'organization')], orderBy: [auditLog.id], toDto: (row) => row.id });
+    const where = [eq(auditLog.entityType, 'organization')];
+    const list = tableList({ table: auditLog, where, orderBy: [auditLog.id], toDto: (row) => row.id });
     const all = await walk(list, 2);
     expect(all.length).toBe(await list.count(db()));
     expect(all).toEqual([...all].sort((a, b) => a - b));
@@ -67,7 +69,9 @@ describe('status feed count', () => {
   let tree: Tree;
   beforeAll(async () => {
     tree = await createTree(ctx.app);
-    for (const year of [2014, 2015, 2016]) await putMeasurement(ctx.app, tree.indicator.id, year, { plan: 10, fact: year === 2015 ? 5 : 12 });
+    for (const year of [2014, 2015, 2016]) {
+      await putMeasurement(ctx.app, tree.indicator.id, year, { plan: 10, fact: year === 2015 ? 5 : 12 });
+    }
   });
 
   it('counts the rows the feed serves, for each filter', async () => {
