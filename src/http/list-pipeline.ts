@@ -21,7 +21,7 @@ import type { FieldError } from './problem.js';
 import { badRequest } from './problem.js';
 
 /** The query fields the pipeline reads; each list's querystring schema declares those it takes. */
-export interface ListQueryValues {
+interface ListQueryValues {
   limit: number;
   cursor?: string;
   count?: boolean;
@@ -31,7 +31,7 @@ export interface ListQueryValues {
   delimiter?: ',' | ';';
 }
 
-export interface SyncAnswer<Item> {
+interface SyncAnswer<Item> {
   items: Item[];
   nextCursor: string | null;
   syncCursor: string;
@@ -43,7 +43,7 @@ export interface ListSync<Item> {
   read: (q: { since?: string; cursor?: string; limit: number }) => Promise<SyncAnswer<Item>>;
 }
 
-export interface ListExport<Dto> {
+interface ListExport<Dto> {
   /** The file name, without extension. */
   name: string;
   columns: Column<Dto>[];
@@ -53,7 +53,7 @@ export interface ListExport<Dto> {
   stream?: (format: ExportFormat, sep: string | undefined) => Promise<FastifyReply>;
 }
 
-export interface ListRoute<Row, Dto, SyncItem = never> {
+interface ListRoute<Row, Dto, SyncItem = never> {
   db: Db;
   list: KeysetList<Row, Dto>;
   /** Throws the 404 of an unknown parent; read beside the rows. */

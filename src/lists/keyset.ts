@@ -21,13 +21,13 @@ export interface KeysetList<Row, Dto> {
   count(db: Db): Promise<number>;
 }
 
-export interface ListPage<Dto> {
+interface ListPage<Dto> {
   items: Dto[];
   nextCursor: string | null;
   total?: number;
 }
 
-export interface PageRequest {
+interface PageRequest {
   limit: number;
   cursor?: string;
   /** Whether to answer `total`; without it no count statement runs. */

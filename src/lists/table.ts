@@ -11,7 +11,7 @@ import { after, decodeCursor } from '../http/pagination.js';
 import { badRequest } from '../http/problem.js';
 import type { Key, KeysetList } from './keyset.js';
 
-export interface TableListOptions<T extends PgTable, Dto> {
+interface TableListOptions<T extends PgTable, Dto> {
   table: T;
   /** The filter, the parent included; undefined entries are skipped. */
   where: (SQL | undefined)[];

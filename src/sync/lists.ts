@@ -8,7 +8,7 @@ import type { SyncPosition } from './cursor.js';
 import { afterPosition, decodeSyncCursor, snapshotXmin, syncPage } from './cursor.js';
 import { assertWithinRetention } from './retention.js';
 
-export type SyncTable = PgTable & { id: AnyPgColumn; changeXid: AnyPgColumn; updatedAt: AnyPgColumn };
+type SyncTable = PgTable & { id: AnyPgColumn; changeXid: AnyPgColumn; updatedAt: AnyPgColumn };
 
 export function isSyncTable<T extends PgTable>(table: T): table is T & SyncTable {
   return (table as unknown as Record<string, unknown>).changeXid !== undefined;
