@@ -3373,6 +3373,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 code?: string;
                 /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
@@ -3399,6 +3401,11 @@ export interface operations {
                         items: ((components["schemas"]["Organization"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["OrganizationTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /**
+                         * Format: int64
+                         * @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page.
+                         */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -4433,6 +4440,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 /** @description UUID */
                 organizationId?: string;
                 code?: string;
@@ -4461,6 +4470,11 @@ export interface operations {
                         items: ((components["schemas"]["Plan"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["PlanTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /**
+                         * Format: int64
+                         * @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page.
+                         */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -5512,6 +5526,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 code?: string;
                 /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
@@ -5540,6 +5556,11 @@ export interface operations {
                         items: ((components["schemas"]["Direction"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["DirectionTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /**
+                         * Format: int64
+                         * @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page.
+                         */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -6588,6 +6609,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 code?: string;
                 /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
@@ -6616,6 +6639,11 @@ export interface operations {
                         items: ((components["schemas"]["Goal"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["GoalTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /**
+                         * Format: int64
+                         * @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page.
+                         */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -7664,6 +7692,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 code?: string;
                 valueType?: components["schemas"]["ValueTypeInput"];
                 betterWhen?: components["schemas"]["BetterWhenInput"];
@@ -7694,6 +7724,11 @@ export interface operations {
                         items: ((components["schemas"]["Indicator"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["IndicatorTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /**
+                         * Format: int64
+                         * @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page.
+                         */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -8979,6 +9014,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 /** @description Only years >= this. */
                 yearFrom?: number;
                 /** @description Only years <= this. */
@@ -9011,6 +9048,11 @@ export interface operations {
                         items: ((components["schemas"]["Measurement"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["MeasurementTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /**
+                         * Format: int64
+                         * @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page.
+                         */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -10398,6 +10440,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 /** @description With a year: every indicator of plans running that year, plus any indicator measured that year. Without: every stored measurement. */
                 year?: number;
                 /** @description UUID */
@@ -10432,6 +10476,11 @@ export interface operations {
                         items: ((components["schemas"]["IndicatorStatus"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["StatusTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /**
+                         * Format: int64
+                         * @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page.
+                         */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -10697,6 +10746,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
             };
@@ -10719,6 +10770,11 @@ export interface operations {
                         items: ((components["schemas"]["YearApproval"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["YearApprovalTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /**
+                         * Format: int64
+                         * @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page.
+                         */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -11296,6 +11352,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 entityType?: string;
                 entityId?: string;
                 actorId?: string;
@@ -11328,6 +11386,11 @@ export interface operations {
                         items: components["schemas"]["AuditEntry"][];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /**
+                         * Format: int64
+                         * @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page.
+                         */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -11447,6 +11510,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
             };
             header?: never;
             path: {
@@ -11468,6 +11533,11 @@ export interface operations {
                         items: components["schemas"]["AuditEntry"][];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /**
+                         * Format: int64
+                         * @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page.
+                         */
+                        total?: number;
                     };
                 };
             };
@@ -11565,6 +11635,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 /** @description Only risks of this year. */
                 year?: number;
                 executionStatus?: components["schemas"]["RiskExecutionStatusInput"];
@@ -11595,6 +11667,11 @@ export interface operations {
                         items: ((components["schemas"]["Risk"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["RiskTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /**
+                         * Format: int64
+                         * @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page.
+                         */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -12661,6 +12738,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 /** @description Only risks of this year. */
                 year?: number;
                 executionStatus?: components["schemas"]["RiskExecutionStatusInput"];
@@ -12693,6 +12772,11 @@ export interface operations {
                         items: ((components["schemas"]["PlanRisk"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["PlanRiskTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /**
+                         * Format: int64
+                         * @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page.
+                         */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -12848,6 +12932,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
             };
@@ -12870,6 +12956,11 @@ export interface operations {
                         items: ((components["schemas"]["AnalyticalNote"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["AnalyticalNoteTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /**
+                         * Format: int64
+                         * @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page.
+                         */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -14762,6 +14853,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 role?: components["schemas"]["RoleInput"];
                 /** @description UUID */
                 organizationId?: string;
@@ -14793,6 +14886,11 @@ export interface operations {
                         items: ((components["schemas"]["User"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["UserTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /**
+                         * Format: int64
+                         * @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page.
+                         */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -15802,6 +15900,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
                 /** @description Service clients are never admins. */
                 role?: "editor" | "viewer";
                 /** @description UUID */
@@ -15832,6 +15932,11 @@ export interface operations {
                         items: ((components["schemas"]["Client"] & components["schemas"]["LiveRowMarker"]) | components["schemas"]["ClientTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /**
+                         * Format: int64
+                         * @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page.
+                         */
+                        total?: number;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */
                         syncCursor?: string | null;
                     };
@@ -17011,6 +17116,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
             };
             header?: never;
             path?: never;
@@ -17028,6 +17135,11 @@ export interface operations {
                         items: components["schemas"]["PersonalAccessToken"][];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /**
+                         * Format: int64
+                         * @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page.
+                         */
+                        total?: number;
                     };
                 };
             };
@@ -17672,6 +17784,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page. */
                 cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
             };
             header?: never;
             path: {
@@ -17692,6 +17806,11 @@ export interface operations {
                         items: components["schemas"]["PersonalAccessToken"][];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /**
+                         * Format: int64
+                         * @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page.
+                         */
+                        total?: number;
                     };
                 };
             };

@@ -9,6 +9,7 @@ import type { Db } from '../db/client.js';
 import type { Tx } from '../db/tx.js';
 import { yearApprovals } from '../db/schema.js';
 import { conflict, notFound } from '../shared/errors.js';
+import { tableList } from '../lists/table.js';
 import { iso } from '../shared/decimal.js';
 import type { YearApproval } from './schemas.js';
 
@@ -45,6 +46,10 @@ export function listApprovals(executor: Db | Tx, planId: string, o: { after?: nu
     .$dynamic();
   return o.limit !== undefined ? query.limit(o.limit) : query;
 }
+
+/** A plan's approved years as a list, by year (one approval per year: the year alone is the key). */
+export const approvalList = (planId: string) =>
+  tableList({ table: yearApprovals, where: [eq(yearApprovals.planId, planId)], orderBy: [yearApprovals.year], toDto: toApprovalDto });
 
 function describe(row: Row): string {
   const doc = row.document.en ?? row.document.ru ?? row.document.kk ?? 'an approving act';

@@ -14,9 +14,11 @@ import { IdParams, ListQuery, Uuid, Year } from '../shared/schemas.js';
 import { decodeCursor, page } from '../http/pagination.js';
 import { UpdatedSince, isSyncCursor, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
 import { syncList } from '../sync/lists.js';
-import { listApprovals, toApprovalDto } from './repository.js';
+import { listApprovals, toApprovalDto, approvalList, findApproval } from './repository.js';
 import { approvalService } from './service.js';
 import type { YearApproval as YearApprovalDto } from './schemas.js';
+import { answerList } from '../http/list-pipeline.js';
+import { iso } from '../shared/decimal.js';
 import { ApproveBody, PlanYearParams, ReopenBody, YearApproval } from './schemas.js';
 
 const TAG = 'Approvals';
@@ -49,33 +51,33 @@ export function approvalRoutes(app: FastifyInstance, db: Db) {
       querystring: ListQuery.extend({ updatedSince: UpdatedSince.optional() }),
       response: { 200: syncListOf(YearApproval, ApprovalTombstone), ...errorResponses(400, 401, 403, 404, 410) },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const { id } = request.params;
-      const q = request.query;
-      const plan = db.select({ id: plans.id }).from(plans).where(eq(plans.id, id));
-      if (q.updatedSince !== undefined || isSyncCursor(q.cursor)) {
-        if (!(await plan)[0]) throw notFound('plan', id);
-        const synced = await syncList(db, {
-          table: yearApprovals,
-          entityType: 'year_approval',
-          liveConditions: [eq(yearApprovals.planId, id)],
-          deadConditions: [eq(syncDeletions.parentId, id)],
-          since: q.updatedSince,
-          cursor: q.cursor,
-          limit: q.limit,
-          toDto: toApprovalDto as (row: Record<string, unknown>) => unknown,
-          toTombstone: (d) => ({ id: d.entityId, deleted: true, updatedAt: d.deletedAt.toISOString(), planId: d.parentId, year: d.year }),
-        });
-        return synced as { items: (YearApprovalDto | z.output<typeof ApprovalTombstone>)[]; nextCursor: string | null; syncCursor: string };
-      }
-      const cursor = q.cursor ? Number(decodeCursor(q.cursor, 1)[0]) : undefined;
-      if (cursor !== undefined && !Number.isSafeInteger(cursor)) {
-        throw badRequest('The cursor is not valid for this list; start again without it.', [{ path: 'query.cursor', message: 'invalid cursor' }]);
-      }
-      const [found, rows] = await Promise.all([plan, listApprovals(db, id, { after: cursor, limit: q.limit + 1 })]);
-      if (!found[0]) throw notFound('plan', id);
-      const result = page(rows, q.limit, (row) => [row.year]);
-      return { items: result.items.map(toApprovalDto), nextCursor: result.nextCursor };
+      return answerList(request, reply, {
+        db,
+        list: approvalList(id),
+        parent: async () => {
+          if ((await db.select({ id: plans.id }).from(plans).where(eq(plans.id, id))).length === 0) throw notFound('plan', id);
+        },
+        sync: {
+          read: (s) =>
+            syncList(db, {
+              table: yearApprovals,
+              entityType: 'year_approval',
+              liveConditions: [eq(yearApprovals.planId, id)],
+              deadConditions: [eq(syncDeletions.parentId, id)],
+              ...s,
+              toDto: toApprovalDto,
+              toTombstone: (d) => ({
+                id: d.entityId,
+                deleted: true as const,
+                updatedAt: iso(d.deletedAt),
+                planId: d.parentId!,
+                year: d.year,
+              }),
+            }),
+        },
+      }, request.query);
     },
   });
 

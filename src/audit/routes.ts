@@ -1,11 +1,13 @@
 import { exportBusyResponses } from '../http/export-guard.js';
 import type { SQL } from 'drizzle-orm';
-import { ListExportQueryShape, exportFormatOf, sendListExport } from '../exports/tabular.js';
-import { and, asc, desc, eq, gt, gte, lt, sql } from 'drizzle-orm';
+import { ListExportQueryShape, columnsOf } from '../exports/tabular.js';
+import { answerList } from '../http/list-pipeline.js';
+import { tableList } from '../lists/table.js';
+import { and, eq, gte, lt, sql } from 'drizzle-orm';
 import { NOT_MODIFIED } from '../http/conditional.js';
 import { changeWatermark, exportEtagDescription } from '../http/export-etag.js';
 import { badRequest } from '../http/problem.js';
-import { SyncCursorField, UpdatedSince, isSyncCursor } from '../sync/cursor.js';
+import { SyncCursorField, UpdatedSince } from '../sync/cursor.js';
 import { auditSync } from '../sync/audit.js';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -13,7 +15,7 @@ import type { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { auditLog } from '../db/schema.js';
 import { access } from '../http/access.js';
-import { decodeCursor, encodeCursor, page } from '../http/pagination.js';
+import { decodeCursor } from '../http/pagination.js';
 import { errorResponses } from '../http/responses.js';
 import { MeasurementParams } from '../measurements/schemas.js';
 import { ListQuery, listOf } from '../shared/schemas.js';
@@ -21,7 +23,9 @@ import { AuditEntry, AuditQuery } from './schemas.js';
 
 type Row = typeof auditLog.$inferSelect;
 
-const toDto = (row: Row): z.output<typeof AuditEntry> => ({
+type AuditEntryDto = z.output<typeof AuditEntry>;
+
+const toDto = (row: Row): AuditEntryDto => ({
   ...row,
   at: row.at.toISOString(),
   actorType: row.actorType as z.output<typeof AuditEntry>['actorType'],
@@ -29,12 +33,12 @@ const toDto = (row: Row): z.output<typeof AuditEntry> => ({
 });
 
 /** The id an ordinary audit cursor carries; anything but a whole number is a 400, never a SQL error. */
-function auditCursor(cursor: string): number {
+function auditCursor(cursor: string): [number] {
   const id = Number(decodeCursor(cursor, 1)[0]);
   if (!Number.isSafeInteger(id)) {
     throw badRequest('The cursor is not valid for this list; start again without it.', [{ path: 'query.cursor', message: 'invalid cursor' }]);
   }
-  return id;
+  return [id];
 }
 
 export function auditRoutes(app: FastifyInstance, db: Db) {
@@ -64,46 +68,29 @@ export function auditRoutes(app: FastifyInstance, db: Db) {
     },
     handler: async (request, reply) => {
       const q = request.query;
-      const conditions: (SQL | undefined)[] = [
+      const where: (SQL | undefined)[] = [
         q.entityType ? eq(auditLog.entityType, q.entityType) : undefined,
         q.entityId ? eq(auditLog.entityId, q.entityId) : undefined,
         q.actorId ? eq(auditLog.actorId, q.actorId) : undefined,
         q.from ? gte(auditLog.at, new Date(q.from)) : undefined,
         q.to ? lt(auditLog.at, new Date(q.to)) : undefined,
       ];
-      const format = exportFormatOf(request, q.format);
-      if (q.updatedSince !== undefined || isSyncCursor(q.cursor)) {
-        if (format) throw badRequest('Incremental sync answers JSON only.', [{ path: 'query.format', message: 'incremental sync is JSON only' }]);
-        const synced = await auditSync(db, conditions, { since: q.updatedSince, cursor: q.cursor, limit: q.limit });
-        return { items: synced.rows.map(toDto), nextCursor: synced.nextCursor, syncCursor: synced.syncCursor };
-      }
-      if (format) {
-        // Append-only: a new entry changes the count and max, nothing else can change.
-        const where = and(...conditions) ?? sql`true`;
-        return sendListExport(request, reply, format, {
+      return answerList(request, reply, {
+        db,
+        list: tableList({ table: auditLog, where, orderBy: [auditLog.id], direction: 'desc', toDto, decodeCursor: auditCursor }),
+        export: {
           name: 'audit',
-          entity: AuditEntry,
-          db,
-          limit: q.limit,
-          start: q.cursor ? [auditCursor(q.cursor)] : undefined,
-          watermark: (d) => changeWatermark(d, [sql`${auditLog.changeXid}`], sql`from ${auditLog} where ${where}`),
-          fetch: (d, cursor, size) =>
-            d
-              .select()
-              .from(auditLog)
-              .where(and(...conditions, cursor ? lt(auditLog.id, Number(cursor[0])) : undefined))
-              .orderBy(desc(auditLog.id))
-              .limit(size),
-          keyOf: (row) => [row.id],
-          toDto,
-          encode: encodeCursor,
-          sep: q.sep ?? q.delimiter,
-        });
-      }
-      if (q.cursor) conditions.push(lt(auditLog.id, auditCursor(q.cursor)));
-      const rows = await db.select().from(auditLog).where(and(...conditions)).orderBy(desc(auditLog.id)).limit(q.limit + 1);
-      const result = page(rows, q.limit, (row) => [row.id]);
-      return { items: result.items.map(toDto), nextCursor: result.nextCursor };
+          columns: columnsOf<AuditEntryDto>(AuditEntry),
+          // Append-only: a new entry changes the count and max, nothing else can change.
+          watermark: (d) => changeWatermark(d, [sql`${auditLog.changeXid}`], sql`from ${auditLog} where ${and(...where) ?? sql`true`}`),
+        },
+        sync: {
+          read: async (s) => {
+            const synced = await auditSync(db, where, s);
+            return { items: synced.rows.map(toDto), nextCursor: synced.nextCursor, syncCursor: synced.syncCursor };
+          },
+        },
+      }, q);
     },
   });
 
@@ -117,22 +104,11 @@ export function auditRoutes(app: FastifyInstance, db: Db) {
       querystring: ListQuery,
       response: { 200: listOf(AuditEntry), ...errorResponses(400, 401, 403) },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const { id, year } = request.params;
-      const q = request.query;
-      const rows = await db
-        .select()
-        .from(auditLog)
-        .where(
-          and(
-            eq(auditLog.entityKey, `${id}/${year}`),
-            q.cursor ? gt(auditLog.id, auditCursor(q.cursor)) : undefined,
-          ),
-        )
-        .orderBy(asc(auditLog.id))
-        .limit(q.limit + 1);
-      const result = page(rows, q.limit, (row) => [row.id]);
-      return { items: result.items.map(toDto), nextCursor: result.nextCursor };
+      const where = [eq(auditLog.entityKey, `${id}/${year}`)];
+      const list = tableList({ table: auditLog, where, orderBy: [auditLog.id], toDto, decodeCursor: auditCursor });
+      return answerList(request, reply, { db, list }, request.query);
     },
   });
 }

@@ -7,11 +7,12 @@ import { actorOf } from '../http/actor.js';
 import { exportBusyResponses } from '../http/export-guard.js';
 import { NOT_MODIFIED } from '../http/conditional.js';
 import { changeWatermark, exportEtagDescription } from '../http/export-etag.js';
-import { UpdatedSince, isSyncCursor, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
+import { UpdatedSince, syncListOf, tombstoneOf } from '../sync/cursor.js';
 import { syncList } from '../sync/lists.js';
 import { syncDeletions } from '../db/schema.js';
-import { ListExportQueryShape, exportFormatOf, sendListExport } from '../exports/tabular.js';
-import { encodeCursor } from '../http/pagination.js';
+import { ListExportQueryShape, columnsOf } from '../exports/tabular.js';
+import { answerList } from '../http/list-pipeline.js';
+import { tableList } from '../lists/table.js';
 import { recordAudit } from '../audit/record.js';
 import { and, eq, sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
@@ -24,11 +25,10 @@ import type { Db } from '../db/client.js';
 import { serviceClients } from '../db/schema.js';
 import { access } from '../http/access.js';
 import { assertIfMatch, notModified, setEtag } from '../http/etag.js';
-import { after, decodeCursor, page } from '../http/pagination.js';
 import { badRequest, notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { iso } from '../shared/decimal.js';
-import { IdParams, ListQuery, Uuid, listOf } from '../shared/schemas.js';
+import { IdParams, ListQuery, Uuid } from '../shared/schemas.js';
 import { assertOrganizationExists } from '../users/routes.js';
 import { Client, ClientCreate, ClientFilters, ClientPatch, ClientWithSecret } from './schemas.js';
 
@@ -66,59 +66,34 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
     },
     handler: async (request, reply) => {
       const q = request.query;
-      const conditions: (SQL | undefined)[] = [
+      const where: (SQL | undefined)[] = [
         q.role ? eq(serviceClients.role, q.role) : undefined,
         q.organizationId ? eq(serviceClients.organizationId, q.organizationId) : undefined,
         q.active !== undefined ? eq(serviceClients.active, q.active) : undefined,
       ];
-      const format = exportFormatOf(request, q.format);
-      if (q.updatedSince !== undefined || isSyncCursor(q.cursor)) {
-        if (format) throw badRequest('Incremental sync answers JSON only.', [{ path: 'query.format', message: 'incremental sync is JSON only' }]);
-        const synced = await syncList(db, {
-          table: serviceClients,
-          entityType: 'client',
-          liveConditions: conditions,
-          // A tombstone remembers the organization; other filters apply to live rows only.
-          deadConditions: [q.organizationId ? eq(syncDeletions.parentId, q.organizationId) : undefined],
-          since: q.updatedSince,
-          cursor: q.cursor,
-          limit: q.limit,
-          toDto: toClientDto as (row: Record<string, unknown>) => unknown,
-          toTombstone: (d) => ({ id: d.entityId, deleted: true, updatedAt: d.deletedAt.toISOString(), organizationId: d.parentId }),
-        });
-        return synced as { items: (z.output<typeof Client> | z.output<typeof ClientTombstone>)[]; nextCursor: string | null; syncCursor: string };
-      }
-      if (format) {
-        const where = and(...conditions) ?? sql`true`;
-        return sendListExport(request, reply, format, {
+      return answerList(request, reply, {
+        db,
+        list: tableList({ table: serviceClients, where, orderBy: [serviceClients.name, serviceClients.id], toDto: toClientDto }),
+        export: {
           name: 'clients',
-          entity: Client,
-          db,
-          limit: q.limit,
-          start: q.cursor ? decodeCursor(q.cursor, 2) : undefined,
-          watermark: (d) => changeWatermark(d, [sql`${serviceClients.changeXid}`], sql`from ${serviceClients} where ${where}`),
-          fetch: (d, cursor, size) =>
-            d
-              .select()
-              .from(serviceClients)
-              .where(and(...conditions, cursor ? after([serviceClients.name, serviceClients.id], cursor) : undefined))
-              .orderBy(serviceClients.name, serviceClients.id)
-              .limit(size),
-          keyOf: (row) => [row.name, row.id],
-          toDto: toClientDto,
-          encode: encodeCursor,
-          sep: q.sep ?? q.delimiter,
-        });
-      }
-      if (q.cursor) conditions.push(after([serviceClients.name, serviceClients.id], decodeCursor(q.cursor, 2)));
-      const rows = await db
-        .select()
-        .from(serviceClients)
-        .where(and(...conditions))
-        .orderBy(serviceClients.name, serviceClients.id)
-        .limit(q.limit + 1);
-      const result = page(rows, q.limit, (row) => [row.name, row.id]);
-      return { items: result.items.map(toClientDto), nextCursor: result.nextCursor };
+          columns: columnsOf<Client>(Client),
+          watermark: (d) =>
+            changeWatermark(d, [sql`${serviceClients.changeXid}`], sql`from ${serviceClients} where ${and(...where) ?? sql`true`}`),
+        },
+        sync: {
+          read: (s) =>
+            syncList(db, {
+              table: serviceClients,
+              entityType: 'client',
+              liveConditions: where,
+              // A tombstone remembers the organization; other filters apply to live rows only.
+              deadConditions: [q.organizationId ? eq(syncDeletions.parentId, q.organizationId) : undefined],
+              ...s,
+              toDto: toClientDto,
+              toTombstone: (d) => ({ id: d.entityId, deleted: true as const, updatedAt: iso(d.deletedAt), organizationId: d.parentId }),
+            }),
+        },
+      }, q);
     },
   });
 

@@ -44,10 +44,6 @@ export function statusColumns(lang: Lang): Column<IndicatorStatus>[] {
   }));
 }
 
-export async function* onePage<T>(items: T[]): AsyncGenerator<T[]> {
-  yield items;
-}
-
 /**
  * Rows per FETCH (PostgreSQL); tests make both sizes small to cross many batches. 1,000 rather than 5,000: the rows of a batch (and of the two prefetched) are live at
  * every minor garbage collection, and with 5,000 they were copied and promoted to the old

@@ -14,6 +14,7 @@ import { LocalizedText } from '../shared/schemas.js';
 import type { Db } from '../db/client.js';
 import { exportHandleOf } from '../db/export-handle.js';
 import { exportNotModified } from '../http/export-etag.js';
+import { setNextLink } from '../http/pagination.js';
 
 export type ExportFormat = 'csv' | 'xlsx';
 
@@ -239,19 +240,22 @@ export async function* keysetPages<Row, Out>(
 
 /**
  * Flat columns of an entity schema: localized text becomes one column per language
- * (name.kk, name.ru, name.en), other objects a JSON cell.
+ * (name.kk, name.ru, name.en), other objects a JSON cell. `T` is the schema's output (the DTO).
  */
-export function columnsOf(entity: z.ZodObject): Column<Record<string, unknown>>[] {
-  const columns: Column<Record<string, unknown>>[] = [];
+export function columnsOf<T>(entity: z.ZodObject): Column<T>[] {
+  // A DTO is a plain object with the schema's keys; read its fields by those keys.
+  const field = (row: T, key: string): unknown => (row as Record<string, unknown>)[key];
+  const columns: Column<T>[] = [];
   for (const [key, schema] of Object.entries(entity.shape)) {
     let s = schema as z.ZodType;
     while (s instanceof z.ZodOptional || s instanceof z.ZodNullable) s = s.unwrap() as z.ZodType;
     if (s === LocalizedText) {
       for (const lang of ['kk', 'ru', 'en'] as const) {
-        columns.push({ header: `${key}.${lang}`, value: (row) => (row[key] as Record<string, unknown> | null | undefined)?.[lang] ?? null });
+        const text = (row: T) => field(row, key) as Record<string, unknown> | null | undefined;
+        columns.push({ header: `${key}.${lang}`, value: (row) => text(row)?.[lang] ?? null });
       }
     } else {
-      columns.push({ header: key, value: (row) => row[key] });
+      columns.push({ header: key, value: (row) => field(row, key) });
     }
   }
   return columns;
@@ -267,20 +271,21 @@ export const ListExportQueryShape = {
 };
 
 /**
- * A CRUD list as an export. Without ?limit: every matching row, in keyset pages of EXPORT_PAGE_SIZE
- * starting after ?cursor, a streamed download under the export guard (src/http/export-guard.ts:
- * 503 past EXPORT_CONCURRENCY, cut off when stalled) reading through the exports' own pool
- * (src/db/export-handle.ts). With ?limit: that one page, the next cursor in X-Next-Cursor, an
- * ordinary request on `db`. `watermark` gives the weak ETag (src/http/export-etag.ts), read from
- * the same handle as the rows; If-None-Match naming it answers 304.
+ * A list as an export (src/http/list-pipeline.ts). Without ?limit: every matching row, in keyset
+ * pages of EXPORT_PAGE_SIZE starting after ?cursor, a streamed download under the export guard
+ * (src/http/export-guard.ts: 503 past EXPORT_CONCURRENCY, cut off when stalled) reading through
+ * the exports' own pool (src/db/export-handle.ts). With ?limit: that one page, the next in the Link
+ * header (rel="next") and X-Next-Cursor, an ordinary request on `db`. `watermark` gives the weak
+ * ETag (src/http/export-etag.ts), read from the same handle as the rows; If-None-Match naming it
+ * answers 304.
  */
-export async function sendListExport<Row>(
+export async function sendListExport<Row, Dto>(
   request: FastifyRequest,
   reply: FastifyReply,
   format: ExportFormat,
   o: {
     name: string;
-    entity: z.ZodObject;
+    columns: Column<Dto>[];
     /** The handle the route reads from; a streamed export reads through its export twin. */
     db: Db;
     limit: number;
@@ -288,7 +293,7 @@ export async function sendListExport<Row>(
     watermark?: (db: Db) => Promise<string>;
     fetch: (db: Db, cursor: unknown[] | undefined, size: number) => Promise<Row[]>;
     keyOf: (row: Row) => unknown[];
-    toDto: (row: Row) => unknown;
+    toDto: (row: Row) => Dto;
     encode: (key: unknown[]) => string;
     sep?: string;
   },
@@ -297,16 +302,16 @@ export async function sendListExport<Row>(
   if (streamed) request.server.exportGuard.enter(request, reply);
   const db = streamed ? exportHandleOf(o.db) : o.db;
   if (o.watermark && (await exportNotModified(request, reply, o.watermark(db)))) return reply.code(304).send(null);
-  const columns = columnsOf(o.entity);
-  const map = (row: Row) => o.toDto(row) as Record<string, unknown>;
   if (!streamed) {
     const rows = await o.fetch(db, o.start, o.limit + 1);
-    if (rows.length > o.limit) reply.header('x-next-cursor', o.encode(o.keyOf(rows[o.limit - 1]!)));
-    async function* single() {
-      yield rows.slice(0, o.limit).map(map);
-    }
-    return sendExport(reply, format, o.name, columns, single(), o.sep);
+    setNextLink(request, reply, rows.length > o.limit ? o.encode(o.keyOf(rows[o.limit - 1]!)) : null);
+    return sendExport(reply, format, o.name, o.columns, onePage(rows.slice(0, o.limit).map(o.toDto)), o.sep);
   }
-  const pages = keysetPages((cursor, size) => o.fetch(db, cursor ?? o.start, size), o.keyOf, map);
-  return sendExport(reply, format, o.name, columns, pages, o.sep);
+  const pages = keysetPages((cursor, size) => o.fetch(db, cursor ?? o.start, size), o.keyOf, o.toDto);
+  return sendExport(reply, format, o.name, o.columns, pages, o.sep);
+}
+
+/** One page of rows as the page source of an export. */
+export async function* onePage<T>(items: T[]): AsyncGenerator<T[]> {
+  yield items;
 }

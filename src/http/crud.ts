@@ -10,8 +10,9 @@
  */
 import { actorOf } from './actor.js';
 import { exportBusyResponses } from './export-guard.js';
+import { assertServable } from './serialize.js';
 import type { SQL } from 'drizzle-orm';
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -21,20 +22,21 @@ import type { EntityRow } from '../crud/repository.js';
 import { entityWriteService } from '../crud/service.js';
 import type { AccessRule } from './access.js';
 import { access } from './access.js';
-import { ifMatchOf, notModified, setEtag } from './etag.js';
+import { ifMatchOf, notModified, setEtag, assertIfMatch } from './etag.js';
 import { after, decodeCursor, encodeCursor, page } from './pagination.js';
 import { ListExportQueryShape, exportFormatOf, sendListExport } from '../exports/tabular.js';
-import { badRequest, notFound } from './problem.js';
+import { badRequest, notFound, conflict } from './problem.js';
 import { errorResponses } from './responses.js';
-import { CascadeQuery, IdParams, ListQuery, listOf } from '../shared/schemas.js';
+import { CascadeQuery, IdParams, ListQuery, listOf, MAX_POSITION } from '../shared/schemas.js';
 import { UpdatedSince, isSyncCursor, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
 import { isSyncTable, syncList } from '../sync/lists.js';
 import { changeWatermark, exportEtagDescription } from './export-etag.js';
 import { iso } from '../shared/decimal.js';
 import { syncDeletions } from '../db/schema.js';
+import { registerCrudList } from './crud-list.js';
 
 type Row = Record<string, unknown> & { id: string; version: number };
-type CrudTable = PgTable & { id: AnyPgColumn; version: AnyPgColumn; updatedAt: AnyPgColumn };
+export type CrudTable = PgTable & { id: AnyPgColumn; version: AnyPgColumn; updatedAt: AnyPgColumn };
 
 export interface ParentSpec {
   /** Path parameter name, e.g. "planId". */
@@ -44,11 +46,17 @@ export interface ParentSpec {
   name: string;
 }
 
-export interface CrudSpec<Entity extends z.ZodObject, Create extends z.ZodType, Patch extends z.ZodType, Filters extends z.ZodObject> {
+export interface CrudSpec<
+  Entity extends z.ZodObject,
+  Create extends z.ZodType,
+  Patch extends z.ZodType,
+  Filters extends z.ZodObject,
+  T extends CrudTable = CrudTable,
+> {
   name: string; // "plan"
   plural: string; // "plans"
   tag: string;
-  table: CrudTable;
+  table: T;
   entity: Entity;
   createBody: Create;
   patchBody: Patch;
@@ -59,7 +67,7 @@ export interface CrudSpec<Entity extends z.ZodObject, Create extends z.ZodType, 
   filterConditions: (filters: z.output<Filters>) => (SQL | undefined)[];
   /** Ascending sort keys; the last must be unique (id). */
   orderBy: AnyPgColumn[];
-  toDto: (row: Row) => z.output<Entity>;
+  toDto: (row: T['$inferSelect']) => z.output<Entity>;
   toInsert: (body: z.output<Create>, parentId: string | undefined) => Record<string, unknown>;
   toUpdate: (patch: z.output<Patch>) => Record<string, unknown>;
   /** Cross-field and cross-row rules on the row as it would be stored; throw an HttpProblem. */
@@ -81,10 +89,10 @@ export interface CrudSpec<Entity extends z.ZodObject, Create extends z.ZodType, 
   lockedFields?: string[];
 }
 
-export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P extends z.ZodType, F extends z.ZodObject>(
+export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P extends z.ZodType, F extends z.ZodObject, T extends CrudTable>(
   app: FastifyInstance,
   db: Db,
-  spec: CrudSpec<E, C, P, F>,
+  spec: CrudSpec<E, C, P, F, T>,
 ) {
   // Plain (untyped) routes: the zod schemas still validate and serialize, but their static types
   // cannot be followed through this generic factory; modules type their own toDto instead.
@@ -109,97 +117,8 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
     return rows[0];
   }
 
-  async function parentExists(id: string): Promise<boolean> {
-    const p = spec.parent!;
-    const rows = await anyDb.select({ id: p.table.id }).from(p.table).where(eq(p.table.id, id)).limit(1);
-    return rows.length > 0;
-  }
-
-  // LIST (with incremental sync, src/sync/, for the tables that carry change_xid)
-  const syncable = isSyncTable(table);
-  const tombstone = tombstoneOf(Title, spec.parent ? { [spec.parent.param]: z.uuid() } : {});
-  r.get(spec.collectionPath, {
-    config: { access: access.viewer },
-    schema: {
-      tags: [spec.tag],
-      operationId: opId('list', PluralTitle),
-      summary: `List ${spec.plural}`,
-      description:
-        (spec.listDescription ?? `Cursor-paginated, ordered by ${spec.hasPosition ? 'position, code' : 'code'}; filters are exact matches.`) +
-        (syncable ? syncListDescription : '') +
-        ' ?format=csv (UTF-8 with BOM, ?sep=, or ;) or ?format=xlsx answers a file with one column per field (localized text ' +
-        'one per language); without ?limit it holds every matching row, streamed.' +
-        (syncable ? exportEtagDescription : ''),
-      ...(parentParams ? { params: parentParams } : {}),
-      querystring: ListQuery.extend({ ...spec.filters.shape, ...(syncable ? { updatedSince: UpdatedSince.optional() } : {}), ...ListExportQueryShape }),
-      response: {
-        200: syncable ? syncListOf(spec.entity, tombstone) : listOf(spec.entity),
-        ...errorResponses(...(syncable ? [400, 401, 403, 404, 410] : [400, 401, 403, 404])),
-        ...exportBusyResponses,
-      },
-    },
-    handler: async (request: AnyRequest, reply: FastifyReply) => {
-      const query = request.query as unknown as z.output<typeof ListQuery> & z.output<F> & { updatedSince?: string; format?: string; sep?: string; delimiter?: string };
-      const conditions: (SQL | undefined)[] = spec.filterConditions(query);
-      let parentId: string | undefined;
-      if (spec.parent) {
-        parentId = (request.params as Record<string, string>)[spec.parent.param]!;
-        conditions.push(eq(spec.parent.column, parentId));
-      }
-      if (syncable && (query.updatedSince !== undefined || isSyncCursor(query.cursor))) {
-        if (exportFormatOf(request, query.format)) {
-          throw badRequest('Incremental sync answers JSON only.', [{ path: 'query.format', message: 'incremental sync is JSON only' }]);
-        }
-        const param = spec.parent?.param;
-        const [result, parentFound] = await Promise.all([
-          syncList(db, {
-            table,
-            entityType: spec.name,
-            liveConditions: conditions,
-            deadConditions: [parentId ? eq(syncDeletions.parentId, parentId) : undefined, tombstoneFilter(spec.name, query)],
-            since: query.updatedSince,
-            cursor: query.cursor,
-            limit: query.limit,
-            toDto: spec.toDto as (row: Record<string, unknown>) => unknown,
-            toTombstone: (d) => ({ id: d.entityId, deleted: true, updatedAt: iso(d.deletedAt), ...(param ? { [param]: d.parentId } : {}) }),
-          }),
-          parentId ? parentExists(parentId) : Promise.resolve(true),
-        ]);
-        if (!parentFound) throw notFound(spec.parent!.name, parentId!);
-        return result;
-      }
-      const exportFormat = exportFormatOf(request, query.format);
-      if (exportFormat) {
-        if (parentId && !(await parentExists(parentId))) throw notFound(spec.parent!.name, parentId);
-        const keys = spec.orderBy.map((c) => c.name);
-        return sendListExport<Row>(request, reply, exportFormat, {
-          name: spec.plural,
-          entity: spec.entity,
-          db,
-          limit: query.limit,
-          start: query.cursor ? decodeCursor(query.cursor, spec.orderBy.length) : undefined,
-          watermark: syncable
-            ? (d) => changeWatermark(d, [sql`${table.changeXid}`], sql`from ${table} where ${and(...conditions) ?? sql`true`}`)
-            : undefined,
-          fetch: (d, cursor, size) =>
-            (d as unknown as AnyDb).select().from(table).where(and(...conditions, cursor ? after(spec.orderBy, cursor) : undefined)).orderBy(...spec.orderBy).limit(size),
-          keyOf: (row) => keys.map((k) => keyValue(row, k)),
-          toDto: spec.toDto,
-          encode: encodeCursor,
-          sep: query.sep ?? query.delimiter,
-        });
-      }
-      if (query.cursor) conditions.push(after(spec.orderBy, decodeCursor(query.cursor, spec.orderBy.length)));
-      const [rows, parentFound] = await Promise.all([
-        anyDb.select().from(table).where(and(...conditions)).orderBy(...spec.orderBy).limit(query.limit + 1) as Promise<Row[]>,
-        parentId ? parentExists(parentId) : Promise.resolve(true),
-      ]);
-      if (!parentFound) throw notFound(spec.parent!.name, parentId!);
-      const keys = spec.orderBy.map((c) => c.name);
-      const result = page(rows, query.limit, (row) => keys.map((k) => keyValue(row, k)));
-      return { items: result.items.map(spec.toDto), nextCursor: result.nextCursor };
-    },
-  });
+  // LIST: src/http/crud-list.ts, through the one list pipeline.
+  registerCrudList(app, db, spec, { title: Title, pluralTitle: PluralTitle });
 
   // CREATE
   r.post(spec.collectionPath, {
@@ -279,19 +198,6 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
       return reply.code(204).send(null);
     },
   });
-}
-
-/** A plan's tombstone records its organization, so ?organizationId= filters plan tombstones too. */
-function tombstoneFilter(entityType: string, query: Record<string, unknown>): SQL | undefined {
-  const organizationId = query.organizationId;
-  return entityType === 'plan' && typeof organizationId === 'string' ? eq(syncDeletions.parentId, organizationId) : undefined;
-}
-
-function keyValue(row: Row, columnName: string): unknown {
-  // Column names are snake_case in SQL, camelCase on rows.
-  const key = columnName.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-  const v = row[key];
-  return v instanceof Date ? v.toISOString() : v;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see the file comment

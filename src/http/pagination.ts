@@ -2,34 +2,23 @@
  * Keyset pagination: the cursor carries the sort key of the last row returned, so pages stay
  * stable while others insert (no OFFSET drift) and every page costs one index range scan.
  */
-import { z } from 'zod';
-import { badRequest } from './problem.js';
-
-const CursorValues = z.array(z.union([z.string().max(256), z.number(), z.null()])).min(1).max(4);
-
-export function encodeCursor(values: unknown[]): string {
-  return Buffer.from(JSON.stringify(values)).toString('base64url');
-}
-
-export function decodeCursor(cursor: string, arity: number): unknown[] {
-  try {
-    const values = CursorValues.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-    if (values.length === arity) return values;
-  } catch {
-    // fall through: any malformed cursor gets the same answer
-  }
-  throw badRequest('The cursor is not valid for this list; start again without it.', [
-    { path: 'query.cursor', message: 'invalid cursor' },
-  ]);
-}
-
-// The keyset condition is SQL: it lives with the data code (src/db/keyset.ts).
+import type { FastifyReply, FastifyRequest } from 'fastify';
+// Cursors and pages are data code (src/lists/cursor.ts, src/db/keyset.ts); this file adds the HTTP headers.
+export { decodeCursor, encodeCursor, page } from '../lists/cursor.js';
 export { after } from '../db/keyset.js';
 
-/** Takes limit+1 rows, returns `limit` and the cursor of the last one when there was more. */
-export function page<Row>(rows: Row[], limit: number, keyOf: (row: Row) => unknown[]) {
-  const hasMore = rows.length > limit;
-  const items = hasMore ? rows.slice(0, limit) : rows;
-  const last = items[items.length - 1];
-  return { items, nextCursor: hasMore && last ? encodeCursor(keyOf(last)) : null };
+/**
+ * The next page as a `Link: <...>; rel="next"` header (RFC 8288) and X-Next-Cursor: the request's
+ * own path and query with ?cursor= replaced, so filters, limit, format and count carry over.
+ */
+export function setNextLink(request: FastifyRequest, reply: FastifyReply, nextCursor: string | null): void {
+  reply.headers(nextLinkHeaders(request, nextCursor));
+}
+
+/** `Link: <...>; rel="next"` and X-Next-Cursor for a page with a next one (none for the last page). */
+export function nextLinkHeaders(request: FastifyRequest, nextCursor: string | null): Record<string, string> {
+  if (!nextCursor) return {};
+  const url = new URL(request.url, 'http://x');
+  url.searchParams.set('cursor', nextCursor);
+  return { link: `<${url.pathname}${url.search}>; rel="next"`, 'x-next-cursor': nextCursor };
 }

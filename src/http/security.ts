@@ -65,7 +65,18 @@ export async function registerSecurity(app: FastifyInstance, options: SecurityOp
       origin: options.corsOrigins,
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
       allowedHeaders: ['authorization', 'content-type', 'if-match', 'if-none-match', 'x-request-id', 'accept-language'],
-      exposedHeaders: ['etag', 'location', 'x-request-id', 'x-correlation-id', 'x-next-cursor', 'link', 'retry-after', 'www-authenticate'],
+      exposedHeaders: [
+        'etag',
+        'location',
+        'x-request-id',
+        'x-correlation-id',
+        'x-next-cursor',
+        'link',
+        'x-total-count',
+        'preference-applied',
+        'retry-after',
+        'www-authenticate',
+      ],
       maxAge: 600,
     });
   }

@@ -33,7 +33,7 @@ export function indicatorRoutes(app: FastifyInstance, db: Db) {
     ],
     orderBy: [indicators.position, indicators.code, indicators.id],
     hasPosition: true,
-    toDto: (row) => toIndicatorDto(row as unknown as Row),
+    toDto: toIndicatorDto,
     toInsert: (body, goalId) => ({ ...body, goalId }),
     toUpdate: (patch) => ({ ...patch }),
     organizationOfNew: (database, request) => organizationOf.goal(database, (request.params as { goalId: string }).goalId),

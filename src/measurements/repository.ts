@@ -6,6 +6,7 @@ import { joinUp } from '../db/plan-tree.js';
 import { indicators, measurements, plans } from '../db/schema.js';
 import { decimalToNumber, iso, numberToDecimal } from '../shared/decimal.js';
 import { after } from '../db/keyset.js';
+import { tableList } from '../lists/table.js';
 import type { Measurement } from './schemas.js';
 
 export type MeasurementRow = typeof measurements.$inferSelect;
@@ -45,24 +46,14 @@ export async function indicatorContext(executor: Db | Tx, indicatorId: string, l
   return rows[0];
 }
 
-export async function listMeasurements(
-  db: Db,
-  indicatorId: string,
-  q: { limit: number; cursor?: unknown[]; yearFrom?: number; yearTo?: number },
-) {
-  return db
-    .select()
-    .from(measurements)
-    .where(
-      and(
-        eq(measurements.indicatorId, indicatorId),
-        q.yearFrom !== undefined ? gte(measurements.year, q.yearFrom) : undefined,
-        q.yearTo !== undefined ? lte(measurements.year, q.yearTo) : undefined,
-        q.cursor ? after([measurements.year], q.cursor) : undefined,
-      ),
-    )
-    .orderBy(measurements.year)
-    .limit(q.limit + 1);
+/** An indicator's measurements in a year range, by year (one per year: the year alone is the key). */
+export function measurementList(indicatorId: string, q: { yearFrom?: number; yearTo?: number }) {
+  const where = [
+    eq(measurements.indicatorId, indicatorId),
+    q.yearFrom !== undefined ? gte(measurements.year, q.yearFrom) : undefined,
+    q.yearTo !== undefined ? lte(measurements.year, q.yearTo) : undefined,
+  ];
+  return { where, list: tableList({ table: measurements, where, orderBy: [measurements.year], toDto: toMeasurementDto }) };
 }
 
 export async function findMeasurement(executor: Db | Tx, indicatorId: string, year: number, forUpdate = false) {

@@ -8,16 +8,22 @@ import { organizationOf } from '../db/ownership.js';
 import { measurements } from '../db/schema.js';
 import { eq } from 'drizzle-orm';
 import { access } from '../http/access.js';
-import { ifMatchOf, notModified, setEtag } from '../http/etag.js';
+import { ifMatchOf, notModified, setEtag, assertIfMatch } from '../http/etag.js';
 import { decodeCursor, encodeCursor, page } from '../http/pagination.js';
-import { exportFormatOf, sendListExport } from '../exports/tabular.js';
-import { badRequest, notFound } from '../http/problem.js';
+import { exportFormatOf, sendListExport, columnsOf } from '../exports/tabular.js';
+import { badRequest, notFound, HttpProblem, preconditionFailed } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { IdParams } from '../shared/schemas.js';
-import { indicatorContext, listMeasurements, toMeasurementDto } from './repository.js';
+import { indicatorContext, toMeasurementDto, findMeasurement, measurementList, upsertMeasurement } from './repository.js';
+import { answerList } from '../http/list-pipeline.js';
+import type { MeasurementValues } from './repository.js';
+import { allowedYears, measurementProblems } from './rules.js';
+import { assertYearOpen } from '../approvals/repository.js';
+import { recordAudit } from '../audit/record.js';
 import { Measurement, MeasurementListQuery, MeasurementParams, MeasurementPatch, MeasurementPut, MeasurementTombstone } from './schemas.js';
 import { exactJsonParser } from '../http/json-body.js';
 import { isSyncCursor, syncListDescription, syncListOf } from '../sync/cursor.js';
+import { assertServable } from '../http/serialize.js';
 import { syncList } from '../sync/lists.js';
 import { syncDeletions } from '../db/schema.js';
 import { gte, lte } from 'drizzle-orm';
@@ -50,53 +56,37 @@ export function measurementRoutes(app: FastifyInstance, db: Db) {
     handler: async (request, reply) => {
       const { id } = request.params;
       const q = request.query;
-      if (q.updatedSince !== undefined || isSyncCursor(q.cursor)) {
-        if (exportFormatOf(request, q.format)) {
-          throw badRequest('Incremental sync answers JSON only.', [{ path: 'query.format', message: 'incremental sync is JSON only' }]);
-        }
-        const years = (yearColumn: typeof measurements.year | typeof syncDeletions.year) => [
-          q.yearFrom !== undefined ? gte(yearColumn, q.yearFrom) : undefined,
-          q.yearTo !== undefined ? lte(yearColumn, q.yearTo) : undefined,
-        ];
-        const [context, result] = await Promise.all([
-          indicatorContext(db, id),
-          syncList(db, {
-            table: measurements,
-            entityType: 'measurement',
-            liveConditions: [eq(measurements.indicatorId, id), ...years(measurements.year)],
-            deadConditions: [eq(syncDeletions.parentId, id), ...years(syncDeletions.year)],
-            since: q.updatedSince,
-            cursor: q.cursor,
-            limit: q.limit,
-            toDto: (row) => toMeasurementDto(row as unknown as typeof measurements.$inferSelect),
-            toTombstone: (d) => ({ id: d.entityId, deleted: true as const, updatedAt: iso(d.deletedAt), indicatorId: d.parentId!, year: d.year! }),
-          }),
-        ]);
-        if (!context) throw notFound('indicator', id);
-        return result as { items: (Measurement | MeasurementTombstone)[]; nextCursor: string | null; syncCursor: string };
-      }
-      const exportFormat = exportFormatOf(request, q.format);
-      if (exportFormat) {
-        if (!(await indicatorContext(db, id))) throw notFound('indicator', id);
-        return sendListExport(request, reply, exportFormat, {
-          name: 'measurements',
-          entity: Measurement,
-          db,
-          limit: q.limit,
-          start: q.cursor ? decodeCursor(q.cursor, 1) : undefined,
-          // listMeasurements fetches limit + 1 rows.
-          fetch: (d, after, size) => listMeasurements(d, id, { ...q, limit: size - 1, cursor: after }),
-          keyOf: (row) => [row.year],
-          toDto: toMeasurementDto,
-          encode: encodeCursor,
-          sep: q.sep ?? q.delimiter,
-        });
-      }
-      const cursor = q.cursor ? decodeCursor(q.cursor, 1) : undefined;
-      const [context, rows] = await Promise.all([indicatorContext(db, id), listMeasurements(db, id, { ...q, cursor })]);
-      if (!context) throw notFound('indicator', id);
-      const result = page(rows, q.limit, (row) => [row.year]);
-      return { items: result.items.map(toMeasurementDto), nextCursor: result.nextCursor };
+      const { where, list } = measurementList(id, q);
+      return answerList(request, reply, {
+        db,
+        list,
+        parent: async () => {
+          if (!(await indicatorContext(db, id))) throw notFound('indicator', id);
+        },
+        export: { name: 'measurements', columns: columnsOf<Measurement>(Measurement) },
+        sync: {
+          read: (s) =>
+            syncList(db, {
+              table: measurements,
+              entityType: 'measurement',
+              liveConditions: where,
+              deadConditions: [
+                eq(syncDeletions.parentId, id),
+                q.yearFrom !== undefined ? gte(syncDeletions.year, q.yearFrom) : undefined,
+                q.yearTo !== undefined ? lte(syncDeletions.year, q.yearTo) : undefined,
+              ],
+              ...s,
+              toDto: toMeasurementDto,
+              toTombstone: (d) => ({
+                id: d.entityId,
+                deleted: true as const,
+                updatedAt: iso(d.deletedAt),
+                indicatorId: d.parentId!,
+                year: d.year!,
+              }),
+            }),
+        },
+      }, q);
     },
   });
 

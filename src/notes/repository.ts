@@ -4,6 +4,7 @@ import type { Tx } from '../db/tx.js';
 import { registerChild } from '../db/hierarchy.js';
 import { analyticalNotes, plans } from '../db/schema.js';
 import { after } from '../db/keyset.js';
+import { tableList } from '../lists/table.js';
 import { iso } from '../shared/decimal.js';
 import type { AnalyticalNote, NoteBlock } from './schemas.js';
 
@@ -48,14 +49,9 @@ export async function findNote(executor: Db | Tx, planId: string, year: number, 
   return (await query)[0];
 }
 
-export function listNotes(db: Db, planId: string, q: { limit: number; cursor?: unknown[] }) {
-  return db
-    .select()
-    .from(analyticalNotes)
-    .where(and(eq(analyticalNotes.planId, planId), q.cursor ? after([analyticalNotes.year], q.cursor) : undefined))
-    .orderBy(analyticalNotes.year)
-    .limit(q.limit + 1);
-}
+/** A plan's notes, by year (one per year: the year alone is the key). */
+export const noteList = (planId: string) =>
+  tableList({ table: analyticalNotes, where: [eq(analyticalNotes.planId, planId)], orderBy: [analyticalNotes.year], toDto: toNoteDto });
 
 /** Insert or replace; `created` tells which (xmax = 0 only for a freshly inserted tuple). */
 export async function upsertNote(tx: Tx, planId: string, year: number, blocks: NoteBlock[]) {

@@ -11,12 +11,15 @@ import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { organizationOf } from '../db/ownership.js';
 import { access } from '../http/access.js';
-import { ifMatchOf, notModified, setEtag } from '../http/etag.js';
+import { ifMatchOf, notModified, setEtag, assertIfMatch } from '../http/etag.js';
 import { decodeCursor, page } from '../http/pagination.js';
-import { HttpProblem, notFound } from '../http/problem.js';
+import { HttpProblem, notFound, badRequest, preconditionFailed } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { IdParams, Uuid, Year, listOf } from '../shared/schemas.js';
-import { findNote, listNotes, planYearsOf, toNoteDto } from './repository.js';
+import { findNote, planYearsOf, toNoteDto, noteList, upsertNote } from './repository.js';
+import { answerList } from '../http/list-pipeline.js';
+import { iso } from '../shared/decimal.js';
+import { reportYearProblem } from '../reports/years.js';
 import { AnalyticalNote, NoteListQuery, NoteParams, NotePut } from './schemas.js';
 
 const TAG = 'Reports';
@@ -40,29 +43,34 @@ export function noteRoutes(app: FastifyInstance, db: Db) {
       querystring: NoteListQuery.extend({ updatedSince: UpdatedSince.optional() }),
       response: { 200: syncListOf(AnalyticalNote, NoteTombstone), ...errorResponses(400, 401, 403, 404, 410) },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const { id } = request.params;
       const q = request.query;
-      if (q.updatedSince !== undefined || isSyncCursor(q.cursor)) {
-        if (!(await planYearsOf(db, id))) throw notFound('plan', id);
-        const synced = await syncList(db, {
-          table: analyticalNotes,
-          entityType: 'note',
-          liveConditions: [eq(analyticalNotes.planId, id)],
-          deadConditions: [eq(syncDeletions.parentId, id)],
-          since: q.updatedSince,
-          cursor: q.cursor,
-          limit: q.limit,
-          toDto: toNoteDto as (row: Record<string, unknown>) => unknown,
-          toTombstone: (d) => ({ id: d.entityId, deleted: true, updatedAt: d.deletedAt.toISOString(), planId: d.parentId, year: d.year }),
-        });
-        return synced as { items: (z.output<typeof AnalyticalNote> | z.output<typeof NoteTombstone>)[]; nextCursor: string | null; syncCursor: string };
-      }
-      const cursor = q.cursor ? decodeCursor(q.cursor, 1) : undefined;
-      const [plan, rows] = await Promise.all([planYearsOf(db, id), listNotes(db, id, { ...q, cursor })]);
-      if (!plan) throw notFound('plan', id);
-      const result = page(rows, q.limit, (row) => [row.year]);
-      return { items: result.items.map(toNoteDto), nextCursor: result.nextCursor };
+      return answerList(request, reply, {
+        db,
+        list: noteList(id),
+        parent: async () => {
+          if (!(await planYearsOf(db, id))) throw notFound('plan', id);
+        },
+        sync: {
+          read: (s) =>
+            syncList(db, {
+              table: analyticalNotes,
+              entityType: 'note',
+              liveConditions: [eq(analyticalNotes.planId, id)],
+              deadConditions: [eq(syncDeletions.parentId, id)],
+              ...s,
+              toDto: toNoteDto,
+              toTombstone: (d) => ({
+                id: d.entityId,
+                deleted: true as const,
+                updatedAt: iso(d.deletedAt),
+                planId: d.parentId!,
+                year: d.year,
+              }),
+            }),
+        },
+      }, q);
     },
   });
 

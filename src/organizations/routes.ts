@@ -31,7 +31,7 @@ export function organizationRoutes(app: FastifyInstance, db: Db) {
     filters: OrganizationFilters,
     filterConditions: (q) => [q.code ? eq(organizations.code, q.code) : undefined],
     orderBy: [organizations.code, organizations.id],
-    toDto: (row) => toOrganizationDto(row as unknown as Row),
+    toDto: toOrganizationDto,
     toInsert: (body) => ({ ...body }),
     toUpdate: (patch) => ({ ...patch }),
     // Organizations are reference data: only admins create, rename or delete them.

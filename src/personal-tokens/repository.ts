@@ -5,6 +5,7 @@ import type { Tx } from '../db/tx.js';
 import { personalAccessTokens, serviceClients, users } from '../db/schema.js';
 import { after } from '../db/keyset.js';
 import type { Role } from '../shared/actor.js';
+import { tableList } from '../lists/table.js';
 import type { TokenScope } from './schemas.js';
 
 export type TokenRow = typeof personalAccessTokens.$inferSelect;
@@ -68,15 +69,14 @@ export async function insertToken(
   return row!;
 }
 
-/** Oldest first, keyset-paginated on (createdAt, id). */
-export function listTokens(db: Db, owner: TokenOwner, q: { limit: number; cursor?: unknown[] }) {
-  return db
-    .select()
-    .from(personalAccessTokens)
-    .where(and(ownedBy(owner), q.cursor ? after([personalAccessTokens.createdAt, personalAccessTokens.id], q.cursor) : undefined))
-    .orderBy(personalAccessTokens.createdAt, personalAccessTokens.id)
-    .limit(q.limit + 1);
-}
+/** The owner's tokens, oldest first, keyset-paginated on (createdAt, id). */
+export const tokenList = <Dto>(owner: TokenOwner, toDto: (row: TokenRow) => Dto) =>
+  tableList({
+    table: personalAccessTokens,
+    where: [ownedBy(owner)],
+    orderBy: [personalAccessTokens.createdAt, personalAccessTokens.id],
+    toDto,
+  });
 
 /** The owner's token `id`; another owner's token is as absent as a nonexistent one. */
 export async function findToken(executor: Db | Tx, owner: TokenOwner, id: string, forUpdate = false): Promise<TokenRow | undefined> {

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { principalOf } from '../auth/principal.js';
 import type { AuthService } from '../auth/service.js';
 import { access } from '../http/access.js';
+import { answerList } from '../http/list-pipeline.js';
 import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { errorResponses } from '../http/responses.js';
 import { IdParams, ListQuery, listOf } from '../shared/schemas.js';
@@ -51,7 +52,7 @@ export function personalTokenRoutes(app: FastifyInstance, auth: AuthService) {
       querystring: ListQuery,
       response: { 200: listOf(PersonalAccessToken), ...errorResponses(400, 401, 403) },
     },
-    handler: async (request) => tokens.list(self(request), request.query),
+    handler: async (request, reply) => answerList(request, reply, tokens.list(self(request)), request.query),
   });
 
   r.post('/me/tokens', {
@@ -120,7 +121,7 @@ export function personalTokenRoutes(app: FastifyInstance, auth: AuthService) {
       querystring: ListQuery,
       response: { 200: listOf(PersonalAccessToken), ...errorResponses(400, 401, 403, 404) },
     },
-    handler: async (request) => tokens.list(client(request.params.id), request.query),
+    handler: async (request, reply) => answerList(request, reply, tokens.list(client(request.params.id)), request.query),
   });
 
   r.post('/clients/:id/tokens', {

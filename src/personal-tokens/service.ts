@@ -16,9 +16,19 @@ import { InvalidToken } from '../auth/tokens.js';
 import type { Db } from '../db/client.js';
 import { decodeCursor, page } from '../http/pagination.js';
 import { ForbiddenError, conflict, notFound, preconditionFailed } from '../shared/errors.js';
+import type { KeysetList } from '../lists/keyset.js';
 import { iso } from '../shared/decimal.js';
 import type { CredentialQueries, TokenOwner, TokenRow } from './repository.js';
-import { countLive, deleteToken, findToken, insertToken, listTokens, lockOwner, ownerExists, prepareCredentialQueries } from './repository.js';
+import {
+  countLive,
+  deleteToken,
+  findToken,
+  insertToken,
+  lockOwner,
+  ownerExists,
+  prepareCredentialQueries,
+  tokenList,
+} from './repository.js';
 import type { PersonalAccessToken, PersonalAccessTokenCreate } from './schemas.js';
 
 export const PERSONAL_TOKEN_PREFIX = 'nys_pat_';
@@ -106,13 +116,15 @@ export class PersonalTokenService {
     return { dto: toTokenDto(row), token };
   }
 
-  async list(owner: TokenOwner, q: { limit: number; cursor?: string }): Promise<{ items: PersonalAccessToken[]; nextCursor: string | null }> {
-    const cursor = q.cursor ? decodeCursor(q.cursor, 2) : undefined;
-    const rows = await listTokens(this.db, owner, { limit: q.limit, cursor });
-    // An empty list must not pass for "this client exists": admins get 404 for unknown ids.
-    if (rows.length === 0 && !(await ownerExists(this.db, owner))) throw notFound(owner.kind, owner.id);
-    const result = page(rows, q.limit, (row) => [iso(row.createdAt), row.id]);
-    return { items: result.items.map(toTokenDto), nextCursor: result.nextCursor };
+  /** The owner's tokens as a list for the list pipeline; `parent` answers 404 for an unknown owner (admins ask by client id). */
+  list(owner: TokenOwner): { db: Db; list: KeysetList<TokenRow, PersonalAccessToken>; parent: () => Promise<void> } {
+    return {
+      db: this.db,
+      list: tokenList(owner, toTokenDto),
+      parent: async () => {
+        if (!(await ownerExists(this.db, owner))) throw notFound(owner.kind, owner.id);
+      },
+    };
   }
 
   /** 404 when the owner does not exist either: a client id is as unknown as its token. */

@@ -42,7 +42,7 @@ export function planRoutes(app: FastifyInstance, db: Db) {
       q.code ? eq(plans.code, q.code) : undefined,
     ],
     orderBy: [plans.code, plans.id],
-    toDto: (row) => toPlanDto(row as unknown as Row),
+    toDto: toPlanDto,
     toInsert: (body) => ({ ...body }),
     toUpdate: (patch) => ({ ...patch }),
     organizationOfNew: async (_db, request) => (request.body as { organizationId?: string }).organizationId,

@@ -1,12 +1,13 @@
 /** Risk rows: mapping to the API, the plan a goal belongs to, and the plan-wide register query. */
 import type { SQL } from 'drizzle-orm';
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, count, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import type { Tx } from '../db/tx.js';
 import { registerChild } from '../db/hierarchy.js';
 import { joinUp } from '../db/plan-tree.js';
 import { directions, goals, plans, risks } from '../db/schema.js';
 import { after } from '../db/keyset.js';
+import type { KeysetList } from '../lists/keyset.js';
 import { iso } from '../shared/decimal.js';
 import type { Risk } from './schemas.js';
 
@@ -67,14 +68,17 @@ export interface PlanRiskFilters {
   cursor?: unknown[];
 }
 
-/** Every risk of a plan (one query), in report order. */
-export function planRisks(db: Db, planId: string, f: PlanRiskFilters) {
-  const conditions: (SQL | undefined)[] = [
+function planRiskConditions(planId: string, f: PlanRiskFilters): (SQL | undefined)[] {
+  return [
     eq(directions.planId, planId),
     f.year !== undefined ? eq(risks.year, f.year) : undefined,
     f.executionStatus ? eq(risks.executionStatus, f.executionStatus) : undefined,
-    f.cursor ? after(planRiskOrder, f.cursor) : undefined,
   ];
+}
+
+/** Every risk of a plan (one query), in report order. */
+export function planRisks(db: Db, planId: string, f: PlanRiskFilters) {
+  const conditions = [...planRiskConditions(planId, f), f.cursor ? after(planRiskOrder, f.cursor) : undefined];
   const query = joinUp(
     db
       .select({
@@ -107,3 +111,26 @@ export const planRiskKey = (row: PlanRiskRow): unknown[] => [
   row.risk.position,
   row.risk.id,
 ];
+
+/** How many risks of the plan match the filters (the register's total). */
+export async function countPlanRisks(db: Db, planId: string, f: PlanRiskFilters): Promise<number> {
+  const counted = db.select({ n: count() }).from(risks).innerJoin(goals, eq(goals.id, risks.goalId)).$dynamic();
+  const [row] = await joinUp(counted, goals, directions).where(and(...planRiskConditions(planId, f)));
+  return row?.n ?? 0;
+}
+
+/** The plan-wide register as a keyset list; `decodeCursor` checks the 7-part report-order key. */
+export function planRiskList<Dto>(
+  planId: string,
+  f: PlanRiskFilters,
+  o: { toDto: (row: PlanRiskRow) => Dto; decodeCursor: (cursor: string) => unknown[] },
+): KeysetList<PlanRiskRow, Dto> {
+  return {
+    decodeCursor: o.decodeCursor,
+    // planRisks fetches limit + 1 rows (to see whether a next page exists): ask for size - 1.
+    fetch: (db, cursor, size) => planRisks(db, planId, { ...f, cursor, limit: size - 1 }),
+    keyOf: planRiskKey,
+    toDto: o.toDto,
+    count: (db) => countPlanRisks(db, planId, f),
+  };
+}

@@ -3,7 +3,8 @@
  * the plan-wide register GET /plans/{id}/risks in report order.
  */
 import { exportBusyResponses } from '../http/export-guard.js';
-import { exportFormatOf, sendListExport } from '../exports/tabular.js';
+import { columnsOf } from '../exports/tabular.js';
+import { answerList } from '../http/list-pipeline.js';
 import { and, eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -14,21 +15,20 @@ import { organizationOf } from '../db/ownership.js';
 import { goals, risks } from '../db/schema.js';
 import { access } from '../http/access.js';
 import { registerCrud } from '../http/crud.js';
-import { encodeCursor } from '../http/pagination.js';
 import { badRequest, notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { reportYearProblem } from '../reports/years.js';
 import { findPlan } from '../status/queries.js';
 import { NOT_MODIFIED } from '../http/conditional.js';
 import { changeWatermark, exportEtagDescription } from '../http/export-etag.js';
-import { isSyncCursor, syncListDescription, syncListOf } from '../sync/cursor.js';
+import { syncListDescription, syncListOf } from '../sync/cursor.js';
 import { PlanRiskTombstone, planRiskSync } from '../sync/plan-risks.js';
 import { directions } from '../db/schema.js';
 import { joinUpSql } from '../db/plan-tree.js';
 import { requestedLang, resolveText } from '../shared/lang.js';
 import { IdParams } from '../shared/schemas.js';
 import type { PlanRiskRow, RiskRow } from './repository.js';
-import { planOfGoal, planRiskKey, planRisks, toRiskDto } from './repository.js';
+import { planOfGoal, planRiskList, toRiskDto } from './repository.js';
 import { PlanRisk, PlanRiskQuery, Risk, RiskCreate, RiskFilters, RiskPatch } from './schemas.js';
 
 const TAG = 'Risks';
@@ -64,7 +64,7 @@ export function riskRoutes(app: FastifyInstance, db: Db) {
     orderBy: [risks.year, risks.position, risks.id],
     hasPosition: true,
     listDescription: "The goal's risks, cursor-paginated, ordered by year, then position; filters are exact matches.",
-    toDto: (row) => toRiskDto(row as unknown as RiskRow),
+    toDto: toRiskDto,
     toInsert: (body, goalId) => ({ ...body, goalId }),
     toUpdate: (patch) => ({ ...patch }),
     validate: async (tx, candidate, previous) => {
@@ -126,53 +126,35 @@ export function riskRoutes(app: FastifyInstance, db: Db) {
             }
           : {}),
       });
-      if (q.updatedSince !== undefined || isSyncCursor(q.cursor)) {
-        const refused = [
-          exportFormatOf(request, q.format) ? { path: 'query.format', message: 'incremental sync is JSON only' } : undefined,
-          q.year !== undefined ? { path: 'query.year', message: 'not allowed with updatedSince: a risk can change year' } : undefined,
-          q.executionStatus ? { path: 'query.executionStatus', message: 'not allowed with updatedSince: a risk can change status' } : undefined,
-        ].filter((e) => e !== undefined);
-        if (refused.length > 0) throw badRequest('Incremental sync of the register takes no filters and answers JSON only.', refused);
-        if (!(await findPlan(db, id))) throw notFound('plan', id);
-        const page = await planRiskSync(db, id, { since: q.updatedSince, cursor: q.cursor, limit: q.limit });
-        return {
-          items: page.items.map((i) => (i.live ? { ...toDto(i.live), deleted: false as const } : i.tombstone!)),
-          nextCursor: page.nextCursor,
-          syncCursor: page.syncCursor,
-        };
-      }
-      const cursor = q.cursor ? decodePlanRiskCursor(q.cursor) : undefined;
-      const format = exportFormatOf(request, q.format);
-      if (format) {
-        if (!(await findPlan(db, id))) throw notFound('plan', id);
-        const watermark = (d: Db) =>
-          changeWatermark(
+      const filters = { year: q.year, executionStatus: q.executionStatus };
+      const watermark = (d: Db) =>
+        changeWatermark(
           d,
           [sql`${risks.changeXid}`, sql`${goals.changeXid}`, sql`${directions.changeXid}`],
           sql`from ${risks} inner join ${goals} on ${eq(goals.id, risks.goalId)} ${joinUpSql(goals, directions)}
             where ${and(eq(directions.planId, id), q.year !== undefined ? eq(risks.year, q.year) : undefined, q.executionStatus ? eq(risks.executionStatus, q.executionStatus) : undefined)}`,
         );
-        return sendListExport(request, reply, format, {
-          name: 'risks',
-          entity: PlanRisk,
-          db,
-          limit: q.limit,
-          start: cursor,
-          watermark,
-          // planRisks fetches limit + 1 rows (to see whether a next page exists): ask for size - 1.
-          fetch: (d, c, size) => planRisks(d, id, { ...q, cursor: c, limit: size - 1 }),
-          keyOf: planRiskKey,
-          toDto,
-          encode: encodeCursor,
-          sep: q.sep ?? q.delimiter,
-        });
-      }
-      const [plan, rows] = await Promise.all([findPlan(db, id), planRisks(db, id, { ...q, cursor })]);
-      if (!plan) throw notFound('plan', id);
-      const hasMore = rows.length > q.limit;
-      const pageRows = hasMore ? rows.slice(0, q.limit) : rows;
-      const last = pageRows[pageRows.length - 1];
-      return { items: pageRows.map(toDto), nextCursor: hasMore && last ? encodeCursor(planRiskKey(last)) : null };
+      return answerList(request, reply, {
+        db,
+        list: planRiskList(id, filters, { toDto, decodeCursor: decodePlanRiskCursor }),
+        parent: async () => {
+          if (!(await findPlan(db, id))) throw notFound('plan', id);
+        },
+        export: { name: 'risks', columns: columnsOf<z.output<typeof PlanRisk>>(PlanRisk), watermark },
+        sync: {
+          refused: [
+            q.year !== undefined ? { path: 'query.year', message: 'not allowed with updatedSince: a risk can change year' } : undefined,
+            q.executionStatus
+              ? { path: 'query.executionStatus', message: 'not allowed with updatedSince: a risk can change status' }
+              : undefined,
+          ],
+          read: async (s) => {
+            const page = await planRiskSync(db, id, s);
+            const items = page.items.map((i) => (i.live ? { ...toDto(i.live), deleted: false as const } : i.tombstone!));
+            return { items, nextCursor: page.nextCursor, syncCursor: page.syncCursor };
+          },
+        },
+      }, q);
     },
   });
 }

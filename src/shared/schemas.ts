@@ -96,15 +96,37 @@ export const EntityMeta = {
 
 export const IdParams = z.strictObject({ id: Uuid });
 
+/** ?count=true asks a list for its total (as does `Prefer: count=exact`); anything but true/false is a 400. */
+export const CountQuery = z
+  .enum(['true', 'false'])
+  .optional()
+  .transform((v) => (v === undefined ? undefined : v === 'true'))
+  .describe(
+    'true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). ' +
+      '`Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. ' +
+      'Without the ask no count is made.',
+  );
+
 export const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50).describe('Page size, 1..500.'),
   cursor: z.string().max(1024).optional().describe('Opaque cursor from the previous page.'),
+  count: CountQuery,
 });
 
+/** `total` of a list answer: present only when asked for (?count=true or Prefer: count=exact). */
+export const TotalField = z
+  .number()
+  .int()
+  .min(0)
+  .optional()
+  .describe('Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page.');
+
+/** `{ items, nextCursor, total? }`; the next page is also in the Link header (rel="next"). */
 export function listOf<T extends z.ZodType>(item: T) {
   return z.object({
     items: z.array(item),
     nextCursor: z.string().nullable().describe('Pass as ?cursor= for the next page; null on the last page.'),
+    total: TotalField,
   });
 }
 

@@ -15,6 +15,7 @@
 export interface CachedAnswer {
   body: string;
   etag: string;
+  headers?: Record<string, string>;
 }
 
 /** What an answer was computed from: the plans, or every plan (feed pages span plans). */

@@ -26,8 +26,22 @@ export function indicatorStatusKey(indicatorId: string, year: number | undefined
   return keyOf('indicator', indicatorId, year, lang, evaluationMethodVersion());
 }
 
-/** One JSON page of GET /status: the filter (in a fixed key order), the page size and position. */
-export function feedPageKey(filter: StatusFilter, limit: number, cursor: string | undefined, lang: string | undefined): string {
-  const { year, organizationId, planId, indicatorId, valueType, status } = filter;
-  return keyOf('feed', year, organizationId, planId, indicatorId, valueType, status, limit, cursor, lang, evaluationMethodVersion());
+/**
+ * One JSON page of GET /status: every field of the filter (sorted by name, so a filter added to
+ * StatusFilter is part of the key without a change here), the page size and position, and whether
+ * a total was asked for.
+ */
+export function feedPageKey(
+  filter: StatusFilter,
+  limit: number,
+  cursor: string | undefined,
+  lang: string | undefined,
+  count: boolean,
+): string {
+  const fields = Object.entries(filter)
+    .filter(([, value]) => value !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([name, value]) => `${name}=${String(value)}`)
+    .join('&');
+  return keyOf('feed', fields, limit, cursor, lang, count ? 'count' : undefined, evaluationMethodVersion());
 }

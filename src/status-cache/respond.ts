@@ -11,9 +11,12 @@ import type { AnswerScope, CachedAnswer, StatusCache } from './cache.js';
 export interface Computed<T> {
   value: T;
   scope: AnswerScope;
+  /** Headers that belong to the answer (a page's Link), stored and sent with it. */
+  headers?: Record<string, string>;
 }
 
 function send(request: FastifyRequest, reply: FastifyReply, answer: CachedAnswer): void {
+  if (answer.headers) reply.headers(answer.headers);
   reply.header('etag', answer.etag);
   if (ifNoneMatchHits(request, answer.etag)) reply.code(304).send();
   else reply.type('application/json; charset=utf-8').send(answer.body);
@@ -31,14 +34,18 @@ export async function answerCached<T>(
   key: string,
   compute: () => Promise<Computed<T>>,
 ): Promise<T | void> {
-  if (!cache) return (await compute()).value;
+  if (!cache) {
+    const { value, headers } = await compute();
+    if (headers) reply.headers(headers);
+    return value;
+  }
   const hit = cache.get(key);
   if (hit) return send(request, reply, hit);
   // Before the first read of the computation (see StatusCache.store).
   const stamp = cache.stamp();
-  const { value, scope } = await compute();
+  const { value, scope, headers } = await compute();
   const body = JSON.stringify(value);
-  const answer = { body, etag: weakEtagOf(body) };
+  const answer = { body, etag: weakEtagOf(body), headers };
   cache.store(key, answer, stamp, scope);
   return send(request, reply, answer);
 }

@@ -10,6 +10,9 @@ import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { YearApproval } from '../approvals/schemas.js';
 import type { Db } from '../db/client.js';
 import { queryArrays } from '../db/raw.js';
+import { decodeCursor } from '../http/pagination.js';
+import { badRequest } from '../http/problem.js';
+import type { KeysetList } from '../lists/keyset.js';
 import type { LocalizedTextColumn } from '../db/schema.js';
 import { directions, goals, indicators, measurements, plans, yearApprovals } from '../db/schema.js';
 import type { Lang } from '../shared/lang.js';
@@ -173,6 +176,41 @@ export async function statusFeed(db: Db, page: FeedPage) {
   const q = statusFeedQuery(page);
   const rows = await queryArrays(db, { name: q.name!, text: q.text }, q.values);
   return decodeRows<FeedRow>(q.keys, rows.length > page.limit + 1 ? rows.slice(0, page.limit + 1) : rows);
+}
+
+// One column is enough to count rows; module-level, so the read model builds its statement once per shape.
+const countColumns = () => ({ one: sql<number>`1` });
+
+/**
+ * How many feed rows match the filter: the feed's own statement (the read model's rows, editor
+ * scoping and ?status= included), counted by PostgreSQL in one statement.
+ */
+export async function statusCount(db: Db, filter: StatusFilter): Promise<number> {
+  const q = statusQuery({ columns: countColumns, filter });
+  const text = `select count(*)::int from (${q.text}) as feed`;
+  const rows = await queryArrays(db, q.name ? { name: `${q.name}_n`, text } : { text }, q.values);
+  return Number(rows[0]?.[0] ?? 0);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The feed's [year, indicatorId] cursor; values that would not cast in SQL are the invalid cursor's 400. */
+function decodeFeedCursor(cursor: string): unknown[] {
+  const key = decodeCursor(cursor, 2);
+  if (Number.isSafeInteger(key[0]) && typeof key[1] === 'string' && UUID.test(key[1])) return key;
+  throw badRequest('The cursor is not valid for this list; start again without it.', [{ path: 'query.cursor', message: 'invalid cursor' }]);
+}
+
+/** The flat feed as a keyset list (src/lists/keyset.ts): pages, paged exports and the total. */
+export function statusFeedList<Dto>(filter: StatusFilter, toDto: (row: FeedRow) => Dto): KeysetList<FeedRow, Dto> {
+  return {
+    decodeCursor: decodeFeedCursor,
+    // statusFeed reads up to limit + 1 rows: ask for size - 1 to get size.
+    fetch: (db, cursor, size) => statusFeed(db, { filter, limit: size - 1, cursor }),
+    keyOf: (row) => [row.year, row.indicatorId],
+    toDto,
+    count: (db) => statusCount(db, filter),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

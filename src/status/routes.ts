@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { access } from '../http/access.js';
-import { decodeCursor, encodeCursor } from '../http/pagination.js';
+import { answerList } from '../http/list-pipeline.js';
 import { badRequest, notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { trustedJson } from '../http/serialize.js';
@@ -15,12 +15,12 @@ import { requestedLang } from '../shared/lang.js';
 import { IdParams } from '../shared/schemas.js';
 import { listApprovals } from '../approvals/repository.js';
 import { buildPlanStatus, toIndicatorStatus } from './assemble.js';
-import { exportFormatOf, limitGiven, sendExport, XLSX_TYPE } from '../exports/tabular.js';
-import { onePage, sendStatusExport, statusColumns } from '../exports/status.js';
-import { indicatorYears, readPlanStatus, statusFeed } from './queries.js';
+import { XLSX_TYPE } from '../exports/tabular.js';
+import { sendStatusExport, statusColumns } from '../exports/status.js';
+import { indicatorYears, readPlanStatus, statusFeedList } from './queries.js';
 import { statusFilterOf } from './read-model.js';
 import { IndicatorStatus, IndicatorStatusQuery, PlanStatus, PlanStatusQuery, StatusFeedQuery } from './schemas.js';
-import { isSyncCursor, syncListOf } from '../sync/cursor.js';
+import { syncListOf } from '../sync/cursor.js';
 import { StatusTombstone, statusSync } from '../sync/status.js';
 import type { StatusCache } from '../status-cache/cache.js';
 import { feedPageKey, indicatorStatusKey, planStatusKey } from '../status-cache/key.js';
@@ -143,52 +143,37 @@ export function statusRoutes(app: FastifyInstance, db: Db, cache?: StatusCache) 
     },
     handler: async (request, reply) => {
       const q = request.query;
-      if (q.updatedSince !== undefined || isSyncCursor(q.cursor)) {
-        if (exportFormatOf(request, q.format)) {
-          throw badRequest('Incremental sync answers JSON only.', [{ path: 'query.format', message: 'incremental sync is JSON only' }]);
-        }
-        if (q.status) {
-          throw badRequest('Incremental sync cannot filter by the derived status (a row leaving the filter would go unnoticed).', [
-            { path: 'query.status', message: 'not allowed with updatedSince' },
-          ]);
-        }
-        const lang = requestedLang(q.lang, request.headers['accept-language']);
-        const result = await statusSync(db, { filter: q, since: q.updatedSince, cursor: q.cursor, limit: q.limit });
-        // A flat status row carries its own context (plan, direction, organization, year, approval).
-        const items = result.items.map((item) => (item.live ? { ...toIndicatorStatus(item.live, item.live, lang), deleted: false as const } : item.tombstone!));
-        return reply.type('application/json; charset=utf-8').send({ items, nextCursor: result.nextCursor, syncCursor: result.syncCursor });
-      }
-      // Exports without ?limit mean everything matching, streamed in keyset pages (src/exports/).
-      const exportFormat = exportFormatOf(request, q.format);
-      if (exportFormat && !limitGiven(request)) {
-        // The weak ETag comes from the rows' change stamps, read where the export reads (src/exports/status.ts).
-        return sendStatusExport(request, reply, db, exportFormat, statusFilterOf(q), requestedLang(q.lang, request.headers['accept-language']), q.sep ?? q.delimiter);
-      }
-      const cursor = q.cursor ? decodeCursor(q.cursor, 2) : undefined;
       const lang = requestedLang(q.lang, request.headers['accept-language']);
-      const page = async () => {
-        const rows = await statusFeed(db, { filter: statusFilterOf(q), limit: q.limit, cursor });
-        const hasMore = rows.length > q.limit;
-        const pageRows = hasMore ? rows.slice(0, q.limit) : rows;
-        const items = pageRows.map((row) => toIndicatorStatus(row, row, lang));
-        const last = items[items.length - 1];
-        return { items, nextCursor: hasMore && last ? encodeCursor([last.year, last.indicatorId]) : null };
-      };
-      if (!exportFormat) {
+      const filter = statusFilterOf(q);
+      return answerList(request, reply, {
+        db,
+        // A flat status row carries its own context (plan, direction, organization, year, approval).
+        list: statusFeedList(filter, (row) => toIndicatorStatus(row, row, lang)),
         // A feed page spans plans: any change evicts every cached page (StatusCache.evictPlans).
-        return answerCached(request, reply, cache, feedPageKey(statusFilterOf(q), q.limit, q.cursor, lang), async () => ({
-          value: await page(),
-          scope: { feed: true },
-        }));
-      }
-      // ?limit given: one page, the next in the Link header (rel="next") and X-Next-Cursor.
-      const { items, nextCursor } = await page();
-      if (nextCursor) {
-        const url = new URL(request.url, 'http://x');
-        url.searchParams.set('cursor', nextCursor);
-        reply.header('link', `<${url.pathname}${url.search}>; rel="next"`).header('x-next-cursor', nextCursor);
-      }
-      return sendExport(reply, exportFormat, 'status', statusColumns(lang ?? 'kk'), onePage(items), q.sep ?? q.delimiter);
+        cachedPage: (count, read) =>
+          answerCached(request, reply, cache, feedPageKey(filter, q.limit, q.cursor, lang, count), async () => ({
+            ...(await read()),
+            scope: { feed: true },
+          })),
+        export: {
+          name: 'status',
+          columns: statusColumns(lang ?? 'kk'),
+          // Without ?limit: every matching row from one server-side cursor, its weak ETag from the rows' change stamps.
+          stream: (format, sep) => sendStatusExport(request, reply, db, format, filter, lang, sep),
+        },
+        sync: {
+          refused: [
+            q.status
+              ? { path: 'query.status', message: 'not allowed with updatedSince: a row leaving the derived status would go unnoticed' }
+              : undefined,
+          ],
+          read: async (s) => {
+            const result = await statusSync(db, { filter: q, ...s });
+            const items = result.items.map((item) => (item.live ? { ...toIndicatorStatus(item.live, item.live, lang), deleted: false as const } : item.tombstone!));
+            return { items, nextCursor: result.nextCursor, syncCursor: result.syncCursor };
+          },
+        },
+      }, q);
     },
   });
 }

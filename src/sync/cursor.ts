@@ -31,7 +31,7 @@ import type { Db } from '../db/client.js';
 import type { Tx } from '../db/tx.js';
 import { encodeCursor } from '../http/pagination.js';
 import { badRequest } from '../http/problem.js';
-import { Instant, Uuid } from '../shared/schemas.js';
+import { Instant, TotalField, Uuid } from '../shared/schemas.js';
 
 export const UpdatedSince = Instant.describe(
     'Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). ' +
@@ -81,6 +81,7 @@ export function syncListOf<E extends z.ZodType, T extends z.ZodType>(entity: E, 
   return z.object({
     items: z.array(z.union([z.intersection(entity, LiveRowMarker), tombstone])),
     nextCursor: z.string().nullable().describe('Pass as ?cursor= for the next page; null on the last page.'),
+    total: TotalField,
     syncCursor: SyncCursorField,
   });
 }

@@ -9,14 +9,13 @@ import { afterPosition, decodeSyncCursor, snapshotXmin, syncPage } from './curso
 import { assertWithinRetention } from './retention.js';
 
 type SyncTable = PgTable & { id: AnyPgColumn; changeXid: AnyPgColumn; updatedAt: AnyPgColumn };
-type Row = Record<string, unknown> & { id: string; changeXid: number };
 
-export function isSyncTable(table: PgTable): table is SyncTable {
+export function isSyncTable<T extends PgTable>(table: T): table is T & SyncTable {
   return (table as unknown as Record<string, unknown>).changeXid !== undefined;
 }
 
-export interface SyncListOptions<Dto> {
-  table: SyncTable;
+export interface SyncListOptions<T extends SyncTable, Dto, Tombstone> {
+  table: T;
   /** entity_type of its tombstones, e.g. "plan". */
   entityType: string;
   /** Conditions on live rows (filters and the parent). */
@@ -26,19 +25,21 @@ export interface SyncListOptions<Dto> {
   since?: string;
   cursor?: string;
   limit: number;
-  toDto: (row: Row) => Dto;
-  toTombstone: (row: typeof syncDeletions.$inferSelect) => Record<string, unknown>;
+  toDto: (row: T['$inferSelect']) => Dto;
+  toTombstone: (row: typeof syncDeletions.$inferSelect) => Tombstone;
 }
 
-export async function syncList<Dto>(db: Db, o: SyncListOptions<Dto>) {
-  const anyDb = db as unknown as AnyDb;
+export async function syncList<T extends SyncTable, Dto, Tombstone>(db: Db, o: SyncListOptions<T, Dto, Tombstone>) {
   const position: SyncPosition | undefined = o.cursor ? decodeSyncCursor(o.cursor, ['uuid']) : undefined;
   const watermark = await snapshotXmin(db);
   const since = o.since ? new Date(o.since) : undefined;
+  // drizzle cannot follow a generic table through select(): read it as the PgTable it is; its rows
+  // are the table's select model (src/lists/table.ts does the same).
+  const table: PgTable = o.table;
   const [live, dead] = await Promise.all([
-    anyDb
+    db
       .select()
-      .from(o.table)
+      .from(table)
       .where(
         and(
           ...o.liveConditions,
@@ -48,7 +49,7 @@ export async function syncList<Dto>(db: Db, o: SyncListOptions<Dto>) {
         ),
       )
       .orderBy(asc(o.table.changeXid), asc(o.table.id))
-      .limit(o.limit + 1) as Promise<Row[]>,
+      .limit(o.limit + 1),
     db
       .select()
       .from(syncDeletions)
@@ -66,12 +67,13 @@ export async function syncList<Dto>(db: Db, o: SyncListOptions<Dto>) {
   ]);
   // After the reads: see retention.ts for why that order catches a concurrent prune.
   await assertWithinRetention(db, since, position);
-  type Item = { xid: number; key: string[]; value: unknown };
-  const liveItems: Item[] = live.map((row) => ({ xid: Number(row.changeXid), key: [row.id], value: { ...(o.toDto(row) as object), deleted: false } as Dto }));
+  type Item = { xid: number; key: string[]; value: (Dto & { deleted: false }) | Tombstone };
+  const liveItems: Item[] = live.map((row: T['$inferSelect']) => ({
+    xid: Number(row.changeXid),
+    key: [String(row.id)],
+    value: { ...o.toDto(row), deleted: false as const },
+  }));
   const deadItems: Item[] = dead.map((row) => ({ xid: row.changeXid, key: [row.entityId], value: o.toTombstone(row) }));
   const result = syncPage(liveItems, deadItems, o.limit, watermark, position);
   return { items: result.items.map((i) => i.value), nextCursor: result.nextCursor, syncCursor: result.syncCursor };
 }
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- drizzle generics do not survive a generic table
-type AnyDb = any;

@@ -9,11 +9,12 @@ import { actorOf } from '../http/actor.js';
 import { exportBusyResponses } from '../http/export-guard.js';
 import { NOT_MODIFIED } from '../http/conditional.js';
 import { changeWatermark, exportEtagDescription } from '../http/export-etag.js';
-import { UpdatedSince, isSyncCursor, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
+import { UpdatedSince, syncListOf, tombstoneOf } from '../sync/cursor.js';
 import { syncList } from '../sync/lists.js';
 import { syncDeletions } from '../db/schema.js';
-import { ListExportQueryShape, exportFormatOf, sendListExport } from '../exports/tabular.js';
-import { encodeCursor } from '../http/pagination.js';
+import { ListExportQueryShape, columnsOf } from '../exports/tabular.js';
+import { answerList } from '../http/list-pipeline.js';
+import { tableList } from '../lists/table.js';
 import { recordAudit } from '../audit/record.js';
 import { and, eq, or, sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
@@ -26,11 +27,10 @@ import type { Db } from '../db/client.js';
 import { organizations, users } from '../db/schema.js';
 import { access } from '../http/access.js';
 import { assertIfMatch, notModified, setEtag } from '../http/etag.js';
-import { after, decodeCursor, page } from '../http/pagination.js';
 import { badRequest, conflict, notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { iso } from '../shared/decimal.js';
-import { IdParams, ListQuery, Uuid, listOf } from '../shared/schemas.js';
+import { IdParams, ListQuery, Uuid } from '../shared/schemas.js';
 import { User, UserCreate, UserFilters, UserPatch } from './schemas.js';
 
 const TAG = 'Users';
@@ -91,50 +91,34 @@ export function userRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
     },
     handler: async (request, reply) => {
       const q = request.query;
-      const conditions: (SQL | undefined)[] = [
+      const where: (SQL | undefined)[] = [
         q.role ? eq(users.role, q.role) : undefined,
         q.organizationId ? eq(users.organizationId, q.organizationId) : undefined,
         q.active !== undefined ? eq(users.active, q.active) : undefined,
         q.email ? eq(users.email, q.email) : undefined,
       ];
-      const format = exportFormatOf(request, q.format);
-      if (q.updatedSince !== undefined || isSyncCursor(q.cursor)) {
-        if (format) throw badRequest('Incremental sync answers JSON only.', [{ path: 'query.format', message: 'incremental sync is JSON only' }]);
-        const synced = await syncList(db, {
-          table: users,
-          entityType: 'user',
-          liveConditions: conditions,
-          // A tombstone remembers the organization; other filters apply to live rows only.
-          deadConditions: [q.organizationId ? eq(syncDeletions.parentId, q.organizationId) : undefined],
-          since: q.updatedSince,
-          cursor: q.cursor,
-          limit: q.limit,
-          toDto: toUserDto as (row: Record<string, unknown>) => unknown,
-          toTombstone: (d) => ({ id: d.entityId, deleted: true, updatedAt: d.deletedAt.toISOString(), organizationId: d.parentId }),
-        });
-        return synced as { items: (z.output<typeof User> | z.output<typeof UserTombstone>)[]; nextCursor: string | null; syncCursor: string };
-      }
-      if (format) {
-        const where = and(...conditions) ?? sql`true`;
-        return sendListExport(request, reply, format, {
+      return answerList(request, reply, {
+        db,
+        list: tableList({ table: users, where, orderBy: [users.email, users.id], toDto: toUserDto }),
+        export: {
           name: 'users',
-          entity: User,
-          db,
-          limit: q.limit,
-          start: q.cursor ? decodeCursor(q.cursor, 2) : undefined,
-          watermark: (d) => changeWatermark(d, [sql`${users.changeXid}`], sql`from ${users} where ${where}`),
-          fetch: (d, cursor, size) =>
-            d.select().from(users).where(and(...conditions, cursor ? after([users.email, users.id], cursor) : undefined)).orderBy(users.email, users.id).limit(size),
-          keyOf: (row) => [row.email, row.id],
-          toDto: toUserDto,
-          encode: encodeCursor,
-          sep: q.sep ?? q.delimiter,
-        });
-      }
-      if (q.cursor) conditions.push(after([users.email, users.id], decodeCursor(q.cursor, 2)));
-      const rows = await db.select().from(users).where(and(...conditions)).orderBy(users.email, users.id).limit(q.limit + 1);
-      const result = page(rows, q.limit, (row) => [row.email, row.id]);
-      return { items: result.items.map(toUserDto), nextCursor: result.nextCursor };
+          columns: columnsOf<User>(User),
+          watermark: (d) => changeWatermark(d, [sql`${users.changeXid}`], sql`from ${users} where ${and(...where) ?? sql`true`}`),
+        },
+        sync: {
+          read: (s) =>
+            syncList(db, {
+              table: users,
+              entityType: 'user',
+              liveConditions: where,
+              // A tombstone remembers the organization; other filters apply to live rows only.
+              deadConditions: [q.organizationId ? eq(syncDeletions.parentId, q.organizationId) : undefined],
+              ...s,
+              toDto: toUserDto,
+              toTombstone: (d) => ({ id: d.entityId, deleted: true as const, updatedAt: iso(d.deletedAt), organizationId: d.parentId }),
+            }),
+        },
+      }, q);
     },
   });
 

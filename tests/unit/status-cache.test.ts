@@ -114,18 +114,19 @@ describe('cache keys', () => {
       planStatusKey(B, 2016, undefined),
       indicatorStatusKey(A, 2016, undefined),
       indicatorStatusKey(A, undefined, undefined),
-      feedPageKey({ year: 2016 }, 50, undefined, undefined),
-      feedPageKey({ year: 2016 }, 51, undefined, undefined),
-      feedPageKey({ year: 2016, planId: A }, 50, undefined, undefined),
-      feedPageKey({ year: 2016, organizationId: A }, 50, undefined, undefined),
-      feedPageKey({ year: 2016, status: 'achieved' }, 50, undefined, undefined),
-      feedPageKey({ year: 2016 }, 50, 'c1', undefined),
-      feedPageKey({ year: 2016 }, 50, undefined, 'en'),
+      feedPageKey({ year: 2016 }, 50, undefined, undefined, false),
+      feedPageKey({ year: 2016 }, 51, undefined, undefined, false),
+      feedPageKey({ year: 2016, planId: A }, 50, undefined, undefined, false),
+      feedPageKey({ year: 2016, organizationId: A }, 50, undefined, undefined, false),
+      feedPageKey({ year: 2016, status: 'achieved' }, 50, undefined, undefined, false),
+      feedPageKey({ year: 2016 }, 50, 'c1', undefined, false),
+      feedPageKey({ year: 2016 }, 50, undefined, 'en', false),
+      feedPageKey({ year: 2016 }, 50, undefined, undefined, true),
     ];
     expect(new Set(keys).size).toBe(keys.length);
   });
 
   it('cannot be forged by a cursor holding separators', () => {
-    expect(feedPageKey({}, 50, 'x","kk', undefined)).not.toBe(feedPageKey({}, 50, 'x', 'kk'));
+    expect(feedPageKey({}, 50, 'x","kk', undefined, false)).not.toBe(feedPageKey({}, 50, 'x', 'kk', false));
   });
 });
