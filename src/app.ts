@@ -42,6 +42,7 @@ import type { PoolStats } from './observability/metrics.js';
 import { registerMetrics } from './observability/metrics.js';
 import { userRoutes } from './users/routes.js';
 import { personalTokenRoutes } from './personal-tokens/routes.js';
+import { evaluationMethodRoutes } from './evaluation-methods/routes.js';
 
 export interface AppOptions {
   db: Db;
@@ -142,6 +143,7 @@ export async function buildApp({ db, readDb, config, logger, poolStats }: AppOpt
       userRoutes(api, db, auth);
       clientRoutes(api, db, auth);
       personalTokenRoutes(api, auth);
+      evaluationMethodRoutes(api, db);
     },
     { prefix: API_PREFIX },
   );

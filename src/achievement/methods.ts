@@ -140,11 +140,16 @@ export interface MethodResult {
 
 /** What the method adds to today's answer for one indicator and year. */
 export function evaluateWith(rules: EvaluationRules, input: EvaluationInput, base: IndicatorStatusResult, now: Date): MethodResult {
-  const degree = capDegree(rawDegree(input, rules.rankDegree), rules.cap);
+  // The ratio and the gap reuse today's exact results (the same rules as rawDegree/gapOf, computed once):
+  // rounding half away from zero is symmetric, so -deviation is exactly plan - fact rounded.
+  const ratio = !(input.valueType === 'rank' && rules.rankDegree === 'percentile');
+  const raw = ratio ? (base.achievementPercent === null ? null : roundDegree(base.achievementPercent / 100)) : rawDegree(input, rules.rankDegree);
+  const degree = capDegree(raw, rules.cap);
+  const gap = base.deviation === null ? null : input.betterWhen === 'higher' ? base.deviation : -base.deviation || 0;
   return {
     degree,
     band: degree === null ? null : bandOf(rules.bands, degree),
-    gap: gapOf(input.plan, input.fact, input.betterWhen),
+    gap,
     scoreTrend: scoreTrendOf(input.valueType, input.previousScore, input.score),
     overdue: base.status === 'pending' && isOverdue(rules.pending, input.year, now),
   };

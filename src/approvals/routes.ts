@@ -1,3 +1,4 @@
+import { versionInForce } from '../evaluation-methods/service.js';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -107,7 +108,14 @@ export function approvalRoutes(app: FastifyInstance, db: Db) {
         if (await findApproval(tx, id, year)) throw conflict(`Year ${year} of this plan is already approved.`);
         const [row] = await tx
           .insert(yearApprovals)
-          .values({ planId: id, year, ...request.body, approvedBy: request.principal?.id ?? null })
+          .values({
+            planId: id,
+            year,
+            ...request.body,
+            approvedBy: request.principal?.id ?? null,
+            // The method version in force now: this year keeps answering with it whatever changes later.
+            evaluationMethodVersionId: await versionInForce(tx, plan.evaluationMethodId ?? null),
+          })
           .returning();
         const dto = toApprovalDto(row!);
         await recordAudit(tx, request, { entityType: 'yearApproval', entityId: dto.id, entityKey: `${id}/${year}`, action: 'approve', after: dto });

@@ -51,6 +51,8 @@ const planStatusColumns = () => ({
   approvalVersion: yearApprovals.version,
   approvalCreatedAt: epochMs(yearApprovals.createdAt),
   approvalUpdatedAt: epochMs(yearApprovals.updatedAt),
+  approvalMethodVersionId: yearApprovals.evaluationMethodVersionId,
+  planMethodId: plans.evaluationMethodId,
   // From here on: PlanTreeRow.
   directionId: directions.id,
   directionCode: directions.code,
@@ -77,7 +79,7 @@ export type PlanTreeRow = {
 } & (StatusRow | { [K in keyof StatusRow]: null });
 
 export interface PlanStatusData {
-  plan: { id: string; organizationId: string; startYear: number; endYear: number };
+  plan: { id: string; organizationId: string; startYear: number; endYear: number; evaluationMethodId: string | null };
   approval: YearApproval | null;
   rows: PlanTreeRow[];
 }
@@ -106,6 +108,7 @@ export function decodePlanStatus(planId: string, year: number, keys: string[], r
           document: first[4] as YearApproval['document'],
           date: first[5] as string,
           approvedBy: first[6] as string | null,
+          evaluationMethodVersionId: first[10] as string | null,
           version: first[7] as number,
           createdAt: iso(first[8] as number),
           updatedAt: iso(first[9] as number),
@@ -119,7 +122,13 @@ export function decodePlanStatus(planId: string, year: number, keys: string[], r
     tree.push(row as PlanTreeRow);
   }
   return {
-    plan: { id: planId, organizationId: first[0] as string, startYear: first[1] as number, endYear: first[2] as number },
+    plan: {
+      id: planId,
+      organizationId: first[0] as string,
+      startYear: first[1] as number,
+      endYear: first[2] as number,
+      evaluationMethodId: first[11] as string | null,
+    },
     approval,
     rows: tree,
   };
