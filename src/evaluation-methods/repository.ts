@@ -97,3 +97,11 @@ export async function findVersion(executor: Executor, versionId: string): Promis
   const rows = await executor.select().from(evaluationMethodVersions).where(eq(evaluationMethodVersions.id, versionId)).limit(1);
   return rows[0];
 }
+
+/** Every version of every method with whether it is the current one: methods are few (admin-managed). */
+export function allVersions(executor: Executor) {
+  return executor
+    .select({ id: evaluationMethodVersions.id, methodId: evaluationMethodVersions.methodId, rules: evaluationMethodVersions.rules, current: sql<boolean>`(${evaluationMethodVersions.version} = ${evaluationMethods.version})` })
+    .from(evaluationMethodVersions)
+    .innerJoin(evaluationMethods, eq(evaluationMethods.id, evaluationMethodVersions.methodId));
+}

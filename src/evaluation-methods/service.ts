@@ -118,27 +118,49 @@ export async function versionInForce(tx: Tx, methodId: string | null): Promise<s
   return (await repo.currentVersion(tx, methodId))?.id ?? null;
 }
 
-// Versions never change, so their rules are cached for the life of the process (bounded: methods are few).
-const versionCache = new Map<string, EvaluationRules>();
-const MAX_CACHED_VERSIONS = 1000;
+/** Where a status row's rules come from: its plan's method and its year's approval. */
+export interface RuleSource {
+  approved: boolean;
+  /** The version the year was approved with (null: approved under the default, or not approved). */
+  approvalMethodVersionId: string | null;
+  planMethodId: string | null;
+}
 
-/**
- * The rules a plan year is scored by: the approved year's recorded version, else the plan's
- * method as it is now, else the default. No read at all for a plan without a method whose year
- * was approved without one: the default path stays as fast as before.
- */
-export async function rulesFor(db: Db, source: { approved: boolean; approvalVersionId: string | null; methodId: string | null }): Promise<EvaluationRules> {
-  if (source.approved) {
-    if (source.approvalVersionId === null) return DEFAULT_RULES;
-    const cached = versionCache.get(source.approvalVersionId);
-    if (cached) return cached;
-    const version = await repo.findVersion(db, source.approvalVersionId);
-    if (!version) return DEFAULT_RULES;
-    if (versionCache.size >= MAX_CACHED_VERSIONS) versionCache.clear();
-    versionCache.set(version.id, version.rules as EvaluationRules);
-    return version.rules as EvaluationRules;
+/** The rules of every method version, read once per request that needs them. */
+export interface RuleBook {
+  byVersion: Map<string, EvaluationRules>;
+  /** The current version of each method. */
+  byMethod: Map<string, { versionId: string; rules: EvaluationRules }>;
+}
+
+/** Whether any row needs more than the built-in default (else no read at all: the default path stays as fast as before). */
+export const needsRuleBook = (sources: Iterable<RuleSource>): boolean => {
+  for (const s of sources) if (s.planMethodId !== null || s.approvalMethodVersionId !== null) return true;
+  return false;
+};
+
+export async function loadRuleBook(db: Db): Promise<RuleBook> {
+  const book: RuleBook = { byVersion: new Map(), byMethod: new Map() };
+  for (const v of await repo.allVersions(db)) {
+    const rules = v.rules as EvaluationRules;
+    book.byVersion.set(v.id, rules);
+    if (v.current) book.byMethod.set(v.methodId, { versionId: v.id, rules });
   }
-  if (source.methodId === null) return DEFAULT_RULES;
-  const current = await repo.currentVersion(db, source.methodId);
-  return current ? (current.rules as EvaluationRules) : DEFAULT_RULES;
+  return book;
+}
+
+/** The rules a row is scored by and the version they come from (null = the built-in default). */
+export function rulesOf(book: RuleBook | undefined, s: RuleSource): { versionId: string | null; rules: EvaluationRules } {
+  if (s.approved) {
+    // An approved year answers with the version it was approved with, whatever the plan names now.
+    const rules = s.approvalMethodVersionId === null ? undefined : book?.byVersion.get(s.approvalMethodVersionId);
+    return rules ? { versionId: s.approvalMethodVersionId, rules } : { versionId: null, rules: DEFAULT_RULES };
+  }
+  const current = s.planMethodId === null ? undefined : book?.byMethod.get(s.planMethodId);
+  return current ?? { versionId: null, rules: DEFAULT_RULES };
+}
+
+/** The rule book when some source needs one. */
+export async function ruleBookFor(db: Db, sources: Iterable<RuleSource>): Promise<RuleBook | undefined> {
+  return needsRuleBook(sources) ? loadRuleBook(db) : undefined;
 }

@@ -5,7 +5,7 @@
  * the CSV's ids joined). Each answer comes from a fixed number of statements whatever the
  * plan's size, never one per indicator.
  */
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, lte, or, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { YearApproval } from '../approvals/schemas.js';
 import type { Db } from '../db/client.js';
@@ -210,6 +210,8 @@ export function statusExportQuery(filter: StatusFilter, lang: Lang): StatusQuery
 export const CSV_ROW = {
   ids: 0, code: 1, name: 2, unit: 3, valueType: 4, betterWhen: 5, year: 6,
   plan: 7, fact: 8, ratingSize: 9, score: 10, previousFact: 11, previousRatingSize: 12,
+  // Evaluation methods (issue 18).
+  previousScore: 13, weight: 14, approved: 15, planMethodId: 16, approvalMethodVersionId: 17,
 } as const;
 
 /**
@@ -219,7 +221,7 @@ export const CSV_ROW = {
  * cells are still encoded in Node: doing it in SQL cost PostgreSQL, the busier side, more than it saved.
  */
 export function statusCsvQuery(filter: StatusFilter, lang: Lang, sep: string): StatusQuery {
-  const { plan, fact, ratingSize, score, previousFact, previousRatingSize } = statusRowColumns;
+  const { plan, fact, ratingSize, score, previousFact, previousRatingSize, previousScore, weight } = statusRowColumns;
   const columns = (frame: StatusFrame) => ({
     ids: sql`concat_ws(${sep}::text, ${plans.organizationId}, ${directions.planId}, ${goals.directionId}, ${indicators.goalId}, ${indicators.id})`,
     code: indicators.code,
@@ -229,8 +231,27 @@ export function statusCsvQuery(filter: StatusFilter, lang: Lang, sep: string): S
     betterWhen: indicators.betterWhen,
     year: frame.year,
     plan, fact, ratingSize, score, previousFact, previousRatingSize,
+    previousScore, weight,
+    approved: sql`(${yearApprovals.id} is not null)`,
+    planMethodId: plans.evaluationMethodId,
+    approvalMethodVersionId: yearApprovals.evaluationMethodVersionId,
   });
   const q = statusQuery({ columns, filter, order: { by: 'feed' } });
   if (q.keys.some((key, i) => CSV_ROW[key as keyof typeof CSV_ROW] !== i)) throw new Error('statusCsvQuery selects out of CSV_ROW order');
   return q;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forecasts (GET /plans/{id}/status?forecast=true): the facts up to the year and the final year's plan.
+
+/** Every measurement of the plan's indicators up to `year` or in `endYear` (facts for the line, the target). */
+export function forecastRows(db: Db, planId: string, year: number, endYear: number) {
+  return db
+    .select({ indicatorId: measurements.indicatorId, year: measurements.year, fact: measurements.fact, plan: measurements.plan })
+    .from(measurements)
+    .innerJoin(indicators, eq(indicators.id, measurements.indicatorId))
+    .innerJoin(goals, eq(goals.id, indicators.goalId))
+    .innerJoin(directions, eq(directions.id, goals.directionId))
+    .where(and(eq(directions.planId, planId), or(lte(measurements.year, year), eq(measurements.year, endYear))))
+    .orderBy(measurements.indicatorId, measurements.year);
 }

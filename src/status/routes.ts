@@ -19,6 +19,7 @@ import { exportFormatOf, limitGiven, sendExport, XLSX_TYPE } from '../exports/ta
 import { onePage, sendStatusExport, statusColumns } from '../exports/status.js';
 import { indicatorYears, readPlanStatus, statusFeed } from './queries.js';
 import { statusFilterOf } from './read-model.js';
+import { planScoring, rowScorer } from './scoring.js';
 import { IndicatorStatus, IndicatorStatusQuery, PlanStatus, PlanStatusQuery, StatusFeedQuery } from './schemas.js';
 import { isSyncCursor, syncListOf } from '../sync/cursor.js';
 import { StatusTombstone, statusSync } from '../sync/status.js';
@@ -54,7 +55,9 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
         ]);
       }
       const lang = requestedLang(request.query.lang, request.headers['accept-language']);
-      return buildPlanStatus(rows, plan, year, lang, approval);
+      // The plan's evaluation method (no read for plans without one) and, when asked, the forecasts.
+      const scoring = await planScoring(db, data, year, new Date(), request.query.forecast === 'true');
+      return buildPlanStatus(rows, plan, year, lang, approval, scoring);
     },
   });
 
@@ -80,7 +83,14 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
       const rows = await indicatorYears(db, id, year);
       const first = rows[0];
       if (!first) throw notFound('indicator', id);
-      const approvedYears = new Set((await listApprovals(db, first.planId)).map((a) => a.year));
+      const approvals = await listApprovals(db, first.planId);
+      const approvedYears = new Set(approvals.map((a) => a.year));
+      const approvalVersion = new Map(approvals.map((a) => [a.year, a.evaluationMethodVersionId ?? null]));
+      const now = new Date();
+      const sourceOf = (y: number) => ({ approved: approvedYears.has(y), approvalMethodVersionId: approvalVersion.get(y) ?? null, planMethodId: first.planMethodId });
+      const years = year !== undefined ? [year] : [...new Set([...rows.map((row) => row.year), ...Array.from({ length: first.endYear - first.startYear + 1 }, (_, i) => first.startYear + i)])];
+      const scorer = await rowScorer(db, years.filter((y): y is number => y !== null).map(sourceOf), now);
+      const scoringOf = (y: number) => scorer(sourceOf(y));
       const context = (y: number) => ({
         planId: first.planId,
         directionId: first.directionId,
@@ -88,14 +98,14 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
         year: y,
         approved: approvedYears.has(y),
       });
-      if (year !== undefined) return toIndicatorStatus(first, context(year), lang);
+      if (year !== undefined) return toIndicatorStatus(first, context(year), lang, scoringOf(year));
       // Plan years without a measurement still answer (no_target), so gaps are visible.
       const byYear = new Map(rows.filter((row) => row.year !== null).map((row) => [row.year!, row]));
       for (let y = first.startYear; y <= first.endYear; y++) {
-        if (!byYear.has(y)) byYear.set(y, { ...first, year: y, plan: null, fact: null, ratingSize: null, score: null, note: null, previousFact: byYear.get(y - 1)?.fact ?? null, previousRatingSize: byYear.get(y - 1)?.ratingSize ?? null });
+        if (!byYear.has(y)) byYear.set(y, { ...first, year: y, plan: null, fact: null, ratingSize: null, score: null, note: null, previousFact: byYear.get(y - 1)?.fact ?? null, previousRatingSize: byYear.get(y - 1)?.ratingSize ?? null, previousScore: byYear.get(y - 1)?.score ?? null });
       }
-      const years = [...byYear.keys()].sort((a, b) => a - b);
-      return { items: years.map((y) => toIndicatorStatus(byYear.get(y)!, context(y), lang)) };
+      const sorted = [...byYear.keys()].sort((a, b) => a - b);
+      return { items: sorted.map((y) => toIndicatorStatus(byYear.get(y)!, context(y), lang, scoringOf(y))) };
     },
   });
 
@@ -145,7 +155,8 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
         const lang = requestedLang(q.lang, request.headers['accept-language']);
         const result = await statusSync(db, { filter: q, since: q.updatedSince, cursor: q.cursor, limit: q.limit });
         // A flat status row carries its own context (plan, direction, organization, year, approval).
-        const items = result.items.map((item) => (item.live ? toIndicatorStatus(item.live, item.live, lang) : item.tombstone!));
+        const scorer = await rowScorer(db, result.items.flatMap((item) => (item.live ? [item.live] : [])), new Date());
+        const items = result.items.map((item) => (item.live ? toIndicatorStatus(item.live, item.live, lang, scorer(item.live)) : item.tombstone!));
         return reply.type('application/json; charset=utf-8').send({ items, nextCursor: result.nextCursor, syncCursor: result.syncCursor });
       }
       // Exports without ?limit mean everything matching, streamed in keyset pages (src/exports/).
@@ -159,7 +170,8 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
       const hasMore = rows.length > q.limit;
       const pageRows = hasMore ? rows.slice(0, q.limit) : rows;
       const lang = requestedLang(q.lang, request.headers['accept-language']);
-      const items = pageRows.map((row) => toIndicatorStatus(row, row, lang));
+      const scorer = await rowScorer(db, pageRows, new Date());
+      const items = pageRows.map((row) => toIndicatorStatus(row, row, lang, scorer(row)));
       const last = items[items.length - 1];
       const nextCursor = hasMore && last ? encodeCursor([last.year, last.indicatorId]) : null;
       if (exportFormat) {
