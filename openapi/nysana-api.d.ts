@@ -1137,6 +1137,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/evaluation-methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List evaluation methods
+         * @description Ordered by code, cursor-paginated. A plan with evaluationMethodId null is scored by the built-in default (today's rule). Every change makes a new version (GET .../versions); a year approved under a version keeps answering with it. docs/evaluation-methods.md has a worked example.
+         *
+         *     Access: any authenticated caller (viewer, editor or admin).
+         */
+        get: operations["listEvaluationMethods"];
+        put?: never;
+        /**
+         * Create an evaluation method (admin)
+         * @description Bands must be ordered by min, highest first, without overlaps, the last at 0; cap >= 0. A plan with evaluationMethodId null is scored by the built-in default (today's rule). Every change makes a new version (GET .../versions); a year approved under a version keeps answering with it. docs/evaluation-methods.md has a worked example.
+         *
+         *     Access: admins only.
+         */
+        post: operations["createEvaluationMethod"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluation-methods/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One evaluation method (its current version)
+         * @description Access: any authenticated caller (viewer, editor or admin).
+         */
+        get: operations["getEvaluationMethod"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an evaluation method (admin)
+         * @description 409 while a plan names it or an approved year was scored with one of its versions. If-Match as for PATCH.
+         *
+         *     Access: admins only.
+         */
+        delete: operations["deleteEvaluationMethod"];
+        options?: never;
+        head?: never;
+        /**
+         * Change an evaluation method (admin): a new version
+         * @description Send If-Match with the ETag to refuse a stale change (412). A plan with evaluationMethodId null is scored by the built-in default (today's rule). Every change makes a new version (GET .../versions); a year approved under a version keeps answering with it. docs/evaluation-methods.md has a worked example.
+         *
+         *     Access: admins only.
+         */
+        patch: operations["updateEvaluationMethod"];
+        trace?: never;
+    };
+    "/api/v1/evaluation-methods/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every version of an evaluation method, oldest first
+         * @description Access: any authenticated caller (viewer, editor or admin).
+         */
+        get: operations["listEvaluationMethodVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/plans/{id}/import": {
         parameters: {
             query?: never;
@@ -1346,6 +1426,81 @@ export interface components {
         };
         /** @enum {string} */
         LangInput: "kk" | "ru" | "en";
+        EvaluationBandInput: {
+            /** @description The band's code, e.g. "high". */
+            code: string;
+            /** @description The lowest (capped) degree in the band, as a fraction (0.9 = 90%). */
+            min: number;
+            /** @description What a report prints for the band. */
+            label: components["schemas"]["LocalizedTextInput"];
+        };
+        /** @description excluded (as today): pending values are not decided; not_achieved_after: counted as not achieved after a deadline. */
+        PendingTreatmentInput: {
+            /** @constant */
+            treatment: "excluded";
+        } | {
+            /** @constant */
+            treatment: "not_achieved_after";
+            /** @description MM-DD of the year after the evaluated year; from the next day a pending value counts as not achieved. */
+            deadline: string;
+        };
+        /**
+         * @description The degree of achievement is fact/plan (higher is better) or plan/fact (lower is better) as a fraction, then capped; the built-in default is { rankDegree: places, cap: null, bands: [], rollUp: share, pending: excluded }, exactly today's rule.
+         * @example {
+         *       "rankDegree": "places",
+         *       "cap": 1,
+         *       "rollUp": "weighted",
+         *       "pending": {
+         *         "treatment": "excluded"
+         *       },
+         *       "bands": [
+         *         {
+         *           "code": "high",
+         *           "min": 1,
+         *           "label": {
+         *             "kk": "Жоғары",
+         *             "ru": "Высокий",
+         *             "en": "High"
+         *           }
+         *         },
+         *         {
+         *           "code": "medium",
+         *           "min": 0.9,
+         *           "label": {
+         *             "kk": "Орташа",
+         *             "ru": "Средний",
+         *             "en": "Medium"
+         *           }
+         *         },
+         *         {
+         *           "code": "low",
+         *           "min": 0,
+         *           "label": {
+         *             "kk": "Төмен",
+         *             "ru": "Низкий",
+         *             "en": "Low"
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        EvaluationRulesInput: {
+            /**
+             * @description Ranks: places = plan/fact (as today); percentile = (ratingSize - fact) / (ratingSize - plan), rating-size-aware.
+             * @enum {string}
+             */
+            rankDegree: "places" | "percentile";
+            /** @description The degree is taken as at most this (e.g. 1); null = uncapped. */
+            cap: number | null;
+            /** @description Ordered by min, highest first, no two equal; the last starts at 0; first match wins. Empty = no bands. */
+            bands: components["schemas"]["EvaluationBandInput"][];
+            /**
+             * @description How goals, directions and the plan are scored: share achieved (as today), mean degree, or mean weighted by indicator weight.
+             * @enum {string}
+             */
+            rollUp: "share" | "mean" | "weighted";
+            pending: components["schemas"]["PendingTreatmentInput"];
+        };
         /**
          * @description Derived, never typed in: no plan value -> no_target; plan but no fact -> pending; betterWhen higher and fact >= plan, or betterWhen lower (ranks included) and fact <= plan -> achieved; otherwise not_achieved. Decimals compare exactly (plan 1.3, fact 1.3 is achieved).
          * @enum {string}
@@ -1728,7 +1883,8 @@ export interface components {
          *       "valueType": "percent",
          *       "betterWhen": "lower",
          *       "group": null,
-         *       "position": 1
+         *       "position": 1,
+         *       "weight": 1
          *     }
          */
         Indicator: {
@@ -1759,6 +1915,7 @@ export interface components {
             betterWhen: components["schemas"]["BetterWhen"];
             group: components["schemas"]["LocalizedText"] | null;
             position: number;
+            weight: number;
         };
         /**
          * @description Planned and actual value of one indicator in one year.
@@ -1912,7 +2069,8 @@ export interface components {
          *           "en": "Order of the Chairman No. 63"
          *         },
          *         "date": "2016-11-22"
-         *       }
+         *       },
+         *       "evaluationMethodId": null
          *     }
          */
         Plan: {
@@ -1938,6 +2096,7 @@ export interface components {
             startYear: number;
             endYear: number;
             approval: components["schemas"]["Approval"] | null;
+            evaluationMethodId: string | null;
         };
         /** @enum {string} */
         Lang: "kk" | "ru" | "en";
@@ -1966,6 +2125,119 @@ export interface components {
             date: string;
             /** @description Id of the user or client who recorded the approval. */
             approvedBy: string | null;
+            /** @description The evaluation method version the year was approved with (GET /evaluation-methods/{id}/versions); null = the built-in default. The approved year keeps answering with it. */
+            evaluationMethodVersionId: string | null;
+        };
+        EvaluationBand: {
+            /** @description The band's code, e.g. "high". */
+            code: string;
+            /** @description The lowest (capped) degree in the band, as a fraction (0.9 = 90%). */
+            min: number;
+            /** @description What a report prints for the band. */
+            label: components["schemas"]["LocalizedText"];
+        };
+        /** @description excluded (as today): pending values are not decided; not_achieved_after: counted as not achieved after a deadline. */
+        PendingTreatment: {
+            /** @constant */
+            treatment: "excluded";
+        } | {
+            /** @constant */
+            treatment: "not_achieved_after";
+            /** @description MM-DD of the year after the evaluated year; from the next day a pending value counts as not achieved. */
+            deadline: string;
+        };
+        /**
+         * @description The degree of achievement is fact/plan (higher is better) or plan/fact (lower is better) as a fraction, then capped; the built-in default is { rankDegree: places, cap: null, bands: [], rollUp: share, pending: excluded }, exactly today's rule.
+         * @example {
+         *       "rankDegree": "places",
+         *       "cap": 1,
+         *       "rollUp": "weighted",
+         *       "pending": {
+         *         "treatment": "excluded"
+         *       },
+         *       "bands": [
+         *         {
+         *           "code": "high",
+         *           "min": 1,
+         *           "label": {
+         *             "kk": "Жоғары",
+         *             "ru": "Высокий",
+         *             "en": "High"
+         *           }
+         *         },
+         *         {
+         *           "code": "medium",
+         *           "min": 0.9,
+         *           "label": {
+         *             "kk": "Орташа",
+         *             "ru": "Средний",
+         *             "en": "Medium"
+         *           }
+         *         },
+         *         {
+         *           "code": "low",
+         *           "min": 0,
+         *           "label": {
+         *             "kk": "Төмен",
+         *             "ru": "Низкий",
+         *             "en": "Low"
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        EvaluationRules: {
+            /**
+             * @description Ranks: places = plan/fact (as today); percentile = (ratingSize - fact) / (ratingSize - plan), rating-size-aware.
+             * @enum {string}
+             */
+            rankDegree: "places" | "percentile";
+            /** @description The degree is taken as at most this (e.g. 1); null = uncapped. */
+            cap: number | null;
+            /** @description Ordered by min, highest first, no two equal; the last starts at 0; first match wins. Empty = no bands. */
+            bands: components["schemas"]["EvaluationBand"][];
+            /**
+             * @description How goals, directions and the plan are scored: share achieved (as today), mean degree, or mean weighted by indicator weight.
+             * @enum {string}
+             */
+            rollUp: "share" | "mean" | "weighted";
+            pending: components["schemas"]["PendingTreatment"];
+        };
+        /** @description How a plan's indicators are scored; plans name one by evaluationMethodId. Every change is a new version. */
+        EvaluationMethod: {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            /** @description Incremented on every change; also sent as the ETag. */
+            version: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description Unique, e.g. "capped-banded-2016". */
+            code: string;
+            name: components["schemas"]["LocalizedText"];
+            rules: components["schemas"]["EvaluationRules"];
+        };
+        /** @description One immutable version of a method; approved years answer with the version they were approved with. */
+        EvaluationMethodVersion: {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            methodId: string;
+            version: number;
+            name: components["schemas"]["LocalizedText"];
+            rules: components["schemas"]["EvaluationRules"];
+            /** Format: date-time */
+            createdAt: string;
         };
         /**
          * @description Derived, never typed in: no plan value -> no_target; plan but no fact -> pending; betterWhen higher and fact >= plan, or betterWhen lower (ranks included) and fact <= plan -> achieved; otherwise not_achieved. Decimals compare exactly (plan 1.3, fact 1.3 is achieved).
@@ -1985,6 +2257,38 @@ export interface components {
             noTarget: number;
             /** @description achieved / (achieved + notAchieved) x 100, rounded half away from zero to 2 decimals; null when both are 0. */
             achievementRate: number | null;
+            /** @description achieved / every indicator with a target (achieved + notAchieved + pending) x 100, 2 decimals (14 of 19 = 73.68); null when none. */
+            targetRate: number | null;
+            /** @description Mean of the indicators' (capped) degrees x 100, 2 decimals; overdue pending values count 0; null when none has one. */
+            meanDegree: number | null;
+            /** @description The same mean weighted by indicator weight: sum(weight x degree) / sum(weight) x 100; null when the weights sum to 0. */
+            weightedDegree: number | null;
+            /** @description The method's roll-up: achievementRate (rollUp share, the default), meanDegree (mean) or weightedDegree (weighted). */
+            score: number | null;
+            /** @description Pending values past the method's deadline, counted in notAchieved (always 0 under the default method). */
+            overdue: number;
+            /** @description Indicators whose final-year target is not on track on the current path (with ?forecast=true only). */
+            atRisk?: number;
+        };
+        /** @description The first of the method's bands whose min is at most the degree. */
+        BandMatch: {
+            code: string;
+            label: components["schemas"]["LocalizedText"];
+        };
+        /** @description Forecast of the final-year target from the facts so far. */
+        Forecast: {
+            /** @description The plan's last year. */
+            targetYear: number;
+            /** @description The plan value for targetYear. */
+            target: number | null;
+            /** @description Least-squares line through the facts up to the asked year, at targetYear (2 decimals); null with fewer than 3 facts. */
+            projected: number | null;
+            /** @description projected judged against target with betterWhen; null without either. */
+            onTrack: boolean | null;
+            /** @description How many facts the line was fitted to. */
+            points: number;
+            /** @description The verdict in words a report can print (kk/ru/en). */
+            reason: components["schemas"]["LocalizedText"];
         };
         /**
          * @description One indicator in one year with its derived achievement.
@@ -2019,7 +2323,13 @@ export interface components {
          *       "previousFact": 123,
          *       "trend": "worsened",
          *       "percentile": 25.71,
-         *       "previousPercentile": 26.95
+         *       "previousPercentile": 26.95,
+         *       "weight": 1,
+         *       "degree": 0.916,
+         *       "band": null,
+         *       "gap": -11,
+         *       "scoreTrend": "improved",
+         *       "overdue": false
          *     }
          */
         IndicatorStatus: {
@@ -2077,6 +2387,20 @@ export interface components {
             percentile: number | null;
             /** @description The same for the previous year's rank and rating size. */
             previousPercentile: number | null;
+            /** @description The indicator's weight in weighted roll-ups (1 unless set). */
+            weight: number;
+            /** @description Degree of achievement as a fraction (1 = as planned), 4 decimals: fact/plan or plan/fact by betterWhen (ranks by places, or (ratingSize - fact) / (ratingSize - plan) under rankDegree percentile), then the method's cap; null where achievementPercent is. */
+            degree: number | null;
+            /** @description The method's band for the degree; null without bands or without a degree. */
+            band: components["schemas"]["BandMatch"] | null;
+            /** @description Direction-aware gap in the indicator's unit: fact - plan when higher is better, plan - fact when lower; positive = better than planned. */
+            gap: number | null;
+            /** @description Ranks with a score (e.g. CPI points): the score's own trend, higher is better; null otherwise. */
+            scoreTrend: components["schemas"]["Trend"] | null;
+            /** @description Pending past the method's deadline (counted as not achieved in roll-ups); always false under the default. */
+            overdue: boolean;
+            /** @description GET /plans/{id}/status?forecast=true: the forecast of the final-year target. */
+            forecast?: components["schemas"]["Forecast"];
         };
         GoalStatus: {
             /**
@@ -2114,6 +2438,14 @@ export interface components {
             year: number;
             /** @description The approval of this plan year, when it is approved. */
             approval: components["schemas"]["YearApproval"] | null;
+            /** @description How this answer was scored. */
+            evaluationMethod: {
+                /** @description The plan's method (null: the built-in default). */
+                methodId: string | null;
+                /** @description The method version the answer uses: the approved year's, else the current one; null = the default. */
+                versionId: string | null;
+                rules: components["schemas"]["EvaluationRules"];
+            };
             summary: components["schemas"]["Summary"];
             directions: components["schemas"]["DirectionStatus"][];
         };
@@ -2509,6 +2841,16 @@ export interface components {
             deviation: number | null;
             /** @description The analyst's explanation (the measurement's note). */
             note: string | null;
+            /** @description Direction-aware gap: positive = better than planned, in the indicator's unit. */
+            gap: number | null;
+            /** @description The (capped) degree of achievement under the plan's evaluation method, a fraction. */
+            degree: number | null;
+            /** @description The method's band for the degree; null without bands. */
+            bandCode: string | null;
+            /** @description The band's label in the report language. */
+            band: string | null;
+            /** @description Ranks with a score: the score's own trend. */
+            scoreTrend: components["schemas"]["Trend"] | null;
         };
         ReportNoteBlock: {
             /** @enum {string} */
@@ -3585,6 +3927,8 @@ export interface operations {
                     startYear: number;
                     endYear: number;
                     approval?: components["schemas"]["ApprovalInput"] | null;
+                    /** @description The evaluation method the plan is scored by (GET /evaluation-methods); null = the built-in default, today's rule. */
+                    evaluationMethodId?: string | null;
                 };
             };
         };
@@ -3826,6 +4170,8 @@ export interface operations {
                     startYear?: number;
                     endYear?: number;
                     approval?: components["schemas"]["ApprovalInput"] | null;
+                    /** @description The evaluation method the plan is scored by (GET /evaluation-methods); null = the built-in default, today's rule. */
+                    evaluationMethodId?: string | null;
                 };
             };
         };
@@ -4934,6 +5280,8 @@ export interface operations {
                     /** @description Sub-heading the indicator sits under within its goal. */
                     group?: components["schemas"]["LocalizedTextInput"] | null;
                     position?: number;
+                    /** @description Weight of the indicator in weighted roll-ups (evaluation methods with rollUp "weighted"); >= 0, default 1. */
+                    weight?: number;
                 };
             };
         };
@@ -5179,6 +5527,8 @@ export interface operations {
                     /** @description Sub-heading the indicator sits under within its goal. */
                     group?: components["schemas"]["LocalizedTextInput"] | null;
                     position?: number;
+                    /** @description Weight of the indicator in weighted roll-ups (evaluation methods with rollUp "weighted"); >= 0, default 1. */
+                    weight?: number;
                 };
             };
         };
@@ -5873,6 +6223,8 @@ export interface operations {
         parameters: {
             query: {
                 year: number;
+                /** @description true: each indicator's forecast of the plan's final-year target, and atRisk in the summaries (one more query). */
+                forecast?: "true" | "false";
                 lang?: components["schemas"]["LangInput"];
             };
             header?: never;
@@ -9468,6 +9820,465 @@ export interface operations {
             };
             /** @description If-Match names a stale version. */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listEvaluationMethods: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1..500. */
+                limit?: number;
+                /** @description Opaque cursor from the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["EvaluationMethod"][];
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Not modified: the If-None-Match ETag is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createEvaluationMethod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Unique, e.g. "capped-banded-2016". */
+                    code: string;
+                    name: components["schemas"]["LocalizedTextInput"];
+                    rules: components["schemas"]["EvaluationRulesInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationMethod"];
+                };
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getEvaluationMethod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationMethod"];
+                };
+            };
+            /** @description Not modified: the If-None-Match ETag is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteEvaluationMethod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a stale version. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateEvaluationMethod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Unique, e.g. "capped-banded-2016". */
+                    code?: string;
+                    name?: components["schemas"]["LocalizedTextInput"];
+                    rules?: components["schemas"]["EvaluationRulesInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationMethod"];
+                };
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a stale version. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listEvaluationMethodVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["EvaluationMethodVersion"][];
+                    };
+                };
+            };
+            /** @description Not modified: the If-None-Match ETag is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
