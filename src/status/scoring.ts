@@ -5,6 +5,7 @@
  */
 import type { Forecast } from '../achievement/forecast.js';
 import { forecastTarget } from '../achievement/forecast.js';
+import { DEFAULT_RULES } from '../achievement/methods.js';
 import type { Db } from '../db/client.js';
 import type { RuleBook, RuleSource } from '../evaluation-methods/service.js';
 import { ruleBookFor, rulesOf } from '../evaluation-methods/service.js';
@@ -49,5 +50,9 @@ async function planForecasts(db: Db, data: PlanStatusData, year: number): Promis
 /** Per-row scoring for flat reads (rows of many plans): one rule book for the page, only when a row needs one. */
 export async function rowScorer(db: Db, rows: readonly RuleSource[], now: Date): Promise<(row: RuleSource) => Scoring> {
   const book: RuleBook | undefined = await ruleBookFor(db, rows);
+  if (!book) {
+    const fallback: Scoring = { rules: DEFAULT_RULES, now }; // the default path: one object for the whole page
+    return () => fallback;
+  }
   return (row) => ({ rules: rulesOf(book, row).rules, now });
 }
