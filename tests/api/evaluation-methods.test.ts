@@ -234,4 +234,16 @@ describe('exports carry the new columns', () => {
     const cpi = lines.find((l: string) => l.includes(',3.2.1,'))!;
     expect(cpi.endsWith(',1,0.916,,-11,improved,false')).toBe(true);
   });
+
+  it('a method change moves the export ETag (it touches no plan row)', async () => {
+    const url = `${API}/status?year=2016&planId=${demo.planId}&format=csv`;
+    const first = await call(ctx.app, 'GET', url);
+    const method = await createMethod();
+    expect((await call(ctx.app, 'GET', url, undefined, { 'if-none-match': String(first.headers.etag) })).status).toBe(200);
+    const second = await call(ctx.app, 'GET', url);
+    expectStatus(await call(ctx.app, 'PATCH', `${API}/evaluation-methods/${method.id}`, { rules: { ...RULES, cap: 2 } }), 200);
+    expect((await call(ctx.app, 'GET', url, undefined, { 'if-none-match': String(second.headers.etag) })).status).toBe(200);
+    const third = await call(ctx.app, 'GET', url);
+    expect((await call(ctx.app, 'GET', url, undefined, { 'if-none-match': String(third.headers.etag) })).status).toBe(304);
+  });
 });
