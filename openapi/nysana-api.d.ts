@@ -1137,6 +1137,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/evaluation-methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List evaluation methods
+         * @description Ordered by code, cursor-paginated. A plan with evaluationMethodId null is scored by the built-in default (today's rule). Every change makes a new version (GET .../versions); a year approved under a version keeps answering with it. docs/evaluation-methods.md has a worked example.
+         *
+         *     Access: any authenticated caller (viewer, editor or admin).
+         */
+        get: operations["listEvaluationMethods"];
+        put?: never;
+        /**
+         * Create an evaluation method (admin)
+         * @description Bands must be ordered by min, highest first, without overlaps, the last at 0; cap >= 0. A plan with evaluationMethodId null is scored by the built-in default (today's rule). Every change makes a new version (GET .../versions); a year approved under a version keeps answering with it. docs/evaluation-methods.md has a worked example.
+         *
+         *     Access: admins only.
+         */
+        post: operations["createEvaluationMethod"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluation-methods/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One evaluation method (its current version)
+         * @description Access: any authenticated caller (viewer, editor or admin).
+         */
+        get: operations["getEvaluationMethod"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an evaluation method (admin)
+         * @description 409 while a plan names it or an approved year was scored with one of its versions. If-Match as for PATCH.
+         *
+         *     Access: admins only.
+         */
+        delete: operations["deleteEvaluationMethod"];
+        options?: never;
+        head?: never;
+        /**
+         * Change an evaluation method (admin): a new version
+         * @description Send If-Match with the ETag to refuse a stale change (412). A plan with evaluationMethodId null is scored by the built-in default (today's rule). Every change makes a new version (GET .../versions); a year approved under a version keeps answering with it. docs/evaluation-methods.md has a worked example.
+         *
+         *     Access: admins only.
+         */
+        patch: operations["updateEvaluationMethod"];
+        trace?: never;
+    };
+    "/api/v1/evaluation-methods/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every version of an evaluation method, oldest first
+         * @description Access: any authenticated caller (viewer, editor or admin).
+         */
+        get: operations["listEvaluationMethodVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/plans/{id}/import": {
         parameters: {
             query?: never;
@@ -1347,6 +1427,81 @@ export interface components {
         };
         /** @enum {string} */
         LangInput: "kk" | "ru" | "en";
+        EvaluationBandInput: {
+            /** @description The band's code, e.g. "high". */
+            code: string;
+            /** @description The lowest (capped) degree in the band, as a fraction (0.9 = 90%). */
+            min: number;
+            /** @description What a report prints for the band. */
+            label: components["schemas"]["LocalizedTextInput"];
+        };
+        /** @description excluded (as today): pending values are not decided; not_achieved_after: counted as not achieved after a deadline. */
+        PendingTreatmentInput: {
+            /** @constant */
+            treatment: "excluded";
+        } | {
+            /** @constant */
+            treatment: "not_achieved_after";
+            /** @description MM-DD of the year after the evaluated year; from the next day a pending value counts as not achieved. */
+            deadline: string;
+        };
+        /**
+         * @description The degree of achievement is fact/plan (higher is better) or plan/fact (lower is better) as a fraction, then capped; the built-in default is { rankDegree: places, cap: null, bands: [], rollUp: share, pending: excluded }, exactly today's rule.
+         * @example {
+         *       "rankDegree": "places",
+         *       "cap": 1,
+         *       "rollUp": "weighted",
+         *       "pending": {
+         *         "treatment": "excluded"
+         *       },
+         *       "bands": [
+         *         {
+         *           "code": "high",
+         *           "min": 1,
+         *           "label": {
+         *             "kk": "Жоғары",
+         *             "ru": "Высокий",
+         *             "en": "High"
+         *           }
+         *         },
+         *         {
+         *           "code": "medium",
+         *           "min": 0.9,
+         *           "label": {
+         *             "kk": "Орташа",
+         *             "ru": "Средний",
+         *             "en": "Medium"
+         *           }
+         *         },
+         *         {
+         *           "code": "low",
+         *           "min": 0,
+         *           "label": {
+         *             "kk": "Төмен",
+         *             "ru": "Низкий",
+         *             "en": "Low"
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        EvaluationRulesInput: {
+            /**
+             * @description Ranks: places = plan/fact (as today); percentile = (ratingSize - fact) / (ratingSize - plan), rating-size-aware.
+             * @enum {string}
+             */
+            rankDegree: "places" | "percentile";
+            /** @description The degree is taken as at most this (e.g. 1); null = uncapped. */
+            cap: number | null;
+            /** @description Ordered by min, highest first, no two equal; the last starts at 0; first match wins. Empty = no bands. */
+            bands: components["schemas"]["EvaluationBandInput"][];
+            /**
+             * @description How goals, directions and the plan are scored: share achieved (as today), mean degree, or mean weighted by indicator weight.
+             * @enum {string}
+             */
+            rollUp: "share" | "mean" | "weighted";
+            pending: components["schemas"]["PendingTreatmentInput"];
+        };
         /**
          * @description Derived, never typed in: no plan value -> no_target; plan but no fact -> pending; betterWhen higher and fact >= plan, or betterWhen lower (ranks included) and fact <= plan -> achieved; otherwise not_achieved. Decimals compare exactly (plan 1.3, fact 1.3 is achieved).
          * @enum {string}
@@ -1768,7 +1923,8 @@ export interface components {
          *       "valueType": "percent",
          *       "betterWhen": "lower",
          *       "group": null,
-         *       "position": 1
+         *       "position": 1,
+         *       "weight": 1
          *     }
          */
         Indicator: {
@@ -1803,6 +1959,7 @@ export interface components {
             group: components["schemas"]["LocalizedText"] | null;
             /** Format: int32 */
             position: number;
+            weight: number;
         };
         /**
          * @description Planned and actual value of one indicator in one year.
@@ -1975,7 +2132,8 @@ export interface components {
          *           "en": "Order of the Chairman No. 63"
          *         },
          *         "date": "2016-11-22"
-         *       }
+         *       },
+         *       "evaluationMethodId": null
          *     }
          */
         Plan: {
@@ -2006,6 +2164,7 @@ export interface components {
             /** Format: int32 */
             endYear: number;
             approval: components["schemas"]["Approval"] | null;
+            evaluationMethodId: string | null;
         };
         /** @enum {string} */
         Lang: "kk" | "ru" | "en";
@@ -2038,6 +2197,123 @@ export interface components {
             date: string;
             /** @description Id of the user or client who recorded the approval. */
             approvedBy: string | null;
+            /** @description The evaluation method version the year was approved with (GET /evaluation-methods/{id}/versions); null = the built-in default. The approved year keeps answering with it. */
+            evaluationMethodVersionId: string | null;
+        };
+        EvaluationBand: {
+            /** @description The band's code, e.g. "high". */
+            code: string;
+            /** @description The lowest (capped) degree in the band, as a fraction (0.9 = 90%). */
+            min: number;
+            /** @description What a report prints for the band. */
+            label: components["schemas"]["LocalizedText"];
+        };
+        /** @description excluded (as today): pending values are not decided; not_achieved_after: counted as not achieved after a deadline. */
+        PendingTreatment: {
+            /** @constant */
+            treatment: "excluded";
+        } | {
+            /** @constant */
+            treatment: "not_achieved_after";
+            /** @description MM-DD of the year after the evaluated year; from the next day a pending value counts as not achieved. */
+            deadline: string;
+        };
+        /**
+         * @description The degree of achievement is fact/plan (higher is better) or plan/fact (lower is better) as a fraction, then capped; the built-in default is { rankDegree: places, cap: null, bands: [], rollUp: share, pending: excluded }, exactly today's rule.
+         * @example {
+         *       "rankDegree": "places",
+         *       "cap": 1,
+         *       "rollUp": "weighted",
+         *       "pending": {
+         *         "treatment": "excluded"
+         *       },
+         *       "bands": [
+         *         {
+         *           "code": "high",
+         *           "min": 1,
+         *           "label": {
+         *             "kk": "Жоғары",
+         *             "ru": "Высокий",
+         *             "en": "High"
+         *           }
+         *         },
+         *         {
+         *           "code": "medium",
+         *           "min": 0.9,
+         *           "label": {
+         *             "kk": "Орташа",
+         *             "ru": "Средний",
+         *             "en": "Medium"
+         *           }
+         *         },
+         *         {
+         *           "code": "low",
+         *           "min": 0,
+         *           "label": {
+         *             "kk": "Төмен",
+         *             "ru": "Низкий",
+         *             "en": "Low"
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        EvaluationRules: {
+            /**
+             * @description Ranks: places = plan/fact (as today); percentile = (ratingSize - fact) / (ratingSize - plan), rating-size-aware.
+             * @enum {string}
+             */
+            rankDegree: "places" | "percentile";
+            /** @description The degree is taken as at most this (e.g. 1); null = uncapped. */
+            cap: number | null;
+            /** @description Ordered by min, highest first, no two equal; the last starts at 0; first match wins. Empty = no bands. */
+            bands: components["schemas"]["EvaluationBand"][];
+            /**
+             * @description How goals, directions and the plan are scored: share achieved (as today), mean degree, or mean weighted by indicator weight.
+             * @enum {string}
+             */
+            rollUp: "share" | "mean" | "weighted";
+            pending: components["schemas"]["PendingTreatment"];
+        };
+        /** @description How a plan's indicators are scored; plans name one by evaluationMethodId. Every change is a new version. */
+        EvaluationMethod: {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            /**
+             * Format: int64
+             * @description Incremented on every change; also sent as the ETag.
+             */
+            version: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description Unique, e.g. "capped-banded-2016". */
+            code: string;
+            name: components["schemas"]["LocalizedText"];
+            rules: components["schemas"]["EvaluationRules"];
+        };
+        /** @description One immutable version of a method; approved years answer with the version they were approved with. */
+        EvaluationMethodVersion: {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            methodId: string;
+            /** Format: int64 */
+            version: number;
+            name: components["schemas"]["LocalizedText"];
+            rules: components["schemas"]["EvaluationRules"];
+            /** Format: date-time */
+            createdAt: string;
         };
         /**
          * @description Derived, never typed in: no plan value -> no_target; plan but no fact -> pending; betterWhen higher and fact >= plan, or betterWhen lower (ranks included) and fact <= plan -> achieved; otherwise not_achieved. Decimals compare exactly (plan 1.3, fact 1.3 is achieved).
@@ -2062,6 +2338,50 @@ export interface components {
             noTarget: number;
             /** @description achieved / (achieved + notAchieved) x 100, rounded half away from zero to 2 decimals; null when both are 0. */
             achievementRate: number | null;
+            /** @description achieved / every indicator with a target (achieved + notAchieved + pending) x 100, 2 decimals (14 of 19 = 73.68); null when none. */
+            targetRate: number | null;
+            /** @description Mean of the indicators' (capped) degrees x 100, 2 decimals; overdue pending values count 0; null when none has one. */
+            meanDegree: number | null;
+            /** @description The same mean weighted by indicator weight: sum(weight x degree) / sum(weight) x 100; null when the weights sum to 0. */
+            weightedDegree: number | null;
+            /** @description The method's roll-up: achievementRate (rollUp share, the default), meanDegree (mean) or weightedDegree (weighted). */
+            score: number | null;
+            /**
+             * Format: int64
+             * @description Pending values past the method's deadline, counted in notAchieved (always 0 under the default method).
+             */
+            overdue: number;
+            /**
+             * Format: int64
+             * @description Indicators whose final-year target is not on track on the current path (with ?forecast=true only).
+             */
+            atRisk?: number;
+        };
+        /** @description The first of the method's bands whose min is at most the degree. */
+        BandMatch: {
+            code: string;
+            label: components["schemas"]["LocalizedText"];
+        };
+        /** @description Forecast of the final-year target from the facts so far. */
+        Forecast: {
+            /**
+             * Format: int64
+             * @description The plan's last year.
+             */
+            targetYear: number;
+            /** @description The plan value for targetYear. */
+            target: number | null;
+            /** @description Least-squares line through the facts up to the asked year, at targetYear (2 decimals); null with fewer than 3 facts. */
+            projected: number | null;
+            /** @description projected judged against target with betterWhen; null without either. */
+            onTrack: boolean | null;
+            /**
+             * Format: int64
+             * @description How many facts the line was fitted to.
+             */
+            points: number;
+            /** @description The verdict in words a report can print (kk/ru/en). */
+            reason: components["schemas"]["LocalizedText"];
         };
         /**
          * @description One indicator in one year with its derived achievement.
@@ -2096,7 +2416,13 @@ export interface components {
          *       "previousFact": 123,
          *       "trend": "worsened",
          *       "percentile": 25.71,
-         *       "previousPercentile": 26.95
+         *       "previousPercentile": 26.95,
+         *       "weight": 1,
+         *       "degree": 0.916,
+         *       "band": null,
+         *       "gap": -11,
+         *       "scoreTrend": "improved",
+         *       "overdue": false
          *     }
          */
         IndicatorStatus: {
@@ -2155,6 +2481,20 @@ export interface components {
             percentile: number | null;
             /** @description The same for the previous year's rank and rating size. */
             previousPercentile: number | null;
+            /** @description The indicator's weight in weighted roll-ups (1 unless set). */
+            weight: number;
+            /** @description Degree of achievement as a fraction (1 = as planned), 4 decimals: fact/plan or plan/fact by betterWhen (ranks by places, or (ratingSize - fact) / (ratingSize - plan) under rankDegree percentile), then the method's cap; null where achievementPercent is. */
+            degree: number | null;
+            /** @description The method's band for the degree; null without bands or without a degree. */
+            band: components["schemas"]["BandMatch"] | null;
+            /** @description Direction-aware gap in the indicator's unit: fact - plan when higher is better, plan - fact when lower; positive = better than planned. */
+            gap: number | null;
+            /** @description Ranks with a score (e.g. CPI points): the score's own trend, higher is better; null otherwise. */
+            scoreTrend: components["schemas"]["Trend"] | null;
+            /** @description Pending past the method's deadline (counted as not achieved in roll-ups); always false under the default. */
+            overdue: boolean;
+            /** @description GET /plans/{id}/status?forecast=true: the forecast of the final-year target. */
+            forecast?: components["schemas"]["Forecast"];
         };
         GoalStatus: {
             /**
@@ -2195,6 +2535,14 @@ export interface components {
             year: number;
             /** @description The approval of this plan year, when it is approved. */
             approval: components["schemas"]["YearApproval"] | null;
+            /** @description How this answer was scored. */
+            evaluationMethod: {
+                /** @description The plan's method (null: the built-in default). */
+                methodId: string | null;
+                /** @description The method version the answer uses: the approved year's, else the current one; null = the default. */
+                versionId: string | null;
+                rules: components["schemas"]["EvaluationRules"];
+            };
             summary: components["schemas"]["Summary"];
             directions: components["schemas"]["DirectionStatus"][];
         };
@@ -2633,6 +2981,16 @@ export interface components {
             deviation: number | null;
             /** @description The analyst's explanation (the measurement's note). */
             note: string | null;
+            /** @description Direction-aware gap: positive = better than planned, in the indicator's unit. */
+            gap: number | null;
+            /** @description The (capped) degree of achievement under the plan's evaluation method, a fraction. */
+            degree: number | null;
+            /** @description The method's band for the degree; null without bands. */
+            bandCode: string | null;
+            /** @description The band's label in the report language. */
+            band: string | null;
+            /** @description Ranks with a score: the score's own trend. */
+            scoreTrend: components["schemas"]["Trend"] | null;
         };
         ReportNoteBlock: {
             /** @enum {string} */
@@ -4646,6 +5004,8 @@ export interface operations {
                     /** Format: int32 */
                     endYear: number;
                     approval?: components["schemas"]["ApprovalInput"] | null;
+                    /** @description The evaluation method the plan is scored by (GET /evaluation-methods); null = the built-in default, today's rule. */
+                    evaluationMethodId?: string | null;
                 };
             };
         };
@@ -5256,6 +5616,8 @@ export interface operations {
                     /** Format: int32 */
                     endYear?: number;
                     approval?: components["schemas"]["ApprovalInput"] | null;
+                    /** @description The evaluation method the plan is scored by (GET /evaluation-methods); null = the built-in default, today's rule. */
+                    evaluationMethodId?: string | null;
                 };
             };
         };
@@ -7900,6 +8262,8 @@ export interface operations {
                     group?: components["schemas"]["LocalizedTextInput"] | null;
                     /** Format: int32 */
                     position?: number;
+                    /** @description Weight of the indicator in weighted roll-ups (evaluation methods with rollUp "weighted"); >= 0, default 1. */
+                    weight?: number;
                 };
             };
         };
@@ -8513,6 +8877,8 @@ export interface operations {
                     group?: components["schemas"]["LocalizedTextInput"] | null;
                     /** Format: int32 */
                     position?: number;
+                    /** @description Weight of the indicator in weighted roll-ups (evaluation methods with rollUp "weighted"); >= 0, default 1. */
+                    weight?: number;
                 };
             };
         };
@@ -10177,6 +10543,8 @@ export interface operations {
         parameters: {
             query: {
                 year: number;
+                /** @description true: each indicator's forecast of the plan's final-year target, and atRisk in the summaries (one more query). */
+                forecast?: "true" | "false";
                 lang?: components["schemas"]["LangInput"];
             };
             header?: never;
@@ -18490,6 +18858,1111 @@ export interface operations {
                      *       "status": 500,
                      *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
                      *       "instance": "/api/v1/clients/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/tokens/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listEvaluationMethods: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1..500. */
+                limit?: number;
+                /** @description Opaque cursor from the previous page. */
+                cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: list evaluation methods */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["EvaluationMethod"][];
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /**
+                         * Format: int64
+                         * @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page.
+                         */
+                        total?: number;
+                    };
+                };
+            };
+            /** @description Not modified: the If-None-Match ETag is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/evaluation-methods",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/evaluation-methods"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/evaluation-methods"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/evaluation-methods"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createEvaluationMethod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Unique, e.g. "capped-banded-2016". */
+                    code: string;
+                    name: components["schemas"]["LocalizedTextInput"];
+                    rules: components["schemas"]["EvaluationRulesInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description Created: create an evaluation method (admin) */
+            201: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationMethod"];
+                };
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/evaluation-methods",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/evaluation-methods"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/evaluation-methods"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
+            409: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/evaluation-methods"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/evaluation-methods"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type. */
+            415: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/evaluation-methods"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/evaluation-methods"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/evaluation-methods"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getEvaluationMethod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: one evaluation method (its current version) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationMethod"];
+                };
+            };
+            /** @description Not modified: the If-None-Match ETag is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteEvaluationMethod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
+            409: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a stale version. */
+            412: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateEvaluationMethod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Unique, e.g. "capped-banded-2016". */
+                    code?: string;
+                    name?: components["schemas"]["LocalizedTextInput"];
+                    rules?: components["schemas"]["EvaluationRulesInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description OK: change an evaluation method (admin): a new version */
+            200: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationMethod"];
+                };
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: duplicate code, children exist, or the change breaks a rule of stored data. */
+            409: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/409",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A plan with code 2014-2018 already exists in this organization.",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a stale version. */
+            412: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type. */
+            415: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listEvaluationMethodVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: every version of an evaluation method, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["EvaluationMethodVersion"][];
+                    };
+                };
+            };
+            /** @description Not modified: the If-None-Match ETag is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/versions",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/versions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/versions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/versions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/versions"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -47,6 +47,7 @@ import { userRoutes } from './users/routes.js';
 import type { Listen } from './db/listen.js';
 import { createStatusCache, registerStatusCache } from './status-cache/plugin.js';
 import { personalTokenRoutes } from './personal-tokens/routes.js';
+import { evaluationMethodRoutes } from './evaluation-methods/routes.js';
 
 export interface AppOptions {
   db: Db;
@@ -159,6 +160,7 @@ export async function buildApp({ db, readDb, config, logger, poolStats, listen }
       userRoutes(api, db, auth);
       clientRoutes(api, db, auth);
       personalTokenRoutes(api, auth);
+      evaluationMethodRoutes(api, db);
     },
     { prefix: API_PREFIX },
   );

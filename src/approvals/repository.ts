@@ -22,6 +22,7 @@ export const toApprovalDto = (row: Row): YearApproval => ({
   document: row.document,
   date: row.date,
   approvedBy: row.approvedBy,
+  evaluationMethodVersionId: row.evaluationMethodVersionId ?? null,
   version: row.version,
   createdAt: iso(row.createdAt),
   updatedAt: iso(row.updatedAt),

@@ -9,6 +9,10 @@ export const YearApproval = z
     document: LocalizedText.describe('The approving act, e.g. "Order of the Chairman No. 63".'),
     date: z.iso.date(),
     approvedBy: z.string().nullable().describe('Id of the user or client who recorded the approval.'),
+    evaluationMethodVersionId: Uuid.nullable().describe(
+      'The evaluation method version the year was approved with (GET /evaluation-methods/{id}/versions); null = the built-in default. ' +
+        'The approved year keeps answering with it.',
+    ),
   })
   .meta({ id: 'YearApproval', description: "An approved plan year: its plan and fact values and risks are locked." });
 export type YearApproval = z.infer<typeof YearApproval>;

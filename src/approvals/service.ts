@@ -5,6 +5,7 @@
  */
 import { recordAudit } from '../audit/record.js';
 import type { Db } from '../db/client.js';
+import { versionInForce } from '../evaluation-methods/service.js';
 import type { Actor } from '../shared/actor.js';
 import { NotFoundError, conflict, invalid } from '../shared/errors.js';
 import { deleteApproval, findApproval, insertApproval, lockPlanForApproval, toApprovalDto } from './repository.js';
@@ -28,7 +29,16 @@ export function approvalService(deps: { db: Db }) {
           ]);
         }
         if (await findApproval(tx, planId, year)) throw conflict(`Year ${year} of this plan is already approved.`);
-        const dto = toApprovalDto(await insertApproval(tx, { planId, year, ...input, approvedBy: actor.id }));
+        const dto = toApprovalDto(
+          await insertApproval(tx, {
+            planId,
+            year,
+            ...input,
+            approvedBy: actor.id,
+            // The method version in force now: this year keeps answering with it whatever changes later.
+            evaluationMethodVersionId: await versionInForce(tx, plan.evaluationMethodId ?? null),
+          }),
+        );
         await recordAudit(tx, actor, {
           entityType: 'yearApproval',
           entityId: dto.id,

@@ -81,6 +81,8 @@ export const plans = pgTable(
     startYear: integer('start_year').notNull(),
     endYear: integer('end_year').notNull(),
     approval: jsonb('approval').$type<ApprovalColumn>(),
+    /** The plan's evaluation method (issue 18); null = the built-in default, today's rule. */
+    evaluationMethodId: uuid('evaluation_method_id').references((): AnyPgColumn => evaluationMethods.id, { onDelete: 'restrict' }),
     version: version(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -89,6 +91,7 @@ export const plans = pgTable(
   (t) => [
     uniqueIndex('plans_organization_code_key').on(t.organizationId, t.code),
     index('plans_change_idx').on(t.changeXid, t.id),
+    index('plans_evaluation_method_idx').on(t.evaluationMethodId),
     check('plans_years_check', sql`${t.startYear} <= ${t.endYear}`),
     check('plans_code_check', codeOk(t.code)),
     check('plans_title_check', localizedOk(t.title)),
@@ -160,6 +163,8 @@ export const indicators = pgTable(
     betterWhen: text('better_when', { enum: ['higher', 'lower'] }).notNull(),
     group: localized('group'),
     position: integer('position').notNull(),
+    /** Weight in weighted roll-ups of evaluation methods (issue 18); 1 unless set. */
+    weight: numeric('weight').notNull().default('1'),
     version: version(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -177,6 +182,7 @@ export const indicators = pgTable(
       sql`${localizedOk(t.name)} and ${localizedOk(t.unit)} and ${localizedOk(t.source)} and (${t.group} is null or ${localizedOk(t.group)})`,
     ),
     check('indicators_position_check', positionOk(t.position)),
+    check('indicators_weight_check', sql`${t.weight} >= 0 and ${t.weight} <= 1000000`),
   ],
 );
 
@@ -506,6 +512,10 @@ export const yearApprovals = pgTable(
     document: localized('document').notNull(),
     date: text('date').notNull(),
     approvedBy: text('approved_by'),
+    /** The evaluation method version the year was approved with; null = the built-in default. */
+    evaluationMethodVersionId: uuid('evaluation_method_version_id').references((): AnyPgColumn => evaluationMethodVersions.id, {
+      onDelete: 'restrict',
+    }),
     version: version(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -513,6 +523,7 @@ export const yearApprovals = pgTable(
   },
   (t) => [
     uniqueIndex('year_approvals_plan_year_key').on(t.planId, t.year),
+    index('year_approvals_evaluation_method_version_idx').on(t.evaluationMethodVersionId),
     check('year_approvals_year_check', yearOk(t.year)),
     check('year_approvals_document_check', localizedOk(t.document)),
     check('year_approvals_date_check', sql`${t.date} ~ ${sql.raw(`'${ISO_DATE}'`)}`),
@@ -582,3 +593,41 @@ export const schema = {
   syncHorizon,
 };
 export type Schema = typeof schema;
+
+/**
+ * Evaluation methods (issue 18): `rules` holds the current EvaluationRules (src/achievement/methods.ts);
+ * every version, the first included, is also kept immutable in evaluationMethodVersions.
+ */
+export const evaluationMethods = pgTable(
+  'evaluation_methods',
+  {
+    id: id(),
+    code: text('code').notNull(),
+    name: localized('name').notNull(),
+    rules: jsonb('rules').notNull(),
+    version: version(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('evaluation_methods_code_key').on(t.code),
+    check('evaluation_methods_code_check', codeOk(t.code)),
+    check('evaluation_methods_name_check', localizedOk(t.name)),
+  ],
+);
+
+/** One immutable version of an evaluation method (what an approved year was scored with). */
+export const evaluationMethodVersions = pgTable(
+  'evaluation_method_versions',
+  {
+    id: id(),
+    methodId: uuid('method_id')
+      .notNull()
+      .references(() => evaluationMethods.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    name: localized('name').notNull(),
+    rules: jsonb('rules').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('evaluation_method_versions_method_version_key').on(t.methodId, t.version)],
+);

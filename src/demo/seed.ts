@@ -44,7 +44,7 @@ export async function seedDemo(db: Db): Promise<SeedResult> {
           const { measurements: values, reportVerdict: _verdict, ...fields } = i;
           const [indicator] = await tx
             .insert(indicators)
-            .values({ ...fields, goalId: goal!.id, position: fields.position ?? 0 })
+            .values({ ...fields, goalId: goal!.id, position: fields.position ?? 0, weight: fields.weight === undefined ? undefined : String(fields.weight) })
             .returning({ id: indicators.id });
           if (values.length > 0) {
             await tx.insert(measurements).values(

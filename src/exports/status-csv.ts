@@ -14,6 +14,12 @@ import { computeIndicatorStatus } from '../achievement/compute.js';
 import type { BetterWhen, ValueType } from '../achievement/compute.js';
 import { decimalToNumber } from '../shared/decimal.js';
 import { CSV_ROW } from '../status/queries.js';
+import { DEFAULT_RULES, evaluateWith } from '../achievement/methods.js';
+import type { Scoring } from '../status/assemble.js';
+import type { RuleSource } from '../evaluation-methods/service.js';
+
+type Scorer = (row: RuleSource) => Scoring;
+const defaultScorer: Scorer = () => ({ rules: DEFAULT_RULES, now: new Date() });
 import { csvHeader, csvLineStream, csvText } from './tabular.js';
 
 /** A number cell as the generic encoder writes IndicatorStatus numbers: the JSON number's text. */
@@ -23,7 +29,7 @@ const numberCell = (n: number | null) => (n === null ? '' : `${n}`);
 const decimalCell = (text: string | null) => numberCell(decimalToNumber(text));
 
 /** One CSV line (without its CRLF) from a statusCsvQuery row. */
-export function statusCsvLine(sep: string): (row: unknown[]) => string {
+export function statusCsvLine(sep: string, scorer: Scorer = defaultScorer): (row: unknown[]) => string {
   const code = sep.charCodeAt(0);
   const text = (value: unknown) => (value === null ? '' : csvText(value as string, code));
   return (r) => {
@@ -31,7 +37,7 @@ export function statusCsvLine(sep: string): (row: unknown[]) => string {
     const fact = r[CSV_ROW.fact] as string | null;
     const ratingSize = r[CSV_ROW.ratingSize] as string | null;
     const previousFact = r[CSV_ROW.previousFact] as string | null;
-    const d = computeIndicatorStatus({
+    const input = {
       valueType: r[CSV_ROW.valueType] as ValueType,
       betterWhen: r[CSV_ROW.betterWhen] as BetterWhen,
       plan,
@@ -39,18 +45,29 @@ export function statusCsvLine(sep: string): (row: unknown[]) => string {
       ratingSize,
       previousFact,
       previousRatingSize: r[CSV_ROW.previousRatingSize] as string | null,
-    });
+      score: r[CSV_ROW.score] as string | null,
+      previousScore: r[CSV_ROW.previousScore] as string | null,
+      year: Number(r[CSV_ROW.year]),
+    };
+    const d = computeIndicatorStatus(input);
+    // Raw text rows: booleans arrive as "t"/"f".
+    const approved = r[CSV_ROW.approved] === true || r[CSV_ROW.approved] === 't';
+    const scoring = scorer({ approved, planMethodId: r[CSV_ROW.planMethodId] as string | null, approvalMethodVersionId: r[CSV_ROW.approvalMethodVersionId] as string | null });
+    const m = evaluateWith(scoring.rules, input, d, scoring.now);
     return (
       `${r[CSV_ROW.ids] as string}${sep}${text(r[CSV_ROW.code])}${sep}${text(r[CSV_ROW.name])}${sep}${text(r[CSV_ROW.unit])}${sep}` +
       `${r[CSV_ROW.valueType] as string}${sep}${r[CSV_ROW.betterWhen] as string}${sep}${r[CSV_ROW.year] as string}${sep}${decimalCell(plan)}${sep}${decimalCell(fact)}${sep}${ratingSize ?? ''}${sep}` +
       `${decimalCell(r[CSV_ROW.score] as string | null)}${sep}${d.status}${sep}${numberCell(d.achievementPercent)}${sep}` +
       `${numberCell(d.deviation)}${sep}${numberCell(d.previousFact)}${sep}${d.trend ?? ''}${sep}${numberCell(d.percentile)}${sep}` +
-      numberCell(d.previousPercentile)
+      `${numberCell(d.previousPercentile)}${sep}` +
+      // Evaluation methods (issue 18): weight, degree, band code, gap, scoreTrend, overdue.
+      `${decimalCell(r[CSV_ROW.weight] as string | null)}${sep}${numberCell(m.degree)}${sep}${m.band ? text(m.band.code) : ''}${sep}` +
+      `${numberCell(m.gap)}${sep}${m.scoreTrend ?? ''}${sep}${m.overdue}`
     );
   };
 }
 
 /** Every feed row matching the filters as CSV, `headers` first, from statusCsvQuery's rows. */
-export function statusCsvStream(batches: AsyncIterable<unknown[][]>, sep: string, headers: readonly string[]): Readable {
-  return csvLineStream(csvHeader(headers, sep), batches, statusCsvLine(sep));
+export function statusCsvStream(batches: AsyncIterable<unknown[][]>, sep: string, headers: readonly string[], scorer: Scorer = defaultScorer): Readable {
+  return csvLineStream(csvHeader(headers, sep), batches, statusCsvLine(sep, scorer));
 }

@@ -10,7 +10,11 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.js';
+import type { Scoring } from '../status/assemble.js';
 import { toIndicatorStatus } from '../status/assemble.js';
+import { DEFAULT_RULES } from '../achievement/methods.js';
+import type { RuleSource } from '../evaluation-methods/service.js';
+import { loadRuleBook, rulesOf } from '../evaluation-methods/service.js';
 import type { FeedRow } from '../status/queries.js';
 import { statusCsvQuery, statusExportQuery, statusFeed } from '../status/queries.js';
 import type { StatusFilter } from '../status/read-model.js';
@@ -25,11 +29,16 @@ import { resolveText } from '../shared/lang.js';
 import type { Column, ExportFormat } from './tabular.js';
 import { EXPORT_PAGE_SIZE, keysetPages, sendCsv, sendExport } from './tabular.js';
 
+/** The evaluation method's columns (issue 18), after today's: band is the band's code. */
+export const METHOD_CSV_HEADERS = ['weight', 'degree', 'band', 'gap', 'scoreTrend', 'overdue'] as const;
+
 /** The header of every status CSV and XLSX (streamed, paged and the bench's): one column per IndicatorStatus field shown. */
 export const STATUS_CSV_HEADERS = [
   'organizationId', 'planId', 'directionId', 'goalId', 'indicatorId', 'code', 'name', 'unit', 'valueType', 'betterWhen',
   'year', 'plan', 'fact', 'ratingSize', 'score', 'status', 'achievementPercent', 'deviation', 'previousFact', 'trend',
   'percentile', 'previousPercentile',
+  // ---- evaluation methods (issue 18): kept as one block at the end ----
+  ...METHOD_CSV_HEADERS,
 ] as const;
 
 /** Free text; every other column is a UUID, an enum or a number (CSV needs no checks for those). */
@@ -40,8 +49,23 @@ export function statusColumns(lang: Lang): Column<IndicatorStatus>[] {
     header: key,
     kind: TEXT.has(key) ? ('text' as const) : ('plain' as const),
     value:
-      key === 'name' || key === 'unit' ? (row: IndicatorStatus) => resolveText(row[key], lang) : (row: IndicatorStatus) => row[key],
+      key === 'name' || key === 'unit'
+        ? (row: IndicatorStatus) => resolveText(row[key], lang)
+        : key === 'band'
+          ? (row: IndicatorStatus) => row.band?.code ?? null
+          : (row: IndicatorStatus) => row[key],
   }));
+}
+
+/** A row's scoring in an export: rows of any plan stream past, so the (small) rule book is read once up front. */
+export type Scorer = (row: RuleSource) => Scoring;
+
+async function exportScorer(db: Db): Promise<Scorer> {
+  const book = await loadRuleBook(db);
+  const now = new Date();
+  const empty = book.byVersion.size === 0;
+  const fallback: Scoring = { rules: DEFAULT_RULES, now };
+  return (row) => (empty ? fallback : { rules: rulesOf(book, row).rules, now });
 }
 
 /**
@@ -61,7 +85,7 @@ export const exportTuning = {
  * resolved to the language (status-query.ts), so they become `{ [lang]: text }`, which
  * resolveText() reads back unchanged; group and note are not selected.
  */
-function rowsToStatus(keys: string[], lang: Lang | undefined): (r: unknown[]) => IndicatorStatus {
+function rowsToStatus(keys: string[], lang: Lang | undefined, scorer: Scorer): (r: unknown[]) => IndicatorStatus {
   const l = lang ?? 'kk';
   const localized = (text: unknown) => (text === null ? {} : { [l]: text as string });
   const at = (key: keyof FeedRow) => {
@@ -73,6 +97,7 @@ function rowsToStatus(keys: string[], lang: Lang | undefined): (r: unknown[]) =>
     ['indicatorId', 'goalId', 'code', 'name', 'unit', 'group', 'valueType', 'betterWhen', 'plan', 'fact', 'ratingSize', 'score', 'note', 'previousFact', 'previousRatingSize'] as const
   ).map(at) as number[];
   const [planId, directionId, organizationId, year, approved] = (['planId', 'directionId', 'organizationId', 'year', 'approved'] as const).map(at) as number[];
+  const [previousScore, weight, planMethodId, approvalMethodVersionId] = (['previousScore', 'weight', 'planMethodId', 'approvalMethodVersionId'] as const).map(at) as number[];
   return (r) =>
     toIndicatorStatus(
       {
@@ -91,6 +116,8 @@ function rowsToStatus(keys: string[], lang: Lang | undefined): (r: unknown[]) =>
         note: r[note!] as FeedRow['note'],
         previousFact: r[previousFact!] as FeedRow['previousFact'],
         previousRatingSize: r[previousRatingSize!] as FeedRow['previousRatingSize'],
+        previousScore: r[previousScore!] as FeedRow['previousScore'],
+        weight: r[weight!] as FeedRow['weight'],
       },
       {
         planId: r[planId!] as string,
@@ -100,6 +127,7 @@ function rowsToStatus(keys: string[], lang: Lang | undefined): (r: unknown[]) =>
         approved: r[approved!] as boolean,
       },
       lang,
+      scorer({ approved: r[approved!] as boolean, planMethodId: r[planMethodId!] as string | null, approvalMethodVersionId: r[approvalMethodVersionId!] as string | null }),
     );
 }
 
@@ -110,9 +138,10 @@ export async function* statusFeedBatches(
   lang: Lang | undefined,
 ): AsyncGenerator<IndicatorStatus[]> {
   const pool = pgPoolOf(db);
+  const scorer = await exportScorer(db);
   if (pool) {
     const q = statusExportQuery(filters, lang ?? 'kk');
-    const toStatus = rowsToStatus(q.keys, lang);
+    const toStatus = rowsToStatus(q.keys, lang, scorer);
     for await (const rows of cursorBatches(pool, q.text, q.values, exportTuning.fetchRows)) {
       const out = new Array<IndicatorStatus>(rows.length);
       for (let i = 0; i < rows.length; i++) out[i] = toStatus(rows[i]!);
@@ -123,7 +152,7 @@ export async function* statusFeedBatches(
   yield* keysetPages(
     async (cursor, n) => (await statusFeed(db, { filter: filters, limit: n - 1, cursor })).slice(0, n),
     (row) => [row.year, row.indicatorId],
-    (row) => toIndicatorStatus(row, row, lang),
+    (row) => toIndicatorStatus(row, row, lang, scorer(row)),
     exportTuning.pageRows,
   );
 }
@@ -151,7 +180,8 @@ export async function sendStatusExport(
   const pool = pgPoolOf(db);
   if (format === 'csv' && pool) {
     const q = statusCsvQuery(filters, lang ?? 'kk', sep);
-    return sendCsv(reply, 'status', statusCsvStream(cursorBatches(pool, q.text, q.values, exportTuning.fetchRows, { raw: true }), sep, STATUS_CSV_HEADERS));
+    const scorer = await exportScorer(db);
+    return sendCsv(reply, 'status', statusCsvStream(cursorBatches(pool, q.text, q.values, exportTuning.fetchRows, { raw: true }), sep, STATUS_CSV_HEADERS, scorer));
   }
   return sendExport(reply, format, 'status', statusColumns(lang ?? 'kk'), statusFeedBatches(db, filters, lang), sep);
 }

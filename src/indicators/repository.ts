@@ -17,6 +17,7 @@ export const toIndicatorDto = (row: IndicatorRow): Indicator => ({
   betterWhen: row.betterWhen,
   group: row.group ?? null,
   position: row.position,
+  weight: Number(row.weight),
   version: row.version,
   createdAt: iso(row.createdAt),
   updatedAt: iso(row.updatedAt),

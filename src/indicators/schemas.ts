@@ -8,6 +8,14 @@ export const BetterWhen = z
   .enum(['higher', 'lower'])
   .meta({ id: 'BetterWhen', description: 'Which way is better. Never inferred from the unit: staff turnover is a lower-is-better percentage.' });
 
+/** Weight in weighted roll-ups of evaluation methods (issue 18); at most 4 decimals. */
+export const IndicatorWeight = z
+  .number()
+  .min(0)
+  .max(1_000_000)
+  .refine((w) => Number(w.toFixed(4)) === w, { message: 'at most 4 decimals' })
+  .describe('Weight of the indicator in weighted roll-ups (evaluation methods with rollUp "weighted"); >= 0, default 1.');
+
 const indicatorFields = {
   code: Code.describe('Code as printed in the plan, unique within the goal, e.g. "1.1.3".'),
   name: LocalizedText,
@@ -17,10 +25,11 @@ const indicatorFields = {
   betterWhen: BetterWhen,
   group: LocalizedText.nullable().optional().describe('Sub-heading the indicator sits under within its goal.'),
   position: Position,
+  weight: IndicatorWeight.optional(),
 };
 
 export const Indicator = z
-  .object({ ...EntityMeta, goalId: Uuid, ...indicatorFields, group: LocalizedText.nullable() })
+  .object({ ...EntityMeta, goalId: Uuid, ...indicatorFields, group: LocalizedText.nullable(), weight: z.number() })
   .meta({
     id: 'Indicator',
     description: 'A target indicator of a goal.',
@@ -29,7 +38,7 @@ export const Indicator = z
       goalId: '5d6e7f80-1a2b-4c3d-8e4f-5a6b7c8d9e0f', code: '1.1.1',
       name: { kk: 'Мемлекеттік қызметшілердің таза ауысымдылығы', ru: 'Чистая текучесть государственных служащих', en: 'Net turnover of civil servants' },
       unit: { kk: '%', ru: '%', en: '%' }, source: { kk: 'Мониторинг нәтижелері', ru: 'Результаты мониторинга', en: 'Monitoring results' },
-      valueType: 'percent', betterWhen: 'lower', group: null, position: 1,
+      valueType: 'percent', betterWhen: 'lower', group: null, position: 1, weight: 1,
     },
   });
 export type Indicator = z.infer<typeof Indicator>;

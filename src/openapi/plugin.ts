@@ -87,6 +87,10 @@ export async function registerOpenApi(app: FastifyInstance) {
         { name: 'Users', description: 'People who log in (admins only)' },
         { name: 'Clients', description: 'Service accounts of other systems (admins only)' },
         { name: 'Tokens', description: 'Personal access tokens for BI tools and scripts: Bearer, or HTTP Basic with the token as the password' },
+        {
+          name: 'Evaluation methods',
+          description: 'How plans are scored: degree formula, cap, bands, roll-up and pending treatment; versioned, admin-managed (docs/evaluation-methods.md)',
+        },
       ],
       components: {
         securitySchemes: {

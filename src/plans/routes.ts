@@ -8,6 +8,7 @@ import { registerCrud } from '../http/crud.js';
 import { badRequest, conflict } from '../http/problem.js';
 import { iso } from '../shared/decimal.js';
 import { MEASUREMENT_HISTORY_YEARS } from '../measurements/rules.js';
+import { assertMethodExists } from '../evaluation-methods/service.js';
 import { Plan, PlanCreate, PlanFilters, PlanPatch } from './schemas.js';
 
 type Row = typeof plans.$inferSelect;
@@ -20,6 +21,7 @@ export const toPlanDto = (row: Row): Plan => ({
   startYear: row.startYear,
   endYear: row.endYear,
   approval: row.approval ?? null,
+  evaluationMethodId: row.evaluationMethodId ?? null,
   version: row.version,
   createdAt: iso(row.createdAt),
   updatedAt: iso(row.updatedAt),
@@ -58,6 +60,7 @@ export function planRoutes(app: FastifyInstance, db: Db) {
           { path: `body.${field}`, message: `startYear (${plan.startYear}) must not be after endYear (${plan.endYear})` },
         ]);
       }
+      await assertMethodExists(tx, plan.evaluationMethodId);
       if (!previous) {
         const org = await tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, plan.organizationId)).for('share');
         if (org.length === 0) {

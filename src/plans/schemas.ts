@@ -14,10 +14,13 @@ export const planFields = {
   startYear: Year,
   endYear: Year,
   approval: Approval.nullable().optional(),
+  evaluationMethodId: Uuid.nullable()
+    .optional()
+    .describe('The evaluation method the plan is scored by (GET /evaluation-methods); null = the built-in default, today\'s rule.'),
 };
 
 export const Plan = z
-  .object({ ...EntityMeta, organizationId: Uuid, ...planFields, approval: Approval.nullable() })
+  .object({ ...EntityMeta, organizationId: Uuid, ...planFields, approval: Approval.nullable(), evaluationMethodId: Uuid.nullable() })
   .meta({
     id: 'Plan',
     description: 'A multi-year strategic plan of one organization.',
@@ -27,6 +30,7 @@ export const Plan = z
       title: { ru: 'Стратегический план Агентства на 2014-2018 годы', en: 'Strategic Plan of the Agency for 2014-2018' },
       startYear: 2014, endYear: 2018,
       approval: { document: { en: 'Order of the Chairman No. 63' }, date: '2016-11-22' },
+      evaluationMethodId: null,
     },
   });
 export type Plan = z.infer<typeof Plan>;

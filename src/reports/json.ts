@@ -1,4 +1,5 @@
 /** The report model as JSON: plain strings, and the fallbacks listed by JSON Pointer. */
+import { resolveText } from '../shared/lang.js';
 import { rankDetails } from './cells.js';
 import { LABELS } from './labels.js';
 import type { ReportModel } from './model.js';
@@ -91,6 +92,12 @@ export function reportJson(model: ReportModel): Report {
               achievementPercent: s.achievementPercent,
               deviation: s.deviation,
               note: t(i.note, `${ib}/note`),
+              // ---- evaluation methods (issue 18) ----
+              gap: s.gap,
+              degree: s.degree,
+              bandCode: s.band?.code ?? null,
+              band: s.band ? resolveText(s.band.label, model.lang) : null,
+              scoreTrend: s.scoreTrend,
             };
           }),
         };

@@ -3,7 +3,7 @@
  * status (from status/assemble, i.e. achievement/compute: verdicts are never typed in), the year's
  * risks per goal, and the analytical note. Every renderer (JSON, DOCX, XLSX, CSV, HTML) reads this.
  */
-import type { Summary } from '../achievement/compute.js';
+import type { MethodSummary as Summary } from '../achievement/rollup.js';
 import type { LocalizedTextColumn, NoteBlockColumn } from '../db/schema.js';
 import type { RiskRow } from '../risks/repository.js';
 import type { Lang } from '../shared/lang.js';
@@ -98,7 +98,7 @@ export function buildReportModel(
   options: ReportOptions = { compare: null },
 ): ReportModel {
   const { plan, organization } = found;
-  const status = buildPlanStatus(data.tree, plan, year);
+  const status = buildPlanStatus(data.tree, plan, year, undefined, null, data.scoring);
   const risksByGoal = new Map<string, ReportRisk[]>();
   for (const { risk: row } of data.risks) {
     const list = risksByGoal.get(row.goalId) ?? [];

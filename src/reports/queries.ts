@@ -5,7 +5,8 @@ import { joinUp } from '../db/plan-tree.js';
 import { directions, indicators, organizations, plans } from '../db/schema.js';
 import { findNote } from '../notes/repository.js';
 import { planRisks } from '../risks/repository.js';
-import { planTree } from '../status/queries.js';
+import { readPlanStatus } from '../status/queries.js';
+import { planScoring } from '../status/scoring.js';
 import { findSignature } from './signature.js';
 
 export async function findPlanWithOrganization(db: Db, planId: string) {
@@ -26,13 +27,15 @@ function indicatorSources(db: Db, planId: string) {
 }
 
 export async function loadReportData(db: Db, planId: string, year: number) {
-  const [tree, sources, risks, note, signature] = await Promise.all([
-    planTree(db, planId, year),
+  const [status, sources, risks, note, signature] = await Promise.all([
+    readPlanStatus(db, planId, year),
     indicatorSources(db, planId),
     planRisks(db, planId, { year }),
     findNote(db, planId, year),
     findSignature(db, planId, year),
   ]);
-  return { tree, sources: new Map(sources.map((s) => [s.id, s.source])), risks, note, signature };
+  // The report is scored like GET /plans/{id}/status: by the plan's evaluation method (or the approved year's version).
+  const scoring = status ? await planScoring(db, status, year, new Date(), false) : undefined;
+  return { tree: status?.rows ?? [], scoring, sources: new Map(sources.map((s) => [s.id, s.source])), risks, note, signature };
 }
 export type ReportData = Awaited<ReturnType<typeof loadReportData>>;

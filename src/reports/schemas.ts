@@ -87,6 +87,12 @@ const ReportIndicator = z
     achievementPercent: z.number().nullable(),
     deviation: z.number().nullable(),
     note: optionalText.describe("The analyst's explanation (the measurement's note)."),
+    // ---- evaluation methods (issue 18): as in IndicatorStatus ----
+    gap: z.number().nullable().describe('Direction-aware gap: positive = better than planned, in the indicator\'s unit.'),
+    degree: z.number().nullable().describe("The (capped) degree of achievement under the plan's evaluation method, a fraction."),
+    bandCode: z.string().nullable().describe("The method's band for the degree; null without bands."),
+    band: optionalText.describe('The band\'s label in the report language.'),
+    scoreTrend: Trend.nullable().describe("Ranks with a score: the score's own trend."),
   })
   .meta({ id: 'ReportIndicator' });
 

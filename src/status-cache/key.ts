@@ -6,24 +6,22 @@
 import type { StatusFilter } from '../status/read-model.js';
 
 /**
- * The version of the evaluation methods a plan's status is computed with. Per-plan evaluation
- * methods are coming (another branch); until then there is one method and this is ''. Wire it to
- * the plan's method version when they land, so answers of an old method are never served.
+ * Besides the request, an answer depends on the evaluation method in force (its changes evict:
+ * migration 0016's triggers notify the plans that use a method) and on the day, since a method may
+ * count pending values as not achieved once a deadline day has passed (achievement/methods.ts).
  */
-export function evaluationMethodVersion(_planId?: string): string {
-  return '';
-}
+const scoringDay = () => new Date().toISOString().slice(0, 10);
 
-type Part = string | number | undefined;
+type Part = string | number | boolean | undefined;
 // JSON of an array: no value (a client's cursor included) can run into its neighbour.
 const keyOf = (...parts: Part[]) => JSON.stringify(parts.map((p) => p ?? null));
 
-export function planStatusKey(planId: string, year: number, lang: string | undefined): string {
-  return keyOf('plan', planId, year, lang, evaluationMethodVersion(planId));
+export function planStatusKey(planId: string, year: number, lang: string | undefined, forecast: boolean): string {
+  return keyOf('plan', planId, year, lang, forecast, scoringDay());
 }
 
 export function indicatorStatusKey(indicatorId: string, year: number | undefined, lang: string | undefined): string {
-  return keyOf('indicator', indicatorId, year, lang, evaluationMethodVersion());
+  return keyOf('indicator', indicatorId, year, lang, scoringDay());
 }
 
 /**
@@ -43,5 +41,5 @@ export function feedPageKey(
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([name, value]) => `${name}=${String(value)}`)
     .join('&');
-  return keyOf('feed', fields, limit, cursor, lang, count ? 'count' : undefined, evaluationMethodVersion());
+  return keyOf('feed', fields, limit, cursor, lang, count, scoringDay());
 }

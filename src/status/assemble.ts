@@ -1,6 +1,10 @@
 /** Turns query rows into IndicatorStatus objects and the plan tree; the rules live in achievement/. */
-import type { Summary } from '../achievement/compute.js';
-import { computeIndicatorStatus, emptySummary, mergeSummaries, summarize } from '../achievement/compute.js';
+import { computeIndicatorStatus } from '../achievement/compute.js';
+import type { Forecast } from '../achievement/forecast.js';
+import type { EvaluationRules } from '../achievement/methods.js';
+import { DEFAULT_RULES, evaluateWith } from '../achievement/methods.js';
+import type { MethodSummary, RollUpItem } from '../achievement/rollup.js';
+import { summarizeWith } from '../achievement/rollup.js';
 import type { LocalizedTextColumn } from '../db/schema.js';
 import { decimalToNumber } from '../shared/decimal.js';
 import type { Lang } from '../shared/lang.js';
@@ -26,6 +30,9 @@ export interface StatusRow {
   note: LocalizedTextColumn | null;
   previousFact: string | null;
   previousRatingSize: number | null;
+  /** Evaluation methods (issue 18). */
+  previousScore: string | null;
+  weight: string | number;
 }
 
 export interface StatusContext {
@@ -36,8 +43,15 @@ export interface StatusContext {
   approved: boolean;
 }
 
-export function toIndicatorStatus(row: StatusRow, context: StatusContext, lang?: Lang): IndicatorStatus {
-  const derived = computeIndicatorStatus({
+/** How a status answer is scored: the rules (DEFAULT_RULES for plans without a method) and "now" for pending deadlines. */
+export interface Scoring {
+  rules: EvaluationRules;
+  now: Date;
+}
+export const defaultScoring = (): Scoring => ({ rules: DEFAULT_RULES, now: new Date() });
+
+export function toIndicatorStatus(row: StatusRow, context: StatusContext, lang?: Lang, scoring: Scoring = defaultScoring()): IndicatorStatus {
+  const input = {
     betterWhen: row.betterWhen,
     valueType: row.valueType,
     plan: row.plan,
@@ -45,7 +59,12 @@ export function toIndicatorStatus(row: StatusRow, context: StatusContext, lang?:
     ratingSize: row.ratingSize,
     previousFact: row.previousFact,
     previousRatingSize: row.previousRatingSize,
-  });
+    score: row.score,
+    previousScore: row.previousScore,
+    year: context.year,
+  };
+  const derived = computeIndicatorStatus(input);
+  const method = evaluateWith(scoring.rules, input, derived, scoring.now);
   return {
     indicatorId: row.indicatorId,
     planId: context.planId,
@@ -74,7 +93,27 @@ export function toIndicatorStatus(row: StatusRow, context: StatusContext, lang?:
     trend: derived.trend,
     percentile: derived.percentile,
     previousPercentile: derived.previousPercentile,
+    // ---- evaluation methods (issue 18) ----
+    weight: Number(row.weight),
+    degree: method.degree,
+    band: method.band,
+    gap: method.gap,
+    scoreTrend: method.scoreTrend,
+    overdue: method.overdue,
   };
+}
+
+const rollUpItem = (i: IndicatorStatus): RollUpItem => ({ status: i.status, degree: i.degree, weight: i.weight, overdue: i.overdue, onTrack: i.forecast?.onTrack });
+
+/** A roll-up of indicators under the method (today's counts and rate under the default). */
+export function summaryOf(indicators: readonly IndicatorStatus[], rules: EvaluationRules, withForecast: boolean): MethodSummary {
+  return summarizeWith(rules, indicators.map(rollUpItem), withForecast);
+}
+
+export interface PlanScoring extends Scoring {
+  method: PlanStatus['evaluationMethod'];
+  /** Forecasts by indicator id, when asked for. */
+  forecasts?: Map<string, Forecast>;
 }
 
 type DirectionNode = PlanStatus['directions'][number];
@@ -87,7 +126,10 @@ export function buildPlanStatus(
   year: number,
   lang?: Lang,
   approval: YearApproval | null = null,
+  scoring: PlanScoring = { ...defaultScoring(), method: { methodId: null, versionId: null, rules: DEFAULT_RULES } },
 ): PlanStatus {
+  const withForecast = scoring.forecasts !== undefined;
+  const empty = summaryOf([], scoring.rules, withForecast);
   const directions: DirectionNode[] = [];
   let direction: DirectionNode | undefined;
   let goal: GoalNode | undefined;
@@ -100,7 +142,7 @@ export function buildPlanStatus(
         title: row.directionTitle,
         ...text(row.directionTitle),
         position: row.directionPosition,
-        summary: emptySummary(),
+        summary: empty,
         goals: [],
       };
       directions.push(direction);
@@ -114,20 +156,28 @@ export function buildPlanStatus(
         title: row.goalTitle!,
         ...text(row.goalTitle!),
         position: row.goalPosition!,
-        summary: emptySummary(),
+        summary: empty,
         indicators: [],
       };
       direction.goals.push(goal);
     }
     if (row.indicatorId === null) continue;
-    const status = toIndicatorStatus(row as StatusRow, { planId: plan.id, directionId: direction.id, organizationId: plan.organizationId, year, approved: approval !== null }, lang);
+    const status = toIndicatorStatus(row as StatusRow, { planId: plan.id, directionId: direction.id, organizationId: plan.organizationId, year, approved: approval !== null }, lang, scoring);
+    const forecast = scoring.forecasts?.get(status.indicatorId);
+    if (forecast) status.forecast = forecast;
     goal.indicators.push(status);
   }
-  let summary: Summary = emptySummary();
+  // Means cannot be merged from sub-means: each level is computed from its own indicators.
+  const all: IndicatorStatus[] = [];
   for (const d of directions) {
-    for (const g of d.goals) g.summary = summarize(g.indicators.map((i) => i.status));
-    d.summary = d.goals.reduce((acc, g) => mergeSummaries(acc, g.summary), emptySummary());
-    summary = mergeSummaries(summary, d.summary);
+    const inDirection: IndicatorStatus[] = [];
+    for (const g of d.goals) {
+      g.summary = summaryOf(g.indicators, scoring.rules, withForecast);
+      inDirection.push(...g.indicators);
+    }
+    d.summary = summaryOf(inDirection, scoring.rules, withForecast);
+    all.push(...inDirection);
   }
-  return { planId: plan.id, year, approval, summary, directions };
+  const summary = summaryOf(all, scoring.rules, withForecast);
+  return { planId: plan.id, year, approval, evaluationMethod: scoring.method, summary, directions };
 }

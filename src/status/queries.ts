@@ -5,7 +5,7 @@
  * the CSV's ids joined). Each answer comes from a fixed number of statements whatever the
  * plan's size, never one per indicator.
  */
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, lte, or, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { YearApproval } from '../approvals/schemas.js';
 import type { Db } from '../db/client.js';
@@ -17,6 +17,8 @@ import type { LocalizedTextColumn } from '../db/schema.js';
 import { directions, goals, indicators, measurements, plans, yearApprovals } from '../db/schema.js';
 import type { Lang } from '../shared/lang.js';
 import type { StatusRow } from './assemble.js';
+import type { Scoring } from './assemble.js';
+import { rowScorer } from './scoring.js';
 import type { StatusFilter, StatusFrame, StatusQuery, StatusRowOf } from './read-model.js';
 import { decodeRows, previous, readStatus, statusViewColumns, statusQuery, statusRowColumns } from './read-model.js';
 
@@ -54,6 +56,8 @@ const planStatusColumns = () => ({
   approvalVersion: yearApprovals.version,
   approvalCreatedAt: epochMs(yearApprovals.createdAt),
   approvalUpdatedAt: epochMs(yearApprovals.updatedAt),
+  approvalMethodVersionId: yearApprovals.evaluationMethodVersionId,
+  planMethodId: plans.evaluationMethodId,
   // From here on: PlanTreeRow.
   directionId: directions.id,
   directionCode: directions.code,
@@ -80,7 +84,7 @@ export type PlanTreeRow = {
 } & (StatusRow | { [K in keyof StatusRow]: null });
 
 export interface PlanStatusData {
-  plan: { id: string; organizationId: string; startYear: number; endYear: number };
+  plan: { id: string; organizationId: string; startYear: number; endYear: number; evaluationMethodId: string | null };
   approval: YearApproval | null;
   rows: PlanTreeRow[];
 }
@@ -109,6 +113,7 @@ export function decodePlanStatus(planId: string, year: number, keys: string[], r
           document: first[4] as YearApproval['document'],
           date: first[5] as string,
           approvedBy: first[6] as string | null,
+          evaluationMethodVersionId: first[10] as string | null,
           version: first[7] as number,
           createdAt: iso(first[8] as number),
           updatedAt: iso(first[9] as number),
@@ -122,7 +127,13 @@ export function decodePlanStatus(planId: string, year: number, keys: string[], r
     tree.push(row as PlanTreeRow);
   }
   return {
-    plan: { id: planId, organizationId: first[0] as string, startYear: first[1] as number, endYear: first[2] as number },
+    plan: {
+      id: planId,
+      organizationId: first[0] as string,
+      startYear: first[1] as number,
+      endYear: first[2] as number,
+      evaluationMethodId: first[11] as string | null,
+    },
     approval,
     rows: tree,
   };
@@ -202,13 +213,28 @@ function decodeFeedCursor(cursor: string): unknown[] {
 }
 
 /** The flat feed as a keyset list (src/lists/keyset.ts): pages, paged exports and the total. */
-export function statusFeedList<Dto>(filter: StatusFilter, toDto: (row: FeedRow) => Dto): KeysetList<FeedRow, Dto> {
+/** A feed row with the rules it is scored by (its plan's evaluation method, or its approved year's). */
+interface ScoredFeedRow {
+  row: FeedRow;
+  scoring: Scoring;
+}
+
+export function statusFeedList<Dto>(
+  filter: StatusFilter,
+  now: Date,
+  toDto: (row: FeedRow, scoring: Scoring) => Dto,
+): KeysetList<ScoredFeedRow, Dto> {
   return {
     decodeCursor: decodeFeedCursor,
-    // statusFeed reads up to limit + 1 rows: ask for size - 1 to get size.
-    fetch: (db, cursor, size) => statusFeed(db, { filter, limit: size - 1, cursor }),
-    keyOf: (row) => [row.year, row.indicatorId],
-    toDto,
+    // statusFeed reads up to limit + 1 rows: ask for size - 1 to get size. The page's rule book is
+    // read once per page, and not at all when no row's plan has a method (status/scoring.ts).
+    fetch: async (db, cursor, size) => {
+      const rows = await statusFeed(db, { filter, limit: size - 1, cursor });
+      const scorer = await rowScorer(db, rows, now);
+      return rows.map((row) => ({ row, scoring: scorer(row) }));
+    },
+    keyOf: ({ row }) => [row.year, row.indicatorId],
+    toDto: ({ row, scoring }) => toDto(row, scoring),
     count: (db) => statusCount(db, filter),
   };
 }
@@ -239,6 +265,8 @@ export function statusExportQuery(filter: StatusFilter, lang: Lang): StatusQuery
 export const CSV_ROW = {
   ids: 0, code: 1, name: 2, unit: 3, valueType: 4, betterWhen: 5, year: 6,
   plan: 7, fact: 8, ratingSize: 9, score: 10, previousFact: 11, previousRatingSize: 12,
+  // Evaluation methods (issue 18).
+  previousScore: 13, weight: 14, approved: 15, planMethodId: 16, approvalMethodVersionId: 17,
 } as const;
 
 /**
@@ -248,7 +276,7 @@ export const CSV_ROW = {
  * cells are still encoded in Node: doing it in SQL cost PostgreSQL, the busier side, more than it saved.
  */
 export function statusCsvQuery(filter: StatusFilter, lang: Lang, sep: string): StatusQuery {
-  const { plan, fact, ratingSize, score, previousFact, previousRatingSize } = statusRowColumns;
+  const { plan, fact, ratingSize, score, previousFact, previousRatingSize, previousScore, weight } = statusRowColumns;
   const columns = (frame: StatusFrame) => ({
     ids: sql`concat_ws(${sep}::text, ${plans.organizationId}, ${directions.planId}, ${goals.directionId}, ${indicators.goalId}, ${indicators.id})`,
     code: indicators.code,
@@ -258,8 +286,27 @@ export function statusCsvQuery(filter: StatusFilter, lang: Lang, sep: string): S
     betterWhen: indicators.betterWhen,
     year: frame.year,
     plan, fact, ratingSize, score, previousFact, previousRatingSize,
+    previousScore, weight,
+    approved: sql`(${yearApprovals.id} is not null)`,
+    planMethodId: plans.evaluationMethodId,
+    approvalMethodVersionId: yearApprovals.evaluationMethodVersionId,
   });
   const q = statusQuery({ columns, filter, order: { by: 'feed' } });
   if (q.keys.some((key, i) => CSV_ROW[key as keyof typeof CSV_ROW] !== i)) throw new Error('statusCsvQuery selects out of CSV_ROW order');
   return q;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forecasts (GET /plans/{id}/status?forecast=true): the facts up to the year and the final year's plan.
+
+/** Every measurement of the plan's indicators up to `year` or in `endYear` (facts for the line, the target). */
+export function forecastRows(db: Db, planId: string, year: number, endYear: number) {
+  return db
+    .select({ indicatorId: measurements.indicatorId, year: measurements.year, fact: measurements.fact, plan: measurements.plan })
+    .from(measurements)
+    .innerJoin(indicators, eq(indicators.id, measurements.indicatorId))
+    .innerJoin(goals, eq(goals.id, indicators.goalId))
+    .innerJoin(directions, eq(directions.id, goals.directionId))
+    .where(and(eq(directions.planId, planId), or(lte(measurements.year, year), eq(measurements.year, endYear))))
+    .orderBy(measurements.indicatorId, measurements.year);
 }

@@ -73,6 +73,9 @@ export const statusRowColumns = {
   note: measurements.note,
   previousFact: previous.fact,
   previousRatingSize: previous.ratingSize,
+  // Evaluation methods (issue 18): the previous score (scoreTrend) and the weight (weighted roll-ups).
+  previousScore: previous.score,
+  weight: indicators.weight,
 };
 
 /** Where a row's year comes from: the asked year, or the measurement's. */
@@ -87,6 +90,9 @@ export const statusContextColumns = (frame: StatusFrame) => ({
   organizationId: plans.organizationId,
   year: frame.year as SQL<number>,
   approved: sql<boolean>`(${yearApprovals.id} is not null)`,
+  // Which evaluation method scores the row (null, null: the built-in default; no extra read).
+  planMethodId: plans.evaluationMethodId,
+  approvalMethodVersionId: yearApprovals.evaluationMethodVersionId,
 });
 
 /** A whole status row: everything an IndicatorStatus is computed from. */

@@ -19,6 +19,7 @@ import { XLSX_TYPE } from '../exports/tabular.js';
 import { sendStatusExport, statusColumns } from '../exports/status.js';
 import { indicatorYears, readPlanStatus, statusFeedList } from './queries.js';
 import { statusFilterOf } from './read-model.js';
+import { planScoring, rowScorer } from './scoring.js';
 import { IndicatorStatus, IndicatorStatusQuery, PlanStatus, PlanStatusQuery, StatusFeedQuery } from './schemas.js';
 import { syncListOf } from '../sync/cursor.js';
 import { StatusTombstone, statusSync } from '../sync/status.js';
@@ -49,7 +50,8 @@ export function statusRoutes(app: FastifyInstance, db: Db, cache?: StatusCache) 
       const { id } = request.params;
       const { year } = request.query;
       const lang = requestedLang(request.query.lang, request.headers['accept-language']);
-      return answerCached(request, reply, cache, planStatusKey(id, year, lang), async () => {
+      const forecast = request.query.forecast === 'true';
+      return answerCached(request, reply, cache, planStatusKey(id, year, lang, forecast), async () => {
         const data = await readPlanStatus(db, id, year);
         if (!data) throw notFound('plan', id);
         const { plan, rows, approval } = data;
@@ -59,7 +61,9 @@ export function statusRoutes(app: FastifyInstance, db: Db, cache?: StatusCache) 
             { path: 'query.year', message: `must lie in ${range.from}..${range.to}` },
           ]);
         }
-        return { value: buildPlanStatus(rows, plan, year, lang, approval), scope: { planIds: [plan.id] } };
+        // The plan's evaluation method (no read for plans without one) and, when asked, the forecasts.
+        const scoring = await planScoring(db, data, year, new Date(), forecast);
+        return { value: buildPlanStatus(rows, plan, year, lang, approval, scoring), scope: { planIds: [plan.id] } };
       });
     },
   });
@@ -87,7 +91,14 @@ export function statusRoutes(app: FastifyInstance, db: Db, cache?: StatusCache) 
         const rows = await indicatorYears(db, id, year);
         const first = rows[0];
         if (!first) throw notFound('indicator', id);
-        const approvedYears = new Set((await listApprovals(db, first.planId)).map((a) => a.year));
+        const approvals = await listApprovals(db, first.planId);
+        const approvedYears = new Set(approvals.map((a) => a.year));
+        const approvalVersion = new Map(approvals.map((a) => [a.year, a.evaluationMethodVersionId ?? null]));
+        const now = new Date();
+        const sourceOf = (y: number) => ({ approved: approvedYears.has(y), approvalMethodVersionId: approvalVersion.get(y) ?? null, planMethodId: first.planMethodId });
+        const years = year !== undefined ? [year] : [...new Set([...rows.map((row) => row.year), ...Array.from({ length: first.endYear - first.startYear + 1 }, (_, i) => first.startYear + i)])];
+        const scorer = await rowScorer(db, years.filter((y): y is number => y !== null).map(sourceOf), now);
+        const scoringOf = (y: number) => scorer(sourceOf(y));
         const context = (y: number) => ({
           planId: first.planId,
           directionId: first.directionId,
@@ -97,14 +108,14 @@ export function statusRoutes(app: FastifyInstance, db: Db, cache?: StatusCache) 
         });
         const scope = { planIds: [first.planId] };
         type Answer = IndicatorStatus | { items: IndicatorStatus[] };
-        if (year !== undefined) return { value: toIndicatorStatus(first, context(year), lang) as Answer, scope };
+        if (year !== undefined) return { value: toIndicatorStatus(first, context(year), lang, scoringOf(year)) as Answer, scope };
         // Plan years without a measurement still answer (no_target), so gaps are visible.
         const byYear = new Map(rows.filter((row) => row.year !== null).map((row) => [row.year!, row]));
         for (let y = first.startYear; y <= first.endYear; y++) {
-          if (!byYear.has(y)) byYear.set(y, { ...first, year: y, plan: null, fact: null, ratingSize: null, score: null, note: null, previousFact: byYear.get(y - 1)?.fact ?? null, previousRatingSize: byYear.get(y - 1)?.ratingSize ?? null });
+          if (!byYear.has(y)) byYear.set(y, { ...first, year: y, plan: null, fact: null, ratingSize: null, score: null, note: null, previousFact: byYear.get(y - 1)?.fact ?? null, previousRatingSize: byYear.get(y - 1)?.ratingSize ?? null, previousScore: byYear.get(y - 1)?.score ?? null });
         }
-        const years = [...byYear.keys()].sort((a, b) => a - b);
-        return { value: { items: years.map((y) => toIndicatorStatus(byYear.get(y)!, context(y), lang)) }, scope };
+        const sorted = [...byYear.keys()].sort((a, b) => a - b);
+        return { value: { items: sorted.map((y) => toIndicatorStatus(byYear.get(y)!, context(y), lang, scoringOf(y))) }, scope };
       });
     },
   });
@@ -148,7 +159,7 @@ export function statusRoutes(app: FastifyInstance, db: Db, cache?: StatusCache) 
       return answerList(request, reply, {
         db,
         // A flat status row carries its own context (plan, direction, organization, year, approval).
-        list: statusFeedList(filter, (row) => toIndicatorStatus(row, row, lang)),
+        list: statusFeedList(filter, new Date(), (row, scoring) => toIndicatorStatus(row, row, lang, scoring)),
         // A feed page spans plans: any change evicts every cached page (StatusCache.evictPlans).
         cachedPage: (count, read) =>
           answerCached(request, reply, cache, feedPageKey(filter, q.limit, q.cursor, lang, count), async () => ({
@@ -169,7 +180,8 @@ export function statusRoutes(app: FastifyInstance, db: Db, cache?: StatusCache) 
           ],
           read: async (s) => {
             const result = await statusSync(db, { filter: q, ...s });
-            const items = result.items.map((item) => (item.live ? { ...toIndicatorStatus(item.live, item.live, lang), deleted: false as const } : item.tombstone!));
+            const scorer = await rowScorer(db, result.items.flatMap((item) => (item.live ? [item.live] : [])), new Date());
+            const items = result.items.map((item) => (item.live ? { ...toIndicatorStatus(item.live, item.live, lang, scorer(item.live)), deleted: false as const } : item.tombstone!));
             return { items, nextCursor: result.nextCursor, syncCursor: result.syncCursor };
           },
         },

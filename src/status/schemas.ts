@@ -5,6 +5,7 @@ import { LangQuery } from '../shared/lang.js';
 import { ListQuery, LocalizedText, Uuid, Year } from '../shared/schemas.js';
 import { UpdatedSince } from '../sync/cursor.js';
 import { ExportQueryShape } from '../exports/tabular.js';
+import { EvaluationRules } from '../evaluation-methods/schemas.js';
 
 export const AchievementStatus = z.enum(['achieved', 'not_achieved', 'pending', 'no_target']).meta({
   id: 'AchievementStatus',
@@ -30,8 +31,33 @@ export const Summary = z
       .number()
       .nullable()
       .describe('achieved / (achieved + notAchieved) x 100, rounded half away from zero to 2 decimals; null when both are 0.'),
+    // ---- evaluation methods (issue 18): kept as one block ----
+    targetRate: z
+      .number()
+      .nullable()
+      .describe('achieved / every indicator with a target (achieved + notAchieved + pending) x 100, 2 decimals (14 of 19 = 73.68); null when none.'),
+    meanDegree: z.number().nullable().describe('Mean of the indicators\' (capped) degrees x 100, 2 decimals; overdue pending values count 0; null when none has one.'),
+    weightedDegree: z.number().nullable().describe('The same mean weighted by indicator weight: sum(weight x degree) / sum(weight) x 100; null when the weights sum to 0.'),
+    score: z.number().nullable().describe("The method's roll-up: achievementRate (rollUp share, the default), meanDegree (mean) or weightedDegree (weighted)."),
+    overdue: z.number().int().describe("Pending values past the method's deadline, counted in notAchieved (always 0 under the default method)."),
+    atRisk: z.number().int().optional().describe('Indicators whose final-year target is not on track on the current path (with ?forecast=true only).'),
   })
   .meta({ id: 'Summary' });
+
+export const BandMatch = z
+  .object({ code: z.string(), label: LocalizedText })
+  .meta({ id: 'BandMatch', description: "The first of the method's bands whose min is at most the degree." });
+
+export const Forecast = z
+  .object({
+    targetYear: z.number().int().describe("The plan's last year."),
+    target: z.number().nullable().describe("The plan value for targetYear."),
+    projected: z.number().nullable().describe('Least-squares line through the facts up to the asked year, at targetYear (2 decimals); null with fewer than 3 facts.'),
+    onTrack: z.boolean().nullable().describe('projected judged against target with betterWhen; null without either.'),
+    points: z.number().int().describe('How many facts the line was fitted to.'),
+    reason: LocalizedText.describe('The verdict in words a report can print (kk/ru/en).'),
+  })
+  .meta({ id: 'Forecast', description: 'Forecast of the final-year target from the facts so far.' });
 
 const pct = (description: string) => z.number().nullable().describe(description);
 
@@ -69,6 +95,17 @@ export const IndicatorStatus = z
       'Ranks with ratingSize: (ratingSize - rank) / (ratingSize - 1) x 100, so 100 is first place; null otherwise.',
     ),
     previousPercentile: pct("The same for the previous year's rank and rating size."),
+    // ---- evaluation methods (issue 18): kept as one block ----
+    weight: z.number().describe("The indicator's weight in weighted roll-ups (1 unless set)."),
+    degree: pct(
+      "Degree of achievement as a fraction (1 = as planned), 4 decimals: fact/plan or plan/fact by betterWhen (ranks by places, or " +
+        "(ratingSize - fact) / (ratingSize - plan) under rankDegree percentile), then the method's cap; null where achievementPercent is.",
+    ),
+    band: BandMatch.nullable().describe("The method's band for the degree; null without bands or without a degree."),
+    gap: pct('Direction-aware gap in the indicator\'s unit: fact - plan when higher is better, plan - fact when lower; positive = better than planned.'),
+    scoreTrend: Trend.nullable().describe("Ranks with a score (e.g. CPI points): the score's own trend, higher is better; null otherwise."),
+    overdue: z.boolean().describe("Pending past the method's deadline (counted as not achieved in roll-ups); always false under the default."),
+    forecast: Forecast.optional().describe('GET /plans/{id}/status?forecast=true: the forecast of the final-year target.'),
   })
   .meta({
     id: 'IndicatorStatus',
@@ -82,6 +119,7 @@ export const IndicatorStatus = z
       valueType: 'rank', betterWhen: 'lower', year: 2016, plan: 120, fact: 131, ratingSize: 176, score: 29, note: null,
       status: 'not_achieved', approved: false, achievementPercent: 91.6, deviation: 11, previousFact: 123, trend: 'worsened',
       percentile: 25.71, previousPercentile: 26.95,
+      weight: 1, degree: 0.916, band: null, gap: -11, scoreTrend: 'improved', overdue: false,
     },
   });
 export type IndicatorStatus = z.infer<typeof IndicatorStatus>;
@@ -102,6 +140,13 @@ export const PlanStatus = z
     planId: Uuid,
     year: Year,
     approval: YearApproval.nullable().describe('The approval of this plan year, when it is approved.'),
+    evaluationMethod: z
+      .object({
+        methodId: Uuid.nullable().describe("The plan's method (null: the built-in default)."),
+        versionId: Uuid.nullable().describe('The method version the answer uses: the approved year\'s, else the current one; null = the default.'),
+        rules: EvaluationRules,
+      })
+      .describe('How this answer was scored.'),
     summary: Summary,
     directions: z.array(DirectionStatus),
   })
@@ -110,7 +155,14 @@ export type PlanStatus = z.infer<typeof PlanStatus>;
 
 const StatusYear = z.coerce.number().int().min(1900).max(2200);
 
-export const PlanStatusQuery = z.object({ year: StatusYear, ...LangQuery });
+export const PlanStatusQuery = z.object({
+  year: StatusYear,
+  forecast: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe("true: each indicator's forecast of the plan's final-year target, and atRisk in the summaries (one more query)."),
+  ...LangQuery,
+});
 export const IndicatorStatusQuery = z.object({ year: StatusYear.optional(), ...LangQuery });
 
 export const StatusFeedQuery = ListQuery.extend({

@@ -15,7 +15,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import { joinUpSql } from '../db/plan-tree.js';
-import { directions, goals, indicators, measurements, plans, yearApprovals } from '../db/schema.js';
+import { directions, evaluationMethodVersions, goals, indicators, measurements, plans, yearApprovals } from '../db/schema.js';
 import { changeWatermark } from '../http/export-etag.js';
 import type { StatusFilter } from './read-model.js';
 import { bindValues, filterConditions } from './read-model.js';
@@ -52,6 +52,8 @@ export async function statusExportWatermark(db: Db, filter: StatusFilter): Promi
       sql`from ${yearApprovals} inner join ${plans} on ${eq(plans.id, yearApprovals.planId)}
         where ${where(...planFilter, filter.year !== undefined ? eq(yearApprovals.year, filter.year) : undefined)}`,
     ),
+    // Evaluation methods (issue 18): a method change writes a version row and touches no plan row, yet moves degrees and bands.
+    changeWatermark(db, [sql`extract(epoch from ${evaluationMethodVersions.createdAt})::numeric`], sql`from ${evaluationMethodVersions}`),
   ]);
   return marks.join('|');
 }

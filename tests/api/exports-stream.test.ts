@@ -28,7 +28,7 @@ const resolve = (t: Json, lang: 'kk' | 'ru' | 'en') => t[lang] || t.kk || t.ru |
 /** What a JSON feed row looks like as CSV cells (name and unit resolved to the language). */
 function asCells(row: Json, lang: 'kk' | 'ru' | 'en'): string[] {
   return COLUMNS.map((key) => {
-    const v = key === 'name' || key === 'unit' ? resolve(row[key], lang) : row[key];
+    const v = key === 'name' || key === 'unit' ? resolve(row[key], lang) : key === 'band' ? row.band?.code : row[key];
     return v === null || v === undefined ? '' : String(v);
   });
 }

@@ -19,7 +19,7 @@ const ctx = setupApp();
 
 /** What a JSON feed value looks like in a CSV cell. */
 function asCell(row: Json, key: string): string {
-  const v = key === 'name' || key === 'unit' ? row[key].kk : row[key];
+  const v = key === 'name' || key === 'unit' ? row[key].kk : key === 'band' ? row.band?.code : row[key];
   return v === null || v === undefined ? '' : String(v);
 }
 

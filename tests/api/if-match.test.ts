@@ -64,6 +64,15 @@ const newUser = async () =>
     201,
   );
 const newClient = async () => expectStatus(await call(ctx.app, 'POST', `${API}/clients`, { name: uniqueCode('client'), role: 'viewer' }), 201);
+const newMethod = async () =>
+  expectStatus(
+    await call(ctx.app, 'POST', `${API}/evaluation-methods`, {
+      code: uniqueCode('method'),
+      name: { en: 'Capped' },
+      rules: { rankDegree: 'places', cap: 1, bands: [], rollUp: 'mean', pending: { treatment: 'excluded' } },
+    }),
+    201,
+  );
 const newRisk = async () => {
   const tree = await createTree(ctx.app);
   return expectStatus(
@@ -178,6 +187,8 @@ const ROUTES: Route[] = [
     },
   },
   { method: 'DELETE', path: '/clients/{id}', ok: 204, prepare: async () => fresh(`${API}/clients/${(await newClient()).id}`) },
+  { method: 'PATCH', path: '/evaluation-methods/{id}', ok: 200, prepare: async () => fresh(`${API}/evaluation-methods/${(await newMethod()).id}`, { name: title }) },
+  { method: 'DELETE', path: '/evaluation-methods/{id}', ok: 204, prepare: async () => fresh(`${API}/evaluation-methods/${(await newMethod()).id}`) },
   {
     method: 'PATCH',
     path: '/indicators/{id}/measurements/{year}',

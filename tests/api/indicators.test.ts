@@ -46,7 +46,7 @@ describe('indicators', () => {
       expect(res.status).toBe(201);
       expect(res.headers.etag).toBe('"1"');
       expect(res.headers.location).toBe(item(res.body.id));
-      expect(res.body).toEqual({ ...body, id: res.body.id, goalId, version: 1, createdAt: res.body.createdAt, updatedAt: res.body.updatedAt });
+      expect(res.body).toEqual({ ...body, id: res.body.id, goalId, weight: 1, version: 1, createdAt: res.body.createdAt, updatedAt: res.body.updatedAt });
       expect(expectStatus(await call(ctx.app, 'GET', item(res.body.id)), 200)).toEqual(res.body);
     });
 

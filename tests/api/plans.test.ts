@@ -53,7 +53,7 @@ describe('plans', () => {
       const plan = await createPlan(ctx.app, org.id);
       expect(plan.approval).toBeNull();
       expect(Object.keys(plan).sort()).toEqual(
-        ['approval', 'code', 'createdAt', 'endYear', 'id', 'organizationId', 'startYear', 'title', 'updatedAt', 'version'].sort(),
+        ['approval', 'code', 'createdAt', 'endYear', 'evaluationMethodId', 'id', 'organizationId', 'startYear', 'title', 'updatedAt', 'version'].sort(),
       );
     });
 

@@ -104,7 +104,11 @@ describe('GET /plans/{id}/reports/{year} as JSON', () => {
     const rows = report.sections.indicators.directions.flatMap((d: Json) => d.goals.flatMap((g: Json) => g.indicators));
     expect(rows.map((r: Json) => ({ code: r.code, name: r.name, plan: r.plan, fact: r.fact, status: r.status }))).toEqual(expected.indicators);
     for (const r of rows) expect(r.verdict).toBe(VERDICT_KK[r.status]);
-    expect(report.summary).toEqual({ total: 19, achieved: 14, notAchieved: 4, pending: 1, noTarget: 0, achievementRate: 77.78 });
+    const { targetRate, meanDegree, weightedDegree, score, overdue, ...today } = report.summary;
+    expect(today).toEqual({ total: 19, achieved: 14, notAchieved: 4, pending: 1, noTarget: 0, achievementRate: 77.78 });
+    // Evaluation methods (issue 18): the default method's additions.
+    expect({ targetRate, score, overdue }).toEqual({ targetRate: 73.68, score: 77.78, overdue: 0 });
+    expect(weightedDegree).toBe(meanDegree);
     const cpi = rows.find((r: Json) => r.code === '3.2.1');
     expect(cpi).toMatchObject({ valueType: 'rank', betterWhen: 'lower', ratingSize: 176, score: 29, status: 'not_achieved', deviation: 11 });
     expect(cpi.note).toContain('176');

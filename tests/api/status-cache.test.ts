@@ -4,6 +4,7 @@
  * writes evicting nothing, the byte bound, and CACHE=off. Every cached answer is compared with the
  * answer of an app over the same database with the cache off (a fresh computation).
  */
+import { DEFAULT_RULES } from '../../src/achievement/methods.js';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
@@ -131,7 +132,15 @@ describe('every kind of write evicts what it changes, before its answer reaches 
     ['year approval', () => ok(201, call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/approve`, o))],
     ['year reopened', () => ok(200, call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/reopen`, { reason: 'A correction' }))],
     ['organization renamed', () => ok(200, call(ctx.app, 'PATCH', `${API}/organizations/${tree.organization.id}`, { name: { en: 'X' } }))],
+    // Creating a method changes no plan (no notification); naming it on the plan does.
+    ['plan switched to an evaluation method', async () => {
+      const method = expectStatus(await call(ctx.app, 'POST', `${API}/evaluation-methods`, { code: 'CACHE-M', name: { en: 'M' }, rules: DEFAULT_RULES }), 201);
+      methodId = method.id;
+      await ok(200, call(ctx.app, 'PATCH', `${API}/plans/${tree.plan.id}`, { evaluationMethodId: methodId }));
+    }],
+    ['its evaluation method edited (migration 0016)', () => ok(200, call(ctx.app, 'PATCH', `${API}/evaluation-methods/${methodId}`, { rules: { ...DEFAULT_RULES, cap: 1 } }))],
   ];
+  let methodId = '';
   for (const [name, write] of writes) {
     it(`${name}: the plan's answers and the feed pages are evicted, and the next reads equal a fresh computation`, async () => {
       await prime();

@@ -24,7 +24,12 @@ describe('plan status of the 2016 demo report', () => {
     const rows = flatten(res.body);
     expect(rows).toHaveLength(19);
     for (const row of rows) expect({ code: row.code, status: row.status }).toEqual({ code: row.code, status: demo.verdicts.get(row.code) });
-    expect(res.body.summary).toEqual({ total: 19, achieved: 14, notAchieved: 4, pending: 1, noTarget: 0, achievementRate: 77.78 });
+    const { targetRate, meanDegree, weightedDegree, score, overdue, ...today } = res.body.summary;
+    expect(today).toEqual({ total: 19, achieved: 14, notAchieved: 4, pending: 1, noTarget: 0, achievementRate: 77.78 });
+    // Evaluation methods (issue 18), the built-in default: 14 of the 19 with a target; the score is today's rate.
+    expect({ targetRate, score, overdue }).toEqual({ targetRate: 73.68, score: 77.78, overdue: 0 });
+    expect(weightedDegree).toBe(meanDegree); // every weight is 1
+    expect(res.body.evaluationMethod).toMatchObject({ methodId: null, versionId: null, rules: { cap: null, bands: [], rollUp: 'share' } });
   });
 
   it('keeps the report structure and rolls summaries up per goal and direction', async () => {

@@ -5,6 +5,8 @@ export const STATUS_COLUMNS = [
   'organizationId', 'planId', 'directionId', 'goalId', 'indicatorId', 'code', 'name', 'unit', 'valueType', 'betterWhen',
   'year', 'plan', 'fact', 'ratingSize', 'score', 'status', 'achievementPercent', 'deviation', 'previousFact', 'trend',
   'percentile', 'previousPercentile',
+  // Evaluation methods (issue 18); band is the band's code.
+  'weight', 'degree', 'band', 'gap', 'scoreTrend', 'overdue',
 ];
 
 /** A minimal RFC 4180 reader: quoted cells (holding separators, quotes, newlines), doubled quotes, CRLF line ends. */

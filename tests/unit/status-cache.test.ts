@@ -108,10 +108,11 @@ describe('StatusCache', () => {
 describe('cache keys', () => {
   it('differ by every part of the request that changes the answer', () => {
     const keys = [
-      planStatusKey(A, 2016, undefined),
-      planStatusKey(A, 2016, 'ru'),
-      planStatusKey(A, 2017, undefined),
-      planStatusKey(B, 2016, undefined),
+      planStatusKey(A, 2016, undefined, false),
+      planStatusKey(A, 2016, 'ru', false),
+      planStatusKey(A, 2017, undefined, false),
+      planStatusKey(B, 2016, undefined, false),
+      planStatusKey(A, 2016, undefined, true),
       indicatorStatusKey(A, 2016, undefined),
       indicatorStatusKey(A, undefined, undefined),
       feedPageKey({ year: 2016 }, 50, undefined, undefined, false),
