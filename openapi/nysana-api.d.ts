@@ -6168,6 +6168,8 @@ export interface operations {
                 sep?: "," | ";";
                 /** @description Alias of sep. */
                 delimiter?: "," | ";";
+                /** @description Decimal mark of CSV numbers. Default: comma with sep=";" (Kazakh and Russian Excel), point with ",". */
+                decimal?: "comma" | "point";
                 /** @description Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch. */
                 updatedSince?: string;
                 lang?: components["schemas"]["LangInput"];

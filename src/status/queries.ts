@@ -11,7 +11,7 @@ import type { YearApproval } from '../approvals/schemas.js';
 import type { Db } from '../db/client.js';
 import { queryArrays } from '../db/raw.js';
 import type { LocalizedTextColumn } from '../db/schema.js';
-import { directions, goals, indicators, measurements, plans, yearApprovals } from '../db/schema.js';
+import { directions, goals, indicators, measurements, organizations, plans, yearApprovals } from '../db/schema.js';
 import type { Lang } from '../shared/lang.js';
 import type { StatusRow } from './assemble.js';
 import type { StatusFilter, StatusFrame, StatusQuery, StatusRowOf } from './read-model.js';
@@ -186,7 +186,7 @@ const resolved = (column: AnyPgColumn, lang: Lang) =>
   sql<string | null>`coalesce(nullif(${column}->>${lang}::text, ''), nullif(${column}->>'kk', ''), nullif(${column}->>'ru', ''), nullif(${column}->>'en', ''))`;
 
 /**
- * Feed rows for an export: name and unit as the text resolved to the export's language, group and
+ * Feed rows for an export: name, unit and the tree's names as the text resolved to the export's language, group and
  * note not at all (decoding four jsonb values per row was about a third of the driver's CPU time).
  */
 export function statusExportQuery(filter: StatusFilter, lang: Lang): StatusQuery {
@@ -196,33 +196,48 @@ export function statusExportQuery(filter: StatusFilter, lang: Lang): StatusQuery
     unit: resolved(indicators.unit, lang),
     group: sql<null>`null`,
     note: sql<null>`null`,
+    organizationName: resolved(organizations.name, lang),
+    planTitle: resolved(plans.title, lang),
+    directionTitle: resolved(directions.title, lang),
+    goalTitle: resolved(goals.title, lang),
   });
   return statusQuery({ columns, filter, order: { by: 'natural' } });
 }
 
 /** Which value of a CSV export row (statusCsvQuery) sits where. */
 export const CSV_ROW = {
-  ids: 0, code: 1, name: 2, unit: 3, valueType: 4, betterWhen: 5, year: 6,
-  plan: 7, fact: 8, ratingSize: 9, score: 10, previousFact: 11, previousRatingSize: 12,
+  // issue 15: each id with its code ("id<sep>code"), then the name, organization down to indicator
+  organization: 0, organizationName: 1, plan: 2, planTitle: 3, direction: 4, directionTitle: 5, goal: 6, goalTitle: 7, indicator: 8,
+  name: 9, unit: 10, valueType: 11, betterWhen: 12, year: 13,
+  planValue: 14, fact: 15, ratingSize: 16, score: 17, previousFact: 18, previousRatingSize: 19,
 } as const;
 
 /**
- * The CSV export's rows, in CSV_ROW order: the five ids that open every line already joined by
- * `sep` (UUIDs need no quoting), then the text and values of the line's other columns. The driver
- * decodes 13 values a row instead of 22 (src/exports/status-csv.ts reads them as raw text). Text
- * cells are still encoded in Node: doing it in SQL cost PostgreSQL, the busier side, more than it saved.
+ * The CSV export's rows, in CSV_ROW order: each id joined by `sep` to its code (UUIDs and codes
+ * need no quoting: nysana_code_ok allows no separator, quote, line break or formula sign in a
+ * code), the names resolved to `lang`, then the values of the line's other columns. The driver
+ * decodes 20 raw values a row (src/exports/status-csv.ts reads them as text). Text cells are still
+ * encoded in Node: doing it in SQL cost PostgreSQL, the busier side, more than it saved.
  */
 export function statusCsvQuery(filter: StatusFilter, lang: Lang, sep: string): StatusQuery {
   const { plan, fact, ratingSize, score, previousFact, previousRatingSize } = statusRowColumns;
+  const idCode = (id: AnyPgColumn, code: AnyPgColumn) => sql`concat_ws(${sep}::text, ${id}, ${code})`;
   const columns = (frame: StatusFrame) => ({
-    ids: sql`concat_ws(${sep}::text, ${plans.organizationId}, ${directions.planId}, ${goals.directionId}, ${indicators.goalId}, ${indicators.id})`,
-    code: indicators.code,
+    organization: idCode(organizations.id, organizations.code),
+    organizationName: resolved(organizations.name, lang),
+    plan: idCode(plans.id, plans.code),
+    planTitle: resolved(plans.title, lang),
+    direction: idCode(directions.id, directions.code),
+    directionTitle: resolved(directions.title, lang),
+    goal: idCode(goals.id, goals.code),
+    goalTitle: resolved(goals.title, lang),
+    indicator: idCode(indicators.id, indicators.code),
     name: resolved(indicators.name, lang),
     unit: resolved(indicators.unit, lang),
     valueType: indicators.valueType,
     betterWhen: indicators.betterWhen,
     year: frame.year,
-    plan, fact, ratingSize, score, previousFact, previousRatingSize,
+    planValue: plan, fact, ratingSize, score, previousFact, previousRatingSize,
   });
   const q = statusQuery({ columns, filter, order: { by: 'natural' } });
   if (q.keys.some((key, i) => CSV_ROW[key as keyof typeof CSV_ROW] !== i)) throw new Error('statusCsvQuery selects out of CSV_ROW order');

@@ -15,7 +15,7 @@ import { requestedLang } from '../shared/lang.js';
 import { IdParams } from '../shared/schemas.js';
 import { listApprovals } from '../approvals/repository.js';
 import { buildPlanStatus, toFlatIndicatorStatus, toIndicatorStatus } from './assemble.js';
-import { exportFormatOf, limitGiven, sendExport, XLSX_TYPE } from '../exports/tabular.js';
+import { decimalFor, exportFormatOf, limitGiven, sendExport, XLSX_TYPE } from '../exports/tabular.js';
 import { onePage, sendStatusExport, statusColumns } from '../exports/status.js';
 import { indicatorYears, readPlanStatus, statusFeed } from './queries.js';
 import type { StatusFilter } from './read-model.js';
@@ -181,7 +181,8 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
       const exportFormat = exportFormatOf(request, q.format);
       if (exportFormat && !limitGiven(request)) {
         // The weak ETag comes from the rows' change stamps, read where the export reads (src/exports/status.ts).
-        return sendStatusExport(request, reply, db, exportFormat, filter, requestedLang(q.lang, request.headers['accept-language']), q.sep ?? q.delimiter);
+        const sep = q.sep ?? q.delimiter;
+        return sendStatusExport(request, reply, db, exportFormat, filter, requestedLang(q.lang, request.headers['accept-language']), sep, decimalFor(sep, q.decimal));
       }
       const cursor = feedCursorOf(q.cursor);
       const rows = await statusFeed(db, { filter, limit: q.limit, cursor });
@@ -198,7 +199,8 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
           url.searchParams.set('cursor', nextCursor);
           reply.header('link', `<${url.pathname}${url.search}>; rel="next"`).header('x-next-cursor', nextCursor);
         }
-        return sendExport(reply, exportFormat, 'status', statusColumns(lang ?? 'kk'), onePage(items), q.sep ?? q.delimiter);
+        const sep = q.sep ?? q.delimiter;
+        return sendExport(reply, exportFormat, 'status', statusColumns(lang ?? 'kk'), onePage(items), sep, decimalFor(sep, q.decimal));
       }
       return reply.type('application/json; charset=utf-8').send({ items, nextCursor });
     },

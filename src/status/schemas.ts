@@ -132,6 +132,10 @@ export const StatusFeedQuery = ListQuery.extend({
     .optional()
     .describe('csv answers text/csv (as does Accept: text/csv), xlsx an Excel workbook (as does its Accept type).'),
   ...ExportQueryShape,
+  decimal: z
+    .enum(['comma', 'point'])
+    .optional()
+    .describe('Decimal mark of CSV numbers. Default: comma with sep=";" (Kazakh and Russian Excel), point with ",".'),
   updatedSince: UpdatedSince.optional(),
   ...LangQuery,
 });
