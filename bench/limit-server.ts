@@ -11,15 +11,15 @@ import http from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { cursorBatches } from '../src/db/cursor.js';
-import { STATUS_CSV_HEADERS, statusColumns } from '../src/exports/status.js';
+import { STATUS_EXPORT_HEADERS, statusColumns } from '../src/exports/status.js';
 import { statusCsvStream } from '../src/exports/status-csv.js';
 import { csvHeader, csvLineEncoder } from '../src/exports/tabular.js';
-import { decodeCursor, encodeCursor } from '../src/http/pagination.js';
-import { buildPlanStatus, toIndicatorStatus } from '../src/status/assemble.js';
+import { encodeCursor } from '../src/http/pagination.js';
+import { buildPlanStatus, toFlatIndicatorStatus } from '../src/status/assemble.js';
 import type { FeedRow } from '../src/status/queries.js';
 import { decodePlanStatus, planStatusQuery, statusCsvQuery, statusFeedQuery } from '../src/status/queries.js';
 import type { StatusQuery } from '../src/status/read-model.js';
-import { decodeRows } from '../src/status/read-model.js';
+import { decodeRows, isNaturalPosition } from '../src/status/read-model.js';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.POOL_MAX ?? 10) });
 
@@ -47,16 +47,17 @@ async function feed(res: http.ServerResponse, url: URL) {
   const year = Number(url.searchParams.get('year'));
   const limit = Math.min(500, Number(url.searchParams.get('limit') ?? 50));
   const cursor = url.searchParams.get('cursor');
-  const after = cursor ? decodeCursor(cursor, 2) : undefined; // the service's [year, indicatorId] cursor
-  const q = statusFeedQuery({ filter: { year }, limit, cursor: typeof after?.[1] === 'string' && UUID.test(after[1]) ? after : undefined });
+  const after: unknown = cursor ? JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) : undefined; // the service's natural position
+  const q = statusFeedQuery({ filter: { year }, limit, cursor: Array.isArray(after) && isNaturalPosition(after) ? after : undefined });
   const rows = decodeRows<FeedRow>(q.keys, await rowsOf(q));
   const hasMore = rows.length > limit;
-  const items = (hasMore ? rows.slice(0, limit) : rows).map((row) => toIndicatorStatus(row, row));
-  const nextCursor = hasMore ? encodeCursor([year, items[items.length - 1]!.indicatorId]) : null;
+  const page = hasMore ? rows.slice(0, limit) : rows;
+  const items = page.map((row) => toFlatIndicatorStatus(row));
+  const nextCursor = hasMore ? encodeCursor(page[page.length - 1]!.naturalPosition) : null;
   if (url.searchParams.get('format') === 'csv') {
     const extra: Record<string, string> = nextCursor ? { 'x-next-cursor': nextCursor } : {};
     const line = csvLineEncoder(statusColumns('kk'));
-    return send(res, 200, `${csvHeader(STATUS_CSV_HEADERS)}${items.map((i) => `${line(i)}\r\n`).join('')}`, 'text/csv; charset=utf-8', extra);
+    return send(res, 200, `${csvHeader(STATUS_EXPORT_HEADERS)}${items.map((i) => `${line(i)}\r\n`).join('')}`, 'text/csv; charset=utf-8', extra);
   }
   send(res, 200, JSON.stringify({ items, nextCursor }));
 }
@@ -71,7 +72,7 @@ async function exportCsv(res: http.ServerResponse, url: URL) {
   const q = statusCsvQuery(yearParam === null ? {} : { year: Number(yearParam) }, 'kk', ',');
   res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="status.csv"' });
   // A failure after the head is sent can only cut the answer short (pipeline destroys the socket).
-  await pipeline(statusCsvStream(cursorBatches(pool, q.text, q.values, 1000, { raw: true }), ',', STATUS_CSV_HEADERS), res).catch(() => {});
+  await pipeline(statusCsvStream(cursorBatches(pool, q.text, q.values, 1000, { raw: true }), { sep: ',', decimal: '.', lang: 'kk' }, STATUS_EXPORT_HEADERS), res).catch(() => {});
 }
 
 /** The bulk write at its bare minimum: one upsert of unnest()ed arrays (no validation, no audit). */

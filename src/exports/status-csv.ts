@@ -1,39 +1,74 @@
 /**
  * The status feed as CSV on PostgreSQL: the hot path of a BI tool pulling a whole year.
  *
- * Rows come through a server-side cursor as raw text (statusCsvQuery: the five ids already joined,
- * then 12 values): no type parsing, no IndicatorStatus object per row, no per-column dispatch.
+ * Rows come through a server-side cursor as raw text (statusCsvQuery: ids joined to their codes,
+ * names, values): no type parsing, no IndicatorStatus object per row, no per-column dispatch.
  * Each line is written in one template from those values and the achievement rules' result
  * (achievement/compute.ts, the same rules as everywhere); text cells go through csvText() as in
  * every export. The bytes equal the generic encoder's (tabular.ts over IndicatorStatus objects),
- * which PGlite and XLSX still use: tests/unit/status-csv.test.ts compares both on random rows and
- * tests/api/exports-stream.test.ts holds the export to the JSON feed.
+ * which PGlite and XLSX still use: tests/api/exports-stream.test.ts holds the export to the JSON feed.
  */
 import type { Readable } from 'node:stream';
 import { computeIndicatorStatus } from '../achievement/compute.js';
 import type { BetterWhen, ValueType } from '../achievement/compute.js';
+import { LABELS } from '../reports/labels.js';
 import { decimalToNumber } from '../shared/decimal.js';
+import type { Lang } from '../shared/lang.js';
 import { CSV_ROW } from '../status/queries.js';
 import { DEFAULT_RULES, evaluateWith } from '../achievement/methods.js';
 import type { Scoring } from '../status/assemble.js';
 import type { RuleSource } from '../evaluation-methods/service.js';
-
-type Scorer = (row: RuleSource) => Scoring;
-const defaultScorer: Scorer = () => ({ rules: DEFAULT_RULES, now: new Date() });
 import { csvHeader, csvLineStream, csvText } from './tabular.js';
 
-/** A number cell as the generic encoder writes IndicatorStatus numbers: the JSON number's text. */
-const numberCell = (n: number | null) => (n === null ? '' : `${n}`);
+/** A row's rules (its plan's evaluation method, or its approved year's version). */
+export type Scorer = (row: RuleSource) => Scoring;
+const defaultScorer: Scorer = () => ({ rules: DEFAULT_RULES, now: new Date() });
 
-/** A stored numeric (text) as the JSON number the API shows for it. */
-const decimalCell = (text: string | null) => numberCell(decimalToNumber(text));
+/** How the status CSV writes what is not raw data: the separator, the decimal mark, the language of labels. */
+export interface StatusCsvFormat {
+  sep: string;
+  decimal: '.' | ',';
+  lang: Lang;
+}
+
+/** A number cell as the generic encoder writes IndicatorStatus numbers: the JSON number's text (decimal comma: quoted with `,`). */
+function numberCellOf(sep: string, decimal: '.' | ','): (n: number | null) => string {
+  if (decimal === '.') return (n) => (n === null ? '' : `${n}`);
+  return (n) => {
+    if (n === null) return '';
+    const s = `${n}`.replace('.', ',');
+    return sep === ',' && s.includes(',') ? `"${s}"` : s;
+  };
+}
+
+/**
+ * A text cell that repeats on consecutive rows (names of the organization, plan, direction, goal:
+ * rows arrive in the natural order): encoded once per run, not once per row.
+ */
+function repeatedText(code: number): (value: unknown) => string {
+  let last: unknown = null;
+  let cell = '';
+  return (value) => {
+    if (value === null) return '';
+    if (value !== last) (last = value), (cell = csvText(value as string, code));
+    return cell;
+  };
+}
 
 /** One CSV line (without its CRLF) from a statusCsvQuery row. */
-export function statusCsvLine(sep: string, scorer: Scorer = defaultScorer): (row: unknown[]) => string {
+export function statusCsvLine({ sep, decimal, lang }: StatusCsvFormat, scorer: Scorer = defaultScorer): (row: unknown[]) => string {
   const code = sep.charCodeAt(0);
   const text = (value: unknown) => (value === null ? '' : csvText(value as string, code));
+  const numberCell = numberCellOf(sep, decimal);
+  const decimalCell = (text: string | null) => numberCell(decimalToNumber(text));
+  const [organizationName, planTitle, directionTitle, goalTitle] = [0, 1, 2, 3].map(() => repeatedText(code)) as [
+    (v: unknown) => string, (v: unknown) => string, (v: unknown) => string, (v: unknown) => string,
+  ];
+  // The status code and its label (issue 15), both cells encoded once.
+  const labels = LABELS[lang].verdicts;
+  const status = Object.fromEntries(Object.entries(labels).map(([k, label]) => [k, `${k}${sep}${csvText(label, code)}`])) as Record<keyof typeof labels, string>;
   return (r) => {
-    const plan = r[CSV_ROW.plan] as string | null;
+    const plan = r[CSV_ROW.planValue] as string | null;
     const fact = r[CSV_ROW.fact] as string | null;
     const ratingSize = r[CSV_ROW.ratingSize] as string | null;
     const previousFact = r[CSV_ROW.previousFact] as string | null;
@@ -52,12 +87,20 @@ export function statusCsvLine(sep: string, scorer: Scorer = defaultScorer): (row
     const d = computeIndicatorStatus(input);
     // Raw text rows: booleans arrive as "t"/"f".
     const approved = r[CSV_ROW.approved] === true || r[CSV_ROW.approved] === 't';
-    const scoring = scorer({ approved, planMethodId: r[CSV_ROW.planMethodId] as string | null, approvalMethodVersionId: r[CSV_ROW.approvalMethodVersionId] as string | null });
+    const scoring = scorer({
+      approved,
+      planMethodId: r[CSV_ROW.planMethodId] as string | null,
+      approvalMethodVersionId: r[CSV_ROW.approvalMethodVersionId] as string | null,
+    });
     const m = evaluateWith(scoring.rules, input, d, scoring.now);
     return (
-      `${r[CSV_ROW.ids] as string}${sep}${text(r[CSV_ROW.code])}${sep}${text(r[CSV_ROW.name])}${sep}${text(r[CSV_ROW.unit])}${sep}` +
+      `${r[CSV_ROW.organization] as string}${sep}${organizationName(r[CSV_ROW.organizationName])}${sep}` +
+      `${r[CSV_ROW.plan] as string}${sep}${planTitle(r[CSV_ROW.planTitle])}${sep}` +
+      `${r[CSV_ROW.direction] as string}${sep}${directionTitle(r[CSV_ROW.directionTitle])}${sep}` +
+      `${r[CSV_ROW.goal] as string}${sep}${goalTitle(r[CSV_ROW.goalTitle])}${sep}` +
+      `${r[CSV_ROW.indicator] as string}${sep}${text(r[CSV_ROW.name])}${sep}${text(r[CSV_ROW.unit])}${sep}` +
       `${r[CSV_ROW.valueType] as string}${sep}${r[CSV_ROW.betterWhen] as string}${sep}${r[CSV_ROW.year] as string}${sep}${decimalCell(plan)}${sep}${decimalCell(fact)}${sep}${ratingSize ?? ''}${sep}` +
-      `${decimalCell(r[CSV_ROW.score] as string | null)}${sep}${d.status}${sep}${numberCell(d.achievementPercent)}${sep}` +
+      `${decimalCell(r[CSV_ROW.score] as string | null)}${sep}${status[d.status]}${sep}${numberCell(d.achievementPercent)}${sep}` +
       `${numberCell(d.deviation)}${sep}${numberCell(d.previousFact)}${sep}${d.trend ?? ''}${sep}${numberCell(d.percentile)}${sep}` +
       `${numberCell(d.previousPercentile)}${sep}` +
       // Evaluation methods (issue 18): weight, degree, band code, gap, scoreTrend, overdue.
@@ -68,6 +111,11 @@ export function statusCsvLine(sep: string, scorer: Scorer = defaultScorer): (row
 }
 
 /** Every feed row matching the filters as CSV, `headers` first, from statusCsvQuery's rows. */
-export function statusCsvStream(batches: AsyncIterable<unknown[][]>, sep: string, headers: readonly string[], scorer: Scorer = defaultScorer): Readable {
-  return csvLineStream(csvHeader(headers, sep), batches, statusCsvLine(sep, scorer));
+export function statusCsvStream(
+  batches: AsyncIterable<unknown[][]>,
+  format: StatusCsvFormat,
+  headers: readonly string[],
+  scorer: Scorer = defaultScorer,
+): Readable {
+  return csvLineStream(csvHeader(headers, format.sep), batches, statusCsvLine(format, scorer));
 }

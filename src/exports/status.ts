@@ -5,16 +5,17 @@
  * the database plans and runs the feed once instead of once per page, and rows arrive as arrays
  * (no driver objects, no ORM mapping on this hot path). CSV there takes the faster path of
  * status-csv.ts (raw text rows written into lines without an object per row); XLSX builds
- * IndicatorStatus objects for exceljs. PGlite has one connection, which a long transaction would
+ * flat status objects for exceljs. PGlite has one connection, which a long transaction would
  * hold against every other request: there the rows come in keyset pages instead.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.js';
 import type { Scoring } from '../status/assemble.js';
-import { toIndicatorStatus } from '../status/assemble.js';
+import { toFlatIndicatorStatus } from '../status/assemble.js';
+import { decodeRows } from '../status/read-model.js';
 import { DEFAULT_RULES } from '../achievement/methods.js';
-import type { RuleSource } from '../evaluation-methods/service.js';
 import { loadRuleBook, rulesOf } from '../evaluation-methods/service.js';
+import type { Scorer } from './status-csv.js';
 import type { FeedRow } from '../status/queries.js';
 import { statusCsvQuery, statusExportQuery, statusFeed } from '../status/queries.js';
 import type { StatusFilter } from '../status/read-model.js';
@@ -23,11 +24,12 @@ import { cursorBatches, pgPoolOf } from '../db/cursor.js';
 import { exportNotModified } from '../http/export-etag.js';
 import { exportHandleOf } from '../db/export-handle.js';
 import { statusExportWatermark } from '../status/watermark.js';
-import type { IndicatorStatus } from '../status/schemas.js';
+import type { FlatIndicatorStatus } from '../status/schemas.js';
+import { LABELS } from '../reports/labels.js';
 import type { Lang } from '../shared/lang.js';
 import { resolveText } from '../shared/lang.js';
 import type { Column, ExportFormat } from './tabular.js';
-import { EXPORT_PAGE_SIZE, keysetPages, sendCsv, sendExport } from './tabular.js';
+import { decimalFor, EXPORT_PAGE_SIZE, keysetPages, sendCsv, sendExport } from './tabular.js';
 
 /** The evaluation method's columns (issue 18), after today's: band is the band's code. */
 export const METHOD_CSV_HEADERS = ['weight', 'degree', 'band', 'gap', 'scoreTrend', 'overdue'] as const;
@@ -41,25 +43,40 @@ export const STATUS_CSV_HEADERS = [
   ...METHOD_CSV_HEADERS,
 ] as const;
 
-/** Free text; every other column is a UUID, an enum or a number (CSV needs no checks for those). */
-const TEXT = new Set<string>(['code', 'name', 'unit']);
+// --- issue 15: analysis-ready columns, each after the column it describes ---------------------------
+/** Codes and names next to the ids, the status label next to the stable status code. */
+const STATUS_CSV_ADDITIONS: Partial<Record<(typeof STATUS_CSV_HEADERS)[number], readonly string[]>> = {
+  organizationId: ['organizationCode', 'organizationName'],
+  planId: ['planCode', 'planTitle'],
+  directionId: ['directionCode', 'directionTitle'],
+  goalId: ['goalCode', 'goalTitle'],
+  status: ['statusLabel'],
+};
+/** The header of every status CSV and XLSX: STATUS_CSV_HEADERS with the additions in place. */
+export const STATUS_EXPORT_HEADERS: readonly string[] = STATUS_CSV_HEADERS.flatMap((h) => [h, ...(STATUS_CSV_ADDITIONS[h] ?? [])]);
+/** Localized text of a flat row, shown resolved to the export's language. */
+const LOCALIZED = new Set<string>(['name', 'unit', 'organizationName', 'planTitle', 'directionTitle', 'goalTitle']);
+// ---------------------------------------------------------------------------------------------------
 
-export function statusColumns(lang: Lang): Column<IndicatorStatus>[] {
-  return STATUS_CSV_HEADERS.map((key) => ({
+/** Free text; every other column is a UUID, a code, an enum or a number (CSV needs no checks for those). */
+const TEXT = new Set<string>(['code', 'statusLabel', ...LOCALIZED]);
+
+export function statusColumns(lang: Lang): Column<FlatIndicatorStatus>[] {
+  const labels = LABELS[lang].verdicts;
+  return STATUS_EXPORT_HEADERS.map((key) => ({
     header: key,
     kind: TEXT.has(key) ? ('text' as const) : ('plain' as const),
-    value:
-      key === 'name' || key === 'unit'
-        ? (row: IndicatorStatus) => resolveText(row[key], lang)
+    value: LOCALIZED.has(key)
+      ? (row: FlatIndicatorStatus) => resolveText(row[key as 'name'], lang)
+      : key === 'statusLabel'
+        ? (row: FlatIndicatorStatus) => labels[row.status]
         : key === 'band'
-          ? (row: IndicatorStatus) => row.band?.code ?? null
-          : (row: IndicatorStatus) => row[key],
+          ? (row: FlatIndicatorStatus) => row.band?.code ?? null
+          : (row: FlatIndicatorStatus) => row[key as keyof FlatIndicatorStatus],
   }));
 }
 
 /** A row's scoring in an export: rows of any plan stream past, so the (small) rule book is read once up front. */
-export type Scorer = (row: RuleSource) => Scoring;
-
 async function exportScorer(db: Db): Promise<Scorer> {
   const book = await loadRuleBook(db);
   const now = new Date();
@@ -80,70 +97,41 @@ export const exportTuning = {
   pageRows: EXPORT_PAGE_SIZE,
 };
 
+/** The text-resolved columns of statusExportQuery, back as LocalizedText `{ [lang]: text }` (resolveText reads it back unchanged). */
+const RESOLVED = ['name', 'unit', 'organizationName', 'planTitle', 'directionTitle', 'goalTitle'] as const;
+
 /**
- * Export rows (arrays, in `keys` order) to IndicatorStatus. Name and unit arrive as text already
- * resolved to the language (status-query.ts), so they become `{ [lang]: text }`, which
- * resolveText() reads back unchanged; group and note are not selected.
+ * Export rows (arrays, in `keys` order) to flat status rows. Names arrive as text already resolved
+ * to the language (statusExportQuery); group and note are not selected.
  */
-function rowsToStatus(keys: string[], lang: Lang | undefined, scorer: Scorer): (r: unknown[]) => IndicatorStatus {
+function rowsToStatus(keys: string[], lang: Lang | undefined, scorer: Scorer): (r: unknown[]) => FlatIndicatorStatus {
   const l = lang ?? 'kk';
-  const localized = (text: unknown) => (text === null ? {} : { [l]: text as string });
-  const at = (key: keyof FeedRow) => {
-    const i = keys.indexOf(key);
-    if (i < 0) throw new Error(`the feed query selects no ${key}`);
-    return i;
+  const resolvedAt = RESOLVED.map((key) => keys.indexOf(key));
+  if (resolvedAt.some((i) => i < 0)) throw new Error('the export query selects every resolved name');
+  return (r) => {
+    const row = decodeRows<FeedRow>(keys, [r])[0]!;
+    const named = row as unknown as Record<string, unknown>;
+    for (let k = 0; k < RESOLVED.length; k++) {
+      const text = r[resolvedAt[k]!];
+      named[RESOLVED[k]!] = text === null ? {} : { [l]: text as string };
+    }
+    return toFlatIndicatorStatus({ ...row, year: Number(row.year) }, lang, scorer(row));
   };
-  const [indicatorId, goalId, code, name, unit, group, valueType, betterWhen, plan, fact, ratingSize, score, note, previousFact, previousRatingSize] = (
-    ['indicatorId', 'goalId', 'code', 'name', 'unit', 'group', 'valueType', 'betterWhen', 'plan', 'fact', 'ratingSize', 'score', 'note', 'previousFact', 'previousRatingSize'] as const
-  ).map(at) as number[];
-  const [planId, directionId, organizationId, year, approved] = (['planId', 'directionId', 'organizationId', 'year', 'approved'] as const).map(at) as number[];
-  const [previousScore, weight, planMethodId, approvalMethodVersionId] = (['previousScore', 'weight', 'planMethodId', 'approvalMethodVersionId'] as const).map(at) as number[];
-  return (r) =>
-    toIndicatorStatus(
-      {
-        indicatorId: r[indicatorId!] as FeedRow['indicatorId'],
-        goalId: r[goalId!] as FeedRow['goalId'],
-        code: r[code!] as FeedRow['code'],
-        name: localized(r[name!]),
-        unit: localized(r[unit!]),
-        group: r[group!] as FeedRow['group'],
-        valueType: r[valueType!] as FeedRow['valueType'],
-        betterWhen: r[betterWhen!] as FeedRow['betterWhen'],
-        plan: r[plan!] as FeedRow['plan'],
-        fact: r[fact!] as FeedRow['fact'],
-        ratingSize: r[ratingSize!] as FeedRow['ratingSize'],
-        score: r[score!] as FeedRow['score'],
-        note: r[note!] as FeedRow['note'],
-        previousFact: r[previousFact!] as FeedRow['previousFact'],
-        previousRatingSize: r[previousRatingSize!] as FeedRow['previousRatingSize'],
-        previousScore: r[previousScore!] as FeedRow['previousScore'],
-        weight: r[weight!] as FeedRow['weight'],
-      },
-      {
-        planId: r[planId!] as string,
-        directionId: r[directionId!] as string,
-        organizationId: r[organizationId!] as string,
-        year: Number(r[year!]),
-        approved: r[approved!] as boolean,
-      },
-      lang,
-      scorer({ approved: r[approved!] as boolean, planMethodId: r[planMethodId!] as string | null, approvalMethodVersionId: r[approvalMethodVersionId!] as string | null }),
-    );
 }
 
-/** Every feed row matching the filters as IndicatorStatus batches, in feed order. */
+/** Every feed row matching the filters as flat status batches, in the natural order. */
 export async function* statusFeedBatches(
   db: Db,
   filters: StatusFilter,
   lang: Lang | undefined,
-): AsyncGenerator<IndicatorStatus[]> {
+): AsyncGenerator<FlatIndicatorStatus[]> {
   const pool = pgPoolOf(db);
   const scorer = await exportScorer(db);
   if (pool) {
     const q = statusExportQuery(filters, lang ?? 'kk');
     const toStatus = rowsToStatus(q.keys, lang, scorer);
     for await (const rows of cursorBatches(pool, q.text, q.values, exportTuning.fetchRows)) {
-      const out = new Array<IndicatorStatus>(rows.length);
+      const out = new Array<FlatIndicatorStatus>(rows.length);
       for (let i = 0; i < rows.length; i++) out[i] = toStatus(rows[i]!);
       yield out;
     }
@@ -151,8 +139,8 @@ export async function* statusFeedBatches(
   }
   yield* keysetPages(
     async (cursor, n) => (await statusFeed(db, { filter: filters, limit: n - 1, cursor })).slice(0, n),
-    (row) => [row.year, row.indicatorId],
-    (row) => toIndicatorStatus(row, row, lang, scorer(row)),
+    (row) => row.naturalPosition,
+    (row) => toFlatIndicatorStatus(row, lang, scorer(row)),
     exportTuning.pageRows,
   );
 }
@@ -171,6 +159,7 @@ export async function sendStatusExport(
   filters: StatusFilter,
   lang: Lang | undefined,
   sep = ',',
+  decimal: '.' | ',' = decimalFor(sep),
 ) {
   // Admitted (or refused with 503) before any database work; from here on everything reads
   // through the exports' own pool (src/http/export-guard.ts, src/db/export-handle.ts).
@@ -181,7 +170,8 @@ export async function sendStatusExport(
   if (format === 'csv' && pool) {
     const q = statusCsvQuery(filters, lang ?? 'kk', sep);
     const scorer = await exportScorer(db);
-    return sendCsv(reply, 'status', statusCsvStream(cursorBatches(pool, q.text, q.values, exportTuning.fetchRows, { raw: true }), sep, STATUS_CSV_HEADERS, scorer));
+    const batches = cursorBatches(pool, q.text, q.values, exportTuning.fetchRows, { raw: true });
+    return sendCsv(reply, 'status', statusCsvStream(batches, { sep, decimal, lang: lang ?? 'kk' }, STATUS_EXPORT_HEADERS, scorer));
   }
-  return sendExport(reply, format, 'status', statusColumns(lang ?? 'kk'), statusFeedBatches(db, filters, lang), sep);
+  return sendExport(reply, format, 'status', statusColumns(lang ?? 'kk'), statusFeedBatches(db, filters, lang), sep, decimal);
 }

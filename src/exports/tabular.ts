@@ -4,7 +4,10 @@
  *
  * CSV: RFC 4180, UTF-8 with a BOM (Excel then shows Kazakh letters), `,` or `;` (?sep= or
  * ?delimiter=), CRLF line ends, spreadsheet formulas neutralized (CSV injection).
- * XLSX: one worksheet written by exceljs's streaming WorkbookWriter (no shared strings, no styles).
+ * Numbers use a decimal comma with the `;` separator (what Excel expects where `;` is the list
+ * separator: Kazakh and Russian locales), a point with `,` (issue 15).
+ * XLSX: one worksheet written by exceljs's streaming WorkbookWriter (no shared strings); text stays
+ * text (codes such as 1.1.7 are string cells, never dates), dates and timestamps are Excel dates.
  */
 import { PassThrough, Readable } from 'node:stream';
 import { loadExcel } from '../shared/lazy.js';
@@ -31,6 +34,8 @@ export const ExportQueryShape = {
 export interface Column<T> {
   header: string;
   value: (row: T) => unknown;
+  /** An ISO date (YYYY-MM-DD) or instant string: an Excel date cell in XLSX (UTC), the text itself in CSV. */
+  date?: 'date' | 'datetime';
   /**
    * What the values are, so CSV can skip the checks they cannot need: `plain` values (UUIDs, enums,
    * numbers, booleans) never hold a separator, quote or line break and are not text a spreadsheet
@@ -78,6 +83,12 @@ export function csvCell(value: unknown, sep: string): string {
   return needsQuotes(s, code) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
+/** The decimal mark of a CSV: asked for, or the separator's (`;` goes with a decimal comma). */
+export function decimalFor(sep: string | undefined, asked?: 'comma' | 'point'): '.' | ',' {
+  if (asked) return asked === 'comma' ? ',' : '.';
+  return sep === ';' ? ',' : '.';
+}
+
 const plainCell = (value: unknown): string => (value === null || value === undefined ? '' : `${value as string}`);
 
 /**
@@ -109,8 +120,19 @@ export function csvLineEncoder<T>(columns: Column<T>[], sep = ',', decimal: '.' 
   };
 }
 
+/** Excel number formats of date columns (the values are UTC). */
+const XLSX_DATE_FORMATS = { date: 'yyyy-mm-dd', datetime: 'yyyy-mm-dd hh:mm:ss' } as const;
+
+/** An ISO date or instant as a Date (UTC) for exceljs; anything unreadable stays as it was. */
+function xlsxDate(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const ms = Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value);
+  return Number.isFinite(ms) ? new Date(ms) : value;
+}
+
 function xlsxCell(value: unknown): unknown {
   if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value;
   if (typeof value === 'number' || typeof value === 'boolean') return value;
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
@@ -129,8 +151,8 @@ export const csvHeader = (headers: readonly string[], sep = ',') => `\uFEFF${hea
  * response has room again (Readable.from reads on demand), so a slow client holds back the
  * database reads instead of filling memory.
  */
-export function csvStream<T>(columns: Column<T>[], pages: AsyncIterable<T[]>, sep = ','): Readable {
-  return csvLineStream(csvHeader(columns.map((c) => c.header), sep), pages, csvLineEncoder(columns, sep));
+export function csvStream<T>(columns: Column<T>[], pages: AsyncIterable<T[]>, sep = ',', decimal: '.' | ',' = decimalFor(sep)): Readable {
+  return csvLineStream(csvHeader(columns.map((c) => c.header), sep), pages, csvLineEncoder(columns, sep, decimal));
 }
 
 /** The chunking of csvStream() for rows of any shape, `line` writing one line (without its CRLF). */
@@ -184,11 +206,15 @@ export function xlsxStream<T>(columns: Column<T>[], pages: AsyncIterable<T[]>, s
   const out = new PassThrough();
   (async () => {
     const ExcelJS = await loadExcel();
-    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: false, useSharedStrings: false });
+    // Styles only when a column holds dates (a number format is a style).
+    const dated = columns.some((c) => c.date);
+    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: dated, useSharedStrings: false });
     const sheet = workbook.addWorksheet(sheetName.slice(0, 31));
+    if (dated) sheet.columns = columns.map((c) => (c.date ? { style: { numFmt: XLSX_DATE_FORMATS[c.date] } } : {}));
     sheet.addRow(columns.map((c) => c.header)).commit();
+    const cell = (c: Column<T>, row: T) => xlsxCell(c.date ? xlsxDate(c.value(row)) : c.value(row));
     for await (const rows of pages) {
-      for (const row of rows) sheet.addRow(columns.map((c) => xlsxCell(c.value(row)))).commit();
+      for (const row of rows) sheet.addRow(columns.map((c) => cell(c, row))).commit();
       // Let the client catch up before fetching the next page: memory stays flat. An aborted
       // download closes the stream without 'drain'; leaving the loop then ends the row source
       // (its finally releases a database client it holds).
@@ -209,8 +235,9 @@ export function sendExport<T>(
   columns: Column<T>[],
   pages: AsyncIterable<T[]>,
   sep = ',',
+  decimal: '.' | ',' = decimalFor(sep),
 ) {
-  if (format === 'csv') return sendCsv(reply, name, csvStream(columns, pages, sep));
+  if (format === 'csv') return sendCsv(reply, name, csvStream(columns, pages, sep, decimal));
   reply.type(XLSX_TYPE).header('content-disposition', `attachment; filename="${name}.xlsx"`);
   return reply.send(xlsxStream(columns, pages, name));
 }
@@ -255,7 +282,8 @@ export function columnsOf<T>(entity: z.ZodObject): Column<T>[] {
         columns.push({ header: `${key}.${lang}`, value: (row) => text(row)?.[lang] ?? null });
       }
     } else {
-      columns.push({ header: key, value: (row) => field(row, key) });
+      const date = s instanceof z.ZodISODateTime ? 'datetime' : s instanceof z.ZodISODate ? 'date' : undefined;
+      columns.push({ header: key, value: (row) => field(row, key), ...(date ? { date } : {}) });
     }
   }
   return columns;
@@ -296,6 +324,8 @@ export async function sendListExport<Row, Dto>(
     toDto: (row: Row) => Dto;
     encode: (key: unknown[]) => string;
     sep?: string;
+    /** The decimal mark (decimalFor: the separator's, or the one asked for). */
+    decimal?: '.' | ',';
   },
 ) {
   const streamed = !limitGiven(request);
@@ -305,10 +335,10 @@ export async function sendListExport<Row, Dto>(
   if (!streamed) {
     const rows = await o.fetch(db, o.start, o.limit + 1);
     setNextLink(request, reply, rows.length > o.limit ? o.encode(o.keyOf(rows[o.limit - 1]!)) : null);
-    return sendExport(reply, format, o.name, o.columns, onePage(rows.slice(0, o.limit).map(o.toDto)), o.sep);
+    return sendExport(reply, format, o.name, o.columns, onePage(rows.slice(0, o.limit).map(o.toDto)), o.sep, o.decimal);
   }
   const pages = keysetPages((cursor, size) => o.fetch(db, cursor ?? o.start, size), o.keyOf, o.toDto);
-  return sendExport(reply, format, o.name, o.columns, pages, o.sep);
+  return sendExport(reply, format, o.name, o.columns, pages, o.sep, o.decimal);
 }
 
 /** One page of rows as the page source of an export. */

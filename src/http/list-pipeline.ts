@@ -12,7 +12,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.js';
 import type { Column, ExportFormat } from '../exports/tabular.js';
-import { exportFormatOf, limitGiven, sendListExport } from '../exports/tabular.js';
+import { decimalFor, exportFormatOf, limitGiven, sendListExport } from '../exports/tabular.js';
 import type { Key, KeysetList, ListPage } from '../lists/keyset.js';
 import { readPage } from '../lists/keyset.js';
 import { isSyncCursor } from '../sync/cursor.js';
@@ -29,6 +29,7 @@ interface ListQueryValues {
   format?: 'json' | 'csv' | 'xlsx';
   sep?: ',' | ';';
   delimiter?: ',' | ';';
+  decimal?: 'comma' | 'point';
 }
 
 interface SyncAnswer<Item> {
@@ -50,7 +51,7 @@ interface ListExport<Dto> {
   /** The weak ETag's watermark (src/http/export-etag.ts), read from the handle the export reads. */
   watermark?: (db: Db) => Promise<string>;
   /** A whole-list export of its own (the status feed streams from one server-side cursor). */
-  stream?: (format: ExportFormat, sep: string | undefined) => Promise<FastifyReply>;
+  stream?: (format: ExportFormat, sep: string | undefined, decimal: '.' | ',') => Promise<FastifyReply>;
 }
 
 interface ListRoute<Row, Dto, SyncItem = never> {
@@ -144,7 +145,8 @@ async function sendExportOf<Row, Dto, SyncItem>(
   const [total] = await Promise.all([count ? list.count(db) : undefined, route.parent?.()]);
   if (total !== undefined) reply.header('x-total-count', String(total));
   const sep = q.sep ?? q.delimiter;
-  if (exp.stream && !limitGiven(request)) return exp.stream(format, sep);
+  const decimal = decimalFor(sep, q.decimal);
+  if (exp.stream && !limitGiven(request)) return exp.stream(format, sep, decimal);
   return sendListExport(request, reply, format, {
     name: exp.name,
     columns: exp.columns,
@@ -157,5 +159,6 @@ async function sendExportOf<Row, Dto, SyncItem>(
     toDto: (row) => list.toDto(row),
     encode: encodeCursor,
     sep,
+    decimal,
   });
 }

@@ -10,17 +10,16 @@ import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { YearApproval } from '../approvals/schemas.js';
 import type { Db } from '../db/client.js';
 import { queryArrays } from '../db/raw.js';
-import { decodeCursor } from '../http/pagination.js';
-import { badRequest } from '../http/problem.js';
+import { invalid } from '../shared/errors.js';
 import type { KeysetList } from '../lists/keyset.js';
 import type { LocalizedTextColumn } from '../db/schema.js';
-import { directions, goals, indicators, measurements, plans, yearApprovals } from '../db/schema.js';
+import { directions, goals, indicators, measurements, organizations, plans, yearApprovals } from '../db/schema.js';
 import type { Lang } from '../shared/lang.js';
 import type { StatusRow } from './assemble.js';
 import type { Scoring } from './assemble.js';
 import { rowScorer } from './scoring.js';
 import type { StatusFilter, StatusFrame, StatusQuery, StatusRowOf } from './read-model.js';
-import { decodeRows, previous, readStatus, statusViewColumns, statusQuery, statusRowColumns } from './read-model.js';
+import { decodeRows, isNaturalPosition, naturalPosition, previous, readStatus, statusContextColumns, statusViewColumns, statusQuery, statusRowColumns } from './read-model.js';
 
 /** The plan row as the status read needs it, by a prepared statement per database handle. */
 const preparedByDb = new WeakMap<Db, ReturnType<typeof preparePlanQuery>>();
@@ -152,7 +151,7 @@ export async function planTree(db: Db, planId: string, year: number): Promise<Pl
 // ---------------------------------------------------------------------------------------------
 // Indicator status: every indicator row even unmeasured, with its plan's years.
 
-const indicatorYearColumns = (frame: StatusFrame) => ({ ...statusViewColumns(frame), startYear: plans.startYear, endYear: plans.endYear });
+const indicatorYearColumns = (frame: StatusFrame) => ({ ...statusRowColumns, ...statusContextColumns(frame), startYear: plans.startYear, endYear: plans.endYear });
 
 /** One indicator for one year (`year` given) or for every year it has a measurement (or one row without). */
 export function indicatorYears(db: Db, indicatorId: string, year?: number) {
@@ -166,10 +165,13 @@ export type IndicatorYearRow = Awaited<ReturnType<typeof indicatorYears>>[number
 export interface FeedPage {
   filter: StatusFilter;
   limit: number;
-  /** [year, indicatorId] of the last row of the previous page. */
-  cursor?: unknown[];
+  /** The naturalPosition of the last row of the previous page. */
+  cursor?: readonly unknown[];
 }
-export type FeedRow = StatusRowOf<ReturnType<typeof statusViewColumns>>;
+
+/** A feed row, and its place in the natural order (the next page's cursor when it is a page's last). */
+const feedColumns = (frame: StatusFrame) => ({ ...statusViewColumns(frame), naturalPosition: naturalPosition(frame) });
+export type FeedRow = StatusRowOf<ReturnType<typeof feedColumns>>;
 
 // Rows fetched per statement: the page size plus one, rounded up to one of these, so a handful of
 // statement texts serve every page size (each is prepared once per connection).
@@ -179,10 +181,10 @@ const FETCH_SIZES = [11, 51, 101, 201, 501, 1001, 5001];
 export function statusFeedQuery(page: FeedPage): StatusQuery {
   const wanted = page.limit + 1;
   const fetch = FETCH_SIZES.find((n) => n >= wanted) ?? wanted;
-  return statusQuery({ columns: statusViewColumns, filter: page.filter, order: { by: 'feed', after: page.cursor }, limit: fetch });
+  return statusQuery({ columns: feedColumns, filter: page.filter, order: { by: 'natural', after: page.cursor }, limit: fetch });
 }
 
-/** The flat feed page, in feed order: up to `limit + 1` rows after the cursor. */
+/** The flat feed page, in the natural order: up to `limit + 1` rows after the cursor. */
 export async function statusFeed(db: Db, page: FeedPage) {
   const q = statusFeedQuery(page);
   const rows = await queryArrays(db, { name: q.name!, text: q.text }, q.values);
@@ -206,19 +208,26 @@ export async function statusCount(db: Db, filter: StatusFilter): Promise<number>
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The feed's [year, indicatorId] cursor; values that would not cast in SQL are the invalid cursor's 400. */
+/** A feed cursor: the natural position of the previous page's last row (read-model.ts). */
 function decodeFeedCursor(cursor: string): unknown[] {
-  const key = decodeCursor(cursor, 2);
-  if (Number.isSafeInteger(key[0]) && typeof key[1] === 'string' && UUID.test(key[1])) return key;
-  throw badRequest('The cursor is not valid for this list; start again without it.', [{ path: 'query.cursor', message: 'invalid cursor' }]);
+  // Nine values (lists/cursor.ts's decodeCursor takes at most four), checked one by one: a cursor is client input.
+  let position: unknown;
+  try {
+    position = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    position = undefined;
+  }
+  if (Array.isArray(position) && isNaturalPosition(position)) return position;
+  throw invalid('The cursor is not valid for this list; start again without it.', [{ path: 'query.cursor', message: 'invalid cursor' }]);
 }
 
-/** The flat feed as a keyset list (src/lists/keyset.ts): pages, paged exports and the total. */
 /** A feed row with the rules it is scored by (its plan's evaluation method, or its approved year's). */
 interface ScoredFeedRow {
   row: FeedRow;
   scoring: Scoring;
 }
 
+/** The flat feed as a keyset list (src/lists/keyset.ts): pages, paged exports and the total. */
 export function statusFeedList<Dto>(
   filter: StatusFilter,
   now: Date,
@@ -233,7 +242,7 @@ export function statusFeedList<Dto>(
       const scorer = await rowScorer(db, rows, now);
       return rows.map((row) => ({ row, scoring: scorer(row) }));
     },
-    keyOf: ({ row }) => [row.year, row.indicatorId],
+    keyOf: ({ row }) => row.naturalPosition,
     toDto: ({ row, scoring }) => toDto(row, scoring),
     count: (db) => statusCount(db, filter),
   };
@@ -247,7 +256,7 @@ const resolved = (column: AnyPgColumn, lang: Lang) =>
   sql<string | null>`coalesce(nullif(${column}->>${lang}::text, ''), nullif(${column}->>'kk', ''), nullif(${column}->>'ru', ''), nullif(${column}->>'en', ''))`;
 
 /**
- * Feed rows for an export: name and unit as the text resolved to the export's language, group and
+ * Feed rows for an export: name, unit and the tree's names as the text resolved to the export's language, group and
  * note not at all (decoding four jsonb values per row was about a third of the driver's CPU time).
  */
 export function statusExportQuery(filter: StatusFilter, lang: Lang): StatusQuery {
@@ -257,41 +266,56 @@ export function statusExportQuery(filter: StatusFilter, lang: Lang): StatusQuery
     unit: resolved(indicators.unit, lang),
     group: sql<null>`null`,
     note: sql<null>`null`,
+    organizationName: resolved(organizations.name, lang),
+    planTitle: resolved(plans.title, lang),
+    directionTitle: resolved(directions.title, lang),
+    goalTitle: resolved(goals.title, lang),
   });
-  return statusQuery({ columns, filter, order: { by: 'feed' } });
+  return statusQuery({ columns, filter, order: { by: 'natural' } });
 }
 
 /** Which value of a CSV export row (statusCsvQuery) sits where. */
 export const CSV_ROW = {
-  ids: 0, code: 1, name: 2, unit: 3, valueType: 4, betterWhen: 5, year: 6,
-  plan: 7, fact: 8, ratingSize: 9, score: 10, previousFact: 11, previousRatingSize: 12,
+  // issue 15: each id with its code ("id<sep>code"), then the name, organization down to indicator
+  organization: 0, organizationName: 1, plan: 2, planTitle: 3, direction: 4, directionTitle: 5, goal: 6, goalTitle: 7, indicator: 8,
+  name: 9, unit: 10, valueType: 11, betterWhen: 12, year: 13,
+  planValue: 14, fact: 15, ratingSize: 16, score: 17, previousFact: 18, previousRatingSize: 19,
   // Evaluation methods (issue 18).
-  previousScore: 13, weight: 14, approved: 15, planMethodId: 16, approvalMethodVersionId: 17,
+  previousScore: 20, weight: 21, approved: 22, planMethodId: 23, approvalMethodVersionId: 24,
 } as const;
 
 /**
- * The CSV export's rows, in CSV_ROW order: the five ids that open every line already joined by
- * `sep` (UUIDs need no quoting), then the text and values of the line's other columns. The driver
- * decodes 13 values a row instead of 22 (src/exports/status-csv.ts reads them as raw text). Text
- * cells are still encoded in Node: doing it in SQL cost PostgreSQL, the busier side, more than it saved.
+ * The CSV export's rows, in CSV_ROW order: each id joined by `sep` to its code (UUIDs and codes
+ * need no quoting: nysana_code_ok allows no separator, quote, line break or formula sign in a
+ * code), the names resolved to `lang`, then the values of the line's other columns. The driver
+ * decodes 20 raw values a row (src/exports/status-csv.ts reads them as text). Text cells are still
+ * encoded in Node: doing it in SQL cost PostgreSQL, the busier side, more than it saved.
  */
 export function statusCsvQuery(filter: StatusFilter, lang: Lang, sep: string): StatusQuery {
   const { plan, fact, ratingSize, score, previousFact, previousRatingSize, previousScore, weight } = statusRowColumns;
+  const idCode = (id: AnyPgColumn, code: AnyPgColumn) => sql`concat_ws(${sep}::text, ${id}, ${code})`;
   const columns = (frame: StatusFrame) => ({
-    ids: sql`concat_ws(${sep}::text, ${plans.organizationId}, ${directions.planId}, ${goals.directionId}, ${indicators.goalId}, ${indicators.id})`,
-    code: indicators.code,
+    organization: idCode(organizations.id, organizations.code),
+    organizationName: resolved(organizations.name, lang),
+    plan: idCode(plans.id, plans.code),
+    planTitle: resolved(plans.title, lang),
+    direction: idCode(directions.id, directions.code),
+    directionTitle: resolved(directions.title, lang),
+    goal: idCode(goals.id, goals.code),
+    goalTitle: resolved(goals.title, lang),
+    indicator: idCode(indicators.id, indicators.code),
     name: resolved(indicators.name, lang),
     unit: resolved(indicators.unit, lang),
     valueType: indicators.valueType,
     betterWhen: indicators.betterWhen,
     year: frame.year,
-    plan, fact, ratingSize, score, previousFact, previousRatingSize,
+    planValue: plan, fact, ratingSize, score, previousFact, previousRatingSize,
     previousScore, weight,
     approved: sql`(${yearApprovals.id} is not null)`,
     planMethodId: plans.evaluationMethodId,
     approvalMethodVersionId: yearApprovals.evaluationMethodVersionId,
   });
-  const q = statusQuery({ columns, filter, order: { by: 'feed' } });
+  const q = statusQuery({ columns, filter, order: { by: 'natural' } });
   if (q.keys.some((key, i) => CSV_ROW[key as keyof typeof CSV_ROW] !== i)) throw new Error('statusCsvQuery selects out of CSV_ROW order');
   return q;
 }

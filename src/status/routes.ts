@@ -14,13 +14,14 @@ import { allowedYears } from '../measurements/rules.js';
 import { requestedLang } from '../shared/lang.js';
 import { IdParams } from '../shared/schemas.js';
 import { listApprovals } from '../approvals/repository.js';
-import { buildPlanStatus, toIndicatorStatus } from './assemble.js';
+import { buildPlanStatus, toFlatIndicatorStatus, toIndicatorStatus } from './assemble.js';
 import { XLSX_TYPE } from '../exports/tabular.js';
 import { sendStatusExport, statusColumns } from '../exports/status.js';
 import { indicatorYears, readPlanStatus, statusFeedList } from './queries.js';
+import type { StatusFilter } from './read-model.js';
 import { statusFilterOf } from './read-model.js';
 import { planScoring, rowScorer } from './scoring.js';
-import { IndicatorStatus, IndicatorStatusQuery, PlanStatus, PlanStatusQuery, StatusFeedQuery } from './schemas.js';
+import { FlatIndicatorStatus, IndicatorStatus, IndicatorStatusQuery, PlanStatus, PlanStatusQuery, StatusFeedQuery } from './schemas.js';
 import { syncListOf } from '../sync/cursor.js';
 import { StatusTombstone, statusSync } from '../sync/status.js';
 import type { StatusCache } from '../status-cache/cache.js';
@@ -28,6 +29,18 @@ import { feedPageKey, indicatorStatusKey, planStatusKey } from '../status-cache/
 import { answerCached } from '../status-cache/respond.js';
 
 const TAG = 'Status';
+
+/** The feed's filter from its query, refusing year ranges that cannot mean anything (issue 15). */
+function feedFilterOf(q: StatusFilter): StatusFilter {
+  if (q.year !== undefined && (q.yearFrom !== undefined || q.yearTo !== undefined)) {
+    const path = q.yearFrom !== undefined ? 'query.yearFrom' : 'query.yearTo';
+    throw badRequest('Give either year or yearFrom/yearTo, not both.', [{ path, message: 'not allowed with year' }]);
+  }
+  if (q.yearFrom !== undefined && q.yearTo !== undefined && q.yearFrom > q.yearTo) {
+    throw badRequest(`yearFrom (${q.yearFrom}) is after yearTo (${q.yearTo}).`, [{ path: 'query.yearTo', message: 'must be at least yearFrom' }]);
+  }
+  return statusFilterOf(q);
+}
 
 /** `cache`: the status cache (src/status-cache/), undefined when it is off. */
 export function statusRoutes(app: FastifyInstance, db: Db, cache?: StatusCache) {
@@ -129,7 +142,8 @@ export function statusRoutes(app: FastifyInstance, db: Db, cache?: StatusCache) 
       operationId: 'listStatus',
       summary: 'Flat indicator status rows for feeds and BI tools',
       description:
-        'Paginated IndicatorStatus rows ordered by (year, indicatorId). JSON by default; text/csv (UTF-8 with BOM) with ' +
+        'Paginated FlatIndicatorStatus rows in the natural order (plan code, direction, goal, indicator code: 1.1.10 after ' +
+        '1.1.9; without ?year an indicator\'s years together). JSON by default; text/csv (UTF-8 with BOM) with ' +
         'Accept: text/csv or ?format=csv; an Excel workbook with ?format=xlsx or its Accept type. CSV separator "," or ";" ' +
         '(?sep= or ?delimiter=). An export without ?limit holds every matching row, streamed from one query (a server-side cursor); with ' +
         '?limit it is one page, the next in the Link header (rel="next") and X-Next-Cursor.\n\n' +
@@ -142,7 +156,7 @@ export function statusRoutes(app: FastifyInstance, db: Db, cache?: StatusCache) 
       response: {
         200: {
           content: {
-            'application/json': { schema: syncListOf(IndicatorStatus, StatusTombstone) },
+            'application/json': { schema: syncListOf(FlatIndicatorStatus, StatusTombstone) },
             'text/csv': { schema: z.string() },
             [XLSX_TYPE]: { schema: z.string().describe('binary') },
           },
@@ -155,11 +169,11 @@ export function statusRoutes(app: FastifyInstance, db: Db, cache?: StatusCache) 
     handler: async (request, reply) => {
       const q = request.query;
       const lang = requestedLang(q.lang, request.headers['accept-language']);
-      const filter = statusFilterOf(q);
+      const filter = feedFilterOf(q);
       return answerList(request, reply, {
         db,
         // A flat status row carries its own context (plan, direction, organization, year, approval).
-        list: statusFeedList(filter, new Date(), (row, scoring) => toIndicatorStatus(row, row, lang, scoring)),
+        list: statusFeedList(filter, new Date(), (row, scoring) => toFlatIndicatorStatus(row, lang, scoring)),
         // A feed page spans plans: any change evicts every cached page (StatusCache.evictPlans).
         cachedPage: (count, read) =>
           answerCached(request, reply, cache, feedPageKey(filter, q.limit, q.cursor, lang, count), async () => ({
@@ -170,7 +184,7 @@ export function statusRoutes(app: FastifyInstance, db: Db, cache?: StatusCache) 
           name: 'status',
           columns: statusColumns(lang ?? 'kk'),
           // Without ?limit: every matching row from one server-side cursor, its weak ETag from the rows' change stamps.
-          stream: (format, sep) => sendStatusExport(request, reply, db, format, filter, lang, sep),
+          stream: (format, sep, decimal) => sendStatusExport(request, reply, db, format, filter, lang, sep, decimal),
         },
         sync: {
           refused: [
@@ -179,9 +193,9 @@ export function statusRoutes(app: FastifyInstance, db: Db, cache?: StatusCache) 
               : undefined,
           ],
           read: async (s) => {
-            const result = await statusSync(db, { filter: q, ...s });
+            const result = await statusSync(db, { filter, ...s });
             const scorer = await rowScorer(db, result.items.flatMap((item) => (item.live ? [item.live] : [])), new Date());
-            const items = result.items.map((item) => (item.live ? { ...toIndicatorStatus(item.live, item.live, lang, scorer(item.live)), deleted: false as const } : item.tombstone!));
+            const items = result.items.map((item) => (item.live ? { ...toFlatIndicatorStatus(item.live, lang, scorer(item.live)), deleted: false as const } : item.tombstone!));
             return { items, nextCursor: result.nextCursor, syncCursor: result.syncCursor };
           },
         },

@@ -14,7 +14,7 @@ import { adminToken, call, setupApp } from '../helpers/app.js';
 import { loadDemoThroughApi } from '../helpers/demo.js';
 import type { LoadedDemo } from '../helpers/demo.js';
 import { API, createDirection, createGoal, createOrganization, createPlan, expectStatus, putMeasurement, queryRows } from '../helpers/fixtures.js';
-import { STATUS_COLUMNS as COLUMNS, parseCsv } from '../helpers/csv.js';
+import { STATUS_COLUMNS as COLUMNS, parseCsv, statusCells, statusValue } from '../helpers/csv.js';
 import { hasTwoConnections, leftOutOnOneConnection } from '../helpers/two-connections.js';
 
 // Eight exports at once below: more than the exports' own pool (4 connections) holds, all admitted
@@ -22,16 +22,9 @@ import { hasTwoConnections, leftOutOnOneConnection } from '../helpers/two-connec
 const ctx = setupApp({ EXPORT_CONCURRENCY: 8 });
 
 
-/** Localized text resolved as the API does: the language, then kk, ru, en. */
-const resolve = (t: Json, lang: 'kk' | 'ru' | 'en') => t[lang] || t.kk || t.ru || t.en || null;
-
-/** What a JSON feed row looks like as CSV cells (name and unit resolved to the language). */
-function asCells(row: Json, lang: 'kk' | 'ru' | 'en'): string[] {
-  return COLUMNS.map((key) => {
-    const v = key === 'name' || key === 'unit' ? resolve(row[key], lang) : key === 'band' ? row.band?.code : row[key];
-    return v === null || v === undefined ? '' : String(v);
-  });
-}
+/** What a JSON feed row looks like as CSV cells (names resolved to the language; `;` writes a decimal comma). */
+const col = (name: string) => COLUMNS.indexOf(name);
+const asCells = (row: Json, lang: 'kk' | 'ru' | 'en', sep = ',') => statusCells(row, lang, sep === ';' ? ',' : '.');
 
 /** Every JSON feed row for a query, following the pages. */
 async function jsonFeed(query: string): Promise<Json[]> {
@@ -109,11 +102,11 @@ describe('streamed status export', () => {
     for (const lang of ['kk', 'ru', 'en'] as const) {
       const json = await jsonFeed(`year=2016&planId=${demo.planId}&lang=${lang}`);
       const rows = await csvOf(`year=2016&planId=${demo.planId}&lang=${lang}`, ';');
-      expect(rows).toEqual(json.map((row) => asCells(row, lang)));
-      const mine = rows.find((r) => r[4] === created.id)!;
-      expect(mine[6]).toBe(lang === 'en' ? 'Share' : 'Доля; "кавычки"');
-      expect(mine[7]).toBe('%');
-      expect(mine[12]).toBe('-2.25'); // a negative number is a number, not a formula
+      expect(rows).toEqual(json.map((row) => asCells(row, lang, ';')));
+      const mine = rows.find((r) => r[col('indicatorId')] === created.id)!;
+      expect(mine[col('name')]).toBe(lang === 'en' ? 'Share' : 'Доля; "кавычки"');
+      expect(mine[col('unit')]).toBe('%');
+      expect(mine[col('fact')]).toBe('-2,25'); // a negative number is a number, not a formula; ";" writes a decimal comma
     }
   });
 
@@ -132,10 +125,10 @@ describe('streamed status export', () => {
     );
     const res = await call(ctx.app, 'GET', `${API}/status?year=2016&planId=${plan.id}&format=csv`);
     const rows = parseCsv(res.raw.body.slice(1), ',').slice(1);
-    const byCode = new Map(rows.map((r) => [r[5], r]));
+    const byCode = new Map(rows.map((r) => [r[col('code')], r]));
     texts.forEach((t, i) => {
       const expected = /^[=+\-@\t\r]/.test(t) ? `'${t}` : t;
-      expect(byCode.get(`F.${i + 1}`)?.[6], t).toBe(expected);
+      expect(byCode.get(`F.${i + 1}`)?.[col('name')], t).toBe(expected);
     });
     // The raw text: "," and ";" and quotes and line breaks quoted, formulas prefixed.
     expect(res.raw.body).toContain(`,'=1+2,'=1+2,`);
@@ -147,7 +140,7 @@ describe('streamed status export', () => {
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.load(xlsx.raw.rawPayload as unknown as ArrayBuffer);
     const names: unknown[] = [];
-    workbook.worksheets[0]!.eachRow((r, n) => n > 1 && names.push((r.values as unknown[])[7]));
+    workbook.worksheets[0]!.eachRow((r, n) => n > 1 && names.push((r.values as unknown[])[col('name') + 1]));
     expect(names.sort()).toEqual([...texts].sort());
   });
 
@@ -161,7 +154,7 @@ describe('streamed status export', () => {
     workbook.worksheets[0]!.eachRow((r) => rows.push((r.values as unknown[]).slice(1)));
     expect(rows[0]).toEqual(COLUMNS);
     expect(rows.slice(1).map((cells) => COLUMNS.map((_, k) => cells[k] ?? null))).toEqual(
-      json.map((row) => COLUMNS.map((c) => (c === 'name' || c === 'unit' ? resolve(row[c], 'kk') : row[c]))),
+      json.map((row) => COLUMNS.map((c) => statusValue(row, c))),
     );
   });
 
