@@ -42,6 +42,7 @@ import type { PoolStats } from './observability/metrics.js';
 import { registerMetrics } from './observability/metrics.js';
 import { userRoutes } from './users/routes.js';
 import { personalTokenRoutes } from './personal-tokens/routes.js';
+import { ODATA_PREFIX, odataRoutes } from './odata/routes.js';
 
 export interface AppOptions {
   db: Db;
@@ -145,5 +146,7 @@ export async function buildApp({ db, readDb, config, logger, poolStats }: AppOpt
     },
     { prefix: API_PREFIX },
   );
+  // The OData feed for BI tools: read-only, so its reads may go to the replica like the status routes.
+  await app.register(async (odata) => odataRoutes(odata, readDb ?? db), { prefix: ODATA_PREFIX });
   return app;
 }
