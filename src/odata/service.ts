@@ -70,7 +70,8 @@ export class ODataService {
     const path = parsePath(request.path, (name) => this.byName.get(name)?.set);
     const options = parseQueryOptions(request.query);
     if (path.kind === 'service' || path.kind === 'metadata') {
-      if (request.query.replace(/(^|&)\$format=[^&]*/g, '').replace(/^&+/, '') !== '') {
+      // $format and lang are harmless there (a tool may keep ?lang= on the service root); anything else is refused.
+      if (options.filter !== undefined || options.select || options.orderby.length > 0 || options.top !== undefined || options.skip > 0 || options.count) {
         throw badQuery(path.kind === 'service' ? 'The service document takes no query options.' : '$metadata takes no query options.');
       }
       if (path.kind === 'metadata') return { type: 'xml', body: this.metadata };

@@ -83,6 +83,9 @@ describe('service document and $metadata', () => {
   it('refuses query options on the service document and $metadata', async () => {
     expectODataError(await get(`${OD}/$metadata?$top=1`), 400);
     expectODataError(await get(`${OD}/?$filter=a eq 1`), 400);
+    expectODataError(await get(`${OD}/$metadata?$nope=1`), 400);
+    expect((await get(`${OD}/?lang=ru`)).status).toBe(200);
+    expect((await get(`${OD}/$metadata?lang=ru`)).status).toBe(200);
   });
 });
 
