@@ -14,7 +14,8 @@ function entityType(set: EntitySet, typeOf: (name: string) => string): string {
   lines.push('        </Key>');
   for (const p of set.properties) {
     const facets = p.kind === 'decimal' ? ' Scale="variable"' : p.kind === 'id' ? ' MaxLength="36"' : '';
-    const description = p.description ?? (p.notQueryable ? `Computed; cannot be used in $filter or $orderby (${p.notQueryable}).` : undefined);
+    const description =
+      p.description ?? (p.notQueryable ? `Computed; cannot be used in $filter or $orderby (${p.notQueryable}).` : undefined);
     const open = `        <Property Name="${p.name}" Type="${EDM_TYPE[p.kind]}" Nullable="${p.nullable}"${facets}`;
     if (description) {
       lines.push(`${open}>`, `          <Annotation Term="Core.Description" String="${escapeXml(description)}"/>`, '        </Property>');
@@ -24,7 +25,11 @@ function entityType(set: EntitySet, typeOf: (name: string) => string): string {
   }
   for (const n of set.navigation) {
     const target = `${NAMESPACE}.${typeOf(n.target)}`;
-    lines.push(n.many ? `        <NavigationProperty Name="${n.name}" Type="Collection(${target})"/>` : `        <NavigationProperty Name="${n.name}" Type="${target}" Nullable="false"/>`);
+    lines.push(
+      n.many
+        ? `        <NavigationProperty Name="${n.name}" Type="Collection(${target})"/>`
+        : `        <NavigationProperty Name="${n.name}" Type="${target}" Nullable="false"/>`,
+    );
   }
   lines.push('      </EntityType>');
   return lines.join('\n');
@@ -35,7 +40,12 @@ export function csdlDocument(sets: readonly EntitySet[]): string {
   const container = sets.map((set) => {
     const bindings = set.navigation.map((n) => `          <NavigationPropertyBinding Path="${n.name}" Target="${n.target}"/>`);
     const description = `          <Annotation Term="Core.Description" String="${escapeXml(set.description)}"/>`;
-    return [`        <EntitySet Name="${set.name}" EntityType="${NAMESPACE}.${set.type}">`, ...bindings, description, '        </EntitySet>'].join('\n');
+    return [
+      `        <EntitySet Name="${set.name}" EntityType="${NAMESPACE}.${set.type}">`,
+      ...bindings,
+      description,
+      '        </EntitySet>',
+    ].join('\n');
   });
   return [
     '<?xml version="1.0" encoding="utf-8"?>',

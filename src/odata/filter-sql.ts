@@ -81,10 +81,12 @@ class Translator {
     if (isObject(node)) {
       if (typeof node.bind === 'number') return literal(this.binds[node.bind]);
       if (typeof node.name === 'string') {
-        if (node.property !== undefined) throw notImplemented(`$filter: paths through navigation properties are not supported (${node.name}/...).`, '$filter');
+        if (node.property !== undefined)
+          throw notImplemented(`$filter: paths through navigation properties are not supported (${node.name}/...).`, '$filter');
         const found = this.resolve(node.name);
         if (!found) throw badQuery(`$filter: unknown property ${JSON.stringify(node.name)}.`, '$filter');
-        if (found.property.notQueryable) throw badQuery(`$filter: ${node.name} cannot be filtered on (${found.property.notQueryable}).`, '$filter');
+        if (found.property.notQueryable)
+          throw badQuery(`$filter: ${node.name} cannot be filtered on (${found.property.notQueryable}).`, '$filter');
         return { kind: KIND_OF[found.property.kind], sql: found.sql, label: node.name, integer: found.property.kind === 'int' };
       }
     }
@@ -123,15 +125,18 @@ class Translator {
     }
     const sqlOp = sql.raw(COMPARISONS[op]!);
     if (left.kind === 'id' || right.kind === 'id') return this.compareId(op, left, right);
-    if (left.kind !== right.kind) throw badQuery(`$filter: cannot compare ${left.label} (${left.kind}) with ${right.label} (${right.kind}).`, '$filter');
-    if (left.kind === 'bool' && op !== 'eq' && op !== 'ne') throw badQuery('$filter: true and false compare with eq or ne only.', '$filter');
+    if (left.kind !== right.kind)
+      throw badQuery(`$filter: cannot compare ${left.label} (${left.kind}) with ${right.label} (${right.kind}).`, '$filter');
+    if (left.kind === 'bool' && op !== 'eq' && op !== 'ne')
+      throw badQuery('$filter: true and false compare with eq or ne only.', '$filter');
     return sql`(${asInteger(left, right)} ${sqlOp} ${asInteger(right, left)})`;
   }
 
   /** Ids are UUIDs: eq and ne against a UUID compare as UUIDs (the indexes), anything else as text. */
   private compareId(op: string, left: Operand, right: Operand): SQL {
     const [column, other] = left.kind === 'id' ? [left, right] : [right, left];
-    if (other.kind !== 'id' && other.kind !== 'text') throw badQuery(`$filter: ${column.label} is an id (text), not a ${other.kind}.`, '$filter');
+    if (other.kind !== 'id' && other.kind !== 'text')
+      throw badQuery(`$filter: ${column.label} is an id (text), not a ${other.kind}.`, '$filter');
     if (other.kind === 'id') return sql`(${left.sql} ${sql.raw(COMPARISONS[op]!)} ${right.sql})`;
     const value = String(other.literal ?? '');
     if ((op === 'eq' || op === 'ne') && other.literal !== undefined) {
@@ -145,7 +150,8 @@ class Translator {
 
   private inList(subject: Operand, list: unknown): SQL {
     const bind = isObject(list) && typeof list.bind === 'number' ? this.binds[list.bind] : undefined;
-    if (!bind || bind[0] !== 'List' || !Array.isArray(bind[1])) throw badQuery('$filter: in takes a list of values, e.g. code in (\'1.1\', \'1.2\').', '$filter');
+    if (!bind || bind[0] !== 'List' || !Array.isArray(bind[1]))
+      throw badQuery("$filter: in takes a list of values, e.g. code in ('1.1', '1.2').", '$filter');
     const items = bind[1] as Bind[];
     if (items.length === 0) return sql`false`;
     if (items.length > MAX_IN_ITEMS) throw badQuery(`$filter: in takes at most ${MAX_IN_ITEMS} values.`, '$filter');
@@ -181,12 +187,19 @@ class Translator {
       case 'tolower':
       case 'toupper':
         arity(1);
-        return { kind: 'text', sql: method === 'tolower' ? sql`lower(${text(args[0]).sql})` : sql`upper(${text(args[0]).sql})`, label: `${method}()` };
+        return {
+          kind: 'text',
+          sql: method === 'tolower' ? sql`lower(${text(args[0]).sql})` : sql`upper(${text(args[0]).sql})`,
+          label: `${method}()`,
+        };
       case 'length':
         arity(1);
         return { kind: 'number', sql: sql`char_length(${text(args[0]).sql})::numeric`, label: 'length()' };
       default:
-        throw notImplemented(`$filter: the function ${method}() is not supported (contains, startswith, endswith, tolower, toupper, length are).`, '$filter');
+        throw notImplemented(
+          `$filter: the function ${method}() is not supported (contains, startswith, endswith, tolower, toupper, length are).`,
+          '$filter',
+        );
     }
   }
 }

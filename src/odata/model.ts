@@ -107,7 +107,12 @@ export const TABLE_SETS: Record<TableSetName, EntitySet> = {
     type: 'Organization',
     keys: ['id'],
     description: 'State bodies.',
-    properties: [prop('id', 'id', organizations.id), prop('code', 'text', organizations.code), text('name', organizations.name), prop('version', 'int', organizations.version)],
+    properties: [
+      prop('id', 'id', organizations.id),
+      prop('code', 'text', organizations.code),
+      text('name', organizations.name),
+      prop('version', 'int', organizations.version),
+    ],
     navigation: [many('Plans', 'Plans', 'organizationId')],
   },
   Plans: {
@@ -174,7 +179,11 @@ export const TABLE_SETS: Record<TableSetName, EntitySet> = {
       prop('position', 'int', indicators.position),
       prop('version', 'int', indicators.version),
     ],
-    navigation: [one('Goal', 'Goals', 'goalId'), many('Measurements', 'Measurements', 'indicatorId'), many('StatusRows', 'StatusRows', 'indicatorId')],
+    navigation: [
+      one('Goal', 'Goals', 'goalId'),
+      many('Measurements', 'Measurements', 'indicatorId'),
+      many('StatusRows', 'StatusRows', 'indicatorId'),
+    ],
   },
   Measurements: {
     name: 'Measurements',

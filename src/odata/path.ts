@@ -27,7 +27,10 @@ function keyValue(text: string, target: string): string | number {
 function parseKey(set: EntitySet, text: string): Record<string, string | number> {
   const parts = text.split(',');
   if (parts.length === 1 && !/^\s*[A-Za-z]\w*\s*=/.test(parts[0]!)) {
-    if (set.keys.length !== 1) throw badQuery(`${set.name} has a key of ${set.keys.length} parts: name them, e.g. ${set.name}(${set.keys.map((k) => `${k}=...`).join(',')}).`);
+    if (set.keys.length !== 1)
+      throw badQuery(
+        `${set.name} has a key of ${set.keys.length} parts: name them, e.g. ${set.name}(${set.keys.map((k) => `${k}=...`).join(',')}).`,
+      );
     return { [set.keys[0]!]: keyValue(parts[0]!, set.name) };
   }
   const key: Record<string, string | number> = {};
@@ -44,7 +47,10 @@ function parseKey(set: EntitySet, text: string): Record<string, string | number>
 export function parsePath(path: string, setOf: (name: string) => EntitySet | undefined): ResourcePath {
   let segments: string[];
   try {
-    segments = path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+    segments = path
+      .split('/')
+      .filter((s) => s !== '')
+      .map((s) => decodeURIComponent(s));
   } catch {
     throw badQuery('The URL is not valid (malformed percent-encoding).');
   }
@@ -52,7 +58,8 @@ export function parsePath(path: string, setOf: (name: string) => EntitySet | und
   if (segments.length === 1 && segments[0] === '$metadata') return { kind: 'metadata' };
   const first = SEGMENT.exec(segments[0]!);
   const set = first ? setOf(first[1]!) : undefined;
-  if (!first || !set) throw odataNotFound(`No entity set ${JSON.stringify(segments[0]!.replace(/\(.*$/s, ''))}; the service document lists them.`);
+  if (!first || !set)
+    throw odataNotFound(`No entity set ${JSON.stringify(segments[0]!.replace(/\(.*$/s, ''))}; the service document lists them.`);
   const rest = segments.slice(1);
   const count = rest[rest.length - 1] === '$count';
   if (count) rest.pop();

@@ -15,7 +15,18 @@ import { Lang as LangSchema } from '../shared/lang.js';
 import { badQuery, notImplemented } from './errors.js';
 
 const SUPPORTED = new Set(['$filter', '$select', '$orderby', '$top', '$skip', '$count', '$format']);
-const NOT_OFFERED = new Set(['$expand', '$search', '$apply', '$compute', '$levels', '$skiptoken', '$index', '$schemaversion', '$deltatoken', '$id']);
+const NOT_OFFERED = new Set([
+  '$expand',
+  '$search',
+  '$apply',
+  '$compute',
+  '$levels',
+  '$skiptoken',
+  '$index',
+  '$schemaversion',
+  '$deltatoken',
+  '$id',
+]);
 /** Custom options the feed reads besides the system ones. */
 const CUSTOM = new Set(['lang']);
 /** Beyond this a $filter is refused before parsing (a URL this long is a mistake or an attack). */
@@ -113,7 +124,11 @@ export function parseQueryOptions(rawQuery: string): QueryOptions {
     const value = eq < 0 ? '' : part.slice(eq + 1);
     if (seen.has(name)) throw badQuery(`The query option ${name} is given more than once.`, name);
     seen.add(name);
-    if (NOT_OFFERED.has(name)) throw notImplemented(`The feed does not offer ${name}; use navigation paths (e.g. Plans('<id>')/Directions) and $filter instead.`, name);
+    if (NOT_OFFERED.has(name))
+      throw notImplemented(
+        `The feed does not offer ${name}; use navigation paths (e.g. Plans('<id>')/Directions) and $filter instead.`,
+        name,
+      );
     if (name.startsWith('@')) throw badQuery(`Parameter aliases (${name}) are not supported; write the value into the expression.`, name);
     if (CUSTOM.has(name)) {
       const parsed = LangSchema.safeParse(decode(value, name));
@@ -121,9 +136,11 @@ export function parseQueryOptions(rawQuery: string): QueryOptions {
       lang = parsed.data;
       continue;
     }
-    if (!SUPPORTED.has(name)) throw badQuery(`Unknown query option ${JSON.stringify(name)}; the feed takes ${[...SUPPORTED, ...CUSTOM].join(', ')}.`, name);
+    if (!SUPPORTED.has(name))
+      throw badQuery(`Unknown query option ${JSON.stringify(name)}; the feed takes ${[...SUPPORTED, ...CUSTOM].join(', ')}.`, name);
     if (value === '') throw badQuery(`${name} needs a value.`, name);
-    if (name === '$filter' && value.length > MAX_FILTER_LENGTH) throw badQuery(`$filter is longer than ${MAX_FILTER_LENGTH} characters.`, name);
+    if (name === '$filter' && value.length > MAX_FILTER_LENGTH)
+      throw badQuery(`$filter is longer than ${MAX_FILTER_LENGTH} characters.`, name);
     forParser.push(`${name}=${name === '$orderby' ? withExplicitDirections(value) : normalized(value, name)}`);
   }
 
@@ -149,7 +166,8 @@ export function parseQueryOptions(rawQuery: string): QueryOptions {
   }
   checkFormat(tree.$format);
   const flat = (p: { name: string; property?: unknown }, option: string) => {
-    if (p.property !== undefined) throw notImplemented(`${option}: paths through navigation properties are not supported (${p.name}/...).`, option);
+    if (p.property !== undefined)
+      throw notImplemented(`${option}: paths through navigation properties are not supported (${p.name}/...).`, option);
     return p.name;
   };
   return {
@@ -169,6 +187,7 @@ function renumber(node: unknown, offset: number): unknown {
   if (offset === 0 || node === null || typeof node !== 'object') return node;
   if (Array.isArray(node)) return node.map((n) => renumber(n, offset));
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(node)) out[key] = key === 'bind' && typeof value === 'number' ? value + offset : renumber(value, offset);
+  for (const [key, value] of Object.entries(node))
+    out[key] = key === 'bind' && typeof value === 'number' ? value + offset : renumber(value, offset);
   return out;
 }

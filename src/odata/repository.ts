@@ -20,7 +20,12 @@ export interface PageRequest {
 
 export type EntityRow = Record<string, unknown>;
 
-export async function readTablePage(db: Db, set: EntitySet & { name: TableSetName }, scope: Scope, page: PageRequest): Promise<EntityRow[]> {
+export async function readTablePage(
+  db: Db,
+  set: EntitySet & { name: TableSetName },
+  scope: Scope,
+  page: PageRequest,
+): Promise<EntityRow[]> {
   const selection: Record<string, SQL> = {};
   for (const p of set.properties) selection[p.name] = sql`${p.sql(scope)}`;
   const rows = await db
@@ -37,6 +42,9 @@ export async function readTablePage(db: Db, set: EntitySet & { name: TableSetNam
 }
 
 export async function countTable(db: Db, set: EntitySet & { name: TableSetName }, where: SQL | undefined): Promise<number> {
-  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(TABLE_OF[set.name]).where(where);
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(TABLE_OF[set.name])
+    .where(where);
   return row?.n ?? 0;
 }

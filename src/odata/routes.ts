@@ -24,7 +24,14 @@ export const ODATA_PREFIX = '/odata/v1';
 
 const JSON_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 const XML_TYPE = 'application/xml;charset=utf-8';
-const ERROR_CODES: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed', 413: 'TooLarge', 503: 'Unavailable' };
+const ERROR_CODES: Record<number, string> = {
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  405: 'MethodNotAllowed',
+  413: 'TooLarge',
+  503: 'Unavailable',
+};
 
 /** odata.maxpagesize=N of a Prefer header, when given as a positive whole number. */
 function preferredPageSize(prefer: string | string[] | undefined): number | undefined {
@@ -55,7 +62,8 @@ export function odataRoutes(app: FastifyInstance, db: Db) {
   const service = new ODataService(db, FEED_SETS);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof ODataError) return sendError(request, reply.headers(error.headers), error.status, error.code, error.message, error.target);
+    if (error instanceof ODataError)
+      return sendError(request, reply.headers(error.headers), error.status, error.code, error.message, error.target);
     if (error instanceof HttpProblem) {
       reply.headers(error.headers);
       return sendError(request, reply, error.status, ERROR_CODES[error.status] ?? String(error.status), error.detail);
@@ -70,7 +78,13 @@ export function odataRoutes(app: FastifyInstance, db: Db) {
     // Fastify's own client errors (415, 413, a malformed URL): their messages are safe to show.
     if (status >= 400 && status < 500) return sendError(request, reply, status, ERROR_CODES[status] ?? 'BadRequest', error.message);
     request.log.error({ err: error }, 'unhandled error in the OData feed');
-    return sendError(request, reply, 500, 'InternalError', 'An unexpected error occurred; quote the x-request-id header when reporting it.');
+    return sendError(
+      request,
+      reply,
+      500,
+      'InternalError',
+      'An unexpected error occurred; quote the x-request-id header when reporting it.',
+    );
   });
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -92,7 +106,9 @@ export function odataRoutes(app: FastifyInstance, db: Db) {
   app.get('', { config, schema }, handler);
   app.get('/*', { config, schema }, handler);
   const readOnly = async () => {
-    throw new ODataError(405, 'MethodNotAllowed', 'The OData feed is read-only; change data through /api/v1.', undefined, { allow: 'GET, HEAD' });
+    throw new ODataError(405, 'MethodNotAllowed', 'The OData feed is read-only; change data through /api/v1.', undefined, {
+      allow: 'GET, HEAD',
+    });
   };
   app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE'], url: '/*', config, schema, handler: readOnly });
 }

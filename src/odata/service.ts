@@ -50,9 +50,7 @@ export interface FeedRequest {
 }
 
 export type FeedAnswer =
-  | { type: 'json'; body: Record<string, unknown>; pageSize?: number }
-  | { type: 'xml'; body: string }
-  | { type: 'text'; body: string };
+  { type: 'json'; body: Record<string, unknown>; pageSize?: number } | { type: 'xml'; body: string } | { type: 'text'; body: string };
 
 export class ODataService {
   private readonly byName: Map<string, FeedSet>;
@@ -71,7 +69,14 @@ export class ODataService {
     const options = parseQueryOptions(request.query);
     if (path.kind === 'service' || path.kind === 'metadata') {
       // $format and lang are harmless there (a tool may keep ?lang= on the service root); anything else is refused.
-      if (options.filter !== undefined || options.select || options.orderby.length > 0 || options.top !== undefined || options.skip > 0 || options.count) {
+      if (
+        options.filter !== undefined ||
+        options.select ||
+        options.orderby.length > 0 ||
+        options.top !== undefined ||
+        options.skip > 0 ||
+        options.count
+      ) {
         throw badQuery(path.kind === 'service' ? 'The service document takes no query options.' : '$metadata takes no query options.');
       }
       if (path.kind === 'metadata') return { type: 'xml', body: this.metadata };
@@ -91,13 +96,23 @@ export class ODataService {
     return this.byName.get(name)!;
   }
 
-  private async resource(path: Exclude<ResourcePath, { kind: 'service' | 'metadata' }>, options: QueryOptions, scope: Scope, request: FeedRequest): Promise<FeedAnswer> {
+  private async resource(
+    path: Exclude<ResourcePath, { kind: 'service' | 'metadata' }>,
+    options: QueryOptions,
+    scope: Scope,
+    request: FeedRequest,
+  ): Promise<FeedAnswer> {
     if (path.kind === 'collection') return this.collection(this.feedSet(path.set.name), undefined, path.count, options, scope, request);
     const source = this.feedSet(path.set.name);
     if (path.kind === 'entity') return this.single(source, keyCondition(source.set, path.key, scope), options, scope, request);
     const navigation = path.set.navigation.find((n) => n.name === path.navigation)!;
     const target = this.feedSet(navigation.target);
-    const [parent] = await source.reader.page(this.db, source.set, scope, { where: keyCondition(source.set, path.key, scope), orderBy: [], limit: 1, offset: 0 });
+    const [parent] = await source.reader.page(this.db, source.set, scope, {
+      where: keyCondition(source.set, path.key, scope),
+      orderBy: [],
+      limit: 1,
+      offset: 0,
+    });
     if (!parent) throw odataNotFound(`${source.set.type} ${describeKey(path.key)} does not exist.`);
     if (navigation.many) {
       const [key] = source.set.keys;
@@ -105,7 +120,13 @@ export class ODataService {
       return this.collection(target, condition, path.count, options, scope, request);
     }
     const [targetKey] = target.set.keys;
-    return this.single(target, keyCondition(target.set, { [targetKey!]: parent[navigation.foreignKey] as string }, scope), options, scope, request);
+    return this.single(
+      target,
+      keyCondition(target.set, { [targetKey!]: parent[navigation.foreignKey] as string }, scope),
+      options,
+      scope,
+      request,
+    );
   }
 
   private async single(source: FeedSet, where: SQL, options: QueryOptions, scope: Scope, request: FeedRequest): Promise<FeedAnswer> {
@@ -133,7 +154,8 @@ export class ODataService {
     };
     const where = and(condition, options.filter === undefined ? undefined : filterSql(options.filter, options.binds, resolve));
     if (countOnly) {
-      if (options.select || options.orderby.length > 0 || options.top !== undefined || options.skip > 0) throw badQuery('/$count takes $filter only.');
+      if (options.select || options.orderby.length > 0 || options.top !== undefined || options.skip > 0)
+        throw badQuery('/$count takes $filter only.');
       return { type: 'text', body: String(await reader.count(this.db, set, scope, where)) };
     }
     const select = selectedNames(set, options);
@@ -180,7 +202,8 @@ function selectedNames(set: EntitySet, options: QueryOptions): string[] {
   for (const name of options.select) {
     if (!propertyOf(set, name)) {
       const isNavigation = set.navigation.some((n) => n.name === name);
-      throw badQuery(`$select: ${set.type} has no property ${JSON.stringify(name)}${isNavigation ? ' (navigation properties are not selectable; follow them in the path)' : ''}.`, '$select');
+      const hint = isNavigation ? ' (navigation properties are not selectable; follow them in the path)' : '';
+      throw badQuery(`$select: ${set.type} has no property ${JSON.stringify(name)}${hint}.`, '$select');
     }
   }
   return [...new Set(options.select)];

@@ -24,7 +24,12 @@ import { localizedSql } from './model.js';
 import type { EntityRow } from './repository.js';
 import type { SetReader } from './service.js';
 
-const column = (name: string, kind: PropertyKind, expression: AnyPgColumn | SQL, nullable = false): Property => ({ name, kind, nullable, sql: () => expression });
+const column = (name: string, kind: PropertyKind, expression: AnyPgColumn | SQL, nullable = false): Property => ({
+  name,
+  kind,
+  nullable,
+  sql: () => expression,
+});
 const localized = (name: string, expression: AnyPgColumn, nullable = false): Property => ({
   name,
   kind: 'text',
@@ -61,7 +66,10 @@ export const STATUS_SET: EntitySet = {
     column('fact', 'decimal', measurements.fact, true),
     column('ratingSize', 'int', measurements.ratingSize, true),
     column('score', 'decimal', measurements.score, true),
-    { ...column('status', 'text', statusComputedColumns.status), description: 'achieved, not_achieved, pending or no_target (derived, never typed in).' },
+    {
+      ...column('status', 'text', statusComputedColumns.status),
+      description: 'achieved, not_achieved, pending or no_target (derived, never typed in).',
+    },
     column('achievementPercent', 'decimal', statusComputedColumns.achievementPercent, true),
     column('deviation', 'decimal', statusComputedColumns.deviation, true),
     computedOnly('trend', 'text'),

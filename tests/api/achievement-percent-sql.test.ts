@@ -20,8 +20,25 @@ fc.configureGlobal({ interruptAfterTimeLimit: 60_000, markInterruptAsFailure: tr
 
 const digits = (min: number, max: number) => fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
 const decimal = fc.oneof(
-  fc.constantFrom('0', '-0', '0.000', '1', '-1', '0.5', '99.995', '1e300', '1e-300', '9'.repeat(300), `0.${'0'.repeat(80)}1`, '3', '7', '0.0003'),
-  fc.tuple(fc.constantFrom('', '-'), digits(1, 18), fc.option(digits(1, 18), { nil: undefined })).map(([sign, int, frac]) => `${sign}${int}${frac === undefined ? '' : `.${frac}`}`),
+  fc.constantFrom(
+    '0',
+    '-0',
+    '0.000',
+    '1',
+    '-1',
+    '0.5',
+    '99.995',
+    '1e300',
+    '1e-300',
+    '9'.repeat(300),
+    `0.${'0'.repeat(80)}1`,
+    '3',
+    '7',
+    '0.0003',
+  ),
+  fc
+    .tuple(fc.constantFrom('', '-'), digits(1, 18), fc.option(digits(1, 18), { nil: undefined }))
+    .map(([sign, int, frac]) => `${sign}${int}${frac === undefined ? '' : `.${frac}`}`),
   fc.tuple(fc.constantFrom('', '-'), digits(1, 12), fc.integer({ min: -300, max: 300 })).map(([sign, m, e]) => `${sign}${m}e${e}`),
   fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e15, max: 1e15 }).map(String),
 );

@@ -9,7 +9,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Json, TestUser } from '../helpers/app.js';
 import { NO_AUTH, bearer, call, createTestUser, setupApp } from '../helpers/app.js';
 import type { Tree } from '../helpers/fixtures.js';
-import { API, createDirection, createGoal, createIndicator, createOrganization, createPlan, createTree, expectStatus, putMeasurement, queryRows } from '../helpers/fixtures.js';
+import {
+  API,
+  createDirection,
+  createGoal,
+  createIndicator,
+  createOrganization,
+  createPlan,
+  createTree,
+  expectStatus,
+  putMeasurement,
+  queryRows,
+} from '../helpers/fixtures.js';
 
 const ctx = setupApp();
 const OD = '/odata/v1';
@@ -62,7 +73,15 @@ describe('service document and $metadata', () => {
     expect(res.headers['odata-version']).toBe('4.0');
     expect(res.headers['content-type']).toMatch(/^application\/json;odata\.metadata=minimal/);
     expect(body['@odata.context']).toMatch(/^http:\/\/[^/]+\/odata\/v1\/\$metadata$/);
-    expect(body.value.map((s: Json) => s.name)).toEqual(['Organizations', 'Plans', 'Directions', 'Goals', 'Indicators', 'Measurements', 'StatusRows']);
+    expect(body.value.map((s: Json) => s.name)).toEqual([
+      'Organizations',
+      'Plans',
+      'Directions',
+      'Goals',
+      'Indicators',
+      'Measurements',
+      'StatusRows',
+    ]);
     expect(expectStatus(await get(OD), 200).value).toHaveLength(7);
   });
 
@@ -103,7 +122,13 @@ describe('entity sets, keys and navigation', () => {
 
   it('reads one entity by key, quoted or bare, and 404s in the OData format for an unknown or malformed key', async () => {
     const quoted = expectStatus(await get(`${OD}/Plans('${tree.plan.id}')`), 200);
-    expect(quoted).toMatchObject({ id: tree.plan.id, code: tree.plan.code, organizationId: tree.organization.id, startYear: 2014, endYear: 2018 });
+    expect(quoted).toMatchObject({
+      id: tree.plan.id,
+      code: tree.plan.code,
+      organizationId: tree.organization.id,
+      startYear: 2014,
+      endYear: 2018,
+    });
     expect(quoted['@odata.context']).toMatch(/#Plans\/\$entity$/);
     expect(expectStatus(await get(`${OD}/Plans(${tree.plan.id})`), 200).id).toBe(tree.plan.id);
     expectODataError(await get(`${OD}/Plans('00000000-0000-4000-8000-000000000000')`), 404, 'NotFound');
@@ -143,7 +168,9 @@ describe('$select, $filter, $orderby', () => {
 
   it('filters with comparisons, and/or/not, contains/startswith, in, null', async () => {
     const codes = async (filter: string) =>
-      values(await get(`${OD}/Indicators?$filter=${encodeURIComponent(`goalId eq '${tree.goal.id}' and (${filter})`)}&$orderby=code`)).map((i) => i.code);
+      values(await get(`${OD}/Indicators?$filter=${encodeURIComponent(`goalId eq '${tree.goal.id}' and (${filter})`)}&$orderby=code`)).map(
+        (i) => i.code,
+      );
     expect(await codes("code eq '1.1.2'")).toEqual(['1.1.2']);
     expect(await codes("code in ('1.1.1', '1.1.3', 'nope')")).toEqual(['1.1.1', '1.1.3']);
     expect(await codes("startswith(code, '1.1.1')")).toEqual(['1.1.1', '1.1.10']);
@@ -160,7 +187,8 @@ describe('$select, $filter, $orderby', () => {
 
   it('keeps two-valued logic: a missing value is not equal, and not of a comparison with it is true', async () => {
     const ids = [indicators[2].id, indicators[3].id].map((id) => `'${id}'`).join(',');
-    const years = async (filter: string) => values(await get(`${OD}/Measurements?$filter=${encodeURIComponent(`indicatorId in (${ids}) and (${filter})`)}`)).length;
+    const years = async (filter: string) =>
+      values(await get(`${OD}/Measurements?$filter=${encodeURIComponent(`indicatorId in (${ids}) and (${filter})`)}`)).length;
     expect(await years('fact eq 3')).toBe(1);
     expect(await years('fact ne 3')).toBe(1); // the one without a fact
     expect(await years('not (fact eq 3)')).toBe(1);
@@ -196,7 +224,9 @@ describe('status rows', () => {
       ['1.1.2', 'pending', null],
       ['1.1.3', 'no_target', null],
     ]);
-    const low = values(await get(`${OD}/StatusRows?$filter=status eq 'not_achieved' and achievementPercent lt 90&$orderby=achievementPercent desc`));
+    const low = values(
+      await get(`${OD}/StatusRows?$filter=status eq 'not_achieved' and achievementPercent lt 90&$orderby=achievementPercent desc`),
+    );
     expect(low.map((r) => [r.code, r.achievementPercent])).toEqual([
       ['2.1.1', 80],
       ['1.1.10', 50],
@@ -344,7 +374,8 @@ describe('a bigger tree', () => {
     await queryRows(
       ctx,
       sql`insert into indicators (goal_id, code, name, unit, source, value_type, better_when, position)
-        select ${goal.id}::uuid, 'x.' || g, '{"en":"n"}', '{"en":"%"}', '{"en":"s"}', 'number', 'higher', g from generate_series(1, 1001) g`,
+        select ${goal.id}::uuid, 'x.' || g, '{"en":"n"}', '{"en":"%"}', '{"en":"s"}', 'number', 'higher', g
+        from generate_series(1, 1001) g`,
     );
     const first = expectStatus(await get(`${OD}/Goals('${goal.id}')/Indicators?$select=code&$count=true`), 200);
     expect(first['@odata.count']).toBe(1001);
