@@ -46,3 +46,12 @@ export function achievementPercentSql(plan: Operand, fact: Operand, betterWhen: 
 export function deviationSql(plan: Operand, fact: Operand): SQL<number | null> {
   return sql<number | null>`round(${fact} - ${plan}, 2)`;
 }
+
+/** trend (compute.ts) in SQL: this year's fact against the previous year's, judged by betterWhen; null without both. */
+export function trendSql(previousFact: Operand, fact: Operand, betterWhen: Operand): SQL<'improved' | 'worsened' | 'unchanged' | null> {
+  return sql`case
+  when ${previousFact} is null or ${fact} is null then null
+  when ${fact} = ${previousFact} then 'unchanged'
+  when (${betterWhen} = 'higher') = (${fact} > ${previousFact}) then 'improved'
+  else 'worsened' end`;
+}

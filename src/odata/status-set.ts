@@ -4,8 +4,7 @@
  * and $orderby arrive as conditions and orderings over the read model's own column expressions and
  * its computed columns (status, achievementPercent, deviation: the rules' SQL forms beside them in
  * src/achievement/status-sql.ts); the answer's fields come from the TypeScript rules
- * (toIndicatorStatus), as on /api/v1/status. trend and percentile have no SQL form yet: selectable,
- * not filterable.
+ * (toIndicatorStatus), as on /api/v1/status. percentile has no SQL form yet: selectable, not filterable.
  *
  * Rows are the stored measurements, not "every indicator of a running plan": `year eq 2016` is then
  * an ordinary condition, and an indicator without a measurement that year has no row (the REST
@@ -72,7 +71,7 @@ export const STATUS_SET: EntitySet = {
     },
     column('achievementPercent', 'decimal', statusComputedColumns.achievementPercent, true),
     column('deviation', 'decimal', statusComputedColumns.deviation, true),
-    computedOnly('trend', 'text'),
+    { ...column('trend', 'text', statusComputedColumns.trend, true), description: 'improved, worsened or unchanged against the previous year.' },
     computedOnly('percentile', 'decimal'),
     column('approved', 'bool', sql`(${yearApprovals.id} is not null)`),
   ],

@@ -21,7 +21,7 @@ import type { AnyPgColumn, PgSelectQueryBuilder } from 'drizzle-orm/pg-core';
 import { alias, QueryBuilder } from 'drizzle-orm/pg-core';
 import type { SelectResultFields } from 'drizzle-orm/query-builders/select.types';
 import type { AchievementStatus, ValueType } from '../achievement/compute.js';
-import { achievementPercentSql, deviationSql, statusSql } from '../achievement/status-sql.js';
+import { achievementPercentSql, deviationSql, statusSql, trendSql } from '../achievement/status-sql.js';
 import type { Db } from '../db/client.js';
 import { joinDown, joinUp } from '../db/plan-tree.js';
 import type { NamedSql } from '../db/raw.js';
@@ -103,6 +103,7 @@ export const statusComputedColumns = {
   status: rowStatus,
   achievementPercent: achievementPercentSql(measurements.plan, measurements.fact, indicators.betterWhen),
   deviation: deviationSql(measurements.plan, measurements.fact),
+  trend: trendSql(previous.fact, measurements.fact, indicators.betterWhen),
 };
 
 /** The latest deletion (its change stamp, or when) of a measurement or approval the row reads. */

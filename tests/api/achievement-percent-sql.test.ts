@@ -1,5 +1,5 @@
 /**
- * achievementPercent and deviation are written twice, like the status rule: in TypeScript
+ * achievementPercent, deviation and trend are written twice, like the status rule: in TypeScript
  * (src/achievement/compute.ts) for answers, and in SQL (src/achievement/status-sql.ts) for the
  * OData feed's $filter and $orderby on them. This property test runs the SQL forms on the test
  * database (PostgreSQL or PGlite) over arbitrary decimals, zero, negative, missing, equal in other
@@ -9,8 +9,8 @@ import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BetterWhen } from '../../src/achievement/compute.js';
-import { achievementPercent, deviation } from '../../src/achievement/compute.js';
-import { achievementPercentSql, deviationSql } from '../../src/achievement/status-sql.js';
+import { achievementPercent, deviation, trend } from '../../src/achievement/compute.js';
+import { achievementPercentSql, deviationSql, trendSql } from '../../src/achievement/status-sql.js';
 import { setupApp } from '../helpers/app.js';
 import { queryRows } from '../helpers/fixtures.js';
 
@@ -47,11 +47,13 @@ const aCase = fc.record({ plan: value, fact: value, betterWhen: fc.constantFrom<
 type Case = { plan: string | null; fact: string | null; betterWhen: BetterWhen };
 
 /** Both SQL forms over every case in one statement, in order, as JS numbers (null stays null). */
-async function sqlValues(cases: Case[]): Promise<{ percent: number | null; deviation: number | null }[]> {
+async function sqlValues(cases: Case[]): Promise<{ percent: number | null; deviation: number | null; trend: string | null }[]> {
   const [plan, fact, better] = [sql`c.plan::numeric`, sql`c.fact::numeric`, sql`c.better_when`];
   const rows = await queryRows(
     ctx,
-    sql`select (${achievementPercentSql(plan, fact, better)})::text as percent, (${deviationSql(plan, fact)})::text as deviation
+    // trend reads the pair as (previous fact, fact).
+    sql`select (${achievementPercentSql(plan, fact, better)})::text as percent, (${deviationSql(plan, fact)})::text as deviation,
+        ${trendSql(plan, fact, better)} as trend
       from jsonb_to_recordset(${JSON.stringify(cases.map((c, i) => ({ i, plan: c.plan, fact: c.fact, better_when: c.betterWhen })))}::jsonb)
       as c(i int, plan text, fact text, better_when text) order by c.i`,
   );
@@ -60,12 +62,17 @@ async function sqlValues(cases: Case[]): Promise<{ percent: number | null; devia
     const n = Number(v);
     return Number.isFinite(n) ? n || 0 : null;
   };
-  return rows.map((r) => ({ percent: toNumber(r.percent), deviation: toNumber(r.deviation) }));
+  return rows.map((r) => ({ percent: toNumber(r.percent), deviation: toNumber(r.deviation), trend: (r.trend as string | null) ?? null }));
 }
 
-const expected = (c: Case) => ({ percent: achievementPercent(c.plan, c.fact, c.betterWhen), deviation: deviation(c.plan, c.fact) });
+const expected = (c: Case) => ({
+  percent: achievementPercent(c.plan, c.fact, c.betterWhen),
+  deviation: deviation(c.plan, c.fact),
+  trend: trend(c.plan, c.fact, c.betterWhen),
+});
+const percentAndDeviation = ({ percent, deviation }: { percent: number | null; deviation: number | null }) => ({ percent, deviation });
 
-describe('achievementPercent and deviation in SQL', () => {
+describe('achievementPercent, deviation and trend in SQL', () => {
   it('agree with the TypeScript rules on arbitrary values', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(aCase, { minLength: 1, maxLength: 60 }), async (cases) => {
@@ -91,7 +98,7 @@ describe('achievementPercent and deviation in SQL', () => {
       { plan: '0', fact: '-0.005', betterWhen: 'higher', percent: null, deviation: -0.01 },
       { plan: '1e-300', fact: '1e300', betterWhen: 'higher', percent: null, deviation: 1e300 },
     ];
-    expect(await sqlValues(cases)).toEqual(cases.map((c) => ({ percent: c.percent, deviation: c.deviation })));
-    expect(cases.map(expected)).toEqual(cases.map((c) => ({ percent: c.percent, deviation: c.deviation })));
+    expect((await sqlValues(cases)).map(percentAndDeviation)).toEqual(cases.map((c) => ({ percent: c.percent, deviation: c.deviation })));
+    expect(cases.map(expected).map(percentAndDeviation)).toEqual(cases.map((c) => ({ percent: c.percent, deviation: c.deviation })));
   });
 });

@@ -232,6 +232,9 @@ describe('status rows', () => {
       ['1.1.10', 50],
     ]);
     expect(values(await get(`${OD}/StatusRows?$filter=deviation eq -5`)).map((r) => r.code)).toEqual(['1.1.10']);
+    const worsened = values(await get(`${OD}/StatusRows?$filter=trend eq 'worsened'`));
+    expect(worsened.map((r) => [r.code, r.year])).toEqual([['1.1.1', 2017]]);
+    expect(values(await get(`${OD}/StatusRows?$filter=trend eq null and planId eq '${tree.plan.id}'`))).toHaveLength(4);
     expect(values(await get(`${OD}/StatusRows?$filter=approved eq false and year eq 2017`)).map((r) => r.code)).toEqual(['1.1.1']);
   });
 
@@ -239,7 +242,7 @@ describe('status rows', () => {
     const body = expectStatus(await get(`${OD}/StatusRows?$count=true&$top=1&$filter=year eq 2016`), 200);
     expect(body['@odata.count']).toBe(5);
     expect(body.value).toHaveLength(1);
-    expectODataError(await get(`${OD}/StatusRows?$filter=trend eq 'improved'`), 400, 'BadQuery');
+    expectODataError(await get(`${OD}/StatusRows?$filter=percentile eq 50`), 400, 'BadQuery');
     expectODataError(await get(`${OD}/StatusRows?$orderby=percentile`), 400, 'BadQuery');
   });
 });
