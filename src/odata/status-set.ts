@@ -75,7 +75,14 @@ export const STATUS_SET: EntitySet = {
     computedOnly('percentile', 'decimal'),
     column('approved', 'bool', sql`(${yearApprovals.id} is not null)`),
   ],
-  navigation: [{ name: 'Indicator', target: 'Indicators', many: false, foreignKey: 'indicatorId' }],
+  // Every level above the row, so a BI model can relate the flat rows to each table directly.
+  navigation: [
+    { name: 'Indicator', target: 'Indicators', many: false, foreignKey: 'indicatorId' },
+    { name: 'Goal', target: 'Goals', many: false, foreignKey: 'goalId' },
+    { name: 'Direction', target: 'Directions', many: false, foreignKey: 'directionId' },
+    { name: 'Plan', target: 'Plans', many: false, foreignKey: 'planId' },
+    { name: 'Organization', target: 'Organizations', many: false, foreignKey: 'organizationId' },
+  ],
 };
 
 /** Everything toIndicatorStatus reads; the read model's own selection. */

@@ -148,6 +148,9 @@ describe('entity sets, keys and navigation', () => {
     expect(count.raw.body).toBe('4');
     expect(values(await get(`${OD}/Indicators('${indicators[0].id}')/StatusRows`)).map((r) => r.year)).toEqual([2016, 2017]);
     expect(expectStatus(await get(`${OD}/StatusRows(indicatorId='${indicators[0].id}',year=2016)/Indicator`), 200).code).toBe('1.1.1');
+    const row = `${OD}/StatusRows(indicatorId='${other.indicator.id}',year=2016)`;
+    expect(expectStatus(await get(`${row}/Organization`), 200).id).toBe(other.organization.id);
+    expect(expectStatus(await get(`${row}/Goal`), 200).id).toBe(other.goal.id);
     expectODataError(await get(`${OD}/Plans('00000000-0000-4000-8000-000000000000')/Directions`), 404);
     expectODataError(await get(`${OD}/Plans('${tree.plan.id}')/Nope`), 404);
   });

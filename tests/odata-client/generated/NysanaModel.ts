@@ -796,6 +796,46 @@ export interface StatusRow {
      * | Nullable | `false` |
      */
     Indicator?: Indicator;
+    /**
+     *
+     * OData Attributes:
+     * |Attribute Name | Attribute Value |
+     * | --- | ---|
+     * | Name | `Goal` |
+     * | Type | `Nysana.Goal` |
+     * | Nullable | `false` |
+     */
+    Goal?: Goal;
+    /**
+     *
+     * OData Attributes:
+     * |Attribute Name | Attribute Value |
+     * | --- | ---|
+     * | Name | `Direction` |
+     * | Type | `Nysana.Direction` |
+     * | Nullable | `false` |
+     */
+    Direction?: Direction;
+    /**
+     *
+     * OData Attributes:
+     * |Attribute Name | Attribute Value |
+     * | --- | ---|
+     * | Name | `Plan` |
+     * | Type | `Nysana.Plan` |
+     * | Nullable | `false` |
+     */
+    Plan?: Plan;
+    /**
+     *
+     * OData Attributes:
+     * |Attribute Name | Attribute Value |
+     * | --- | ---|
+     * | Name | `Organization` |
+     * | Type | `Nysana.Organization` |
+     * | Nullable | `false` |
+     */
+    Organization?: Organization;
 }
 
 export type StatusRowId = {indicatorId: string,year: number};

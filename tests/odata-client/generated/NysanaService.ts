@@ -265,6 +265,10 @@ export class MeasurementCollectionService<ClientType extends ODataHttpClient> ex
 
 export class StatusRowService<ClientType extends ODataHttpClient> extends EntityTypeServiceV4<ClientType, StatusRow, EditableStatusRow, QStatusRow> {
     private _Indicator?: IndicatorService<ClientType>;
+    private _Goal?: GoalService<ClientType>;
+    private _Direction?: DirectionService<ClientType>;
+    private _Plan?: PlanService<ClientType>;
+    private _Organization?: OrganizationService<ClientType>;
 
     constructor(client: ClientType, basePath: string, name: string) {
         super(client, basePath, name, qStatusRow);
@@ -277,6 +281,42 @@ export class StatusRowService<ClientType extends ODataHttpClient> extends Entity
         }
 
         return this._Indicator
+    }
+
+    public Goal(): GoalService<ClientType> {
+        if(!this._Goal) {
+          const { client, path } = this.__base;
+          this._Goal = new GoalService(client, path, "Goal")
+        }
+
+        return this._Goal
+    }
+
+    public Direction(): DirectionService<ClientType> {
+        if(!this._Direction) {
+          const { client, path } = this.__base;
+          this._Direction = new DirectionService(client, path, "Direction")
+        }
+
+        return this._Direction
+    }
+
+    public Plan(): PlanService<ClientType> {
+        if(!this._Plan) {
+          const { client, path } = this.__base;
+          this._Plan = new PlanService(client, path, "Plan")
+        }
+
+        return this._Plan
+    }
+
+    public Organization(): OrganizationService<ClientType> {
+        if(!this._Organization) {
+          const { client, path } = this.__base;
+          this._Organization = new OrganizationService(client, path, "Organization")
+        }
+
+        return this._Organization
     }
 }
 

@@ -157,6 +157,10 @@ export class QStatusRow extends QueryObject {
     public readonly percentile = new QNumberPath(this.withPrefix("percentile"));
     public readonly approved = new QBooleanPath(this.withPrefix("approved"));
     public readonly Indicator = new QEntityPath(this.withPrefix("Indicator"), () => QIndicator);
+    public readonly Goal = new QEntityPath(this.withPrefix("Goal"), () => QGoal);
+    public readonly Direction = new QEntityPath(this.withPrefix("Direction"), () => QDirection);
+    public readonly Plan = new QEntityPath(this.withPrefix("Plan"), () => QPlan);
+    public readonly Organization = new QEntityPath(this.withPrefix("Organization"), () => QOrganization);
 }
 
 export const qStatusRow = new QStatusRow();
