@@ -512,7 +512,7 @@ export interface paths {
         };
         /**
          * Flat indicator status rows for feeds and BI tools
-         * @description Paginated IndicatorStatus rows ordered by (year, indicatorId). JSON by default; text/csv (UTF-8 with BOM) with Accept: text/csv or ?format=csv; an Excel workbook with ?format=xlsx or its Accept type. CSV separator "," or ";" (?sep= or ?delimiter=). An export without ?limit holds every matching row, streamed from one query (a server-side cursor); with ?limit it is one page, the next in the Link header (rel="next") and X-Next-Cursor.
+         * @description Paginated FlatIndicatorStatus rows in the natural order (plan code, direction, goal, indicator code: 1.1.10 after 1.1.9; without ?year an indicator's years together). JSON by default; text/csv (UTF-8 with BOM) with Accept: text/csv or ?format=csv; an Excel workbook with ?format=xlsx or its Accept type. CSV separator "," or ";" (?sep= or ?delimiter=). An export without ?limit holds every matching row, streamed from one query (a server-side cursor); with ?limit it is one page, the next in the Link header (rel="next") and X-Next-Cursor.
          *
          *     Incremental sync (?updatedSince=, or a cursor from a previous sync; JSON only, not with ?status=): the rows of stored measurements whose status may have changed (the measurement, the previous year's measurement, the indicator or the year's approval changed), in commit order, and `StatusTombstone`s `{ indicatorId, year, deleted: true, updatedAt }` for deleted measurements (tombstones of deleted indicators cannot be filtered by plan or organization and always come). Keep `syncCursor` of the last page for the next sync. Exports carry a weak ETag computed before streaming from the matching rows' change stamps and count; If-None-Match with it answers 304.
          *
@@ -2116,6 +2116,134 @@ export interface components {
             approval: components["schemas"]["YearApproval"] | null;
             summary: components["schemas"]["Summary"];
             directions: components["schemas"]["DirectionStatus"][];
+        };
+        /**
+         * @description A row of the flat status feed (GET /status): one indicator in one year with its derived achievement, and the codes and names of its organization, plan, direction and goal.
+         * @example {
+         *       "indicatorId": "0b7f3c1e-2a4d-4f6b-8e9a-1c2d3e4f5a6b",
+         *       "planId": "7f1c1c7e-1111-4a3b-9a43-0d5cbd7e2a10",
+         *       "goalId": "5d6e7f80-1a2b-4c3d-8e4f-5a6b7c8d9e0f",
+         *       "directionId": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+         *       "organizationId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *       "code": "3.2.1",
+         *       "name": {
+         *         "kk": "Сыбайлас жемқорлықты қабылдау индексін көтеру",
+         *         "en": "Raising the Corruption Perceptions Index"
+         *       },
+         *       "unit": {
+         *         "kk": "Рейтингтегі Қазақстанның орны",
+         *         "en": "Kazakhstan's place in the rating"
+         *       },
+         *       "group": null,
+         *       "valueType": "rank",
+         *       "betterWhen": "lower",
+         *       "year": 2016,
+         *       "plan": 120,
+         *       "fact": 131,
+         *       "ratingSize": 176,
+         *       "score": 29,
+         *       "note": null,
+         *       "status": "not_achieved",
+         *       "approved": false,
+         *       "achievementPercent": 91.6,
+         *       "deviation": 11,
+         *       "previousFact": 123,
+         *       "trend": "worsened",
+         *       "percentile": 25.71,
+         *       "previousPercentile": 26.95,
+         *       "organizationCode": "ACSA",
+         *       "organizationName": {
+         *         "kk": "Мемлекеттік қызмет істері агенттігі",
+         *         "en": "Agency for Civil Service Affairs"
+         *       },
+         *       "planCode": "2014-2018",
+         *       "planTitle": {
+         *         "kk": "2014-2018 жылдарға арналған стратегиялық жоспар",
+         *         "en": "Strategic Plan 2014-2018"
+         *       },
+         *       "directionCode": "3",
+         *       "directionTitle": {
+         *         "kk": "Сыбайлас жемқорлыққа қарсы іс-қимыл",
+         *         "en": "Countering corruption"
+         *       },
+         *       "goalCode": "3.2",
+         *       "goalTitle": {
+         *         "kk": "Сыбайлас жемқорлық деңгейін төмендету",
+         *         "en": "Lowering the level of corruption"
+         *       }
+         *     }
+         */
+        FlatIndicatorStatus: {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            indicatorId: string;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            planId: string;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            goalId: string;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            directionId: string;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            organizationId: string;
+            code: string;
+            name: components["schemas"]["LocalizedText"];
+            /** @description name resolved to ?lang (only when a language was asked for). */
+            nameText?: string | null;
+            unit: components["schemas"]["LocalizedText"];
+            unitText?: string | null;
+            group: components["schemas"]["LocalizedText"] | null;
+            valueType: components["schemas"]["ValueType"];
+            betterWhen: components["schemas"]["BetterWhen"];
+            year: number;
+            plan: number | null;
+            fact: number | null;
+            ratingSize: number | null;
+            score: number | null;
+            note: components["schemas"]["LocalizedText"] | null;
+            status: components["schemas"]["AchievementStatus"];
+            /** @description Whether this plan year is approved (its values are locked). */
+            approved: boolean;
+            /** @description fact/plan x 100 when higher is better, plan/fact x 100 when lower is better; rounded half away from zero to 2 decimals; null when the divisor is zero, either value is negative, or a value is missing. */
+            achievementPercent: number | null;
+            /** @description fact - plan (signed), rounded half away from zero to 2 decimals; null without both. */
+            deviation: number | null;
+            /** @description The previous year's fact. */
+            previousFact: number | null;
+            trend: components["schemas"]["Trend"] | null;
+            /** @description Ranks with ratingSize: (ratingSize - rank) / (ratingSize - 1) x 100, so 100 is first place; null otherwise. */
+            percentile: number | null;
+            /** @description The same for the previous year's rank and rating size. */
+            previousPercentile: number | null;
+            organizationCode: string;
+            organizationName: components["schemas"]["LocalizedText"];
+            /** @description organizationName resolved to ?lang (only when a language was asked for). */
+            organizationNameText?: string | null;
+            planCode: string;
+            planTitle: components["schemas"]["LocalizedText"];
+            /** @description planTitle resolved to ?lang (only when a language was asked for). */
+            planTitleText?: string | null;
+            directionCode: string;
+            directionTitle: components["schemas"]["LocalizedText"];
+            /** @description directionTitle resolved to ?lang (only when a language was asked for). */
+            directionTitleText?: string | null;
+            goalCode: string;
+            goalTitle: components["schemas"]["LocalizedText"];
+            /** @description goalTitle resolved to ?lang (only when a language was asked for). */
+            goalTitleText?: string | null;
         };
         /** @description A status row whose measurement was deleted (incremental sync only). */
         StatusTombstone: {
@@ -6024,6 +6152,16 @@ export interface operations {
                 planId?: string;
                 status?: components["schemas"]["AchievementStatusInput"];
                 valueType?: components["schemas"]["ValueTypeInput"];
+                /** @description Only indicators of this goal (an unknown id matches nothing). */
+                goalId?: string;
+                /** @description Only indicators of goals of this direction (an unknown id matches nothing). */
+                directionId?: string;
+                /** @description Only indicators with exactly this code (plans may share codes: combine with planId). */
+                code?: string;
+                /** @description Rows of this year and later: stored measurements without ?year. Not with ?year. */
+                yearFrom?: number;
+                /** @description Rows of this year and earlier; at least yearFrom. Not with ?year. */
+                yearTo?: number;
                 /** @description csv answers text/csv (as does Accept: text/csv), xlsx an Excel workbook (as does its Accept type). */
                 format?: "json" | "csv" | "xlsx";
                 /** @description CSV separator: "," (default) or ";" (what Excel expects in many locales). */
@@ -6047,7 +6185,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: (components["schemas"]["IndicatorStatus"] | components["schemas"]["StatusTombstone"])[];
+                        items: (components["schemas"]["FlatIndicatorStatus"] | components["schemas"]["StatusTombstone"])[];
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
                         /** @description Incremental sync only: pass as ?cursor= on your next sync to get exactly what changed after this answer. */

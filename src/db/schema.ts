@@ -180,6 +180,22 @@ export const indicators = pgTable(
   ],
 );
 
+/**
+ * An indicator's place in the natural order of flat status rows (issue 15, migration 0017): plan code,
+ * direction position and code, goal position and code, indicator code, codes compared as numbers
+ * where they hold digits (1.1.10 after 1.1.9). Written only by database triggers on the four tables.
+ */
+export const indicatorOrder = pgTable(
+  'indicator_order',
+  {
+    indicatorId: uuid('indicator_id')
+      .primaryKey()
+      .references(() => indicators.id, { onDelete: 'cascade' }),
+    sortKey: text('sort_key').notNull(),
+  },
+  (t) => [index('indicator_order_sort_idx').on(t.sortKey, t.indicatorId)],
+);
+
 export const measurements = pgTable(
   'measurements',
   {

@@ -126,7 +126,7 @@ export async function* statusFeedBatches(
   }
   yield* keysetPages(
     async (cursor, n) => (await statusFeed(db, { filter: filters, limit: n - 1, cursor })).slice(0, n),
-    (row) => [row.year, row.indicatorId],
+    (row) => row.naturalPosition,
     (row) => toIndicatorStatus(row, row, lang),
     exportTuning.pageRows,
   );

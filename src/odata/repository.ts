@@ -5,14 +5,15 @@
  * The status rows read through the status read model instead (status-set.ts).
  */
 import type { SQL } from 'drizzle-orm';
-import { sql } from 'drizzle-orm';
+import { asc, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { decimalToNumber } from '../shared/decimal.js';
 import type { EntitySet, Scope, TableSetName } from './model.js';
-import { TABLE_OF } from './model.js';
+import { propertyOf, TABLE_OF } from './model.js';
 
 export interface PageRequest {
   where: SQL | undefined;
+  /** The client's $orderby; the reader ends it with a unique key of its own. */
   orderBy: SQL[];
   limit: number;
   offset: number;
@@ -32,7 +33,8 @@ export async function readTablePage(
     .select(selection)
     .from(TABLE_OF[set.name])
     .where(page.where)
-    .orderBy(...page.orderBy)
+    // The set's key last: a total order, so offset pages are stable.
+    .orderBy(...page.orderBy, ...set.keys.map((key) => asc(sql`${propertyOf(set, key)!.sql(scope)}`)))
     .limit(page.limit)
     .offset(page.offset);
   const decimals = set.properties.filter((p) => p.kind === 'decimal').map((p) => p.name);

@@ -6,7 +6,8 @@
  *
  * Paging: at most MAX_PAGE_SIZE rows (or fewer when the client prefers odata.maxpagesize) per
  * answer; more come behind @odata.nextLink, the same request with $skip moved on and $top reduced.
- * Every order ends with the set's key, so pages neither repeat nor skip rows between requests.
+ * Every order ends with a unique key (the set's key, the status rows' natural order), so pages neither
+ * repeat nor skip rows between requests.
  */
 import type { SQL } from 'drizzle-orm';
 import { and, asc, desc, sql } from 'drizzle-orm';
@@ -217,9 +218,7 @@ function orderTerms(set: EntitySet, options: QueryOptions, scope: Scope): SQL[] 
     const expression = sql`${property.sql(scope)}`;
     return item.desc ? desc(expression) : asc(expression);
   });
-  // The key last: a total order, so offset pages are stable.
-  const named = new Set(options.orderby.map((o) => o.name));
-  for (const key of set.keys) if (!named.has(key)) terms.push(asc(sql`${propertyOf(set, key)!.sql(scope)}`));
+  // Each reader ends the order with a unique key of its own (repository.ts, status-set.ts): stable offset pages.
   return terms;
 }
 

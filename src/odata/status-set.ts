@@ -6,19 +6,30 @@
  * src/achievement/status-sql.ts); the answer's fields come from the TypeScript rules
  * (toIndicatorStatus), as on /api/v1/status. percentile has no SQL form yet: selectable, not filterable.
  *
+ * Each row carries the codes and names of its organization, plan, direction and goal (the read
+ * model's placement columns), and without an $orderby rows come in the natural order (plan,
+ * direction, goal, indicator code with 1.1.10 after 1.1.9, then year), which also breaks ties.
+ *
  * Rows are the stored measurements, not "every indicator of a running plan": `year eq 2016` is then
  * an ordinary condition, and an indicator without a measurement that year has no row (the REST
  * /status?year= feed, which adds those as no_target, stays the place for that view).
  */
 import type { SQL } from 'drizzle-orm';
-import { sql } from 'drizzle-orm';
+import { asc, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { directions, goals, indicators, measurements, plans, yearApprovals } from '../db/schema.js';
-import type { StatusRow } from '../status/assemble.js';
-import { toIndicatorStatus } from '../status/assemble.js';
+import type { StatusContext, StatusPlacement, StatusRow } from '../status/assemble.js';
+import { toFlatIndicatorStatus } from '../status/assemble.js';
 import type { StatusFrame, StatusSpec } from '../status/read-model.js';
-import { countStatus, readStatus, statusComputedColumns, statusViewColumns } from '../status/read-model.js';
-import type { EntitySet, Property, PropertyKind, Scope } from './model.js';
+import {
+  countStatus,
+  naturalOrderColumns,
+  readStatus,
+  statusComputedColumns,
+  statusPlacementColumns,
+  statusViewColumns,
+} from '../status/read-model.js';
+import type { EntitySet, Property, PropertyKind } from './model.js';
 import { localizedSql } from './model.js';
 import type { EntityRow } from './repository.js';
 import type { SetReader } from './service.js';
@@ -53,9 +64,17 @@ export const STATUS_SET: EntitySet = {
     column('indicatorId', 'id', indicators.id),
     column('year', 'int', measurements.year),
     column('organizationId', 'id', plans.organizationId),
+    column('organizationCode', 'text', statusPlacementColumns.organizationCode),
+    localized('organizationName', statusPlacementColumns.organizationName),
     column('planId', 'id', plans.id),
+    column('planCode', 'text', statusPlacementColumns.planCode),
+    localized('planTitle', statusPlacementColumns.planTitle),
     column('directionId', 'id', directions.id),
+    column('directionCode', 'text', statusPlacementColumns.directionCode),
+    localized('directionTitle', statusPlacementColumns.directionTitle),
     column('goalId', 'id', goals.id),
+    column('goalCode', 'text', statusPlacementColumns.goalCode),
+    localized('goalTitle', statusPlacementColumns.goalTitle),
     column('code', 'text', indicators.code),
     localized('name', indicators.name),
     localized('unit', indicators.unit),
@@ -85,12 +104,11 @@ export const STATUS_SET: EntitySet = {
   ],
 };
 
-/** Everything toIndicatorStatus reads; the read model's own selection. */
+/** Everything toFlatIndicatorStatus reads; the read model's own selection. */
 const statusRowSelection = (frame: StatusFrame) => statusViewColumns(frame);
-type Selected = StatusRow & { planId: string; directionId: string; organizationId: string; year: number; approved: boolean };
+type Selected = StatusRow & StatusContext & StatusPlacement;
 
-function spec(scope: Scope, where: SQL | undefined): StatusSpec {
-  void scope;
+function spec(where: SQL | undefined): StatusSpec {
   // No year in the filter: one row per stored measurement, every condition a plain one on the row.
   return { columns: statusRowSelection, filter: {}, rows: 'measured', where: [where] };
 }
@@ -98,20 +116,29 @@ function spec(scope: Scope, where: SQL | undefined): StatusSpec {
 export const statusReader: SetReader = {
   async page(db, _set, scope, page): Promise<EntityRow[]> {
     const rows = (await readStatus(db, {
-      ...spec(scope, page.where),
-      order: { by: 'terms', terms: page.orderBy.length > 0 ? page.orderBy : [sql`${indicators.id}`, sql`${measurements.year}`] },
+      ...spec(page.where),
+      // The client's order, then the natural one (plan, direction, goal, indicator code; 1.1.10 after 1.1.9; year).
+      order: { by: 'terms', terms: [...page.orderBy, ...naturalOrderColumns(false).map((c) => asc(c))] },
       limit: page.limit,
       offset: page.offset,
     })) as unknown as Selected[];
     return rows.map((row) => {
-      const s = toIndicatorStatus(row, row, scope.lang);
+      const s = toFlatIndicatorStatus(row, scope.lang);
       return {
         indicatorId: s.indicatorId,
         year: s.year,
         organizationId: s.organizationId,
+        organizationCode: s.organizationCode,
+        organizationName: s.organizationNameText ?? null,
         planId: s.planId,
+        planCode: s.planCode,
+        planTitle: s.planTitleText ?? null,
         directionId: s.directionId,
+        directionCode: s.directionCode,
+        directionTitle: s.directionTitleText ?? null,
         goalId: s.goalId,
+        goalCode: s.goalCode,
+        goalTitle: s.goalTitleText ?? null,
         code: s.code,
         name: s.nameText ?? null,
         unit: s.unitText ?? null,
@@ -130,5 +157,5 @@ export const statusReader: SetReader = {
       };
     });
   },
-  count: (db, _set, scope, where) => countStatus(db, spec(scope, where)),
+  count: (db, _set, _scope, where) => countStatus(db, spec(where)),
 };

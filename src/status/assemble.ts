@@ -7,7 +7,7 @@ import type { Lang } from '../shared/lang.js';
 import { resolveText } from '../shared/lang.js';
 import type { YearApproval } from '../approvals/schemas.js';
 import type { PlanTreeRow } from './queries.js';
-import type { IndicatorStatus, PlanStatus } from './schemas.js';
+import type { FlatIndicatorStatus, IndicatorStatus, PlanStatus } from './schemas.js';
 
 /** What every status query selects for one indicator and year. */
 export interface StatusRow {
@@ -74,6 +74,41 @@ export function toIndicatorStatus(row: StatusRow, context: StatusContext, lang?:
     trend: derived.trend,
     percentile: derived.percentile,
     previousPercentile: derived.previousPercentile,
+  };
+}
+
+// --- issue 15: analysis-ready flat rows ------------------------------------------------------------
+
+/** Where a flat row sits (read-model.ts statusPlacementColumns). */
+export interface StatusPlacement {
+  organizationCode: string;
+  organizationName: LocalizedTextColumn;
+  planCode: string;
+  planTitle: LocalizedTextColumn;
+  directionCode: string;
+  directionTitle: LocalizedTextColumn;
+  goalCode: string;
+  goalTitle: LocalizedTextColumn;
+}
+
+/** A flat feed row: its IndicatorStatus, then where it sits, names resolved to `lang` when one was asked for. */
+export function toFlatIndicatorStatus(row: StatusRow & StatusContext & StatusPlacement, lang?: Lang): FlatIndicatorStatus {
+  const text = (t: LocalizedTextColumn) => (lang ? resolveText(t, lang) : undefined);
+  const named = <K extends string>(key: K, t: LocalizedTextColumn) => (lang ? ({ [`${key}Text`]: text(t) } as Record<`${K}Text`, string | null>) : {});
+  return {
+    ...toIndicatorStatus(row, row, lang),
+    organizationCode: row.organizationCode,
+    organizationName: row.organizationName,
+    ...named('organizationName', row.organizationName),
+    planCode: row.planCode,
+    planTitle: row.planTitle,
+    ...named('planTitle', row.planTitle),
+    directionCode: row.directionCode,
+    directionTitle: row.directionTitle,
+    ...named('directionTitle', row.directionTitle),
+    goalCode: row.goalCode,
+    goalTitle: row.goalTitle,
+    ...named('goalTitle', row.goalTitle),
   };
 }
 

@@ -15,7 +15,7 @@ import { directions, goals, indicators, measurements, plans, yearApprovals } fro
 import type { Lang } from '../shared/lang.js';
 import type { StatusRow } from './assemble.js';
 import type { StatusFilter, StatusFrame, StatusQuery, StatusRowOf } from './read-model.js';
-import { decodeRows, previous, readStatus, statusViewColumns, statusQuery, statusRowColumns } from './read-model.js';
+import { decodeRows, naturalPosition, previous, readStatus, statusContextColumns, statusViewColumns, statusQuery, statusRowColumns } from './read-model.js';
 
 /** The plan row as the status read needs it, by a prepared statement per database handle. */
 const preparedByDb = new WeakMap<Db, ReturnType<typeof preparePlanQuery>>();
@@ -138,7 +138,7 @@ export async function planTree(db: Db, planId: string, year: number): Promise<Pl
 // ---------------------------------------------------------------------------------------------
 // Indicator status: every indicator row even unmeasured, with its plan's years.
 
-const indicatorYearColumns = (frame: StatusFrame) => ({ ...statusViewColumns(frame), startYear: plans.startYear, endYear: plans.endYear });
+const indicatorYearColumns = (frame: StatusFrame) => ({ ...statusRowColumns, ...statusContextColumns(frame), startYear: plans.startYear, endYear: plans.endYear });
 
 /** One indicator for one year (`year` given) or for every year it has a measurement (or one row without). */
 export function indicatorYears(db: Db, indicatorId: string, year?: number) {
@@ -152,10 +152,13 @@ export type IndicatorYearRow = Awaited<ReturnType<typeof indicatorYears>>[number
 export interface FeedPage {
   filter: StatusFilter;
   limit: number;
-  /** [year, indicatorId] of the last row of the previous page. */
-  cursor?: unknown[];
+  /** The naturalPosition of the last row of the previous page. */
+  cursor?: readonly unknown[];
 }
-export type FeedRow = StatusRowOf<ReturnType<typeof statusViewColumns>>;
+
+/** A feed row, and its place in the natural order (the next page's cursor when it is a page's last). */
+const feedColumns = (frame: StatusFrame) => ({ ...statusViewColumns(frame), naturalPosition: naturalPosition(frame) });
+export type FeedRow = StatusRowOf<ReturnType<typeof feedColumns>>;
 
 // Rows fetched per statement: the page size plus one, rounded up to one of these, so a handful of
 // statement texts serve every page size (each is prepared once per connection).
@@ -165,10 +168,10 @@ const FETCH_SIZES = [11, 51, 101, 201, 501, 1001, 5001];
 export function statusFeedQuery(page: FeedPage): StatusQuery {
   const wanted = page.limit + 1;
   const fetch = FETCH_SIZES.find((n) => n >= wanted) ?? wanted;
-  return statusQuery({ columns: statusViewColumns, filter: page.filter, order: { by: 'feed', after: page.cursor }, limit: fetch });
+  return statusQuery({ columns: feedColumns, filter: page.filter, order: { by: 'natural', after: page.cursor }, limit: fetch });
 }
 
-/** The flat feed page, in feed order: up to `limit + 1` rows after the cursor. */
+/** The flat feed page, in the natural order: up to `limit + 1` rows after the cursor. */
 export async function statusFeed(db: Db, page: FeedPage) {
   const q = statusFeedQuery(page);
   const rows = await queryArrays(db, { name: q.name!, text: q.text }, q.values);
@@ -194,7 +197,7 @@ export function statusExportQuery(filter: StatusFilter, lang: Lang): StatusQuery
     group: sql<null>`null`,
     note: sql<null>`null`,
   });
-  return statusQuery({ columns, filter, order: { by: 'feed' } });
+  return statusQuery({ columns, filter, order: { by: 'natural' } });
 }
 
 /** Which value of a CSV export row (statusCsvQuery) sits where. */
@@ -221,7 +224,7 @@ export function statusCsvQuery(filter: StatusFilter, lang: Lang, sep: string): S
     year: frame.year,
     plan, fact, ratingSize, score, previousFact, previousRatingSize,
   });
-  const q = statusQuery({ columns, filter, order: { by: 'feed' } });
+  const q = statusQuery({ columns, filter, order: { by: 'natural' } });
   if (q.keys.some((key, i) => CSV_ROW[key as keyof typeof CSV_ROW] !== i)) throw new Error('statusCsvQuery selects out of CSV_ROW order');
   return q;
 }

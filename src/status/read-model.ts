@@ -26,7 +26,7 @@ import type { Db } from '../db/client.js';
 import { joinDown, joinUp } from '../db/plan-tree.js';
 import type { NamedSql } from '../db/raw.js';
 import { queryArrays } from '../db/raw.js';
-import { directions, goals, indicators, measurements, plans, syncDeletions, yearApprovals } from '../db/schema.js';
+import { directions, goals, indicatorOrder, indicators, measurements, organizations, plans, syncDeletions, yearApprovals } from '../db/schema.js';
 
 /** Which status rows: the one filter type of every status read. */
 export interface StatusFilter {
@@ -42,9 +42,24 @@ export interface StatusFilter {
   valueType?: ValueType;
   /** The derived status (achievement/status-sql.ts), decided in the database. */
   status?: AchievementStatus;
+  // --- issue 15: analysis-ready flat rows -------------------------------------------------------
+  goalId?: string;
+  directionId?: string;
+  /** The exact indicator code (several plans may use the same code). */
+  code?: string;
+  /**
+   * The row's year at least / at most. Without `year`: stored measurements of those years. With it
+   * (the route refuses both together): the year itself must lie in the range.
+   */
+  yearFrom?: number;
+  yearTo?: number;
 }
 
-const FILTER_KEYS = ['year', 'organizationId', 'planId', 'indicatorId', 'valueType', 'status'] as const satisfies readonly (keyof StatusFilter)[];
+const FILTER_KEYS = [
+  'year', 'organizationId', 'planId', 'indicatorId', 'valueType', 'status',
+  // issue 15
+  'goalId', 'directionId', 'code', 'yearFrom', 'yearTo',
+] as const satisfies readonly (keyof StatusFilter)[];
 
 /** The filter part of a request's query (anything else it holds is left out). */
 export function statusFilterOf(q: StatusFilter): StatusFilter {
@@ -89,8 +104,24 @@ export const statusContextColumns = (frame: StatusFrame) => ({
   approved: sql<boolean>`(${yearApprovals.id} is not null)`,
 });
 
-/** A whole status row: everything an IndicatorStatus is computed from. */
-export const statusViewColumns = (frame: StatusFrame) => ({ ...statusRowColumns, ...statusContextColumns(frame) });
+/**
+ * Where a flat row sits by code and name (issue 15: analysis-ready rows carry them next to the
+ * ids). Names and titles are LocalizedText, resolved to ?lang where an answer shows text. Flat
+ * shapes join organizations for these; the tree shape does not.
+ */
+export const statusPlacementColumns = {
+  organizationCode: organizations.code,
+  organizationName: organizations.name,
+  planCode: plans.code,
+  planTitle: plans.title,
+  directionCode: directions.code,
+  directionTitle: directions.title,
+  goalCode: goals.code,
+  goalTitle: goals.title,
+};
+
+/** A whole flat status row: everything an IndicatorStatus is computed from, and where it sits. */
+export const statusViewColumns = (frame: StatusFrame) => ({ ...statusRowColumns, ...statusContextColumns(frame), ...statusPlacementColumns });
 
 /** The derived status of the row, in SQL. */
 export const rowStatus = statusSql(measurements.plan, measurements.fact, indicators.betterWhen);
@@ -132,8 +163,17 @@ export type StatusOrder =
   /** Change order (statusChangePosition, year, indicatorId); the sync adds its own position condition. */
   | { by: 'change' }
   /**
-   * Any order over the row's columns (statusViewColumns, statusComputedColumns), directions included,
-   * e.g. an OData $orderby; end it with a unique key for stable pages. Such reads are not cached.
+   * Natural order (issue 15), flat rows: plan code, direction position and code, goal position and
+   * code, indicator code, codes compared as numbers where they hold digits (1.1.10 after 1.1.9), by
+   * the key stored per indicator (indicator_order, migration 0017: pages are index range scans);
+   * without a year, an indicator's years together. `after` is a row's naturalPosition (the column
+   * to select for it): its key is computed from it, so keyset pages hold across deletions.
+   */
+  | { by: 'natural'; after?: readonly unknown[] }
+  /**
+   * Any order over the row's columns (statusViewColumns, statusComputedColumns, naturalOrderColumns),
+   * directions included, e.g. an OData $orderby; end it with a unique key for stable pages. Such reads
+   * are not cached.
    */
   | { by: 'terms'; terms: SQL[] };
 
@@ -178,13 +218,48 @@ export const bindValues =
 
 /** The filter as conditions on the joined tables. */
 export function filterConditions(f: StatusFilter, bind: Bind = p): (SQL | undefined)[] {
+  // The row's year: the asked one, or the measurement's (yearFrom/yearTo need measurements joined without a year).
+  const rowYear = f.year !== undefined ? sql`${bind('year')}::int` : sql`${measurements.year}`;
   return [
     f.organizationId !== undefined ? eq(plans.organizationId, bind('organizationId')) : undefined,
     f.planId !== undefined ? eq(plans.id, bind('planId')) : undefined,
     f.indicatorId !== undefined ? eq(indicators.id, bind('indicatorId')) : undefined,
     f.valueType !== undefined ? eq(indicators.valueType, bind('valueType')) : undefined,
     f.status !== undefined ? sql`(${rowStatus}) = ${bind('status')}` : undefined,
+    // issue 15
+    f.goalId !== undefined ? eq(indicators.goalId, bind('goalId')) : undefined,
+    f.directionId !== undefined ? eq(goals.directionId, bind('directionId')) : undefined,
+    f.code !== undefined ? eq(indicators.code, bind('code')) : undefined,
+    f.yearFrom !== undefined ? sql`${rowYear} >= ${bind('yearFrom')}::int` : undefined,
+    f.yearTo !== undefined ? sql`${rowYear} <= ${bind('yearTo')}::int` : undefined,
   ];
+}
+
+/**
+ * What a natural position holds, the arguments of nysana_status_sort_key() (migration 0017) then the
+ * indicator id: codes (at most 64 characters each, where the key could be longer), ids, positions.
+ */
+const NATURAL_TYPES = ['code', 'uuid', 'int', 'code', 'int', 'code', 'code', 'uuid'] as const;
+const NATURAL_VALUES = [plans.code, plans.id, directions.position, directions.code, goals.position, goals.code, indicators.code, indicators.id];
+
+/**
+ * A flat row's place in the natural order, as a JSON array (both drivers decode it the same): what a
+ * page's last row gives StatusOrder 'natural' as `after`. Select it as a column where pages are cut.
+ */
+export const naturalPosition = (frame: StatusFrame) =>
+  sql<unknown[]>`json_build_array(${sql.join([...NATURAL_VALUES, frame.year].map((c) => sql`${c}`), sql`, `)})`;
+
+/** Whether `after` has the shape of a naturalPosition for a read with (or without) a year: a cursor is client input. */
+export function isNaturalPosition(after: readonly unknown[]): boolean {
+  if (after.length !== NATURAL_TYPES.length + 1) return false;
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  const int = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && Math.abs(v) <= 2_147_483_647;
+  return after.every((v, i) => {
+    const type = NATURAL_TYPES[i] ?? 'int';
+    if (type === 'code') return typeof v === 'string' && v.length <= 64;
+    if (type === 'uuid') return typeof v === 'string' && uuid.test(v);
+    return int(v);
+  });
 }
 
 /** The indicator id a feed page with a year starts after (a cursor of another year starts from the top). */
@@ -199,7 +274,23 @@ const ORDERS: Record<Exclude<StatusOrder['by'], 'terms'>, (yearGiven: boolean) =
   tree: () => [directions.position, directions.code, goals.position, goals.code, indicators.position, indicators.code],
   year: () => [measurements.year],
   change: () => [statusChangePosition, measurements.year, measurements.indicatorId],
+  natural: (yearGiven) => (yearGiven ? [indicatorOrder.sortKey, indicatorOrder.indicatorId] : [indicatorOrder.sortKey, indicatorOrder.indicatorId, measurements.year]),
 };
+
+/** The natural order's columns, for a `terms` order to end with (unique: the row's natural place). */
+export const naturalOrderColumns = (yearGiven: boolean) => ORDERS.natural(yearGiven);
+
+/**
+ * The natural order's keyset condition: the row's keys after the position's (placeholders natural0..natural8).
+ * The position's sort key is computed once (a scalar subquery), not per row compared.
+ */
+function naturalAfter(yearGiven: boolean): SQL {
+  const value = (i: number) => sql`${p(`natural${i}`)}::${sql.raw(NATURAL_TYPES[i] === 'code' ? 'text' : (NATURAL_TYPES[i] ?? 'int'))}`;
+  const key = sql`(select nysana_status_sort_key(${sql.join([0, 1, 2, 3, 4, 5, 6].map(value), sql`, `)}))`;
+  return yearGiven
+    ? sql`(${indicatorOrder.sortKey}, ${indicatorOrder.indicatorId}) > (${key}, ${value(7)})`
+    : sql`(${indicatorOrder.sortKey}, ${indicatorOrder.indicatorId}, ${measurements.year}) > (${key}, ${value(7)}, ${value(8)})`;
+}
 
 const qb = new QueryBuilder();
 
@@ -218,7 +309,9 @@ function buildQuery(spec: StatusSpec) {
   let q: PgSelectQueryBuilder =
     spec.shape === 'tree'
       ? joinDown(qb.select(selection).from(plans).$dynamic())
-      : joinUp(qb.select(selection).from(indicators).$dynamic(), indicators);
+      : joinUp(qb.select(selection).from(indicators).$dynamic(), indicators).innerJoin(organizations, eq(organizations.id, plans.organizationId));
+  // `terms` orders may name the natural key too (the OData feed breaks ties with it).
+  if (spec.order?.by === 'natural' || spec.order?.by === 'terms') q = q.innerJoin(indicatorOrder, eq(indicatorOrder.indicatorId, indicators.id));
   const measurement = and(eq(measurements.indicatorId, indicators.id), yearGiven ? eq(measurements.year, year) : undefined, fromCursor(measurements.indicatorId));
   // With a year the row exists without its measurement (no_target); without, rows are measurements.
   const measuredOnly = spec.rows === 'measured' || (!yearGiven && spec.rows !== 'every');
@@ -236,6 +329,7 @@ function buildQuery(spec: StatusSpec) {
       ...filterConditions(f),
       fromCursor(indicators.id),
       feedAfter ? sql`(${measurements.year}, ${measurements.indicatorId}) > (${p('cursorYear')}::int, ${p('cursorId')}::uuid)` : undefined,
+      spec.order?.by === 'natural' && spec.order.after ? naturalAfter(yearGiven) : undefined,
       ...(spec.where ?? []),
     ),
   );
@@ -249,7 +343,13 @@ function statusValues(spec: StatusSpec): Record<string, unknown> {
   const f = spec.filter;
   const order = spec.order;
   const after = order?.by === 'feed' ? order.after : undefined;
-  return { ...statusFilterOf(f), afterId: feedAfterId(spec), cursorYear: after?.[0], cursorId: after?.[1] };
+  const values: Record<string, unknown> = { ...statusFilterOf(f), afterId: feedAfterId(spec), cursorYear: after?.[0], cursorId: after?.[1] };
+  if (order?.by === 'natural' && order.after) {
+    // A position has the row's year last; with a year given the order has no year key.
+    const keys = order.after.slice(0, f.year === undefined ? NATURAL_TYPES.length + 1 : NATURAL_TYPES.length);
+    keys.forEach((v, i) => (values[`natural${i}`] = v));
+  }
+  return values;
 }
 
 export interface StatusStatement extends NamedSql {
@@ -264,7 +364,10 @@ function shapeKey(spec: StatusSpec): string {
   const f = spec.filter;
   const present = FILTER_KEYS.map((k) => (f[k] === undefined ? 0 : 1)).join('');
   const order = spec.order;
-  const after = order?.by === 'feed' && order.after ? (f.year === undefined ? 'a' : feedAfterId(spec) !== undefined ? 'a' : '') : '';
+  const after =
+    order?.by === 'feed' && order.after
+      ? f.year === undefined ? 'a' : feedAfterId(spec) !== undefined ? 'a' : ''
+      : order?.by === 'natural' && order.after ? 'a' : '';
   return `${spec.shape ?? 'flat'}:${spec.rows ?? 'feed'}:${present}:${order?.by ?? ''}${after}:${spec.limit ?? ''}`;
 }
 

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { access } from '../http/access.js';
-import { decodeCursor, encodeCursor } from '../http/pagination.js';
+import { encodeCursor } from '../http/pagination.js';
 import { badRequest, notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { trustedJson } from '../http/serialize.js';
@@ -14,16 +14,43 @@ import { allowedYears } from '../measurements/rules.js';
 import { requestedLang } from '../shared/lang.js';
 import { IdParams } from '../shared/schemas.js';
 import { listApprovals } from '../approvals/repository.js';
-import { buildPlanStatus, toIndicatorStatus } from './assemble.js';
+import { buildPlanStatus, toFlatIndicatorStatus, toIndicatorStatus } from './assemble.js';
 import { exportFormatOf, limitGiven, sendExport, XLSX_TYPE } from '../exports/tabular.js';
 import { onePage, sendStatusExport, statusColumns } from '../exports/status.js';
 import { indicatorYears, readPlanStatus, statusFeed } from './queries.js';
-import { statusFilterOf } from './read-model.js';
-import { IndicatorStatus, IndicatorStatusQuery, PlanStatus, PlanStatusQuery, StatusFeedQuery } from './schemas.js';
+import type { StatusFilter } from './read-model.js';
+import { isNaturalPosition, statusFilterOf } from './read-model.js';
+import { FlatIndicatorStatus, IndicatorStatus, IndicatorStatusQuery, PlanStatus, PlanStatusQuery, StatusFeedQuery } from './schemas.js';
 import { isSyncCursor, syncListOf } from '../sync/cursor.js';
 import { StatusTombstone, statusSync } from '../sync/status.js';
 
 const TAG = 'Status';
+
+/** The feed's filter from its query, refusing year ranges that cannot mean anything (issue 15). */
+function feedFilterOf(q: StatusFilter): StatusFilter {
+  if (q.year !== undefined && (q.yearFrom !== undefined || q.yearTo !== undefined)) {
+    const path = q.yearFrom !== undefined ? 'query.yearFrom' : 'query.yearTo';
+    throw badRequest('Give either year or yearFrom/yearTo, not both.', [{ path, message: 'not allowed with year' }]);
+  }
+  if (q.yearFrom !== undefined && q.yearTo !== undefined && q.yearFrom > q.yearTo) {
+    throw badRequest(`yearFrom (${q.yearFrom}) is after yearTo (${q.yearTo}).`, [{ path: 'query.yearTo', message: 'must be at least yearFrom' }]);
+  }
+  return statusFilterOf(q);
+}
+
+/** A feed cursor: the natural position of the previous page's last row (read-model.ts). */
+function feedCursorOf(cursor: string | undefined): unknown[] | undefined {
+  if (cursor === undefined) return undefined;
+  // Nine values (pagination.ts's decodeCursor takes at most four), checked one by one: a cursor is client input.
+  let position: unknown;
+  try {
+    position = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    position = undefined;
+  }
+  if (Array.isArray(position) && isNaturalPosition(position)) return position;
+  throw badRequest('The cursor is not valid for this list; start again without it.', [{ path: 'query.cursor', message: 'invalid cursor' }]);
+}
 
 export function statusRoutes(app: FastifyInstance, db: Db) {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -108,7 +135,8 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
       operationId: 'listStatus',
       summary: 'Flat indicator status rows for feeds and BI tools',
       description:
-        'Paginated IndicatorStatus rows ordered by (year, indicatorId). JSON by default; text/csv (UTF-8 with BOM) with ' +
+        'Paginated FlatIndicatorStatus rows in the natural order (plan code, direction, goal, indicator code: 1.1.10 after ' +
+        '1.1.9; without ?year an indicator\'s years together). JSON by default; text/csv (UTF-8 with BOM) with ' +
         'Accept: text/csv or ?format=csv; an Excel workbook with ?format=xlsx or its Accept type. CSV separator "," or ";" ' +
         '(?sep= or ?delimiter=). An export without ?limit holds every matching row, streamed from one query (a server-side cursor); with ' +
         '?limit it is one page, the next in the Link header (rel="next") and X-Next-Cursor.\n\n' +
@@ -121,7 +149,7 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
       response: {
         200: {
           content: {
-            'application/json': { schema: syncListOf(IndicatorStatus, StatusTombstone) },
+            'application/json': { schema: syncListOf(FlatIndicatorStatus, StatusTombstone) },
             'text/csv': { schema: z.string() },
             [XLSX_TYPE]: { schema: z.string().describe('binary') },
           },
@@ -133,6 +161,7 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
     },
     handler: async (request, reply) => {
       const q = request.query;
+      const filter = feedFilterOf(q);
       if (q.updatedSince !== undefined || isSyncCursor(q.cursor)) {
         if (exportFormatOf(request, q.format)) {
           throw badRequest('Incremental sync answers JSON only.', [{ path: 'query.format', message: 'incremental sync is JSON only' }]);
@@ -143,25 +172,25 @@ export function statusRoutes(app: FastifyInstance, db: Db) {
           ]);
         }
         const lang = requestedLang(q.lang, request.headers['accept-language']);
-        const result = await statusSync(db, { filter: q, since: q.updatedSince, cursor: q.cursor, limit: q.limit });
+        const result = await statusSync(db, { filter, since: q.updatedSince, cursor: q.cursor, limit: q.limit });
         // A flat status row carries its own context (plan, direction, organization, year, approval).
-        const items = result.items.map((item) => (item.live ? toIndicatorStatus(item.live, item.live, lang) : item.tombstone!));
+        const items = result.items.map((item) => (item.live ? toFlatIndicatorStatus(item.live, lang) : item.tombstone!));
         return reply.type('application/json; charset=utf-8').send({ items, nextCursor: result.nextCursor, syncCursor: result.syncCursor });
       }
       // Exports without ?limit mean everything matching, streamed in keyset pages (src/exports/).
       const exportFormat = exportFormatOf(request, q.format);
       if (exportFormat && !limitGiven(request)) {
         // The weak ETag comes from the rows' change stamps, read where the export reads (src/exports/status.ts).
-        return sendStatusExport(request, reply, db, exportFormat, statusFilterOf(q), requestedLang(q.lang, request.headers['accept-language']), q.sep ?? q.delimiter);
+        return sendStatusExport(request, reply, db, exportFormat, filter, requestedLang(q.lang, request.headers['accept-language']), q.sep ?? q.delimiter);
       }
-      const cursor = q.cursor ? decodeCursor(q.cursor, 2) : undefined;
-      const rows = await statusFeed(db, { filter: statusFilterOf(q), limit: q.limit, cursor });
+      const cursor = feedCursorOf(q.cursor);
+      const rows = await statusFeed(db, { filter, limit: q.limit, cursor });
       const hasMore = rows.length > q.limit;
       const pageRows = hasMore ? rows.slice(0, q.limit) : rows;
       const lang = requestedLang(q.lang, request.headers['accept-language']);
-      const items = pageRows.map((row) => toIndicatorStatus(row, row, lang));
-      const last = items[items.length - 1];
-      const nextCursor = hasMore && last ? encodeCursor([last.year, last.indicatorId]) : null;
+      const items = pageRows.map((row) => toFlatIndicatorStatus(row, lang));
+      const last = pageRows[pageRows.length - 1];
+      const nextCursor = hasMore && last ? encodeCursor(last.naturalPosition) : null;
       if (exportFormat) {
         // ?limit given: one page, the next in the Link header (rel="next") and X-Next-Cursor.
         if (nextCursor) {

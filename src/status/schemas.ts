@@ -121,6 +121,12 @@ export const StatusFeedQuery = ListQuery.extend({
   planId: Uuid.optional(),
   status: AchievementStatus.optional(),
   valueType: ValueType.optional(),
+  // issue 15
+  goalId: Uuid.optional().describe('Only indicators of this goal (an unknown id matches nothing).'),
+  directionId: Uuid.optional().describe('Only indicators of goals of this direction (an unknown id matches nothing).'),
+  code: z.string().max(64).optional().describe('Only indicators with exactly this code (plans may share codes: combine with planId).'),
+  yearFrom: StatusYear.optional().describe('Rows of this year and later: stored measurements without ?year. Not with ?year.'),
+  yearTo: StatusYear.optional().describe('Rows of this year and earlier; at least yearFrom. Not with ?year.'),
   format: z
     .enum(['json', 'csv', 'xlsx'])
     .optional()
@@ -129,3 +135,42 @@ export const StatusFeedQuery = ListQuery.extend({
   updatedSince: UpdatedSince.optional(),
   ...LangQuery,
 });
+
+// --- issue 15: analysis-ready flat rows ------------------------------------------------------------
+
+const localizedTextOf = (field: string) => z.string().nullable().optional().describe(`${field} resolved to ?lang (only when a language was asked for).`);
+
+/** Where a flat status row sits, by code and name, next to the ids IndicatorStatus carries. */
+const StatusPlacement = {
+  organizationCode: z.string(),
+  organizationName: LocalizedText,
+  organizationNameText: localizedTextOf('organizationName'),
+  planCode: z.string(),
+  planTitle: LocalizedText,
+  planTitleText: localizedTextOf('planTitle'),
+  directionCode: z.string(),
+  directionTitle: LocalizedText,
+  directionTitleText: localizedTextOf('directionTitle'),
+  goalCode: z.string(),
+  goalTitle: LocalizedText,
+  goalTitleText: localizedTextOf('goalTitle'),
+};
+
+export const FlatIndicatorStatus = IndicatorStatus.extend(StatusPlacement).meta({
+  id: 'FlatIndicatorStatus',
+  description:
+    'A row of the flat status feed (GET /status): one indicator in one year with its derived achievement, and the codes and ' +
+    'names of its organization, plan, direction and goal.',
+  example: {
+    ...(IndicatorStatus.meta()?.example as object),
+    organizationCode: 'ACSA',
+    organizationName: { kk: 'Мемлекеттік қызмет істері агенттігі', en: 'Agency for Civil Service Affairs' },
+    planCode: '2014-2018',
+    planTitle: { kk: '2014-2018 жылдарға арналған стратегиялық жоспар', en: 'Strategic Plan 2014-2018' },
+    directionCode: '3',
+    directionTitle: { kk: 'Сыбайлас жемқорлыққа қарсы іс-қимыл', en: 'Countering corruption' },
+    goalCode: '3.2',
+    goalTitle: { kk: 'Сыбайлас жемқорлық деңгейін төмендету', en: 'Lowering the level of corruption' },
+  },
+});
+export type FlatIndicatorStatus = z.infer<typeof FlatIndicatorStatus>;

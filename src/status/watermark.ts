@@ -25,7 +25,9 @@ const where = (...conditions: (SQL | undefined)[]) => and(sql`true`, ...conditio
 
 export async function statusExportWatermark(db: Db, filter: StatusFilter): Promise<string> {
   const onTree = (f: StatusFilter) => filterConditions(f, bindValues(f)).filter((c) => c !== undefined);
-  const indicatorFilter = onTree({ organizationId: filter.organizationId, planId: filter.planId, indicatorId: filter.indicatorId, valueType: filter.valueType });
+  const { organizationId, planId, indicatorId, valueType, goalId, directionId, code } = filter;
+  // Every filter on the tree (yearFrom/yearTo narrow years only: all years of the indicators are a superset).
+  const indicatorFilter = onTree({ organizationId, planId, indicatorId, valueType, goalId, directionId, code });
   const planFilter = onTree({ organizationId: filter.organizationId, planId: filter.planId });
   const years = filter.year !== undefined ? sql`${measurements.year} in (${filter.year}, ${filter.year - 1})` : undefined;
   const tree = sql`from ${indicators} ${joinUpSql(indicators)}`;

@@ -9,7 +9,7 @@
  * honour ?organizationId, ?planId and ?valueType while the indicator exists; once it is deleted
  * too they cannot be placed and come unfiltered.
  */
-import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, lt, lte, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { joinUpSql } from '../db/plan-tree.js';
@@ -63,7 +63,8 @@ export async function statusSync(db: Db, page: StatusSyncPage) {
 
   // Tombstones of indicators that still exist honour the filters; those of deleted indicators
   // cannot be placed and always come (deleting an unknown row is a no-op for the client).
-  const placed = filterConditions({ ...f, year: undefined }, bindValues(f)).filter((c) => c !== undefined);
+  // The years (year, and issue 15's yearFrom/yearTo) apply to the deletion's own year below.
+  const placed = filterConditions({ ...f, year: undefined, yearFrom: undefined, yearTo: undefined }, bindValues(f)).filter((c) => c !== undefined);
   const outsideFilters =
     placed.length === 0
       ? undefined
@@ -75,6 +76,8 @@ export async function statusSync(db: Db, page: StatusSyncPage) {
       and(
         eq(syncDeletions.entityType, 'measurement'),
         f.year !== undefined ? eq(syncDeletions.year, f.year) : undefined,
+        f.yearFrom !== undefined ? gte(syncDeletions.year, f.yearFrom) : undefined,
+        f.yearTo !== undefined ? lte(syncDeletions.year, f.yearTo) : undefined,
         lt(syncDeletions.changeXid, watermark),
         since ? gte(syncDeletions.deletedAt, since) : undefined,
         afterPosition(syncDeletions.changeXid, [syncDeletions.year, syncDeletions.parentId], position, ['int', 'uuid']),

@@ -241,6 +241,26 @@ describe('status rows', () => {
     expect(values(await get(`${OD}/StatusRows?$filter=approved eq false and year eq 2017`)).map((r) => r.code)).toEqual(['1.1.1']);
   });
 
+  it('carries codes and localized names of the organization, plan, direction and goal, and filters on them', async () => {
+    const [row] = values(await get(`${OD}/StatusRows?$filter=indicatorId eq '${other.indicator.id}'&lang=en`));
+    expect(row).toMatchObject({
+      organizationId: other.organization.id,
+      organizationCode: other.organization.code,
+      organizationName: 'Agency',
+      planCode: other.plan.code,
+      directionCode: other.direction.code,
+      goalCode: other.goal.code,
+    });
+    expect(typeof row.planTitle).toBe('string');
+    const byOrg = values(await get(`${OD}/StatusRows?$filter=organizationCode eq '${other.organization.code}'&$select=code`));
+    expect(byOrg).toEqual([{ code: '2.1.1' }]);
+  });
+
+  it('comes in the natural order without $orderby: plan, direction, goal, indicator code (1.1.10 after 1.1.3), year', async () => {
+    const rows = values(await get(`${OD}/StatusRows?$filter=planId eq '${tree.plan.id}'&$select=code,year`));
+    expect(rows.map((r) => `${r.code}/${r.year}`)).toEqual(['1.1.1/2016', '1.1.1/2017', '1.1.2/2016', '1.1.3/2016', '1.1.10/2016']);
+  });
+
   it('counts with $count=true and refuses to filter on fields computed outside SQL', async () => {
     const body = expectStatus(await get(`${OD}/StatusRows?$count=true&$top=1&$filter=year eq 2016`), 200);
     expect(body['@odata.count']).toBe(5);

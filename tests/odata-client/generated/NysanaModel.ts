@@ -619,11 +619,51 @@ export interface StatusRow {
      * OData Attributes:
      * |Attribute Name | Attribute Value |
      * | --- | ---|
+     * | Name | `organizationCode` |
+     * | Type | `Edm.String` |
+     * | Nullable | `false` |
+     */
+    organizationCode: string;
+    /**
+     *
+     * OData Attributes:
+     * |Attribute Name | Attribute Value |
+     * | --- | ---|
+     * | Name | `organizationName` |
+     * | Type | `Edm.String` |
+     * | Nullable | `false` |
+     */
+    organizationName: string;
+    /**
+     *
+     * OData Attributes:
+     * |Attribute Name | Attribute Value |
+     * | --- | ---|
      * | Name | `planId` |
      * | Type | `Edm.String` |
      * | Nullable | `false` |
      */
     planId: string;
+    /**
+     *
+     * OData Attributes:
+     * |Attribute Name | Attribute Value |
+     * | --- | ---|
+     * | Name | `planCode` |
+     * | Type | `Edm.String` |
+     * | Nullable | `false` |
+     */
+    planCode: string;
+    /**
+     *
+     * OData Attributes:
+     * |Attribute Name | Attribute Value |
+     * | --- | ---|
+     * | Name | `planTitle` |
+     * | Type | `Edm.String` |
+     * | Nullable | `false` |
+     */
+    planTitle: string;
     /**
      *
      * OData Attributes:
@@ -639,11 +679,51 @@ export interface StatusRow {
      * OData Attributes:
      * |Attribute Name | Attribute Value |
      * | --- | ---|
+     * | Name | `directionCode` |
+     * | Type | `Edm.String` |
+     * | Nullable | `false` |
+     */
+    directionCode: string;
+    /**
+     *
+     * OData Attributes:
+     * |Attribute Name | Attribute Value |
+     * | --- | ---|
+     * | Name | `directionTitle` |
+     * | Type | `Edm.String` |
+     * | Nullable | `false` |
+     */
+    directionTitle: string;
+    /**
+     *
+     * OData Attributes:
+     * |Attribute Name | Attribute Value |
+     * | --- | ---|
      * | Name | `goalId` |
      * | Type | `Edm.String` |
      * | Nullable | `false` |
      */
     goalId: string;
+    /**
+     *
+     * OData Attributes:
+     * |Attribute Name | Attribute Value |
+     * | --- | ---|
+     * | Name | `goalCode` |
+     * | Type | `Edm.String` |
+     * | Nullable | `false` |
+     */
+    goalCode: string;
+    /**
+     *
+     * OData Attributes:
+     * |Attribute Name | Attribute Value |
+     * | --- | ---|
+     * | Name | `goalTitle` |
+     * | Type | `Edm.String` |
+     * | Nullable | `false` |
+     */
+    goalTitle: string;
     /**
      *
      * OData Attributes:
@@ -840,5 +920,5 @@ export interface StatusRow {
 
 export type StatusRowId = {indicatorId: string,year: number};
 
-export interface EditableStatusRow extends Pick<StatusRow, "indicatorId" | "year" | "organizationId" | "planId" | "directionId" | "goalId" | "code" | "name" | "unit" | "valueType" | "betterWhen" | "status" | "approved">, Partial<Pick<StatusRow, "plan" | "fact" | "ratingSize" | "score" | "achievementPercent" | "deviation" | "trend" | "percentile">> {
+export interface EditableStatusRow extends Pick<StatusRow, "indicatorId" | "year" | "organizationId" | "organizationCode" | "organizationName" | "planId" | "planCode" | "planTitle" | "directionId" | "directionCode" | "directionTitle" | "goalId" | "goalCode" | "goalTitle" | "code" | "name" | "unit" | "valueType" | "betterWhen" | "status" | "approved">, Partial<Pick<StatusRow, "plan" | "fact" | "ratingSize" | "score" | "achievementPercent" | "deviation" | "trend" | "percentile">> {
 }

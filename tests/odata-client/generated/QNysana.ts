@@ -138,9 +138,17 @@ export class QStatusRow extends QueryObject {
     public readonly indicatorId = new QStringPath(this.withPrefix("indicatorId"));
     public readonly year = new QNumberPath(this.withPrefix("year"));
     public readonly organizationId = new QStringPath(this.withPrefix("organizationId"));
+    public readonly organizationCode = new QStringPath(this.withPrefix("organizationCode"));
+    public readonly organizationName = new QStringPath(this.withPrefix("organizationName"));
     public readonly planId = new QStringPath(this.withPrefix("planId"));
+    public readonly planCode = new QStringPath(this.withPrefix("planCode"));
+    public readonly planTitle = new QStringPath(this.withPrefix("planTitle"));
     public readonly directionId = new QStringPath(this.withPrefix("directionId"));
+    public readonly directionCode = new QStringPath(this.withPrefix("directionCode"));
+    public readonly directionTitle = new QStringPath(this.withPrefix("directionTitle"));
     public readonly goalId = new QStringPath(this.withPrefix("goalId"));
+    public readonly goalCode = new QStringPath(this.withPrefix("goalCode"));
+    public readonly goalTitle = new QStringPath(this.withPrefix("goalTitle"));
     public readonly code = new QStringPath(this.withPrefix("code"));
     public readonly name = new QStringPath(this.withPrefix("name"));
     public readonly unit = new QStringPath(this.withPrefix("unit"));
