@@ -90,7 +90,10 @@ export const STATUS_SET: EntitySet = {
     },
     column('achievementPercent', 'decimal', statusComputedColumns.achievementPercent, true),
     column('deviation', 'decimal', statusComputedColumns.deviation, true),
-    { ...column('trend', 'text', statusComputedColumns.trend, true), description: 'improved, worsened or unchanged against the previous year.' },
+    {
+      ...column('trend', 'text', statusComputedColumns.trend, true),
+      description: 'improved, worsened or unchanged against the previous year.',
+    },
     computedOnly('percentile', 'decimal'),
     column('approved', 'bool', sql`(${yearApprovals.id} is not null)`),
   ],
