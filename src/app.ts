@@ -48,6 +48,7 @@ import type { Listen } from './db/listen.js';
 import { createStatusCache, registerStatusCache } from './status-cache/plugin.js';
 import { personalTokenRoutes } from './personal-tokens/routes.js';
 import { evaluationMethodRoutes } from './evaluation-methods/routes.js';
+import { ODATA_PREFIX, odataRoutes } from './odata/routes.js';
 
 export interface AppOptions {
   db: Db;
@@ -164,5 +165,7 @@ export async function buildApp({ db, readDb, config, logger, poolStats, listen }
     },
     { prefix: API_PREFIX },
   );
+  // The OData feed for BI tools: read-only, so its reads may go to the replica like the status routes.
+  await app.register(async (odata) => odataRoutes(odata, readDb ?? db), { prefix: ODATA_PREFIX });
   return app;
 }

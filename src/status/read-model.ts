@@ -21,7 +21,7 @@ import type { AnyPgColumn, PgSelectQueryBuilder } from 'drizzle-orm/pg-core';
 import { alias, QueryBuilder } from 'drizzle-orm/pg-core';
 import type { SelectResultFields } from 'drizzle-orm/query-builders/select.types';
 import type { AchievementStatus, ValueType } from '../achievement/compute.js';
-import { statusSql } from '../achievement/status-sql.js';
+import { achievementPercentSql, deviationSql, statusSql, trendSql } from '../achievement/status-sql.js';
 import type { Db } from '../db/client.js';
 import { joinDown, joinUp } from '../db/plan-tree.js';
 import type { NamedSql } from '../db/raw.js';
@@ -132,6 +132,17 @@ export const statusViewColumns = (frame: StatusFrame) => ({ ...statusRowColumns,
 /** The derived status of the row, in SQL. */
 export const rowStatus = statusSql(measurements.plan, measurements.fact, indicators.betterWhen);
 
+/**
+ * The row's computed fields that have an SQL form (src/achievement/status-sql.ts), for conditions
+ * and orderings on them (StatusSpec.where, the `terms` order): the OData feed filters on these.
+ */
+export const statusComputedColumns = {
+  status: rowStatus,
+  achievementPercent: achievementPercentSql(measurements.plan, measurements.fact, indicators.betterWhen),
+  deviation: deviationSql(measurements.plan, measurements.fact),
+  trend: trendSql(previous.fact, measurements.fact, indicators.betterWhen),
+};
+
 /** The latest deletion (its change stamp, or when) of a measurement or approval the row reads. */
 const deleted = (column: 'change_xid' | 'deleted_at', entity: 'measurement' | 'year_approval', parent: AnyPgColumn, year: SQL): SQL =>
   sql`(select max(sd.${sql.raw(column)}) from ${syncDeletions} sd where sd.entity_type = ${sql.raw(`'${entity}'`)} and sd.parent_id = ${parent} and sd.year = ${year})`;
@@ -164,7 +175,13 @@ export type StatusOrder =
    * without a year, an indicator's years together. `after` is a row's naturalPosition (the column
    * to select for it): its key is computed from it, so keyset pages hold across deletions.
    */
-  | { by: 'natural'; after?: readonly unknown[] };
+  | { by: 'natural'; after?: readonly unknown[] }
+  /**
+   * Any order over the row's columns (statusViewColumns, statusComputedColumns, naturalOrderColumns),
+   * directions included, e.g. an OData $orderby; end it with a unique key for stable pages. Such reads
+   * are not cached.
+   */
+  | { by: 'terms'; terms: SQL[] };
 
 type Selection = Record<string, SQL | AnyPgColumn>;
 
@@ -180,10 +197,18 @@ export interface StatusSpec<S extends Selection = Selection> {
    */
   rows?: 'feed' | 'measured' | 'every';
   order?: StatusOrder;
-  /** Conditions a delivery mode adds beyond the filter (the sync's change window); such reads are not cached. */
+  /**
+   * Conditions a delivery mode adds beyond the filter (the sync's change window, an OData $filter over
+   * the row's columns); such reads are not cached.
+   */
   where?: (SQL | undefined)[];
   limit?: number;
+  /** Rows skipped before the first returned (OData $skip); such reads are not cached. */
+  offset?: number;
 }
+
+/** Whether the spec's statement text depends only on its shape (then it is built once and prepared). */
+const isCacheable = (spec: StatusSpec) => spec.where === undefined && spec.order?.by !== 'terms' && spec.offset === undefined;
 
 export type StatusRowOf<S extends Selection> = SelectResultFields<S>;
 
@@ -250,13 +275,16 @@ function feedAfterId(spec: StatusSpec): unknown {
   return order.after[0] === spec.filter.year ? order.after[1] : undefined;
 }
 
-const ORDERS: Record<StatusOrder['by'], (yearGiven: boolean) => (SQL | AnyPgColumn)[]> = {
+const ORDERS: Record<Exclude<StatusOrder['by'], 'terms'>, (yearGiven: boolean) => (SQL | AnyPgColumn)[]> = {
   feed: (yearGiven) => (yearGiven ? [indicators.id] : [measurements.year, measurements.indicatorId]),
   tree: () => [directions.position, directions.code, goals.position, goals.code, indicators.position, indicators.code],
   year: () => [measurements.year],
   change: () => [statusChangePosition, measurements.year, measurements.indicatorId],
   natural: (yearGiven) => (yearGiven ? [indicatorOrder.sortKey, indicatorOrder.indicatorId] : [indicatorOrder.sortKey, indicatorOrder.indicatorId, measurements.year]),
 };
+
+/** The natural order's columns, for a `terms` order to end with (unique: the row's natural place). */
+export const naturalOrderColumns = (yearGiven: boolean) => ORDERS.natural(yearGiven);
 
 /**
  * The natural order's keyset condition: the row's keys after the position's (placeholders natural0..natural8).
@@ -288,7 +316,8 @@ function buildQuery(spec: StatusSpec) {
     spec.shape === 'tree'
       ? joinDown(qb.select(selection).from(plans).$dynamic())
       : joinUp(qb.select(selection).from(indicators).$dynamic(), indicators).innerJoin(organizations, eq(organizations.id, plans.organizationId));
-  if (spec.order?.by === 'natural') q = q.innerJoin(indicatorOrder, eq(indicatorOrder.indicatorId, indicators.id));
+  // `terms` orders may name the natural key too (the OData feed breaks ties with it).
+  if (spec.order?.by === 'natural' || spec.order?.by === 'terms') q = q.innerJoin(indicatorOrder, eq(indicatorOrder.indicatorId, indicators.id));
   const measurement = and(eq(measurements.indicatorId, indicators.id), yearGiven ? eq(measurements.year, year) : undefined, fromCursor(measurements.indicatorId));
   // With a year the row exists without its measurement (no_target); without, rows are measurements.
   const measuredOnly = spec.rows === 'measured' || (!yearGiven && spec.rows !== 'every');
@@ -310,7 +339,8 @@ function buildQuery(spec: StatusSpec) {
       ...(spec.where ?? []),
     ),
   );
-  if (spec.order) q = q.orderBy(...ORDERS[spec.order.by](yearGiven).map((c) => asc(c)));
+  const order = spec.order;
+  if (order) q = q.orderBy(...(order.by === 'terms' ? order.terms : ORDERS[order.by](yearGiven).map((c) => asc(c))));
   return { query: q, keys: Object.keys(selection) };
 }
 
@@ -356,14 +386,15 @@ const statements = new WeakMap<object, Map<string, StatusStatement>>();
  * the parameters and the column keys. Specs without extra conditions are built once per shape.
  */
 export function statusStatement(spec: StatusSpec): StatusStatement {
-  const cacheable = spec.where === undefined;
+  const cacheable = isCacheable(spec);
   const key = shapeKey(spec);
   let byShape = statements.get(spec.columns);
   const cached = cacheable ? byShape?.get(key) : undefined;
   if (cached) return cached;
   const { query, keys } = buildQuery(spec);
   const { sql: body, params } = query.toSQL();
-  const text = spec.limit === undefined ? body : `${body} limit ${Math.trunc(spec.limit)}`;
+  const limited = spec.limit === undefined ? body : `${body} limit ${Math.trunc(spec.limit)}`;
+  const text = spec.offset === undefined ? limited : `${limited} offset ${Math.trunc(spec.offset)}`;
   const statement = { name: `status_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, text, params, keys };
   if (cacheable) {
     if (!byShape) statements.set(spec.columns, (byShape = new Map<string, StatusStatement>()));
@@ -401,7 +432,7 @@ export interface StatusQuery {
 export function statusQuery(spec: StatusSpec): StatusQuery {
   const statement = statusStatement(spec);
   const values = statusParams(statement, spec);
-  return spec.where === undefined
+  return isCacheable(spec)
     ? { name: statement.name, text: statement.text, values, keys: statement.keys }
     : { text: statement.text, values, keys: statement.keys };
 }
@@ -416,4 +447,12 @@ export async function readStatusArrays(db: Db, spec: StatusSpec): Promise<{ keys
 export async function readStatus<S extends Selection>(db: Db, spec: StatusSpec<S>): Promise<StatusRowOf<S>[]> {
   const { keys, rows } = await readStatusArrays(db, spec as StatusSpec);
   return decodeRows<StatusRowOf<S>>(keys, rows);
+}
+
+/** How many rows a spec reads (its limit, offset and order aside): OData's $count over status rows. */
+export async function countStatus(db: Db, spec: StatusSpec): Promise<number> {
+  const { limit: _limit, offset: _offset, order: _order, ...unbounded } = spec;
+  const q = statusQuery({ ...unbounded, where: unbounded.where ?? [] });
+  const [row] = await queryArrays(db, { text: `select count(*)::int from (${q.text}) as counted` }, q.values);
+  return Number(row?.[0] ?? 0);
 }
