@@ -569,7 +569,7 @@ async function main() {
         ['cached300', scenarios[1]!.name, bigRead, 10],
         ['cachedfeed', scenarios[2]!.name, { ...smallRead, path: scenarios[2]!.service.path }, CONNECTIONS],
       ];
-      for (const [key, scenario, read, connections] of cachedCells.filter(([k]) => wanted(k))) {
+      for (const [, scenario, read, connections] of cachedCells.filter(([k]) => wanted(k))) {
         const r = await cachedWithWrites(base('cached'), auth, read, { connections, duration: DURATION, warmup: WARMUP });
         const note = [`1% writes (${r.writes} PUTs of a measurement the read covers)`, connections !== CONNECTIONS ? `${connections} connections` : '', r.failed ? `${r.failed} errors/timeouts` : '']
           .filter(Boolean)

@@ -44,7 +44,6 @@ export const DEFAULT_RULES: EvaluationRules = Object.freeze({
   pending: { treatment: 'excluded' },
 }) as EvaluationRules;
 
-export const isDefaultRules = (rules: EvaluationRules) => rules === DEFAULT_RULES;
 
 const DEGREE_DECIMALS = 4;
 const roundDegree = (value: number): number | null => {

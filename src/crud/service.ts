@@ -120,4 +120,3 @@ export function entityWriteService<Dto extends object, Create, Patch>(deps: { db
   };
 }
 
-export type EntityWriteService<Dto extends object, Create, Patch> = ReturnType<typeof entityWriteService<Dto, Create, Patch>>;

@@ -7,6 +7,8 @@
  * On PGlite (one process, one connection) its own listen() delivers a transaction's notifications
  * before the COMMIT's promise resolves: there is nothing to lose and nothing to reconnect.
  */
+import type { Client as PgClient } from 'pg';
+
 export interface ChannelHandlers {
   onNotify(payload: string): void;
   /** LISTEN is in effect: every commit from now on will be notified. */
@@ -45,8 +47,7 @@ export function postgresListen(options: PostgresListenOptions): Listen {
     if (!CHANNEL.test(channel)) throw new Error(`not a plain channel name: ${channel}`);
     const minBackoff = options.minBackoffMs ?? 100;
     const maxBackoff = options.maxBackoffMs ?? 5_000;
-    type Client = import('pg').Client;
-    let client: Client | undefined;
+    let client: PgClient | undefined;
     let closed = false;
     let failures = 0;
     let timer: NodeJS.Timeout | undefined;

@@ -72,16 +72,6 @@ export async function usesOf(tx: Tx, methodId: string): Promise<{ plans: number;
   return { plans: p?.n ?? 0, approvals: a?.n ?? 0 };
 }
 
-/**
- * The plans scored by a method: what a status cache must invalidate when the method changes
- * (changing a method touches no plan row). PLANS_USING_METHOD_SQL is the same as plain SQL, $1 = the method id.
- */
-export async function plansUsingMethod(executor: Executor, methodId: string): Promise<string[]> {
-  const rows = await executor.select({ id: plans.id }).from(plans).where(eq(plans.evaluationMethodId, methodId));
-  return rows.map((r) => r.id);
-}
-export const PLANS_USING_METHOD_SQL = 'select id from plans where evaluation_method_id = $1';
-
 /** The method's current version row (id and rules), for a plan that names it. */
 export async function currentVersion(executor: Executor, methodId: string): Promise<MethodVersionRow | undefined> {
   const rows = await executor
@@ -93,10 +83,6 @@ export async function currentVersion(executor: Executor, methodId: string): Prom
   return rows[0]?.v;
 }
 
-export async function findVersion(executor: Executor, versionId: string): Promise<MethodVersionRow | undefined> {
-  const rows = await executor.select().from(evaluationMethodVersions).where(eq(evaluationMethodVersions.id, versionId)).limit(1);
-  return rows[0];
-}
 
 /** Every version of every method with whether it is the current one: methods are few (admin-managed). */
 export function allVersions(executor: Executor) {

@@ -50,7 +50,10 @@ function repeatedText(code: number): (value: unknown) => string {
   let cell = '';
   return (value) => {
     if (value === null) return '';
-    if (value !== last) (last = value), (cell = csvText(value as string, code));
+    if (value !== last) {
+      last = value;
+      cell = csvText(value as string, code);
+    }
     return cell;
   };
 }

@@ -6,36 +6,26 @@
  * src/crud/service.ts: the handlers here parse, call it, and map the answer.
  *
  * drizzle's table generics do not survive being passed around generically, so rows are
- * handled as `Record<string, unknown>` here and typed at the module boundary (toDto).
+ * handled as EntityRow (src/crud/repository.ts) here and typed at the module boundary (toDto).
  */
 import { actorOf } from './actor.js';
-import { exportBusyResponses } from './export-guard.js';
-import { assertServable } from './serialize.js';
 import type { SQL } from 'drizzle-orm';
-import { eq, sql } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import type { Tx } from '../db/tx.js';
 import type { EntityRow } from '../crud/repository.js';
+import { findEntity } from '../crud/repository.js';
 import { entityWriteService } from '../crud/service.js';
 import type { AccessRule } from './access.js';
 import { access } from './access.js';
-import { ifMatchOf, notModified, setEtag, assertIfMatch } from './etag.js';
-import { after, decodeCursor, encodeCursor, page } from './pagination.js';
-import { ListExportQueryShape, exportFormatOf, sendListExport } from '../exports/tabular.js';
-import { badRequest, notFound, conflict } from './problem.js';
+import { ifMatchOf, notModified, setEtag } from './etag.js';
+import { notFound } from './problem.js';
 import { errorResponses } from './responses.js';
-import { CascadeQuery, IdParams, ListQuery, listOf, MAX_POSITION } from '../shared/schemas.js';
-import { UpdatedSince, isSyncCursor, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
-import { isSyncTable, syncList } from '../sync/lists.js';
-import { changeWatermark, exportEtagDescription } from './export-etag.js';
-import { iso } from '../shared/decimal.js';
-import { syncDeletions } from '../db/schema.js';
+import { CascadeQuery, IdParams } from '../shared/schemas.js';
 import { registerCrudList } from './crud-list.js';
 
-type Row = Record<string, unknown> & { id: string; version: number };
 export type CrudTable = PgTable & { id: AnyPgColumn; version: AnyPgColumn; updatedAt: AnyPgColumn };
 
 export interface ParentSpec {
@@ -71,7 +61,7 @@ export interface CrudSpec<
   toInsert: (body: z.output<Create>, parentId: string | undefined) => Record<string, unknown>;
   toUpdate: (patch: z.output<Patch>) => Record<string, unknown>;
   /** Cross-field and cross-row rules on the row as it would be stored; throw an HttpProblem. */
-  validate?: (tx: Tx, candidate: Row, previous: Row | undefined) => Promise<void>;
+  validate?: (tx: Tx, candidate: EntityRow, previous: EntityRow | undefined) => Promise<void>;
   /** Organization that will own a row created by `request` / owns row `id`: editor scoping. */
   organizationOfNew?: (db: Db, request: FastifyRequest) => Promise<string | undefined>;
   organizationOfRow: (db: Db, id: string) => Promise<string | undefined>;
@@ -85,7 +75,7 @@ export interface CrudSpec<
    * The plan a row belongs to: while that plan has approved years, the row cannot be deleted and
    * `lockedFields` (those that would change an approved verdict) cannot change.
    */
-  planOf?: (tx: Tx, row: Row) => Promise<string | undefined>;
+  planOf?: (tx: Tx, row: EntityRow) => Promise<string | undefined>;
   lockedFields?: string[];
 }
 
@@ -94,11 +84,10 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
   db: Db,
   spec: CrudSpec<E, C, P, F, T>,
 ) {
-  // Plain (untyped) routes: the zod schemas still validate and serialize, but their static types
-  // cannot be followed through this generic factory; modules type their own toDto instead.
-  const r = app as unknown as AnyDb;
+  // Routes typed by their generics, not by the type provider: the zod schemas still validate and
+  // serialize, but their static types cannot be followed through this generic factory.
+  const r = app;
   const table = spec.table;
-  const anyDb = db as unknown as AnyDb;
   const Title = spec.name[0]!.toUpperCase() + spec.name.slice(1);
   const PluralTitle = spec.plural[0]!.toUpperCase() + spec.plural.slice(1);
   const opId = (verb: string, suffix = '') => `${verb}${suffix || Title}`;
@@ -110,18 +99,11 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
     spec.writeAccess === 'admin' ? access.admin : access.editor(resolve);
   const byItemId = (req: FastifyRequest) => spec.organizationOfRow(db, (req.params as { id: string }).id);
 
-  async function findRow(executor: AnyDb, id: string, forUpdate = false): Promise<Row | undefined> {
-    let query = executor.select().from(table).where(eq(table.id, id)).limit(1);
-    if (forUpdate) query = query.for('update');
-    const rows = (await query) as Row[];
-    return rows[0];
-  }
-
   // LIST: src/http/crud-list.ts, through the one list pipeline.
   registerCrudList(app, db, spec, { title: Title, pluralTitle: PluralTitle });
 
   // CREATE
-  r.post(spec.collectionPath, {
+  r.post<{ Params: Record<string, string>; Body: unknown }>(spec.collectionPath, {
     config: {
       access: writeRule(async (req) => spec.organizationOfNew?.(db, req)),
     },
@@ -133,8 +115,8 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
       body: spec.createBody,
       response: { 201: spec.entity, ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
     },
-    handler: async (request: AnyRequest, reply: FastifyReply) => {
-      const parentId = spec.parent ? (request.params as Record<string, string>)[spec.parent.param] : undefined;
+    handler: async (request, reply) => {
+      const parentId = spec.parent ? request.params[spec.parent.param] : undefined;
       const created = await writes.create(actorOf(request), parentId, request.body as z.output<C>);
       setEtag(reply, created.version);
       const prefix = request.routeOptions.url!.slice(0, -spec.collectionPath.length);
@@ -144,7 +126,7 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
   });
 
   // READ
-  r.get(spec.itemPath, {
+  r.get<{ Params: { id: string } }>(spec.itemPath, {
     config: { access: access.viewer },
     schema: {
       tags: [spec.tag],
@@ -153,8 +135,8 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
       params: IdParams,
       response: { 200: spec.entity, 304: z.null().describe('Not modified'), ...errorResponses(400, 401, 403, 404) },
     },
-    handler: async (request: AnyRequest, reply: FastifyReply) => {
-      const row = await findRow(anyDb, request.params.id);
+    handler: async (request, reply) => {
+      const row = await findEntity(db, table, request.params.id);
       if (!row) throw notFound(spec.name, request.params.id);
       setEtag(reply, row.version);
       if (notModified(request, row.version)) return reply.code(304).send(null);
@@ -163,7 +145,7 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
   });
 
   // PATCH
-  r.patch(spec.itemPath, {
+  r.patch<{ Params: { id: string }; Body: unknown }>(spec.itemPath, {
     config: { access: writeRule(byItemId) },
     schema: {
       tags: [spec.tag],
@@ -174,7 +156,7 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
       body: spec.patchBody,
       response: { 200: spec.entity, ...errorResponses(400, 401, 403, 404, 409, 412, 413, 415) },
     },
-    handler: async (request: AnyRequest, reply: FastifyReply) => {
+    handler: async (request, reply) => {
       const updated = await writes.update(actorOf(request), request.params.id, request.body as z.output<P>, ifMatchOf(request));
       setEtag(reply, updated.version);
       return spec.toDto(updated);
@@ -182,7 +164,7 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
   });
 
   // DELETE
-  r.delete(spec.itemPath, {
+  r.delete<{ Params: { id: string }; Querystring: { cascade: boolean } }>(spec.itemPath, {
     config: { access: writeRule(byItemId) },
     schema: {
       tags: [spec.tag],
@@ -193,13 +175,9 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
       querystring: CascadeQuery,
       response: { 204: z.null().describe('Deleted'), ...errorResponses(400, 401, 403, 404, 409, 412) },
     },
-    handler: async (request: AnyRequest, reply: FastifyReply) => {
+    handler: async (request, reply) => {
       await writes.remove(actorOf(request), request.params.id, { cascade: request.query.cascade, ifMatch: ifMatchOf(request) });
       return reply.code(204).send(null);
     },
   });
 }
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see the file comment
-type AnyDb = any;
-type AnyRequest = FastifyRequest & { params: { id: string } & Record<string, string>; query: Record<string, unknown> & { cascade: boolean }; body: unknown };

@@ -17,4 +17,4 @@ import type { FastifySerializerCompiler } from 'fastify/types/schema.js';
 export const trustedJson: FastifySerializerCompiler<unknown> = () => (data) => JSON.stringify(data);
 
 // The write-side check lives with the services (src/shared/servable.ts); re-exported for the error handler.
-export { UnservableAnswer, assertServable } from '../shared/servable.js';
+export { UnservableAnswer } from '../shared/servable.js';

@@ -20,7 +20,7 @@
  * last, at most MAX_POSITION): what an import commits, the API can always serve.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import type { Tx } from '../db/tx.js';
 import { directions, goals, indicators, measurements, yearApprovals } from '../db/schema.js';

@@ -5,7 +5,6 @@ import { describeDeleted } from '../db/hierarchy.js';
 import { joinUp } from '../db/plan-tree.js';
 import { indicators, measurements, plans } from '../db/schema.js';
 import { decimalToNumber, iso, numberToDecimal } from '../shared/decimal.js';
-import { after } from '../db/keyset.js';
 import { tableList } from '../lists/table.js';
 import type { Measurement } from './schemas.js';
 

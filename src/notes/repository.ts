@@ -3,7 +3,6 @@ import type { Db } from '../db/client.js';
 import type { Tx } from '../db/tx.js';
 import { registerChild } from '../db/hierarchy.js';
 import { analyticalNotes, plans } from '../db/schema.js';
-import { after } from '../db/keyset.js';
 import { tableList } from '../lists/table.js';
 import { iso } from '../shared/decimal.js';
 import type { AnalyticalNote, NoteBlock } from './schemas.js';

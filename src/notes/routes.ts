@@ -1,7 +1,7 @@
 /** The analytical note of a plan per reporting year: PUT creates or replaces, like measurements. */
 import { actorOf } from '../http/actor.js';
 import { noteService } from './service.js';
-import { UpdatedSince, isSyncCursor, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
+import { UpdatedSince, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
 import { syncList } from '../sync/lists.js';
 import { analyticalNotes, syncDeletions } from '../db/schema.js';
 import { eq } from 'drizzle-orm';
@@ -11,15 +11,13 @@ import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { organizationOf } from '../db/ownership.js';
 import { access } from '../http/access.js';
-import { ifMatchOf, notModified, setEtag, assertIfMatch } from '../http/etag.js';
-import { decodeCursor, page } from '../http/pagination.js';
-import { HttpProblem, notFound, badRequest, preconditionFailed } from '../http/problem.js';
+import { ifMatchOf, notModified, setEtag } from '../http/etag.js';
+import { HttpProblem, notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
-import { IdParams, Uuid, Year, listOf } from '../shared/schemas.js';
-import { findNote, planYearsOf, toNoteDto, noteList, upsertNote } from './repository.js';
+import { IdParams, Uuid, Year } from '../shared/schemas.js';
+import { findNote, planYearsOf, toNoteDto, noteList } from './repository.js';
 import { answerList } from '../http/list-pipeline.js';
 import { iso } from '../shared/decimal.js';
-import { reportYearProblem } from '../reports/years.js';
 import { AnalyticalNote, NoteListQuery, NoteParams, NotePut } from './schemas.js';
 
 const TAG = 'Reports';

@@ -3,7 +3,6 @@ import { and, count, eq, gt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import type { Tx } from '../db/tx.js';
 import { personalAccessTokens, serviceClients, users } from '../db/schema.js';
-import { after } from '../db/keyset.js';
 import type { Role } from '../shared/actor.js';
 import { tableList } from '../lists/table.js';
 import type { TokenScope } from './schemas.js';

@@ -14,7 +14,6 @@ import type { Principal } from '../auth/principal.js';
 import { newSecret, sha256 } from '../auth/secrets.js';
 import { InvalidToken } from '../auth/tokens.js';
 import type { Db } from '../db/client.js';
-import { decodeCursor, page } from '../http/pagination.js';
 import { ForbiddenError, conflict, notFound, preconditionFailed } from '../shared/errors.js';
 import type { KeysetList } from '../lists/keyset.js';
 import { iso } from '../shared/decimal.js';

@@ -20,9 +20,6 @@ export const ROW_PADDING_PT = 4;
 export const MAX_ROW_HEIGHT_PT = 409;
 export const MAX_LINES = Math.floor((MAX_ROW_HEIGHT_PT - ROW_PADDING_PT) / LINE_HEIGHT_PT);
 export const CHAR_WIDTH_UNITS = 0.8;
-/** Points per unit of column width (7 px at 96 dpi) and per column of padding (5 px). */
-const POINTS_PER_WIDTH_UNIT = 5.25;
-const COLUMN_PADDING_PT = 3.75;
 
 export const charsPerLine = (width: number) => Math.max(1, Math.floor(width / CHAR_WIDTH_UNITS));
 export const rowHeightFor = (lineCount: number) => Math.min(MAX_ROW_HEIGHT_PT, Math.max(1, lineCount) * LINE_HEIGHT_PT + ROW_PADDING_PT);

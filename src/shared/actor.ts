@@ -16,8 +16,3 @@ export interface Actor {
   /** The caller's own x-request-id, when it sent a sane one. */
   correlationId: string | null;
 }
-
-/** The service acting on its own: demo seed, first admin, command-line tools, tests. */
-export function systemActor(requestId: string): Actor {
-  return { kind: 'system', id: null, organizationId: null, role: 'admin', requestId, correlationId: null };
-}

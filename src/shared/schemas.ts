@@ -60,7 +60,7 @@ const CODE_MESSAGE = 'letters, digits, ".", "-", "_" or "/", starting with a let
 const CODE_ASCII_PATTERN = /^[A-Za-z0-9\u0080-\uFFFF][A-Za-z0-9._\-/\u0080-\uFFFF]*$/;
 
 /** The non-ASCII part, checked in code: a character beyond ASCII must be a Unicode letter or digit. */
-const nonAsciiLetterOrDigit = /^[\p{L}\p{N}\x00-\x7F]*$/u;
+const nonAsciiLetterOrDigit = /^[\p{L}\p{N}\p{ASCII}]*$/u;
 
 /** A code as printed in plans: "1", "1.1", "1.1.3"; also organization and plan codes. */
 export const Code = Text.trim()

@@ -19,7 +19,7 @@ import type { StatusRow } from './assemble.js';
 import type { Scoring } from './assemble.js';
 import { rowScorer } from './scoring.js';
 import type { StatusFilter, StatusFrame, StatusQuery, StatusRowOf } from './read-model.js';
-import { decodeRows, isNaturalPosition, naturalPosition, previous, readStatus, statusContextColumns, statusViewColumns, statusQuery, statusRowColumns } from './read-model.js';
+import { decodeRows, isNaturalPosition, naturalPosition, readStatus, statusContextColumns, statusViewColumns, statusQuery, statusRowColumns } from './read-model.js';
 
 /** The plan row as the status read needs it, by a prepared statement per database handle. */
 const preparedByDb = new WeakMap<Db, ReturnType<typeof preparePlanQuery>>();
@@ -143,11 +143,6 @@ export async function readPlanStatus(db: Db, planId: string, year: number): Prom
   return decodePlanStatus(planId, year, q.keys, await queryArrays(db, { name: q.name!, text: q.text }, q.values));
 }
 
-/** Directions, goals and indicators of a plan with the year's and previous year's values (the report). */
-export async function planTree(db: Db, planId: string, year: number): Promise<PlanTreeRow[]> {
-  return (await readPlanStatus(db, planId, year))?.rows ?? [];
-}
-
 // ---------------------------------------------------------------------------------------------
 // Indicator status: every indicator row even unmeasured, with its plan's years.
 
@@ -157,7 +152,6 @@ const indicatorYearColumns = (frame: StatusFrame) => ({ ...statusRowColumns, ...
 export function indicatorYears(db: Db, indicatorId: string, year?: number) {
   return readStatus(db, { columns: indicatorYearColumns, filter: { indicatorId, year }, rows: 'every', order: { by: 'year' } });
 }
-export type IndicatorYearRow = Awaited<ReturnType<typeof indicatorYears>>[number];
 
 // ---------------------------------------------------------------------------------------------
 // The flat feed page (GET /status).
@@ -205,7 +199,6 @@ export async function statusCount(db: Db, filter: StatusFilter): Promise<number>
   return Number(rows[0]?.[0] ?? 0);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The feed's [year, indicatorId] cursor; values that would not cast in SQL are the invalid cursor's 400. */
 /** A feed cursor: the natural position of the previous page's last row (read-model.ts). */

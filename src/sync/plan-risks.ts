@@ -8,7 +8,7 @@
  * See cursor.ts for why the (position, id) cursor neither skips nor repeats rows under concurrent writes.
  */
 import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { joinUp } from '../db/plan-tree.js';
 import { directions, goals, risks, syncDeletions } from '../db/schema.js';

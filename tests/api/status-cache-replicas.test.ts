@@ -24,7 +24,7 @@ import { answerCached } from '../../src/status-cache/respond.js';
 import { readPlanStatus } from '../../src/status/queries.js';
 import { call, setupApp, testConfig } from '../helpers/app.js';
 import type { Tree } from '../helpers/fixtures.js';
-import { API, createIndicator, createTree, expectStatus, putMeasurement } from '../helpers/fixtures.js';
+import { API, createIndicator, createTree, putMeasurement } from '../helpers/fixtures.js';
 import { hasTwoConnections, itTwoConnections } from '../helpers/two-connections.js';
 
 const ctx = setupApp();
