@@ -27,5 +27,15 @@ export default {
   cleanTempDir: 'always',
   // Only what the tests and the mutated code need goes into the sandbox.
   // Anchored with "/": a bare "reports" would also drop src/reports.
-  ignorePatterns: ['/bench', '/dist', '/data', '/docker', '/reports', '/coverage', '/.ci', '/docs', '/.mutation-baseline'],
+  ignorePatterns: [
+    '/bench',
+    '/dist',
+    '/data',
+    '/docker',
+    '/reports',
+    '/coverage',
+    '/.ci',
+    '/docs',
+    '/.mutation-baseline',
+  ],
 };

@@ -94,7 +94,11 @@ export async function notificationLag(
     const cached = await fetch(`${reader}${read.path}`, { headers });
     await cached.text();
     const etag = cached.headers.get('etag') ?? '';
-    const put = await fetch(`${writer}${measurementPath(read)}`, { method: 'PUT', headers: json(headers), body: writeBody(read, i) });
+    const put = await fetch(`${writer}${measurementPath(read)}`, {
+      method: 'PUT',
+      headers: json(headers),
+      body: writeBody(read, i),
+    });
     await put.text();
     if (!put.ok) throw new Error(`write failed: HTTP ${put.status}`);
     const committed = performance.now();

@@ -58,7 +58,9 @@ export async function generate(client: pg.ClientBase, from: number, to: number):
   }
   await client.query(`create temp table if not exists shape (p int, n int, ipg int, gpd int, goals int, dirs int)`);
   await client.query('truncate shape');
-  await client.query(`insert into shape select p, n, ipg, gpd, (n + ipg - 1) / ipg, ((n + ipg - 1) / ipg + gpd - 1) / gpd from (${shapeSql(from, to)}) s`);
+  await client.query(
+    `insert into shape select p, n, ipg, gpd, (n + ipg - 1) / ipg, ((n + ipg - 1) / ipg + gpd - 1) / gpd from (${shapeSql(from, to)}) s`,
+  );
   await client.query(`insert into plans (id, organization_id, code, title, start_year, end_year)
     select ${id("'plan' || p")}, ${id(`'org' || (p % ${ORGANIZATIONS})`)}, 'P-' || p, ${loc('Plan', 'p')}, ${FIRST_YEAR}, ${LAST_YEAR}
     from shape`);
@@ -95,9 +97,15 @@ export async function generate(client: pg.ClientBase, from: number, to: number):
   await client.query('analyze');
 }
 
-export async function counts(client: pg.ClientBase): Promise<{ plans: number; indicators: number; measurements: number }> {
+export async function counts(
+  client: pg.ClientBase,
+): Promise<{ plans: number; indicators: number; measurements: number }> {
   const { rows } = await client.query<{ plans: string; indicators: string; measurements: string }>(
     'select (select count(*) from plans) as plans, (select count(*) from indicators) as indicators, (select count(*) from measurements) as measurements',
   );
-  return { plans: Number(rows[0]!.plans), indicators: Number(rows[0]!.indicators), measurements: Number(rows[0]!.measurements) };
+  return {
+    plans: Number(rows[0]!.plans),
+    indicators: Number(rows[0]!.indicators),
+    measurements: Number(rows[0]!.measurements),
+  };
 }

@@ -25,7 +25,13 @@ const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Numb
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function send(res: http.ServerResponse, status: number, body: string, type = 'application/json; charset=utf-8', extra: Record<string, string> = {}) {
+function send(
+  res: http.ServerResponse,
+  status: number,
+  body: string,
+  type = 'application/json; charset=utf-8',
+  extra: Record<string, string> = {},
+) {
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...extra });
   res.end(body);
 }
@@ -48,7 +54,11 @@ async function feed(res: http.ServerResponse, url: URL) {
   const limit = Math.min(500, Number(url.searchParams.get('limit') ?? 50));
   const cursor = url.searchParams.get('cursor');
   const after: unknown = cursor ? JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) : undefined; // the service's natural position
-  const q = statusFeedQuery({ filter: { year }, limit, cursor: Array.isArray(after) && isNaturalPosition(after) ? after : undefined });
+  const q = statusFeedQuery({
+    filter: { year },
+    limit,
+    cursor: Array.isArray(after) && isNaturalPosition(after) ? after : undefined,
+  });
   const rows = decodeRows<FeedRow>(q.keys, await rowsOf(q));
   const hasMore = rows.length > limit;
   const page = hasMore ? rows.slice(0, limit) : rows;
@@ -57,7 +67,13 @@ async function feed(res: http.ServerResponse, url: URL) {
   if (url.searchParams.get('format') === 'csv') {
     const extra: Record<string, string> = nextCursor ? { 'x-next-cursor': nextCursor } : {};
     const line = csvLineEncoder(statusColumns('kk'));
-    return send(res, 200, `${csvHeader(STATUS_EXPORT_HEADERS)}${items.map((i) => `${line(i)}\r\n`).join('')}`, 'text/csv; charset=utf-8', extra);
+    return send(
+      res,
+      200,
+      `${csvHeader(STATUS_EXPORT_HEADERS)}${items.map((i) => `${line(i)}\r\n`).join('')}`,
+      'text/csv; charset=utf-8',
+      extra,
+    );
   }
   send(res, 200, JSON.stringify({ items, nextCursor }));
 }
@@ -70,9 +86,19 @@ async function feed(res: http.ServerResponse, url: URL) {
 async function exportCsv(res: http.ServerResponse, url: URL) {
   const yearParam = url.searchParams.get('year');
   const q = statusCsvQuery(yearParam === null ? {} : { year: Number(yearParam) }, 'kk', ',');
-  res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="status.csv"' });
+  res.writeHead(200, {
+    'content-type': 'text/csv; charset=utf-8',
+    'content-disposition': 'attachment; filename="status.csv"',
+  });
   // A failure after the head is sent can only cut the answer short (pipeline destroys the socket).
-  await pipeline(statusCsvStream(cursorBatches(pool, q.text, q.values, 1000, { raw: true }), { sep: ',', decimal: '.', lang: 'kk' }, STATUS_EXPORT_HEADERS), res).catch(() => {});
+  await pipeline(
+    statusCsvStream(
+      cursorBatches(pool, q.text, q.values, 1000, { raw: true }),
+      { sep: ',', decimal: '.', lang: 'kk' },
+      STATUS_EXPORT_HEADERS,
+    ),
+    res,
+  ).catch(() => {});
 }
 
 /** The bulk write at its bare minimum: one upsert of unnest()ed arrays (no validation, no audit). */
@@ -87,8 +113,13 @@ const UPSERT = {
 async function bulk(req: http.IncomingMessage, res: http.ServerResponse) {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  const { rows } = JSON.parse(Buffer.concat(chunks).toString()) as { rows: { indicatorId: string; year: number; plan: number | null; fact: number | null }[] };
-  await pool.query({ ...UPSERT, values: [rows.map((r) => r.indicatorId), rows.map((r) => r.year), rows.map((r) => r.plan), rows.map((r) => r.fact)] });
+  const { rows } = JSON.parse(Buffer.concat(chunks).toString()) as {
+    rows: { indicatorId: string; year: number; plan: number | null; fact: number | null }[];
+  };
+  await pool.query({
+    ...UPSERT,
+    values: [rows.map((r) => r.indicatorId), rows.map((r) => r.year), rows.map((r) => r.plan), rows.map((r) => r.fact)],
+  });
   send(res, 200, JSON.stringify({ written: rows.length }));
 }
 
@@ -98,8 +129,14 @@ const server = http.createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://limit');
   const match = PLAN_STATUS.exec(url.pathname);
   let work: Promise<void> | undefined;
-  if (req.method === 'GET' && match && UUID.test(match[1]!)) work = planStatus(res, match[1]!, Number(url.searchParams.get('year')));
-  else if (req.method === 'GET' && url.pathname === '/api/v1/status' && url.searchParams.get('format') === 'csv' && !url.searchParams.has('limit')) {
+  if (req.method === 'GET' && match && UUID.test(match[1]!))
+    work = planStatus(res, match[1]!, Number(url.searchParams.get('year')));
+  else if (
+    req.method === 'GET' &&
+    url.pathname === '/api/v1/status' &&
+    url.searchParams.get('format') === 'csv' &&
+    !url.searchParams.has('limit')
+  ) {
     work = exportCsv(res, url);
   } else if (req.method === 'GET' && url.pathname === '/api/v1/status') work = feed(res, url);
   else if (req.method === 'POST' && url.pathname === '/api/v1/measurements/bulk') work = bulk(req, res);

@@ -90,7 +90,9 @@ async function grow(from: number, to: number): Promise<void> {
   const started = Date.now();
   await admin((c) => generate(c, from, to), dbUrl);
   const n = await admin(counts, dbUrl);
-  log(`dataset: ${n.plans} plans, ${n.indicators} indicators, ${n.measurements} measurements (+${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  log(
+    `dataset: ${n.plans} plans, ${n.indicators} indicators, ${n.measurements} measurements (+${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
 }
 
 /** A bench admin in the database and an access token the service (same key table) accepts. */
@@ -104,7 +106,10 @@ async function adminToken(): Promise<string> {
       .insert(users)
       .values({ email: 'bench@nysana.test', displayName: 'Bench', role: 'admin', passwordHash: 'x' })
       .returning({ id: users.id });
-    const { token } = await app.auth.tokens.sign({ kind: 'user', id: row!.id, role: 'admin', organizationId: null }, 4 * 3600);
+    const { token } = await app.auth.tokens.sign(
+      { kind: 'user', id: row!.id, role: 'admin', organizationId: null },
+      4 * 3600,
+    );
     return token;
   } finally {
     await app.close();
@@ -113,7 +118,12 @@ async function adminToken(): Promise<string> {
 }
 
 function start(target: Target): ChildProcess {
-  const script = { service: 'dist/server.js', limit: 'bench/limit-server.ts', peer: 'bench/peer-server.ts', cached: 'dist/server.js' }[target];
+  const script = {
+    service: 'dist/server.js',
+    limit: 'bench/limit-server.ts',
+    peer: 'bench/peer-server.ts',
+    cached: 'dist/server.js',
+  }[target];
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -196,8 +206,18 @@ async function cannon(target: Target, req: Request, duration: number, connection
   });
 }
 
-async function measure(scenario: string, target: Target, req: Request, connections: number, check?: (body: string) => string | undefined) {
-  const res = await fetch(`http://127.0.0.1:${PORTS[target]}${req.path}`, { method: req.method, body: req.body, headers: req.headers });
+async function measure(
+  scenario: string,
+  target: Target,
+  req: Request,
+  connections: number,
+  check?: (body: string) => string | undefined,
+) {
+  const res = await fetch(`http://127.0.0.1:${PORTS[target]}${req.path}`, {
+    method: req.method,
+    body: req.body,
+    headers: req.headers,
+  });
   const body = await res.text();
   const problem = !res.ok ? `HTTP ${res.status}: ${body.slice(0, 200)}` : check?.(body);
   if (problem) {
@@ -215,9 +235,17 @@ async function measure(scenario: string, target: Target, req: Request, connectio
     p50: r.latency.p50,
     p99: r.latency.p99,
     bytes: Buffer.byteLength(body),
-    note: [connections !== CONNECTIONS ? `${connections} connections` : '', failed ? `${failed} errors/timeouts (30 s)` : ''].filter(Boolean).join(', ') || undefined,
+    note:
+      [
+        connections !== CONNECTIONS ? `${connections} connections` : '',
+        failed ? `${failed} errors/timeouts (30 s)` : '',
+      ]
+        .filter(Boolean)
+        .join(', ') || undefined,
   });
-  log(`${scenario} / ${target}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms${failed ? `, ${failed} failed` : ''}`);
+  log(
+    `${scenario} / ${target}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms${failed ? `, ${failed} failed` : ''}`,
+  );
 }
 
 function rssKb(pid: number): { rss: number; hwm: number } {
@@ -256,7 +284,11 @@ async function exportYear(
   const scenario = o.scenario ?? `full-year CSV export (${BENCH_YEAR})`;
   const query = o.query ?? `year=${BENCH_YEAR}&format=csv`;
   if (child.exitCode !== null || child.signalCode !== null) {
-    results.push({ scenario, target, note: `n/a: ${target} server is not running (${child.exitCode ?? child.signalCode})` });
+    results.push({
+      scenario,
+      target,
+      note: `n/a: ${target} server is not running (${child.exitCode ?? child.signalCode})`,
+    });
     return;
   }
   let peak = rssKb(child.pid!).rss;
@@ -292,7 +324,8 @@ async function exportYear(
   }
   const seconds = (performance.now() - started) / 1000;
   const what = o.format === 'xlsx' ? `${(bytes / 1048576).toFixed(1)} MB` : `${rows.toLocaleString('en')} rows`;
-  const rate = o.format === 'xlsx' ? `${(bytes / 1048576 / seconds).toFixed(1)} MB/s` : `${(rows / seconds).toFixed(0)} rows/s`;
+  const rate =
+    o.format === 'xlsx' ? `${(bytes / 1048576 / seconds).toFixed(1)} MB/s` : `${(rows / seconds).toFixed(0)} rows/s`;
   const extra = `${what} in one streamed response, ${seconds.toFixed(2)} s, ${rate}, peak RSS ${(peak / 1024).toFixed(0)} MB`;
   results.push({ scenario, target, extra });
   log(`${scenario} / ${target}: ${extra}`);
@@ -300,7 +333,9 @@ async function exportYear(
 
 /** An unmeasured export of the year before the measured one, read to the end. */
 async function warmExport(target: Target, headers: Record<string, string>) {
-  const res = await fetch(`http://127.0.0.1:${PORTS[target]}/api/v1/status?year=${BENCH_YEAR - 1}&format=csv`, { headers });
+  const res = await fetch(`http://127.0.0.1:${PORTS[target]}/api/v1/status?year=${BENCH_YEAR - 1}&format=csv`, {
+    headers,
+  });
   for await (const _chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
     // discarded
   }
@@ -319,23 +354,34 @@ async function bulkWrites(target: Target, headers: Record<string, string>) {
   const round = target === 'service' ? 1 : 2; // different values on each target's run
   const ids = await admin(
     async (c) =>
-      (await c.query<{ id: string; year: number; rank: boolean }>(`select i.id, y as year, i.value_type = 'rank' as rank from indicators i join goals g on g.id = i.goal_id join directions d on d.id = g.direction_id
+      (
+        await c.query<{ id: string; year: number; rank: boolean }>(
+          `select i.id, y as year, i.value_type = 'rank' as rank from indicators i join goals g on g.id = i.goal_id join directions d on d.id = g.direction_id
         join plans p on p.id = d.plan_id cross join generate_series(2016, 2025) y
-        where p.code not in ('P-0', 'P-1') order by i.id, y limit $1`, [clients * (batches + 1) * size])).rows.map((r) => r),
+        where p.code not in ('P-0', 'P-1') order by i.id, y limit $1`,
+          [clients * (batches + 1) * size],
+        )
+      ).rows.map((r) => r),
     dbUrl,
   );
   if (ids.length < clients * (batches + 1) * size) {
-    results.push({ scenario: BULK, target, note: `n/a: only ${ids.length} indicator-years for ${clients * (batches + 1) * size} rows` });
+    results.push({
+      scenario: BULK,
+      target,
+      note: `n/a: only ${ids.length} indicator-years for ${clients * (batches + 1) * size} rows`,
+    });
     return;
   }
   // Batch n of the run: 1,000 rows of their own. Ranks are whole numbers (and get a rating size);
   // other values change in the 2nd decimal.
   const batch = (n: number) =>
-    ids.slice(n * size, (n + 1) * size).map(({ id: indicatorId, year, rank }, k) =>
-      rank
-        ? { indicatorId, year, plan: 10 + round, fact: 12 + round, ratingSize: 180 }
-        : { indicatorId, year, plan: 50 + round + (k % 7) / 100, fact: 40 + round + (k % 11) / 100 },
-    );
+    ids
+      .slice(n * size, (n + 1) * size)
+      .map(({ id: indicatorId, year, rank }, k) =>
+        rank
+          ? { indicatorId, year, plan: 10 + round, fact: 12 + round, ratingSize: 180 }
+          : { indicatorId, year, plan: 50 + round + (k % 7) / 100, fact: 40 + round + (k % 11) / 100 },
+      );
   const send = async (rows: ReturnType<typeof batch>) => {
     const res = await fetch(`http://127.0.0.1:${PORTS[target]}/api/v1/measurements/bulk`, {
       method: 'POST',
@@ -417,25 +463,39 @@ const gqlCheck = (body: string) => {
 // --- the run ---------------------------------------------------------------------------------
 
 async function machine(): Promise<string[]> {
-  const version = await admin(async (c) => (await c.query<{ server_version: string }>('show server_version')).rows[0]!.server_version);
+  const version = await admin(
+    async (c) => (await c.query<{ server_version: string }>('show server_version')).rows[0]!.server_version,
+  );
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   return [
     `- ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}`,
-    `- Node ${process.version}, PostgreSQL ${version} (local, default settings), load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}`,
+    `- Node ${process.version}, PostgreSQL ${version} (local, default settings), load average at start ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' / ')}`,
     `- autocannon in the runner's process on the same cores: ${CONNECTIONS} connections, ${DURATION} s per cell after ${WARMUP} s warm-up; pool of ${POOL} connections in every server`,
   ];
 }
 
-const fmt = (n: number | undefined, digits = 0) => (n === undefined ? 'n/a' : n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const fmt = (n: number | undefined, digits = 0) =>
+  n === undefined ? 'n/a' : n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 function table(rows: Result[]): string {
-  const lines = ['| scenario | server | req/s | p50 ms | p99 ms | vs limit | vs peer | notes |', '|---|---|---:|---:|---:|---:|---:|---|'];
+  const lines = [
+    '| scenario | server | req/s | p50 ms | p99 ms | vs limit | vs peer | notes |',
+    '|---|---|---:|---:|---:|---:|---:|---|',
+  ];
   for (const r of rows) {
     const limit = results.find((x) => x.scenario === r.scenario && x.target === 'limit')?.reqPerSec;
     const peer = results.find((x) => x.scenario === r.scenario && x.target === 'peer')?.reqPerSec;
-    const ratio = (other: number | undefined) => (r.reqPerSec && other ? `${(r.reqPerSec / other).toFixed(2)}x` : 'n/a');
-    const notes = [r.bytes ? `${(r.bytes / 1024).toFixed(1)} KB/answer` : '', r.extra ?? '', r.note ?? ''].filter(Boolean).join('; ');
-    lines.push(`| ${r.scenario} | ${r.target} | ${fmt(r.reqPerSec)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${ratio(limit)} | ${ratio(peer)} | ${notes} |`);
+    const ratio = (other: number | undefined) =>
+      r.reqPerSec && other ? `${(r.reqPerSec / other).toFixed(2)}x` : 'n/a';
+    const notes = [r.bytes ? `${(r.bytes / 1024).toFixed(1)} KB/answer` : '', r.extra ?? '', r.note ?? '']
+      .filter(Boolean)
+      .join('; ');
+    lines.push(
+      `| ${r.scenario} | ${r.target} | ${fmt(r.reqPerSec)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${ratio(limit)} | ${ratio(peer)} | ${notes} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -471,7 +531,11 @@ async function main() {
   const auth = { authorization: `Bearer ${token}` };
   const small = planUuid(0);
   const big = planUuid(1);
-  const planReq = (id: string, headers?: Record<string, string>): Request => ({ method: 'GET', path: `/api/v1/plans/${id}/status?year=${BENCH_YEAR}`, headers });
+  const planReq = (id: string, headers?: Record<string, string>): Request => ({
+    method: 'GET',
+    path: `/api/v1/plans/${id}/status?year=${BENCH_YEAR}`,
+    headers,
+  });
   const scale: string[] = [];
 
   // Full run: plan status first at about 10,000 measurements, then again at full size.
@@ -482,11 +546,18 @@ async function main() {
   const scaleRun = !quick && !ONLY;
   if (scaleRun) {
     const at = (await admin(counts, dbUrl)).measurements;
-    for (const [label, id] of [['19', small], ['300', big]] as const) {
+    for (const [label, id] of [
+      ['19', small],
+      ['300', big],
+    ] as const) {
       await cannon('service', planReq(id, auth), WARMUP, label === '300' ? 10 : CONNECTIONS); // JIT warm-up, as in measure()
       const r = await cannon('service', planReq(id, auth), DURATION, label === '300' ? 10 : CONNECTIONS);
-      scale.push(`| ${label} | ${at.toLocaleString('en')} | ${fmt(r.requests.average)} | ${r.latency.p50} | ${r.latency.p99} |`);
-      log(`scale: ${label}-indicator plan at ${at} measurements: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms`);
+      scale.push(
+        `| ${label} | ${at.toLocaleString('en')} | ${fmt(r.requests.average)} | ${r.latency.p50} | ${r.latency.p99} |`,
+      );
+      log(
+        `scale: ${label}-indicator plan at ${at} measurements: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms`,
+      );
     }
     await grow(firstPlans, totalPlans);
   } else if (firstPlans < totalPlans) {
@@ -497,15 +568,27 @@ async function main() {
   const ready = { service: true, limit: await waitReady('limit', limit), peer: await waitReady('peer', peer) };
   const n = await admin(counts, dbUrl);
   if (scaleRun) {
-    for (const [label, id] of [['19', small], ['300', big]] as const) {
+    for (const [label, id] of [
+      ['19', small],
+      ['300', big],
+    ] as const) {
       const r = await cannon('service', planReq(id, auth), DURATION, label === '300' ? 10 : CONNECTIONS);
-      scale.push(`| ${label} | ${n.measurements.toLocaleString('en')} | ${fmt(r.requests.average)} | ${r.latency.p50} | ${r.latency.p99} |`);
+      scale.push(
+        `| ${label} | ${n.measurements.toLocaleString('en')} | ${fmt(r.requests.average)} | ${r.latency.p50} | ${r.latency.p99} |`,
+      );
     }
   }
 
   // 50 connections each waiting for a 220 KB answer only measure queueing (and time out on a busy
   // machine): the 300-indicator plan runs with 10.
-  const scenarios: { key: string; name: string; connections?: number; service: Request; limit: Request; peer: Request }[] = [
+  const scenarios: {
+    key: string;
+    name: string;
+    connections?: number;
+    service: Request;
+    limit: Request;
+    peer: Request;
+  }[] = [
     {
       key: 'status19',
       name: `plan status, 19 indicators`,
@@ -531,11 +614,14 @@ async function main() {
   ];
   // The service's and the limit's answers must agree before their speeds are compared.
   const same = async (req: Request, other: Request) => {
-    const get = async (target: Target, r: Request) => (await (await fetch(`http://127.0.0.1:${PORTS[target]}${r.path}`, { headers: r.headers })).json()) as unknown;
+    const get = async (target: Target, r: Request) =>
+      (await (await fetch(`http://127.0.0.1:${PORTS[target]}${r.path}`, { headers: r.headers })).json()) as unknown;
     // Canonical: jsonb objects come back from PostgreSQL with their keys in its own order.
     const strip = (v: unknown) =>
       JSON.stringify(v, (_k, x: unknown) =>
-        x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x,
+        x && typeof x === 'object' && !Array.isArray(x)
+          ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1)))
+          : x,
       );
     return strip(await get('service', req)) === strip(await get('limit', other));
   };
@@ -561,7 +647,8 @@ async function main() {
       results.push({ scenario: 'status cache', target: 'cached', note: 'n/a: the cached service did not start' });
     } else {
       const base = (t: Target) => `http://127.0.0.1:${PORTS[t]}`;
-      const planAnswer = async (id: string) => (await fetch(`${base('service')}${planReq(id).path}`, { headers: auth })).text();
+      const planAnswer = async (id: string) =>
+        (await fetch(`${base('service')}${planReq(id).path}`, { headers: auth })).text();
       const smallRead = writableIndicator(await planAnswer(small), planReq(small).path, BENCH_YEAR);
       const bigRead = writableIndicator(await planAnswer(big), planReq(big).path, BENCH_YEAR);
       const cachedCells: [string, string, typeof smallRead, number][] = [
@@ -570,17 +657,31 @@ async function main() {
         ['cachedfeed', scenarios[2]!.name, { ...smallRead, path: scenarios[2]!.service.path }, CONNECTIONS],
       ];
       for (const [, scenario, read, connections] of cachedCells.filter(([k]) => wanted(k))) {
-        const r = await cachedWithWrites(base('cached'), auth, read, { connections, duration: DURATION, warmup: WARMUP });
-        const note = [`1% writes (${r.writes} PUTs of a measurement the read covers)`, connections !== CONNECTIONS ? `${connections} connections` : '', r.failed ? `${r.failed} errors/timeouts` : '']
+        const r = await cachedWithWrites(base('cached'), auth, read, {
+          connections,
+          duration: DURATION,
+          warmup: WARMUP,
+        });
+        const note = [
+          `1% writes (${r.writes} PUTs of a measurement the read covers)`,
+          connections !== CONNECTIONS ? `${connections} connections` : '',
+          r.failed ? `${r.failed} errors/timeouts` : '',
+        ]
           .filter(Boolean)
           .join(', ');
         results.push({ scenario, target: 'cached', reqPerSec: r.reqPerSec, p50: r.p50, p99: r.p99, note });
-        log(`${scenario} / cached: ${r.reqPerSec.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.writes} writes`);
+        log(
+          `${scenario} / cached: ${r.reqPerSec.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.writes} writes`,
+        );
       }
       if (wanted('lag')) {
         const lag = await notificationLag(base('service'), base('cached'), auth, smallRead, quick ? 50 : 200);
         const extra = `p50 ${lag.p50.toFixed(2)} ms, p99 ${lag.p99.toFixed(2)} ms, max ${lag.max.toFixed(2)} ms over ${lag.samples} writes`;
-        results.push({ scenario: 'notification lag: commit on one replica to the changed answer on the other', target: 'cached', extra });
+        results.push({
+          scenario: 'notification lag: commit on one replica to the changed answer on the other',
+          target: 'cached',
+          extra,
+        });
         log(`notification lag: ${extra}`);
       }
     }
@@ -589,7 +690,11 @@ async function main() {
   if (wanted('bulk')) {
     await bulkWrites('service', auth);
     if (ready.limit) await bulkWrites('limit', {});
-    results.push({ scenario: BULK, target: 'peer', note: 'n/a: PostGraphile 4 writes one row per mutation (no multi-row upsert without a plugin)' });
+    results.push({
+      scenario: BULK,
+      target: 'peer',
+      note: 'n/a: PostGraphile 4 writes one row per mutation (no multi-row upsert without a plugin)',
+    });
   }
 
   if (wanted('csv')) {
@@ -599,12 +704,20 @@ async function main() {
     if (ready.limit) await warmExport('limit', {});
     await exportYear('service', service, auth);
     if (ready.limit) await exportYear('limit', limit, {});
-    results.push({ scenario: `full-year CSV export (${BENCH_YEAR})`, target: 'peer', note: 'n/a: PostGraphile has no CSV output' });
+    results.push({
+      scenario: `full-year CSV export (${BENCH_YEAR})`,
+      target: 'peer',
+      note: 'n/a: PostGraphile has no CSV output',
+    });
     // Every stored measurement (no year): memory must stay flat at a million rows too.
     const all = { scenario: 'whole feed CSV export (every year)', query: 'format=csv' };
     await exportYear('service', service, auth, all);
     if (ready.limit) await exportYear('limit', limit, {}, all);
-    await exportYear('service', service, auth, { scenario: `full-year XLSX export (${BENCH_YEAR})`, query: `year=${BENCH_YEAR}&format=xlsx`, format: 'xlsx' });
+    await exportYear('service', service, auth, {
+      scenario: `full-year XLSX export (${BENCH_YEAR})`,
+      query: `year=${BENCH_YEAR}&format=xlsx`,
+      format: 'xlsx',
+    });
   }
 
   const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');
@@ -614,11 +727,21 @@ async function main() {
     `Dataset: ${n.plans.toLocaleString('en')} plans, ${n.indicators.toLocaleString('en')} indicators, ${n.measurements.toLocaleString('en')} measurements; year ${BENCH_YEAR}.`,
     '',
     ...describe,
-    `- load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}; run took ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    `- load average at the end ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' / ')}; run took ${((Date.now() - started) / 1000).toFixed(0)} s`,
     '',
     table(results),
     ...(scale.length
-      ? ['', 'Plan status (service) against table size:', '', '| plan indicators | measurements | req/s | p50 ms | p99 ms |', '|---:|---:|---:|---:|---:|', ...scale]
+      ? [
+          '',
+          'Plan status (service) against table size:',
+          '',
+          '| plan indicators | measurements | req/s | p50 ms | p99 ms |',
+          '|---:|---:|---:|---:|---:|',
+          ...scale,
+        ]
       : []),
   ].join('\n');
   console.log(block);

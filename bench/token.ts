@@ -18,7 +18,10 @@ try {
   await app.ready();
   const [user] = await database.db.select({ id: users.id }).from(users).where(eq(users.email, 'bench@nysana.test'));
   if (!user) throw new Error('no bench user: run npm run bench first');
-  const { token } = await app.auth.tokens.sign({ kind: 'user', id: user.id, role: 'admin', organizationId: null }, 4 * 3600);
+  const { token } = await app.auth.tokens.sign(
+    { kind: 'user', id: user.id, role: 'admin', organizationId: null },
+    4 * 3600,
+  );
   process.stdout.write(`${token}\n`);
 } finally {
   await app.close();

@@ -30,11 +30,27 @@ async function sheet(rows: number): Promise<Buffer> {
   const file = path.join(dir, 'big.xlsx');
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useSharedStrings: true });
   const ws = workbook.addWorksheet('2');
-  ws.addRow(['Нысаналы индикатордың атауы', 'Ақпарат көзі', 'Өлш. бірл.', 'Жоспар', 'Факт', 'Ескертпе', 'betterWhen']).commit();
+  ws.addRow([
+    'Нысаналы индикатордың атауы',
+    'Ақпарат көзі',
+    'Өлш. бірл.',
+    'Жоспар',
+    'Факт',
+    'Ескертпе',
+    'betterWhen',
+  ]).commit();
   ws.addRow(['1-стратегиялық бағыт. Measured direction']).commit();
   ws.addRow(['1.1-мақсат. Measured goal']).commit();
   for (let i = 0; i < rows; i++) {
-    ws.addRow([`Indicator number ${i} of the measured plan`, 'Ministry statistics', '%', `${i % 100},5 (жоспар)`, `${i % 97},1 (факт)`, `Note ${i}: fulfilled`, 'higher']).commit();
+    ws.addRow([
+      `Indicator number ${i} of the measured plan`,
+      'Ministry statistics',
+      '%',
+      `${i % 100},5 (жоспар)`,
+      `${i % 97},1 (факт)`,
+      `Note ${i}: fulfilled`,
+      'higher',
+    ]).commit();
   }
   ws.commit();
   await workbook.commit();
@@ -44,7 +60,12 @@ async function sheet(rows: number): Promise<Buffer> {
 }
 
 const bytes = await sheet(rowCount);
-const config = { ...ConfigSchema.parse(process.env), LOG_LEVEL: 'silent' as const, MAX_EVENT_LOOP_DELAY_MS: 0, WRITE_RATE_LIMIT_PER_MINUTE: 0 };
+const config = {
+  ...ConfigSchema.parse(process.env),
+  LOG_LEVEL: 'silent' as const,
+  MAX_EVENT_LOOP_DELAY_MS: 0,
+  WRITE_RATE_LIMIT_PER_MINUTE: 0,
+};
 const database = await openPglite();
 await migrate(database);
 const app = await buildApp({ db: database.db, config, logger: false });
@@ -56,7 +77,13 @@ const [admin] = await app.auth.db
 const { token } = await app.auth.tokens.sign({ kind: 'user', id: admin!.id, role: 'admin', organizationId: null });
 const base = await app.listen({ port: 0, host: '127.0.0.1' });
 const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-const org = (await (await fetch(`${base}/api/v1/organizations`, { method: 'POST', headers: auth, body: JSON.stringify({ code: 'M', name: { en: 'M' } }) })).json()) as { id: string };
+const org = (await (
+  await fetch(`${base}/api/v1/organizations`, {
+    method: 'POST',
+    headers: auth,
+    body: JSON.stringify({ code: 'M', name: { en: 'M' } }),
+  })
+).json()) as { id: string };
 const plan = (await (
   await fetch(`${base}/api/v1/plans`, {
     method: 'POST',

@@ -5,14 +5,22 @@
 export const AREAS = {
   achievement: {
     mutate: ['src/achievement/**/*.ts'],
-    tests: ['tests/unit/achievement.test.ts', 'tests/unit/achievement.property.test.ts', 'tests/unit/achievement.paths.test.ts'],
+    tests: [
+      'tests/unit/achievement.test.ts',
+      'tests/unit/achievement.property.test.ts',
+      'tests/unit/achievement.paths.test.ts',
+    ],
   },
   access: {
     // The role check (principal.ts) and editor scoping (the auth plugin's preHandler). The rest of
     // plugin.ts, access.ts and ownership.ts are left out to keep a run short on a shared 2-core
     // machine (a run of all of them measured ~45 min there); widen with care.
     mutate: ['src/auth/principal.ts', 'src/auth/plugin.ts:104-120'],
-    tests: ['tests/api/auth-access-matrix.test.ts', 'tests/api/auth-editor-scope.test.ts', 'tests/api/approvals-access.test.ts'],
+    tests: [
+      'tests/api/auth-access-matrix.test.ts',
+      'tests/api/auth-editor-scope.test.ts',
+      'tests/api/approvals-access.test.ts',
+    ],
   },
   etag: {
     mutate: ['src/http/etag.ts', 'src/http/conditional.ts'],

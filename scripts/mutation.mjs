@@ -29,11 +29,14 @@ for (const area of areas) {
   }
   const report = JSON.parse(readFileSync(`reports/mutation/${area}.json`, 'utf8'));
   const counts = {};
-  for (const file of Object.values(report.files)) for (const m of file.mutants) counts[m.status] = (counts[m.status] ?? 0) + 1;
+  for (const file of Object.values(report.files))
+    for (const m of file.mutants) counts[m.status] = (counts[m.status] ?? 0) + 1;
   const killed = (counts.Killed ?? 0) + (counts.Timeout ?? 0);
   const detectable = killed + (counts.Survived ?? 0) + (counts.NoCoverage ?? 0);
   const score = detectable === 0 ? 100 : (100 * killed) / detectable;
-  lines.push(`${area}: ${score.toFixed(2)}% (${killed} killed, ${counts.Survived ?? 0} survived, ${counts.NoCoverage ?? 0} no coverage) in ${minutes} min`);
+  lines.push(
+    `${area}: ${score.toFixed(2)}% (${killed} killed, ${counts.Survived ?? 0} survived, ${counts.NoCoverage ?? 0} no coverage) in ${minutes} min`,
+  );
 }
 console.log(`\nmutation scores:\n${lines.map((l) => `  ${l}`).join('\n')}`);
 process.exit(failed ? 1 : 0);

@@ -123,7 +123,11 @@ export async function buildApp({ db, readDb, config, logger, poolStats, listen }
     publicHttps: config.PUBLIC_HTTPS,
   });
   const statusCache = createStatusCache({ config, listen, readsFromReplica: readDb !== undefined && readDb !== db });
-  registerMetrics(app, { poolStats, token: config.METRICS_TOKEN, statusCache: statusCache && (() => statusCache.stats()) });
+  registerMetrics(app, {
+    poolStats,
+    token: config.METRICS_TOKEN,
+    statusCache: statusCache && (() => statusCache.stats()),
+  });
   // Before the routes, so its read-your-writes hook covers every write (plugin.ts).
   registerStatusCache(app, statusCache, listen);
   // After CORS and load shedding (preflights and shed load need no token), before the routes.
@@ -132,7 +136,10 @@ export async function buildApp({ db, readDb, config, logger, poolStats, listen }
   registerErrorHandling(app);
   registerExactJson(app);
   await registerOpenApi(app);
-  registerExportGuard(app, { concurrency: config.EXPORT_CONCURRENCY, stallTimeoutSeconds: config.EXPORT_STALL_TIMEOUT_SECONDS });
+  registerExportGuard(app, {
+    concurrency: config.EXPORT_CONCURRENCY,
+    stallTimeoutSeconds: config.EXPORT_STALL_TIMEOUT_SECONDS,
+  });
 
   healthRoutes(app, db);
   jwksRoute(app, auth);
@@ -149,7 +156,10 @@ export async function buildApp({ db, readDb, config, logger, poolStats, listen }
       measurementRoutes(api, db);
       // Only GET routes: safe on a replica that lags by its replay delay.
       statusRoutes(api, readDb ?? db, statusCache);
-      importRoutes(api, db, { maxUncompressedBytes: config.IMPORT_MAX_UNCOMPRESSED_BYTES, maxRows: config.IMPORT_MAX_ROWS });
+      importRoutes(api, db, {
+        maxUncompressedBytes: config.IMPORT_MAX_UNCOMPRESSED_BYTES,
+        maxRows: config.IMPORT_MAX_ROWS,
+      });
       approvalRoutes(api, db);
       auditRoutes(api, db);
       riskRoutes(api, db);

@@ -28,10 +28,21 @@ if (firstAdmin.status === 'created') {
       : `created the first admin ${firstAdmin.email}`,
   );
 } else if (firstAdmin.status === 'no-users') {
-  console.warn('no user exists yet: set ADMIN_EMAIL and ADMIN_PASSWORD, or run `npm run user:create -- --email ... --role admin`');
+  console.warn(
+    'no user exists yet: set ADMIN_EMAIL and ADMIN_PASSWORD, or run `npm run user:create -- --email ... --role admin`',
+  );
 }
-const app = await buildApp({ db: database.db, readDb: database.read, config, poolStats: database.poolStats, listen: database.listen });
-app.log.info({ database: database.kind, dataDir: database.kind === 'pglite' ? config.DATA_DIR : undefined }, 'database ready');
+const app = await buildApp({
+  db: database.db,
+  readDb: database.read,
+  config,
+  poolStats: database.poolStats,
+  listen: database.listen,
+});
+app.log.info(
+  { database: database.kind, dataDir: database.kind === 'pglite' ? config.DATA_DIR : undefined },
+  'database ready',
+);
 
 // Tombstones older than the retention are pruned on a timer (unref'd: it never holds the process open).
 const stopPruning = startPruneTimer(database.db, {

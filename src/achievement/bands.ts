@@ -36,14 +36,23 @@ export function validateBands(bands: readonly Band[], at = 'bands'): RuleProblem
   const problems: RuleProblem[] = [];
   const codes = new Set<string>();
   bands.forEach((band, i) => {
-    if (!Number.isFinite(band.min) || band.min < 0) problems.push({ path: `${at}.${i}.min`, message: 'must be a number >= 0' });
+    if (!Number.isFinite(band.min) || band.min < 0)
+      problems.push({ path: `${at}.${i}.min`, message: 'must be a number >= 0' });
     if (i > 0 && !(band.min < bands[i - 1]!.min)) {
-      problems.push({ path: `${at}.${i}.min`, message: `bands must be ordered by min, highest first, without overlaps (${band.min} after ${bands[i - 1]!.min})` });
+      problems.push({
+        path: `${at}.${i}.min`,
+        message: `bands must be ordered by min, highest first, without overlaps (${band.min} after ${bands[i - 1]!.min})`,
+      });
     }
-    if (codes.has(band.code)) problems.push({ path: `${at}.${i}.code`, message: `duplicate band code ${JSON.stringify(band.code)}` });
+    if (codes.has(band.code))
+      problems.push({ path: `${at}.${i}.code`, message: `duplicate band code ${JSON.stringify(band.code)}` });
     codes.add(band.code);
   });
   const last = bands[bands.length - 1];
-  if (last && last.min !== 0) problems.push({ path: `${at}.${bands.length - 1}.min`, message: 'the last band must start at 0, so every degree has a band' });
+  if (last && last.min !== 0)
+    problems.push({
+      path: `${at}.${bands.length - 1}.min`,
+      message: 'the last band must start at 0, so every degree has a band',
+    });
   return problems;
 }

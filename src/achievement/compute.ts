@@ -105,7 +105,8 @@ function operand(value: NumericInput, fast: boolean): Operand | null {
     return new Operand(value, fast ? fixedOf(String(value), value) : null);
   }
   const text = String(value).trim();
-  if (text.length <= MAX_LENGTH && DECIMAL.test(text)) return new Operand(text, fast ? fixedOf(text, Number(text)) : null);
+  if (text.length <= MAX_LENGTH && DECIMAL.test(text))
+    return new Operand(text, fast ? fixedOf(text, Number(text)) : null);
   if (NOT_FINITE.test(text)) return null;
   // Garbage such as "6,3" (a comma decimal that skipped import normalisation) is a caller bug:
   // silently calling it "missing" would report a false pending/no_target.
@@ -340,7 +341,10 @@ type Counts = Omit<Summary, 'achievementRate'>;
 function withRate(counts: Counts): Summary {
   const decided = counts.achieved + counts.notAchieved;
   // Nothing decided yet is "unknown", not 0% (which would read as total failure).
-  const achievementRate = decided === 0 ? null : (integerPercent(counts.achieved, decided) ?? percentOf(decimalOf(counts.achieved), decimalOf(decided)));
+  const achievementRate =
+    decided === 0
+      ? null
+      : (integerPercent(counts.achieved, decided) ?? percentOf(decimalOf(counts.achieved), decimalOf(decided)));
   return { ...counts, achievementRate };
 }
 
@@ -368,7 +372,8 @@ export function addToSummary(summary: Summary, status: AchievementStatus): Summa
 export function summarize(statuses: Iterable<AchievementStatus>): Summary {
   const counts: Counts = { total: 0, achieved: 0, notAchieved: 0, pending: 0, noTarget: 0 };
   for (const status of statuses) {
-    if (!Object.prototype.hasOwnProperty.call(COUNTER, status)) throw new TypeError(`unknown achievement status ${JSON.stringify(status)}`);
+    if (!Object.prototype.hasOwnProperty.call(COUNTER, status))
+      throw new TypeError(`unknown achievement status ${JSON.stringify(status)}`);
     counts.total++;
     counts[COUNTER[status]]++;
   }

@@ -52,7 +52,13 @@ const fmt = (n: number | null) => (n === null ? '-' : String(n));
  * The forecast for one indicator: facts of years up to `asOfYear` (later ones are ignored, so a
  * past year's answer does not change), the plan of `targetYear`.
  */
-export function forecastTarget(facts: readonly ForecastPoint[], asOfYear: number, targetYear: number, targetPlan: NumericInput, betterWhen: BetterWhen): Forecast {
+export function forecastTarget(
+  facts: readonly ForecastPoint[],
+  asOfYear: number,
+  targetYear: number,
+  targetPlan: NumericInput,
+  betterWhen: BetterWhen,
+): Forecast {
   const target = toJsonNumber(targetPlan);
   const points: { x: number; y: Decimal }[] = [];
   for (const p of facts) {
@@ -63,7 +69,16 @@ export function forecastTarget(facts: readonly ForecastPoint[], asOfYear: number
   }
   const base = { targetYear, target, points: points.length };
   if (target === null) {
-    return { ...base, projected: null, onTrack: null, reason: { kk: `${targetYear} жылға жоспар жоқ`, ru: `Нет плана на ${targetYear} год`, en: `No target for ${targetYear}` } };
+    return {
+      ...base,
+      projected: null,
+      onTrack: null,
+      reason: {
+        kk: `${targetYear} жылға жоспар жоқ`,
+        ru: `Нет плана на ${targetYear} год`,
+        en: `No target for ${targetYear}`,
+      },
+    };
   }
   const value = leastSquaresAt(points, targetYear);
   if (value === null) {

@@ -44,7 +44,6 @@ export const DEFAULT_RULES: EvaluationRules = Object.freeze({
   pending: { treatment: 'excluded' },
 }) as EvaluationRules;
 
-
 const DEGREE_DECIMALS = 4;
 const roundDegree = (value: number): number | null => {
   if (!Number.isFinite(value)) return null;
@@ -66,7 +65,13 @@ const num = (value: NumericInput): number | null => {
  * without a size of 2 or more, or a rank outside 1..size (plan at last place: no share to divide by).
  */
 export function rawDegree(
-  input: { valueType: ValueType; betterWhen: BetterWhen; plan: NumericInput; fact: NumericInput; ratingSize?: NumericInput },
+  input: {
+    valueType: ValueType;
+    betterWhen: BetterWhen;
+    plan: NumericInput;
+    fact: NumericInput;
+    ratingSize?: NumericInput;
+  },
   rankDegree: RankDegree,
 ): number | null {
   if (input.valueType === 'rank' && rankDegree === 'percentile') {
@@ -138,11 +143,20 @@ export interface MethodResult {
 }
 
 /** What the method adds to today's answer for one indicator and year. */
-export function evaluateWith(rules: EvaluationRules, input: EvaluationInput, base: IndicatorStatusResult, now: Date): MethodResult {
+export function evaluateWith(
+  rules: EvaluationRules,
+  input: EvaluationInput,
+  base: IndicatorStatusResult,
+  now: Date,
+): MethodResult {
   // The ratio and the gap reuse today's exact results (the same rules as rawDegree/gapOf, computed once):
   // rounding half away from zero is symmetric, so -deviation is exactly plan - fact rounded.
   const ratio = !(input.valueType === 'rank' && rules.rankDegree === 'percentile');
-  const raw = ratio ? (base.achievementPercent === null ? null : roundDegree(base.achievementPercent / 100)) : rawDegree(input, rules.rankDegree);
+  const raw = ratio
+    ? base.achievementPercent === null
+      ? null
+      : roundDegree(base.achievementPercent / 100)
+    : rawDegree(input, rules.rankDegree);
   const degree = capDegree(raw, rules.cap);
   const gap = base.deviation === null ? null : input.betterWhen === 'higher' ? base.deviation : -base.deviation || 0;
   return {
@@ -155,7 +169,11 @@ export function evaluateWith(rules: EvaluationRules, input: EvaluationInput, bas
 }
 
 /** Today's result and the method's additions together. */
-export function evaluateIndicator(rules: EvaluationRules, input: EvaluationInput, now: Date): IndicatorStatusResult & MethodResult {
+export function evaluateIndicator(
+  rules: EvaluationRules,
+  input: EvaluationInput,
+  now: Date,
+): IndicatorStatusResult & MethodResult {
   const base = computeIndicatorStatus(input);
   return { ...base, ...evaluateWith(rules, input, base, now) };
 }

@@ -52,7 +52,11 @@ const rateOf = (part: number, whole: number): number | null => ratioPercent(BigI
 const pick = (rollUp: RollUp, s: Pick<MethodSummary, 'achievementRate' | 'meanDegree' | 'weightedDegree'>) =>
   rollUp === 'share' ? s.achievementRate : rollUp === 'mean' ? s.meanDegree : s.weightedDegree;
 
-export function summarizeWith(rules: EvaluationRules, items: readonly RollUpItem[], withForecast = false): MethodSummary {
+export function summarizeWith(
+  rules: EvaluationRules,
+  items: readonly RollUpItem[],
+  withForecast = false,
+): MethodSummary {
   // Overdue only means something under a deadline rule: under "excluded" pending stays pending.
   const deadline = rules.pending.treatment !== 'excluded';
   const isOverdue = (i: RollUpItem) => deadline && i.overdue && i.status === 'pending';

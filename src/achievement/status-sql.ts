@@ -39,7 +39,9 @@ export function achievementPercentSql(plan: Operand, fact: Operand, betterWhen: 
   when ${betterWhen} = 'higher' then ${percent(fact, plan)}
   else ${percent(plan, fact)} end`;
   // Number() of anything from this bound up is Infinity, which toNumber() turns into null.
-  return sql<number | null>`(select case when v.p >= 1.7976931348623158e308 then null else v.p end from (select ${value} as p) v)`;
+  return sql<
+    number | null
+  >`(select case when v.p >= 1.7976931348623158e308 then null else v.p end from (select ${value} as p) v)`;
 }
 
 /** deviation (compute.ts) in SQL: fact - plan rounded half away from zero to 2 decimals; null without both. */
@@ -48,7 +50,11 @@ export function deviationSql(plan: Operand, fact: Operand): SQL<number | null> {
 }
 
 /** trend (compute.ts) in SQL: this year's fact against the previous year's, judged by betterWhen; null without both. */
-export function trendSql(previousFact: Operand, fact: Operand, betterWhen: Operand): SQL<'improved' | 'worsened' | 'unchanged' | null> {
+export function trendSql(
+  previousFact: Operand,
+  fact: Operand,
+  betterWhen: Operand,
+): SQL<'improved' | 'worsened' | 'unchanged' | null> {
   return sql`case
   when ${previousFact} is null or ${fact} is null then null
   when ${fact} = ${previousFact} then 'unchanged'

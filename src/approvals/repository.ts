@@ -50,7 +50,12 @@ export function listApprovals(executor: Db | Tx, planId: string, o: { after?: nu
 
 /** A plan's approved years as a list, by year (one approval per year: the year alone is the key). */
 export const approvalList = (planId: string) =>
-  tableList({ table: yearApprovals, where: [eq(yearApprovals.planId, planId)], orderBy: [yearApprovals.year], toDto: toApprovalDto });
+  tableList({
+    table: yearApprovals,
+    where: [eq(yearApprovals.planId, planId)],
+    orderBy: [yearApprovals.year],
+    toDto: toApprovalDto,
+  });
 
 function describe(row: Row): string {
   const doc = row.document.en ?? row.document.ru ?? row.document.kk ?? 'an approving act';
@@ -61,7 +66,9 @@ function describe(row: Row): string {
 export async function assertYearOpen(tx: Tx | Db, planId: string, year: number): Promise<void> {
   const approval = await findApproval(tx, planId, year);
   if (approval) {
-    throw conflict(`Year ${year} of this plan is approved (${describe(approval)}); an admin must reopen it before it can change.`);
+    throw conflict(
+      `Year ${year} of this plan is approved (${describe(approval)}); an admin must reopen it before it can change.`,
+    );
   }
 }
 

@@ -51,31 +51,37 @@ export function approvalRoutes(app: FastifyInstance, db: Db) {
     },
     handler: async (request, reply) => {
       const { id } = request.params;
-      return answerList(request, reply, {
-        db,
-        list: approvalList(id),
-        parent: async () => {
-          if ((await db.select({ id: plans.id }).from(plans).where(eq(plans.id, id))).length === 0) throw notFound('plan', id);
-        },
-        sync: {
-          read: (s) =>
-            syncList(db, {
-              table: yearApprovals,
-              entityType: 'year_approval',
-              liveConditions: [eq(yearApprovals.planId, id)],
-              deadConditions: [eq(syncDeletions.parentId, id)],
-              ...s,
-              toDto: toApprovalDto,
-              toTombstone: (d) => ({
-                id: d.entityId,
-                deleted: true as const,
-                updatedAt: iso(d.deletedAt),
-                planId: d.parentId!,
-                year: d.year,
+      return answerList(
+        request,
+        reply,
+        {
+          db,
+          list: approvalList(id),
+          parent: async () => {
+            if ((await db.select({ id: plans.id }).from(plans).where(eq(plans.id, id))).length === 0)
+              throw notFound('plan', id);
+          },
+          sync: {
+            read: (s) =>
+              syncList(db, {
+                table: yearApprovals,
+                entityType: 'year_approval',
+                liveConditions: [eq(yearApprovals.planId, id)],
+                deadConditions: [eq(syncDeletions.parentId, id)],
+                ...s,
+                toDto: toApprovalDto,
+                toTombstone: (d) => ({
+                  id: d.entityId,
+                  deleted: true as const,
+                  updatedAt: iso(d.deletedAt),
+                  planId: d.parentId!,
+                  year: d.year,
+                }),
               }),
-            }),
+          },
         },
-      }, request.query);
+        request.query,
+      );
     },
   });
 
@@ -87,7 +93,7 @@ export function approvalRoutes(app: FastifyInstance, db: Db) {
       summary: 'Approve a plan year by an order, locking its values and risks',
       description:
         "While approved, the year's measurements and risks answer 409 to every change, and the plan's directions, goals " +
-        'and indicators cannot be deleted nor an indicator\'s valueType/betterWhen changed. Audited.',
+        "and indicators cannot be deleted nor an indicator's valueType/betterWhen changed. Audited.",
       params: PlanYearParams,
       body: ApproveBody,
       response: { 201: YearApproval, ...errorResponses(400, 401, 403, 404, 409, 415) },
@@ -109,6 +115,7 @@ export function approvalRoutes(app: FastifyInstance, db: Db) {
       body: ReopenBody,
       response: { 200: Reopened, ...errorResponses(400, 401, 403, 404, 415) },
     },
-    handler: async (request) => service.reopen(actorOf(request), request.params.id, request.params.year, request.body.reason),
+    handler: async (request) =>
+      service.reopen(actorOf(request), request.params.id, request.params.year, request.body.reason),
   });
 }

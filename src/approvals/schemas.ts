@@ -14,7 +14,7 @@ export const YearApproval = z
         'The approved year keeps answering with it.',
     ),
   })
-  .meta({ id: 'YearApproval', description: "An approved plan year: its plan and fact values and risks are locked." });
+  .meta({ id: 'YearApproval', description: 'An approved plan year: its plan and fact values and risks are locked.' });
 export type YearApproval = z.infer<typeof YearApproval>;
 
 export const ApproveBody = z.strictObject({

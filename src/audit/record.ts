@@ -72,7 +72,8 @@ const lines = (values: (string | null)[]) => values.map((v) => v ?? '').join('\n
 export async function recordAuditMany(tx: Tx | Db, actor: Actor, entries: readonly AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
   if (entries.length === 1) return recordAudit(tx, actor, entries[0]!);
-  const column = (f: (e: AuditEntry) => string | null) => sql`string_to_array(${lines(entries.map(f))}::text, E'\n', '')`;
+  const column = (f: (e: AuditEntry) => string | null) =>
+    sql`string_to_array(${lines(entries.map(f))}::text, E'\n', '')`;
   await tx.execute(sql`
     insert into ${auditLog} (actor_type, actor_id, entity_type, entity_id, entity_key, action, before, after, request_id, correlation_id)
     select ${actor.kind}, ${actor.id}, r.entity_type, r.entity_id, r.entity_key, r.action, r.before, r.after, ${actor.requestId},

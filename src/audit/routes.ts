@@ -36,7 +36,9 @@ const toDto = (row: Row): AuditEntryDto => ({
 function auditCursor(cursor: string): [number] {
   const id = Number(decodeCursor(cursor, 1)[0]);
   if (!Number.isSafeInteger(id)) {
-    throw badRequest('The cursor is not valid for this list; start again without it.', [{ path: 'query.cursor', message: 'invalid cursor' }]);
+    throw badRequest('The cursor is not valid for this list; start again without it.', [
+      { path: 'query.cursor', message: 'invalid cursor' },
+    ]);
   }
   return [id];
 }
@@ -75,22 +77,39 @@ export function auditRoutes(app: FastifyInstance, db: Db) {
         q.from ? gte(auditLog.at, new Date(q.from)) : undefined,
         q.to ? lt(auditLog.at, new Date(q.to)) : undefined,
       ];
-      return answerList(request, reply, {
-        db,
-        list: tableList({ table: auditLog, where, orderBy: [auditLog.id], direction: 'desc', toDto, decodeCursor: auditCursor }),
-        export: {
-          name: 'audit',
-          columns: columnsOf<AuditEntryDto>(AuditEntry),
-          // Append-only: a new entry changes the count and max, nothing else can change.
-          watermark: (d) => changeWatermark(d, [sql`${auditLog.changeXid}`], sql`from ${auditLog} where ${and(...where) ?? sql`true`}`),
-        },
-        sync: {
-          read: async (s) => {
-            const synced = await auditSync(db, where, s);
-            return { items: synced.rows.map(toDto), nextCursor: synced.nextCursor, syncCursor: synced.syncCursor };
+      return answerList(
+        request,
+        reply,
+        {
+          db,
+          list: tableList({
+            table: auditLog,
+            where,
+            orderBy: [auditLog.id],
+            direction: 'desc',
+            toDto,
+            decodeCursor: auditCursor,
+          }),
+          export: {
+            name: 'audit',
+            columns: columnsOf<AuditEntryDto>(AuditEntry),
+            // Append-only: a new entry changes the count and max, nothing else can change.
+            watermark: (d) =>
+              changeWatermark(
+                d,
+                [sql`${auditLog.changeXid}`],
+                sql`from ${auditLog} where ${and(...where) ?? sql`true`}`,
+              ),
+          },
+          sync: {
+            read: async (s) => {
+              const synced = await auditSync(db, where, s);
+              return { items: synced.rows.map(toDto), nextCursor: synced.nextCursor, syncCursor: synced.syncCursor };
+            },
           },
         },
-      }, q);
+        q,
+      );
     },
   });
 

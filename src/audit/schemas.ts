@@ -7,20 +7,31 @@ export const AuditEntry = z
     at: z.iso.datetime(),
     actorType: z.enum(['user', 'client', 'sso', 'system']),
     actorId: z.string().nullable().describe('User or client id; for single sign-on, the identity provider subject.'),
-    entityType: z.string().describe('organization, plan, direction, goal, indicator, measurement, risk, note, reportSignature, user, client, yearApproval'),
+    entityType: z
+      .string()
+      .describe(
+        'organization, plan, direction, goal, indicator, measurement, risk, note, reportSignature, user, client, yearApproval',
+      ),
     entityId: z.string(),
-    entityKey: z.string().nullable().describe('For measurements "<indicatorId>/<year>", stable across delete and re-create.'),
+    entityKey: z
+      .string()
+      .nullable()
+      .describe('For measurements "<indicatorId>/<year>", stable across delete and re-create.'),
     action: z.enum(['create', 'update', 'delete', 'approve', 'reopen']),
     before: z.record(z.string(), z.unknown()).nullable().describe('The entity as the API showed it before the change.'),
     after: z.record(z.string(), z.unknown()).nullable().describe('The entity as the API shows it after the change.'),
     requestId: z
       .string()
       .nullable()
-      .describe("The server's id of the request that made the change (its x-request-id response header; the logs carry it too)."),
+      .describe(
+        "The server's id of the request that made the change (its x-request-id response header; the logs carry it too).",
+      ),
     correlationId: z
       .string()
       .nullable()
-      .describe("The caller's own x-request-id, when it sent a sane one (letters, digits, . : _ -, at most 128): for matching with the caller's logs, never unique."),
+      .describe(
+        "The caller's own x-request-id, when it sent a sane one (letters, digits, . : _ -, at most 128): for matching with the caller's logs, never unique.",
+      ),
   })
   .meta({ id: 'AuditEntry', description: 'One recorded change.' });
 

@@ -72,7 +72,12 @@ export class PrincipalDirectory {
   ) {
     this.cache = new TtlCache(cacheMs);
     this.userQuery = db
-      .select({ active: users.active, role: users.role, organizationId: users.organizationId, sessionVersion: users.sessionVersion })
+      .select({
+        active: users.active,
+        role: users.role,
+        organizationId: users.organizationId,
+        sessionVersion: users.sessionVersion,
+      })
       .from(users)
       .where(eq(users.id, sql.placeholder('id')))
       .prepare('auth_user_state');
@@ -100,7 +105,12 @@ export class PrincipalDirectory {
     const rows = await (kind === 'user' ? this.userQuery : this.clientQuery).execute({ id });
     const row = rows[0];
     const state: SubjectState | null = row
-      ? { active: row.active, role: row.role, organizationId: row.organizationId, sessionVersion: Number(row.sessionVersion) }
+      ? {
+          active: row.active,
+          role: row.role,
+          organizationId: row.organizationId,
+          sessionVersion: Number(row.sessionVersion),
+        }
       : null;
     this.cache.set(key, state);
     return state ?? undefined;

@@ -16,7 +16,7 @@ export function jwksRoute(app: FastifyInstance, auth: AuthService) {
       summary: 'Public keys that verify access tokens (JWKS)',
       description:
         'The current signing key and retired keys whose tokens may still be live. Verify tokens with the key the ' +
-        'token\'s kid names, the alg that key states, issuer and audience pinned. Refetch on an unknown kid.',
+        "token's kid names, the alg that key states, issuer and audience pinned. Refetch on an unknown kid.",
       response: { 200: Jwks, ...errorResponses(503) },
     },
     handler: async (_request, reply) => {

@@ -48,7 +48,9 @@ export function parsePrivateKey(text: string): JWK {
 export function configuredKeyAlgorithm(privateKey: string, wanted: SigningAlg | undefined): SigningAlg {
   const alg = algOf(parsePrivateKey(privateKey));
   if (wanted && wanted !== alg) {
-    throw new KeyError(`JWT_ALGORITHM is ${wanted} but JWT_PRIVATE_KEY is a ${alg} key; set JWT_ALGORITHM=${alg} or configure a ${wanted} key.`);
+    throw new KeyError(
+      `JWT_ALGORITHM is ${wanted} but JWT_PRIVATE_KEY is a ${alg} key; set JWT_ALGORITHM=${alg} or configure a ${wanted} key.`,
+    );
   }
   return alg;
 }

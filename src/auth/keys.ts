@@ -44,7 +44,12 @@ export interface LoadedKey {
 
 export type KeyConfig = Pick<
   Config,
-  'JWT_PRIVATE_KEY' | 'JWT_KEY_ID' | 'JWT_PREVIOUS_PUBLIC_KEYS' | 'JWT_KEY_ENCRYPTION_SECRET' | 'ACCESS_TOKEN_TTL_SECONDS' | 'JWT_ALGORITHM'
+  | 'JWT_PRIVATE_KEY'
+  | 'JWT_KEY_ID'
+  | 'JWT_PREVIOUS_PUBLIC_KEYS'
+  | 'JWT_KEY_ENCRYPTION_SECRET'
+  | 'ACCESS_TOKEN_TTL_SECONDS'
+  | 'JWT_ALGORITHM'
 >;
 
 export const KEY_RELOAD_MS = 60_000;
@@ -135,7 +140,9 @@ export class KeyStore {
    */
   async rotate(): Promise<{ kid: string; retired: string[]; deleted: string[] }> {
     if (this.source === 'config') {
-      throw new KeyError('JWT_PRIVATE_KEY is configured: rotate by setting a new JWT_PRIVATE_KEY and listing the old public key in JWT_PREVIOUS_PUBLIC_KEYS.');
+      throw new KeyError(
+        'JWT_PRIVATE_KEY is configured: rotate by setting a new JWT_PRIVATE_KEY and listing the old public key in JWT_PREVIOUS_PUBLIC_KEYS.',
+      );
     }
     const fresh = await generateKey(this.config, this.alg);
     const result = await this.db.transaction(async (tx) => {
@@ -199,7 +206,12 @@ export class KeyStore {
     for (const row of rows) {
       const alg = algOf(row.publicJwk as JWK);
       const publicJwk = publicPart(row.publicJwk as JWK, row.kid, alg);
-      const key: LoadedKey = { kid: row.kid, alg, publicJwk, publicKey: (await importJWK(publicJwk, alg)) as CryptoKey };
+      const key: LoadedKey = {
+        kid: row.kid,
+        alg,
+        publicJwk,
+        publicKey: (await importJWK(publicJwk, alg)) as CryptoKey,
+      };
       if (row.retiredAt) key.retiredAt = row.retiredAt;
       else {
         const privateJwk = openPrivateJwk(row.privateJwk, this.config.JWT_KEY_ENCRYPTION_SECRET);
@@ -219,9 +231,17 @@ function publicPart(jwk: JWK, kid: string, alg: SigningAlg): JWK {
 }
 
 async function generateKey(config: KeyConfig, alg: SigningAlg) {
-  const { privateKey } = await generateKeyPair(alg, alg === 'EdDSA' ? { crv: 'Ed25519', extractable: true } : { extractable: true });
+  const { privateKey } = await generateKeyPair(
+    alg,
+    alg === 'EdDSA' ? { crv: 'Ed25519', extractable: true } : { extractable: true },
+  );
   const privateJwk = await exportJWK(privateKey);
-  const publicJwk: JWK = { kty: privateJwk.kty, crv: privateJwk.crv, x: privateJwk.x, ...(privateJwk.y ? { y: privateJwk.y } : {}) };
+  const publicJwk: JWK = {
+    kty: privateJwk.kty,
+    crv: privateJwk.crv,
+    x: privateJwk.x,
+    ...(privateJwk.y ? { y: privateJwk.y } : {}),
+  };
   const kid = await calculateJwkThumbprint(publicJwk);
   return {
     kid,
@@ -234,7 +254,12 @@ async function generateKey(config: KeyConfig, alg: SigningAlg) {
 async function keysFromConfig(config: KeyConfig): Promise<LoadedKey[]> {
   const privateJwk = parsePrivateKey(config.JWT_PRIVATE_KEY!);
   const alg = configuredKeyAlgorithm(config.JWT_PRIVATE_KEY!, config.JWT_ALGORITHM);
-  const bare: JWK = { kty: privateJwk.kty, crv: privateJwk.crv, x: privateJwk.x, ...(privateJwk.y ? { y: privateJwk.y } : {}) };
+  const bare: JWK = {
+    kty: privateJwk.kty,
+    crv: privateJwk.crv,
+    x: privateJwk.x,
+    ...(privateJwk.y ? { y: privateJwk.y } : {}),
+  };
   const kid = config.JWT_KEY_ID ?? (await calculateJwkThumbprint(bare));
   const publicJwk = publicPart(bare, kid, alg);
   const keys: LoadedKey[] = [
@@ -254,7 +279,12 @@ async function keysFromConfig(config: KeyConfig): Promise<LoadedKey[]> {
     if (keys.some((k) => k.kid === previousKid)) continue;
     const previous = publicPart(previousBare, previousKid, previousAlg);
     // Never retired by time: the operator removes it from the variable when its tokens are gone.
-    keys.push({ kid: previousKid, alg: previousAlg, publicJwk: previous, publicKey: (await importJWK(previous, previousAlg)) as CryptoKey });
+    keys.push({
+      kid: previousKid,
+      alg: previousAlg,
+      publicJwk: previous,
+      publicKey: (await importJWK(previous, previousAlg)) as CryptoKey,
+    });
   }
   return keys;
 }
@@ -277,7 +307,12 @@ function sealPrivateJwk(jwk: JWK, secret: string | undefined): Record<string, un
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', wrappingKey(secret), iv);
   const data = Buffer.concat([cipher.update(JSON.stringify(jwk), 'utf8'), cipher.final()]);
-  const envelope: Envelope = { enc: 'A256GCM', iv: iv.toString('base64url'), tag: cipher.getAuthTag().toString('base64url'), data: data.toString('base64url') };
+  const envelope: Envelope = {
+    enc: 'A256GCM',
+    iv: iv.toString('base64url'),
+    tag: cipher.getAuthTag().toString('base64url'),
+    data: data.toString('base64url'),
+  };
   return envelope as unknown as Record<string, unknown>;
 }
 

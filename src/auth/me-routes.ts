@@ -31,13 +31,26 @@ export function meRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
     },
     handler: async (request) => {
       const p = principalOf(request);
-      const base = { kind: p.kind, id: p.id, role: p.role, organizationId: p.organizationId, email: null, displayName: null };
+      const base = {
+        kind: p.kind,
+        id: p.id,
+        role: p.role,
+        organizationId: p.organizationId,
+        email: null,
+        displayName: null,
+      };
       if (p.kind === 'user') {
-        const [row] = await db.select({ email: users.email, displayName: users.displayName }).from(users).where(eq(users.id, p.id));
+        const [row] = await db
+          .select({ email: users.email, displayName: users.displayName })
+          .from(users)
+          .where(eq(users.id, p.id));
         return { ...base, email: row?.email ?? null, displayName: row?.displayName ?? null };
       }
       if (p.kind === 'client') {
-        const [row] = await db.select({ name: serviceClients.name }).from(serviceClients).where(eq(serviceClients.id, p.id));
+        const [row] = await db
+          .select({ name: serviceClients.name })
+          .from(serviceClients)
+          .where(eq(serviceClients.id, p.id));
         return { ...base, displayName: row?.name ?? null };
       }
       return base;
@@ -67,7 +80,9 @@ export function meRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
       const [user] = await db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, p.id));
       if (!user || !(await verifyPassword(user.passwordHash, request.body.currentPassword))) {
         await auth.limits.accountFailures.hit(key);
-        throw badRequest('The current password is not correct.', [{ path: 'body.currentPassword', message: 'not correct' }]);
+        throw badRequest('The current password is not correct.', [
+          { path: 'body.currentPassword', message: 'not correct' },
+        ]);
       }
       await auth.limits.accountFailures.reset(key);
       const passwordHash = await hashPassword(request.body.newPassword);
@@ -75,10 +90,20 @@ export function meRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
         await tx
           .update(users)
           // session_version + 1 ends every access token of the user, this request's included (directory.ts).
-          .set({ passwordHash, sessionVersion: sql`${users.sessionVersion} + 1`, version: sql`${users.version} + 1`, updatedAt: sql`now()` })
+          .set({
+            passwordHash,
+            sessionVersion: sql`${users.sessionVersion} + 1`,
+            version: sql`${users.version} + 1`,
+            updatedAt: sql`now()`,
+          })
           .where(eq(users.id, p.id));
         await auth.refreshTokens.revokeAll(tx, p.id);
-        await recordAudit(tx, actorOf(request), { entityType: 'user', entityId: p.id, action: 'update', after: { passwordChanged: true } });
+        await recordAudit(tx, actorOf(request), {
+          entityType: 'user',
+          entityId: p.id,
+          action: 'update',
+          after: { passwordChanged: true },
+        });
       });
       auth.directory.invalidate('user', p.id);
       request.log.info({ event: 'password_changed', userId: p.id }, 'password changed');

@@ -108,9 +108,15 @@ export const authPlugin = fp<{ auth: AuthService }>(
       const principal = request.principal;
       if (rule.level !== 'editor' || !principal || principal.role === 'admin') return done();
       // An editor-level route that cannot say who owns its target is for admins only.
-      const ownerOf = principal.organizationId && rule.organizationOf ? rule.organizationOf(request) : Promise.resolve(undefined);
+      const ownerOf =
+        principal.organizationId && rule.organizationOf ? rule.organizationOf(request) : Promise.resolve(undefined);
       ownerOf.then(
-        (owner) => done(!owner || owner !== principal.organizationId ? forbidden('Editors may change only the plans and measurements of their own organization.') : undefined),
+        (owner) =>
+          done(
+            !owner || owner !== principal.organizationId
+              ? forbidden('Editors may change only the plans and measurements of their own organization.')
+              : undefined,
+          ),
         // A rejection without an Error must still stop the request, never pass as done(undefined).
         (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
       );

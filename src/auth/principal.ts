@@ -32,6 +32,9 @@ export function roleAtLeast(role: Role, needed: Role): boolean {
 
 /** The authenticated caller of a non-public route (the auth plugin guarantees one). */
 export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal) throw new HttpProblem(401, 'A bearer token is required.', undefined, { 'www-authenticate': 'Bearer realm="nysana"' });
+  if (!request.principal)
+    throw new HttpProblem(401, 'A bearer token is required.', undefined, {
+      'www-authenticate': 'Bearer realm="nysana"',
+    });
   return request.principal;
 }

@@ -33,7 +33,9 @@ export class Lockout {
   /** Whether `key` may try again (false once it has `limit` failures in its window); counts nothing. */
   async check(key: string): Promise<RateDecision> {
     const { current, ttl } = await this.counters.read(this.key(key));
-    return current < this.limit ? { allowed: true, retryAfter: 0 } : { allowed: false, retryAfter: retryAfterSeconds(ttl) };
+    return current < this.limit
+      ? { allowed: true, retryAfter: 0 }
+      : { allowed: false, retryAfter: retryAfterSeconds(ttl) };
   }
 
   /** Counts one failure. */
@@ -79,8 +81,22 @@ export function createAuthLimits(
   counters: Counters,
 ): AuthLimits {
   return {
-    perIp: { max: config.AUTH_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000, keyGenerator: (request) => `auth-ip:${request.ip}` },
-    accountFailures: new Lockout(counters, 'login-failures', config.AUTH_MAX_FAILURES, config.AUTH_LOCKOUT_SECONDS * 1000),
-    clientFailures: new Lockout(counters, 'client-failures', config.AUTH_MAX_FAILURES * 2, config.AUTH_LOCKOUT_SECONDS * 1000),
+    perIp: {
+      max: config.AUTH_RATE_LIMIT_PER_MINUTE,
+      timeWindow: 60_000,
+      keyGenerator: (request) => `auth-ip:${request.ip}`,
+    },
+    accountFailures: new Lockout(
+      counters,
+      'login-failures',
+      config.AUTH_MAX_FAILURES,
+      config.AUTH_LOCKOUT_SECONDS * 1000,
+    ),
+    clientFailures: new Lockout(
+      counters,
+      'client-failures',
+      config.AUTH_MAX_FAILURES * 2,
+      config.AUTH_LOCKOUT_SECONDS * 1000,
+    ),
   };
 }

@@ -22,7 +22,11 @@ export interface IssuedRefresh {
 }
 
 export type RotateResult =
-  | { ok: true; user: { id: string; role: Role; organizationId: string | null; sessionVersion: number }; issued: IssuedRefresh }
+  | {
+      ok: true;
+      user: { id: string; role: Role; organizationId: string | null; sessionVersion: number };
+      issued: IssuedRefresh;
+    }
   | { ok: false; reason: 'unknown' | 'expired' | 'revoked' | 'reused' | 'inactive' };
 
 const PURGE_EVERY_MS = 3_600_000;
@@ -37,10 +41,16 @@ export class RefreshTokens {
   ) {}
 
   /** Starts a new family (a login), or continues one (a refresh). */
-  async issue(executor: Executor, userId: string, family?: { id: string; sessionExpiresAt: Date }): Promise<IssuedRefresh> {
+  async issue(
+    executor: Executor,
+    userId: string,
+    family?: { id: string; sessionExpiresAt: Date },
+  ): Promise<IssuedRefresh> {
     const now = Date.now();
     const sessionExpiresAt = family?.sessionExpiresAt ?? new Date(now + this.config.SESSION_MAX_AGE_SECONDS * 1000);
-    const expiresAt = new Date(Math.min(now + this.config.REFRESH_TOKEN_TTL_SECONDS * 1000, sessionExpiresAt.getTime()));
+    const expiresAt = new Date(
+      Math.min(now + this.config.REFRESH_TOKEN_TTL_SECONDS * 1000, sessionExpiresAt.getTime()),
+    );
     const refreshToken = newSecret(REFRESH_TOKEN_PREFIX);
     await executor.insert(refreshTokens).values({
       userId,
@@ -78,7 +88,13 @@ export class RefreshTokens {
         return { ok: false, reason: row.revokedAt ? 'revoked' : 'expired' };
       }
       const [user] = await tx
-        .select({ id: users.id, active: users.active, role: users.role, organizationId: users.organizationId, sessionVersion: users.sessionVersion })
+        .select({
+          id: users.id,
+          active: users.active,
+          role: users.role,
+          organizationId: users.organizationId,
+          sessionVersion: users.sessionVersion,
+        })
         .from(users)
         .where(eq(users.id, claimed.userId))
         .limit(1);
@@ -86,8 +102,20 @@ export class RefreshTokens {
         await revokeFamily(tx, claimed.familyId);
         return { ok: false, reason: 'inactive' };
       }
-      const issued = await this.issue(tx, user.id, { id: claimed.familyId, sessionExpiresAt: claimed.sessionExpiresAt });
-      return { ok: true, user: { id: user.id, role: user.role, organizationId: user.organizationId, sessionVersion: user.sessionVersion }, issued };
+      const issued = await this.issue(tx, user.id, {
+        id: claimed.familyId,
+        sessionExpiresAt: claimed.sessionExpiresAt,
+      });
+      return {
+        ok: true,
+        user: {
+          id: user.id,
+          role: user.role,
+          organizationId: user.organizationId,
+          sessionVersion: user.sessionVersion,
+        },
+        issued,
+      };
     });
   }
 

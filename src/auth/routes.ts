@@ -62,7 +62,8 @@ export function authRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
           const email = request.body.email.toLowerCase();
           const failures = failureKey(email, request.ip);
           const locked = await auth.limits.accountFailures.check(failures);
-          if (!locked.allowed) throw tooManyRequests(locked.retryAfter, 'Too many failed logins for this account; retry later.');
+          if (!locked.allowed)
+            throw tooManyRequests(locked.retryAfter, 'Too many failed logins for this account; retry later.');
           const [user] = await db.select().from(users).where(eq(users.email, email)).limit(1);
           // Verify even without a user (against a dummy hash) so timing does not reveal accounts.
           const passwordOk = await verifyPassword(user?.passwordHash ?? (await dummyHash()), request.body.password);
@@ -79,9 +80,20 @@ export function authRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
             .where(eq(users.id, user.id));
           await auth.refreshTokens.purgeExpired();
           const refresh = await auth.refreshTokens.issue(db, user.id);
-          const accessToken = await auth.tokens.sign({ kind: 'user', id: user.id, role: user.role, organizationId: user.organizationId, sessionVersion: user.sessionVersion });
+          const accessToken = await auth.tokens.sign({
+            kind: 'user',
+            id: user.id,
+            role: user.role,
+            organizationId: user.organizationId,
+            sessionVersion: user.sessionVersion,
+          });
           request.log.info({ event: 'login', userId: user.id }, 'login');
-          return { accessToken: accessToken.token, tokenType: 'Bearer' as const, expiresIn: accessToken.expiresIn, ...refresh };
+          return {
+            accessToken: accessToken.token,
+            tokenType: 'Bearer' as const,
+            expiresIn: accessToken.expiresIn,
+            ...refresh,
+          };
         },
       });
 
@@ -93,7 +105,7 @@ export function authRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
           summary: 'Exchange a refresh token for a new token pair',
           description:
             'The presented refresh token stops working. Presenting an already used refresh token revokes every token of ' +
-            'that login (its family): a copy is in someone else\'s hands. Refresh one request at a time. A deactivated ' +
+            "that login (its family): a copy is in someone else's hands. Refresh one request at a time. A deactivated " +
             "user's refresh tokens answer 401.",
           body: RefreshBody,
           response: { 200: TokenPair, ...errorResponses(400, 401, 413, 415, 429) },
@@ -101,12 +113,24 @@ export function authRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
         handler: async (request) => {
           const result = await auth.refreshTokens.rotate(request.body.refreshToken);
           if (!result.ok) {
-            if (result.reason === 'reused') request.log.warn({ event: 'refresh_token_reuse' }, 'refresh token reused; family revoked');
+            if (result.reason === 'reused')
+              request.log.warn({ event: 'refresh_token_reuse' }, 'refresh token reused; family revoked');
             throw unauthorized('The refresh token is not valid; log in again.');
           }
           const { user, issued } = result;
-          const accessToken = await auth.tokens.sign({ kind: 'user', id: user.id, role: user.role, organizationId: user.organizationId, sessionVersion: user.sessionVersion });
-          return { accessToken: accessToken.token, tokenType: 'Bearer' as const, expiresIn: accessToken.expiresIn, ...issued };
+          const accessToken = await auth.tokens.sign({
+            kind: 'user',
+            id: user.id,
+            role: user.role,
+            organizationId: user.organizationId,
+            sessionVersion: user.sessionVersion,
+          });
+          return {
+            accessToken: accessToken.token,
+            tokenType: 'Bearer' as const,
+            expiresIn: accessToken.expiresIn,
+            ...issued,
+          };
         },
       });
 
@@ -117,7 +141,7 @@ export function authRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
           operationId: 'logout',
           summary: 'Revoke a refresh token (and its login), or every login of the caller',
           description:
-            'Answers 204 whether or not the refresh token was valid or the caller\'s. The access token itself stays valid ' +
+            "Answers 204 whether or not the refresh token was valid or the caller's. The access token itself stays valid " +
             'until it expires (minutes); drop it on the client.',
           body: LogoutBody,
           response: { 204: z.null().describe('Logged out'), ...errorResponses(400, 401, 413, 415, 429) },
@@ -126,7 +150,8 @@ export function authRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
           const principal = principalOf(request);
           if (principal.kind === 'user') {
             if (request.body.allSessions) await auth.refreshTokens.revokeAll(db, principal.id);
-            else if (request.body.refreshToken) await auth.refreshTokens.revoke(request.body.refreshToken, principal.id);
+            else if (request.body.refreshToken)
+              await auth.refreshTokens.revoke(request.body.refreshToken, principal.id);
           }
           return reply.code(204).send(null);
         },

@@ -5,12 +5,15 @@ import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './passwords.js';
 
 export const Role = z.enum(['admin', 'editor', 'viewer']).meta({
   id: 'Role',
-  description: 'admin: everything; editor: writes plans and measurements of its own organization, reads all; viewer: reads.',
+  description:
+    'admin: everything; editor: writes plans and measurements of its own organization, reads all; viewer: reads.',
 });
 
 export const NewPassword = Text.min(PASSWORD_MIN_LENGTH, `at least ${PASSWORD_MIN_LENGTH} characters`)
   .max(PASSWORD_MAX_LENGTH)
-  .refine((p) => p.trim().length >= PASSWORD_MIN_LENGTH, { message: `at least ${PASSWORD_MIN_LENGTH} characters besides spaces` })
+  .refine((p) => p.trim().length >= PASSWORD_MIN_LENGTH, {
+    message: `at least ${PASSWORD_MIN_LENGTH} characters besides spaces`,
+  })
   .describe(`${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters; never returned.`);
 
 const OpaqueToken = z.string().min(1).max(256);
@@ -39,15 +42,22 @@ export const LogoutBody = z
     refreshToken: OpaqueToken.optional().describe("The session's refresh token; its whole family is revoked."),
     allSessions: z.boolean().default(false).describe('Revoke every refresh token of the caller (log out everywhere).'),
   })
-  .refine((b) => b.refreshToken !== undefined || b.allSessions, { message: 'send refreshToken, or allSessions: true', path: ['refreshToken'] });
+  .refine((b) => b.refreshToken !== undefined || b.allSessions, {
+    message: 'send refreshToken, or allSessions: true',
+    path: ['refreshToken'],
+  });
 
 /** RFC 6749 section 4.4.2; unknown parameters are ignored, as section 3.2 requires. */
 export const ClientCredentialsRequest = z
   .object({
     grant_type: z.string().max(100).optional().describe('Must be "client_credentials".'),
     client_id: z.string().max(200).optional(),
-    client_secret: z.string().max(256).optional().describe('Or send client_id and client_secret with HTTP Basic instead.'),
-    scope: z.string().max(1000).optional().describe('Ignored: the client\'s role decides what it may do.'),
+    client_secret: z
+      .string()
+      .max(256)
+      .optional()
+      .describe('Or send client_id and client_secret with HTTP Basic instead.'),
+    scope: z.string().max(1000).optional().describe("Ignored: the client's role decides what it may do."),
   })
   .meta({ id: 'ClientCredentialsRequest' });
 
@@ -57,15 +67,26 @@ export const ClientCredentialsResponse = z
 
 export const OAuthError = z
   .object({
-    error: z.enum(['invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope', 'too_many_requests', 'server_error']),
+    error: z.enum([
+      'invalid_request',
+      'invalid_client',
+      'invalid_grant',
+      'unauthorized_client',
+      'unsupported_grant_type',
+      'invalid_scope',
+      'too_many_requests',
+      'server_error',
+    ]),
     error_description: z.string().optional(),
   })
   .meta({ id: 'OAuthError', description: 'RFC 6749 section 5.2 error response.' });
 
 export const Me = z
   .object({
-    kind: z.enum(['user', 'client', 'sso']).describe('A user of this service, a service client, or a user of the trusted identity provider.'),
-    id: z.string().describe('User or client id; for sso, the provider\'s subject.'),
+    kind: z
+      .enum(['user', 'client', 'sso'])
+      .describe('A user of this service, a service client, or a user of the trusted identity provider.'),
+    id: z.string().describe("User or client id; for sso, the provider's subject."),
     role: Role,
     organizationId: Uuid.nullable(),
     email: z.string().meta({ format: 'email' }).nullable(),

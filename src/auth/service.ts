@@ -126,8 +126,10 @@ export class AuthService {
       return await this.principalOf(await this.tokens.verify(token));
     } catch (error) {
       if (error instanceof InvalidToken) throw invalid(error.message, basic !== undefined);
-      if (error instanceof TokenScopeExceeded) throw new AuthFailure(403, error.message, `${REALM}, error="insufficient_scope"`);
-      if (error instanceof NoRoleGranted) throw new AuthFailure(403, error.message, `${REALM}, error="insufficient_scope"`);
+      if (error instanceof TokenScopeExceeded)
+        throw new AuthFailure(403, error.message, `${REALM}, error="insufficient_scope"`);
+      if (error instanceof NoRoleGranted)
+        throw new AuthFailure(403, error.message, `${REALM}, error="insufficient_scope"`);
       throw error;
     }
   }
@@ -139,7 +141,13 @@ export class AuthService {
     if (!state?.active) throw new InvalidToken('invalid');
     // The password was changed after the token was issued: every session ended, this one too.
     if (verified.sessionVersion < state.sessionVersion) throw new InvalidToken('invalid');
-    return { kind: verified.kind, id: verified.id, role: state.role, organizationId: state.organizationId, tokenId: verified.jti };
+    return {
+      kind: verified.kind,
+      id: verified.id,
+      role: state.role,
+      organizationId: state.organizationId,
+      tokenId: verified.jti,
+    };
   }
 }
 

@@ -17,7 +17,13 @@ import { CLOCK_TOLERANCE_SECONDS, InvalidToken } from './tokens.js';
 
 export type SsoConfig = Pick<
   Config,
-  'SSO_JWKS_URL' | 'SSO_ISSUER' | 'SSO_AUDIENCE' | 'SSO_ALGORITHMS' | 'SSO_ROLE_CLAIM' | 'SSO_ROLE_MAP' | 'SSO_ORGANIZATION_CLAIM'
+  | 'SSO_JWKS_URL'
+  | 'SSO_ISSUER'
+  | 'SSO_AUDIENCE'
+  | 'SSO_ALGORITHMS'
+  | 'SSO_ROLE_CLAIM'
+  | 'SSO_ROLE_MAP'
+  | 'SSO_ORGANIZATION_CLAIM'
 >;
 
 /** A valid provider token whose claims grant no role here: authenticated, but not allowed (403). */
@@ -80,7 +86,9 @@ export function createSsoVerifier(config: SsoConfig, directory: PrincipalDirecto
       if (!role) throw new NoRoleGranted('The identity provider grants this account no role in Nysana.');
       const organizationClaim = claimAt(payload, config.SSO_ORGANIZATION_CLAIM);
       const organizationId =
-        typeof organizationClaim === 'string' && organizationClaim.length <= 200 ? await directory.organizationId(organizationClaim) : null;
+        typeof organizationClaim === 'string' && organizationClaim.length <= 200
+          ? await directory.organizationId(organizationClaim)
+          : null;
       const principal: Principal = { kind: 'sso', id: payload.sub!, role, organizationId };
       if (typeof payload.jti === 'string') principal.tokenId = payload.jti;
       return principal;

@@ -57,15 +57,25 @@ function toOAuthProblem(error: FastifyError | Error, request: FastifyRequest): O
     if (problem.status < 500) return new OAuthProblem(400, 'invalid_request', problem.detail);
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
-    const fields = (error.validation as { instancePath?: string }[]).map((v) => (v.instancePath ?? '').replace(/^\//, '') || 'body');
+    const fields = (error.validation as { instancePath?: string }[]).map(
+      (v) => (v.instancePath ?? '').replace(/^\//, '') || 'body',
+    );
     return new OAuthProblem(400, 'invalid_request', `Invalid parameter(s): ${[...new Set(fields)].join(', ')}.`);
   }
   const status = (error as FastifyError).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new OAuthProblem(400, 'invalid_request', 'Send the parameters as application/x-www-form-urlencoded or JSON.');
+    return new OAuthProblem(
+      400,
+      'invalid_request',
+      'Send the parameters as application/x-www-form-urlencoded or JSON.',
+    );
   }
   request.log.error({ err: error }, 'token endpoint failed');
-  return new OAuthProblem(500, 'server_error', 'An unexpected error occurred; quote the x-request-id header when reporting it.');
+  return new OAuthProblem(
+    500,
+    'server_error',
+    'An unexpected error occurred; quote the x-request-id header when reporting it.',
+  );
 }
 
 /** RFC 6749 section 2.3.1: Basic credentials are form-urlencoded before base64. */
@@ -85,16 +95,21 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
 export function tokenRoute(parent: FastifyInstance, db: Db, auth: AuthService) {
   parent.register(async (scope) => {
     // Form bodies are accepted here only; everywhere else they stay 415.
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16_384 }, (_request, body, done) => {
-      const params = new URLSearchParams(body as string);
-      const out: Record<string, string> = {};
-      for (const [key, value] of params) {
-        // RFC 6749 section 3.2: parameters must not be included more than once.
-        if (key in out) return done(new OAuthProblem(400, 'invalid_request', `The parameter ${key} is repeated.`), undefined);
-        out[key] = value;
-      }
-      done(null, out);
-    });
+    scope.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string', bodyLimit: 16_384 },
+      (_request, body, done) => {
+        const params = new URLSearchParams(body as string);
+        const out: Record<string, string> = {};
+        for (const [key, value] of params) {
+          // RFC 6749 section 3.2: parameters must not be included more than once.
+          if (key in out)
+            return done(new OAuthProblem(400, 'invalid_request', `The parameter ${key} is repeated.`), undefined);
+          out[key] = value;
+        }
+        done(null, out);
+      },
+    );
 
     scope.withTypeProvider<ZodTypeProvider>().post('/token', {
       config: { access: access.public },
@@ -117,7 +132,9 @@ export function tokenRoute(parent: FastifyInstance, db: Db, auth: AuthService) {
           401: OAuthError.describe('Unknown client, wrong secret, or deactivated client.'),
           429: OAuthError.describe('Too many requests or failed attempts; see Retry-After.'),
           // Declared here, in the OAuth error format this route answers (the document's default 500 is problem+json).
-          500: OAuthError.describe('server_error: an unexpected error; quote the x-request-id response header when reporting it.'),
+          500: OAuthError.describe(
+            'server_error: an unexpected error; quote the x-request-id response header when reporting it.',
+          ),
         },
       },
       handler: async (request, reply) => {
@@ -125,7 +142,11 @@ export function tokenRoute(parent: FastifyInstance, db: Db, auth: AuthService) {
         const basic = basicCredentials(request.headers.authorization);
         if (basic === 'malformed') throw invalidClient();
         if (basic && body.client_secret !== undefined) {
-          throw new OAuthProblem(400, 'invalid_request', 'Use one client authentication method: HTTP Basic or body parameters.');
+          throw new OAuthProblem(
+            400,
+            'invalid_request',
+            'Use one client authentication method: HTTP Basic or body parameters.',
+          );
         }
         if (!body.grant_type) throw new OAuthProblem(400, 'invalid_request', 'grant_type is required.');
         if (body.grant_type !== 'client_credentials') {
@@ -141,9 +162,16 @@ export function tokenRoute(parent: FastifyInstance, db: Db, auth: AuthService) {
         const failures = failureKey(clientId, request.ip);
         const locked = await auth.limits.clientFailures.check(failures);
         if (!locked.allowed) {
-          throw new OAuthProblem(429, 'too_many_requests', 'Too many failed attempts for this client from this address; retry later.', { 'retry-after': String(locked.retryAfter) });
+          throw new OAuthProblem(
+            429,
+            'too_many_requests',
+            'Too many failed attempts for this client from this address; retry later.',
+            { 'retry-after': String(locked.retryAfter) },
+          );
         }
-        const [client] = UUID.test(clientId) ? await db.select().from(serviceClients).where(eq(serviceClients.id, clientId)).limit(1) : [];
+        const [client] = UUID.test(clientId)
+          ? await db.select().from(serviceClients).where(eq(serviceClients.id, clientId)).limit(1)
+          : [];
         const secretOk = sameDigest(sha256(secret), client?.secretHash ?? NO_CLIENT_DIGEST);
         if (!client || !secretOk || !client.active) {
           await auth.limits.clientFailures.hit(failures);
@@ -151,8 +179,16 @@ export function tokenRoute(parent: FastifyInstance, db: Db, auth: AuthService) {
           throw invalidClient();
         }
         await auth.limits.clientFailures.reset(failures);
-        await db.update(serviceClients).set({ lastUsedAt: sql`now()` }).where(eq(serviceClients.id, client.id));
-        const issued = await auth.tokens.sign({ kind: 'client', id: client.id, role: client.role, organizationId: client.organizationId });
+        await db
+          .update(serviceClients)
+          .set({ lastUsedAt: sql`now()` })
+          .where(eq(serviceClients.id, client.id));
+        const issued = await auth.tokens.sign({
+          kind: 'client',
+          id: client.id,
+          role: client.role,
+          organizationId: client.organizationId,
+        });
         reply.header('pragma', 'no-cache');
         return { access_token: issued.token, token_type: 'Bearer' as const, expires_in: issued.expiresIn };
       },

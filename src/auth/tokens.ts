@@ -71,7 +71,10 @@ export class TokenService {
     return this.config.ACCESS_TOKEN_TTL_SECONDS;
   }
 
-  async sign(subject: TokenSubject, ttlSeconds = this.config.ACCESS_TOKEN_TTL_SECONDS): Promise<{ token: string; expiresIn: number }> {
+  async sign(
+    subject: TokenSubject,
+    ttlSeconds = this.config.ACCESS_TOKEN_TTL_SECONDS,
+  ): Promise<{ token: string; expiresIn: number }> {
     const key = await this.keys.signingKey();
     const now = Math.floor(Date.now() / 1000);
     const claims: JWTPayload = { role: subject.role };
@@ -134,7 +137,14 @@ export class TokenService {
     if (!claims.success) throw new InvalidToken('invalid');
     const { sub, jti, role, org, client_id, sv } = claims.data;
     if (client_id !== undefined && client_id !== sub) throw new InvalidToken('invalid');
-    const verified: VerifiedToken = { kind: client_id ? 'client' : 'user', id: sub, role, organizationId: org ?? null, jti, sessionVersion: sv ?? 0 };
+    const verified: VerifiedToken = {
+      kind: client_id ? 'client' : 'user',
+      id: sub,
+      role,
+      organizationId: org ?? null,
+      jti,
+      sessionVersion: sv ?? 0,
+    };
     // exp and iat are required claims (checked above); nbf is optional and then no bound.
     this.verified.set(token, { value: verified, kid, exp: payload.exp!, nbf: payload.nbf ?? -Infinity });
     return verified;

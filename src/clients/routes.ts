@@ -48,7 +48,6 @@ export const toClientDto = (row: Row): Client => ({
   updatedAt: iso(row.updatedAt),
 });
 
-
 const ClientTombstone = tombstoneOf('Client', { organizationId: Uuid.nullable() });
 export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -60,9 +59,19 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
       operationId: 'listClients',
       summary: 'List service clients',
       description:
-        'Cursor-paginated, ordered by name; filters are exact matches. Secrets are never listed. ?format=csv|xlsx answers a file (every match, streamed, without ?limit).' + exportEtagDescription,
-      querystring: ListQuery.extend({ ...ClientFilters.shape, ...ListExportQueryShape, updatedSince: UpdatedSince.optional() }),
-      response: { 200: syncListOf(Client, ClientTombstone), 304: NOT_MODIFIED, ...errorResponses(400, 401, 403, 410), ...exportBusyResponses },
+        'Cursor-paginated, ordered by name; filters are exact matches. Secrets are never listed. ?format=csv|xlsx answers a file (every match, streamed, without ?limit).' +
+        exportEtagDescription,
+      querystring: ListQuery.extend({
+        ...ClientFilters.shape,
+        ...ListExportQueryShape,
+        updatedSince: UpdatedSince.optional(),
+      }),
+      response: {
+        200: syncListOf(Client, ClientTombstone),
+        304: NOT_MODIFIED,
+        ...errorResponses(400, 401, 403, 410),
+        ...exportBusyResponses,
+      },
     },
     handler: async (request, reply) => {
       const q = request.query;
@@ -71,29 +80,48 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
         q.organizationId ? eq(serviceClients.organizationId, q.organizationId) : undefined,
         q.active !== undefined ? eq(serviceClients.active, q.active) : undefined,
       ];
-      return answerList(request, reply, {
-        db,
-        list: tableList({ table: serviceClients, where, orderBy: [serviceClients.name, serviceClients.id], toDto: toClientDto }),
-        export: {
-          name: 'clients',
-          columns: columnsOf<Client>(Client),
-          watermark: (d) =>
-            changeWatermark(d, [sql`${serviceClients.changeXid}`], sql`from ${serviceClients} where ${and(...where) ?? sql`true`}`),
+      return answerList(
+        request,
+        reply,
+        {
+          db,
+          list: tableList({
+            table: serviceClients,
+            where,
+            orderBy: [serviceClients.name, serviceClients.id],
+            toDto: toClientDto,
+          }),
+          export: {
+            name: 'clients',
+            columns: columnsOf<Client>(Client),
+            watermark: (d) =>
+              changeWatermark(
+                d,
+                [sql`${serviceClients.changeXid}`],
+                sql`from ${serviceClients} where ${and(...where) ?? sql`true`}`,
+              ),
+          },
+          sync: {
+            read: (s) =>
+              syncList(db, {
+                table: serviceClients,
+                entityType: 'client',
+                liveConditions: where,
+                // A tombstone remembers the organization; other filters apply to live rows only.
+                deadConditions: [q.organizationId ? eq(syncDeletions.parentId, q.organizationId) : undefined],
+                ...s,
+                toDto: toClientDto,
+                toTombstone: (d) => ({
+                  id: d.entityId,
+                  deleted: true as const,
+                  updatedAt: iso(d.deletedAt),
+                  organizationId: d.parentId,
+                }),
+              }),
+          },
         },
-        sync: {
-          read: (s) =>
-            syncList(db, {
-              table: serviceClients,
-              entityType: 'client',
-              liveConditions: where,
-              // A tombstone remembers the organization; other filters apply to live rows only.
-              deadConditions: [q.organizationId ? eq(syncDeletions.parentId, q.organizationId) : undefined],
-              ...s,
-              toDto: toClientDto,
-              toTombstone: (d) => ({ id: d.entityId, deleted: true as const, updatedAt: iso(d.deletedAt), organizationId: d.parentId }),
-            }),
-        },
-      }, q);
+        q,
+      );
     },
   });
 
@@ -113,9 +141,18 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
         await assertOrganizationExists(tx, request.body.organizationId);
         const [row] = await tx
           .insert(serviceClients)
-          .values({ ...request.body, organizationId: request.body.organizationId ?? null, secretHash: sha256(clientSecret) })
+          .values({
+            ...request.body,
+            organizationId: request.body.organizationId ?? null,
+            secretHash: sha256(clientSecret),
+          })
           .returning();
-        await recordAudit(tx, actorOf(request), { entityType: 'client', entityId: row!.id, action: 'create', after: toClientDto(row!) });
+        await recordAudit(tx, actorOf(request), {
+          entityType: 'client',
+          entityId: row!.id,
+          action: 'create',
+          after: toClientDto(row!),
+        });
         return row!;
       });
       request.log.info({ event: 'client_created', clientId: created.id, role: created.role }, 'service client created');
@@ -150,7 +187,8 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
       tags: [TAG],
       operationId: 'updateClient',
       summary: 'Update a service client (name, role, organization, activation)',
-      description: "Partial update; send If-Match to refuse stale writes (412). Deactivation refuses the client's tokens from the next request.",
+      description:
+        "Partial update; send If-Match to refuse stale writes (412). Deactivation refuses the client's tokens from the next request.",
       params: IdParams,
       body: ClientPatch,
       response: { 200: Client, ...errorResponses(400, 401, 403, 404, 409, 412, 413, 415) },
@@ -163,7 +201,9 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
         assertIfMatch(request, current.version);
         const next = { ...current, ...request.body };
         if (next.role === 'editor' && !next.organizationId) {
-          throw badRequest('An editor needs an organization.', [{ path: 'body.organizationId', message: 'required for editors' }]);
+          throw badRequest('An editor needs an organization.', [
+            { path: 'body.organizationId', message: 'required for editors' },
+          ]);
         }
         if (request.body.organizationId) await assertOrganizationExists(tx, request.body.organizationId);
         const [row] = await tx
@@ -171,11 +211,20 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
           .set({ ...request.body, version: sql`${serviceClients.version} + 1`, updatedAt: sql`now()` })
           .where(eq(serviceClients.id, id))
           .returning();
-        await recordAudit(tx, actorOf(request), { entityType: 'client', entityId: id, action: 'update', before: toClientDto(current), after: toClientDto(row!) });
+        await recordAudit(tx, actorOf(request), {
+          entityType: 'client',
+          entityId: id,
+          action: 'update',
+          before: toClientDto(current),
+          after: toClientDto(row!),
+        });
         return row!;
       });
       auth.directory.invalidate('client', id);
-      request.log.info({ event: 'client_updated', clientId: id, fields: Object.keys(request.body) }, 'service client updated');
+      request.log.info(
+        { event: 'client_updated', clientId: id, fields: Object.keys(request.body) },
+        'service client updated',
+      );
       setEtag(reply, updated.version);
       return toClientDto(updated);
     },
@@ -239,7 +288,12 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
         if (!current) throw notFound('client', id);
         assertIfMatch(request, current.version);
         await tx.delete(serviceClients).where(eq(serviceClients.id, id));
-        await recordAudit(tx, actorOf(request), { entityType: 'client', entityId: id, action: 'delete', before: toClientDto(current) });
+        await recordAudit(tx, actorOf(request), {
+          entityType: 'client',
+          entityId: id,
+          action: 'delete',
+          before: toClientDto(current),
+        });
       });
       auth.directory.invalidate('client', id);
       request.log.info({ event: 'client_deleted', clientId: id }, 'service client deleted');

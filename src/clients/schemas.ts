@@ -17,7 +17,9 @@ export const Client = z
     clientId: Uuid.describe('The OAuth client_id (equal to id).'),
     name: z.string(),
     role: ClientRole,
-    organizationId: Uuid.nullable().describe('Required for editors: the organization whose data the client may change.'),
+    organizationId: Uuid.nullable().describe(
+      'Required for editors: the organization whose data the client may change.',
+    ),
     active: z.boolean().describe('A deactivated client gets no tokens, and its issued tokens are refused.'),
     lastUsedAt: z.iso.datetime().nullable().describe('When the client last obtained a token.'),
   })
@@ -28,7 +30,8 @@ export const ClientWithSecret = Client.extend({
   clientSecret: z.string().describe('Shown only in this response; store it now. Only its hash is kept.'),
 }).meta({ id: 'ClientWithSecret' });
 
-const editorNeedsOrganization = (c: { role?: string; organizationId?: string | null }) => c.role !== 'editor' || !!c.organizationId;
+const editorNeedsOrganization = (c: { role?: string; organizationId?: string | null }) =>
+  c.role !== 'editor' || !!c.organizationId;
 
 export const ClientCreate = z
   .strictObject({

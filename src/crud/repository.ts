@@ -18,7 +18,12 @@ export type Executor = Db | Tx;
 /** What a generic table accepts as values: drizzle checks the columns at run time, the feature's toInsert at compile time. */
 type Values = PgTable['$inferInsert'];
 
-export async function findEntity(executor: Executor, table: EntityTable, id: string, lock?: 'update'): Promise<EntityRow | undefined> {
+export async function findEntity(
+  executor: Executor,
+  table: EntityTable,
+  id: string,
+  lock?: 'update',
+): Promise<EntityRow | undefined> {
   const query = executor.select().from(table).where(eq(table.id, id)).limit(1).$dynamic();
   const rows = (await (lock ? query.for(lock) : query)) as unknown as EntityRow[];
   return rows[0];
@@ -35,11 +40,19 @@ export const nextPosition = (table: PgTable, parentColumn: AnyPgColumn, parentId
   sql`(select least(coalesce(max(position), 0) + 1, ${sql.raw(String(MAX_POSITION))}) from ${table} where ${eq(parentColumn, parentId)})`;
 
 export async function insertEntity(tx: Tx, table: EntityTable, values: Record<string, unknown>): Promise<EntityRow> {
-  const rows = (await tx.insert(table).values(values as Values).returning()) as unknown as EntityRow[];
+  const rows = (await tx
+    .insert(table)
+    .values(values as Values)
+    .returning()) as unknown as EntityRow[];
   return rows[0]!;
 }
 
-export async function updateEntity(tx: Tx, table: EntityTable, id: string, changes: Record<string, unknown>): Promise<EntityRow> {
+export async function updateEntity(
+  tx: Tx,
+  table: EntityTable,
+  id: string,
+  changes: Record<string, unknown>,
+): Promise<EntityRow> {
   const rows = (await tx
     .update(table)
     .set({ ...changes, version: sql`${table.version} + 1`, updatedAt: sql`now()` } as Values)

@@ -51,7 +51,10 @@ export interface EntityWriteSpec<Dto extends object, Create, Patch> {
   lockedFields?: string[];
 }
 
-export function entityWriteService<Dto extends object, Create, Patch>(deps: { db: Db }, spec: EntityWriteSpec<Dto, Create, Patch>) {
+export function entityWriteService<Dto extends object, Create, Patch>(
+  deps: { db: Db },
+  spec: EntityWriteSpec<Dto, Create, Patch>,
+) {
   const { db } = deps;
   const { table } = spec;
   const served = (row: EntityRow) => assertServable(spec.entity, spec.toDto(row));
@@ -63,7 +66,8 @@ export function entityWriteService<Dto extends object, Create, Patch>(deps: { db
       return db.transaction(async (tx) => {
         const p = spec.parent;
         if (p && parentId && !(await lockParent(tx, p.table, parentId))) throw notFound(p.name, parentId);
-        if (spec.hasPosition && values.position === undefined) values.position = nextPosition(table, p!.column, parentId);
+        if (spec.hasPosition && values.position === undefined)
+          values.position = nextPosition(table, p!.column, parentId);
         await spec.validate?.(tx, values as EntityRow, undefined);
         const row = await insertEntity(tx, table, values);
         await recordAudit(tx, actor, { entityType: spec.name, entityId: row.id, action: 'create', after: served(row) });
@@ -78,7 +82,9 @@ export function entityWriteService<Dto extends object, Create, Patch>(deps: { db
         const current = await findEntity(tx, table, id, 'update');
         if (!current) throw notFound(spec.name, id);
         checkIfMatch(ifMatch, current.version);
-        const locked = (spec.lockedFields ?? []).filter((f) => f in changes && !isDeepStrictEqual(changes[f], current[f]));
+        const locked = (spec.lockedFields ?? []).filter(
+          (f) => f in changes && !isDeepStrictEqual(changes[f], current[f]),
+        );
         if (locked.length > 0 && spec.planOf) {
           const planId = await spec.planOf(tx, current);
           if (planId) await assertNoApprovedYears(tx, planId, `change ${locked.join(', ')}`);
@@ -86,7 +92,13 @@ export function entityWriteService<Dto extends object, Create, Patch>(deps: { db
         await spec.validate?.(tx, { ...current, ...changes } as EntityRow, current);
         const row = await updateEntity(tx, table, current.id, changes);
         const after = served(row);
-        await recordAudit(tx, actor, { entityType: spec.name, entityId: row.id, action: 'update', before: spec.toDto(current), after });
+        await recordAudit(tx, actor, {
+          entityType: spec.name,
+          entityId: row.id,
+          action: 'update',
+          before: spec.toDto(current),
+          after,
+        });
         return row;
       });
     },
@@ -119,4 +131,3 @@ export function entityWriteService<Dto extends object, Create, Patch>(deps: { db
     },
   };
 }
-

@@ -96,7 +96,11 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       await Promise.all([pool.end(), readPool?.end(), exportPool.end(), exportReadPool?.end()]);
     },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
-    exportPoolStats: () => ({ total: exportPool.totalCount, idle: exportPool.idleCount, waiting: exportPool.waitingCount }),
+    exportPoolStats: () => ({
+      total: exportPool.totalCount,
+      idle: exportPool.idleCount,
+      waiting: exportPool.waitingCount,
+    }),
   };
 }
 
@@ -113,7 +117,18 @@ export interface PgliteOptions {
  * stays resident. PostgreSQL's defaults are sized for a dedicated server (shared_buffers 128 MB,
  * maintenance_work_mem 64 MB); a service of a few plans needs a fraction of that.
  */
-const SERVER_SETTINGS = ['-c', 'shared_buffers=16MB', '-c', 'work_mem=2MB', '-c', 'maintenance_work_mem=16MB', '-c', 'temp_buffers=2MB', '-c', 'wal_buffers=1MB'];
+const SERVER_SETTINGS = [
+  '-c',
+  'shared_buffers=16MB',
+  '-c',
+  'work_mem=2MB',
+  '-c',
+  'maintenance_work_mem=16MB',
+  '-c',
+  'temp_buffers=2MB',
+  '-c',
+  'wal_buffers=1MB',
+];
 
 export async function openPglite(options: PgliteOptions = {}): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
@@ -128,7 +143,11 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
   }
   let client: InstanceType<typeof PGlite>;
   try {
-    client = new PGlite({ dataDir, loadDataDir, ...(dataDir ? { startParams: [...PGlite.defaultStartParams, ...SERVER_SETTINGS] } : {}) });
+    client = new PGlite({
+      dataDir,
+      loadDataDir,
+      ...(dataDir ? { startParams: [...PGlite.defaultStartParams, ...SERVER_SETTINGS] } : {}),
+    });
     await client.waitReady;
   } catch (error) {
     await lock?.release();

@@ -11,7 +11,9 @@ import type { Db } from './client.js';
 /** The node-postgres pool behind a drizzle handle, or undefined (PGlite). */
 export function pgPoolOf(db: Db): Pool | undefined {
   const client = (db as unknown as { $client?: unknown }).$client as Partial<Pool> | undefined;
-  return client && typeof client.connect === 'function' && typeof client.totalCount === 'number' ? (client as Pool) : undefined;
+  return client && typeof client.connect === 'function' && typeof client.totalCount === 'number'
+    ? (client as Pool)
+    : undefined;
 }
 
 /** Type parsers that parse nothing: each value stays the text PostgreSQL sent. */
@@ -24,12 +26,22 @@ const RAW_TEXT: NonNullable<QueryConfig['types']> = { getTypeParser: () => (valu
  * failed is discarded instead. `raw`: every value as the text PostgreSQL sent (no type parsing;
  * null stays null), for rows that are only copied into text anyway.
  */
-export async function* cursorBatches(pool: Pool, text: string, params: unknown[], size: number, options: { raw?: boolean } = {}): AsyncGenerator<unknown[][]> {
+export async function* cursorBatches(
+  pool: Pool,
+  text: string,
+  params: unknown[],
+  size: number,
+  options: { raw?: boolean } = {},
+): AsyncGenerator<unknown[][]> {
   const client: PoolClient = await pool.connect();
   let broken: Error | undefined;
   let done = false;
   const fetch = () => {
-    const p = client.query<unknown[]>({ text: `fetch ${size} from export_cursor`, rowMode: 'array', ...(options.raw ? { types: RAW_TEXT } : {}) });
+    const p = client.query<unknown[]>({
+      text: `fetch ${size} from export_cursor`,
+      rowMode: 'array',
+      ...(options.raw ? { types: RAW_TEXT } : {}),
+    });
     p.catch(() => {}); // awaited below; this only keeps an abandoned prefetch from being "unhandled"
     return p;
   };
@@ -64,4 +76,3 @@ export async function* cursorBatches(pool: Pool, text: string, params: unknown[]
     client.release(broken);
   }
 }
-

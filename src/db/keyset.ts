@@ -5,7 +5,10 @@ import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 
 /** `(k1, k2, ...) > (v1, v2, ...)` for ascending keys (`<` for descending ones). */
 export function after(columns: AnyPgColumn[], values: unknown[], direction: 'asc' | 'desc' = 'asc'): SQL {
-  const left = sql.join(columns.map((c) => sql`${c}`), sql`, `);
+  const left = sql.join(
+    columns.map((c) => sql`${c}`),
+    sql`, `,
+  );
   const right = sql.join(
     values.map((v, i) => sql`${v}::${sql.raw(sqlTypeOf(columns[i]!))}`),
     sql`, `,

@@ -133,16 +133,18 @@ export interface PgliteListenable {
 
 export function pgliteListen(client: PgliteListenable): Listen {
   return (channel, handlers) => {
-    let unlisten: Promise<(() => Promise<void>) | undefined> = client.listen(channel, (payload) => handlers.onNotify(payload)).then(
-      (stop) => {
-        handlers.onListening();
-        return stop;
-      },
-      (error: unknown) => {
-        handlers.onLost(error);
-        return undefined;
-      },
-    );
+    let unlisten: Promise<(() => Promise<void>) | undefined> = client
+      .listen(channel, (payload) => handlers.onNotify(payload))
+      .then(
+        (stop) => {
+          handlers.onListening();
+          return stop;
+        },
+        (error: unknown) => {
+          handlers.onLost(error);
+          return undefined;
+        },
+      );
     return {
       // Notifications arrive before the writing query's promise resolves (one process).
       barrier: async () => {},

@@ -17,7 +17,9 @@ export const organizationOf = {
     first(db.select({ organizationId: plans.organizationId }).from(plans).where(eq(plans.id, id))),
   direction: (db: Db, id: string) =>
     first(
-      joinUp(db.select({ organizationId: plans.organizationId }).from(directions).$dynamic(), directions).where(eq(directions.id, id)),
+      joinUp(db.select({ organizationId: plans.organizationId }).from(directions).$dynamic(), directions).where(
+        eq(directions.id, id),
+      ),
     ),
   goal: (db: Db, id: string) =>
     first(
@@ -25,13 +27,20 @@ export const organizationOf = {
     ),
   indicator: (db: Db, id: string) =>
     first(
-      joinUp(db.select({ organizationId: plans.organizationId }).from(indicators).$dynamic(), indicators).where(eq(indicators.id, id)),
+      joinUp(db.select({ organizationId: plans.organizationId }).from(indicators).$dynamic(), indicators).where(
+        eq(indicators.id, id),
+      ),
     ),
   risk: (db: Db, id: string) =>
     first(
-      joinUp(db.select({ organizationId: plans.organizationId }).from(risks).innerJoin(goals, eq(goals.id, risks.goalId)).$dynamic(), goals).where(
-        eq(risks.id, id),
-      ),
+      joinUp(
+        db
+          .select({ organizationId: plans.organizationId })
+          .from(risks)
+          .innerJoin(goals, eq(goals.id, risks.goalId))
+          .$dynamic(),
+        goals,
+      ).where(eq(risks.id, id)),
     ),
 };
 
@@ -41,6 +50,8 @@ export const planIdOf = {
     (await db.select({ planId: directions.planId }).from(directions).where(eq(directions.id, directionId)))[0]?.planId,
   goal: async (db: Db | Tx, goalId: string) =>
     (
-      await joinUp(db.select({ planId: directions.planId }).from(goals).$dynamic(), goals, directions).where(eq(goals.id, goalId))
+      await joinUp(db.select({ planId: directions.planId }).from(goals).$dynamic(), goals, directions).where(
+        eq(goals.id, goalId),
+      )
     )[0]?.planId,
 };

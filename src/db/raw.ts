@@ -23,11 +23,20 @@ type Client = pg.Pool | PGlite;
 const isPool = (client: Client): client is pg.Pool => 'totalCount' in client;
 
 /** Rows as arrays; `statement` without a name runs unprepared (for SQL whose text varies). */
-export async function queryArrays(db: Db, statement: NamedSql | { text: string }, values: unknown[]): Promise<unknown[][]> {
+export async function queryArrays(
+  db: Db,
+  statement: NamedSql | { text: string },
+  values: unknown[],
+): Promise<unknown[][]> {
   const client = (db as unknown as { $client: Client }).$client;
   if (isPool(client)) {
     const name = 'name' in statement ? statement.name : undefined;
-    const result = await client.query<unknown[]>({ ...(name ? { name } : {}), text: statement.text, values, rowMode: 'array' });
+    const result = await client.query<unknown[]>({
+      ...(name ? { name } : {}),
+      text: statement.text,
+      values,
+      rowMode: 'array',
+    });
     return result.rows;
   }
   const result = await client.query<unknown[]>(statement.text, values, { rowMode: 'array' });

@@ -82,7 +82,9 @@ export const plans = pgTable(
     endYear: integer('end_year').notNull(),
     approval: jsonb('approval').$type<ApprovalColumn>(),
     /** The plan's evaluation method (issue 18); null = the built-in default, today's rule. */
-    evaluationMethodId: uuid('evaluation_method_id').references((): AnyPgColumn => evaluationMethods.id, { onDelete: 'restrict' }),
+    evaluationMethodId: uuid('evaluation_method_id').references((): AnyPgColumn => evaluationMethods.id, {
+      onDelete: 'restrict',
+    }),
     version: version(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -298,7 +300,10 @@ export const analyticalNotes = pgTable(
   (t) => [
     uniqueIndex('analytical_notes_plan_year_key').on(t.planId, t.year),
     check('analytical_notes_year_check', yearOk(t.year)),
-    check('analytical_notes_blocks_check', sql`jsonb_typeof(${t.blocks}) = 'array' and jsonb_array_length(${t.blocks}) between 1 and 2000`),
+    check(
+      'analytical_notes_blocks_check',
+      sql`jsonb_typeof(${t.blocks}) = 'array' and jsonb_array_length(${t.blocks}) between 1 and 2000`,
+    ),
   ],
 );
 
@@ -529,9 +534,12 @@ export const yearApprovals = pgTable(
     date: text('date').notNull(),
     approvedBy: text('approved_by'),
     /** The evaluation method version the year was approved with; null = the built-in default. */
-    evaluationMethodVersionId: uuid('evaluation_method_version_id').references((): AnyPgColumn => evaluationMethodVersions.id, {
-      onDelete: 'restrict',
-    }),
+    evaluationMethodVersionId: uuid('evaluation_method_version_id').references(
+      (): AnyPgColumn => evaluationMethodVersions.id,
+      {
+        onDelete: 'restrict',
+      },
+    ),
     version: version(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

@@ -19,7 +19,10 @@ const Section = sectionSchemas('parentId', 'DemoSection', 'demo').create;
 const DemoMeasurement = MeasurementPut.extend({ year: Year });
 // The indicator itself must pass the API's strict create schema; the two demo-only keys are split off first.
 const DemoIndicator = z
-  .looseObject({ reportVerdict: z.enum(['achieved', 'not_achieved', 'pending']), measurements: z.array(DemoMeasurement) })
+  .looseObject({
+    reportVerdict: z.enum(['achieved', 'not_achieved', 'pending']),
+    measurements: z.array(DemoMeasurement),
+  })
   .transform(({ reportVerdict, measurements, ...indicator }) => ({
     ...IndicatorCreate.parse(indicator),
     reportVerdict,

@@ -9,7 +9,9 @@ const database = await openDatabaseOrExit(config);
 try {
   await migrate(database);
   const result = await seedDemo(database.db);
-  console.log(result.loaded ? `demo plan loaded: plan ${result.planId}` : 'demo organization already present; nothing changed');
+  console.log(
+    result.loaded ? `demo plan loaded: plan ${result.planId}` : 'demo organization already present; nothing changed',
+  );
 } finally {
   await database.close();
 }

@@ -1,7 +1,17 @@
 /** Loads the demo dataset into a database in one transaction; a second run changes nothing. */
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { analyticalNotes, directions, goals, indicators, measurements, organizations, plans, reportSignatures, risks } from '../db/schema.js';
+import {
+  analyticalNotes,
+  directions,
+  goals,
+  indicators,
+  measurements,
+  organizations,
+  plans,
+  reportSignatures,
+  risks,
+} from '../db/schema.js';
 import { numberToDecimal } from '../shared/decimal.js';
 import { loadDemoDataset } from './dataset.js';
 
@@ -14,11 +24,17 @@ export interface SeedResult {
 export async function seedDemo(db: Db): Promise<SeedResult> {
   const data = loadDemoDataset();
   return db.transaction(async (tx) => {
-    const existing = await tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.code, data.organization.code));
+    const existing = await tx
+      .select({ id: organizations.id })
+      .from(organizations)
+      .where(eq(organizations.code, data.organization.code));
     if (existing[0]) return { loaded: false, organizationId: existing[0].id };
 
     const [org] = await tx.insert(organizations).values(data.organization).returning({ id: organizations.id });
-    const [plan] = await tx.insert(plans).values({ ...data.plan, organizationId: org!.id }).returning({ id: plans.id });
+    const [plan] = await tx
+      .insert(plans)
+      .values({ ...data.plan, organizationId: org!.id })
+      .returning({ id: plans.id });
     for (const d of data.directions) {
       const [direction] = await tx
         .insert(directions)
@@ -44,7 +60,12 @@ export async function seedDemo(db: Db): Promise<SeedResult> {
           const { measurements: values, reportVerdict: _verdict, ...fields } = i;
           const [indicator] = await tx
             .insert(indicators)
-            .values({ ...fields, goalId: goal!.id, position: fields.position ?? 0, weight: fields.weight === undefined ? undefined : String(fields.weight) })
+            .values({
+              ...fields,
+              goalId: goal!.id,
+              position: fields.position ?? 0,
+              weight: fields.weight === undefined ? undefined : String(fields.weight),
+            })
             .returning({ id: indicators.id });
           if (values.length > 0) {
             await tx.insert(measurements).values(
@@ -63,11 +84,15 @@ export async function seedDemo(db: Db): Promise<SeedResult> {
       }
     }
     if (data.analyticalNote) {
-      await tx.insert(analyticalNotes).values({ planId: plan!.id, year: data.analyticalNote.year, blocks: data.analyticalNote.blocks });
+      await tx
+        .insert(analyticalNotes)
+        .values({ planId: plan!.id, year: data.analyticalNote.year, blocks: data.analyticalNote.blocks });
     }
     if (data.reportSignature) {
       const { year, position, name, remark, editionNotes } = data.reportSignature;
-      await tx.insert(reportSignatures).values({ planId: plan!.id, year, position, name, remark: remark ?? null, editionNotes: editionNotes ?? null });
+      await tx
+        .insert(reportSignatures)
+        .values({ planId: plan!.id, year, position, name, remark: remark ?? null, editionNotes: editionNotes ?? null });
     }
     return { loaded: true, organizationId: org!.id, planId: plan!.id };
   });

@@ -32,13 +32,20 @@ export function listMethods(db: Db, o: { limit: number; cursor?: unknown[] }) {
     .limit(o.limit + 1);
 }
 
-export async function insertMethod(tx: Tx, values: { code: string; name: LocalizedTextColumn; rules: EvaluationRules }): Promise<MethodRow> {
+export async function insertMethod(
+  tx: Tx,
+  values: { code: string; name: LocalizedTextColumn; rules: EvaluationRules },
+): Promise<MethodRow> {
   const [row] = await tx.insert(evaluationMethods).values(values).returning();
   await insertVersion(tx, row!);
   return row!;
 }
 
-export async function updateMethod(tx: Tx, id: string, values: { code: string; name: LocalizedTextColumn; rules: EvaluationRules }): Promise<MethodRow> {
+export async function updateMethod(
+  tx: Tx,
+  id: string,
+  values: { code: string; name: LocalizedTextColumn; rules: EvaluationRules },
+): Promise<MethodRow> {
   const [row] = await tx
     .update(evaluationMethods)
     .set({ ...values, version: sql`${evaluationMethods.version} + 1`, updatedAt: sql`now()` })
@@ -50,7 +57,9 @@ export async function updateMethod(tx: Tx, id: string, values: { code: string; n
 
 /** Every version is written once, never updated: what an approved year was scored with. */
 async function insertVersion(tx: Tx, row: MethodRow): Promise<void> {
-  await tx.insert(evaluationMethodVersions).values({ methodId: row.id, version: row.version, name: row.name, rules: row.rules });
+  await tx
+    .insert(evaluationMethodVersions)
+    .values({ methodId: row.id, version: row.version, name: row.name, rules: row.rules });
 }
 
 export async function deleteMethod(tx: Tx, id: string): Promise<void> {
@@ -58,7 +67,11 @@ export async function deleteMethod(tx: Tx, id: string): Promise<void> {
 }
 
 export function listVersions(db: Db, methodId: string) {
-  return db.select().from(evaluationMethodVersions).where(eq(evaluationMethodVersions.methodId, methodId)).orderBy(asc(evaluationMethodVersions.version));
+  return db
+    .select()
+    .from(evaluationMethodVersions)
+    .where(eq(evaluationMethodVersions.methodId, methodId))
+    .orderBy(asc(evaluationMethodVersions.version));
 }
 
 /** How many plans name the method and how many approved years were scored with one of its versions. */
@@ -77,17 +90,27 @@ export async function currentVersion(executor: Executor, methodId: string): Prom
   const rows = await executor
     .select({ v: evaluationMethodVersions })
     .from(evaluationMethodVersions)
-    .innerJoin(evaluationMethods, and(eq(evaluationMethods.id, evaluationMethodVersions.methodId), eq(evaluationMethods.version, evaluationMethodVersions.version)))
+    .innerJoin(
+      evaluationMethods,
+      and(
+        eq(evaluationMethods.id, evaluationMethodVersions.methodId),
+        eq(evaluationMethods.version, evaluationMethodVersions.version),
+      ),
+    )
     .where(eq(evaluationMethods.id, methodId))
     .limit(1);
   return rows[0]?.v;
 }
 
-
 /** Every version of every method with whether it is the current one: methods are few (admin-managed). */
 export function allVersions(executor: Executor) {
   return executor
-    .select({ id: evaluationMethodVersions.id, methodId: evaluationMethodVersions.methodId, rules: evaluationMethodVersions.rules, current: sql<boolean>`(${evaluationMethodVersions.version} = ${evaluationMethods.version})` })
+    .select({
+      id: evaluationMethodVersions.id,
+      methodId: evaluationMethodVersions.methodId,
+      rules: evaluationMethodVersions.rules,
+      current: sql<boolean>`(${evaluationMethodVersions.version} = ${evaluationMethods.version})`,
+    })
     .from(evaluationMethodVersions)
     .innerJoin(evaluationMethods, eq(evaluationMethods.id, evaluationMethodVersions.methodId));
 }

@@ -17,7 +17,7 @@ import { EvaluationMethodService } from './service.js';
 const TAG = 'Evaluation methods';
 
 const ABOUT =
-  'A plan with evaluationMethodId null is scored by the built-in default (today\'s rule). Every change makes a new version ' +
+  "A plan with evaluationMethodId null is scored by the built-in default (today's rule). Every change makes a new version " +
   '(GET .../versions); a year approved under a version keeps answering with it. docs/evaluation-methods.md has a worked example.';
 
 export function evaluationMethodRoutes(app: FastifyInstance, db: Db) {
@@ -107,7 +107,8 @@ export function evaluationMethodRoutes(app: FastifyInstance, db: Db) {
       tags: [TAG],
       operationId: 'deleteEvaluationMethod',
       summary: 'Delete an evaluation method (admin)',
-      description: '409 while a plan names it or an approved year was scored with one of its versions. If-Match as for PATCH.',
+      description:
+        '409 while a plan names it or an approved year was scored with one of its versions. If-Match as for PATCH.',
       params: IdParams,
       response: { 204: z.null().describe('Deleted.'), ...errorResponses(400, 401, 403, 404, 409, 412) },
     },

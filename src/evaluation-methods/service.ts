@@ -14,8 +14,12 @@ import { invalid, conflict, notFound, preconditionFailed } from '../shared/error
 import { iso } from '../shared/decimal.js';
 import type { MethodRow, MethodVersionRow } from './repository.js';
 import * as repo from './repository.js';
-import type { EvaluationMethod, EvaluationMethodCreate, EvaluationMethodPatch, EvaluationMethodVersion } from './schemas.js';
-
+import type {
+  EvaluationMethod,
+  EvaluationMethodCreate,
+  EvaluationMethodPatch,
+  EvaluationMethodVersion,
+} from './schemas.js';
 
 export const toMethodDto = (row: MethodRow): EvaluationMethod => ({
   id: row.id,
@@ -40,7 +44,10 @@ export class EvaluationMethodService {
   constructor(private readonly db: Db) {}
 
   async list(q: { limit: number; cursor?: string }): Promise<{ items: EvaluationMethod[]; nextCursor: string | null }> {
-    const rows = await repo.listMethods(this.db, { limit: q.limit, cursor: q.cursor ? decodeCursor(q.cursor, 2) : undefined });
+    const rows = await repo.listMethods(this.db, {
+      limit: q.limit,
+      cursor: q.cursor ? decodeCursor(q.cursor, 2) : undefined,
+    });
     const result = page(rows, q.limit, (row) => [row.code, row.id]);
     return { items: result.items.map(toMethodDto), nextCursor: result.nextCursor };
   }
@@ -66,15 +73,30 @@ export class EvaluationMethodService {
   }
 
   /** A new version; approved years keep theirs. `ifMatch`: the version If-Match named (-1 malformed). */
-  async update(actor: Actor, id: string, patch: EvaluationMethodPatch, ifMatch: number | undefined): Promise<EvaluationMethod> {
+  async update(
+    actor: Actor,
+    id: string,
+    patch: EvaluationMethodPatch,
+    ifMatch: number | undefined,
+  ): Promise<EvaluationMethod> {
     return this.db.transaction(async (tx) => {
       const row = await repo.findMethod(tx, id, true);
       if (!row) throw notFound('evaluation method', id);
       if (ifMatch !== undefined && ifMatch !== row.version) throw preconditionFailed(row.version);
       const before = toMethodDto(row);
-      const next = { code: patch.code ?? row.code, name: patch.name ?? row.name, rules: patch.rules ?? (row.rules as EvaluationRules) };
+      const next = {
+        code: patch.code ?? row.code,
+        name: patch.name ?? row.name,
+        rules: patch.rules ?? (row.rules as EvaluationRules),
+      };
       const dto = toMethodDto(await repo.updateMethod(tx, id, next));
-      await recordAudit(tx, actor, { entityType: 'evaluationMethod', entityId: id, action: 'update', before, after: dto });
+      await recordAudit(tx, actor, {
+        entityType: 'evaluationMethod',
+        entityId: id,
+        action: 'update',
+        before,
+        after: dto,
+      });
       return dto;
     });
   }
@@ -87,10 +109,17 @@ export class EvaluationMethodService {
       if (ifMatch !== undefined && ifMatch !== row.version) throw preconditionFailed(row.version);
       const uses = await repo.usesOf(tx, id);
       if (uses.plans > 0 || uses.approvals > 0) {
-        throw conflict(`The method is in use by ${uses.plans} plan(s) and ${uses.approvals} approved year(s); switch those plans to another method first.`);
+        throw conflict(
+          `The method is in use by ${uses.plans} plan(s) and ${uses.approvals} approved year(s); switch those plans to another method first.`,
+        );
       }
       await repo.deleteMethod(tx, id);
-      await recordAudit(tx, actor, { entityType: 'evaluationMethod', entityId: id, action: 'delete', before: toMethodDto(row) });
+      await recordAudit(tx, actor, {
+        entityType: 'evaluationMethod',
+        entityId: id,
+        action: 'delete',
+        before: toMethodDto(row),
+      });
     });
   }
 }
@@ -99,7 +128,9 @@ export class EvaluationMethodService {
 export async function assertMethodExists(tx: Tx, methodId: string | null | undefined): Promise<void> {
   if (methodId === null || methodId === undefined) return;
   if (!(await repo.methodExists(tx, methodId, true))) {
-    throw invalid('The evaluation method does not exist.', [{ path: 'body.evaluationMethodId', message: 'unknown evaluation method' }]);
+    throw invalid('The evaluation method does not exist.', [
+      { path: 'body.evaluationMethodId', message: 'unknown evaluation method' },
+    ]);
   }
 }
 
@@ -141,7 +172,10 @@ export async function loadRuleBook(db: Db): Promise<RuleBook> {
 }
 
 /** The rules a row is scored by and the version they come from (null = the built-in default). */
-export function rulesOf(book: RuleBook | undefined, s: RuleSource): { versionId: string | null; rules: EvaluationRules } {
+export function rulesOf(
+  book: RuleBook | undefined,
+  s: RuleSource,
+): { versionId: string | null; rules: EvaluationRules } {
   if (s.approved) {
     // An approved year answers with the version it was approved with, whatever the plan names now.
     const rules = s.approvalMethodVersionId === null ? undefined : book?.byVersion.get(s.approvalMethodVersionId);

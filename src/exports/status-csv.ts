@@ -59,17 +59,25 @@ function repeatedText(code: number): (value: unknown) => string {
 }
 
 /** One CSV line (without its CRLF) from a statusCsvQuery row. */
-export function statusCsvLine({ sep, decimal, lang }: StatusCsvFormat, scorer: Scorer = defaultScorer): (row: unknown[]) => string {
+export function statusCsvLine(
+  { sep, decimal, lang }: StatusCsvFormat,
+  scorer: Scorer = defaultScorer,
+): (row: unknown[]) => string {
   const code = sep.charCodeAt(0);
   const text = (value: unknown) => (value === null ? '' : csvText(value as string, code));
   const numberCell = numberCellOf(sep, decimal);
   const decimalCell = (text: string | null) => numberCell(decimalToNumber(text));
   const [organizationName, planTitle, directionTitle, goalTitle] = [0, 1, 2, 3].map(() => repeatedText(code)) as [
-    (v: unknown) => string, (v: unknown) => string, (v: unknown) => string, (v: unknown) => string,
+    (v: unknown) => string,
+    (v: unknown) => string,
+    (v: unknown) => string,
+    (v: unknown) => string,
   ];
   // The status code and its label (issue 15), both cells encoded once.
   const labels = LABELS[lang].verdicts;
-  const status = Object.fromEntries(Object.entries(labels).map(([k, label]) => [k, `${k}${sep}${csvText(label, code)}`])) as Record<keyof typeof labels, string>;
+  const status = Object.fromEntries(
+    Object.entries(labels).map(([k, label]) => [k, `${k}${sep}${csvText(label, code)}`]),
+  ) as Record<keyof typeof labels, string>;
   return (r) => {
     const plan = r[CSV_ROW.planValue] as string | null;
     const fact = r[CSV_ROW.fact] as string | null;

@@ -36,9 +36,28 @@ export const METHOD_CSV_HEADERS = ['weight', 'degree', 'band', 'gap', 'scoreTren
 
 /** The header of every status CSV and XLSX (streamed, paged and the bench's): one column per IndicatorStatus field shown. */
 export const STATUS_CSV_HEADERS = [
-  'organizationId', 'planId', 'directionId', 'goalId', 'indicatorId', 'code', 'name', 'unit', 'valueType', 'betterWhen',
-  'year', 'plan', 'fact', 'ratingSize', 'score', 'status', 'achievementPercent', 'deviation', 'previousFact', 'trend',
-  'percentile', 'previousPercentile',
+  'organizationId',
+  'planId',
+  'directionId',
+  'goalId',
+  'indicatorId',
+  'code',
+  'name',
+  'unit',
+  'valueType',
+  'betterWhen',
+  'year',
+  'plan',
+  'fact',
+  'ratingSize',
+  'score',
+  'status',
+  'achievementPercent',
+  'deviation',
+  'previousFact',
+  'trend',
+  'percentile',
+  'previousPercentile',
   // ---- evaluation methods (issue 18): kept as one block at the end ----
   ...METHOD_CSV_HEADERS,
 ] as const;
@@ -53,7 +72,10 @@ const STATUS_CSV_ADDITIONS: Partial<Record<(typeof STATUS_CSV_HEADERS)[number], 
   status: ['statusLabel'],
 };
 /** The header of every status CSV and XLSX: STATUS_CSV_HEADERS with the additions in place. */
-export const STATUS_EXPORT_HEADERS: readonly string[] = STATUS_CSV_HEADERS.flatMap((h) => [h, ...(STATUS_CSV_ADDITIONS[h] ?? [])]);
+export const STATUS_EXPORT_HEADERS: readonly string[] = STATUS_CSV_HEADERS.flatMap((h) => [
+  h,
+  ...(STATUS_CSV_ADDITIONS[h] ?? []),
+]);
 /** Localized text of a flat row, shown resolved to the export's language. */
 const LOCALIZED = new Set<string>(['name', 'unit', 'organizationName', 'planTitle', 'directionTitle', 'goalTitle']);
 // ---------------------------------------------------------------------------------------------------
@@ -171,7 +193,19 @@ export async function sendStatusExport(
     const q = statusCsvQuery(filters, lang ?? 'kk', sep);
     const scorer = await exportScorer(db);
     const batches = cursorBatches(pool, q.text, q.values, exportTuning.fetchRows, { raw: true });
-    return sendCsv(reply, 'status', statusCsvStream(batches, { sep, decimal, lang: lang ?? 'kk' }, STATUS_EXPORT_HEADERS, scorer));
+    return sendCsv(
+      reply,
+      'status',
+      statusCsvStream(batches, { sep, decimal, lang: lang ?? 'kk' }, STATUS_EXPORT_HEADERS, scorer),
+    );
   }
-  return sendExport(reply, format, 'status', statusColumns(lang ?? 'kk'), statusFeedBatches(db, filters, lang), sep, decimal);
+  return sendExport(
+    reply,
+    format,
+    'status',
+    statusColumns(lang ?? 'kk'),
+    statusFeedBatches(db, filters, lang),
+    sep,
+    decimal,
+  );
 }

@@ -27,7 +27,10 @@ export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsh
 export const EXPORT_PAGE_SIZE = 5000;
 
 export const ExportQueryShape = {
-  sep: z.enum([',', ';']).optional().describe('CSV separator: "," (default) or ";" (what Excel expects in many locales).'),
+  sep: z
+    .enum([',', ';'])
+    .optional()
+    .describe('CSV separator: "," (default) or ";" (what Excel expects in many locales).'),
   delimiter: z.enum([',', ';']).optional().describe('Alias of sep.'),
 };
 
@@ -71,7 +74,8 @@ function needsQuotes(s: string, sep: number): boolean {
 /** A text cell: formulas neutralized (=, +, -, @, tab, CR first: CSV injection), quoted when needed. */
 export function csvText(s: string, sep: number): string {
   const first = s.charCodeAt(0);
-  const safe = first === 61 || first === 43 || first === 45 || first === 64 || first === 9 || first === 13 ? `'${s}` : s;
+  const safe =
+    first === 61 || first === 43 || first === 45 || first === 64 || first === 9 || first === 13 ? `'${s}` : s;
   return needsQuotes(safe, sep) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
@@ -142,7 +146,8 @@ function xlsxCell(value: unknown): unknown {
 const CSV_CHUNK_BYTES = 1 << 18;
 
 /** The BOM and the header line of a CSV export. */
-export const csvHeader = (headers: readonly string[], sep = ',') => `\uFEFF${headers.map((h) => csvCell(h, sep)).join(sep)}\r\n`;
+export const csvHeader = (headers: readonly string[], sep = ',') =>
+  `\uFEFF${headers.map((h) => csvCell(h, sep)).join(sep)}\r\n`;
 
 /**
  * CSV of pages of rows, in chunks of CSV_CHUNK_BYTES (not one write per row), each line encoded
@@ -151,8 +156,20 @@ export const csvHeader = (headers: readonly string[], sep = ',') => `\uFEFF${hea
  * response has room again (Readable.from reads on demand), so a slow client holds back the
  * database reads instead of filling memory.
  */
-export function csvStream<T>(columns: Column<T>[], pages: AsyncIterable<T[]>, sep = ',', decimal: '.' | ',' = decimalFor(sep)): Readable {
-  return csvLineStream(csvHeader(columns.map((c) => c.header), sep), pages, csvLineEncoder(columns, sep, decimal));
+export function csvStream<T>(
+  columns: Column<T>[],
+  pages: AsyncIterable<T[]>,
+  sep = ',',
+  decimal: '.' | ',' = decimalFor(sep),
+): Readable {
+  return csvLineStream(
+    csvHeader(
+      columns.map((c) => c.header),
+      sep,
+    ),
+    pages,
+    csvLineEncoder(columns, sep, decimal),
+  );
 }
 
 /** The chunking of csvStream() for rows of any shape, `line` writing one line (without its CRLF). */
@@ -294,7 +311,9 @@ export const ListExportQueryShape = {
   format: z
     .enum(['json', 'csv', 'xlsx'])
     .optional()
-    .describe('csv or xlsx: the list as a file (as do Accept: text/csv and the xlsx Accept type); without ?limit every matching row, streamed.'),
+    .describe(
+      'csv or xlsx: the list as a file (as do Accept: text/csv and the xlsx Accept type); without ?limit every matching row, streamed.',
+    ),
   ...ExportQueryShape,
 };
 

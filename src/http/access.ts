@@ -44,7 +44,8 @@ export function assertEveryRouteHasAccessRule(app: FastifyInstance) {
     // Exempt: the swagger UI's static files, and @fastify/cors's preflight route (answered by its
     // own hook before any access check, carrying no data).
     const isPreflight = String(route.method) === 'OPTIONS' && url === '*';
-    if (!route.config?.access && !url.startsWith('/docs') && !isPreflight) missing.push(`${String(route.method)} ${url}`);
+    if (!route.config?.access && !url.startsWith('/docs') && !isPreflight)
+      missing.push(`${String(route.method)} ${url}`);
   });
   app.addHook('onReady', async () => {
     if (missing.length > 0) throw new Error(`Routes without an access rule: ${missing.join(', ')}`);

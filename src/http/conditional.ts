@@ -36,7 +36,8 @@ export function registerConditionalGet(scope: FastifyInstance) {
   scope.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const response = (route.schema as { response?: Record<string, unknown> } | undefined)?.response;
-    if (methods.includes('GET') && response && response[304] === undefined && response[200] !== undefined) response[304] = NOT_MODIFIED;
+    if (methods.includes('GET') && response && response[304] === undefined && response[200] !== undefined)
+      response[304] = NOT_MODIFIED;
   });
   // Callback style, not async: this runs on every read, and a promise per response is measurable.
   scope.addHook('onSend', (request, reply, payload, done) => {

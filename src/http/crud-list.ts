@@ -31,12 +31,7 @@ export function registerCrudList<
   P extends z.ZodType,
   F extends z.ZodObject,
   T extends CrudTable,
->(
-  app: FastifyInstance,
-  db: Db,
-  spec: CrudSpec<E, C, P, F, T>,
-  names: { title: string; pluralTitle: string },
-) {
+>(app: FastifyInstance, db: Db, spec: CrudSpec<E, C, P, F, T>, names: { title: string; pluralTitle: string }) {
   const table = spec.table;
   const parent = spec.parent;
   const syncable = isSyncTable(table);
@@ -83,7 +78,10 @@ export function registerCrudList<
     handler: async (request, reply) => {
       const q = request.query as Query;
       const parentId = parent ? (request.params as Record<string, string>)[parent.param] : undefined;
-      const where: (SQL | undefined)[] = [...spec.filterConditions(q), parent && parentId ? eq(parent.column, parentId) : undefined];
+      const where: (SQL | undefined)[] = [
+        ...spec.filterConditions(q),
+        parent && parentId ? eq(parent.column, parentId) : undefined,
+      ];
       const list = tableList({ table, where, orderBy: spec.orderBy, toDto: spec.toDto });
       const sync: ListSync<unknown> | undefined = isSyncTable(table)
         ? {
@@ -92,7 +90,10 @@ export function registerCrudList<
                 table,
                 entityType: spec.name,
                 liveConditions: where,
-                deadConditions: [parentId ? eq(syncDeletions.parentId, parentId) : undefined, tombstoneFilter(spec.name, q)],
+                deadConditions: [
+                  parentId ? eq(syncDeletions.parentId, parentId) : undefined,
+                  tombstoneFilter(spec.name, q),
+                ],
                 ...s,
                 toDto: (row) => spec.toDto(row),
                 toTombstone: (d) => ({
@@ -104,19 +105,25 @@ export function registerCrudList<
               }),
           }
         : undefined;
-      return answerList(request, reply, {
-        db,
-        list,
-        parent: parentId ? () => assertParent(parentId) : undefined,
-        export: {
-          name: spec.plural,
-          columns,
-          watermark: isSyncTable(table)
-            ? (d) => changeWatermark(d, [sql`${table.changeXid}`], sql`from ${table} where ${and(...where) ?? sql`true`}`)
-            : undefined,
+      return answerList(
+        request,
+        reply,
+        {
+          db,
+          list,
+          parent: parentId ? () => assertParent(parentId) : undefined,
+          export: {
+            name: spec.plural,
+            columns,
+            watermark: isSyncTable(table)
+              ? (d) =>
+                  changeWatermark(d, [sql`${table.changeXid}`], sql`from ${table} where ${and(...where) ?? sql`true`}`)
+              : undefined,
+          },
+          sync,
         },
-        sync,
-      }, q);
+        q,
+      );
     },
   });
 }
@@ -124,5 +131,7 @@ export function registerCrudList<
 /** A plan's tombstone records its organization, so ?organizationId= filters plan tombstones too. */
 function tombstoneFilter(entityType: string, query: Record<string, unknown>): SQL | undefined {
   const organizationId = query.organizationId;
-  return entityType === 'plan' && typeof organizationId === 'string' ? eq(syncDeletions.parentId, organizationId) : undefined;
+  return entityType === 'plan' && typeof organizationId === 'string'
+    ? eq(syncDeletions.parentId, organizationId)
+    : undefined;
 }

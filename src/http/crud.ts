@@ -79,11 +79,13 @@ export interface CrudSpec<
   lockedFields?: string[];
 }
 
-export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P extends z.ZodType, F extends z.ZodObject, T extends CrudTable>(
-  app: FastifyInstance,
-  db: Db,
-  spec: CrudSpec<E, C, P, F, T>,
-) {
+export function registerCrud<
+  E extends z.ZodObject,
+  C extends z.ZodType,
+  P extends z.ZodType,
+  F extends z.ZodObject,
+  T extends CrudTable,
+>(app: FastifyInstance, db: Db, spec: CrudSpec<E, C, P, F, T>) {
   // Routes typed by their generics, not by the type provider: the zod schemas still validate and
   // serialize, but their static types cannot be followed through this generic factory.
   const r = app;
@@ -157,7 +159,12 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
       response: { 200: spec.entity, ...errorResponses(400, 401, 403, 404, 409, 412, 413, 415) },
     },
     handler: async (request, reply) => {
-      const updated = await writes.update(actorOf(request), request.params.id, request.body as z.output<P>, ifMatchOf(request));
+      const updated = await writes.update(
+        actorOf(request),
+        request.params.id,
+        request.body as z.output<P>,
+        ifMatchOf(request),
+      );
       setEtag(reply, updated.version);
       return spec.toDto(updated);
     },
@@ -176,7 +183,10 @@ export function registerCrud<E extends z.ZodObject, C extends z.ZodType, P exten
       response: { 204: z.null().describe('Deleted'), ...errorResponses(400, 401, 403, 404, 409, 412) },
     },
     handler: async (request, reply) => {
-      await writes.remove(actorOf(request), request.params.id, { cascade: request.query.cascade, ifMatch: ifMatchOf(request) });
+      await writes.remove(actorOf(request), request.params.id, {
+        cascade: request.query.cascade,
+        ifMatch: ifMatchOf(request),
+      });
       return reply.code(204).send(null);
     },
   });

@@ -70,7 +70,10 @@ export function registerErrorHandling(app: FastifyInstance) {
       return sendProblem(request, reply, 400, 'The request is not valid; see errors.', errors);
     }
     if (error instanceof UnservableAnswer) {
-      request.log.error({ err: error, issues: error.issues }, 'a write was rolled back: its answer does not fit the response schema');
+      request.log.error(
+        { err: error, issues: error.issues },
+        'a write was rolled back: its answer does not fit the response schema',
+      );
       return sendProblem(request, reply, 500, error.message);
     }
     const fromDb = databaseProblem(error);
@@ -85,7 +88,12 @@ export function registerErrorHandling(app: FastifyInstance) {
       return sendProblem(request, reply, status, clientErrorDetail(error));
     }
     request.log.error({ err: error }, 'unhandled error');
-    return sendProblem(request, reply, 500, 'An unexpected error occurred; quote the x-request-id header when reporting it.');
+    return sendProblem(
+      request,
+      reply,
+      500,
+      'An unexpected error occurred; quote the x-request-id header when reporting it.',
+    );
   });
 
   app.setNotFoundHandler((request, reply) =>
@@ -103,10 +111,18 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
   const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
   if (status >= 500) {
     request.log.error({ err: error }, 'framework error');
-    void sendProblem(request, reply, 500, 'An unexpected error occurred; quote the x-request-id header when reporting it.');
+    void sendProblem(
+      request,
+      reply,
+      500,
+      'An unexpected error occurred; quote the x-request-id header when reporting it.',
+    );
     return;
   }
-  const detail = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is too long.' : 'The URL is not valid (malformed percent-encoding).';
+  const detail =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'A path parameter is too long.'
+      : 'The URL is not valid (malformed percent-encoding).';
   void sendProblem(request, reply, status, detail);
 }
 

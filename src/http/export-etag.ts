@@ -32,7 +32,9 @@ export async function changeWatermark(db: Db, stamps: SQL[], from: SQL): Promise
 
 export function exportEtagOf(request: FastifyRequest, watermark: string): string {
   const hash = createHash('sha256')
-    .update(`${request.url}\n${request.headers.accept ?? ''}\n${request.headers['accept-language'] ?? ''}\n${watermark}`)
+    .update(
+      `${request.url}\n${request.headers.accept ?? ''}\n${request.headers['accept-language'] ?? ''}\n${watermark}`,
+    )
     .digest('base64url')
     .slice(0, 27);
   return `W/"x${hash}"`;
@@ -42,11 +44,15 @@ export function exportEtagOf(request: FastifyRequest, watermark: string): string
  * Sets the export's ETag; true when If-None-Match names it, and the caller answers 304 instead of
  * streaming: `if (await exportNotModified(...)) return reply.code(304).send(null);`
  */
-export async function exportNotModified(request: FastifyRequest, reply: FastifyReply, watermark: Promise<string>): Promise<boolean> {
+export async function exportNotModified(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  watermark: Promise<string>,
+): Promise<boolean> {
   const etag = exportEtagOf(request, await watermark);
   reply.header('etag', etag);
   return ifNoneMatchHits(request, etag);
 }
 
 export const exportEtagDescription =
-  ' Exports carry a weak ETag computed before streaming from the matching rows\' change stamps and count; If-None-Match with it answers 304.';
+  " Exports carry a weak ETag computed before streaming from the matching rows' change stamps and count; If-None-Match with it answers 304.";

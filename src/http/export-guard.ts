@@ -66,7 +66,10 @@ export class ExportGuard {
     }
     this.active++;
     const stopWatching = watchStall(res, this.stallMs, () => {
-      request.log.warn({ stallSeconds: this.stallMs / 1000 }, 'export client took nothing for the stall timeout; connection closed');
+      request.log.warn(
+        { stallSeconds: this.stallMs / 1000 },
+        'export client took nothing for the stall timeout; connection closed',
+      );
       res.destroy();
     });
     res.once('close', () => {
@@ -112,6 +115,9 @@ export function watchStall(res: ServerResponse, stallMs: number, onStall: () => 
   return () => clearInterval(timer);
 }
 
-export function registerExportGuard(app: FastifyInstance, o: { concurrency: number; stallTimeoutSeconds: number }): void {
+export function registerExportGuard(
+  app: FastifyInstance,
+  o: { concurrency: number; stallTimeoutSeconds: number },
+): void {
   app.decorate('exportGuard', new ExportGuard(o.concurrency, o.stallTimeoutSeconds * 1000));
 }

@@ -37,7 +37,8 @@ const ZERO = 48;
 const NINE = 57;
 
 /** Whether the character code can continue a JSON number token: digits, "+", "-", ".", "e", "E". */
-const numberChar = (c: number) => (c >= ZERO && c <= NINE) || c === 43 || c === MINUS || c === 46 || c === 101 || c === 69;
+const numberChar = (c: number) =>
+  (c >= ZERO && c <= NINE) || c === 43 || c === MINUS || c === 46 || c === 101 || c === 69;
 
 /** Start and end offsets of every inexact number token outside strings (one pass, no allocation per character). */
 function inexactNumbers(text: string): [number, number][] {
@@ -94,7 +95,8 @@ function inexactProblem(text: string, spans: [number, number][]) {
     'A number in the body cannot be stored exactly; see errors.',
     paths.map((path) => ({
       path,
-      message: 'this number cannot be stored exactly (too many significant digits, or beyond the range of a JSON double); send at most 15 significant digits',
+      message:
+        'this number cannot be stored exactly (too many significant digits, or beyond the range of a JSON double); send at most 15 significant digits',
     })),
   );
 }

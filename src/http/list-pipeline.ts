@@ -78,7 +78,14 @@ function countAsked(request: FastifyRequest, count: boolean | undefined): { coun
   if (count !== undefined) return { count, preferred: false };
   const prefer = request.headers.prefer;
   const values = (Array.isArray(prefer) ? prefer.join(',') : (prefer ?? '')).split(',');
-  const preferred = values.some((v) => v.split(';')[0]!.trim().toLowerCase().replace(/\s*=\s*/, '=') === 'count=exact');
+  const preferred = values.some(
+    (v) =>
+      v
+        .split(';')[0]!
+        .trim()
+        .toLowerCase()
+        .replace(/\s*=\s*/, '=') === 'count=exact',
+  );
   return { count: preferred, preferred };
 }
 
@@ -101,10 +108,16 @@ export async function answerList<Row, Dto, SyncItem>(
     ].filter((e) => e !== undefined);
     if (refused.length > 0) {
       const onlyFormat = refused.length === 1 && refused[0]!.path === 'query.format';
-      throw badRequest(onlyFormat ? 'Incremental sync answers JSON only.' : 'Incremental sync does not take these parameters.', refused);
+      throw badRequest(
+        onlyFormat ? 'Incremental sync answers JSON only.' : 'Incremental sync does not take these parameters.',
+        refused,
+      );
     }
     // A count preference is only a preference: a sync page simply answers without a total.
-    const [answer] = await Promise.all([route.sync.read({ since: q.updatedSince, cursor: q.cursor, limit: q.limit }), route.parent?.()]);
+    const [answer] = await Promise.all([
+      route.sync.read({ since: q.updatedSince, cursor: q.cursor, limit: q.limit }),
+      route.parent?.(),
+    ]);
     setNextLink(request, reply, answer.nextCursor);
     return sendJson(reply, { items: answer.items, nextCursor: answer.nextCursor, syncCursor: answer.syncCursor });
   }
@@ -117,7 +130,12 @@ export async function answerList<Row, Dto, SyncItem>(
   if (format && route.export) return sendExportOf(request, reply, route, route.export, format, q, asked.count);
 
   const read = async (): Promise<ComputedPage<Dto>> => {
-    const value = await readPage(route.db, route.list, { limit: q.limit, cursor: q.cursor, count: asked.count, parent: route.parent });
+    const value = await readPage(route.db, route.list, {
+      limit: q.limit,
+      cursor: q.cursor,
+      count: asked.count,
+      parent: route.parent,
+    });
     return { value, headers: nextLinkHeaders(request, value.nextCursor) };
   };
   if (route.cachedPage) {

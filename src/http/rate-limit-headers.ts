@@ -10,11 +10,15 @@ const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export const isAuthRoute = (url: string) => url.includes('/api/v1/auth/');
 
 /** Writes under the API: the per-caller write budget (write-limit.ts), except /auth, which has its own. */
-export const isLimitedWrite = (method: string, url: string) => WRITES.has(method) && url.startsWith('/api/v1/') && !isAuthRoute(url);
+export const isLimitedWrite = (method: string, url: string) =>
+  WRITES.has(method) && url.startsWith('/api/v1/') && !isAuthRoute(url);
 
 export const isRateLimited = (method: string, url: string) => isAuthRoute(url) || isLimitedWrite(method, url);
 
-const count = (description: string) => ({ description, schema: { type: 'integer', format: 'int32', minimum: 0, maximum: 1_000_000_000 } });
+const count = (description: string) => ({
+  description,
+  schema: { type: 'integer', format: 'int32', minimum: 0, maximum: 1_000_000_000 },
+});
 
 /** The headers in the OpenAPI document. */
 export const RATE_LIMIT_HEADERS = {

@@ -63,7 +63,9 @@ export function createRateLimits(config: RateLimitConfig) {
       redis.on('error', (error: unknown) => app.log.warn({ err: error }, 'rate-limit Redis connection failed'));
       // Connected before the first request (within connectTimeout); a Redis that is down does not stop start-up.
       app.addHook('onReady', async () => {
-        await redis.connect().catch((error: unknown) => app.log.warn({ err: error }, 'rate-limit Redis unreachable; limits fail open'));
+        await redis
+          .connect()
+          .catch((error: unknown) => app.log.warn({ err: error }, 'rate-limit Redis unreachable; limits fail open'));
       });
       app.addHook('onClose', () => {
         redis.disconnect();

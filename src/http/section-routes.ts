@@ -26,7 +26,12 @@ export interface SectionSpec {
   tag: string;
   table: CrudSpec<never, never, never, never>['table'] & SectionTable;
   parent: ParentSpec & { field: string };
-  schemas: { entity: z.ZodObject; create: z.ZodObject; patch: z.ZodType; filters: ReturnType<typeof sectionSchemas>['filters'] };
+  schemas: {
+    entity: z.ZodObject;
+    create: z.ZodObject;
+    patch: z.ZodType;
+    filters: ReturnType<typeof sectionSchemas>['filters'];
+  };
   organizationOfParent: (db: Db, id: string) => Promise<string | undefined>;
   organizationOfRow: (db: Db, id: string) => Promise<string | undefined>;
   planOf: CrudSpec<never, never, never, never>['planOf'];
@@ -68,4 +73,3 @@ export function registerSection(app: FastifyInstance, db: Db, spec: SectionSpec)
     planOf: spec.planOf,
   });
 }
-

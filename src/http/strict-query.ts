@@ -81,7 +81,8 @@ export const strictQueryValidatorCompiler: FastifySchemaCompiler<AnySchema> = (r
     // Validate the rest too, so one answer lists every problem of the request.
     const known = Object.fromEntries(Object.entries(query).filter(([key]) => names.has(key)));
     const rest = validate(known) as { error?: unknown[] };
-    const unknownIssues = (noneAllowed(Object.fromEntries(unknown.map((key) => [key, query[key]]))) as { error?: unknown[] }).error ?? [];
+    const unknownIssues =
+      (noneAllowed(Object.fromEntries(unknown.map((key) => [key, query[key]]))) as { error?: unknown[] }).error ?? [];
     return { error: [...unknownIssues, ...(Array.isArray(rest.error) ? rest.error : [])] as never };
   };
 };

@@ -41,10 +41,13 @@ export function registerWriteLimit(scope: FastifyInstance, perMinute: number, co
   scope.addHook('preValidation', function (request, reply, done) {
     // /auth/* has limits of its own, tuned for guessing rather than volume.
     if (!WRITES.has(request.method) || request.routeOptions.url?.includes('/auth/')) return done();
-    limit.call(this, request, reply).then(() => {
-      counted.set(request, keyOf(request));
-      done();
-    }, (error: unknown) => done(error instanceof Error ? error : new Error(String(error))));
+    limit.call(this, request, reply).then(
+      () => {
+        counted.set(request, keyOf(request));
+        done();
+      },
+      (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+    );
   });
   scope.addHook('onResponse', (request, reply, done) => {
     const key = counted.get(request);

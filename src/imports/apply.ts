@@ -45,7 +45,6 @@ import { normalize } from './parse.js';
 type Executor = Db | Tx;
 type Match = ImportReport['directions'][number]['match'];
 
-
 const RANK_UNIT = /орны|орын|место|рейтинг|rank|place|position/iu;
 const PERCENT_UNIT = /^%$|пайыз|процент|percent/iu;
 
@@ -66,7 +65,9 @@ const only = <T>(items: T[]): T | undefined => (items.length === 1 ? items[0] : 
 const textIn = (lang: Lang, s: string): LocalizedText => ({ [lang]: s.slice(0, 4000) });
 
 interface Checkable {
-  safeParse(value: unknown): { success: true } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+  safeParse(
+    value: unknown,
+  ): { success: true } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
 }
 
 /** The problems `schema` (an API request schema) finds in what the import would store for `row`. */
@@ -111,18 +112,35 @@ interface Planned {
   }[];
 }
 
-export async function planImport(executor: Executor, planId: string, year: number, lang: Lang, sheet: ParsedSheet): Promise<Planned> {
+export async function planImport(
+  executor: Executor,
+  planId: string,
+  year: number,
+  lang: Lang,
+  sheet: ParsedSheet,
+): Promise<Planned> {
   const dirRows = await executor.select().from(directions).where(eq(directions.planId, planId));
   const dirIds = dirRows.map((d) => d.id);
   const goalRows = dirIds.length ? await executor.select().from(goals).where(inArray(goals.directionId, dirIds)) : [];
   const goalIds = goalRows.map((g) => g.id);
-  const indRows = goalIds.length ? await executor.select().from(indicators).where(inArray(indicators.goalId, goalIds)) : [];
+  const indRows = goalIds.length
+    ? await executor.select().from(indicators).where(inArray(indicators.goalId, goalIds))
+    : [];
   const indIds = indRows.map((i) => i.id);
   const measRows = indIds.length
-    ? await executor.select().from(measurements).where(and(inArray(measurements.indicatorId, indIds), eq(measurements.year, year)))
+    ? await executor
+        .select()
+        .from(measurements)
+        .where(and(inArray(measurements.indicatorId, indIds), eq(measurements.year, year)))
     : [];
   const measByIndicator = new Map(measRows.map((m) => [m.indicatorId, m]));
-  const approved = (await executor.select({ id: yearApprovals.id }).from(yearApprovals).where(and(eq(yearApprovals.planId, planId), eq(yearApprovals.year, year)))).length > 0;
+  const approved =
+    (
+      await executor
+        .select({ id: yearApprovals.id })
+        .from(yearApprovals)
+        .where(and(eq(yearApprovals.planId, planId), eq(yearApprovals.year, year)))
+    ).length > 0;
 
   const problems: ImportProblem[] = [...sheet.problems];
   const report: ImportReport = {
@@ -153,7 +171,11 @@ export async function planImport(executor: Executor, planId: string, year: numbe
   const usedCodes = new Map<string, Set<string>>(); // goal ref -> indicator codes
   const codesOf = (ref: string | number) => {
     const key = String(ref);
-    if (!usedCodes.has(key)) usedCodes.set(key, new Set(typeof ref === 'string' ? indRows.filter((i) => i.goalId === ref).map((i) => i.code) : []));
+    if (!usedCodes.has(key))
+      usedCodes.set(
+        key,
+        new Set(typeof ref === 'string' ? indRows.filter((i) => i.goalId === ref).map((i) => i.code) : []),
+      );
     return usedCodes.get(key)!;
   };
   // Large files (up to IMPORT_MAX_ROWS rows) stay linear: the highest running number per goal and the
@@ -175,7 +197,11 @@ export async function planImport(executor: Executor, planId: string, year: numbe
   };
   const byName = new Map<string, (typeof indRows)[number][]>();
   for (const row of indRows) {
-    const names = new Set(Object.values(row.name ?? {}).filter((v): v is string => typeof v === 'string').map(normalize));
+    const names = new Set(
+      Object.values(row.name ?? {})
+        .filter((v): v is string => typeof v === 'string')
+        .map(normalize),
+    );
     for (const n of names) if (n.length > 0) byName.set(n, [...(byName.get(n) ?? []), row]);
   }
   const named = (name: string) => byName.get(normalize(name)) ?? [];
@@ -204,9 +230,19 @@ export async function planImport(executor: Executor, planId: string, year: numbe
       report.directions.push({ row: d.row, code: dir.code, title: d.title, match, id: dir.id });
     } else {
       dirRef = ++key;
-      if (!d.title) problems.push({ row: d.row, severity: 'error', message: `direction ${d.code} is new and its heading has no title` });
+      if (!d.title)
+        problems.push({
+          row: d.row,
+          severity: 'error',
+          message: `direction ${d.code} is new and its heading has no title`,
+        });
       const position = nextPosition(planId, dirRows);
-      if (d.title) schemaProblems(problems, d.row, DirectionSchemas.create, { code: d.code, title: textIn(lang, d.title), position });
+      if (d.title)
+        schemaProblems(problems, d.row, DirectionSchemas.create, {
+          code: d.code,
+          title: textIn(lang, d.title),
+          position,
+        });
       planned.newDirections.push({ key: dirRef, code: d.code, title: d.title, position });
       report.summary.directionsCreated++;
       report.directions.push({ row: d.row, code: d.code, title: d.title, match: 'new', id: null });
@@ -220,7 +256,9 @@ export async function planImport(executor: Executor, planId: string, year: numbe
         gMatch = 'name';
       }
       if (!goal) {
-        const elsewhere = only(goalRows.filter((x) => x.code === g.code)) ?? only(goalRows.filter((x) => g.title && textMatches(x.title, g.title)));
+        const elsewhere =
+          only(goalRows.filter((x) => x.code === g.code)) ??
+          only(goalRows.filter((x) => g.title && textMatches(x.title, g.title)));
         if (elsewhere && dir) {
           goal = elsewhere;
           gMatch = elsewhere.code === g.code ? 'code' : 'name';
@@ -237,13 +275,26 @@ export async function planImport(executor: Executor, planId: string, year: numbe
         goalRef = goal.id;
         goalCode = goal.code;
         report.summary.goalsMatched++;
-        report.goals.push({ row: g.row, code: goal.code, title: g.title, match: gMatch, id: goal.id, directionCode: d.code });
+        report.goals.push({
+          row: g.row,
+          code: goal.code,
+          title: g.title,
+          match: gMatch,
+          id: goal.id,
+          directionCode: d.code,
+        });
       } else {
         goalRef = ++key;
         goalCode = g.code;
-        if (!g.title) problems.push({ row: g.row, severity: 'error', message: `goal ${g.code} is new and its heading has no title` });
+        if (!g.title)
+          problems.push({
+            row: g.row,
+            severity: 'error',
+            message: `goal ${g.code} is new and its heading has no title`,
+          });
         const position = nextPosition(dirRef, dirGoals);
-        if (g.title) schemaProblems(problems, g.row, GoalSchemas.create, { code: g.code, title: textIn(lang, g.title), position });
+        if (g.title)
+          schemaProblems(problems, g.row, GoalSchemas.create, { code: g.code, title: textIn(lang, g.title), position });
         planned.newGoals.push({ key: goalRef, directionRef: dirRef, code: g.code, title: g.title, position });
         report.summary.goalsCreated++;
         report.goals.push({ row: g.row, code: g.code, title: g.title, match: 'new', id: null, directionCode: d.code });
@@ -251,7 +302,9 @@ export async function planImport(executor: Executor, planId: string, year: numbe
       const goalIndicators = goal ? indRows.filter((i) => i.goalId === goal.id) : [];
       for (const ind of g.indicators) {
         if (++handled % 500 === 0) await nextTurn();
-        let found = ind.code ? (goalIndicators.find((x) => x.code === ind.code) ?? only(indRows.filter((x) => x.code === ind.code))) : undefined;
+        let found = ind.code
+          ? (goalIndicators.find((x) => x.code === ind.code) ?? only(indRows.filter((x) => x.code === ind.code)))
+          : undefined;
         let iMatch: Match = 'code';
         if (!found) {
           iMatch = 'name';
@@ -259,11 +312,19 @@ export async function planImport(executor: Executor, planId: string, year: numbe
           found = only(candidates.filter((x) => goal !== undefined && x.goalId === goal.id)) ?? only(candidates);
           if (found && goal && found.goalId !== goal.id) {
             const realGoal = goalRows.find((x) => x.id === found!.goalId);
-            problems.push({ row: ind.row, severity: 'warning', message: `matched indicator ${found.code} of goal ${realGoal?.code}, not of the heading's goal ${goalCode}` });
+            problems.push({
+              row: ind.row,
+              severity: 'warning',
+              message: `matched indicator ${found.code} of goal ${realGoal?.code}, not of the heading's goal ${goalCode}`,
+            });
           }
         }
         if (found && matchedIndicators.has(found.id)) {
-          problems.push({ row: ind.row, severity: 'error', message: `indicator ${found.code} appears twice in the file` });
+          problems.push({
+            row: ind.row,
+            severity: 'error',
+            message: `indicator ${found.code} appears twice in the file`,
+          });
           continue;
         }
         let indicatorRef: string | number;
@@ -278,7 +339,12 @@ export async function planImport(executor: Executor, planId: string, year: numbe
           code = found.code;
           report.summary.indicatorsMatched++;
           if (ind.betterWhen && ind.betterWhen !== found.betterWhen) {
-            problems.push({ row: ind.row, column: 'betterWhen', severity: 'warning', message: `column 7 says ${ind.betterWhen}, the stored indicator says ${found.betterWhen}; the import does not change it` });
+            problems.push({
+              row: ind.row,
+              column: 'betterWhen',
+              severity: 'warning',
+              message: `column 7 says ${ind.betterWhen}, the stored indicator says ${found.betterWhen}; the import does not change it`,
+            });
           }
         } else {
           indicatorRef = ++key;
@@ -291,7 +357,12 @@ export async function planImport(executor: Executor, planId: string, year: numbe
           const last = Number(code.split('.').pop());
           if (Number.isInteger(last) && last > highestOf(goalRef, codes)) highestNumber.set(String(goalRef), last);
           if (valueType === 'rank' && ind.betterWhen === 'higher') {
-            problems.push({ row: ind.row, column: 'betterWhen', severity: 'error', message: 'a rank (place in a rating) is always lower-is-better' });
+            problems.push({
+              row: ind.row,
+              column: 'betterWhen',
+              severity: 'error',
+              message: 'a rank (place in a rating) is always lower-is-better',
+            });
           }
           if (!betterWhen) {
             problems.push({
@@ -301,8 +372,15 @@ export async function planImport(executor: Executor, planId: string, year: numbe
               message: `new indicator "${ind.name.slice(0, 60)}": say in column 7 whether higher or lower is better (it is never inferred from the unit "${ind.unit}")`,
             });
           }
-          if (!ind.unit) problems.push({ row: ind.row, column: 'unit', severity: 'error', message: 'new indicator without a unit' });
-          if (!ind.source) problems.push({ row: ind.row, column: 'source', severity: 'error', message: 'new indicator without an information source' });
+          if (!ind.unit)
+            problems.push({ row: ind.row, column: 'unit', severity: 'error', message: 'new indicator without a unit' });
+          if (!ind.source)
+            problems.push({
+              row: ind.row,
+              column: 'source',
+              severity: 'error',
+              message: 'new indicator without an information source',
+            });
           const position = nextPosition(goalRef, goalIndicators);
           schemaProblems(problems, ind.row, IndicatorCreate, {
             code,
@@ -336,7 +414,9 @@ export async function planImport(executor: Executor, planId: string, year: numbe
         }
         const before = stored ? { plan: decimalToNumber(stored.plan), fact: decimalToNumber(stored.fact) } : null;
         const noteText = ind.note.slice(0, 4000);
-        const note: LocalizedText | null = noteText ? { ...(stored?.note ?? {}), [lang]: noteText } : (stored?.note ?? null);
+        const note: LocalizedText | null = noteText
+          ? { ...(stored?.note ?? {}), [lang]: noteText }
+          : (stored?.note ?? null);
         const sameNote = JSON.stringify(note) === JSON.stringify(stored?.note ?? null);
         const unchanged = before !== null && before.plan === ind.plan && before.fact === ind.fact && sameNote;
         const emptyNew = !stored && ind.plan === null && ind.fact === null && !noteText;
@@ -345,8 +425,23 @@ export async function planImport(executor: Executor, planId: string, year: numbe
         else {
           if (change === 'create') report.summary.measurementsCreated++;
           else report.summary.measurementsChanged++;
-          schemaProblems(problems, ind.row, MeasurementPut, { plan: ind.plan, fact: ind.fact, ratingSize, score, note });
-          planned.writes.push({ indicatorRef, row: ind.row, plan: ind.plan, fact: ind.fact, ratingSize, score, note, existed: !!stored });
+          schemaProblems(problems, ind.row, MeasurementPut, {
+            plan: ind.plan,
+            fact: ind.fact,
+            ratingSize,
+            score,
+            note,
+          });
+          planned.writes.push({
+            indicatorRef,
+            row: ind.row,
+            plan: ind.plan,
+            fact: ind.fact,
+            ratingSize,
+            score,
+            note,
+            existed: !!stored,
+          });
         }
         report.indicators.push({
           row: ind.row,
@@ -366,7 +461,11 @@ export async function planImport(executor: Executor, planId: string, year: numbe
     }
   }
   if (approved && planned.writes.length > 0) {
-    problems.push({ row: null, severity: 'error', message: `year ${year} of this plan is approved; an admin must reopen it before values can change` });
+    problems.push({
+      row: null,
+      severity: 'error',
+      message: `year ${year} of this plan is approved; an admin must reopen it before values can change`,
+    });
   }
   report.summary.errors = problems.filter((p) => p.severity === 'error').length;
   report.summary.warnings = problems.filter((p) => p.severity === 'warning').length;
@@ -422,8 +521,18 @@ export async function applyImport(tx: Tx, actor: Actor, planId: string, year: nu
   }
   for (const w of planned.writes) {
     const indicatorId = resolve(w.indicatorRef);
-    const [current] = await tx.select().from(measurements).where(and(eq(measurements.indicatorId, indicatorId), eq(measurements.year, year))).for('update');
-    const row = await upsertMeasurement(tx, indicatorId, year, { plan: w.plan, fact: w.fact, ratingSize: w.ratingSize, score: w.score, note: w.note });
+    const [current] = await tx
+      .select()
+      .from(measurements)
+      .where(and(eq(measurements.indicatorId, indicatorId), eq(measurements.year, year)))
+      .for('update');
+    const row = await upsertMeasurement(tx, indicatorId, year, {
+      plan: w.plan,
+      fact: w.fact,
+      ratingSize: w.ratingSize,
+      score: w.score,
+      note: w.note,
+    });
     audit.push({
       entityType: 'measurement',
       entityId: row.id,

@@ -20,7 +20,6 @@ export type { ImportLimits, SheetRow } from './xlsx-stream.js';
 /** Rows handled between two turns of the event loop, so other requests are answered during an import. */
 const TURN_ROWS = 250;
 
-
 export interface ParsedIndicator {
   row: number;
   code?: string;
@@ -56,7 +55,18 @@ export interface ParsedSheet {
 
 export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
-const ENTITIES: Record<string, string> = { nbsp: ' ', amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", laquo: '«', raquo: '»', ndash: '–', mdash: '—' };
+const ENTITIES: Record<string, string> = {
+  nbsp: ' ',
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  laquo: '«',
+  raquo: '»',
+  ndash: '–',
+  mdash: '—',
+};
 
 /** A numeric entity naming no character: beyond U+10FFFF, a surrogate half, or NUL (PostgreSQL stores none of them). */
 export class InvalidEntity extends Error {
@@ -66,7 +76,8 @@ export class InvalidEntity extends Error {
 }
 
 function codePoint(entity: string, value: number): string {
-  if (!Number.isSafeInteger(value) || value < 1 || value > 0x10ffff || (value >= 0xd800 && value <= 0xdfff)) throw new InvalidEntity(entity);
+  if (!Number.isSafeInteger(value) || value < 1 || value > 0x10ffff || (value >= 0xd800 && value <= 0xdfff))
+    throw new InvalidEntity(entity);
   return String.fromCodePoint(value);
 }
 
@@ -86,7 +97,21 @@ export function cleanText(value: string): string {
 }
 
 /** Cyrillic letters that look like Latin ones: typed reports mix them ("индекcін" with a Latin c). */
-const HOMOGLYPHS: Record<string, string> = { а: 'a', с: 'c', е: 'e', о: 'o', р: 'p', х: 'x', у: 'y', к: 'k', м: 'm', т: 't', н: 'h', в: 'b', і: 'i' };
+const HOMOGLYPHS: Record<string, string> = {
+  а: 'a',
+  с: 'c',
+  е: 'e',
+  о: 'o',
+  р: 'p',
+  х: 'x',
+  у: 'y',
+  к: 'k',
+  м: 'm',
+  т: 't',
+  н: 'h',
+  в: 'b',
+  і: 'i',
+};
 
 /**
  * Letters and digits only, lower case, look-alike Cyrillic folded to Latin: "1-стратегиялықбағыт" and
@@ -165,9 +190,10 @@ function findDataStart(rows: SheetRow[]): number {
       return j;
     }
   }
-  throw invalid(`The file does not have the report's columns: expected a header row ${EXPECTED_COLUMNS}, or the numbered row 1..6.`, [
-    { path: 'body', message: `expected columns ${EXPECTED_COLUMNS}` },
-  ]);
+  throw invalid(
+    `The file does not have the report's columns: expected a header row ${EXPECTED_COLUMNS}, or the numbered row 1..6.`,
+    [{ path: 'body', message: `expected columns ${EXPECTED_COLUMNS}` }],
+  );
 }
 
 /** Names of the layout's columns, for naming a cell in an error. */
@@ -181,7 +207,9 @@ function cleanRow({ row, cells }: SheetRow, width: number): string[] {
     } catch (error) {
       if (!(error instanceof InvalidEntity)) throw error;
       const column = COLUMNS[i] ?? `column${i + 1}`;
-      throw invalid(`Row ${row}, column ${i + 1} (${column}): ${error.message}.`, [{ path: `body.rows[${row}].${column}`, message: error.message }]);
+      throw invalid(`Row ${row}, column ${i + 1} (${column}): ${error.message}.`, [
+        { path: `body.rows[${row}].${column}`, message: error.message },
+      ]);
     }
   });
 }
@@ -200,7 +228,15 @@ export async function parseLayout(rows: SheetRow[]): Promise<ParsedSheet> {
     if ((index - start) % TURN_ROWS === TURN_ROWS - 1) await nextTurn();
     const { row } = rows[index]!;
     const c = cleanRow(rows[index]!, 7);
-    const [name, source, unit, planCell, factCell, note, better] = c as [string, string, string, string, string, string, string];
+    const [name, source, unit, planCell, factCell, note, better] = c as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     if (c.every((v) => v === '' || /^[-–—]+$/.test(v))) continue; // empty or separator row
     const valuesEmpty = [source, unit, planCell, factCell].every((v) => v === '' || /^[-–—]+$/.test(v));
     if (name && valuesEmpty) {
@@ -216,7 +252,11 @@ export async function parseLayout(rows: SheetRow[]): Promise<ParsedSheet> {
       const g = heading(GOAL, name);
       if (g) {
         if (!direction) {
-          problems.push({ row, severity: 'error', message: `goal heading "${name.slice(0, 80)}" before any strategic direction heading` });
+          problems.push({
+            row,
+            severity: 'error',
+            message: `goal heading "${name.slice(0, 80)}" before any strategic direction heading`,
+          });
           continue;
         }
         goal = { row, code: g.code, title: g.title, indicators: [] };
@@ -234,7 +274,11 @@ export async function parseLayout(rows: SheetRow[]): Promise<ParsedSheet> {
       // Text in the first column only: a sub-heading grouping the indicators below it.
       group = name;
       last = undefined;
-      problems.push({ row, severity: 'warning', message: `"${name.slice(0, 80)}" has no values: read as an indicator group sub-heading` });
+      problems.push({
+        row,
+        severity: 'warning',
+        message: `"${name.slice(0, 80)}" has no values: read as an indicator group sub-heading`,
+      });
       continue;
     }
     if (!name) {
@@ -249,13 +293,31 @@ export async function parseLayout(rows: SheetRow[]): Promise<ParsedSheet> {
     }
     const plan = parseValue(planCell);
     const fact = parseValue(factCell);
-    if (plan === undefined) problems.push({ row, column: 'plan', severity: 'error', message: `plan "${planCell.slice(0, 40)}" is not a number` });
-    if (fact === undefined) problems.push({ row, column: 'fact', severity: 'error', message: `fact "${factCell.slice(0, 40)}" is not a number` });
+    if (plan === undefined)
+      problems.push({
+        row,
+        column: 'plan',
+        severity: 'error',
+        message: `plan "${planCell.slice(0, 40)}" is not a number`,
+      });
+    if (fact === undefined)
+      problems.push({
+        row,
+        column: 'fact',
+        severity: 'error',
+        message: `fact "${factCell.slice(0, 40)}" is not a number`,
+      });
     let betterWhen: 'higher' | 'lower' | undefined;
     if (better) {
       if (BETTER_HIGHER.test(better)) betterWhen = 'higher';
       else if (BETTER_LOWER.test(better)) betterWhen = 'lower';
-      else problems.push({ row, column: 'betterWhen', severity: 'error', message: `column 7 "${better.slice(0, 40)}" is not higher/lower` });
+      else
+        problems.push({
+          row,
+          column: 'betterWhen',
+          severity: 'error',
+          message: `column 7 "${better.slice(0, 40)}" is not higher/lower`,
+        });
     }
     const coded = LEADING_CODE.exec(name);
     last = {
@@ -272,7 +334,9 @@ export async function parseLayout(rows: SheetRow[]): Promise<ParsedSheet> {
     goal.indicators.push(last);
   }
   if (indicatorRows === 0) {
-    throw invalid('The file has the report\'s columns but no indicator rows.', [{ path: 'body', message: 'no indicator rows' }]);
+    throw invalid("The file has the report's columns but no indicator rows.", [
+      { path: 'body', message: 'no indicator rows' },
+    ]);
   }
   return { directions, problems, indicatorRows };
 }
@@ -298,7 +362,10 @@ function* chunksOf(bytes: Buffer) {
 function csvProblem(error: CsvError, record: number): ValidationError {
   const column = typeof error.column === 'number' ? error.column + 1 : undefined;
   const at = `Row ${record}${column === undefined ? '' : `, column ${column}`}`;
-  const reason = error.code === 'CSV_QUOTE_NOT_CLOSED' ? 'a quoted cell is not closed' : error.message.replace(/^Invalid [^:]*: /, '');
+  const reason =
+    error.code === 'CSV_QUOTE_NOT_CLOSED'
+      ? 'a quoted cell is not closed'
+      : error.message.replace(/^Invalid [^:]*: /, '');
   const cell = column === undefined ? '' : `.${COLUMNS[column - 1] ?? `column${column}`}`;
   return invalid(`${at}: ${reason}.`, [{ path: `body.rows[${record}]${cell}`, message: reason }]);
 }
@@ -311,11 +378,17 @@ function csvProblem(error: CsvError, record: number): ValidationError {
 export async function readCsv(bytes: Buffer, limits: ImportLimits): Promise<SheetRow[]> {
   if (bytes.length > limits.maxUncompressedBytes) throw tooLarge(limits.maxUncompressedBytes);
   if (bytes.includes(0)) {
-    throw invalid('The body is not a text CSV file.', [{ path: 'body', message: 'binary content (NUL bytes) in a text/csv body' }]);
+    throw invalid('The body is not a text CSV file.', [
+      { path: 'body', message: 'binary content (NUL bytes) in a text/csv body' },
+    ]);
   }
-  const head = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, CSV_CHUNK_BYTES)).replace(/^\uFEFF/, '');
+  const head = new TextDecoder('utf-8', { fatal: false })
+    .decode(bytes.subarray(0, CSV_CHUNK_BYTES))
+    .replace(/^\uFEFF/, '');
   const delimiter = detectSeparator(head.slice(0, head.search(/\r?\n|\r|$/)));
-  const parser = Readable.from(chunksOf(bytes)).pipe(parseCsv({ delimiter, bom: true, relax_quotes: true, relax_column_count: true }));
+  const parser = Readable.from(chunksOf(bytes)).pipe(
+    parseCsv({ delimiter, bom: true, relax_quotes: true, relax_column_count: true }),
+  );
   const rows: SheetRow[] = [];
   // Records are numbered as the file has them, empty ones included (a quoted line break stays in its record).
   let record = 0;
@@ -329,7 +402,8 @@ export async function readCsv(bytes: Buffer, limits: ImportLimits): Promise<Shee
     }
   } catch (error) {
     // The parser runs ahead of this loop: its own count of records says where it stopped.
-    if (error instanceof CsvError) throw csvProblem(error, (typeof error.records === 'number' ? error.records : record) + 1);
+    if (error instanceof CsvError)
+      throw csvProblem(error, (typeof error.records === 'number' ? error.records : record) + 1);
     throw error;
   } finally {
     parser.destroy();
@@ -350,7 +424,9 @@ export async function readUpload({ bytes, type }: Upload, limits: ImportLimits):
   if (type === 'text/csv') return readCsv(bytes, limits);
   // .xlsx files are zip archives: "PK\x03\x04".
   if (bytes.subarray(0, 4).toString('latin1') !== 'PK\u0003\u0004') {
-    throw invalid('The body is not an .xlsx workbook (an .xlsx file is a zip archive).', [{ path: 'body', message: 'not an .xlsx file' }]);
+    throw invalid('The body is not an .xlsx workbook (an .xlsx file is a zip archive).', [
+      { path: 'body', message: 'not an .xlsx file' },
+    ]);
   }
   const rows = await readXlsxStreaming(bytes, limits);
   if (rows.length === 0) throw invalid('The worksheet is empty.', [{ path: 'body', message: 'empty worksheet' }]);

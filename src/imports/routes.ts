@@ -29,15 +29,23 @@ import { IMPORT_FORM_LIMITS, IMPORT_MAX_BYTES, receiveUpload } from './upload.js
 const TAG = 'Import';
 
 const ImportQuery = z.object({
-  year: z.coerce.number().int().min(1900).max(2200).describe('The reporting year whose plan and fact values the file carries (required).'),
+  year: z.coerce
+    .number()
+    .int()
+    .min(1900)
+    .max(2200)
+    .describe('The reporting year whose plan and fact values the file carries (required).'),
   commit: z
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true')
-    .describe('false (default): preview only. true: apply everything in one transaction, or nothing when the preview has errors.'),
-  lang: Lang.default('kk').describe('Language of the file\'s text: titles of new rows and notes are stored under it (default kk).'),
+    .describe(
+      'false (default): preview only. true: apply everything in one transaction, or nothing when the preview has errors.',
+    ),
+  lang: Lang.default('kk').describe(
+    "Language of the file's text: titles of new rows and notes are stored under it (default kk).",
+  ),
 });
-
 
 const IMPORT_DESCRIPTION = `Upload a spreadsheet laid out like section 2 of the official annual report:
 columns indicator | information source | unit | plan | fact | note (a header row, or the numbered row 1..6),
@@ -88,7 +96,8 @@ export function importRoutes(app: FastifyInstance, db: Db, limits: ImportLimits)
           type: 'string',
           format: 'binary',
           maxLength: IMPORT_MAX_BYTES,
-          description: 'The spreadsheet: the .xlsx or .csv file itself, or a multipart/form-data form whose field "file" holds it (10 MiB at most).',
+          description:
+            'The spreadsheet: the .xlsx or .csv file itself, or a multipart/form-data form whose field "file" holds it (10 MiB at most).',
         }),
         response: { 200: ImportReport, ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
       },
@@ -115,7 +124,10 @@ export function importRoutes(app: FastifyInstance, db: Db, limits: ImportLimits)
           if (errors.length > 0) {
             throw badRequest(
               `The file has ${errors.length} problem(s); nothing was imported. Preview without ?commit=true to see every match and problem.`,
-              errors.map((p) => ({ path: p.row === null ? 'body' : `body.rows[${p.row}]${p.column ? `.${p.column}` : ''}`, message: p.message })),
+              errors.map((p) => ({
+                path: p.row === null ? 'body' : `body.rows[${p.row}]${p.column ? `.${p.column}` : ''}`,
+                message: p.message,
+              })),
             );
           }
           await applyImport(tx, actorOf(request), id, year, lang, planned);
@@ -133,13 +145,16 @@ export function importRoutes(app: FastifyInstance, db: Db, limits: ImportLimits)
       operationId: 'getPlanImportTemplate',
       summary: 'The empty import layout of a plan (.xlsx)',
       description:
-        'Header row, the numbered column row 1..6, then the plan\'s directions and goals as heading rows and its indicators as rows ' +
+        "Header row, the numbered column row 1..6, then the plan's directions and goals as heading rows and its indicators as rows " +
         '("code name", information source, unit) with plan, fact and note empty, ready for POST /plans/{id}/import. Column 7 ' +
         '(betterWhen) is only needed for new non-rank indicators.',
       params: IdParams,
       querystring: z.object({ lang: Lang.default('kk').describe('Language of headings and names (default kk).') }),
       response: {
-        200: { description: 'The template workbook', content: { [XLSX_TYPE]: { schema: z.string().describe('binary') } } },
+        200: {
+          description: 'The template workbook',
+          content: { [XLSX_TYPE]: { schema: z.string().describe('binary') } },
+        },
         ...errorResponses(400, 401, 403, 404),
       },
     },
@@ -148,27 +163,73 @@ export function importRoutes(app: FastifyInstance, db: Db, limits: ImportLimits)
       const lang = request.query.lang;
       const plan = (await db.select().from(plans).where(eq(plans.id, id)).limit(1))[0];
       if (!plan) throw notFound('plan', id);
-      const dirRows = await db.select().from(directions).where(eq(directions.planId, id)).orderBy(asc(directions.position), asc(directions.code));
+      const dirRows = await db
+        .select()
+        .from(directions)
+        .where(eq(directions.planId, id))
+        .orderBy(asc(directions.position), asc(directions.code));
       const goalRows = dirRows.length
-        ? await db.select().from(goals).where(inArray(goals.directionId, dirRows.map((d) => d.id))).orderBy(asc(goals.position), asc(goals.code))
+        ? await db
+            .select()
+            .from(goals)
+            .where(
+              inArray(
+                goals.directionId,
+                dirRows.map((d) => d.id),
+              ),
+            )
+            .orderBy(asc(goals.position), asc(goals.code))
         : [];
       const indRows = goalRows.length
-        ? await db.select().from(indicators).where(inArray(indicators.goalId, goalRows.map((g) => g.id))).orderBy(asc(indicators.position), asc(indicators.code))
+        ? await db
+            .select()
+            .from(indicators)
+            .where(
+              inArray(
+                indicators.goalId,
+                goalRows.map((g) => g.id),
+              ),
+            )
+            .orderBy(asc(indicators.position), asc(indicators.code))
         : [];
       const t = (text: Parameters<typeof resolveText>[0]) => resolveText(text, lang) ?? '';
       const headers = {
         kk: ['Нысаналы индикатордың атауы', 'Ақпарат көзі', 'Өлш. бірл.', 'Жоспар', 'Факт', 'Ескертпе', 'betterWhen'],
-        ru: ['Наименование целевого индикатора', 'Источник информации', 'Ед. изм.', 'План', 'Факт', 'Примечание', 'betterWhen'],
+        ru: [
+          'Наименование целевого индикатора',
+          'Источник информации',
+          'Ед. изм.',
+          'План',
+          'Факт',
+          'Примечание',
+          'betterWhen',
+        ],
         en: ['Target indicator', 'Information source', 'Unit', 'Plan', 'Fact', 'Note', 'betterWhen'],
       }[lang];
       const directionHeading = (code: string, title: string) =>
-        lang === 'kk' ? `${code}-стратегиялық бағыт. ${title}` : lang === 'ru' ? `Стратегическое направление ${code}. ${title}` : `Strategic direction ${code}. ${title}`;
+        lang === 'kk'
+          ? `${code}-стратегиялық бағыт. ${title}`
+          : lang === 'ru'
+            ? `Стратегическое направление ${code}. ${title}`
+            : `Strategic direction ${code}. ${title}`;
       const goalHeading = (code: string, title: string) =>
-        lang === 'kk' ? `${code}-мақсат. ${title}` : lang === 'ru' ? `Цель ${code}. ${title}` : `Goal ${code}. ${title}`;
+        lang === 'kk'
+          ? `${code}-мақсат. ${title}`
+          : lang === 'ru'
+            ? `Цель ${code}. ${title}`
+            : `Goal ${code}. ${title}`;
       const ExcelJS = await loadExcel();
       const workbook = new ExcelJS.Workbook();
       const sheet = workbook.addWorksheet('import');
-      sheet.columns = [{ width: 60 }, { width: 28 }, { width: 18 }, { width: 10 }, { width: 10 }, { width: 50 }, { width: 12 }];
+      sheet.columns = [
+        { width: 60 },
+        { width: 28 },
+        { width: 18 },
+        { width: 10 },
+        { width: 10 },
+        { width: 50 },
+        { width: 12 },
+      ];
       sheet.addRow(headers).font = { bold: true };
       sheet.addRow([1, 2, 3, 4, 5, 6]);
       for (const d of dirRows) {
@@ -187,7 +248,10 @@ export function importRoutes(app: FastifyInstance, db: Db, limits: ImportLimits)
       const bytes = Buffer.from(await workbook.xlsx.writeBuffer());
       return reply
         .type(XLSX_TYPE)
-        .header('content-disposition', `attachment; filename="plan-${plan.code.replace(/[^\w.-]/g, '_')}-template.xlsx"`)
+        .header(
+          'content-disposition',
+          `attachment; filename="plan-${plan.code.replace(/[^\w.-]/g, '_')}-template.xlsx"`,
+        )
         .send(bytes as unknown as string);
     },
   });

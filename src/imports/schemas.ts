@@ -10,7 +10,9 @@ export const ImportProblem = z.object({
 });
 export type ImportProblem = z.infer<typeof ImportProblem>;
 
-const Matched = z.enum(['code', 'name', 'new']).describe('How the row matched stored data: by code, by name, or not at all (created).');
+const Matched = z
+  .enum(['code', 'name', 'new'])
+  .describe('How the row matched stored data: by code, by name, or not at all (created).');
 const Value = z.number().nullable();
 
 export const ImportReport = z
@@ -32,9 +34,24 @@ export const ImportReport = z
       errors: z.number().int().min(0),
       warnings: z.number().int().min(0),
     }),
-    directions: z.array(z.object({ row: z.number().int().min(0), code: z.string(), title: z.string(), match: Matched, id: z.uuid().nullable() })),
+    directions: z.array(
+      z.object({
+        row: z.number().int().min(0),
+        code: z.string(),
+        title: z.string(),
+        match: Matched,
+        id: z.uuid().nullable(),
+      }),
+    ),
     goals: z.array(
-      z.object({ row: z.number().int().min(0), code: z.string(), title: z.string(), match: Matched, id: z.uuid().nullable(), directionCode: z.string() }),
+      z.object({
+        row: z.number().int().min(0),
+        code: z.string(),
+        title: z.string(),
+        match: Matched,
+        id: z.uuid().nullable(),
+        directionCode: z.string(),
+      }),
     ),
     indicators: z.array(
       z.object({
@@ -45,10 +62,16 @@ export const ImportReport = z
         id: z.uuid().nullable(),
         goalCode: z.string(),
         valueType: z.enum(['percent', 'number', 'rank']),
-        betterWhen: z.enum(['higher', 'lower']).nullable().describe('null: a new non-rank indicator whose direction the file does not say (an error).'),
+        betterWhen: z
+          .enum(['higher', 'lower'])
+          .nullable()
+          .describe('null: a new non-rank indicator whose direction the file does not say (an error).'),
         plan: Value,
         fact: Value,
-        before: z.object({ plan: Value, fact: Value }).nullable().describe("The stored values for the year, null when none."),
+        before: z
+          .object({ plan: Value, fact: Value })
+          .nullable()
+          .describe('The stored values for the year, null when none.'),
         change: z.enum(['create', 'update', 'none']),
       }),
     ),
@@ -62,13 +85,29 @@ export const ImportReport = z
       year: 2016,
       committed: false,
       summary: {
-        indicatorRows: 19, directionsMatched: 3, directionsCreated: 0, goalsMatched: 4, goalsCreated: 0, indicatorsMatched: 19,
-        indicatorsCreated: 0, measurementsCreated: 19, measurementsChanged: 0, measurementsUnchanged: 0, errors: 0, warnings: 1,
+        indicatorRows: 19,
+        directionsMatched: 3,
+        directionsCreated: 0,
+        goalsMatched: 4,
+        goalsCreated: 0,
+        indicatorsMatched: 19,
+        indicatorsCreated: 0,
+        measurementsCreated: 19,
+        measurementsChanged: 0,
+        measurementsUnchanged: 0,
+        errors: 0,
+        warnings: 1,
       },
       directions: [],
       goals: [],
       indicators: [],
-      problems: [{ row: 134, severity: 'warning', message: 'goal 1.1 is printed under direction 2 but belongs to another direction' }],
+      problems: [
+        {
+          row: 134,
+          severity: 'warning',
+          message: 'goal 1.1 is printed under direction 2 but belongs to another direction',
+        },
+      ],
     },
   });
 export type ImportReport = z.infer<typeof ImportReport>;

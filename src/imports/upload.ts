@@ -25,7 +25,8 @@ export const IMPORT_FORM_LIMITS = {
   headerPairs: 100,
 };
 
-const tooLarge = () => new HttpProblem(413, `The file is larger than the limit of this endpoint (${IMPORT_MAX_BYTES} bytes).`);
+const tooLarge = () =>
+  new HttpProblem(413, `The file is larger than the limit of this endpoint (${IMPORT_MAX_BYTES} bytes).`);
 
 /** @fastify/multipart's and busboy's errors as problems: 413 past a limit, 400 for a malformed form. */
 function formProblem(error: unknown): unknown {
@@ -55,7 +56,10 @@ export async function receiveUpload(request: FastifyRequest): Promise<Upload> {
   const contentType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (contentType !== 'multipart/form-data') {
     if (!Buffer.isBuffer(request.body)) {
-      throw new HttpProblem(415, `Send the spreadsheet as ${XLSX_TYPE}, text/csv or multipart/form-data (field "file").`);
+      throw new HttpProblem(
+        415,
+        `Send the spreadsheet as ${XLSX_TYPE}, text/csv or multipart/form-data (field "file").`,
+      );
     }
     return { bytes: request.body, type: contentType };
   }
@@ -70,6 +74,7 @@ export async function receiveUpload(request: FastifyRequest): Promise<Upload> {
     throw badRequest('The form has no file field.', [{ path: 'body.file', message }]);
   }
   const { filename, mimetype } = file.part;
-  const type = filename.toLowerCase().endsWith('.csv') || mimetype.toLowerCase() === 'text/csv' ? 'text/csv' : XLSX_TYPE;
+  const type =
+    filename.toLowerCase().endsWith('.csv') || mimetype.toLowerCase() === 'text/csv' ? 'text/csv' : XLSX_TYPE;
   return { bytes: file.bytes, type };
 }

@@ -37,7 +37,8 @@ const MAX_COLUMNS = 32;
 /** Unzipped bytes handled between two turns of the event loop. */
 const TURN_BYTES = 64 * 1024;
 
-const notXlsx = (why: string) => badRequest('The body is not a readable .xlsx workbook.', [{ path: 'body', message: why }]);
+const notXlsx = (why: string) =>
+  badRequest('The body is not a readable .xlsx workbook.', [{ path: 'body', message: why }]);
 
 export const tooLarge = (limit: number) =>
   new HttpProblem(
@@ -104,7 +105,14 @@ class Budget {
  * `afterChunk` may throw to stop (a limit the handlers noticed: a throw inside a SAX handler would
  * come out as a parse error).
  */
-async function parsePart(zip: Buffer, name: string, entry: ZipEntry, budget: Budget, parser: SaxesParser, afterChunk?: () => void): Promise<void> {
+async function parsePart(
+  zip: Buffer,
+  name: string,
+  entry: ZipEntry,
+  budget: Budget,
+  parser: SaxesParser,
+  afterChunk?: () => void,
+): Promise<void> {
   if (entry.flags & 1) throw notXlsx(`${name} is encrypted`);
   if (entry.method !== 0 && entry.method !== 8) throw notXlsx(`${name} uses an unsupported compression method`);
   const local = entry.localOffset;
@@ -193,7 +201,8 @@ async function locateParts(zip: Buffer, entries: Map<string, ZipEntry>, budget: 
     if (tag.name === 'sheet' && firstSheetRel === undefined) firstSheetRel = attr(tag, 'r:id') ?? '';
   });
   await parsePart(zip, 'xl/workbook.xml', part('xl/workbook.xml'), budget, workbook);
-  if (firstSheetRel === undefined) throw badRequest('The workbook has no worksheet.', [{ path: 'body', message: 'no worksheet' }]);
+  if (firstSheetRel === undefined)
+    throw badRequest('The workbook has no worksheet.', [{ path: 'body', message: 'no worksheet' }]);
   const targets = new Map<string, string>();
   let sharedStrings: string | undefined;
   const rels = new SaxesParser();
@@ -207,7 +216,12 @@ async function locateParts(zip: Buffer, entries: Map<string, ZipEntry>, budget: 
   await parsePart(zip, 'xl/_rels/workbook.xml.rels', part('xl/_rels/workbook.xml.rels'), budget, rels);
   const sheet = targets.get(firstSheetRel);
   if (!sheet) throw notXlsx('the first sheet has no part');
-  return { sheet, sheetEntry: part(sheet), sharedStrings, sharedEntry: sharedStrings ? entries.get(sharedStrings) : undefined };
+  return {
+    sheet,
+    sheetEntry: part(sheet),
+    sharedStrings,
+    sharedEntry: sharedStrings ? entries.get(sharedStrings) : undefined,
+  };
 }
 
 export async function readXlsxStreaming(zip: Buffer, limits: ImportLimits): Promise<SheetRow[]> {
@@ -281,7 +295,8 @@ export async function readXlsxStreaming(zip: Buffer, limits: ImportLimits): Prom
         if (cell) cell.inValue = false;
         break;
       case 'c': {
-        if (row && cell && cell.column < MAX_COLUMNS) row.cells[cell.column] = cellText(cell.type, cell.value, cell.inline?.text, shared);
+        if (row && cell && cell.column < MAX_COLUMNS)
+          row.cells[cell.column] = cellText(cell.type, cell.value, cell.inline?.text, shared);
         cell = undefined;
         break;
       }

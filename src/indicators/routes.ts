@@ -34,9 +34,14 @@ export function indicatorRoutes(app: FastifyInstance, db: Db) {
     orderBy: [indicators.position, indicators.code, indicators.id],
     hasPosition: true,
     toDto: toIndicatorDto,
-    toInsert: (body, goalId) => ({ ...body, goalId, weight: body.weight === undefined ? undefined : String(body.weight) }),
+    toInsert: (body, goalId) => ({
+      ...body,
+      goalId,
+      weight: body.weight === undefined ? undefined : String(body.weight),
+    }),
     toUpdate: (patch) => ({ ...patch, weight: patch.weight === undefined ? undefined : String(patch.weight) }),
-    organizationOfNew: (database, request) => organizationOf.goal(database, (request.params as { goalId: string }).goalId),
+    organizationOfNew: (database, request) =>
+      organizationOf.goal(database, (request.params as { goalId: string }).goalId),
     organizationOfRow: organizationOf.indicator,
     planOf: (tx, row) => planIdOf.goal(tx, row.goalId as string),
     // Either would change the verdict of an approved year.

@@ -5,7 +5,10 @@
 import { z } from 'zod';
 import { invalid } from '../shared/errors.js';
 
-const CursorValues = z.array(z.union([z.string().max(256), z.number(), z.null()])).min(1).max(4);
+const CursorValues = z
+  .array(z.union([z.string().max(256), z.number(), z.null()]))
+  .min(1)
+  .max(4);
 
 export function encodeCursor(values: unknown[]): string {
   return Buffer.from(JSON.stringify(values)).toString('base64url');
@@ -30,4 +33,3 @@ export function page<Row>(rows: Row[], limit: number, keyOf: (row: Row) => unkno
   const last = items[items.length - 1];
   return { items, nextCursor: hasMore && last ? encodeCursor(keyOf(last)) : null };
 }
-

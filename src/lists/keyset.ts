@@ -42,7 +42,15 @@ interface PageRequest {
 /** One page: `limit` rows after the cursor, the next cursor, and the total when asked. */
 export async function readPage<Row, Dto>(db: Db, list: KeysetList<Row, Dto>, q: PageRequest): Promise<ListPage<Dto>> {
   const after = q.cursor ? list.decodeCursor(q.cursor) : undefined;
-  const [rows, total] = await Promise.all([list.fetch(db, after, q.limit + 1), q.count ? list.count(db) : undefined, q.parent?.()]);
+  const [rows, total] = await Promise.all([
+    list.fetch(db, after, q.limit + 1),
+    q.count ? list.count(db) : undefined,
+    q.parent?.(),
+  ]);
   const result = page(rows, q.limit, (row) => list.keyOf(row));
-  return { items: result.items.map((row) => list.toDto(row)), nextCursor: result.nextCursor, ...(total === undefined ? {} : { total }) };
+  return {
+    items: result.items.map((row) => list.toDto(row)),
+    nextCursor: result.nextCursor,
+    ...(total === undefined ? {} : { total }),
+  };
 }

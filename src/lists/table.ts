@@ -26,7 +26,9 @@ interface TableListOptions<T extends PgTable, Dto> {
 
 /** The property names (camelCase, as on rows) of `columns` in `table`; a column of another table fails at start-up. */
 function rowKeysOf(table: PgTable, columns: AnyPgColumn[]): string[] {
-  const byColumn = new Map<unknown, string>(Object.entries(getTableColumns(table)).map(([key, column]) => [column, key]));
+  const byColumn = new Map<unknown, string>(
+    Object.entries(getTableColumns(table)).map(([key, column]) => [column, key]),
+  );
   return columns.map((column) => {
     const key = byColumn.get(column);
     if (key === undefined) throw new Error(`list order column ${column.name} is not a column of the listed table`);
@@ -52,7 +54,9 @@ function castable(column: AnyPgColumn, value: unknown): boolean {
 function decodeKey(cursor: string, columns: AnyPgColumn[]): Key {
   const values = decodeCursor(cursor, columns.length);
   if (values.every((v, i) => castable(columns[i]!, v))) return values;
-  throw invalid('The cursor is not valid for this list; start again without it.', [{ path: 'query.cursor', message: 'invalid cursor' }]);
+  throw invalid('The cursor is not valid for this list; start again without it.', [
+    { path: 'query.cursor', message: 'invalid cursor' },
+  ]);
 }
 
 /** Cursor values are JSON: instants travel as ISO strings (cast back to the column's type in SQL). */
@@ -77,7 +81,10 @@ export function tableList<T extends PgTable, Dto>(o: TableListOptions<T, Dto>): 
     keyOf: (row) => keys.map((key) => cursorValue(row[key])),
     toDto: o.toDto,
     count: async (db: Db) => {
-      const [row] = await db.select({ n: count() }).from(table).where(and(...o.where));
+      const [row] = await db
+        .select({ n: count() })
+        .from(table)
+        .where(and(...o.where));
       return row?.n ?? 0;
     },
   };

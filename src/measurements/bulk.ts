@@ -48,7 +48,11 @@ export const BulkMeasurementRow = z
   .superRefine((row, ctx) => {
     const codes = [row.organizationCode, row.planCode, row.indicatorCode].filter((c) => c !== undefined).length;
     if (row.indicatorId !== undefined && codes > 0) {
-      ctx.addIssue({ code: 'custom', path: ['indicatorId'], message: 'name the indicator by indicatorId or by codes, not both' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['indicatorId'],
+        message: 'name the indicator by indicatorId or by codes, not both',
+      });
     } else if (row.indicatorId === undefined && codes < 3) {
       ctx.addIssue({
         code: 'custom',
@@ -59,7 +63,8 @@ export const BulkMeasurementRow = z
   })
   .meta({
     id: 'BulkMeasurementRow',
-    description: 'One measurement, replacing what is stored for that indicator and year (ratingSize, score, note default to null).',
+    description:
+      'One measurement, replacing what is stored for that indicator and year (ratingSize, score, note default to null).',
   });
 export type BulkRow = z.output<typeof BulkMeasurementRow>;
 
@@ -85,7 +90,11 @@ export const BulkMeasurementResult = z
     dryRun: z.boolean(),
     created: z.number().int().min(0).describe('Rows that create a measurement.'),
     updated: z.number().int().min(0).describe('Rows that change a stored measurement.'),
-    unchanged: z.number().int().min(0).describe('Rows equal to what is stored (not rewritten: no new version, no audit row).'),
+    unchanged: z
+      .number()
+      .int()
+      .min(0)
+      .describe('Rows equal to what is stored (not rewritten: no new version, no audit row).'),
     rows: z
       .array(z.object({ index: z.number().int().min(0), indicatorId: Uuid, year: Year, outcome: Outcome }))
       .optional()
@@ -148,7 +157,8 @@ const array = (values: unknown[]) => sql.param(values);
  * no quoting, so this skips the driver's per-element escaping (two regular expressions each; the
  * driver's parameter serialization was ~6% of the service's CPU profile for 1,000-row batches).
  */
-const plainArray = (values: (string | number | boolean | null)[]) => `{${values.map((v) => (v === null ? 'NULL' : String(v))).join(',')}}`;
+const plainArray = (values: (string | number | boolean | null)[]) =>
+  `{${values.map((v) => (v === null ? 'NULL' : String(v))).join(',')}}`;
 
 /**
  * Rows naming their indicator by codes are resolved per distinct (organization, plan): one hash
@@ -221,7 +231,14 @@ async function resolveRows(tx: Tx, rows: BulkRow[]): Promise<{ resolved: Resolve
     const target =
       r.indicatorId === null
         ? undefined
-        : { indicatorId: r.indicatorId, valueType: r.valueType!, planId: r.planId!, organizationId: r.organizationId!, startYear: Number(r.startYear), endYear: Number(r.endYear) };
+        : {
+            indicatorId: r.indicatorId,
+            valueType: r.valueType!,
+            planId: r.planId!,
+            organizationId: r.organizationId!,
+            startYear: Number(r.startYear),
+            endYear: Number(r.endYear),
+          };
     return { matches: Number(r.matches), target, approved: false };
   });
   return { resolved, nowMs: Number(result.rows[0]!.nowMs) };
@@ -234,7 +251,9 @@ async function resolveRows(tx: Tx, rows: BulkRow[]): Promise<{ resolved: Resolve
  * year that was approved meanwhile). This statement starts after the lock is held.
  */
 async function flagApprovedYears(tx: Tx, rows: BulkRow[], resolved: Resolved[]): Promise<void> {
-  const asked = resolved.flatMap((res, i) => (res.target ? [{ i, planId: res.target.planId, year: rows[i]!.year }] : []));
+  const asked = resolved.flatMap((res, i) =>
+    res.target ? [{ i, planId: res.target.planId, year: rows[i]!.year }] : [],
+  );
   if (asked.length === 0) return;
   const result = (await tx.execute(sql`
     select ya.plan_id as "planId", ya.year from year_approvals ya
@@ -254,16 +273,26 @@ function checkEditorScope(actor: Actor, resolved: Resolved[]) {
     }
   });
   if (forbidden.length > 0) {
-    throw new ForbiddenError(`${forbidden.length} row(s) name indicators of another organization; nothing was written.`, forbidden);
+    throw new ForbiddenError(
+      `${forbidden.length} row(s) name indicators of another organization; nothing was written.`,
+      forbidden,
+    );
   }
 }
 
 function unresolvedError(row: BulkRow, res: Resolved, at: string): FieldError {
-  if (row.indicatorId !== undefined) return { path: `${at}.indicatorId`, message: `unknown indicator ${row.indicatorId}` };
+  if (row.indicatorId !== undefined)
+    return { path: `${at}.indicatorId`, message: `unknown indicator ${row.indicatorId}` };
   if (res.matches > 1) {
-    return { path: `${at}.indicatorCode`, message: `indicator code ${row.indicatorCode} is ambiguous in plan ${row.planCode}; use indicatorId` };
+    return {
+      path: `${at}.indicatorCode`,
+      message: `indicator code ${row.indicatorCode} is ambiguous in plan ${row.planCode}; use indicatorId`,
+    };
   }
-  return { path: `${at}.indicatorCode`, message: `no indicator ${row.indicatorCode} in plan ${row.planCode} of organization ${row.organizationCode}` };
+  return {
+    path: `${at}.indicatorCode`,
+    message: `no indicator ${row.indicatorCode} in plan ${row.planCode} of organization ${row.organizationCode}`,
+  };
 }
 
 /** Every row against its indicator and plan (and earlier rows): the valid rows, or 400 listing every bad one. */
@@ -290,13 +319,17 @@ function validate(rows: BulkRow[], resolved: Resolved[]): Valid[] {
     if (row.year < years.from || row.year > years.to) {
       errors.push({ path: `${at}.year`, message: `the year must lie in ${years.from}..${years.to} for this plan` });
     } else if (res.approved) {
-      errors.push({ path: `${at}.year`, message: `year ${row.year} of this plan is approved; an admin must reopen it first` });
+      errors.push({
+        path: `${at}.year`,
+        message: `year ${row.year} of this plan is approved; an admin must reopen it first`,
+      });
     }
     errors.push(...measurementProblems(target.valueType, row, at));
     if (errors.length > before) bad++;
     else valid.push({ index, row, target, key });
   });
-  if (errors.length > 0) throw badRequest(`${bad} of ${rows.length} row(s) are not valid; nothing was written.`, errors);
+  if (errors.length > 0)
+    throw badRequest(`${bad} of ${rows.length} row(s) are not valid; nothing was written.`, errors);
   return valid;
 }
 
@@ -436,15 +469,24 @@ export async function bulkPutMeasurements(tx: Tx, actor: Actor, rows: BulkRow[],
     else changes.push({ ...v, before });
   }
   const created = changes.filter((c) => !c.before).length;
-  const result = { dryRun, created, updated: changes.length - created, unchanged, ...(details ? { rows: outcomes } : {}) };
+  const result = {
+    dryRun,
+    created,
+    updated: changes.length - created,
+    unchanged,
+    ...(details ? { rows: outcomes } : {}),
+  };
   if (dryRun || changes.length === 0) return result;
 
   // New keys in one order for every writer, so two batches creating the same measurements wait
   // for each other (and the second gets a 409) instead of deadlocking.
   changes.sort((a, b) =>
-    a.target.indicatorId === b.target.indicatorId ? a.row.year - b.row.year : a.target.indicatorId < b.target.indicatorId ? -1 : 1,
+    a.target.indicatorId === b.target.indicatorId
+      ? a.row.year - b.row.year
+      : a.target.indicatorId < b.target.indicatorId
+        ? -1
+        : 1,
   );
   await writeChanges(tx, changes, nowMs, actor);
   return result;
 }
-

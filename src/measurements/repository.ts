@@ -35,7 +35,10 @@ describeDeleted(measurements, (row) => {
 /** The indicator with what its measurements are checked against: value type and plan years. */
 export async function indicatorContext(executor: Db | Tx, indicatorId: string, lock = false) {
   let query = joinUp(
-    executor.select({ valueType: indicators.valueType, planId: plans.id, startYear: plans.startYear, endYear: plans.endYear }).from(indicators).$dynamic(),
+    executor
+      .select({ valueType: indicators.valueType, planId: plans.id, startYear: plans.startYear, endYear: plans.endYear })
+      .from(indicators)
+      .$dynamic(),
     indicators,
   ).where(eq(indicators.id, indicatorId));
   // Share locks: a concurrent cascade delete of the indicator, or an approval of the plan's year,
@@ -52,7 +55,10 @@ export function measurementList(indicatorId: string, q: { yearFrom?: number; yea
     q.yearFrom !== undefined ? gte(measurements.year, q.yearFrom) : undefined,
     q.yearTo !== undefined ? lte(measurements.year, q.yearTo) : undefined,
   ];
-  return { where, list: tableList({ table: measurements, where, orderBy: [measurements.year], toDto: toMeasurementDto }) };
+  return {
+    where,
+    list: tableList({ table: measurements, where, orderBy: [measurements.year], toDto: toMeasurementDto }),
+  };
 }
 
 export async function findMeasurement(executor: Db | Tx, indicatorId: string, year: number, forUpdate = false) {

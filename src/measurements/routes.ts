@@ -15,7 +15,14 @@ import { errorResponses } from '../http/responses.js';
 import { IdParams } from '../shared/schemas.js';
 import { indicatorContext, toMeasurementDto, measurementList } from './repository.js';
 import { answerList } from '../http/list-pipeline.js';
-import { Measurement, MeasurementListQuery, MeasurementParams, MeasurementPatch, MeasurementPut, MeasurementTombstone } from './schemas.js';
+import {
+  Measurement,
+  MeasurementListQuery,
+  MeasurementParams,
+  MeasurementPatch,
+  MeasurementPut,
+  MeasurementTombstone,
+} from './schemas.js';
 import { exactJsonParser } from '../http/json-body.js';
 import { syncListDescription, syncListOf } from '../sync/cursor.js';
 import { syncList } from '../sync/lists.js';
@@ -42,45 +49,55 @@ export function measurementRoutes(app: FastifyInstance, db: Db) {
       operationId: 'listMeasurements',
       summary: "List an indicator's measurements",
       description:
-        'Ordered by year, cursor-paginated. ?format=csv|xlsx answers a file (without ?limit every year, streamed).' + syncListDescription,
+        'Ordered by year, cursor-paginated. ?format=csv|xlsx answers a file (without ?limit every year, streamed).' +
+        syncListDescription,
       params: IdParams,
       querystring: MeasurementListQuery,
-      response: { 200: syncListOf(Measurement, MeasurementTombstone), ...errorResponses(400, 401, 403, 404), ...exportBusyResponses },
+      response: {
+        200: syncListOf(Measurement, MeasurementTombstone),
+        ...errorResponses(400, 401, 403, 404),
+        ...exportBusyResponses,
+      },
     },
     handler: async (request, reply) => {
       const { id } = request.params;
       const q = request.query;
       const { where, list } = measurementList(id, q);
-      return answerList(request, reply, {
-        db,
-        list,
-        parent: async () => {
-          if (!(await indicatorContext(db, id))) throw notFound('indicator', id);
-        },
-        export: { name: 'measurements', columns: columnsOf<Measurement>(Measurement) },
-        sync: {
-          read: (s) =>
-            syncList(db, {
-              table: measurements,
-              entityType: 'measurement',
-              liveConditions: where,
-              deadConditions: [
-                eq(syncDeletions.parentId, id),
-                q.yearFrom !== undefined ? gte(syncDeletions.year, q.yearFrom) : undefined,
-                q.yearTo !== undefined ? lte(syncDeletions.year, q.yearTo) : undefined,
-              ],
-              ...s,
-              toDto: toMeasurementDto,
-              toTombstone: (d) => ({
-                id: d.entityId,
-                deleted: true as const,
-                updatedAt: iso(d.deletedAt),
-                indicatorId: d.parentId!,
-                year: d.year!,
+      return answerList(
+        request,
+        reply,
+        {
+          db,
+          list,
+          parent: async () => {
+            if (!(await indicatorContext(db, id))) throw notFound('indicator', id);
+          },
+          export: { name: 'measurements', columns: columnsOf<Measurement>(Measurement) },
+          sync: {
+            read: (s) =>
+              syncList(db, {
+                table: measurements,
+                entityType: 'measurement',
+                liveConditions: where,
+                deadConditions: [
+                  eq(syncDeletions.parentId, id),
+                  q.yearFrom !== undefined ? gte(syncDeletions.year, q.yearFrom) : undefined,
+                  q.yearTo !== undefined ? lte(syncDeletions.year, q.yearTo) : undefined,
+                ],
+                ...s,
+                toDto: toMeasurementDto,
+                toTombstone: (d) => ({
+                  id: d.entityId,
+                  deleted: true as const,
+                  updatedAt: iso(d.deletedAt),
+                  indicatorId: d.parentId!,
+                  year: d.year!,
+                }),
               }),
-            }),
+          },
         },
-      }, q);
+        q,
+      );
     },
   });
 
@@ -106,7 +123,10 @@ export function measurementRoutes(app: FastifyInstance, db: Db) {
     setEtag(reply, stored.version);
     return reply.code(stored.created ? 201 : 200).send(toMeasurementDto(stored));
   };
-  const keyOf = (params: { id: string; year: number }): MeasurementKey => ({ indicatorId: params.id, year: params.year });
+  const keyOf = (params: { id: string; year: number }): MeasurementKey => ({
+    indicatorId: params.id,
+    year: params.year,
+  });
 
   const valueRules =
     'The year must lie in plan.startYear - 10 .. plan.endYear. Ranks are whole numbers >= 1 and ratingSize, when given, ' +
@@ -186,13 +206,13 @@ function bulkMeasurementRoute(app: FastifyInstance, service: MeasurementService)
       summary: 'Create or replace up to 10,000 measurements in one all-or-nothing batch',
       description:
         'Each row names its indicator by `indicatorId` or by `organizationCode` + `planCode` + `indicatorCode`, and replaces the ' +
-        "measurement of that year with the same rules as PUT /indicators/{id}/measurements/{year} (year range, rank rules, " +
+        'measurement of that year with the same rules as PUT /indicators/{id}/measurements/{year} (year range, rank rules, ' +
         'approved years locked). Nothing is written unless every row is valid: a 400 lists every bad row (`errors[].path` like ' +
         '`body.rows.17.fact`); unknown or ambiguous codes and ids, duplicates of an earlier row (same indicator and year) and ' +
         'rows of approved years are row errors. An editor may write only indicators of its own organization: a batch with any ' +
         'other row answers 403, listing those rows (indicators are readable by every caller, so this reveals nothing). ' +
         'Rows equal to what is stored are not rewritten (no new version, no audit row), so sending the same batch twice changes ' +
-        'nothing the second time. ?dryRun=true validates and counts without writing; ?details=true adds every row\'s outcome. ' +
+        "nothing the second time. ?dryRun=true validates and counts without writing; ?details=true adds every row's outcome. " +
         'Body limit 8 MiB.',
       querystring: BulkMeasurementQuery,
       body: BulkMeasurementBody,

@@ -32,7 +32,10 @@ export function measurementProblems(valueType: string, m: MeasurementValues, pre
       for (const field of ['plan', 'fact'] as const) {
         const v = m[field];
         if (v !== null && Number.isInteger(v) && v > size) {
-          problems.push({ path: `${prefix}.ratingSize`, message: `ratingSize (${size}) must be >= the ${field} rank (${v})` });
+          problems.push({
+            path: `${prefix}.ratingSize`,
+            message: `ratingSize (${size}) must be >= the ${field} rank (${v})`,
+          });
         }
       }
     }
@@ -41,7 +44,10 @@ export function measurementProblems(valueType: string, m: MeasurementValues, pre
       problems.push({ path: `${prefix}.ratingSize`, message: 'ratingSize applies to rank indicators only' });
     }
     if (m.score !== null && m.score !== undefined) {
-      problems.push({ path: `${prefix}.score`, message: 'score (the rating\'s own score) applies to rank indicators only' });
+      problems.push({
+        path: `${prefix}.score`,
+        message: "score (the rating's own score) applies to rank indicators only",
+      });
     }
   }
   return problems;

@@ -17,7 +17,13 @@ import { assertServable } from '../shared/servable.js';
 import { bulkPutMeasurements } from './bulk.js';
 import type { BulkRow } from './bulk.js';
 import type { MeasurementRow, MeasurementValues } from './repository.js';
-import { deleteMeasurement, findMeasurement, indicatorContext, toMeasurementDto, upsertMeasurement } from './repository.js';
+import {
+  deleteMeasurement,
+  findMeasurement,
+  indicatorContext,
+  toMeasurementDto,
+  upsertMeasurement,
+} from './repository.js';
 import { allowedYears, measurementProblems } from './rules.js';
 import type { z } from 'zod';
 import { Measurement, MeasurementPut } from './schemas.js';
@@ -30,7 +36,8 @@ export interface MeasurementKey {
   year: number;
 }
 
-const noMeasurement = (k: MeasurementKey) => new NotFoundError(`indicator ${k.indicatorId} has no measurement for ${k.year}`);
+const noMeasurement = (k: MeasurementKey) =>
+  new NotFoundError(`indicator ${k.indicatorId} has no measurement for ${k.year}`);
 
 /** What a PATCH merges onto: the stored values (all null when nothing is stored). */
 function storedValues(current: MeasurementRow | undefined): MeasurementValues {
@@ -78,7 +85,10 @@ export function measurementService(deps: { db: Db }) {
       const years = allowedYears(context);
       const problems = measurementProblems(context.valueType, values);
       if (year < years.from || year > years.to) {
-        problems.unshift({ path: 'params.year', message: `the year must lie in ${years.from}..${years.to} for this plan` });
+        problems.unshift({
+          path: 'params.year',
+          message: `the year must lie in ${years.from}..${years.to} for this plan`,
+        });
       }
       if (problems.length > 0) throw invalid('The measurement is not valid for this indicator; see errors.', problems);
       await assertYearOpen(tx, context.planId, year);
@@ -98,7 +108,8 @@ export function measurementService(deps: { db: Db }) {
 
   return {
     /** Creates or replaces the whole measurement (fields left out are cleared). */
-    put: (actor: Actor, key: MeasurementKey, values: MeasurementValues, ifMatch: IfMatch) => write(actor, key, ifMatch, () => values),
+    put: (actor: Actor, key: MeasurementKey, values: MeasurementValues, ifMatch: IfMatch) =>
+      write(actor, key, ifMatch, () => values),
 
     /** A JSON merge patch onto the stored measurement (or onto nothing: the patch creates it). */
     patch: (actor: Actor, key: MeasurementKey, patch: MeasurementPatch, ifMatch: IfMatch) =>

@@ -12,7 +12,10 @@ registerChild(plans, {
   table: analyticalNotes,
   parentColumn: analyticalNotes.planId,
   entityType: 'note',
-  describe: (row) => ({ before: toNoteDto(row as unknown as Row), entityKey: `${String(row.planId)}/${String(row.year)}` }),
+  describe: (row) => ({
+    before: toNoteDto(row as unknown as Row),
+    entityKey: `${String(row.planId)}/${String(row.year)}`,
+  }),
 });
 
 type Row = typeof analyticalNotes.$inferSelect;
@@ -50,7 +53,12 @@ export async function findNote(executor: Db | Tx, planId: string, year: number, 
 
 /** A plan's notes, by year (one per year: the year alone is the key). */
 export const noteList = (planId: string) =>
-  tableList({ table: analyticalNotes, where: [eq(analyticalNotes.planId, planId)], orderBy: [analyticalNotes.year], toDto: toNoteDto });
+  tableList({
+    table: analyticalNotes,
+    where: [eq(analyticalNotes.planId, planId)],
+    orderBy: [analyticalNotes.year],
+    toDto: toNoteDto,
+  });
 
 /** Insert or replace; `created` tells which (xmax = 0 only for a freshly inserted tuple). */
 export async function upsertNote(tx: Tx, planId: string, year: number, blocks: NoteBlock[]) {

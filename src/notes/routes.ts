@@ -21,8 +21,8 @@ import { iso } from '../shared/decimal.js';
 import { AnalyticalNote, NoteListQuery, NoteParams, NotePut } from './schemas.js';
 
 const TAG = 'Reports';
-const noNote = (planId: string, year: number) => new HttpProblem(404, `plan ${planId} has no analytical note for ${year}`);
-
+const noNote = (planId: string, year: number) =>
+  new HttpProblem(404, `plan ${planId} has no analytical note for ${year}`);
 
 const NoteTombstone = tombstoneOf('AnalyticalNote', { planId: Uuid, year: Year.nullable() });
 export function noteRoutes(app: FastifyInstance, db: Db) {
@@ -44,31 +44,36 @@ export function noteRoutes(app: FastifyInstance, db: Db) {
     handler: async (request, reply) => {
       const { id } = request.params;
       const q = request.query;
-      return answerList(request, reply, {
-        db,
-        list: noteList(id),
-        parent: async () => {
-          if (!(await planYearsOf(db, id))) throw notFound('plan', id);
-        },
-        sync: {
-          read: (s) =>
-            syncList(db, {
-              table: analyticalNotes,
-              entityType: 'note',
-              liveConditions: [eq(analyticalNotes.planId, id)],
-              deadConditions: [eq(syncDeletions.parentId, id)],
-              ...s,
-              toDto: toNoteDto,
-              toTombstone: (d) => ({
-                id: d.entityId,
-                deleted: true as const,
-                updatedAt: iso(d.deletedAt),
-                planId: d.parentId!,
-                year: d.year,
+      return answerList(
+        request,
+        reply,
+        {
+          db,
+          list: noteList(id),
+          parent: async () => {
+            if (!(await planYearsOf(db, id))) throw notFound('plan', id);
+          },
+          sync: {
+            read: (s) =>
+              syncList(db, {
+                table: analyticalNotes,
+                entityType: 'note',
+                liveConditions: [eq(analyticalNotes.planId, id)],
+                deadConditions: [eq(syncDeletions.parentId, id)],
+                ...s,
+                toDto: toNoteDto,
+                toTombstone: (d) => ({
+                  id: d.entityId,
+                  deleted: true as const,
+                  updatedAt: iso(d.deletedAt),
+                  planId: d.parentId!,
+                  year: d.year,
+                }),
               }),
-            }),
+          },
         },
-      }, q);
+        q,
+      );
     },
   });
 
@@ -106,7 +111,13 @@ export function noteRoutes(app: FastifyInstance, db: Db) {
       response: { 200: AnalyticalNote, 201: AnalyticalNote, ...errorResponses(400, 401, 403, 404, 409, 412, 413, 415) },
     },
     handler: async (request, reply) => {
-      const stored = await service.put(actorOf(request), request.params.id, request.params.year, request.body, ifMatchOf(request));
+      const stored = await service.put(
+        actorOf(request),
+        request.params.id,
+        request.params.year,
+        request.body,
+        ifMatchOf(request),
+      );
       setEtag(reply, stored.version);
       return reply.code(stored.created ? 201 : 200).send(toNoteDto(stored));
     },

@@ -2,8 +2,12 @@
 import { z } from 'zod';
 import { EntityMeta, ListQuery, LocalizedText, Uuid, Year } from '../shared/schemas.js';
 
-const Paragraph = z.strictObject({ type: z.literal('paragraph'), text: LocalizedText }).meta({ id: 'NoteParagraph', description: 'A paragraph.' });
-const Heading = z.strictObject({ type: z.literal('heading'), text: LocalizedText }).meta({ id: 'NoteHeading', description: 'A sub-heading.' });
+const Paragraph = z
+  .strictObject({ type: z.literal('paragraph'), text: LocalizedText })
+  .meta({ id: 'NoteParagraph', description: 'A paragraph.' });
+const Heading = z
+  .strictObject({ type: z.literal('heading'), text: LocalizedText })
+  .meta({ id: 'NoteHeading', description: 'A sub-heading.' });
 const List = z
   .strictObject({
     type: z.literal('list'),
@@ -20,9 +24,10 @@ export type NoteBlock = z.infer<typeof NoteBlock>;
 
 const blocks = z.array(NoteBlock).min(1).max(2000).describe('The text in reading order.');
 
-export const AnalyticalNote = z
-  .object({ ...EntityMeta, planId: Uuid, year: Year, blocks })
-  .meta({ id: 'AnalyticalNote', description: "A plan's analytical note for one reporting year (section 3 of the report)." });
+export const AnalyticalNote = z.object({ ...EntityMeta, planId: Uuid, year: Year, blocks }).meta({
+  id: 'AnalyticalNote',
+  description: "A plan's analytical note for one reporting year (section 3 of the report).",
+});
 export type AnalyticalNote = z.infer<typeof AnalyticalNote>;
 
 export const NotePut = z.strictObject({ blocks }).describe('The whole note: PUT replaces it.');

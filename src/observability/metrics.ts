@@ -42,13 +42,18 @@ function assertMayReadMetrics(request: FastifyRequest, token: string | undefined
     const a = Buffer.from(given);
     const b = Buffer.from(token);
     if (a.length !== b.length || !timingSafeEqual(a, b)) {
-      throw new HttpProblem(401, 'GET /metrics needs the METRICS_TOKEN as a bearer token.', undefined, { 'www-authenticate': 'Bearer realm="metrics"' });
+      throw new HttpProblem(401, 'GET /metrics needs the METRICS_TOKEN as a bearer token.', undefined, {
+        'www-authenticate': 'Bearer realm="metrics"',
+      });
     }
     return;
   }
   const relayed = request.headers['x-forwarded-for'] !== undefined || request.headers.forwarded !== undefined;
   if (relayed || !LOOPBACK.test(request.socket.remoteAddress ?? '')) {
-    throw new HttpProblem(403, 'GET /metrics answers only this host unless METRICS_TOKEN is set (then send it as a bearer token).');
+    throw new HttpProblem(
+      403,
+      'GET /metrics answers only this host unless METRICS_TOKEN is set (then send it as a bearer token).',
+    );
   }
 }
 
@@ -123,9 +128,21 @@ function registerStatusCacheMetrics(registry: Registry, stats: () => StatusCache
     ['hits', 'status_cache_hits_total', 'Status answers served from the cache'],
     ['misses', 'status_cache_misses_total', 'Status answers computed while the cache was live'],
     ['evictions', 'status_cache_evictions_total', 'Status answers dropped to stay within STATUS_CACHE_MAX_BYTES (LRU)'],
-    ['invalidations', 'status_cache_invalidations_total', 'Status answers dropped because their plans changed or the listener was lost'],
-    ['bypasses', 'status_cache_bypasses_total', 'Status answers computed uncached because the change listener was not connected'],
-    ['notifications', 'status_cache_notifications_total', 'Change notifications received (one per plan per committed transaction)'],
+    [
+      'invalidations',
+      'status_cache_invalidations_total',
+      'Status answers dropped because their plans changed or the listener was lost',
+    ],
+    [
+      'bypasses',
+      'status_cache_bypasses_total',
+      'Status answers computed uncached because the change listener was not connected',
+    ],
+    [
+      'notifications',
+      'status_cache_notifications_total',
+      'Change notifications received (one per plan per committed transaction)',
+    ],
   ];
   for (const [field, name, help] of counters) {
     new Counter({

@@ -6,7 +6,8 @@
 import type { EntitySet } from './model.js';
 import { EDM_TYPE, NAMESPACE } from './model.js';
 
-const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeXml = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function entityType(set: EntitySet, typeOf: (name: string) => string): string {
   const lines = [`      <EntityType Name="${set.type}">`, '        <Key>'];
@@ -15,10 +16,15 @@ function entityType(set: EntitySet, typeOf: (name: string) => string): string {
   for (const p of set.properties) {
     const facets = p.kind === 'decimal' ? ' Scale="variable"' : p.kind === 'id' ? ' MaxLength="36"' : '';
     const description =
-      p.description ?? (p.notQueryable ? `Computed; cannot be used in $filter or $orderby (${p.notQueryable}).` : undefined);
+      p.description ??
+      (p.notQueryable ? `Computed; cannot be used in $filter or $orderby (${p.notQueryable}).` : undefined);
     const open = `        <Property Name="${p.name}" Type="${EDM_TYPE[p.kind]}" Nullable="${p.nullable}"${facets}`;
     if (description) {
-      lines.push(`${open}>`, `          <Annotation Term="Core.Description" String="${escapeXml(description)}"/>`, '        </Property>');
+      lines.push(
+        `${open}>`,
+        `          <Annotation Term="Core.Description" String="${escapeXml(description)}"/>`,
+        '        </Property>',
+      );
     } else {
       lines.push(`${open}/>`);
     }
@@ -38,7 +44,9 @@ function entityType(set: EntitySet, typeOf: (name: string) => string): string {
 export function csdlDocument(sets: readonly EntitySet[]): string {
   const typeOf = (name: string) => sets.find((s) => s.name === name)!.type;
   const container = sets.map((set) => {
-    const bindings = set.navigation.map((n) => `          <NavigationPropertyBinding Path="${n.name}" Target="${n.target}"/>`);
+    const bindings = set.navigation.map(
+      (n) => `          <NavigationPropertyBinding Path="${n.name}" Target="${n.target}"/>`,
+    );
     const description = `          <Annotation Term="Core.Description" String="${escapeXml(set.description)}"/>`;
     return [
       `        <EntitySet Name="${set.name}" EntityType="${NAMESPACE}.${set.type}">`,

@@ -17,7 +17,8 @@ export class ODataError extends Error {
 }
 
 export const badQuery = (message: string, target?: string) => new ODataError(400, 'BadQuery', message, target);
-export const notImplemented = (message: string, target?: string) => new ODataError(501, 'NotImplemented', message, target);
+export const notImplemented = (message: string, target?: string) =>
+  new ODataError(501, 'NotImplemented', message, target);
 export const odataNotFound = (message: string) => new ODataError(404, 'NotFound', message);
 
 export interface ODataErrorBody {

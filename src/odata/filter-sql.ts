@@ -38,7 +38,13 @@ const MAX_DEPTH = 64;
 const COMPARISONS: Record<string, string> = { eq: '=', ne: 'is distinct from', gt: '>', ge: '>=', lt: '<', le: '<=' };
 const ARITHMETIC = new Set(['add', 'sub', 'mul', 'div', 'mod', 'divby', 'negate']);
 
-const KIND_OF: Record<Property['kind'], Kind> = { id: 'id', text: 'text', int: 'number', decimal: 'number', bool: 'bool' };
+const KIND_OF: Record<Property['kind'], Kind> = {
+  id: 'id',
+  text: 'text',
+  int: 'number',
+  decimal: 'number',
+  bool: 'bool',
+};
 
 function literal(bind: Bind | undefined): Operand {
   if (!bind) throw badQuery('$filter refers to a value it does not give.', '$filter');
@@ -48,7 +54,8 @@ function literal(bind: Bind | undefined): Operand {
       return { kind: 'text', sql: sql`${String(value)}::text`, literal: value, label: `'${String(value)}'` };
     case 'Real':
     case 'Integer':
-      if (typeof value !== 'number' || !Number.isFinite(value)) throw badQuery('$filter holds a number out of range.', '$filter');
+      if (typeof value !== 'number' || !Number.isFinite(value))
+        throw badQuery('$filter holds a number out of range.', '$filter');
       // String(value) is the shortest spelling that reads back as the same double: 0.1 stays "0.1".
       return { kind: 'number', sql: sql`${String(value)}::numeric`, literal: value, label: String(value) };
     case 'Boolean':
@@ -67,7 +74,8 @@ function asInteger(o: Operand, other: Operand): SQL {
   return o.sql;
 }
 
-const isObject = (node: unknown): node is Record<string, unknown> => typeof node === 'object' && node !== null && !Array.isArray(node);
+const isObject = (node: unknown): node is Record<string, unknown> =>
+  typeof node === 'object' && node !== null && !Array.isArray(node);
 
 class Translator {
   constructor(
@@ -82,15 +90,24 @@ class Translator {
       if (typeof node.bind === 'number') return literal(this.binds[node.bind]);
       if (typeof node.name === 'string') {
         if (node.property !== undefined)
-          throw notImplemented(`$filter: paths through navigation properties are not supported (${node.name}/...).`, '$filter');
+          throw notImplemented(
+            `$filter: paths through navigation properties are not supported (${node.name}/...).`,
+            '$filter',
+          );
         const found = this.resolve(node.name);
         if (!found) throw badQuery(`$filter: unknown property ${JSON.stringify(node.name)}.`, '$filter');
         if (found.property.notQueryable)
           throw badQuery(`$filter: ${node.name} cannot be filtered on (${found.property.notQueryable}).`, '$filter');
-        return { kind: KIND_OF[found.property.kind], sql: found.sql, label: node.name, integer: found.property.kind === 'int' };
+        return {
+          kind: KIND_OF[found.property.kind],
+          sql: found.sql,
+          label: node.name,
+          integer: found.property.kind === 'int',
+        };
       }
     }
-    if (Array.isArray(node) && typeof node[0] === 'string') return this.expression(node as [string, ...unknown[]], depth + 1);
+    if (Array.isArray(node) && typeof node[0] === 'string')
+      return this.expression(node as [string, ...unknown[]], depth + 1);
     throw badQuery('$filter holds an expression the feed does not understand.', '$filter');
   }
 
@@ -108,9 +125,11 @@ class Translator {
       return bool(op === 'and' ? sql`(${a} and ${b})` : sql`(${a} or ${b})`, op);
     }
     if (op === 'not') return bool(sql`(not coalesce(${this.predicate(args[0], depth)}, false))`, 'not');
-    if (op in COMPARISONS) return bool(this.compare(op, this.operand(args[0], depth), this.operand(args[1], depth)), op);
+    if (op in COMPARISONS)
+      return bool(this.compare(op, this.operand(args[0], depth), this.operand(args[1], depth)), op);
     if (op === 'eqany') return bool(this.inList(this.operand(args[0], depth), args[1]), 'in');
-    if (op === 'call' && isObject(args[0])) return this.call(String(args[0].method), (args[0].args as unknown[] | undefined) ?? [], depth);
+    if (op === 'call' && isObject(args[0]))
+      return this.call(String(args[0].method), (args[0].args as unknown[] | undefined) ?? [], depth);
     if (ARITHMETIC.has(op)) throw notImplemented(`$filter: arithmetic (${op}) is not supported.`, '$filter');
     throw notImplemented(`$filter: the operator ${op} is not supported.`, '$filter');
   }
@@ -126,7 +145,10 @@ class Translator {
     const sqlOp = sql.raw(COMPARISONS[op]!);
     if (left.kind === 'id' || right.kind === 'id') return this.compareId(op, left, right);
     if (left.kind !== right.kind)
-      throw badQuery(`$filter: cannot compare ${left.label} (${left.kind}) with ${right.label} (${right.kind}).`, '$filter');
+      throw badQuery(
+        `$filter: cannot compare ${left.label} (${left.kind}) with ${right.label} (${right.kind}).`,
+        '$filter',
+      );
     if (left.kind === 'bool' && op !== 'eq' && op !== 'ne')
       throw badQuery('$filter: true and false compare with eq or ne only.', '$filter');
     return sql`(${asInteger(left, right)} ${sqlOp} ${asInteger(right, left)})`;
@@ -167,7 +189,8 @@ class Translator {
       return o;
     };
     const arity = (n: number) => {
-      if (args.length !== n) throw badQuery(`$filter: ${method}() takes ${n} argument${n === 1 ? '' : 's'}.`, '$filter');
+      if (args.length !== n)
+        throw badQuery(`$filter: ${method}() takes ${n} argument${n === 1 ? '' : 's'}.`, '$filter');
     };
     switch (method) {
       case 'contains':

@@ -50,7 +50,15 @@ export interface Navigation {
   foreignKey: string;
 }
 
-export const ENTITY_SET_NAMES = ['Organizations', 'Plans', 'Directions', 'Goals', 'Indicators', 'Measurements', 'StatusRows'] as const;
+export const ENTITY_SET_NAMES = [
+  'Organizations',
+  'Plans',
+  'Directions',
+  'Goals',
+  'Indicators',
+  'Measurements',
+  'StatusRows',
+] as const;
 export type EntitySetName = (typeof ENTITY_SET_NAMES)[number];
 
 export interface EntitySet {
@@ -87,8 +95,18 @@ const text = (name: string, column: AnyPgColumn, nullable = false): Property => 
   description: 'Localized: resolved to ?lang (or Accept-Language), falling back kk, ru, en.',
 });
 
-const many = (name: string, target: EntitySetName, foreignKey: string): Navigation => ({ name, target, many: true, foreignKey });
-const one = (name: string, target: EntitySetName, foreignKey: string): Navigation => ({ name, target, many: false, foreignKey });
+const many = (name: string, target: EntitySetName, foreignKey: string): Navigation => ({
+  name,
+  target,
+  many: true,
+  foreignKey,
+});
+const one = (name: string, target: EntitySetName, foreignKey: string): Navigation => ({
+  name,
+  target,
+  many: false,
+  foreignKey,
+});
 
 /** The tables of the planning sets; StatusRows read through the status read model instead (status-set.ts). */
 export const TABLE_OF = {
@@ -205,4 +223,5 @@ export const TABLE_SETS: Record<TableSetName, EntitySet> = {
   },
 };
 
-export const propertyOf = (set: EntitySet, name: string): Property | undefined => set.properties.find((p) => p.name === name);
+export const propertyOf = (set: EntitySet, name: string): Property | undefined =>
+  set.properties.find((p) => p.name === name);

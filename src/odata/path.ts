@@ -37,7 +37,8 @@ function parseKey(set: EntitySet, text: string): Record<string, string | number>
   for (const part of parts) {
     const eq = part.indexOf('=');
     const name = part.slice(0, eq).trim();
-    if (eq < 0 || !set.keys.includes(name) || name in key) throw badQuery(`The key of ${set.name} is ${set.keys.join(', ')}.`);
+    if (eq < 0 || !set.keys.includes(name) || name in key)
+      throw badQuery(`The key of ${set.name} is ${set.keys.join(', ')}.`);
     key[name] = keyValue(part.slice(eq + 1), set.name);
   }
   if (Object.keys(key).length !== set.keys.length) throw badQuery(`The key of ${set.name} is ${set.keys.join(', ')}.`);
@@ -59,7 +60,9 @@ export function parsePath(path: string, setOf: (name: string) => EntitySet | und
   const first = SEGMENT.exec(segments[0]!);
   const set = first ? setOf(first[1]!) : undefined;
   if (!first || !set)
-    throw odataNotFound(`No entity set ${JSON.stringify(segments[0]!.replace(/\(.*$/s, ''))}; the service document lists them.`);
+    throw odataNotFound(
+      `No entity set ${JSON.stringify(segments[0]!.replace(/\(.*$/s, ''))}; the service document lists them.`,
+    );
   const rest = segments.slice(1);
   const count = rest[rest.length - 1] === '$count';
   if (count) rest.pop();
@@ -73,7 +76,8 @@ export function parsePath(path: string, setOf: (name: string) => EntitySet | und
     return { kind: 'entity', set, key };
   }
   const navigation = set.navigation.find((n) => n.name === rest[0]);
-  if (rest.length > 1 || !navigation) throw odataNotFound(`${set.type} has no navigation property ${JSON.stringify(rest.join('/'))}.`);
+  if (rest.length > 1 || !navigation)
+    throw odataNotFound(`${set.type} has no navigation property ${JSON.stringify(rest.join('/'))}.`);
   if (count && !navigation.many) throw badQuery('$count applies to collections.');
   return { kind: 'navigation', set, key, navigation: navigation.name, count };
 }

@@ -129,7 +129,8 @@ export function parseQueryOptions(rawQuery: string): QueryOptions {
         `The feed does not offer ${name}; use navigation paths (e.g. Plans('<id>')/Directions) and $filter instead.`,
         name,
       );
-    if (name.startsWith('@')) throw badQuery(`Parameter aliases (${name}) are not supported; write the value into the expression.`, name);
+    if (name.startsWith('@'))
+      throw badQuery(`Parameter aliases (${name}) are not supported; write the value into the expression.`, name);
     if (CUSTOM.has(name)) {
       const parsed = LangSchema.safeParse(decode(value, name));
       if (!parsed.success) throw badQuery('lang must be kk, ru or en.', 'lang');
@@ -137,7 +138,10 @@ export function parseQueryOptions(rawQuery: string): QueryOptions {
       continue;
     }
     if (!SUPPORTED.has(name))
-      throw badQuery(`Unknown query option ${JSON.stringify(name)}; the feed takes ${[...SUPPORTED, ...CUSTOM].join(', ')}.`, name);
+      throw badQuery(
+        `Unknown query option ${JSON.stringify(name)}; the feed takes ${[...SUPPORTED, ...CUSTOM].join(', ')}.`,
+        name,
+      );
     if (value === '') throw badQuery(`${name} needs a value.`, name);
     if (name === '$filter' && value.length > MAX_FILTER_LENGTH)
       throw badQuery(`$filter is longer than ${MAX_FILTER_LENGTH} characters.`, name);
@@ -173,7 +177,10 @@ export function parseQueryOptions(rawQuery: string): QueryOptions {
   return {
     filter: tree.$filter,
     binds,
-    select: tree.$select === undefined || tree.$select === '*' ? undefined : tree.$select.properties.map((p) => flat(p, '$select')),
+    select:
+      tree.$select === undefined || tree.$select === '*'
+        ? undefined
+        : tree.$select.properties.map((p) => flat(p, '$select')),
     orderby: (tree.$orderby?.properties ?? []).map((p) => ({ name: flat(p, '$orderby'), desc: p.order === 'desc' })),
     top: integerOption(tree.$top, binds, '$top'),
     skip: integerOption(tree.$skip, binds, '$skip') ?? 0,

@@ -39,11 +39,16 @@ export async function readTablePage(
     .offset(page.offset);
   const decimals = set.properties.filter((p) => p.kind === 'decimal').map((p) => p.name);
   // numeric travels as text; the feed speaks JSON numbers (stored values hold at most 15 significant digits).
-  for (const row of rows as EntityRow[]) for (const name of decimals) row[name] = decimalToNumber(row[name] as string | null);
+  for (const row of rows as EntityRow[])
+    for (const name of decimals) row[name] = decimalToNumber(row[name] as string | null);
   return rows as EntityRow[];
 }
 
-export async function countTable(db: Db, set: EntitySet & { name: TableSetName }, where: SQL | undefined): Promise<number> {
+export async function countTable(
+  db: Db,
+  set: EntitySet & { name: TableSetName },
+  where: SQL | undefined,
+): Promise<number> {
   const [row] = await db
     .select({ n: sql<number>`count(*)::int` })
     .from(TABLE_OF[set.name])

@@ -49,13 +49,26 @@ function send(reply: FastifyReply, answer: FeedAnswer) {
   return reply.type(JSON_TYPE).serializer(JSON.stringify).send(answer.body);
 }
 
-function sendError(request: FastifyRequest, reply: FastifyReply, status: number, code: string, message: string, target?: string) {
+function sendError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  message: string,
+  target?: string,
+) {
   return reply
     .code(status)
     .header('odata-version', '4.0')
     .type('application/json;charset=utf-8')
     .serializer(JSON.stringify)
-    .send(errorBody(code, status >= 500 && status !== 501 && status !== 503 ? `${message} (request ${request.id})` : message, target));
+    .send(
+      errorBody(
+        code,
+        status >= 500 && status !== 501 && status !== 503 ? `${message} (request ${request.id})` : message,
+        target,
+      ),
+    );
 }
 
 export function odataRoutes(app: FastifyInstance, db: Db) {
@@ -76,7 +89,8 @@ export function odataRoutes(app: FastifyInstance, db: Db) {
     }
     const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
     // Fastify's own client errors (415, 413, a malformed URL): their messages are safe to show.
-    if (status >= 400 && status < 500) return sendError(request, reply, status, ERROR_CODES[status] ?? 'BadRequest', error.message);
+    if (status >= 400 && status < 500)
+      return sendError(request, reply, status, ERROR_CODES[status] ?? 'BadRequest', error.message);
     request.log.error({ err: error }, 'unhandled error in the OData feed');
     return sendError(
       request,
@@ -106,9 +120,15 @@ export function odataRoutes(app: FastifyInstance, db: Db) {
   app.get('', { config, schema }, handler);
   app.get('/*', { config, schema }, handler);
   const readOnly = async () => {
-    throw new ODataError(405, 'MethodNotAllowed', 'The OData feed is read-only; change data through /api/v1.', undefined, {
-      allow: 'GET, HEAD',
-    });
+    throw new ODataError(
+      405,
+      'MethodNotAllowed',
+      'The OData feed is read-only; change data through /api/v1.',
+      undefined,
+      {
+        allow: 'GET, HEAD',
+      },
+    );
   };
   app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE'], url: '/*', config, schema, handler: readOnly });
 }

@@ -51,7 +51,9 @@ export interface FeedRequest {
 }
 
 export type FeedAnswer =
-  { type: 'json'; body: Record<string, unknown>; pageSize?: number } | { type: 'xml'; body: string } | { type: 'text'; body: string };
+  | { type: 'json'; body: Record<string, unknown>; pageSize?: number }
+  | { type: 'xml'; body: string }
+  | { type: 'text'; body: string };
 
 export class ODataService {
   private readonly byName: Map<string, FeedSet>;
@@ -78,7 +80,11 @@ export class ODataService {
         options.skip > 0 ||
         options.count
       ) {
-        throw badQuery(path.kind === 'service' ? 'The service document takes no query options.' : '$metadata takes no query options.');
+        throw badQuery(
+          path.kind === 'service'
+            ? 'The service document takes no query options.'
+            : '$metadata takes no query options.',
+        );
       }
       if (path.kind === 'metadata') return { type: 'xml', body: this.metadata };
       return {
@@ -103,9 +109,11 @@ export class ODataService {
     scope: Scope,
     request: FeedRequest,
   ): Promise<FeedAnswer> {
-    if (path.kind === 'collection') return this.collection(this.feedSet(path.set.name), undefined, path.count, options, scope, request);
+    if (path.kind === 'collection')
+      return this.collection(this.feedSet(path.set.name), undefined, path.count, options, scope, request);
     const source = this.feedSet(path.set.name);
-    if (path.kind === 'entity') return this.single(source, keyCondition(source.set, path.key, scope), options, scope, request);
+    if (path.kind === 'entity')
+      return this.single(source, keyCondition(source.set, path.key, scope), options, scope, request);
     const navigation = path.set.navigation.find((n) => n.name === path.navigation)!;
     const target = this.feedSet(navigation.target);
     const [parent] = await source.reader.page(this.db, source.set, scope, {
@@ -130,14 +138,29 @@ export class ODataService {
     );
   }
 
-  private async single(source: FeedSet, where: SQL, options: QueryOptions, scope: Scope, request: FeedRequest): Promise<FeedAnswer> {
-    if (options.filter !== undefined || options.orderby.length > 0 || options.top !== undefined || options.skip > 0 || options.count) {
+  private async single(
+    source: FeedSet,
+    where: SQL,
+    options: QueryOptions,
+    scope: Scope,
+    request: FeedRequest,
+  ): Promise<FeedAnswer> {
+    if (
+      options.filter !== undefined ||
+      options.orderby.length > 0 ||
+      options.top !== undefined ||
+      options.skip > 0 ||
+      options.count
+    ) {
       throw badQuery('One entity takes $select only ($filter, $orderby, $top, $skip and $count apply to collections).');
     }
     const select = selectedNames(source.set, options);
     const [row] = await source.reader.page(this.db, source.set, scope, { where, orderBy: [], limit: 1, offset: 0 });
     if (!row) throw odataNotFound(`No such ${source.set.type}.`);
-    return { type: 'json', body: { '@odata.context': contextUrl(request.base, source.set, options, true), ...pick(row, select) } };
+    return {
+      type: 'json',
+      body: { '@odata.context': contextUrl(request.base, source.set, options, true), ...pick(row, select) },
+    };
   }
 
   private async collection(
@@ -153,7 +176,10 @@ export class ODataService {
       const property = propertyOf(set, name);
       return property ? { property, sql: sql`${property.sql(scope)}` } : undefined;
     };
-    const where = and(condition, options.filter === undefined ? undefined : filterSql(options.filter, options.binds, resolve));
+    const where = and(
+      condition,
+      options.filter === undefined ? undefined : filterSql(options.filter, options.binds, resolve),
+    );
     if (countOnly) {
       if (options.select || options.orderby.length > 0 || options.top !== undefined || options.skip > 0)
         throw badQuery('/$count takes $filter only.');
@@ -165,7 +191,9 @@ export class ODataService {
     const wanted = options.top;
     const limit = wanted !== undefined && wanted <= pageSize ? wanted : pageSize + 1;
     const [rows, total] = await Promise.all([
-      limit === 0 ? Promise.resolve([]) : reader.page(this.db, set, scope, { where, orderBy, limit, offset: options.skip }),
+      limit === 0
+        ? Promise.resolve([])
+        : reader.page(this.db, set, scope, { where, orderBy, limit, offset: options.skip }),
       options.count ? reader.count(this.db, set, scope, where) : Promise.resolve(undefined),
     ]);
     const more = rows.length > pageSize;
@@ -191,7 +219,8 @@ function keyCondition(set: EntitySet, key: Record<string, string | number>, scop
   const parts = Object.entries(key).map(([name, value]) => {
     const property = propertyOf(set, name)!;
     const column = property.sql(scope);
-    if (property.kind === 'id') return typeof value === 'string' && UUID.test(value) ? sql`${column} = ${value}::uuid` : sql`false`;
+    if (property.kind === 'id')
+      return typeof value === 'string' && UUID.test(value) ? sql`${column} = ${value}::uuid` : sql`false`;
     if (property.kind === 'int') return typeof value === 'number' ? sql`${column} = ${value}::int` : sql`false`;
     return sql`${column} = ${String(value)}`;
   });
@@ -214,7 +243,8 @@ function orderTerms(set: EntitySet, options: QueryOptions, scope: Scope): SQL[] 
   const terms = options.orderby.map((item) => {
     const property = propertyOf(set, item.name);
     if (!property) throw badQuery(`$orderby: ${set.type} has no property ${JSON.stringify(item.name)}.`, '$orderby');
-    if (property.notQueryable) throw badQuery(`$orderby: ${item.name} cannot be ordered by (${property.notQueryable}).`, '$orderby');
+    if (property.notQueryable)
+      throw badQuery(`$orderby: ${item.name} cannot be ordered by (${property.notQueryable}).`, '$orderby');
     const expression = sql`${property.sql(scope)}`;
     return item.desc ? desc(expression) : asc(expression);
   });

@@ -15,7 +15,8 @@ export interface TokenOwner {
   id: string;
 }
 
-const ownerColumn = (owner: TokenOwner) => (owner.kind === 'user' ? personalAccessTokens.userId : personalAccessTokens.clientId);
+const ownerColumn = (owner: TokenOwner) =>
+  owner.kind === 'user' ? personalAccessTokens.userId : personalAccessTokens.clientId;
 const ownedBy = (owner: TokenOwner) => eq(ownerColumn(owner), owner.id);
 
 /**
@@ -26,7 +27,11 @@ export async function lockOwner(tx: Tx, owner: TokenOwner): Promise<boolean> {
   const rows =
     owner.kind === 'user'
       ? await tx.select({ id: users.id }).from(users).where(eq(users.id, owner.id)).for('update')
-      : await tx.select({ id: serviceClients.id }).from(serviceClients).where(eq(serviceClients.id, owner.id)).for('update');
+      : await tx
+          .select({ id: serviceClients.id })
+          .from(serviceClients)
+          .where(eq(serviceClients.id, owner.id))
+          .for('update');
   return rows.length > 0;
 }
 
@@ -78,7 +83,12 @@ export const tokenList = <Dto>(owner: TokenOwner, toDto: (row: TokenRow) => Dto)
   });
 
 /** The owner's token `id`; another owner's token is as absent as a nonexistent one. */
-export async function findToken(executor: Db | Tx, owner: TokenOwner, id: string, forUpdate = false): Promise<TokenRow | undefined> {
+export async function findToken(
+  executor: Db | Tx,
+  owner: TokenOwner,
+  id: string,
+  forUpdate = false,
+): Promise<TokenRow | undefined> {
   let query = executor
     .select()
     .from(personalAccessTokens)

@@ -13,7 +13,12 @@ import { ifMatchVersion, setEtag } from '../http/etag.js';
 import { errorResponses } from '../http/responses.js';
 import { IdParams, ListQuery, listOf } from '../shared/schemas.js';
 import type { TokenOwner } from './repository.js';
-import { ClientTokenParams, PersonalAccessToken, PersonalAccessTokenCreate, PersonalAccessTokenWithSecret } from './schemas.js';
+import {
+  ClientTokenParams,
+  PersonalAccessToken,
+  PersonalAccessTokenCreate,
+  PersonalAccessTokenWithSecret,
+} from './schemas.js';
 import type { Actor } from './service.js';
 import { MAX_LIVE_TOKENS, PersonalTokenService } from './service.js';
 
@@ -21,8 +26,8 @@ const TAG = 'Tokens';
 
 const USAGE =
   'Send a token as "Authorization: Bearer <token>", or as the password of HTTP Basic authentication with any user name ' +
-  '(what Power BI, Excel and most BI tools can store). It acts with its owner\'s current role and organization; a read ' +
-  "token only reads. Revoking it, its expiry, or deactivating its owner refuses it from the next request.";
+  "(what Power BI, Excel and most BI tools can store). It acts with its owner's current role and organization; a read " +
+  'token only reads. Revoking it, its expiry, or deactivating its owner refuses it from the next request.';
 
 const actorOf = (request: FastifyRequest): Actor => ({ principal: principalOf(request), requestId: request.id });
 
@@ -48,7 +53,8 @@ export function personalTokenRoutes(app: FastifyInstance, auth: AuthService) {
       tags: [TAG],
       operationId: 'listMyTokens',
       summary: "List the caller's personal access tokens",
-      description: 'Users only. Oldest first, cursor-paginated; expired tokens stay listed until revoked. Secrets are never listed.',
+      description:
+        'Users only. Oldest first, cursor-paginated; expired tokens stay listed until revoked. Secrets are never listed.',
       querystring: ListQuery,
       response: { 200: listOf(PersonalAccessToken), ...errorResponses(400, 401, 403) },
     },
@@ -69,7 +75,10 @@ export function personalTokenRoutes(app: FastifyInstance, auth: AuthService) {
     },
     handler: async (request, reply) => {
       const created = await tokens.create(actorOf(request), self(request), request.body);
-      request.log.info({ event: 'personal_token_created', tokenId: created.dto.id, scope: created.dto.scope }, 'personal access token created');
+      request.log.info(
+        { event: 'personal_token_created', tokenId: created.dto.id, scope: created.dto.scope },
+        'personal access token created',
+      );
       return sendCreated(reply, `${prefix(request)}/me/tokens/${created.dto.id}`, created);
     },
   });
@@ -80,7 +89,7 @@ export function personalTokenRoutes(app: FastifyInstance, auth: AuthService) {
       tags: [TAG],
       operationId: 'getMyToken',
       summary: "Get one of the caller's personal access tokens",
-      description: 'Another user\'s token answers 404, as an unknown id does.',
+      description: "Another user's token answers 404, as an unknown id does.",
       params: IdParams,
       response: { 200: PersonalAccessToken, ...errorResponses(400, 401, 403, 404) },
     },
@@ -97,13 +106,17 @@ export function personalTokenRoutes(app: FastifyInstance, auth: AuthService) {
       tags: [TAG],
       operationId: 'revokeMyToken',
       summary: "Revoke one of the caller's personal access tokens",
-      description: "Its next request answers 401. Another user's token answers 404. Logged in only; If-Match refuses a stale revocation (412).",
+      description:
+        "Its next request answers 401. Another user's token answers 404. Logged in only; If-Match refuses a stale revocation (412).",
       params: IdParams,
       response: { 204: z.null().describe('Revoked'), ...errorResponses(400, 401, 403, 404, 412) },
     },
     handler: async (request, reply) => {
       await tokens.revoke(actorOf(request), self(request), request.params.id, ifMatchVersion(request));
-      request.log.info({ event: 'personal_token_revoked', tokenId: request.params.id }, 'personal access token revoked');
+      request.log.info(
+        { event: 'personal_token_revoked', tokenId: request.params.id },
+        'personal access token revoked',
+      );
       return reply.code(204).send(null);
     },
   });
@@ -116,12 +129,14 @@ export function personalTokenRoutes(app: FastifyInstance, auth: AuthService) {
       tags: [TAG],
       operationId: 'listClientTokens',
       summary: "List a service client's personal access tokens",
-      description: 'Oldest first, cursor-paginated; expired tokens stay listed until revoked. An unknown client answers 404.',
+      description:
+        'Oldest first, cursor-paginated; expired tokens stay listed until revoked. An unknown client answers 404.',
       params: IdParams,
       querystring: ListQuery,
       response: { 200: listOf(PersonalAccessToken), ...errorResponses(400, 401, 403, 404) },
     },
-    handler: async (request, reply) => answerList(request, reply, tokens.list(client(request.params.id)), request.query),
+    handler: async (request, reply) =>
+      answerList(request, reply, tokens.list(client(request.params.id)), request.query),
   });
 
   r.post('/clients/:id/tokens', {
@@ -140,7 +155,10 @@ export function personalTokenRoutes(app: FastifyInstance, auth: AuthService) {
     handler: async (request, reply) => {
       const { id } = request.params;
       const created = await tokens.create(actorOf(request), client(id), request.body);
-      request.log.info({ event: 'personal_token_created', tokenId: created.dto.id, clientId: id, scope: created.dto.scope }, 'personal access token created');
+      request.log.info(
+        { event: 'personal_token_created', tokenId: created.dto.id, clientId: id, scope: created.dto.scope },
+        'personal access token created',
+      );
       return sendCreated(reply, `${prefix(request)}/clients/${id}/tokens/${created.dto.id}`, created);
     },
   });

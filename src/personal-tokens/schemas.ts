@@ -19,10 +19,17 @@ export const PersonalAccessToken = z
     id: Uuid,
     name: z.string(),
     scope: TokenScope,
-    owner: z.object({ kind: z.enum(['user', 'client']), id: Uuid }).describe('The user or service client the token acts as.'),
-    tokenHint: z.string().describe('The first characters of the token, to recognise it; the rest is never shown again.'),
+    owner: z
+      .object({ kind: z.enum(['user', 'client']), id: Uuid })
+      .describe('The user or service client the token acts as.'),
+    tokenHint: z
+      .string()
+      .describe('The first characters of the token, to recognise it; the rest is never shown again.'),
     expiresAt: z.iso.datetime().describe('After this instant the token answers 401.'),
-    lastUsedAt: z.iso.datetime().nullable().describe('Last request made with the token (recorded at most once a minute).'),
+    lastUsedAt: z.iso
+      .datetime()
+      .nullable()
+      .describe('Last request made with the token (recorded at most once a minute).'),
     version: z.number().int().min(1).describe('Sent as the ETag; If-Match on DELETE refuses a stale revocation.'),
     createdAt: z.iso.datetime(),
   })

@@ -51,7 +51,8 @@ export class TokenScopeExceeded extends Error {}
 export class InvalidPersonalToken extends InvalidToken {
   constructor(reason: 'expired' | 'invalid') {
     super(reason);
-    this.message = reason === 'expired' ? 'The personal access token has expired.' : 'The personal access token is not valid.';
+    this.message =
+      reason === 'expired' ? 'The personal access token has expired.' : 'The personal access token is not valid.';
   }
 }
 
@@ -88,18 +89,26 @@ export class PersonalTokenService {
   /** The owner /me/tokens manages: the calling user. Clients get theirs from an admin; SSO users have no row to own one. */
   static selfOwner(principal: Principal): TokenOwner {
     if (principal.kind !== 'user') {
-      throw new ForbiddenError('Personal access tokens belong to users of this service; an admin creates tokens for service clients.');
+      throw new ForbiddenError(
+        'Personal access tokens belong to users of this service; an admin creates tokens for service clients.',
+      );
     }
     return { kind: 'user', id: principal.id };
   }
 
-  async create(actor: Actor, owner: TokenOwner, input: PersonalAccessTokenCreate): Promise<{ dto: PersonalAccessToken; token: string }> {
+  async create(
+    actor: Actor,
+    owner: TokenOwner,
+    input: PersonalAccessTokenCreate,
+  ): Promise<{ dto: PersonalAccessToken; token: string }> {
     assertSession(actor, 'create');
     const token = newSecret(PERSONAL_TOKEN_PREFIX);
     const row = await this.db.transaction(async (tx) => {
       if (!(await lockOwner(tx, owner))) throw notFound(owner.kind, owner.id);
       if ((await countLive(tx, owner)) >= MAX_LIVE_TOKENS) {
-        throw conflict(`At most ${MAX_LIVE_TOKENS} unexpired personal access tokens per ${owner.kind}; revoke unused ones first.`);
+        throw conflict(
+          `At most ${MAX_LIVE_TOKENS} unexpired personal access tokens per ${owner.kind}; revoke unused ones first.`,
+        );
       }
       const created = await insertToken(tx, owner, {
         name: input.name,
@@ -109,7 +118,12 @@ export class PersonalTokenService {
         expiresInDays: input.expiresInDays,
       });
       // The token itself never reaches the audit trail; its hint does.
-      await recordAudit(tx, auditContext(actor), { entityType: 'personal_access_token', entityId: created.id, action: 'create', after: toTokenDto(created) });
+      await recordAudit(tx, auditContext(actor), {
+        entityType: 'personal_access_token',
+        entityId: created.id,
+        action: 'create',
+        after: toTokenDto(created),
+      });
       return created;
     });
     return { dto: toTokenDto(row), token };
@@ -141,7 +155,12 @@ export class PersonalTokenService {
       if (!row) throw notFound('personal access token', id);
       if (ifMatch !== undefined && ifMatch !== row.version) throw preconditionFailed(row.version);
       await deleteToken(tx, id);
-      await recordAudit(tx, auditContext(actor), { entityType: 'personal_access_token', entityId: id, action: 'delete', before: toTokenDto(row) });
+      await recordAudit(tx, auditContext(actor), {
+        entityType: 'personal_access_token',
+        entityId: id,
+        action: 'delete',
+        before: toTokenDto(row),
+      });
     });
   }
 
@@ -156,7 +175,9 @@ export class PersonalTokenService {
     if (!credential || !credential.active) throw new InvalidPersonalToken('invalid');
     if (credential.expired) throw new InvalidPersonalToken('expired');
     if (credential.scope === 'read' && !SAFE_METHODS.has(method)) {
-      throw new TokenScopeExceeded('This personal access token is read-only: it may only read (GET). Create a read_write token to change data.');
+      throw new TokenScopeExceeded(
+        'This personal access token is read-only: it may only read (GET). Create a read_write token to change data.',
+      );
     }
     // At most once a minute per token, so a busy refresh does not turn every read into a write.
     if (credential.stale) await this.credentials.touch(credential.id);

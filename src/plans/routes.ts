@@ -57,28 +57,41 @@ export function planRoutes(app: FastifyInstance, db: Db) {
         // The schema checks the pair when both are sent; a PATCH of one can still cross the stored other.
         const field = previous && plan.endYear === (previous as unknown as Row).endYear ? 'startYear' : 'endYear';
         throw badRequest('startYear must not be after endYear.', [
-          { path: `body.${field}`, message: `startYear (${plan.startYear}) must not be after endYear (${plan.endYear})` },
+          {
+            path: `body.${field}`,
+            message: `startYear (${plan.startYear}) must not be after endYear (${plan.endYear})`,
+          },
         ]);
       }
       await assertMethodExists(tx, plan.evaluationMethodId);
       if (!previous) {
-        const org = await tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, plan.organizationId)).for('share');
+        const org = await tx
+          .select({ id: organizations.id })
+          .from(organizations)
+          .where(eq(organizations.id, plan.organizationId))
+          .for('share');
         if (org.length === 0) {
-          throw badRequest('The organization does not exist.', [{ path: 'body.organizationId', message: 'unknown organization' }]);
+          throw badRequest('The organization does not exist.', [
+            { path: 'body.organizationId', message: 'unknown organization' },
+          ]);
         }
         return;
       }
       // Narrowing the years must not strand measurements outside the allowed range.
       const [stranded] = await joinUp(
-        tx.select({ count: sql<number>`count(*)::int` }).from(measurements).innerJoin(indicators, eq(indicators.id, measurements.indicatorId)).$dynamic(),
+        tx
+          .select({ count: sql<number>`count(*)::int` })
+          .from(measurements)
+          .innerJoin(indicators, eq(indicators.id, measurements.indicatorId))
+          .$dynamic(),
         indicators,
         directions,
       ).where(
-          and(
-            eq(directions.planId, plan.id),
-            or(lt(measurements.year, plan.startYear - MEASUREMENT_HISTORY_YEARS), gt(measurements.year, plan.endYear)),
-          ),
-        );
+        and(
+          eq(directions.planId, plan.id),
+          or(lt(measurements.year, plan.startYear - MEASUREMENT_HISTORY_YEARS), gt(measurements.year, plan.endYear)),
+        ),
+      );
       if (stranded && stranded.count > 0) {
         throw conflict(
           `${stranded.count} measurement(s) would fall outside ${plan.startYear - MEASUREMENT_HISTORY_YEARS}..${plan.endYear}; delete or move them first.`,

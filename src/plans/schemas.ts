@@ -16,19 +16,35 @@ export const planFields = {
   approval: Approval.nullable().optional(),
   evaluationMethodId: Uuid.nullable()
     .optional()
-    .describe('The evaluation method the plan is scored by (GET /evaluation-methods); null = the built-in default, today\'s rule.'),
+    .describe(
+      "The evaluation method the plan is scored by (GET /evaluation-methods); null = the built-in default, today's rule.",
+    ),
 };
 
 export const Plan = z
-  .object({ ...EntityMeta, organizationId: Uuid, ...planFields, approval: Approval.nullable(), evaluationMethodId: Uuid.nullable() })
+  .object({
+    ...EntityMeta,
+    organizationId: Uuid,
+    ...planFields,
+    approval: Approval.nullable(),
+    evaluationMethodId: Uuid.nullable(),
+  })
   .meta({
     id: 'Plan',
     description: 'A multi-year strategic plan of one organization.',
     example: {
-      id: '7f1c1c7e-1111-4a3b-9a43-0d5cbd7e2a10', version: 1, createdAt: '2016-11-22T09:00:00.000Z', updatedAt: '2016-11-22T09:00:00.000Z',
-      organizationId: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d', code: '2014-2018',
-      title: { ru: 'Стратегический план Агентства на 2014-2018 годы', en: 'Strategic Plan of the Agency for 2014-2018' },
-      startYear: 2014, endYear: 2018,
+      id: '7f1c1c7e-1111-4a3b-9a43-0d5cbd7e2a10',
+      version: 1,
+      createdAt: '2016-11-22T09:00:00.000Z',
+      updatedAt: '2016-11-22T09:00:00.000Z',
+      organizationId: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+      code: '2014-2018',
+      title: {
+        ru: 'Стратегический план Агентства на 2014-2018 годы',
+        en: 'Strategic Plan of the Agency for 2014-2018',
+      },
+      startYear: 2014,
+      endYear: 2018,
       approval: { document: { en: 'Order of the Chairman No. 63' }, date: '2016-11-22' },
       evaluationMethodId: null,
     },

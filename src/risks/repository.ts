@@ -43,9 +43,10 @@ export const toRiskDto = (row: RiskRow): Risk => ({
  * cannot interleave with the write.
  */
 export async function planOfGoal(executor: Db | Tx, goalId: string, lock = false) {
-  let query = joinUp(executor.select({ planId: plans.id, startYear: plans.startYear, endYear: plans.endYear }).from(goals).$dynamic(), goals).where(
-    eq(goals.id, goalId),
-  );
+  let query = joinUp(
+    executor.select({ planId: plans.id, startYear: plans.startYear, endYear: plans.endYear }).from(goals).$dynamic(),
+    goals,
+  ).where(eq(goals.id, goalId));
   if (lock) query = query.for('share', { of: plans });
   return (await query)[0];
 }

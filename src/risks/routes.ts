@@ -34,13 +34,23 @@ import { PlanRisk, PlanRiskQuery, Risk, RiskCreate, RiskFilters, RiskPatch } fro
 const TAG = 'Risks';
 
 // The plan-wide cursor carries the 7-part report-order key of the last row.
-const PlanRiskCursor = z.tuple([z.number().int(), z.string().max(256), z.number().int(), z.string().max(256), z.number().int(), z.number().int(), z.uuid()]);
+const PlanRiskCursor = z.tuple([
+  z.number().int(),
+  z.string().max(256),
+  z.number().int(),
+  z.string().max(256),
+  z.number().int(),
+  z.number().int(),
+  z.uuid(),
+]);
 
 function decodePlanRiskCursor(cursor: string): unknown[] {
   try {
     return PlanRiskCursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
   } catch {
-    throw badRequest('The cursor is not valid for this list; start again without it.', [{ path: 'query.cursor', message: 'invalid cursor' }]);
+    throw badRequest('The cursor is not valid for this list; start again without it.', [
+      { path: 'query.cursor', message: 'invalid cursor' },
+    ]);
   }
 }
 
@@ -85,7 +95,8 @@ export function riskRoutes(app: FastifyInstance, db: Db) {
       const plan = await planOfGoal(tx, risk.goalId, true);
       return plan && (await findApproval(tx, plan.planId, risk.year)) ? plan.planId : undefined;
     },
-    organizationOfNew: (database, request) => organizationOf.goal(database, (request.params as { goalId: string }).goalId),
+    organizationOfNew: (database, request) =>
+      organizationOf.goal(database, (request.params as { goalId: string }).goalId),
     organizationOfRow: organizationOf.risk,
   });
 
@@ -106,7 +117,12 @@ export function riskRoutes(app: FastifyInstance, db: Db) {
         exportEtagDescription,
       params: IdParams,
       querystring: PlanRiskQuery,
-      response: { 200: syncListOf(PlanRisk, PlanRiskTombstone), 304: NOT_MODIFIED, ...errorResponses(400, 401, 403, 404, 410), ...exportBusyResponses },
+      response: {
+        200: syncListOf(PlanRisk, PlanRiskTombstone),
+        304: NOT_MODIFIED,
+        ...errorResponses(400, 401, 403, 404, 410),
+        ...exportBusyResponses,
+      },
     },
     handler: async (request, reply) => {
       const { id } = request.params;
@@ -134,27 +150,36 @@ export function riskRoutes(app: FastifyInstance, db: Db) {
           sql`from ${risks} inner join ${goals} on ${eq(goals.id, risks.goalId)} ${joinUpSql(goals, directions)}
             where ${and(eq(directions.planId, id), q.year !== undefined ? eq(risks.year, q.year) : undefined, q.executionStatus ? eq(risks.executionStatus, q.executionStatus) : undefined)}`,
         );
-      return answerList(request, reply, {
-        db,
-        list: planRiskList(id, filters, { toDto, decodeCursor: decodePlanRiskCursor }),
-        parent: async () => {
-          if (!(await findPlan(db, id))) throw notFound('plan', id);
-        },
-        export: { name: 'risks', columns: columnsOf<z.output<typeof PlanRisk>>(PlanRisk), watermark },
-        sync: {
-          refused: [
-            q.year !== undefined ? { path: 'query.year', message: 'not allowed with updatedSince: a risk can change year' } : undefined,
-            q.executionStatus
-              ? { path: 'query.executionStatus', message: 'not allowed with updatedSince: a risk can change status' }
-              : undefined,
-          ],
-          read: async (s) => {
-            const page = await planRiskSync(db, id, s);
-            const items = page.items.map((i) => (i.live ? { ...toDto(i.live), deleted: false as const } : i.tombstone!));
-            return { items, nextCursor: page.nextCursor, syncCursor: page.syncCursor };
+      return answerList(
+        request,
+        reply,
+        {
+          db,
+          list: planRiskList(id, filters, { toDto, decodeCursor: decodePlanRiskCursor }),
+          parent: async () => {
+            if (!(await findPlan(db, id))) throw notFound('plan', id);
+          },
+          export: { name: 'risks', columns: columnsOf<z.output<typeof PlanRisk>>(PlanRisk), watermark },
+          sync: {
+            refused: [
+              q.year !== undefined
+                ? { path: 'query.year', message: 'not allowed with updatedSince: a risk can change year' }
+                : undefined,
+              q.executionStatus
+                ? { path: 'query.executionStatus', message: 'not allowed with updatedSince: a risk can change status' }
+                : undefined,
+            ],
+            read: async (s) => {
+              const page = await planRiskSync(db, id, s);
+              const items = page.items.map((i) =>
+                i.live ? { ...toDto(i.live), deleted: false as const } : i.tombstone!,
+              );
+              return { items, nextCursor: page.nextCursor, syncCursor: page.syncCursor };
+            },
           },
         },
-      }, q);
+        q,
+      );
     },
   });
 }

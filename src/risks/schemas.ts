@@ -61,4 +61,9 @@ export const PlanRisk = Risk.extend({
 }).meta({ id: 'PlanRisk', description: 'A risk with its goal and direction codes, as listed for a whole plan.' });
 export type PlanRisk = z.infer<typeof PlanRisk>;
 
-export const PlanRiskQuery = ListQuery.extend({ ...RiskFilters.shape, ...LangQuery, ...ListExportQueryShape, updatedSince: UpdatedSince.optional() });
+export const PlanRiskQuery = ListQuery.extend({
+  ...RiskFilters.shape,
+  ...LangQuery,
+  ...ListExportQueryShape,
+  updatedSince: UpdatedSince.optional(),
+});

@@ -9,7 +9,9 @@ export const Lang = z.enum(['kk', 'ru', 'en']).meta({ id: 'Lang' });
 export type Lang = z.infer<typeof Lang>;
 
 export const LangQuery = {
-  lang: Lang.optional().describe('Adds plain-text fields (nameText, ...) resolved to this language; falls back kk, ru, en.'),
+  lang: Lang.optional().describe(
+    'Adds plain-text fields (nameText, ...) resolved to this language; falls back kk, ru, en.',
+  ),
 };
 
 const FALLBACK: Lang[] = ['kk', 'ru', 'en'];

@@ -8,5 +8,7 @@ import type ExcelJS from 'exceljs';
 let excel: Promise<typeof ExcelJS> | undefined;
 
 export function loadExcel(): Promise<typeof ExcelJS> {
-  return (excel ??= import('exceljs').then((m) => (m as unknown as { default: typeof ExcelJS }).default ?? (m as unknown as typeof ExcelJS)));
+  return (excel ??= import('exceljs').then(
+    (m) => (m as unknown as { default: typeof ExcelJS }).default ?? (m as unknown as typeof ExcelJS),
+  ));
 }

@@ -14,7 +14,9 @@ const sectionFields = {
 
 export function sectionSchemas<P extends string>(parentField: P, id: string, description: string) {
   const entity = z
-    .object({ ...EntityMeta, [parentField]: Uuid, ...sectionFields } as typeof EntityMeta & Record<P, typeof Uuid> & typeof sectionFields)
+    .object({ ...EntityMeta, [parentField]: Uuid, ...sectionFields } as typeof EntityMeta &
+      Record<P, typeof Uuid> &
+      typeof sectionFields)
     .meta({ id, description });
   const create = z.strictObject({ ...sectionFields, position: sectionFields.position.optional() });
   const patch = z

@@ -12,7 +12,10 @@ export class UnservableAnswer extends Error {
   }
 }
 
-export function assertServable<T>(schema: { safeParse(value: unknown): { success: boolean; error?: unknown } }, answer: T): T {
+export function assertServable<T>(
+  schema: { safeParse(value: unknown): { success: boolean; error?: unknown } },
+  answer: T,
+): T {
   const result = schema.safeParse(answer);
   if (!result.success) throw new UnservableAnswer(result.error);
   return answer;

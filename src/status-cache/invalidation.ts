@@ -25,7 +25,10 @@ export function startInvalidation(listen: Listen, cache: StatusCache, log: Fasti
     },
     onLost(error) {
       cache.suspend();
-      log.warn({ err: error, channel: STATUS_CHANNEL }, 'status cache: listening connection lost, serving uncached until it is back');
+      log.warn(
+        { err: error, channel: STATUS_CHANNEL },
+        'status cache: listening connection lost, serving uncached until it is back',
+      );
     },
   });
 }

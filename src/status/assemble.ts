@@ -50,7 +50,12 @@ export interface Scoring {
 }
 export const defaultScoring = (): Scoring => ({ rules: DEFAULT_RULES, now: new Date() });
 
-export function toIndicatorStatus(row: StatusRow, context: StatusContext, lang?: Lang, scoring: Scoring = defaultScoring()): IndicatorStatus {
+export function toIndicatorStatus(
+  row: StatusRow,
+  context: StatusContext,
+  lang?: Lang,
+  scoring: Scoring = defaultScoring(),
+): IndicatorStatus {
   const input = {
     betterWhen: row.betterWhen,
     valueType: row.valueType,
@@ -103,10 +108,20 @@ export function toIndicatorStatus(row: StatusRow, context: StatusContext, lang?:
   };
 }
 
-const rollUpItem = (i: IndicatorStatus): RollUpItem => ({ status: i.status, degree: i.degree, weight: i.weight, overdue: i.overdue, onTrack: i.forecast?.onTrack });
+const rollUpItem = (i: IndicatorStatus): RollUpItem => ({
+  status: i.status,
+  degree: i.degree,
+  weight: i.weight,
+  overdue: i.overdue,
+  onTrack: i.forecast?.onTrack,
+});
 
 /** A roll-up of indicators under the method (today's counts and rate under the default). */
-export function summaryOf(indicators: readonly IndicatorStatus[], rules: EvaluationRules, withForecast: boolean): MethodSummary {
+export function summaryOf(
+  indicators: readonly IndicatorStatus[],
+  rules: EvaluationRules,
+  withForecast: boolean,
+): MethodSummary {
   return summarizeWith(rules, indicators.map(rollUpItem), withForecast);
 }
 
@@ -137,7 +152,8 @@ export function toFlatIndicatorStatus(
   scoring?: Scoring,
 ): FlatIndicatorStatus {
   const text = (t: LocalizedTextColumn) => (lang ? resolveText(t, lang) : undefined);
-  const named = <K extends string>(key: K, t: LocalizedTextColumn) => (lang ? ({ [`${key}Text`]: text(t) } as Record<`${K}Text`, string | null>) : {});
+  const named = <K extends string>(key: K, t: LocalizedTextColumn) =>
+    lang ? ({ [`${key}Text`]: text(t) } as Record<`${K}Text`, string | null>) : {};
   return {
     ...toIndicatorStatus(row, row, lang, scoring),
     organizationCode: row.organizationCode,
@@ -201,7 +217,18 @@ export function buildPlanStatus(
       direction.goals.push(goal);
     }
     if (row.indicatorId === null) continue;
-    const status = toIndicatorStatus(row as StatusRow, { planId: plan.id, directionId: direction.id, organizationId: plan.organizationId, year, approved: approval !== null }, lang, scoring);
+    const status = toIndicatorStatus(
+      row as StatusRow,
+      {
+        planId: plan.id,
+        directionId: direction.id,
+        organizationId: plan.organizationId,
+        year,
+        approved: approval !== null,
+      },
+      lang,
+      scoring,
+    );
     const forecast = scoring.forecasts?.get(status.indicatorId);
     if (forecast) status.forecast = forecast;
     goal.indicators.push(status);

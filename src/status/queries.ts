@@ -19,13 +19,27 @@ import type { StatusRow } from './assemble.js';
 import type { Scoring } from './assemble.js';
 import { rowScorer } from './scoring.js';
 import type { StatusFilter, StatusFrame, StatusQuery, StatusRowOf } from './read-model.js';
-import { decodeRows, isNaturalPosition, naturalPosition, readStatus, statusContextColumns, statusViewColumns, statusQuery, statusRowColumns } from './read-model.js';
+import {
+  decodeRows,
+  isNaturalPosition,
+  naturalPosition,
+  readStatus,
+  statusContextColumns,
+  statusViewColumns,
+  statusQuery,
+  statusRowColumns,
+} from './read-model.js';
 
 /** The plan row as the status read needs it, by a prepared statement per database handle. */
 const preparedByDb = new WeakMap<Db, ReturnType<typeof preparePlanQuery>>();
 
 function preparePlanQuery(db: Db) {
-  return db.select().from(plans).where(eq(plans.id, sql.placeholder('planId'))).limit(1).prepare('status_find_plan');
+  return db
+    .select()
+    .from(plans)
+    .where(eq(plans.id, sql.placeholder('planId')))
+    .limit(1)
+    .prepare('status_find_plan');
 }
 
 export async function findPlan(db: Db, planId: string) {
@@ -99,7 +113,12 @@ export const planStatusQuery = (planId: string, year: number): StatusQuery =>
 const iso = (epochMs: number) => new Date(epochMs).toISOString();
 
 /** Decodes the statement's rows; undefined when the plan does not exist. */
-export function decodePlanStatus(planId: string, year: number, keys: string[], rows: unknown[][]): PlanStatusData | undefined {
+export function decodePlanStatus(
+  planId: string,
+  year: number,
+  keys: string[],
+  rows: unknown[][],
+): PlanStatusData | undefined {
   const first = rows[0];
   if (!first) return undefined;
   const approval: YearApproval | null =
@@ -146,11 +165,21 @@ export async function readPlanStatus(db: Db, planId: string, year: number): Prom
 // ---------------------------------------------------------------------------------------------
 // Indicator status: every indicator row even unmeasured, with its plan's years.
 
-const indicatorYearColumns = (frame: StatusFrame) => ({ ...statusRowColumns, ...statusContextColumns(frame), startYear: plans.startYear, endYear: plans.endYear });
+const indicatorYearColumns = (frame: StatusFrame) => ({
+  ...statusRowColumns,
+  ...statusContextColumns(frame),
+  startYear: plans.startYear,
+  endYear: plans.endYear,
+});
 
 /** One indicator for one year (`year` given) or for every year it has a measurement (or one row without). */
 export function indicatorYears(db: Db, indicatorId: string, year?: number) {
-  return readStatus(db, { columns: indicatorYearColumns, filter: { indicatorId, year }, rows: 'every', order: { by: 'year' } });
+  return readStatus(db, {
+    columns: indicatorYearColumns,
+    filter: { indicatorId, year },
+    rows: 'every',
+    order: { by: 'year' },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -175,7 +204,12 @@ const FETCH_SIZES = [11, 51, 101, 201, 501, 1001, 5001];
 export function statusFeedQuery(page: FeedPage): StatusQuery {
   const wanted = page.limit + 1;
   const fetch = FETCH_SIZES.find((n) => n >= wanted) ?? wanted;
-  return statusQuery({ columns: feedColumns, filter: page.filter, order: { by: 'natural', after: page.cursor }, limit: fetch });
+  return statusQuery({
+    columns: feedColumns,
+    filter: page.filter,
+    order: { by: 'natural', after: page.cursor },
+    limit: fetch,
+  });
 }
 
 /** The flat feed page, in the natural order: up to `limit + 1` rows after the cursor. */
@@ -199,7 +233,6 @@ export async function statusCount(db: Db, filter: StatusFilter): Promise<number>
   return Number(rows[0]?.[0] ?? 0);
 }
 
-
 /** The feed's [year, indicatorId] cursor; values that would not cast in SQL are the invalid cursor's 400. */
 /** A feed cursor: the natural position of the previous page's last row (read-model.ts). */
 function decodeFeedCursor(cursor: string): unknown[] {
@@ -211,7 +244,9 @@ function decodeFeedCursor(cursor: string): unknown[] {
     position = undefined;
   }
   if (Array.isArray(position) && isNaturalPosition(position)) return position;
-  throw invalid('The cursor is not valid for this list; start again without it.', [{ path: 'query.cursor', message: 'invalid cursor' }]);
+  throw invalid('The cursor is not valid for this list; start again without it.', [
+    { path: 'query.cursor', message: 'invalid cursor' },
+  ]);
 }
 
 /** A feed row with the rules it is scored by (its plan's evaluation method, or its approved year's). */
@@ -246,7 +281,9 @@ export function statusFeedList<Dto>(
 
 /** Localized text resolved to `lang` with resolveText's fallback (kk, ru, en), in SQL. */
 const resolved = (column: AnyPgColumn, lang: Lang) =>
-  sql<string | null>`coalesce(nullif(${column}->>${lang}::text, ''), nullif(${column}->>'kk', ''), nullif(${column}->>'ru', ''), nullif(${column}->>'en', ''))`;
+  sql<
+    string | null
+  >`coalesce(nullif(${column}->>${lang}::text, ''), nullif(${column}->>'kk', ''), nullif(${column}->>'ru', ''), nullif(${column}->>'en', ''))`;
 
 /**
  * Feed rows for an export: name, unit and the tree's names as the text resolved to the export's language, group and
@@ -270,11 +307,32 @@ export function statusExportQuery(filter: StatusFilter, lang: Lang): StatusQuery
 /** Which value of a CSV export row (statusCsvQuery) sits where. */
 export const CSV_ROW = {
   // issue 15: each id with its code ("id<sep>code"), then the name, organization down to indicator
-  organization: 0, organizationName: 1, plan: 2, planTitle: 3, direction: 4, directionTitle: 5, goal: 6, goalTitle: 7, indicator: 8,
-  name: 9, unit: 10, valueType: 11, betterWhen: 12, year: 13,
-  planValue: 14, fact: 15, ratingSize: 16, score: 17, previousFact: 18, previousRatingSize: 19,
+  organization: 0,
+  organizationName: 1,
+  plan: 2,
+  planTitle: 3,
+  direction: 4,
+  directionTitle: 5,
+  goal: 6,
+  goalTitle: 7,
+  indicator: 8,
+  name: 9,
+  unit: 10,
+  valueType: 11,
+  betterWhen: 12,
+  year: 13,
+  planValue: 14,
+  fact: 15,
+  ratingSize: 16,
+  score: 17,
+  previousFact: 18,
+  previousRatingSize: 19,
   // Evaluation methods (issue 18).
-  previousScore: 20, weight: 21, approved: 22, planMethodId: 23, approvalMethodVersionId: 24,
+  previousScore: 20,
+  weight: 21,
+  approved: 22,
+  planMethodId: 23,
+  approvalMethodVersionId: 24,
 } as const;
 
 /**
@@ -302,14 +360,21 @@ export function statusCsvQuery(filter: StatusFilter, lang: Lang, sep: string): S
     valueType: indicators.valueType,
     betterWhen: indicators.betterWhen,
     year: frame.year,
-    planValue: plan, fact, ratingSize, score, previousFact, previousRatingSize,
-    previousScore, weight,
+    planValue: plan,
+    fact,
+    ratingSize,
+    score,
+    previousFact,
+    previousRatingSize,
+    previousScore,
+    weight,
     approved: sql`(${yearApprovals.id} is not null)`,
     planMethodId: plans.evaluationMethodId,
     approvalMethodVersionId: yearApprovals.evaluationMethodVersionId,
   });
   const q = statusQuery({ columns, filter, order: { by: 'natural' } });
-  if (q.keys.some((key, i) => CSV_ROW[key as keyof typeof CSV_ROW] !== i)) throw new Error('statusCsvQuery selects out of CSV_ROW order');
+  if (q.keys.some((key, i) => CSV_ROW[key as keyof typeof CSV_ROW] !== i))
+    throw new Error('statusCsvQuery selects out of CSV_ROW order');
   return q;
 }
 
@@ -319,7 +384,12 @@ export function statusCsvQuery(filter: StatusFilter, lang: Lang, sep: string): S
 /** Every measurement of the plan's indicators up to `year` or in `endYear` (facts for the line, the target). */
 export function forecastRows(db: Db, planId: string, year: number, endYear: number) {
   return db
-    .select({ indicatorId: measurements.indicatorId, year: measurements.year, fact: measurements.fact, plan: measurements.plan })
+    .select({
+      indicatorId: measurements.indicatorId,
+      year: measurements.year,
+      fact: measurements.fact,
+      plan: measurements.plan,
+    })
     .from(measurements)
     .innerJoin(indicators, eq(indicators.id, measurements.indicatorId))
     .innerJoin(goals, eq(goals.id, indicators.goalId))

@@ -26,7 +26,17 @@ import type { Db } from '../db/client.js';
 import { joinDown, joinUp } from '../db/plan-tree.js';
 import type { NamedSql } from '../db/raw.js';
 import { queryArrays } from '../db/raw.js';
-import { directions, goals, indicatorOrder, indicators, measurements, organizations, plans, syncDeletions, yearApprovals } from '../db/schema.js';
+import {
+  directions,
+  goals,
+  indicatorOrder,
+  indicators,
+  measurements,
+  organizations,
+  plans,
+  syncDeletions,
+  yearApprovals,
+} from '../db/schema.js';
 
 /** Which status rows: the one filter type of every status read. */
 export interface StatusFilter {
@@ -56,9 +66,18 @@ export interface StatusFilter {
 }
 
 const FILTER_KEYS = [
-  'year', 'organizationId', 'planId', 'indicatorId', 'valueType', 'status',
+  'year',
+  'organizationId',
+  'planId',
+  'indicatorId',
+  'valueType',
+  'status',
   // issue 15
-  'goalId', 'directionId', 'code', 'yearFrom', 'yearTo',
+  'goalId',
+  'directionId',
+  'code',
+  'yearFrom',
+  'yearTo',
 ] as const satisfies readonly (keyof StatusFilter)[];
 
 /** The filter part of a request's query (anything else it holds is left out). */
@@ -127,7 +146,11 @@ export const statusPlacementColumns = {
 };
 
 /** A whole flat status row: everything an IndicatorStatus is computed from, and where it sits. */
-export const statusViewColumns = (frame: StatusFrame) => ({ ...statusRowColumns, ...statusContextColumns(frame), ...statusPlacementColumns });
+export const statusViewColumns = (frame: StatusFrame) => ({
+  ...statusRowColumns,
+  ...statusContextColumns(frame),
+  ...statusPlacementColumns,
+});
 
 /** The derived status of the row, in SQL. */
 export const rowStatus = statusSql(measurements.plan, measurements.fact, indicators.betterWhen);
@@ -144,7 +167,12 @@ export const statusComputedColumns = {
 };
 
 /** The latest deletion (its change stamp, or when) of a measurement or approval the row reads. */
-const deleted = (column: 'change_xid' | 'deleted_at', entity: 'measurement' | 'year_approval', parent: AnyPgColumn, year: SQL): SQL =>
+const deleted = (
+  column: 'change_xid' | 'deleted_at',
+  entity: 'measurement' | 'year_approval',
+  parent: AnyPgColumn,
+  year: SQL,
+): SQL =>
   sql`(select max(sd.${sql.raw(column)}) from ${syncDeletions} sd where sd.entity_type = ${sql.raw(`'${entity}'`)} and sd.parent_id = ${parent} and sd.year = ${year})`;
 const orZero = (q: SQL) => sql`coalesce(${q}, 0)`;
 
@@ -208,7 +236,8 @@ export interface StatusSpec<S extends Selection = Selection> {
 }
 
 /** Whether the spec's statement text depends only on its shape (then it is built once and prepared). */
-const isCacheable = (spec: StatusSpec) => spec.where === undefined && spec.order?.by !== 'terms' && spec.offset === undefined;
+const isCacheable = (spec: StatusSpec) =>
+  spec.where === undefined && spec.order?.by !== 'terms' && spec.offset === undefined;
 
 export type StatusRowOf<S extends Selection> = SelectResultFields<S>;
 
@@ -246,14 +275,26 @@ export function filterConditions(f: StatusFilter, bind: Bind = p): (SQL | undefi
  * indicator id: codes (at most 64 characters each, where the key could be longer), ids, positions.
  */
 const NATURAL_TYPES = ['code', 'uuid', 'int', 'code', 'int', 'code', 'code', 'uuid'] as const;
-const NATURAL_VALUES = [plans.code, plans.id, directions.position, directions.code, goals.position, goals.code, indicators.code, indicators.id];
+const NATURAL_VALUES = [
+  plans.code,
+  plans.id,
+  directions.position,
+  directions.code,
+  goals.position,
+  goals.code,
+  indicators.code,
+  indicators.id,
+];
 
 /**
  * A flat row's place in the natural order, as a JSON array (both drivers decode it the same): what a
  * page's last row gives StatusOrder 'natural' as `after`. Select it as a column where pages are cut.
  */
 export const naturalPosition = (frame: StatusFrame) =>
-  sql<unknown[]>`json_build_array(${sql.join([...NATURAL_VALUES, frame.year].map((c) => sql`${c}`), sql`, `)})`;
+  sql<unknown[]>`json_build_array(${sql.join(
+    [...NATURAL_VALUES, frame.year].map((c) => sql`${c}`),
+    sql`, `,
+  )})`;
 
 /** Whether `after` has the shape of a naturalPosition for a read with (or without) a year: a cursor is client input. */
 export function isNaturalPosition(after: readonly unknown[]): boolean {
@@ -280,7 +321,10 @@ const ORDERS: Record<Exclude<StatusOrder['by'], 'terms'>, (yearGiven: boolean) =
   tree: () => [directions.position, directions.code, goals.position, goals.code, indicators.position, indicators.code],
   year: () => [measurements.year],
   change: () => [statusChangePosition, measurements.year, measurements.indicatorId],
-  natural: (yearGiven) => (yearGiven ? [indicatorOrder.sortKey, indicatorOrder.indicatorId] : [indicatorOrder.sortKey, indicatorOrder.indicatorId, measurements.year]),
+  natural: (yearGiven) =>
+    yearGiven
+      ? [indicatorOrder.sortKey, indicatorOrder.indicatorId]
+      : [indicatorOrder.sortKey, indicatorOrder.indicatorId, measurements.year],
 };
 
 /** The natural order's columns, for a `terms` order to end with (unique: the row's natural place). */
@@ -291,7 +335,8 @@ export const naturalOrderColumns = (yearGiven: boolean) => ORDERS.natural(yearGi
  * The position's sort key is computed once (a scalar subquery), not per row compared.
  */
 function naturalAfter(yearGiven: boolean): SQL {
-  const value = (i: number) => sql`${p(`natural${i}`)}::${sql.raw(NATURAL_TYPES[i] === 'code' ? 'text' : (NATURAL_TYPES[i] ?? 'int'))}`;
+  const value = (i: number) =>
+    sql`${p(`natural${i}`)}::${sql.raw(NATURAL_TYPES[i] === 'code' ? 'text' : (NATURAL_TYPES[i] ?? 'int'))}`;
   const key = sql`(select nysana_status_sort_key(${sql.join([0, 1, 2, 3, 4, 5, 6].map(value), sql`, `)}))`;
   return yearGiven
     ? sql`(${indicatorOrder.sortKey}, ${indicatorOrder.indicatorId}) > (${key}, ${value(7)})`
@@ -315,16 +360,27 @@ function buildQuery(spec: StatusSpec) {
   let q: PgSelectQueryBuilder =
     spec.shape === 'tree'
       ? joinDown(qb.select(selection).from(plans).$dynamic())
-      : joinUp(qb.select(selection).from(indicators).$dynamic(), indicators).innerJoin(organizations, eq(organizations.id, plans.organizationId));
+      : joinUp(qb.select(selection).from(indicators).$dynamic(), indicators).innerJoin(
+          organizations,
+          eq(organizations.id, plans.organizationId),
+        );
   // `terms` orders may name the natural key too (the OData feed breaks ties with it).
-  if (spec.order?.by === 'natural' || spec.order?.by === 'terms') q = q.innerJoin(indicatorOrder, eq(indicatorOrder.indicatorId, indicators.id));
-  const measurement = and(eq(measurements.indicatorId, indicators.id), yearGiven ? eq(measurements.year, year) : undefined, fromCursor(measurements.indicatorId));
+  if (spec.order?.by === 'natural' || spec.order?.by === 'terms')
+    q = q.innerJoin(indicatorOrder, eq(indicatorOrder.indicatorId, indicators.id));
+  const measurement = and(
+    eq(measurements.indicatorId, indicators.id),
+    yearGiven ? eq(measurements.year, year) : undefined,
+    fromCursor(measurements.indicatorId),
+  );
   // With a year the row exists without its measurement (no_target); without, rows are measurements.
   const measuredOnly = spec.rows === 'measured' || (!yearGiven && spec.rows !== 'every');
   q = measuredOnly ? q.innerJoin(measurements, measurement) : q.leftJoin(measurements, measurement);
   const previousYear = yearGiven ? sql`${p('year')}::int - 1` : sql`${measurements.year} - 1`;
   q = q
-    .leftJoin(previous, and(eq(previous.indicatorId, indicators.id), eq(previous.year, previousYear), fromCursor(previous.indicatorId)))
+    .leftJoin(
+      previous,
+      and(eq(previous.indicatorId, indicators.id), eq(previous.year, previousYear), fromCursor(previous.indicatorId)),
+    )
     .leftJoin(yearApprovals, and(eq(yearApprovals.planId, plans.id), eq(yearApprovals.year, year)));
 
   const running = yearGiven && spec.shape !== 'tree' && (spec.rows ?? 'feed') === 'feed';
@@ -334,7 +390,9 @@ function buildQuery(spec: StatusSpec) {
       running ? or(and(lte(plans.startYear, year), gte(plans.endYear, year)), isNotNull(measurements.id)) : undefined,
       ...filterConditions(f),
       fromCursor(indicators.id),
-      feedAfter ? sql`(${measurements.year}, ${measurements.indicatorId}) > (${p('cursorYear')}::int, ${p('cursorId')}::uuid)` : undefined,
+      feedAfter
+        ? sql`(${measurements.year}, ${measurements.indicatorId}) > (${p('cursorYear')}::int, ${p('cursorId')}::uuid)`
+        : undefined,
       spec.order?.by === 'natural' && spec.order.after ? naturalAfter(yearGiven) : undefined,
       ...(spec.where ?? []),
     ),
@@ -349,7 +407,12 @@ function statusValues(spec: StatusSpec): Record<string, unknown> {
   const f = spec.filter;
   const order = spec.order;
   const after = order?.by === 'feed' ? order.after : undefined;
-  const values: Record<string, unknown> = { ...statusFilterOf(f), afterId: feedAfterId(spec), cursorYear: after?.[0], cursorId: after?.[1] };
+  const values: Record<string, unknown> = {
+    ...statusFilterOf(f),
+    afterId: feedAfterId(spec),
+    cursorYear: after?.[0],
+    cursorId: after?.[1],
+  };
   if (order?.by === 'natural' && order.after) {
     // A position has the row's year last; with a year given the order has no year key.
     const keys = order.after.slice(0, f.year === undefined ? NATURAL_TYPES.length + 1 : NATURAL_TYPES.length);
@@ -372,8 +435,14 @@ function shapeKey(spec: StatusSpec): string {
   const order = spec.order;
   const after =
     order?.by === 'feed' && order.after
-      ? f.year === undefined ? 'a' : feedAfterId(spec) !== undefined ? 'a' : ''
-      : order?.by === 'natural' && order.after ? 'a' : '';
+      ? f.year === undefined
+        ? 'a'
+        : feedAfterId(spec) !== undefined
+          ? 'a'
+          : ''
+      : order?.by === 'natural' && order.after
+        ? 'a'
+        : '';
   return `${spec.shape ?? 'flat'}:${spec.rows ?? 'feed'}:${present}:${order?.by ?? ''}${after}:${spec.limit ?? ''}`;
 }
 
@@ -395,7 +464,12 @@ export function statusStatement(spec: StatusSpec): StatusStatement {
   const { sql: body, params } = query.toSQL();
   const limited = spec.limit === undefined ? body : `${body} limit ${Math.trunc(spec.limit)}`;
   const text = spec.offset === undefined ? limited : `${limited} offset ${Math.trunc(spec.offset)}`;
-  const statement = { name: `status_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, text, params, keys };
+  const statement = {
+    name: `status_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`,
+    text,
+    params,
+    keys,
+  };
   if (cacheable) {
     if (!byShape) statements.set(spec.columns, (byShape = new Map<string, StatusStatement>()));
     byShape.set(key, statement);
@@ -440,7 +514,10 @@ export function statusQuery(spec: StatusSpec): StatusQuery {
 /** Runs a spec, rows as arrays in keys order. */
 export async function readStatusArrays(db: Db, spec: StatusSpec): Promise<{ keys: string[]; rows: unknown[][] }> {
   const q = statusQuery(spec);
-  return { keys: q.keys, rows: await queryArrays(db, q.name ? { name: q.name, text: q.text } : { text: q.text }, q.values) };
+  return {
+    keys: q.keys,
+    rows: await queryArrays(db, q.name ? { name: q.name, text: q.text } : { text: q.text }, q.values),
+  };
 }
 
 /** Runs a spec, rows as objects keyed like its columns. */

@@ -21,7 +21,14 @@ import { indicatorYears, readPlanStatus, statusFeedList } from './queries.js';
 import type { StatusFilter } from './read-model.js';
 import { statusFilterOf } from './read-model.js';
 import { planScoring, rowScorer } from './scoring.js';
-import { FlatIndicatorStatus, IndicatorStatus, IndicatorStatusQuery, PlanStatus, PlanStatusQuery, StatusFeedQuery } from './schemas.js';
+import {
+  FlatIndicatorStatus,
+  IndicatorStatus,
+  IndicatorStatusQuery,
+  PlanStatus,
+  PlanStatusQuery,
+  StatusFeedQuery,
+} from './schemas.js';
 import { syncListOf } from '../sync/cursor.js';
 import { StatusTombstone, statusSync } from '../sync/status.js';
 import type { StatusCache } from '../status-cache/cache.js';
@@ -37,7 +44,9 @@ function feedFilterOf(q: StatusFilter): StatusFilter {
     throw badRequest('Give either year or yearFrom/yearTo, not both.', [{ path, message: 'not allowed with year' }]);
   }
   if (q.yearFrom !== undefined && q.yearTo !== undefined && q.yearFrom > q.yearTo) {
-    throw badRequest(`yearFrom (${q.yearFrom}) is after yearTo (${q.yearTo}).`, [{ path: 'query.yearTo', message: 'must be at least yearFrom' }]);
+    throw badRequest(`yearFrom (${q.yearFrom}) is after yearTo (${q.yearTo}).`, [
+      { path: 'query.yearTo', message: 'must be at least yearFrom' },
+    ]);
   }
   return statusFilterOf(q);
 }
@@ -94,7 +103,10 @@ export function statusRoutes(app: FastifyInstance, db: Db, cache?: StatusCache) 
         'and every measured year, ascending.',
       params: IdParams,
       querystring: IndicatorStatusQuery,
-      response: { 200: z.union([IndicatorStatus, z.object({ items: z.array(IndicatorStatus) })]), ...errorResponses(400, 401, 403, 404) },
+      response: {
+        200: z.union([IndicatorStatus, z.object({ items: z.array(IndicatorStatus) })]),
+        ...errorResponses(400, 401, 403, 404),
+      },
     },
     handler: async (request, reply) => {
       const { id } = request.params;
@@ -108,8 +120,20 @@ export function statusRoutes(app: FastifyInstance, db: Db, cache?: StatusCache) 
         const approvedYears = new Set(approvals.map((a) => a.year));
         const approvalVersion = new Map(approvals.map((a) => [a.year, a.evaluationMethodVersionId ?? null]));
         const now = new Date();
-        const sourceOf = (y: number) => ({ approved: approvedYears.has(y), approvalMethodVersionId: approvalVersion.get(y) ?? null, planMethodId: first.planMethodId });
-        const years = year !== undefined ? [year] : [...new Set([...rows.map((row) => row.year), ...Array.from({ length: first.endYear - first.startYear + 1 }, (_, i) => first.startYear + i)])];
+        const sourceOf = (y: number) => ({
+          approved: approvedYears.has(y),
+          approvalMethodVersionId: approvalVersion.get(y) ?? null,
+          planMethodId: first.planMethodId,
+        });
+        const years =
+          year !== undefined
+            ? [year]
+            : [
+                ...new Set([
+                  ...rows.map((row) => row.year),
+                  ...Array.from({ length: first.endYear - first.startYear + 1 }, (_, i) => first.startYear + i),
+                ]),
+              ];
         const scorer = await rowScorer(db, years.filter((y): y is number => y !== null).map(sourceOf), now);
         const scoringOf = (y: number) => scorer(sourceOf(y));
         const context = (y: number) => ({
@@ -121,14 +145,30 @@ export function statusRoutes(app: FastifyInstance, db: Db, cache?: StatusCache) 
         });
         const scope = { planIds: [first.planId] };
         type Answer = IndicatorStatus | { items: IndicatorStatus[] };
-        if (year !== undefined) return { value: toIndicatorStatus(first, context(year), lang, scoringOf(year)) as Answer, scope };
+        if (year !== undefined)
+          return { value: toIndicatorStatus(first, context(year), lang, scoringOf(year)) as Answer, scope };
         // Plan years without a measurement still answer (no_target), so gaps are visible.
         const byYear = new Map(rows.filter((row) => row.year !== null).map((row) => [row.year!, row]));
         for (let y = first.startYear; y <= first.endYear; y++) {
-          if (!byYear.has(y)) byYear.set(y, { ...first, year: y, plan: null, fact: null, ratingSize: null, score: null, note: null, previousFact: byYear.get(y - 1)?.fact ?? null, previousRatingSize: byYear.get(y - 1)?.ratingSize ?? null, previousScore: byYear.get(y - 1)?.score ?? null });
+          if (!byYear.has(y))
+            byYear.set(y, {
+              ...first,
+              year: y,
+              plan: null,
+              fact: null,
+              ratingSize: null,
+              score: null,
+              note: null,
+              previousFact: byYear.get(y - 1)?.fact ?? null,
+              previousRatingSize: byYear.get(y - 1)?.ratingSize ?? null,
+              previousScore: byYear.get(y - 1)?.score ?? null,
+            });
         }
         const sorted = [...byYear.keys()].sort((a, b) => a - b);
-        return { value: { items: sorted.map((y) => toIndicatorStatus(byYear.get(y)!, context(y), lang, scoringOf(y))) }, scope };
+        return {
+          value: { items: sorted.map((y) => toIndicatorStatus(byYear.get(y)!, context(y), lang, scoringOf(y))) },
+          scope,
+        };
       });
     },
   });
@@ -143,12 +183,12 @@ export function statusRoutes(app: FastifyInstance, db: Db, cache?: StatusCache) 
       summary: 'Flat indicator status rows for feeds and BI tools',
       description:
         'Paginated FlatIndicatorStatus rows in the natural order (plan code, direction, goal, indicator code: 1.1.10 after ' +
-        '1.1.9; without ?year an indicator\'s years together). JSON by default; text/csv (UTF-8 with BOM) with ' +
+        "1.1.9; without ?year an indicator's years together). JSON by default; text/csv (UTF-8 with BOM) with " +
         'Accept: text/csv or ?format=csv; an Excel workbook with ?format=xlsx or its Accept type. CSV separator "," or ";" ' +
         '(?sep= or ?delimiter=). An export without ?limit holds every matching row, streamed from one query (a server-side cursor); with ' +
         '?limit it is one page, the next in the Link header (rel="next") and X-Next-Cursor.\n\n' +
         'Incremental sync (?updatedSince=, or a cursor from a previous sync; JSON only, not with ?status=): the rows of stored ' +
-        'measurements whose status may have changed (the measurement, the previous year\'s measurement, the indicator or the ' +
+        "measurements whose status may have changed (the measurement, the previous year's measurement, the indicator or the " +
         "year's approval changed), in commit order, and `StatusTombstone`s `{ indicatorId, year, deleted: true, updatedAt }` " +
         'for deleted measurements (tombstones of deleted indicators cannot be filtered by plan or organization and always come). Keep `syncCursor` of the last page for the next sync.' +
         exportEtagDescription,
@@ -170,36 +210,52 @@ export function statusRoutes(app: FastifyInstance, db: Db, cache?: StatusCache) 
       const q = request.query;
       const lang = requestedLang(q.lang, request.headers['accept-language']);
       const filter = feedFilterOf(q);
-      return answerList(request, reply, {
-        db,
-        // A flat status row carries its own context (plan, direction, organization, year, approval).
-        list: statusFeedList(filter, new Date(), (row, scoring) => toFlatIndicatorStatus(row, lang, scoring)),
-        // A feed page spans plans: any change evicts every cached page (StatusCache.evictPlans).
-        cachedPage: (count, read) =>
-          answerCached(request, reply, cache, feedPageKey(filter, q.limit, q.cursor, lang, count), async () => ({
-            ...(await read()),
-            scope: { feed: true },
-          })),
-        export: {
-          name: 'status',
-          columns: statusColumns(lang ?? 'kk'),
-          // Without ?limit: every matching row from one server-side cursor, its weak ETag from the rows' change stamps.
-          stream: (format, sep, decimal) => sendStatusExport(request, reply, db, format, filter, lang, sep, decimal),
-        },
-        sync: {
-          refused: [
-            q.status
-              ? { path: 'query.status', message: 'not allowed with updatedSince: a row leaving the derived status would go unnoticed' }
-              : undefined,
-          ],
-          read: async (s) => {
-            const result = await statusSync(db, { filter, ...s });
-            const scorer = await rowScorer(db, result.items.flatMap((item) => (item.live ? [item.live] : [])), new Date());
-            const items = result.items.map((item) => (item.live ? { ...toFlatIndicatorStatus(item.live, lang, scorer(item.live)), deleted: false as const } : item.tombstone!));
-            return { items, nextCursor: result.nextCursor, syncCursor: result.syncCursor };
+      return answerList(
+        request,
+        reply,
+        {
+          db,
+          // A flat status row carries its own context (plan, direction, organization, year, approval).
+          list: statusFeedList(filter, new Date(), (row, scoring) => toFlatIndicatorStatus(row, lang, scoring)),
+          // A feed page spans plans: any change evicts every cached page (StatusCache.evictPlans).
+          cachedPage: (count, read) =>
+            answerCached(request, reply, cache, feedPageKey(filter, q.limit, q.cursor, lang, count), async () => ({
+              ...(await read()),
+              scope: { feed: true },
+            })),
+          export: {
+            name: 'status',
+            columns: statusColumns(lang ?? 'kk'),
+            // Without ?limit: every matching row from one server-side cursor, its weak ETag from the rows' change stamps.
+            stream: (format, sep, decimal) => sendStatusExport(request, reply, db, format, filter, lang, sep, decimal),
+          },
+          sync: {
+            refused: [
+              q.status
+                ? {
+                    path: 'query.status',
+                    message: 'not allowed with updatedSince: a row leaving the derived status would go unnoticed',
+                  }
+                : undefined,
+            ],
+            read: async (s) => {
+              const result = await statusSync(db, { filter, ...s });
+              const scorer = await rowScorer(
+                db,
+                result.items.flatMap((item) => (item.live ? [item.live] : [])),
+                new Date(),
+              );
+              const items = result.items.map((item) =>
+                item.live
+                  ? { ...toFlatIndicatorStatus(item.live, lang, scorer(item.live)), deleted: false as const }
+                  : item.tombstone!,
+              );
+              return { items, nextCursor: result.nextCursor, syncCursor: result.syncCursor };
+            },
           },
         },
-      }, q);
+        q,
+      );
     },
   });
 }

@@ -14,7 +14,13 @@ import type { PlanStatusData } from './queries.js';
 import { forecastRows } from './queries.js';
 
 /** The scoring of a plan year: the approved year's method version, else the plan's method now, else the default. */
-export async function planScoring(db: Db, data: PlanStatusData, year: number, now: Date, withForecast: boolean): Promise<PlanScoring> {
+export async function planScoring(
+  db: Db,
+  data: PlanStatusData,
+  year: number,
+  now: Date,
+  withForecast: boolean,
+): Promise<PlanScoring> {
   const source: RuleSource = {
     approved: data.approval !== null,
     approvalMethodVersionId: data.approval?.evaluationMethodVersionId ?? null,
@@ -25,7 +31,12 @@ export async function planScoring(db: Db, data: PlanStatusData, year: number, no
     withForecast ? planForecasts(db, data, year) : Promise.resolve(undefined),
   ]);
   const { versionId, rules } = rulesOf(book, source);
-  return { rules, now, method: { methodId: data.plan.evaluationMethodId, versionId, rules }, ...(forecasts ? { forecasts } : {}) };
+  return {
+    rules,
+    now,
+    method: { methodId: data.plan.evaluationMethodId, versionId, rules },
+    ...(forecasts ? { forecasts } : {}),
+  };
 }
 
 /** Forecasts of the plan's final-year targets from the facts up to `year`, by indicator id. */

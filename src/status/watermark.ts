@@ -15,7 +15,15 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import { joinUpSql } from '../db/plan-tree.js';
-import { directions, evaluationMethodVersions, goals, indicators, measurements, plans, yearApprovals } from '../db/schema.js';
+import {
+  directions,
+  evaluationMethodVersions,
+  goals,
+  indicators,
+  measurements,
+  plans,
+  yearApprovals,
+} from '../db/schema.js';
 import { changeWatermark } from '../http/export-etag.js';
 import type { StatusFilter } from './read-model.js';
 import { bindValues, filterConditions } from './read-model.js';
@@ -29,7 +37,8 @@ export async function statusExportWatermark(db: Db, filter: StatusFilter): Promi
   // Every filter on the tree (yearFrom/yearTo narrow years only: all years of the indicators are a superset).
   const indicatorFilter = onTree({ organizationId, planId, indicatorId, valueType, goalId, directionId, code });
   const planFilter = onTree({ organizationId: filter.organizationId, planId: filter.planId });
-  const years = filter.year !== undefined ? sql`${measurements.year} in (${filter.year}, ${filter.year - 1})` : undefined;
+  const years =
+    filter.year !== undefined ? sql`${measurements.year} in (${filter.year}, ${filter.year - 1})` : undefined;
   const tree = sql`from ${indicators} ${joinUpSql(indicators)}`;
   const marks = await Promise.all([
     // Without a filter every row of each table is in the superset, so the tables need not be joined
@@ -37,11 +46,19 @@ export async function statusExportWatermark(db: Db, filter: StatusFilter): Promi
     ...(indicatorFilter.length === 0
       ? [
           changeWatermark(db, stamps(indicators.changeXid), sql`from ${indicators}`),
-          changeWatermark(db, stamps(goals.changeXid, directions.changeXid, plans.changeXid), sql`from ${goals} ${joinUpSql(goals)}`),
+          changeWatermark(
+            db,
+            stamps(goals.changeXid, directions.changeXid, plans.changeXid),
+            sql`from ${goals} ${joinUpSql(goals)}`,
+          ),
           changeWatermark(db, stamps(measurements.changeXid), sql`from ${measurements} where ${where(years)}`),
         ]
       : [
-          changeWatermark(db, stamps(indicators.changeXid, goals.changeXid, directions.changeXid, plans.changeXid), sql`${tree} where ${where(...indicatorFilter)}`),
+          changeWatermark(
+            db,
+            stamps(indicators.changeXid, goals.changeXid, directions.changeXid, plans.changeXid),
+            sql`${tree} where ${where(...indicatorFilter)}`,
+          ),
           changeWatermark(
             db,
             stamps(measurements.changeXid),
@@ -55,7 +72,11 @@ export async function statusExportWatermark(db: Db, filter: StatusFilter): Promi
         where ${where(...planFilter, filter.year !== undefined ? eq(yearApprovals.year, filter.year) : undefined)}`,
     ),
     // Evaluation methods (issue 18): a method change writes a version row and touches no plan row, yet moves degrees and bands.
-    changeWatermark(db, [sql`extract(epoch from ${evaluationMethodVersions.createdAt})::numeric`], sql`from ${evaluationMethodVersions}`),
+    changeWatermark(
+      db,
+      [sql`extract(epoch from ${evaluationMethodVersions.createdAt})::numeric`],
+      sql`from ${evaluationMethodVersions}`,
+    ),
   ]);
   return marks.join('|');
 }

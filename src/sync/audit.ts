@@ -12,7 +12,11 @@ import { auditLog } from '../db/schema.js';
 import type { SyncPosition } from './cursor.js';
 import { afterPosition, decodeSyncCursor, snapshotXmin, syncPage } from './cursor.js';
 
-export async function auditSync(db: Db, conditions: (SQL | undefined)[], f: { since?: string; cursor?: string; limit: number }) {
+export async function auditSync(
+  db: Db,
+  conditions: (SQL | undefined)[],
+  f: { since?: string; cursor?: string; limit: number },
+) {
   const position: SyncPosition | undefined = f.cursor ? decodeSyncCursor(f.cursor, ['int']) : undefined;
   const watermark = await snapshotXmin(db);
   const rows = await db

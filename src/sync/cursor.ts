@@ -34,13 +34,13 @@ import { badRequest } from '../http/problem.js';
 import { Instant, TotalField, Uuid } from '../shared/schemas.js';
 
 export const UpdatedSince = Instant.describe(
-    'Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). ' +
-      'Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). ' +
-      'Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page ' +
-      'and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. ' +
-      'A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone ' +
-      'to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch.',
-  );
+  'Incremental sync: only rows changed (created, updated or deleted) at or after this instant (ISO 8601 with offset). ' +
+    'Deleted rows come as tombstones `{ id, deleted: true, updatedAt, ... }` (updatedAt is the deletion time). ' +
+    'Items are ordered by commit order (not by updatedAt); follow nextCursor, then keep `syncCursor` of the last page ' +
+    'and pass it as ?cursor= next time: nothing committed in between is skipped, however late it commits. ' +
+    'A first sync (or a resync after 410) starts at 1970-01-01T00:00:00Z: every live row. Lists with tombstones answer 410 Gone ' +
+    'to any later instant before the tombstone retention horizon (SYNC_TOMBSTONE_RETENTION_DAYS, default 90): resync from scratch.',
+);
 
 export const syncListDescription =
   ' With ?updatedSince= (or a cursor from a previous sync) the list switches to incremental sync: changed rows and ' +
@@ -72,7 +72,10 @@ export function tombstoneOf(name: string, fields: z.ZodRawShape = {}) {
  */
 export const LiveRowMarker = z
   .object({
-    deleted: z.literal(false).optional().describe('false on the live rows of an incremental sync; absent from ordinary list pages.'),
+    deleted: z
+      .literal(false)
+      .optional()
+      .describe('false on the live rows of an incremental sync; absent from ordinary list pages.'),
   })
   .meta({ id: 'LiveRowMarker', description: 'Marks a live row in an incremental sync answer, beside tombstones.' });
 
@@ -129,7 +132,9 @@ export function decodeSyncCursor(cursor: string, keyTypes: ('uuid' | 'int')[]): 
   } catch {
     // fall through
   }
-  throw badRequest('The cursor is not valid for this list; start again without it.', [{ path: 'query.cursor', message: 'invalid cursor' }]);
+  throw badRequest('The cursor is not valid for this list; start again without it.', [
+    { path: 'query.cursor', message: 'invalid cursor' },
+  ]);
 }
 
 export const encodeSyncCursor = (p: SyncPosition) => encodeCursor(['sync', p.xid, ...(p.key ?? [])]);
@@ -154,14 +159,24 @@ export function compareSortable(a: Sortable, b: Sortable): number {
  * Merges the live rows and tombstones (each fetched ordered and limited to limit + 1) into one
  * page, with the cursors of sync mode.
  */
-export function syncPage<T extends Sortable>(live: T[], dead: T[], limit: number, watermark: number, from?: SyncPosition) {
+export function syncPage<T extends Sortable>(
+  live: T[],
+  dead: T[],
+  limit: number,
+  watermark: number,
+  from?: SyncPosition,
+) {
   const merged = [...live, ...dead].sort(compareSortable);
   const hasMore = merged.length > limit;
   const items = hasMore ? merged.slice(0, limit) : merged;
   const last = items[items.length - 1];
   const nextCursor = hasMore && last ? encodeSyncCursor({ xid: last.xid, key: last.key }) : null;
   // The watermark never moves backwards past where the caller already was.
-  return { items, nextCursor, syncCursor: nextCursor ?? encodeSyncCursor({ xid: Math.max(watermark, from?.xid ?? 0) }) };
+  return {
+    items,
+    nextCursor,
+    syncCursor: nextCursor ?? encodeSyncCursor({ xid: Math.max(watermark, from?.xid ?? 0) }),
+  };
 }
 
 /** SQL condition "after the cursor" for a position expression and key columns. */
@@ -169,9 +184,6 @@ export function afterPosition(xidExpr: unknown, keyExprs: unknown[], p: SyncPosi
   if (!p) return undefined;
   if (!p.key) return sql`${xidExpr} >= ${p.xid}`;
   const left = sql.join([sql`${xidExpr}`, ...keyExprs.map((k) => sql`${k}`)], sql`, `);
-  const right = sql.join(
-    [sql`${p.xid}::bigint`, ...p.key.map((v, i) => sql`${v}::${sql.raw(keyTypes[i]!)}`)],
-    sql`, `,
-  );
+  const right = sql.join([sql`${p.xid}::bigint`, ...p.key.map((v, i) => sql`${v}::${sql.raw(keyTypes[i]!)}`)], sql`, `);
   return sql`(${left}) > (${right})`;
 }

@@ -77,7 +77,14 @@ export async function planRiskSync(db: Db, planId: string, f: { since?: string; 
     deadRows.map((d) => ({
       xid: d.changeXid,
       key: [d.entityId],
-      tombstone: { id: d.entityId, goalId: d.parentId!, planId, year: d.year, deleted: true as const, updatedAt: iso(d.deletedAt) },
+      tombstone: {
+        id: d.entityId,
+        goalId: d.parentId!,
+        planId,
+        year: d.year,
+        deleted: true as const,
+        updatedAt: iso(d.deletedAt),
+      },
     })),
     f.limit,
     watermark,

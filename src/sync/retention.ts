@@ -45,7 +45,8 @@ export async function readHorizon(db: Db) {
 export async function assertWithinRetention(db: Db, since: Date | undefined, position: SyncPosition | undefined) {
   if (!since && !position) return;
   const horizon = await readHorizon(db);
-  if (since && since.getTime() > 0 && horizon.prunedBefore && since < horizon.prunedBefore) throw resyncRequired('updatedSince');
+  if (since && since.getTime() > 0 && horizon.prunedBefore && since < horizon.prunedBefore)
+    throw resyncRequired('updatedSince');
   if (position && horizon.prunedXid > 0 && position.xid <= horizon.prunedXid) throw resyncRequired('The sync cursor');
 }
 
@@ -82,7 +83,11 @@ export async function pruneTombstones(db: Db, retentionDays: number, now = new D
  */
 export function startPruneTimer(
   db: Db,
-  o: { retentionDays: number; intervalMinutes: number; log: { info: (o: object, m: string) => void; warn: (o: object, m: string) => void } },
+  o: {
+    retentionDays: number;
+    intervalMinutes: number;
+    log: { info: (o: object, m: string) => void; warn: (o: object, m: string) => void };
+  },
 ): () => void {
   if (o.intervalMinutes <= 0) return () => {};
   const run = async () => {

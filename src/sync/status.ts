@@ -16,7 +16,15 @@ import { joinUpSql } from '../db/plan-tree.js';
 import { indicators, measurements, syncDeletions } from '../db/schema.js';
 import { iso } from '../shared/decimal.js';
 import type { StatusFilter, StatusFrame } from '../status/read-model.js';
-import { bindValues, filterConditions, readStatus, statusChangedAt, statusChangePosition, statusViewColumns, statusFilterOf } from '../status/read-model.js';
+import {
+  bindValues,
+  filterConditions,
+  readStatus,
+  statusChangedAt,
+  statusChangePosition,
+  statusViewColumns,
+  statusFilterOf,
+} from '../status/read-model.js';
 import type { SyncPosition } from './cursor.js';
 import { afterPosition, decodeSyncCursor, snapshotXmin, syncPage } from './cursor.js';
 import { assertWithinRetention } from './retention.js';
@@ -40,7 +48,10 @@ export interface StatusSyncPage {
 }
 
 /** A status row with its change position. */
-const syncColumns = (frame: StatusFrame) => ({ ...statusViewColumns(frame), pos: sql<number>`(${statusChangePosition})::float8` });
+const syncColumns = (frame: StatusFrame) => ({
+  ...statusViewColumns(frame),
+  pos: sql<number>`(${statusChangePosition})::float8`,
+});
 
 export async function statusSync(db: Db, page: StatusSyncPage) {
   const f = statusFilterOf(page.filter);
@@ -65,7 +76,10 @@ export async function statusSync(db: Db, page: StatusSyncPage) {
   // Tombstones of indicators that still exist honour the filters; those of deleted indicators
   // cannot be placed and always come (deleting an unknown row is a no-op for the client).
   // The years (year, and issue 15's yearFrom/yearTo) apply to the deletion's own year below.
-  const placed = filterConditions({ ...f, year: undefined, yearFrom: undefined, yearTo: undefined }, bindValues(f)).filter((c) => c !== undefined);
+  const placed = filterConditions(
+    { ...f, year: undefined, yearFrom: undefined, yearTo: undefined },
+    bindValues(f),
+  ).filter((c) => c !== undefined);
   const outsideFilters =
     placed.length === 0
       ? undefined

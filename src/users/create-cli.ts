@@ -18,7 +18,8 @@ import { openDatabaseOrExit } from '../db/open.js';
 import { organizations, users } from '../db/schema.js';
 import { Email } from './schemas.js';
 
-const USAGE = 'usage: npm run user:create -- --email EMAIL --role admin|editor|viewer [--name NAME] [--organization CODE_OR_ID]';
+const USAGE =
+  'usage: npm run user:create -- --email EMAIL --role admin|editor|viewer [--name NAME] [--organization CODE_OR_ID]';
 
 async function readPassword(): Promise<string> {
   if (!process.stdin.isTTY) {

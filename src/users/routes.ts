@@ -52,8 +52,15 @@ export const toUserDto = (row: Row): User => ({
 
 export async function assertOrganizationExists(tx: Tx | Db, organizationId: string | null | undefined) {
   if (!organizationId) return;
-  const found = await tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, organizationId)).for('share');
-  if (found.length === 0) throw badRequest('The organization does not exist.', [{ path: 'body.organizationId', message: 'unknown organization' }]);
+  const found = await tx
+    .select({ id: organizations.id })
+    .from(organizations)
+    .where(eq(organizations.id, organizationId))
+    .for('share');
+  if (found.length === 0)
+    throw badRequest('The organization does not exist.', [
+      { path: 'body.organizationId', message: 'unknown organization' },
+    ]);
 }
 
 const isActiveAdmin = (u: Pick<Row, 'role' | 'active'>) => u.role === 'admin' && u.active;
@@ -74,7 +81,6 @@ async function lockForChange(tx: Tx, id: string) {
   return { target, otherAdmins };
 }
 
-
 const UserTombstone = tombstoneOf('User', { organizationId: Uuid.nullable() });
 export function userRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -85,9 +91,20 @@ export function userRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
       tags: [TAG],
       operationId: 'listUsers',
       summary: 'List users',
-      description: 'Cursor-paginated, ordered by e-mail; filters are exact matches. ?format=csv|xlsx answers a file (every match, streamed, without ?limit).' + exportEtagDescription,
-      querystring: ListQuery.extend({ ...UserFilters.shape, ...ListExportQueryShape, updatedSince: UpdatedSince.optional() }),
-      response: { 200: syncListOf(User, UserTombstone), 304: NOT_MODIFIED, ...errorResponses(400, 401, 403, 410), ...exportBusyResponses },
+      description:
+        'Cursor-paginated, ordered by e-mail; filters are exact matches. ?format=csv|xlsx answers a file (every match, streamed, without ?limit).' +
+        exportEtagDescription,
+      querystring: ListQuery.extend({
+        ...UserFilters.shape,
+        ...ListExportQueryShape,
+        updatedSince: UpdatedSince.optional(),
+      }),
+      response: {
+        200: syncListOf(User, UserTombstone),
+        304: NOT_MODIFIED,
+        ...errorResponses(400, 401, 403, 410),
+        ...exportBusyResponses,
+      },
     },
     handler: async (request, reply) => {
       const q = request.query;
@@ -97,28 +114,39 @@ export function userRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
         q.active !== undefined ? eq(users.active, q.active) : undefined,
         q.email ? eq(users.email, q.email) : undefined,
       ];
-      return answerList(request, reply, {
-        db,
-        list: tableList({ table: users, where, orderBy: [users.email, users.id], toDto: toUserDto }),
-        export: {
-          name: 'users',
-          columns: columnsOf<User>(User),
-          watermark: (d) => changeWatermark(d, [sql`${users.changeXid}`], sql`from ${users} where ${and(...where) ?? sql`true`}`),
+      return answerList(
+        request,
+        reply,
+        {
+          db,
+          list: tableList({ table: users, where, orderBy: [users.email, users.id], toDto: toUserDto }),
+          export: {
+            name: 'users',
+            columns: columnsOf<User>(User),
+            watermark: (d) =>
+              changeWatermark(d, [sql`${users.changeXid}`], sql`from ${users} where ${and(...where) ?? sql`true`}`),
+          },
+          sync: {
+            read: (s) =>
+              syncList(db, {
+                table: users,
+                entityType: 'user',
+                liveConditions: where,
+                // A tombstone remembers the organization; other filters apply to live rows only.
+                deadConditions: [q.organizationId ? eq(syncDeletions.parentId, q.organizationId) : undefined],
+                ...s,
+                toDto: toUserDto,
+                toTombstone: (d) => ({
+                  id: d.entityId,
+                  deleted: true as const,
+                  updatedAt: iso(d.deletedAt),
+                  organizationId: d.parentId,
+                }),
+              }),
+          },
         },
-        sync: {
-          read: (s) =>
-            syncList(db, {
-              table: users,
-              entityType: 'user',
-              liveConditions: where,
-              // A tombstone remembers the organization; other filters apply to live rows only.
-              deadConditions: [q.organizationId ? eq(syncDeletions.parentId, q.organizationId) : undefined],
-              ...s,
-              toDto: toUserDto,
-              toTombstone: (d) => ({ id: d.entityId, deleted: true as const, updatedAt: iso(d.deletedAt), organizationId: d.parentId }),
-            }),
-        },
-      }, q);
+        q,
+      );
     },
   });
 
@@ -141,7 +169,12 @@ export function userRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
           .insert(users)
           .values({ ...fields, organizationId: fields.organizationId ?? null, passwordHash })
           .returning();
-        await recordAudit(tx, actorOf(request), { entityType: 'user', entityId: row!.id, action: 'create', after: toUserDto(row!) });
+        await recordAudit(tx, actorOf(request), {
+          entityType: 'user',
+          entityId: row!.id,
+          action: 'create',
+          after: toUserDto(row!),
+        });
         return row!;
       });
       request.log.info({ event: 'user_created', userId: created.id, role: created.role }, 'user created');
@@ -194,7 +227,9 @@ export function userRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
         assertIfMatch(request, target.version);
         const next = { ...target, ...changes };
         if (next.role === 'editor' && !next.organizationId) {
-          throw badRequest('An editor needs an organization.', [{ path: 'body.organizationId', message: 'required for editors' }]);
+          throw badRequest('An editor needs an organization.', [
+            { path: 'body.organizationId', message: 'required for editors' },
+          ]);
         }
         if (changes.organizationId) await assertOrganizationExists(tx, changes.organizationId);
         if (isActiveAdmin(target) && !isActiveAdmin(next) && otherAdmins === 0) {
@@ -235,7 +270,8 @@ export function userRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
       tags: [TAG],
       operationId: 'deleteUser',
       summary: 'Delete a user',
-      description: 'Ends every session of the user. The last active admin cannot be deleted (409). Prefer deactivation to keep the record.',
+      description:
+        'Ends every session of the user. The last active admin cannot be deleted (409). Prefer deactivation to keep the record.',
       params: IdParams,
       response: { 204: z.null().describe('Deleted'), ...errorResponses(400, 401, 403, 404, 409, 412) },
     },
@@ -245,9 +281,15 @@ export function userRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
         const { target, otherAdmins } = await lockForChange(tx, id);
         if (!target) throw notFound('user', id);
         assertIfMatch(request, target.version);
-        if (isActiveAdmin(target) && otherAdmins === 0) throw conflict('This is the last active admin; make another user admin first.');
+        if (isActiveAdmin(target) && otherAdmins === 0)
+          throw conflict('This is the last active admin; make another user admin first.');
         await tx.delete(users).where(eq(users.id, id));
-        await recordAudit(tx, actorOf(request), { entityType: 'user', entityId: id, action: 'delete', before: toUserDto(target) });
+        await recordAudit(tx, actorOf(request), {
+          entityType: 'user',
+          entityId: id,
+          action: 'delete',
+          before: toUserDto(target),
+        });
       });
       auth.directory.invalidate('user', id);
       request.log.info({ event: 'user_deleted', userId: id }, 'user deleted');

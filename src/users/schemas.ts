@@ -25,7 +25,8 @@ export const User = z
   .meta({ id: 'User', description: 'A person who logs in to Nysana.' });
 export type User = z.infer<typeof User>;
 
-const editorNeedsOrganization = (u: { role?: string; organizationId?: string | null }) => u.role !== 'editor' || !!u.organizationId;
+const editorNeedsOrganization = (u: { role?: string; organizationId?: string | null }) =>
+  u.role !== 'editor' || !!u.organizationId;
 const editorMessage = { message: 'an editor needs an organization', path: ['organizationId'] };
 
 export const UserCreate = z
@@ -60,5 +61,12 @@ export const UserFilters = z.object({
   role: Role.optional(),
   organizationId: Uuid.optional(),
   active: BooleanQuery,
-  email: z.string().trim().toLowerCase().max(254).meta({ format: 'email' }).optional().describe('Exact e-mail address.'),
+  email: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .max(254)
+    .meta({ format: 'email' })
+    .optional()
+    .describe('Exact e-mail address.'),
 });

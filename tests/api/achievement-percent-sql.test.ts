@@ -18,7 +18,8 @@ const ctx = setupApp();
 
 fc.configureGlobal({ interruptAfterTimeLimit: 60_000, markInterruptAsFailure: true });
 
-const digits = (min: number, max: number) => fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
+const digits = (min: number, max: number) =>
+  fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
 const decimal = fc.oneof(
   fc.constantFrom(
     '0',
@@ -39,7 +40,9 @@ const decimal = fc.oneof(
   fc
     .tuple(fc.constantFrom('', '-'), digits(1, 18), fc.option(digits(1, 18), { nil: undefined }))
     .map(([sign, int, frac]) => `${sign}${int}${frac === undefined ? '' : `.${frac}`}`),
-  fc.tuple(fc.constantFrom('', '-'), digits(1, 12), fc.integer({ min: -300, max: 300 })).map(([sign, m, e]) => `${sign}${m}e${e}`),
+  fc
+    .tuple(fc.constantFrom('', '-'), digits(1, 12), fc.integer({ min: -300, max: 300 }))
+    .map(([sign, m, e]) => `${sign}${m}e${e}`),
   fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e15, max: 1e15 }).map(String),
 );
 const value = fc.option(decimal, { nil: null, freq: 6 });
@@ -47,7 +50,9 @@ const aCase = fc.record({ plan: value, fact: value, betterWhen: fc.constantFrom<
 type Case = { plan: string | null; fact: string | null; betterWhen: BetterWhen };
 
 /** Both SQL forms over every case in one statement, in order, as JS numbers (null stays null). */
-async function sqlValues(cases: Case[]): Promise<{ percent: number | null; deviation: number | null; trend: string | null }[]> {
+async function sqlValues(
+  cases: Case[],
+): Promise<{ percent: number | null; deviation: number | null; trend: string | null }[]> {
   const [plan, fact, better] = [sql`c.plan::numeric`, sql`c.fact::numeric`, sql`c.better_when`];
   const rows = await queryRows(
     ctx,
@@ -62,7 +67,11 @@ async function sqlValues(cases: Case[]): Promise<{ percent: number | null; devia
     const n = Number(v);
     return Number.isFinite(n) ? n || 0 : null;
   };
-  return rows.map((r) => ({ percent: toNumber(r.percent), deviation: toNumber(r.deviation), trend: (r.trend as string | null) ?? null }));
+  return rows.map((r) => ({
+    percent: toNumber(r.percent),
+    deviation: toNumber(r.deviation),
+    trend: (r.trend as string | null) ?? null,
+  }));
 }
 
 const expected = (c: Case) => ({
@@ -70,7 +79,10 @@ const expected = (c: Case) => ({
   deviation: deviation(c.plan, c.fact),
   trend: trend(c.plan, c.fact, c.betterWhen),
 });
-const percentAndDeviation = ({ percent, deviation }: { percent: number | null; deviation: number | null }) => ({ percent, deviation });
+const percentAndDeviation = ({ percent, deviation }: { percent: number | null; deviation: number | null }) => ({
+  percent,
+  deviation,
+});
 
 describe('achievementPercent, deviation and trend in SQL', () => {
   it('agree with the TypeScript rules on arbitrary values', async () => {
@@ -98,7 +110,11 @@ describe('achievementPercent, deviation and trend in SQL', () => {
       { plan: '0', fact: '-0.005', betterWhen: 'higher', percent: null, deviation: -0.01 },
       { plan: '1e-300', fact: '1e300', betterWhen: 'higher', percent: null, deviation: 1e300 },
     ];
-    expect((await sqlValues(cases)).map(percentAndDeviation)).toEqual(cases.map((c) => ({ percent: c.percent, deviation: c.deviation })));
-    expect(cases.map(expected).map(percentAndDeviation)).toEqual(cases.map((c) => ({ percent: c.percent, deviation: c.deviation })));
+    expect((await sqlValues(cases)).map(percentAndDeviation)).toEqual(
+      cases.map((c) => ({ percent: c.percent, deviation: c.deviation })),
+    );
+    expect(cases.map(expected).map(percentAndDeviation)).toEqual(
+      cases.map((c) => ({ percent: c.percent, deviation: c.deviation })),
+    );
   });
 });

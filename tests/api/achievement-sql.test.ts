@@ -21,12 +21,32 @@ const ctx = setupApp();
 // A failing property can shrink for long on a busy machine; report what was found by then.
 fc.configureGlobal({ interruptAfterTimeLimit: 60_000, markInterruptAsFailure: true });
 
-const digits = (min: number, max: number) => fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
+const digits = (min: number, max: number) =>
+  fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
 /** Decimal text as the API or PostgreSQL could hand it over: signs, zeros, long fractions, exponents. */
 const decimal = fc.oneof(
-  fc.constantFrom('0', '-0', '+0', '0.000', '-0.0', '1', '-1', '0.5', '99.995', '1e300', '-1e300', '1e-300', '9'.repeat(300), `0.${'0'.repeat(80)}1`),
-  fc.tuple(fc.constantFrom('', '-', '+'), digits(1, 40), fc.option(digits(1, 40), { nil: undefined })).map(([sign, int, frac]) => `${sign}${int}${frac === undefined ? '' : `.${frac}`}`),
-  fc.tuple(fc.constantFrom('', '-'), digits(1, 20), fc.integer({ min: -300, max: 300 })).map(([sign, m, e]) => `${sign}${m}e${e}`),
+  fc.constantFrom(
+    '0',
+    '-0',
+    '+0',
+    '0.000',
+    '-0.0',
+    '1',
+    '-1',
+    '0.5',
+    '99.995',
+    '1e300',
+    '-1e300',
+    '1e-300',
+    '9'.repeat(300),
+    `0.${'0'.repeat(80)}1`,
+  ),
+  fc
+    .tuple(fc.constantFrom('', '-', '+'), digits(1, 40), fc.option(digits(1, 40), { nil: undefined }))
+    .map(([sign, int, frac]) => `${sign}${int}${frac === undefined ? '' : `.${frac}`}`),
+  fc
+    .tuple(fc.constantFrom('', '-'), digits(1, 20), fc.integer({ min: -300, max: 300 }))
+    .map(([sign, m, e]) => `${sign}${m}e${e}`),
   fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
 );
 /** The same number spelled otherwise: trailing zeros, an exponent of zero, a plus sign. */
@@ -47,7 +67,9 @@ const aCase = value.chain((plan) =>
 );
 
 /** statusSql over every case in one statement, in order. */
-async function sqlStatuses(cases: { plan: string | null; fact: string | null; betterWhen: BetterWhen }[]): Promise<string[]> {
+async function sqlStatuses(
+  cases: { plan: string | null; fact: string | null; betterWhen: BetterWhen }[],
+): Promise<string[]> {
   const rule = statusSql(sql`c.plan::numeric`, sql`c.fact::numeric`, sql`c.better_when`);
   const rows = await queryRows(
     ctx,
@@ -99,7 +121,10 @@ describe('measurement values are finite numbers', () => {
       await expect(insert).rejects.toMatchObject({ cause: { code: '23514' } });
     }
     // A finite value in the same place is stored (the largest the API accepts: measurements_values_check bounds them at 1e15).
-    await queryRows(ctx, sql`insert into measurements (indicator_id, year, ${sql.identifier(column)}) values (${tree.indicator.id}, 2016, ${'1e15'}::numeric)`);
+    await queryRows(
+      ctx,
+      sql`insert into measurements (indicator_id, year, ${sql.identifier(column)}) values (${tree.indicator.id}, 2016, ${'1e15'}::numeric)`,
+    );
     await queryRows(ctx, sql`delete from measurements where indicator_id = ${tree.indicator.id}`);
   });
 });

@@ -24,13 +24,17 @@ describe('year approval', () => {
     expect(put.status).toBe(409);
     expect(put.body.detail).toContain('Order of the Chairman No. 63');
     expect((await call(ctx.app, 'DELETE', `${m}/2016`)).status).toBe(409);
-    expect((await call(ctx.app, 'PATCH', `${API}/indicators/${tree.indicator.id}`, { betterWhen: 'lower' })).status).toBe(409);
+    expect(
+      (await call(ctx.app, 'PATCH', `${API}/indicators/${tree.indicator.id}`, { betterWhen: 'lower' })).status,
+    ).toBe(409);
     expect((await call(ctx.app, 'DELETE', `${API}/indicators/${tree.indicator.id}?cascade=true`)).status).toBe(409);
     expect((await call(ctx.app, 'DELETE', `${API}/plans/${tree.plan.id}?cascade=true`)).status).toBe(409);
     expect((await call(ctx.app, 'GET', `${m}/2016`)).body).toMatchObject({ plan: 70, fact: 75, version: 1 });
     // Other years and harmless fields stay editable.
     expect((await call(ctx.app, 'PUT', `${m}/2017`, { plan: 72, fact: 73 })).status).toBe(200);
-    expect((await call(ctx.app, 'PATCH', `${API}/indicators/${tree.indicator.id}`, { name: { en: 'Clearer name' } })).status).toBe(200);
+    expect(
+      (await call(ctx.app, 'PATCH', `${API}/indicators/${tree.indicator.id}`, { name: { en: 'Clearer name' } })).status,
+    ).toBe(200);
 
     const status = await call(ctx.app, 'GET', `${API}/plans/${tree.plan.id}/status?year=2016`);
     expect(status.body.approval).toMatchObject({ year: 2016, document: order.document });
@@ -46,9 +50,13 @@ describe('year approval', () => {
 
     // Reopen needs a reason; then the edit goes through and both steps are audited.
     expect((await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/reopen`, {})).status).toBe(400);
-    const reopened = await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/reopen`, { reason: 'Fact corrected by the statistics committee' });
+    const reopened = await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/reopen`, {
+      reason: 'Fact corrected by the statistics committee',
+    });
     expect(reopened.status).toBe(200);
-    expect((await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/reopen`, { reason: 'again' })).status).toBe(404);
+    expect(
+      (await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/reopen`, { reason: 'again' })).status,
+    ).toBe(404);
     expect((await call(ctx.app, 'PUT', `${m}/2016`, { plan: 70, fact: 71 })).status).toBe(200);
     const audit = await call(ctx.app, 'GET', `${API}/audit?entityType=yearApproval`);
     expect(audit.body.items.map((i: Json) => i.action)).toEqual(['reopen', 'approve']);
@@ -59,8 +67,14 @@ describe('year approval', () => {
     const tree = await createTree(ctx.app);
     expect((await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2013/approve`, order)).status).toBe(400);
     expect((await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2019/approve`, order)).status).toBe(400);
-    expect((await call(ctx.app, 'POST', `${API}/plans/00000000-0000-4000-8000-000000000000/years/2016/approve`, order)).status).toBe(404);
-    const bad = await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/approve`, { document: {}, date: '22.11.2016' });
+    expect(
+      (await call(ctx.app, 'POST', `${API}/plans/00000000-0000-4000-8000-000000000000/years/2016/approve`, order))
+        .status,
+    ).toBe(404);
+    const bad = await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/approve`, {
+      document: {},
+      date: '22.11.2016',
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: Json) => e.path)).toEqual(expect.arrayContaining(['body.document', 'body.date']));
   });

@@ -12,12 +12,14 @@ import type { Tree } from '../helpers/fixtures.js';
 const ctx = setupApp();
 
 const stamps = async (indicatorId: string, year: number) =>
-  (await queryRows(
-    ctx,
-    sql`select a.change_xid::text as audit, m.change_xid::text as measurement, a.action
+  (
+    await queryRows(
+      ctx,
+      sql`select a.change_xid::text as audit, m.change_xid::text as measurement, a.action
       from audit_log a join measurements m on a.entity_key = m.indicator_id::text || '/' || m.year
       where m.indicator_id = ${indicatorId}::uuid and m.year = ${year} order by a.id desc limit 1`,
-  ))[0] as { audit: string; measurement: string; action: string };
+    )
+  )[0] as { audit: string; measurement: string; action: string };
 
 describe('audit change stamp', () => {
   let tree: Tree;

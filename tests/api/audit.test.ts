@@ -58,7 +58,12 @@ describe('audit trail', () => {
     const tree = await createTree(ctx.app);
     const url = `${API}/indicators/${tree.indicator.id}/measurements/2016`;
     const created = await oneAuditRow(() => call(ctx.app, 'PUT', url, { plan: 70, fact: null }), 201);
-    expect(created).toMatchObject({ entityType: 'measurement', action: 'create', before: null, entityKey: `${tree.indicator.id}/2016` });
+    expect(created).toMatchObject({
+      entityType: 'measurement',
+      action: 'create',
+      before: null,
+      entityKey: `${tree.indicator.id}/2016`,
+    });
     const updated = await oneAuditRow(() => call(ctx.app, 'PUT', url, { plan: 70, fact: 75 }), 200);
     expect(updated.before).toMatchObject({ plan: 70, fact: null, version: 1 });
     expect(updated.after).toMatchObject({ plan: 70, fact: 75, version: 2 });
@@ -71,16 +76,29 @@ describe('audit trail', () => {
 
   it('records user and client administration without secrets', async () => {
     const user = await oneAuditRow(
-      () => call(ctx.app, 'POST', `${API}/users`, { email: 'audited@nysana.test', displayName: 'Audited', role: 'viewer', password: 'a-long-enough-password' }),
+      () =>
+        call(ctx.app, 'POST', `${API}/users`, {
+          email: 'audited@nysana.test',
+          displayName: 'Audited',
+          role: 'viewer',
+          password: 'a-long-enough-password',
+        }),
       201,
     );
     expect(user).toMatchObject({ entityType: 'user', action: 'create' });
     const userUrl = `${API}/users/${user.entityId}`;
-    const changed = await oneAuditRow(() => call(ctx.app, 'PATCH', userUrl, { password: 'another-long-password' }), 200);
+    const changed = await oneAuditRow(
+      () => call(ctx.app, 'PATCH', userUrl, { password: 'another-long-password' }),
+      200,
+    );
     expect(changed.after).toMatchObject({ passwordChanged: true });
     await oneAuditRow(() => call(ctx.app, 'DELETE', userUrl), 204);
-    const client = await oneAuditRow(() => call(ctx.app, 'POST', `${API}/clients`, { name: 'Stats bureau', role: 'viewer' }), 201);
-    const secret = (await call(ctx.app, 'POST', `${API}/clients/${client.entityId}/secret`)).body.clientSecret as string;
+    const client = await oneAuditRow(
+      () => call(ctx.app, 'POST', `${API}/clients`, { name: 'Stats bureau', role: 'viewer' }),
+      201,
+    );
+    const secret = (await call(ctx.app, 'POST', `${API}/clients/${client.entityId}/secret`)).body
+      .clientSecret as string;
     expect(secret).toBeTruthy();
     const rotated = await latestAudit();
     expect(rotated.after).toMatchObject({ secretRotated: true });
@@ -97,7 +115,13 @@ describe('audit trail', () => {
     expect(first.status).toBe(200);
     const firstRow = await latestAudit();
     const editor = await createTestUser(ctx.app, { role: 'admin' });
-    const second = await call(ctx.app, 'PATCH', url, { position: 4 }, { ...bearer(editor.token), 'x-request-id': 'shared-id' });
+    const second = await call(
+      ctx.app,
+      'PATCH',
+      url,
+      { position: 4 },
+      { ...bearer(editor.token), 'x-request-id': 'shared-id' },
+    );
     expect(second.status).toBe(200);
     const secondRow = await latestAudit();
     expect(firstRow.requestId).toBe(first.headers['x-request-id']);
@@ -106,23 +130,43 @@ describe('audit trail', () => {
     expect(secondRow.requestId).not.toBe(firstRow.requestId);
     expect([firstRow.correlationId, secondRow.correlationId]).toEqual(['shared-id', 'shared-id']);
     // No (or an unusable) x-request-id: no correlation id, still a request id. Bulk writes too.
-    const none = await oneAuditRow(() => call(ctx.app, 'PATCH', url, { position: 5 }, { 'x-request-id': 'not sane <x>' }), 200);
+    const none = await oneAuditRow(
+      () => call(ctx.app, 'PATCH', url, { position: 5 }, { 'x-request-id': 'not sane <x>' }),
+      200,
+    );
     expect(none.correlationId).toBeNull();
     expect(none.requestId).toMatch(/^[0-9a-f-]{36}$/);
-    const bulk = await call(ctx.app, 'POST', `${API}/measurements/bulk`, { rows: [{ indicatorId: tree.indicator.id, year: 2016, plan: 1, fact: 2 }] }, { 'x-request-id': 'bulk-7' });
+    const bulk = await call(
+      ctx.app,
+      'POST',
+      `${API}/measurements/bulk`,
+      { rows: [{ indicatorId: tree.indicator.id, year: 2016, plan: 1, fact: 2 }] },
+      { 'x-request-id': 'bulk-7' },
+    );
     expect(bulk.status).toBeLessThan(300);
     const bulkRow = await latestAudit();
-    expect(bulkRow).toMatchObject({ entityType: 'measurement', correlationId: 'bulk-7', requestId: bulk.headers['x-request-id'] });
+    expect(bulkRow).toMatchObject({
+      entityType: 'measurement',
+      correlationId: 'bulk-7',
+      requestId: bulk.headers['x-request-id'],
+    });
   });
 
   it('leaves no row for a failed write', async () => {
     const tree = await createTree(ctx.app);
     const before = await auditCount();
-    expect((await call(ctx.app, 'POST', `${API}/organizations`, { code: tree.organization.code, name: { en: 'Dup' } })).status).toBe(409);
+    expect(
+      (await call(ctx.app, 'POST', `${API}/organizations`, { code: tree.organization.code, name: { en: 'Dup' } }))
+        .status,
+    ).toBe(409);
     expect((await call(ctx.app, 'PATCH', `${API}/plans/${tree.plan.id}`, { startYear: 2020 })).status).toBe(400);
-    expect((await call(ctx.app, 'PUT', `${API}/indicators/${tree.indicator.id}/measurements/1990`, { plan: 1 })).status).toBe(400);
+    expect(
+      (await call(ctx.app, 'PUT', `${API}/indicators/${tree.indicator.id}/measurements/1990`, { plan: 1 })).status,
+    ).toBe(400);
     expect((await call(ctx.app, 'DELETE', `${API}/plans/${tree.plan.id}`)).status).toBe(409);
-    expect((await call(ctx.app, 'PATCH', `${API}/goals/${tree.goal.id}`, { position: 1 }, { 'if-match': '"99"' })).status).toBe(412);
+    expect(
+      (await call(ctx.app, 'PATCH', `${API}/goals/${tree.goal.id}`, { position: 1 }, { 'if-match': '"99"' })).status,
+    ).toBe(412);
     expect(await auditCount()).toBe(before);
   });
 

@@ -31,7 +31,10 @@ beforeAll(async () => {
   editor = bearer(await tokenFor(ctx, { role: 'editor', organizationId: org.id }));
 });
 
-async function failures(check: (route: RouteAccess) => Promise<string | undefined>, filter: (route: RouteAccess) => boolean) {
+async function failures(
+  check: (route: RouteAccess) => Promise<string | undefined>,
+  filter: (route: RouteAccess) => boolean,
+) {
   const out: string[] = [];
   for (const route of routes.filter(filter)) {
     const problem = await check(route);
@@ -46,7 +49,14 @@ describe('route table', () => {
   it('covers the whole API and gives every non-docs route a rule', () => {
     expect(routes.length).toBeGreaterThan(40);
     const urls = new Set(routes.map((r) => r.url));
-    for (const url of ['/api/v1/plans', '/api/v1/users', '/api/v1/clients', '/api/v1/auth/login', '/.well-known/jwks.json', '/api/v1/me']) {
+    for (const url of [
+      '/api/v1/plans',
+      '/api/v1/users',
+      '/api/v1/clients',
+      '/api/v1/auth/login',
+      '/.well-known/jwks.json',
+      '/api/v1/me',
+    ]) {
       expect(urls).toContain(url);
     }
     const preflight = (r: RouteAccess) => r.method === 'OPTIONS' && r.url === '*';
@@ -131,10 +141,16 @@ describe('every protected route', () => {
     expect(bad).toEqual([]);
   });
 
-  it('lets a viewer through on viewer routes (the answer is the handler\'s, never 401/403)', async () => {
+  it("lets a viewer through on viewer routes (the answer is the handler's, never 401/403)", async () => {
     const bad = await failures(
       async (route) => {
-        const res = await call(ctx.app, route.method as never, concrete(route.url), route.method === 'POST' ? {} : undefined, viewer);
+        const res = await call(
+          ctx.app,
+          route.method as never,
+          concrete(route.url),
+          route.method === 'POST' ? {} : undefined,
+          viewer,
+        );
         return res.status === 401 || res.status === 403 ? `status ${res.status}` : undefined;
       },
       // POST /me/password answers 403 to non-users only; the viewer here is a user.
@@ -171,16 +187,28 @@ describe('a route without an access rule', () => {
 
 describe('with CORS enabled', () => {
   it('answers preflights without a token, and 401s carry the CORS headers a browser needs to read them', async () => {
-    const app = await buildApp({ db: ctx.db.database.db, config: { ...testConfig, CORS_ORIGINS: ['https://kpi.gov.kz'] }, logger: false });
+    const app = await buildApp({
+      db: ctx.db.database.db,
+      config: { ...testConfig, CORS_ORIGINS: ['https://kpi.gov.kz'] },
+      logger: false,
+    });
     try {
       const preflight = await app.inject({
         method: 'OPTIONS',
         url: '/api/v1/plans',
-        headers: { origin: 'https://kpi.gov.kz', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' },
+        headers: {
+          origin: 'https://kpi.gov.kz',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization',
+        },
       });
       expect(preflight.statusCode).toBe(204);
       expect(preflight.headers['access-control-allow-origin']).toBe('https://kpi.gov.kz');
-      const denied = await app.inject({ method: 'GET', url: '/api/v1/plans', headers: { origin: 'https://kpi.gov.kz' } });
+      const denied = await app.inject({
+        method: 'GET',
+        url: '/api/v1/plans',
+        headers: { origin: 'https://kpi.gov.kz' },
+      });
       expect(denied.statusCode).toBe(401);
       expect(denied.headers['access-control-allow-origin']).toBe('https://kpi.gov.kz');
       expect(String(denied.headers['access-control-expose-headers'])).toMatch(/www-authenticate/);

@@ -6,7 +6,16 @@ import { randomUUID } from 'node:crypto';
 import { eq, isNull } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { CryptoKey, JWK, JWTPayload } from 'jose';
-import { SignJWT, createLocalJWKSet, decodeProtectedHeader, exportJWK, exportPKCS8, generateKeyPair, importJWK, jwtVerify } from 'jose';
+import {
+  SignJWT,
+  createLocalJWKSet,
+  decodeProtectedHeader,
+  exportJWK,
+  exportPKCS8,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+} from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
@@ -38,14 +47,19 @@ afterAll(async () => {
   for (const db of databases) await db.dispose();
 });
 
-const jwks = async (instance: FastifyInstance): Promise<{ keys: JWK[] }> => (await call(instance, 'GET', '/.well-known/jwks.json', undefined, NO_AUTH)).body;
+const jwks = async (instance: FastifyInstance): Promise<{ keys: JWK[] }> =>
+  (await call(instance, 'GET', '/.well-known/jwks.json', undefined, NO_AUTH)).body;
 const me = (instance: FastifyInstance, token: string) => call(instance, 'GET', '/api/v1/me', undefined, bearer(token));
 const now = () => Math.floor(Date.now() / 1000);
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /** Verifies as a relying party that knows only the JWKS document, the issuer and the audience. */
 async function verifyOutside(token: string, keys: { keys: JWK[] }, issuer = testConfig.JWT_ISSUER) {
-  return jwtVerify(token, createLocalJWKSet(keys as never), { issuer, audience: testConfig.JWT_AUDIENCE, algorithms: ['EdDSA', 'ES256'] });
+  return jwtVerify(token, createLocalJWKSet(keys as never), {
+    issuer,
+    audience: testConfig.JWT_AUDIENCE,
+    algorithms: ['EdDSA', 'ES256'],
+  });
 }
 
 describe('JWT_ALGORITHM=ES256 with generated keys', () => {
@@ -66,7 +80,17 @@ describe('JWT_ALGORITHM=ES256 with generated keys', () => {
     const rows = await db.select().from(signingKeys);
     expect(rows.map((r) => [r.alg, r.retiredAt])).toEqual([['ES256', null]]);
     const published = await jwks(es);
-    expect(published.keys).toEqual([{ kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String), kid: rows[0]!.kid, alg: 'ES256', use: 'sig' }]);
+    expect(published.keys).toEqual([
+      {
+        kty: 'EC',
+        crv: 'P-256',
+        x: expect.any(String),
+        y: expect.any(String),
+        kid: rows[0]!.kid,
+        alg: 'ES256',
+        use: 'sig',
+      },
+    ]);
     expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'ES256', kid: rows[0]!.kid, typ: 'at+jwt' });
     expect((await me(es, token)).status).toBe(200);
     const { payload } = await verifyOutside(token, published);
@@ -97,13 +121,20 @@ describe('JWT_ALGORITHM=ES256 with generated keys', () => {
     });
 
     it('accepts the control token signed with the real private key', async () => {
-      const control = await new SignJWT(claims()).setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' }).sign(privateKey);
+      const control = await new SignJWT(claims())
+        .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' })
+        .sign(privateKey);
       expect((await me(es, control)).status).toBe(200);
     });
 
     it('refuses HS256 keyed with the public key, and alg none', async () => {
-      for (const secret of [new TextEncoder().encode(JSON.stringify(publicJwk)), Buffer.from(publicJwk.x!, 'base64url')]) {
-        const hs = await new SignJWT(claims({ role: 'admin' })).setProtectedHeader({ alg: 'HS256', kid, typ: 'at+jwt' }).sign(secret);
+      for (const secret of [
+        new TextEncoder().encode(JSON.stringify(publicJwk)),
+        Buffer.from(publicJwk.x!, 'base64url'),
+      ]) {
+        const hs = await new SignJWT(claims({ role: 'admin' }))
+          .setProtectedHeader({ alg: 'HS256', kid, typ: 'at+jwt' })
+          .sign(secret);
         expect((await me(es, hs)).status).toBe(401);
       }
       const none = `${b64({ alg: 'none', kid, typ: 'at+jwt' })}.${b64(claims())}.`;
@@ -112,17 +143,21 @@ describe('JWT_ALGORITHM=ES256 with generated keys', () => {
 
     it('refuses ES256 over a foreign P-256 key naming our kid, and ES384 naming our kid', async () => {
       const foreign = await generateKeyPair('ES256');
-      const forged = await new SignJWT(claims()).setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' }).sign(foreign.privateKey);
+      const forged = await new SignJWT(claims())
+        .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' })
+        .sign(foreign.privateKey);
       expect((await me(es, forged)).status).toBe(401);
       const p384 = await generateKeyPair('ES384');
-      const es384 = await new SignJWT(claims()).setProtectedHeader({ alg: 'ES384', kid, typ: 'at+jwt' }).sign(p384.privateKey);
+      const es384 = await new SignJWT(claims())
+        .setProtectedHeader({ alg: 'ES384', kid, typ: 'at+jwt' })
+        .sign(p384.privateKey);
       expect((await me(es, es384)).status).toBe(401);
     });
   });
 });
 
 describe('switching EdDSA -> ES256 on one database (replicas restarted one by one)', () => {
-  it('publishes both keys, each side accepts the other side\'s tokens, and a kid is bound to its algorithm', async () => {
+  it("publishes both keys, each side accepts the other side's tokens, and a kid is bound to its algorithm", async () => {
     const db = await freshDb();
     const ed = await app({}, db);
     const edUser = await createTestUser(ed, { role: 'viewer' });
@@ -146,10 +181,24 @@ describe('switching EdDSA -> ES256 on one database (replicas restarted one by on
     const esRow = current.find((k) => k.alg === 'ES256')!;
     const edKid = current.find((k) => k.alg === 'EdDSA')!.kid;
     const esPrivate = (await importJWK({ ...(esRow.privateJwk as JWK), alg: 'ES256' }, 'ES256')) as CryptoKey;
-    const payload = { iss: testConfig.JWT_ISSUER, aud: testConfig.JWT_AUDIENCE, sub: edUser.id, role: 'viewer', jti: randomUUID() };
-    const crossed = await new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid: edKid, typ: 'at+jwt' }).setIssuedAt().setExpirationTime('5m').sign(esPrivate);
+    const payload = {
+      iss: testConfig.JWT_ISSUER,
+      aud: testConfig.JWT_AUDIENCE,
+      sub: edUser.id,
+      role: 'viewer',
+      jti: randomUUID(),
+    };
+    const crossed = await new SignJWT(payload)
+      .setProtectedHeader({ alg: 'ES256', kid: edKid, typ: 'at+jwt' })
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(esPrivate);
     expect((await me(es, crossed)).status).toBe(401);
-    const straight = await new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid: esRow.kid, typ: 'at+jwt' }).setIssuedAt().setExpirationTime('5m').sign(esPrivate);
+    const straight = await new SignJWT(payload)
+      .setProtectedHeader({ alg: 'ES256', kid: esRow.kid, typ: 'at+jwt' })
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(esPrivate);
     expect((await me(es, straight)).status).toBe(200);
   });
 
@@ -181,16 +230,25 @@ describe('JWT_ALGORITHM with JWT_PRIVATE_KEY', () => {
   it('must match the key: the configuration names the variable, and the app refuses to start', async () => {
     const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const pem = (await exportPKCS8(privateKey)).replace(/\n/g, '\\n');
-    expect(() => loadConfig({ JWT_PRIVATE_KEY: pem, JWT_ALGORITHM: 'ES256' })).toThrow(/JWT_ALGORITHM: JWT_ALGORITHM is ES256 but JWT_PRIVATE_KEY is a EdDSA key/);
+    expect(() => loadConfig({ JWT_PRIVATE_KEY: pem, JWT_ALGORITHM: 'ES256' })).toThrow(
+      /JWT_ALGORITHM: JWT_ALGORITHM is ES256 but JWT_PRIVATE_KEY is a EdDSA key/,
+    );
     expect(loadConfig({ JWT_PRIVATE_KEY: pem, JWT_ALGORITHM: 'EdDSA' }).JWT_ALGORITHM).toBe('EdDSA');
     expect(loadConfig({ JWT_PRIVATE_KEY: pem }).JWT_ALGORITHM).toBeUndefined();
     const p256 = JSON.stringify(await exportJWK((await generateKeyPair('ES256', { extractable: true })).privateKey));
     expect(loadConfig({ JWT_PRIVATE_KEY: p256, JWT_ALGORITHM: 'ES256' }).JWT_PRIVATE_KEY).toBe(p256);
-    expect(() => loadConfig({ JWT_PRIVATE_KEY: 'not a key' })).toThrow(/JWT_PRIVATE_KEY: JWT_PRIVATE_KEY is not a usable private key/);
-    for (const bad of ['HS256', 'RS256', 'none', 'eddsa']) expect(() => loadConfig({ JWT_ALGORITHM: bad })).toThrow(/JWT_ALGORITHM/);
+    expect(() => loadConfig({ JWT_PRIVATE_KEY: 'not a key' })).toThrow(
+      /JWT_PRIVATE_KEY: JWT_PRIVATE_KEY is not a usable private key/,
+    );
+    for (const bad of ['HS256', 'RS256', 'none', 'eddsa'])
+      expect(() => loadConfig({ JWT_ALGORITHM: bad })).toThrow(/JWT_ALGORITHM/);
 
     const db = await freshDb();
-    const broken = await buildApp({ db, config: { ...testConfig, JWT_PRIVATE_KEY: pem, JWT_ALGORITHM: 'ES256' }, logger: false });
+    const broken = await buildApp({
+      db,
+      config: { ...testConfig, JWT_PRIVATE_KEY: pem, JWT_ALGORITHM: 'ES256' },
+      logger: false,
+    });
     await expect(broken.ready()).rejects.toThrow(/JWT_ALGORITHM is ES256/);
     await broken.close().catch(() => undefined);
   });
@@ -220,7 +278,13 @@ describe('GET /.well-known/oauth-authorization-server', () => {
     });
 
     // Follow the document as an OAuth client would: only its URLs, paths taken off this host.
-    const client = await call(instance, 'POST', '/api/v1/clients', { name: 'BI gateway', role: 'viewer' }, bearer((await createTestUser(instance, { role: 'admin' })).token));
+    const client = await call(
+      instance,
+      'POST',
+      '/api/v1/clients',
+      { name: 'BI gateway', role: 'viewer' },
+      bearer((await createTestUser(instance, { role: 'admin' })).token),
+    );
     expect(client.status).toBe(201);
     const tokenPath = new URL(res.body.token_endpoint).pathname;
     const basic = Buffer.from(`${client.body.clientId}:${client.body.clientSecret}`).toString('base64');
@@ -239,7 +303,11 @@ describe('GET /.well-known/oauth-authorization-server', () => {
 
   it('keeps a non-URL issuer as it is and builds the endpoints on the URL the request reached, uncached', async () => {
     const instance = await app({}, db);
-    const res = await instance.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server', headers: { host: 'api.example.kz:8443' } });
+    const res = await instance.inject({
+      method: 'GET',
+      url: '/.well-known/oauth-authorization-server',
+      headers: { host: 'api.example.kz:8443' },
+    });
     expect(res.statusCode).toBe(200);
     const body: Json = res.json();
     expect(body.issuer).toBe(testConfig.JWT_ISSUER);

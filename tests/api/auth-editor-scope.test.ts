@@ -51,7 +51,12 @@ function writes(tree: Tree): [string, string, string, unknown][] {
 }
 
 async function snapshot(tree: Tree) {
-  const urls = [`plans/${tree.plan.id}`, `directions/${tree.direction.id}`, `goals/${tree.goal.id}`, `indicators/${tree.indicator.id}`];
+  const urls = [
+    `plans/${tree.plan.id}`,
+    `directions/${tree.direction.id}`,
+    `goals/${tree.goal.id}`,
+    `indicators/${tree.indicator.id}`,
+  ];
   const out: Json[] = [];
   for (const url of urls) out.push((await call(ctx.app, 'GET', `${API}/${url}`)).body);
   out.push((await call(ctx.app, 'GET', `${API}/indicators/${tree.indicator.id}/measurements`)).body);
@@ -102,7 +107,12 @@ describe('an editor', () => {
       ['PATCH', `${API}/plans/${ghost}`, `${API}/plans/${theirs.plan.id}`, { title: { en: 'x' } }],
       ['POST', `${API}/plans/${ghost}/directions`, `${API}/plans/${theirs.plan.id}/directions`, section()],
       ['DELETE', `${API}/goals/${ghost}`, `${API}/goals/${theirs.goal.id}`, undefined],
-      ['PUT', `${API}/indicators/${ghost}/measurements/2016`, `${API}/indicators/${theirs.indicator.id}/measurements/2016`, { plan: 1, fact: 1 }],
+      [
+        'PUT',
+        `${API}/indicators/${ghost}/measurements/2016`,
+        `${API}/indicators/${theirs.indicator.id}/measurements/2016`,
+        { plan: 1, fact: 1 },
+      ],
     ];
     for (const [method, ghostUrl, foreignUrl, body] of pairs) {
       const missing = await call(ctx.app, method as never, ghostUrl, body, asEditor);
@@ -117,15 +127,33 @@ describe('an editor', () => {
   });
 
   it('still gets 400 for an invalid body on its own data (scoping runs after validation)', async () => {
-    const res = await call(ctx.app, 'POST', `${API}/plans`, { ...planBody(mine.organization.id), startYear: 'soon' }, asEditor);
+    const res = await call(
+      ctx.app,
+      'POST',
+      `${API}/plans`,
+      { ...planBody(mine.organization.id), startYear: 'soon' },
+      asEditor,
+    );
     expect(res.status).toBe(400);
-    const foreign = await call(ctx.app, 'POST', `${API}/plans`, { ...planBody(theirs.organization.id), startYear: 'soon' }, asEditor);
+    const foreign = await call(
+      ctx.app,
+      'POST',
+      `${API}/plans`,
+      { ...planBody(theirs.organization.id), startYear: 'soon' },
+      asEditor,
+    );
     expect(foreign.status).toBe(400);
   });
 
   it('may not write organizations, users or clients (admin only)', async () => {
-    expect((await call(ctx.app, 'PATCH', `${API}/organizations/${mine.organization.id}`, { name: { en: 'x' } }, asEditor)).status).toBe(403);
-    expect((await call(ctx.app, 'POST', `${API}/organizations`, { code: uniqueCode('O'), name: { en: 'x' } }, asEditor)).status).toBe(403);
+    expect(
+      (await call(ctx.app, 'PATCH', `${API}/organizations/${mine.organization.id}`, { name: { en: 'x' } }, asEditor))
+        .status,
+    ).toBe(403);
+    expect(
+      (await call(ctx.app, 'POST', `${API}/organizations`, { code: uniqueCode('O'), name: { en: 'x' } }, asEditor))
+        .status,
+    ).toBe(403);
     expect((await call(ctx.app, 'GET', `${API}/users`, undefined, asEditor)).status).toBe(403);
     expect((await call(ctx.app, 'POST', `${API}/clients`, { name: 'x', role: 'viewer' }, asEditor)).status).toBe(403);
   });
@@ -135,7 +163,9 @@ describe('an editor', () => {
     const headers = bearer(moving.token);
     const title = { title: { en: 'Moved' } };
     expect((await call(ctx.app, 'PATCH', `${API}/plans/${mine.plan.id}`, title, headers)).status).toBe(200);
-    expect((await call(ctx.app, 'PATCH', `${API}/users/${moving.id}`, { organizationId: theirs.organization.id })).status).toBe(200);
+    expect(
+      (await call(ctx.app, 'PATCH', `${API}/users/${moving.id}`, { organizationId: theirs.organization.id })).status,
+    ).toBe(200);
     // Same token, whose claim still names the old organization.
     expect((await call(ctx.app, 'PATCH', `${API}/plans/${mine.plan.id}`, title, headers)).status).toBe(403);
     expect((await call(ctx.app, 'PATCH', `${API}/plans/${theirs.plan.id}`, title, headers)).status).toBe(200);
@@ -159,9 +189,16 @@ describe('a viewer', () => {
 
 describe('an admin', () => {
   it('writes any organization, and what it writes is stored', async () => {
-    expect((await call(ctx.app, 'PATCH', `${API}/plans/${theirs.plan.id}`, { title: { en: 'By admin' } })).status).toBe(200);
+    expect((await call(ctx.app, 'PATCH', `${API}/plans/${theirs.plan.id}`, { title: { en: 'By admin' } })).status).toBe(
+      200,
+    );
     expect((await call(ctx.app, 'GET', `${API}/plans/${theirs.plan.id}`)).body.title).toEqual({ en: 'By admin' });
-    expect((await call(ctx.app, 'PUT', `${API}/indicators/${mine.indicator.id}/measurements/2017`, { plan: 1, fact: 2 })).status).toBe(201);
-    expect((await call(ctx.app, 'GET', `${API}/indicators/${mine.indicator.id}/measurements/2017`)).body).toMatchObject({ plan: 1, fact: 2, version: 1 });
+    expect(
+      (await call(ctx.app, 'PUT', `${API}/indicators/${mine.indicator.id}/measurements/2017`, { plan: 1, fact: 2 }))
+        .status,
+    ).toBe(201);
+    expect((await call(ctx.app, 'GET', `${API}/indicators/${mine.indicator.id}/measurements/2017`)).body).toMatchObject(
+      { plan: 1, fact: 2, version: 1 },
+    );
   });
 });

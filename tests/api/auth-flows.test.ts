@@ -54,7 +54,14 @@ describe('POST /auth/login', () => {
     expect(payload.jti).toEqual(expect.any(String));
 
     const me = await call(ctx.app, 'GET', `${API}/me`, undefined, bearer(res.body.accessToken));
-    expect(me.body).toEqual({ kind: 'user', id: user.id, role: 'editor', organizationId: org.id, email: user.email, displayName: 'Test editor' });
+    expect(me.body).toEqual({
+      kind: 'user',
+      id: user.id,
+      role: 'editor',
+      organizationId: org.id,
+      email: user.email,
+      displayName: 'Test editor',
+    });
   });
 
   it('answers the same 401 for a wrong password, an unknown e-mail and a deactivated account', async () => {
@@ -147,7 +154,10 @@ describe('POST /auth/refresh', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]!.tokenHash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(rows)).not.toContain(pair.refreshToken);
-    await ctx.db.database.db.update(refreshTokens).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(refreshTokens.userId, user.id));
+    await ctx.db.database.db
+      .update(refreshTokens)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(refreshTokens.userId, user.id));
     expect((await refresh(pair.refreshToken)).status).toBe(401);
   });
 
@@ -156,7 +166,10 @@ describe('POST /auth/refresh', () => {
     const pair = (await login(user.email, user.password)).body;
     expect(pair.refreshExpiresIn).toBe(testConfig.REFRESH_TOKEN_TTL_SECONDS);
     const soon = new Date(Date.now() + 60_000);
-    await ctx.db.database.db.update(refreshTokens).set({ sessionExpiresAt: soon }).where(eq(refreshTokens.userId, user.id));
+    await ctx.db.database.db
+      .update(refreshTokens)
+      .set({ sessionExpiresAt: soon })
+      .where(eq(refreshTokens.userId, user.id));
     const next = (await refresh(pair.refreshToken)).body;
     expect(next.refreshExpiresIn).toBeLessThanOrEqual(60);
   });
@@ -166,15 +179,25 @@ describe('POST /auth/logout', () => {
   it('needs a bearer token, revokes the refresh token, answers 204 for foreign tokens too', async () => {
     const user = await createTestUser(ctx.app, { role: 'viewer' });
     const pair = (await login(user.email, user.password)).body;
-    expect((await call(ctx.app, 'POST', `${API}/auth/logout`, { refreshToken: pair.refreshToken }, NO_AUTH)).status).toBe(401);
+    expect(
+      (await call(ctx.app, 'POST', `${API}/auth/logout`, { refreshToken: pair.refreshToken }, NO_AUTH)).status,
+    ).toBe(401);
 
     // Someone else's logout with this refresh token changes nothing.
     const other = await tokenFor(ctx, { role: 'viewer' });
-    expect((await call(ctx.app, 'POST', `${API}/auth/logout`, { refreshToken: pair.refreshToken }, bearer(other))).status).toBe(204);
+    expect(
+      (await call(ctx.app, 'POST', `${API}/auth/logout`, { refreshToken: pair.refreshToken }, bearer(other))).status,
+    ).toBe(204);
     const stillGood = (await refresh(pair.refreshToken)).body;
     expect(stillGood.refreshToken).toBeDefined();
 
-    const out = await call(ctx.app, 'POST', `${API}/auth/logout`, { refreshToken: stillGood.refreshToken }, bearer(stillGood.accessToken));
+    const out = await call(
+      ctx.app,
+      'POST',
+      `${API}/auth/logout`,
+      { refreshToken: stillGood.refreshToken },
+      bearer(stillGood.accessToken),
+    );
     expect(out.status).toBe(204);
     expect((await refresh(stillGood.refreshToken)).status).toBe(401);
   });
@@ -183,7 +206,9 @@ describe('POST /auth/logout', () => {
     const user = await createTestUser(ctx.app, { role: 'viewer' });
     const a = (await login(user.email, user.password)).body;
     const b = (await login(user.email, user.password)).body;
-    expect((await call(ctx.app, 'POST', `${API}/auth/logout`, { allSessions: true }, bearer(a.accessToken))).status).toBe(204);
+    expect(
+      (await call(ctx.app, 'POST', `${API}/auth/logout`, { allSessions: true }, bearer(a.accessToken))).status,
+    ).toBe(204);
     expect((await refresh(a.refreshToken)).status).toBe(401);
     expect((await refresh(b.refreshToken)).status).toBe(401);
     expect((await call(ctx.app, 'POST', `${API}/auth/logout`, {}, bearer(a.accessToken))).status).toBe(400);
@@ -214,7 +239,9 @@ describe('POST /auth/token (client credentials)', () => {
     );
     expect(viaJson.status).toBe(200);
 
-    const basic = Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64');
+    const basic = Buffer.from(
+      `${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`,
+    ).toString('base64');
     const viaBasic = await call(ctx.app, 'POST', `${API}/auth/token`, form({ grant_type: 'client_credentials' }), {
       ...FORM,
       authorization: `Basic ${basic}`,
@@ -222,7 +249,14 @@ describe('POST /auth/token (client credentials)', () => {
     expect(viaBasic.status, viaBasic.raw.body).toBe(200);
 
     const me = await call(ctx.app, 'GET', `${API}/me`, undefined, bearer(viaBasic.body.access_token));
-    expect(me.body).toEqual({ kind: 'client', id: client.id, role: 'viewer', organizationId: null, email: null, displayName: 'BI dashboard' });
+    expect(me.body).toEqual({
+      kind: 'client',
+      id: client.id,
+      role: 'viewer',
+      organizationId: null,
+      email: null,
+      displayName: 'BI dashboard',
+    });
     const { payload } = await jwtVerify(
       viaBasic.body.access_token,
       createLocalJWKSet((await call(ctx.app, 'GET', '/.well-known/jwks.json', undefined, NO_AUTH)).body),
@@ -236,10 +270,25 @@ describe('POST /auth/token (client credentials)', () => {
   it('answers RFC 6749 errors, never problem+json', async () => {
     const client = await newClient();
     const cases: [unknown, Record<string, string>, number, string][] = [
-      [form({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: 'nys_wrong' }), FORM, 401, 'invalid_client'],
-      [form({ grant_type: 'client_credentials', client_id: 'not-a-uuid', client_secret: 'x' }), FORM, 401, 'invalid_client'],
+      [
+        form({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: 'nys_wrong' }),
+        FORM,
+        401,
+        'invalid_client',
+      ],
+      [
+        form({ grant_type: 'client_credentials', client_id: 'not-a-uuid', client_secret: 'x' }),
+        FORM,
+        401,
+        'invalid_client',
+      ],
       [form({ grant_type: 'client_credentials' }), FORM, 401, 'invalid_client'],
-      [form({ grant_type: 'password', client_id: client.clientId, client_secret: client.clientSecret }), FORM, 400, 'unsupported_grant_type'],
+      [
+        form({ grant_type: 'password', client_id: client.clientId, client_secret: client.clientSecret }),
+        FORM,
+        400,
+        'unsupported_grant_type',
+      ],
       [form({ client_id: client.clientId, client_secret: client.clientSecret }), FORM, 400, 'invalid_request'],
       ['grant_type=client_credentials&grant_type=client_credentials', FORM, 400, 'invalid_request'],
       [{ grant_type: 'client_credentials', client_id: 7, client_secret: [] }, NO_AUTH, 400, 'invalid_request'],
@@ -259,12 +308,24 @@ describe('POST /auth/token (client credentials)', () => {
   it('refuses a deactivated client, both for new tokens and tokens already issued', async () => {
     const client = await newClient();
     const token = (
-      await call(ctx.app, 'POST', `${API}/auth/token`, form({ grant_type: 'client_credentials', client_id: client.id, client_secret: client.clientSecret }), FORM)
+      await call(
+        ctx.app,
+        'POST',
+        `${API}/auth/token`,
+        form({ grant_type: 'client_credentials', client_id: client.id, client_secret: client.clientSecret }),
+        FORM,
+      )
     ).body.access_token;
     expect((await call(ctx.app, 'GET', `${API}/plans`, undefined, bearer(token))).status).toBe(200);
     expect((await call(ctx.app, 'PATCH', `${API}/clients/${client.id}`, { active: false })).status).toBe(200);
     expect((await call(ctx.app, 'GET', `${API}/plans`, undefined, bearer(token))).status).toBe(401);
-    const again = await call(ctx.app, 'POST', `${API}/auth/token`, form({ grant_type: 'client_credentials', client_id: client.id, client_secret: client.clientSecret }), FORM);
+    const again = await call(
+      ctx.app,
+      'POST',
+      `${API}/auth/token`,
+      form({ grant_type: 'client_credentials', client_id: client.id, client_secret: client.clientSecret }),
+      FORM,
+    );
     expect(again.status).toBe(401);
   });
 
@@ -274,8 +335,15 @@ describe('POST /auth/token (client credentials)', () => {
     const editor = await newClient({ name: 'Ministry ERP', role: 'editor', organizationId: mine.organization.id });
     const viewer = await newClient({ name: 'Open data portal', role: 'viewer' });
     const tokenOf = async (c: Json) =>
-      (await call(ctx.app, 'POST', `${API}/auth/token`, form({ grant_type: 'client_credentials', client_id: c.id, client_secret: c.clientSecret }), FORM)).body
-        .access_token as string;
+      (
+        await call(
+          ctx.app,
+          'POST',
+          `${API}/auth/token`,
+          form({ grant_type: 'client_credentials', client_id: c.id, client_secret: c.clientSecret }),
+          FORM,
+        )
+      ).body.access_token as string;
     const asEditor = bearer(await tokenOf(editor));
     const asViewer = bearer(await tokenOf(viewer));
     const put = (indicatorId: string, headers: Record<string, string>) =>
@@ -283,7 +351,9 @@ describe('POST /auth/token (client credentials)', () => {
     expect((await put(mine.indicator.id, asEditor)).status).toBe(201);
     expect((await put(theirs.indicator.id, asEditor)).status).toBe(403);
     expect((await put(mine.indicator.id, asViewer)).status).toBe(403);
-    expect((await call(ctx.app, 'GET', `${API}/indicators/${theirs.indicator.id}`, undefined, asViewer)).status).toBe(200);
+    expect((await call(ctx.app, 'GET', `${API}/indicators/${theirs.indicator.id}`, undefined, asViewer)).status).toBe(
+      200,
+    );
   });
 
   it('rotates a secret: the old one stops working, the new one works', async () => {
@@ -292,7 +362,13 @@ describe('POST /auth/token (client credentials)', () => {
     expect(rotated.status).toBe(200);
     expect(rotated.body.clientSecret).not.toBe(client.clientSecret);
     const ask = (secret: string) =>
-      call(ctx.app, 'POST', `${API}/auth/token`, form({ grant_type: 'client_credentials', client_id: client.id, client_secret: secret }), FORM);
+      call(
+        ctx.app,
+        'POST',
+        `${API}/auth/token`,
+        form({ grant_type: 'client_credentials', client_id: client.id, client_secret: secret }),
+        FORM,
+      );
     expect((await ask(client.clientSecret)).status).toBe(401);
     expect((await ask(rotated.body.clientSecret)).status).toBe(200);
   });
@@ -305,7 +381,14 @@ describe('GET /.well-known/jwks.json', () => {
     expect(res.headers['cache-control']).toMatch(/max-age=\d+/);
     expect(res.body.keys.length).toBeGreaterThanOrEqual(1);
     for (const key of res.body.keys) {
-      expect(key).toEqual({ kty: 'OKP', crv: 'Ed25519', x: expect.any(String), kid: expect.any(String), alg: 'EdDSA', use: 'sig' });
+      expect(key).toEqual({
+        kty: 'OKP',
+        crv: 'Ed25519',
+        x: expect.any(String),
+        kid: expect.any(String),
+        alg: 'EdDSA',
+        use: 'sig',
+      });
     }
   });
 });
@@ -314,11 +397,29 @@ describe('POST /me/password', () => {
   it('changes the password with the current one and ends the other sessions', async () => {
     const user = await createTestUser(ctx.app, { role: 'viewer' });
     const session = (await login(user.email, user.password)).body;
-    const wrong = await call(ctx.app, 'POST', `${API}/me/password`, { currentPassword: 'nope nope nope', newPassword: 'a brand new password' }, bearer(user.token));
+    const wrong = await call(
+      ctx.app,
+      'POST',
+      `${API}/me/password`,
+      { currentPassword: 'nope nope nope', newPassword: 'a brand new password' },
+      bearer(user.token),
+    );
     expect(wrong.status).toBe(400);
-    const weak = await call(ctx.app, 'POST', `${API}/me/password`, { currentPassword: user.password, newPassword: 'short' }, bearer(user.token));
+    const weak = await call(
+      ctx.app,
+      'POST',
+      `${API}/me/password`,
+      { currentPassword: user.password, newPassword: 'short' },
+      bearer(user.token),
+    );
     expect(weak.status).toBe(400);
-    const ok = await call(ctx.app, 'POST', `${API}/me/password`, { currentPassword: user.password, newPassword: 'a brand new password' }, bearer(user.token));
+    const ok = await call(
+      ctx.app,
+      'POST',
+      `${API}/me/password`,
+      { currentPassword: user.password, newPassword: 'a brand new password' },
+      bearer(user.token),
+    );
     expect(ok.status).toBe(204);
     expect((await refresh(session.refreshToken)).status).toBe(401);
     expect((await login(user.email, user.password)).status).toBe(401);
@@ -328,9 +429,21 @@ describe('POST /me/password', () => {
   it('is for users only', async () => {
     const client = await newClient();
     const token = (
-      await call(ctx.app, 'POST', `${API}/auth/token`, form({ grant_type: 'client_credentials', client_id: client.id, client_secret: client.clientSecret }), FORM)
+      await call(
+        ctx.app,
+        'POST',
+        `${API}/auth/token`,
+        form({ grant_type: 'client_credentials', client_id: client.id, client_secret: client.clientSecret }),
+        FORM,
+      )
     ).body.access_token;
-    const res = await call(ctx.app, 'POST', `${API}/me/password`, { currentPassword: 'x', newPassword: 'a brand new password' }, bearer(token));
+    const res = await call(
+      ctx.app,
+      'POST',
+      `${API}/me/password`,
+      { currentPassword: 'x', newPassword: 'a brand new password' },
+      bearer(token),
+    );
     expect(res.status).toBe(403);
   });
 });
@@ -340,18 +453,41 @@ describe('first admin', () => {
     const fresh = await createTestDatabase();
     try {
       const config = { ADMIN_EMAIL: 'Admin@Nysana.KZ', ADMIN_PASSWORD: 'first admin password' };
-      expect(await ensureFirstAdmin(fresh.database.db, { ADMIN_EMAIL: undefined, ADMIN_PASSWORD: undefined })).toEqual({ status: 'no-users' });
-      expect(await ensureFirstAdmin(fresh.database.db, config)).toEqual({ status: 'created', email: 'admin@nysana.kz' });
-      expect(await ensureFirstAdmin(fresh.database.db, { ...config, ADMIN_PASSWORD: 'another password!!' })).toEqual({ status: 'exists' });
+      expect(await ensureFirstAdmin(fresh.database.db, { ADMIN_EMAIL: undefined, ADMIN_PASSWORD: undefined })).toEqual({
+        status: 'no-users',
+      });
+      expect(await ensureFirstAdmin(fresh.database.db, config)).toEqual({
+        status: 'created',
+        email: 'admin@nysana.kz',
+      });
+      expect(await ensureFirstAdmin(fresh.database.db, { ...config, ADMIN_PASSWORD: 'another password!!' })).toEqual({
+        status: 'exists',
+      });
       const none = { ADMIN_EMAIL: undefined, ADMIN_PASSWORD: undefined };
       expect(await ensureFirstAdmin(fresh.database.db, none, { generateLocal: true })).toEqual({ status: 'exists' });
       const app = await buildApp({ db: fresh.database.db, config: testConfig, logger: false });
       try {
-        const res = await call(app, 'POST', `${API}/auth/login`, { email: 'admin@nysana.kz', password: 'first admin password' }, NO_AUTH);
+        const res = await call(
+          app,
+          'POST',
+          `${API}/auth/login`,
+          { email: 'admin@nysana.kz', password: 'first admin password' },
+          NO_AUTH,
+        );
         expect(res.status, res.raw.body).toBe(200);
         const me = await call(app, 'GET', `${API}/me`, undefined, bearer(res.body.accessToken));
         expect(me.body).toMatchObject({ role: 'admin', email: 'admin@nysana.kz' });
-        expect((await call(app, 'POST', `${API}/auth/login`, { email: 'admin@nysana.kz', password: 'another password!!' }, NO_AUTH)).status).toBe(401);
+        expect(
+          (
+            await call(
+              app,
+              'POST',
+              `${API}/auth/login`,
+              { email: 'admin@nysana.kz', password: 'another password!!' },
+              NO_AUTH,
+            )
+          ).status,
+        ).toBe(401);
       } finally {
         await app.close();
       }
@@ -367,7 +503,11 @@ describe('local admin on an empty embedded database', () => {
     try {
       const none = { ADMIN_EMAIL: undefined, ADMIN_PASSWORD: undefined };
       const created = await ensureFirstAdmin(fresh.database.db, none, { generateLocal: true });
-      expect(created).toEqual({ status: 'created', email: 'admin@nysana.local', generatedPassword: expect.stringMatching(/^[\w-]{24}$/) });
+      expect(created).toEqual({
+        status: 'created',
+        email: 'admin@nysana.local',
+        generatedPassword: expect.stringMatching(/^[\w-]{24}$/),
+      });
       const password = (created as { generatedPassword: string }).generatedPassword;
       const app = await buildApp({ db: fresh.database.db, config: testConfig, logger: false });
       try {
@@ -391,8 +531,14 @@ describe('rate limits (in memory, per process)', () => {
     const user = await createTestUser(lockouts.app, { role: 'viewer' });
     const other = await createTestUser(lockouts.app, { role: 'viewer' });
     const attempt = (email: string, password: string, ip: string) =>
-      lockouts.app.inject({ method: 'POST', url: `${API}/auth/login`, payload: { email, password }, remoteAddress: ip });
-    for (let i = 0; i < 3; i++) expect((await attempt(user.email, 'wrong password guess', '10.0.0.1')).statusCode).toBe(401);
+      lockouts.app.inject({
+        method: 'POST',
+        url: `${API}/auth/login`,
+        payload: { email, password },
+        remoteAddress: ip,
+      });
+    for (let i = 0; i < 3; i++)
+      expect((await attempt(user.email, 'wrong password guess', '10.0.0.1')).statusCode).toBe(401);
     const locked = await attempt(user.email, user.password, '10.0.0.1');
     expect(locked.statusCode).toBe(429);
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(500);
@@ -407,12 +553,22 @@ describe('rate limits (in memory, per process)', () => {
   it('limits /auth requests per IP', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 7; i++) {
-      const res = await limited.app.inject({ method: 'POST', url: `${API}/auth/refresh`, payload: { refreshToken: 'nyr_x' }, remoteAddress: '10.9.9.9' });
+      const res = await limited.app.inject({
+        method: 'POST',
+        url: `${API}/auth/refresh`,
+        payload: { refreshToken: 'nyr_x' },
+        remoteAddress: '10.9.9.9',
+      });
       statuses.push(res.statusCode);
       if (res.statusCode === 429) expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
     }
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
-    const elsewhere = await limited.app.inject({ method: 'POST', url: `${API}/auth/refresh`, payload: { refreshToken: 'nyr_x' }, remoteAddress: '10.9.9.10' });
+    const elsewhere = await limited.app.inject({
+      method: 'POST',
+      url: `${API}/auth/refresh`,
+      payload: { refreshToken: 'nyr_x' },
+      remoteAddress: '10.9.9.10',
+    });
     expect(elsewhere.statusCode).toBe(401);
   });
 
@@ -459,7 +615,11 @@ describe('secrets stay secret', () => {
         done();
       },
     });
-    logged = await buildApp({ db: ctx.db.database.db, config: testConfig, logger: { ...loggerOptions('info'), stream } });
+    logged = await buildApp({
+      db: ctx.db.database.db,
+      config: testConfig,
+      logger: { ...loggerOptions('info'), stream },
+    });
     await logged.ready();
   });
   afterAll(async () => {
@@ -469,23 +629,65 @@ describe('secrets stay secret', () => {
   it('no response after creation contains a password hash, a refresh token hash, a client secret or its hash', async () => {
     const org = await createOrganization(ctx.app);
     const password = 'the quick brown fox jumps';
-    const user = (await record(ctx.app, 'POST', `${API}/users`, { email: `tour-${Date.now()}@nysana.test`, displayName: 'Tour', role: 'editor', organizationId: org.id, password })).body;
+    const user = (
+      await record(ctx.app, 'POST', `${API}/users`, {
+        email: `tour-${Date.now()}@nysana.test`,
+        displayName: 'Tour',
+        role: 'editor',
+        organizationId: org.id,
+        password,
+      })
+    ).body;
     const pair = (await record(ctx.app, 'POST', `${API}/auth/login`, { email: user.email, password }, NO_AUTH)).body;
-    const next = (await record(ctx.app, 'POST', `${API}/auth/refresh`, { refreshToken: pair.refreshToken }, NO_AUTH)).body;
-    const created = await call(ctx.app, 'POST', `${API}/clients`, { name: 'Tour client', role: 'editor', organizationId: org.id });
+    const next = (await record(ctx.app, 'POST', `${API}/auth/refresh`, { refreshToken: pair.refreshToken }, NO_AUTH))
+      .body;
+    const created = await call(ctx.app, 'POST', `${API}/clients`, {
+      name: 'Tour client',
+      role: 'editor',
+      organizationId: org.id,
+    });
     const secret: string = created.body.clientSecret;
     const rotated = await call(ctx.app, 'POST', `${API}/clients/${created.body.id}/secret`);
     const newSecret: string = rotated.body.clientSecret;
-    await record(ctx.app, 'POST', `${API}/auth/token`, { grant_type: 'client_credentials', client_id: created.body.id, client_secret: newSecret }, NO_AUTH);
-    await record(ctx.app, 'POST', `${API}/auth/token`, { grant_type: 'client_credentials', client_id: created.body.id, client_secret: secret }, NO_AUTH);
+    await record(
+      ctx.app,
+      'POST',
+      `${API}/auth/token`,
+      { grant_type: 'client_credentials', client_id: created.body.id, client_secret: newSecret },
+      NO_AUTH,
+    );
+    await record(
+      ctx.app,
+      'POST',
+      `${API}/auth/token`,
+      { grant_type: 'client_credentials', client_id: created.body.id, client_secret: secret },
+      NO_AUTH,
+    );
 
-    for (const url of [`${API}/users`, `${API}/users?limit=1`, `${API}/users/${user.id}`, `${API}/clients`, `${API}/clients/${created.body.id}`, `${API}/me`, '/.well-known/jwks.json', '/openapi.json']) {
+    for (const url of [
+      `${API}/users`,
+      `${API}/users?limit=1`,
+      `${API}/users/${user.id}`,
+      `${API}/clients`,
+      `${API}/clients/${created.body.id}`,
+      `${API}/me`,
+      '/.well-known/jwks.json',
+      '/openapi.json',
+    ]) {
       await record(ctx.app, 'GET', url);
     }
     await record(ctx.app, 'GET', `${API}/me`, undefined, bearer(next.accessToken));
-    await record(ctx.app, 'PATCH', `${API}/users/${user.id}`, { displayName: 'Tour 2', password: 'another long password' });
+    await record(ctx.app, 'PATCH', `${API}/users/${user.id}`, {
+      displayName: 'Tour 2',
+      password: 'another long password',
+    });
     await record(ctx.app, 'PATCH', `${API}/clients/${created.body.id}`, { name: 'Tour client 2' });
-    await record(ctx.app, 'POST', `${API}/users`, { email: user.email, displayName: 'Dup', role: 'viewer', password: 'duplicate password' });
+    await record(ctx.app, 'POST', `${API}/users`, {
+      email: user.email,
+      displayName: 'Dup',
+      role: 'viewer',
+      password: 'duplicate password',
+    });
     await record(ctx.app, 'DELETE', `${API}/clients/${created.body.id}`);
 
     const db = ctx.db.database.db;
@@ -495,22 +697,37 @@ describe('secrets stay secret', () => {
       ...(await db.select({ h: serviceClients.secretHash }).from(serviceClients)).map((r) => r.h),
     ];
     expect(hashes.length).toBeGreaterThan(5);
-    const forbidden = [...hashes, secret, newSecret, password, 'passwordHash', 'password_hash', 'secretHash', 'tokenHash'];
+    const forbidden = [
+      ...hashes,
+      secret,
+      newSecret,
+      password,
+      'passwordHash',
+      'password_hash',
+      'secretHash',
+      'tokenHash',
+    ];
     for (const response of seen) {
       for (const needle of forbidden) {
-        expect(response.body.includes(needle) || response.headers.includes(needle), `${response.url} leaks ${needle.slice(0, 12)}...`).toBe(false);
+        expect(
+          response.body.includes(needle) || response.headers.includes(needle),
+          `${response.url} leaks ${needle.slice(0, 12)}...`,
+        ).toBe(false);
       }
     }
   });
 
   it('logs neither passwords, tokens nor secrets', async () => {
     const user = await createTestUser(logged, { role: 'viewer' });
-    const pair = (await call(logged, 'POST', `${API}/auth/login`, { email: user.email, password: user.password }, NO_AUTH)).body;
+    const pair = (
+      await call(logged, 'POST', `${API}/auth/login`, { email: user.email, password: user.password }, NO_AUTH)
+    ).body;
     await call(logged, 'POST', `${API}/auth/refresh`, { refreshToken: pair.refreshToken }, NO_AUTH);
     await call(logged, 'POST', `${API}/auth/login`, { email: user.email, password: 'wrong password here' }, NO_AUTH);
     await call(logged, 'GET', `${API}/me`, undefined, bearer(pair.accessToken));
     const all = logLines.join('\n');
     expect(all).toContain('login');
-    for (const needle of [user.password, 'wrong password here', pair.refreshToken, pair.accessToken]) expect(all).not.toContain(needle);
+    for (const needle of [user.password, 'wrong password here', pair.refreshToken, pair.accessToken])
+      expect(all).not.toContain(needle);
   });
 });

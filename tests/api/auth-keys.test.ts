@@ -33,7 +33,8 @@ afterAll(async () => {
   for (const db of databases) await db.dispose();
 });
 
-const jwks = async (instance: FastifyInstance): Promise<Json> => (await call(instance, 'GET', '/.well-known/jwks.json', undefined, NO_AUTH)).body;
+const jwks = async (instance: FastifyInstance): Promise<Json> =>
+  (await call(instance, 'GET', '/.well-known/jwks.json', undefined, NO_AUTH)).body;
 const me = (instance: FastifyInstance, token: string) => call(instance, 'GET', '/api/v1/me', undefined, bearer(token));
 
 describe('database keys', () => {
@@ -42,7 +43,7 @@ describe('database keys', () => {
     user = await createTestUser(ctx.app, { role: 'viewer' });
   });
 
-  it('are generated once and shared: a second replica publishes the same key and accepts the first one\'s tokens', async () => {
+  it("are generated once and shared: a second replica publishes the same key and accepts the first one's tokens", async () => {
     const rows = await ctx.db.database.db.select().from(signingKeys);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ alg: 'EdDSA', retiredAt: null });
@@ -60,7 +61,12 @@ describe('database keys', () => {
     expect(result.retired).toEqual([oldKid]);
     expect(result.kid).not.toBe(oldKid);
 
-    const { token: after } = await ctx.app.auth.tokens.sign({ kind: 'user', id: user.id, role: 'viewer', organizationId: null });
+    const { token: after } = await ctx.app.auth.tokens.sign({
+      kind: 'user',
+      id: user.id,
+      role: 'viewer',
+      organizationId: null,
+    });
     expect(decodeProtectedHeader(after).kid).toBe(result.kid);
     const published = (await jwks(ctx.app)).keys.map((k: Json) => k.kid);
     expect(published).toEqual(expect.arrayContaining([oldKid, result.kid]));
@@ -104,7 +110,11 @@ describe('database keys', () => {
     const without = await buildApp({ db, config: testConfig, logger: false });
     await expect(without.ready()).rejects.toThrow(/JWT_KEY_ENCRYPTION_SECRET/);
     await without.close().catch(() => undefined);
-    const wrong = await buildApp({ db, config: { ...testConfig, JWT_KEY_ENCRYPTION_SECRET: 'x'.repeat(40) }, logger: false });
+    const wrong = await buildApp({
+      db,
+      config: { ...testConfig, JWT_KEY_ENCRYPTION_SECRET: 'x'.repeat(40) },
+      logger: false,
+    });
     await expect(wrong.ready()).rejects.toThrow(/does not decrypt/);
     await wrong.close().catch(() => undefined);
   });
@@ -128,7 +138,10 @@ describe('configured keys', () => {
   it('JWT_PRIVATE_KEY as a P-256 JWK (ES256) with JWT_KEY_ID, and the previous key kept verifiable', async () => {
     const db = await freshDb();
     const previous = await generateKeyPair('ES256', { extractable: true });
-    const before = await app({ JWT_PRIVATE_KEY: JSON.stringify(await exportJWK(previous.privateKey)), JWT_KEY_ID: 'ops-2025-01' }, db);
+    const before = await app(
+      { JWT_PRIVATE_KEY: JSON.stringify(await exportJWK(previous.privateKey)), JWT_KEY_ID: 'ops-2025-01' },
+      db,
+    );
     const viewer = await createTestUser(before, { role: 'viewer' });
     expect(decodeProtectedHeader(viewer.token)).toMatchObject({ alg: 'ES256', kid: 'ops-2025-01' });
 
@@ -147,14 +160,25 @@ describe('configured keys', () => {
     ]);
     expect((await me(after, viewer.token)).status).toBe(200);
     // A key dropped from the configuration stops verifying.
-    const later = await app({ JWT_PRIVATE_KEY: JSON.stringify(await exportJWK(next.privateKey)), JWT_KEY_ID: 'ops-2025-07' }, db);
+    const later = await app(
+      { JWT_PRIVATE_KEY: JSON.stringify(await exportJWK(next.privateKey)), JWT_KEY_ID: 'ops-2025-07' },
+      db,
+    );
     expect((await me(later, viewer.token)).status).toBe(401);
   });
 
   it('refuses to start with an unusable key', async () => {
     const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-    for (const JWT_PRIVATE_KEY of ['not a key', JSON.stringify(await exportJWK(privateKey)), '{"kty":"OKP","crv":"Ed25519","x":"abc"}']) {
-      const broken = await buildApp({ db: ctx.db.database.db, config: { ...testConfig, JWT_PRIVATE_KEY }, logger: false });
+    for (const JWT_PRIVATE_KEY of [
+      'not a key',
+      JSON.stringify(await exportJWK(privateKey)),
+      '{"kty":"OKP","crv":"Ed25519","x":"abc"}',
+    ]) {
+      const broken = await buildApp({
+        db: ctx.db.database.db,
+        config: { ...testConfig, JWT_PRIVATE_KEY },
+        logger: false,
+      });
       await expect(broken.ready()).rejects.toThrow(/JWT_PRIVATE_KEY|Unsupported key type/);
       await broken.close().catch(() => undefined);
     }

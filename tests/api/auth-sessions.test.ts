@@ -47,7 +47,9 @@ describe('a password change ends the access tokens issued before it', () => {
       expect((await me(app, loggedIn)).status).toBe(200);
     }
 
-    const reset = await call(ctx.app, 'PATCH', `${API}/users/${user.id}`, { password: 'a new password from the admin' });
+    const reset = await call(ctx.app, 'PATCH', `${API}/users/${user.id}`, {
+      password: 'a new password from the admin',
+    });
     expect(reset.status, reset.raw.body).toBe(200);
 
     // The writing replica and one that reads the database: refused from the very next request.
@@ -75,7 +77,9 @@ describe('a password change ends the access tokens issued before it', () => {
   it('a token issued after the change is accepted at once by a replica that cached the state before it', async () => {
     const user = await createTestUser(ctx.app, { role: 'viewer' });
     expect((await me(replicaC, user.token)).status).toBe(200); // replica C caches session version 0
-    expect((await call(ctx.app, 'PATCH', `${API}/users/${user.id}`, { password: 'another new password' })).status).toBe(200);
+    expect((await call(ctx.app, 'PATCH', `${API}/users/${user.id}`, { password: 'another new password' })).status).toBe(
+      200,
+    );
     const fresh = await login(user.email, 'another new password');
     expect((await me(replicaC, fresh)).status).toBe(200);
     // ...and having read the newer state, C now refuses the old token too.
@@ -85,7 +89,13 @@ describe('a password change ends the access tokens issued before it', () => {
   it('POST /me/password: the token that made the change and every other one are refused from the next request', async () => {
     const viewer = await createTestUser(ctx.app, { role: 'viewer' });
     const other = await login(viewer.email, viewer.password);
-    const changed = await call(ctx.app, 'POST', `${API}/me/password`, { currentPassword: viewer.password, newPassword: 'my own new password' }, bearer(viewer.token));
+    const changed = await call(
+      ctx.app,
+      'POST',
+      `${API}/me/password`,
+      { currentPassword: viewer.password, newPassword: 'my own new password' },
+      bearer(viewer.token),
+    );
     expect(changed.status, changed.raw.body).toBe(204);
     for (const app of [ctx.app, replicaB]) {
       expect((await me(app, viewer.token)).status).toBe(401);
@@ -101,7 +111,11 @@ describe('a password change ends the access tokens issued before it', () => {
       ctx.app,
       'POST',
       `${API}/auth/token`,
-      new URLSearchParams({ grant_type: 'client_credentials', client_id: created.body.id, client_secret: created.body.clientSecret }).toString(),
+      new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: created.body.id,
+        client_secret: created.body.clientSecret,
+      }).toString(),
       { 'content-type': 'application/x-www-form-urlencoded', ...NO_AUTH },
     );
     expect(token.status).toBe(200);

@@ -69,7 +69,10 @@ afterAll(async () => {
 
 const now = () => Math.floor(Date.now() / 1000);
 
-async function idpToken(claims: JWTPayload = {}, options: { kid?: string; key?: CryptoKey; alg?: string; exp?: number } = {}) {
+async function idpToken(
+  claims: JWTPayload = {},
+  options: { kid?: string; key?: CryptoKey; alg?: string; exp?: number } = {},
+) {
   return new SignJWT({ realm_access: { roles: ['offline_access', 'kpi-editor'] }, org: 'MINFIN', ...claims })
     .setProtectedHeader({ alg: options.alg ?? 'RS256', kid: options.kid ?? 'idp-1' })
     .setIssuer(ISSUER)
@@ -84,7 +87,14 @@ describe('single sign-on', () => {
   it('accepts a provider token, mapping role and organization (by code) from its claims', async () => {
     const res = await call(sso, 'GET', `${API}/me`, undefined, bearer(await idpToken()));
     expect(res.status, res.raw.body).toBe(200);
-    expect(res.body).toEqual({ kind: 'sso', id: 'iin-870101300123', role: 'editor', organizationId: ministry.id, email: null, displayName: null });
+    expect(res.body).toEqual({
+      kind: 'sso',
+      id: 'iin-870101300123',
+      role: 'editor',
+      organizationId: ministry.id,
+      email: null,
+      displayName: null,
+    });
     expect(jwksRequests).toBeGreaterThanOrEqual(1);
   });
 
@@ -106,7 +116,13 @@ describe('single sign-on', () => {
   });
 
   it('answers 403 to a valid provider token that grants no Nysana role', async () => {
-    const res = await call(sso, 'GET', `${API}/plans`, undefined, bearer(await idpToken({ realm_access: { roles: ['offline_access'] } })));
+    const res = await call(
+      sso,
+      'GET',
+      `${API}/plans`,
+      undefined,
+      bearer(await idpToken({ realm_access: { roles: ['offline_access'] } })),
+    );
     expect(res.status).toBe(403);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   });

@@ -34,8 +34,14 @@ function claims(overrides: JWTPayload = {}): JWTPayload {
   };
 }
 
-async function forge(payload: JWTPayload, header: Record<string, unknown> = {}, key: CryptoKey | Uint8Array = realKey.privateKey) {
-  return new SignJWT(payload).setProtectedHeader({ alg: 'EdDSA', kid: realKey.kid, typ: 'at+jwt', ...header } as never).sign(key);
+async function forge(
+  payload: JWTPayload,
+  header: Record<string, unknown> = {},
+  key: CryptoKey | Uint8Array = realKey.privateKey,
+) {
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: 'EdDSA', kid: realKey.kid, typ: 'at+jwt', ...header } as never)
+    .sign(key);
 }
 
 async function me(token: string) {
@@ -80,7 +86,9 @@ describe('access tokens', () => {
       Buffer.from(realKey.publicJwk.x!, 'base64url'),
     ];
     for (const secret of secrets) {
-      const token = await new SignJWT(claims({ role: 'admin' })).setProtectedHeader({ alg: 'HS256', kid: realKey.kid, typ: 'at+jwt' }).sign(secret);
+      const token = await new SignJWT(claims({ role: 'admin' }))
+        .setProtectedHeader({ alg: 'HS256', kid: realKey.kid, typ: 'at+jwt' })
+        .sign(secret);
       expectInvalidToken(await me(token));
     }
   });
@@ -154,9 +162,14 @@ describe('access tokens', () => {
 
   it('refuses the refresh token of a user deactivated behind the API (in the database)', async () => {
     // An editor without an organization cannot exist: the database's check constraint refuses it.
-    await expect(createTestUser(ctx.app, { role: 'editor', organizationId: null })).rejects.toMatchObject({ cause: { code: '23514' } });
+    await expect(createTestUser(ctx.app, { role: 'editor', organizationId: null })).rejects.toMatchObject({
+      cause: { code: '23514' },
+    });
     const viewer2 = await createTestUser(ctx.app, { role: 'viewer' });
-    const login = await call(ctx.app, 'POST', '/api/v1/auth/login', { email: viewer2.email, password: viewer2.password });
+    const login = await call(ctx.app, 'POST', '/api/v1/auth/login', {
+      email: viewer2.email,
+      password: viewer2.password,
+    });
     await ctx.db.database.db.update(users).set({ active: false }).where(eq(users.id, viewer2.id));
     const refresh = await call(ctx.app, 'POST', '/api/v1/auth/refresh', { refreshToken: login.body.refreshToken });
     expect(refresh.status).toBe(401);

@@ -10,7 +10,16 @@ import { databaseProblem } from '../../src/db/errors.js';
 import { pruneTombstones } from '../../src/sync/retention.js';
 import { adminToken, call, setupApp } from '../helpers/app.js';
 import type { Json } from '../helpers/app.js';
-import { API, createIndicator, createOrganization, createTree, errorPaths, expectProblem, expectStatus, queryRows } from '../helpers/fixtures.js';
+import {
+  API,
+  createIndicator,
+  createOrganization,
+  createTree,
+  errorPaths,
+  expectProblem,
+  expectStatus,
+  queryRows,
+} from '../helpers/fixtures.js';
 
 const ctx = setupApp();
 
@@ -33,7 +42,11 @@ describe('a brand-new database', () => {
     expectStatus(await call(ctx.app, 'GET', `${API}/plans?organizationId=${org.id}&updatedSince=${since}`), 200);
     // The server's timer prunes 5 s after start: with nothing older than the retention, nothing moves.
     expect((await pruneTombstones(ctx.db.database.db, 90)).deleted).toBe(0);
-    for (const url of [`${API}/plans?updatedSince=${since}`, `${API}/organizations?updatedSince=${since}`, `${API}/status?updatedSince=${since}`]) {
+    for (const url of [
+      `${API}/plans?updatedSince=${since}`,
+      `${API}/organizations?updatedSince=${since}`,
+      `${API}/status?updatedSince=${since}`,
+    ]) {
       expectStatus(await call(ctx.app, 'GET', url), 200);
     }
   });
@@ -63,13 +76,21 @@ describe('dates the database cannot hold', () => {
     expect(routes.length).toBeGreaterThanOrEqual(16);
     for (const { url, param } of routes) {
       for (const value of ['0000-01-01T00:00:00Z', '0001-01-01T00:30:00+01:00', '9999-12-31T23:00:00-02:00']) {
-        const res = await call(ctx.app, 'GET', `${url}${url.includes('?') ? '&' : '?'}${param}=${encodeURIComponent(value)}`);
+        const res = await call(
+          ctx.app,
+          'GET',
+          `${url}${url.includes('?') ? '&' : '?'}${param}=${encodeURIComponent(value)}`,
+        );
         expect(res.status, `${url} ${param}=${value}: ${res.raw.body}`).toBe(400);
         expect(errorPaths(res), url).toEqual([`query.${param}`]);
       }
       // The smallest and largest instants accepted are ones the database holds.
       for (const value of ['0001-01-01T00:00:00Z', '9999-12-31T23:59:59Z']) {
-        const res = await call(ctx.app, 'GET', `${url}${url.includes('?') ? '&' : '?'}${param}=${encodeURIComponent(value)}`);
+        const res = await call(
+          ctx.app,
+          'GET',
+          `${url}${url.includes('?') ? '&' : '?'}${param}=${encodeURIComponent(value)}`,
+        );
         expect(res.status, `${url} ${param}=${value}: ${res.raw.body}`).toBeLessThan(500);
         expect(res.status).not.toBe(400);
       }
@@ -78,7 +99,10 @@ describe('dates the database cannot hold', () => {
 
   it('refuses an approval date in year 0000', async () => {
     const tree = await createTree(ctx.app);
-    const res = await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/approve`, { document: { en: 'Order' }, date: '0000-02-01' });
+    const res = await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/approve`, {
+      document: { en: 'Order' },
+      date: '0000-02-01',
+    });
     expectProblem(res, 400, ['body.date']);
   });
 
@@ -111,20 +135,48 @@ describe('text with a lone surrogate', () => {
     const org = await createOrganization(ctx.app);
     const tree = await createTree(ctx.app);
     const user = expectStatus(
-      await call(ctx.app, 'POST', `${API}/users`, { email: `${randomUUID()}@nysana.test`, displayName: 'Aida', role: 'viewer', password: 'a long enough password' }),
+      await call(ctx.app, 'POST', `${API}/users`, {
+        email: `${randomUUID()}@nysana.test`,
+        displayName: 'Aida',
+        role: 'viewer',
+        password: 'a long enough password',
+      }),
       201,
     );
-    const client = expectStatus(await call(ctx.app, 'POST', `${API}/clients`, { name: 'Dashboard', role: 'viewer' }), 201);
+    const client = expectStatus(
+      await call(ctx.app, 'POST', `${API}/clients`, { name: 'Dashboard', role: 'viewer' }),
+      201,
+    );
     const cases: [string, string, unknown, string][] = [
-      ['POST', `${API}/users`, { email: `${randomUUID()}@nysana.test`, displayName: `A${LONE}`, role: 'viewer', password: 'a long enough password' }, 'body.displayName'],
+      [
+        'POST',
+        `${API}/users`,
+        {
+          email: `${randomUUID()}@nysana.test`,
+          displayName: `A${LONE}`,
+          role: 'viewer',
+          password: 'a long enough password',
+        },
+        'body.displayName',
+      ],
       ['PATCH', `${API}/users/${user.id}`, { displayName: `B${LONE}` }, 'body.displayName'],
       ['POST', `${API}/clients`, { name: `C${LONE}`, role: 'viewer' }, 'body.name'],
       ['PATCH', `${API}/clients/${client.id}`, { name: LONE }, 'body.name'],
       ['PATCH', `${API}/organizations/${org.id}`, { name: { ru: `Орг${LONE}` } }, 'body.name.ru'],
       ['POST', `${API}/organizations`, { code: `X${LONE}`, name: { en: 'x' } }, 'body.code'],
-      ['PUT', `${API}/indicators/${tree.indicator.id}/measurements/2016`, { plan: 1, note: { kk: `${LONE}x` } }, 'body.note.kk'],
+      [
+        'PUT',
+        `${API}/indicators/${tree.indicator.id}/measurements/2016`,
+        { plan: 1, note: { kk: `${LONE}x` } },
+        'body.note.kk',
+      ],
       ['PATCH', `${API}/indicators/${tree.indicator.id}`, { name: { en: `${LONE}` } }, 'body.name.en'],
-      ['POST', `${API}/users`, { email: `${randomUUID()}@nysana.test`, displayName: 'D', role: 'viewer', password: `pass${LONE}word long` }, 'body.password'],
+      [
+        'POST',
+        `${API}/users`,
+        { email: `${randomUUID()}@nysana.test`, displayName: 'D', role: 'viewer', password: `pass${LONE}word long` },
+        'body.password',
+      ],
     ];
     for (const [method, url, body, path] of cases) {
       const res = await call(ctx.app, method as 'POST', url, body);
@@ -139,7 +191,10 @@ describe('text with a lone surrogate', () => {
     expect(replaced).toEqual([]);
     expect(expectStatus(await call(ctx.app, 'GET', `${API}/users/${user.id}`), 200).displayName).toBe('Aida');
     // A well-formed pair (an emoji) is fine.
-    expect(expectStatus(await call(ctx.app, 'PATCH', `${API}/users/${user.id}`, { displayName: 'Aida 🌿' }), 200).displayName).toBe('Aida 🌿');
+    expect(
+      expectStatus(await call(ctx.app, 'PATCH', `${API}/users/${user.id}`, { displayName: 'Aida 🌿' }), 200)
+        .displayName,
+    ).toBe('Aida 🌿');
   });
 });
 
@@ -157,18 +212,28 @@ describe('numbers that cannot be stored exactly', () => {
     ]) {
       const res = await sendRaw('PUT', m, text!);
       expect(res.status, `${text}: ${res.raw.body}`).toBe(400);
-      expect(res.body.errors.map((e: Json) => e.path), text).toEqual([path]);
+      expect(
+        res.body.errors.map((e: Json) => e.path),
+        text,
+      ).toEqual([path]);
       expect(res.body.errors[0].message).toMatch(/cannot be stored exactly/);
     }
     expect(await queryRows(ctx, sql`select 1 from measurements where indicator_id = ${ind.id}`)).toEqual([]);
 
     // Exact ones pass and come back as written (trailing zeros and exponents are the same value).
-    const ok = await sendRaw('PUT', m, '{"plan": 1.30, "fact": 123456789012.345, "note": {"en": "0.1000000000000000000001"}}');
+    const ok = await sendRaw(
+      'PUT',
+      m,
+      '{"plan": 1.30, "fact": 123456789012.345, "note": {"en": "0.1000000000000000000001"}}',
+    );
     expect(ok.status, ok.raw.body).toBe(201);
     expect(ok.body).toMatchObject({ plan: 1.3, fact: 123456789012.345, note: { en: '0.1000000000000000000001' } });
-    expect(await queryRows(ctx, sql`select plan::text as plan, fact::text as fact from measurements where indicator_id = ${ind.id}`)).toEqual([
-      { plan: '1.3', fact: '123456789012.345' },
-    ]);
+    expect(
+      await queryRows(
+        ctx,
+        sql`select plan::text as plan, fact::text as fact from measurements where indicator_id = ${ind.id}`,
+      ),
+    ).toEqual([{ plan: '1.3', fact: '123456789012.345' }]);
     expect((await sendRaw('PUT', m, '{"plan": 2.5e-7, "fact": -0.0}')).status).toBe(200);
 
     // PATCH (merge patch) and the bulk rows: the same rule, with the field's full path.
@@ -182,7 +247,9 @@ describe('numbers that cannot be stored exactly', () => {
     );
     expect(bulk.status).toBe(400);
     expect(bulk.body.errors.map((e: Json) => e.path)).toEqual(['body.rows.1.plan']);
-    expect(await queryRows(ctx, sql`select year from measurements where indicator_id = ${ind.id} order by year`)).toEqual([{ year: 2016 }]);
+    expect(
+      await queryRows(ctx, sql`select year from measurements where indicator_id = ${ind.id} order by year`),
+    ).toEqual([{ year: 2016 }]);
     // Still malformed JSON is still the parser's 400.
     expect((await sendRaw('PUT', m, '{"plan": 0.1000000000000000000001')).status).toBe(400);
   });

@@ -56,7 +56,10 @@ describe('bulk write transaction', () => {
           return new;
         end $$`),
     );
-    await queryRows(ctx, sql`create trigger fail_halfway before insert on audit_log for each row execute function fail_halfway()`);
+    await queryRows(
+      ctx,
+      sql`create trigger fail_halfway before insert on audit_log for each row execute function fail_halfway()`,
+    );
 
     const rows = [
       { indicatorId: a.id, year: 2014, plan: 1, fact: 5, note: { en: 'changed' } }, // update
@@ -70,7 +73,12 @@ describe('bulk write transaction', () => {
 
     // The same batch without the planted failure goes through whole.
     await queryRows(ctx, sql`drop trigger fail_halfway on audit_log`);
-    expect(expectStatus(await call(ctx.app, 'POST', BULK, { rows }), 200)).toEqual({ dryRun: false, created: 2, updated: 2, unchanged: 0 });
+    expect(expectStatus(await call(ctx.app, 'POST', BULK, { rows }), 200)).toEqual({
+      dryRun: false,
+      created: 2,
+      updated: 2,
+      unchanged: 0,
+    });
     expect((await state([a.id, b.id])).audits).toBe(before.audits + 4);
   });
 
@@ -90,18 +98,32 @@ describe('bulk write transaction', () => {
     );
     expect(res).toMatchObject({ created: 1, updated: 1, unchanged: 1 });
     const xid = async (query: ReturnType<typeof sql>) => String((await queryRows(ctx, query))[0]!.xid);
-    const written = await xid(sql`select xmin::text as xid from measurements where indicator_id = ${ind.id} and year = 2016`);
-    expect(await xid(sql`select xmin::text as xid from measurements where indicator_id = ${ind.id} and year = 2015`)).toBe(written);
-    expect(await xid(sql`select xmin::text as xid from audit_log where entity_key = ${`${ind.id}/2016`}`)).toBe(written);
+    const written = await xid(
+      sql`select xmin::text as xid from measurements where indicator_id = ${ind.id} and year = 2016`,
+    );
+    expect(
+      await xid(sql`select xmin::text as xid from measurements where indicator_id = ${ind.id} and year = 2015`),
+    ).toBe(written);
+    expect(await xid(sql`select xmin::text as xid from audit_log where entity_key = ${`${ind.id}/2016`}`)).toBe(
+      written,
+    );
     // Statement 1 share-locks the indicator and its plan, statement 2 locks the stored rows FOR
     // UPDATE: a row lock leaves the locker's transaction id in xmax, so these show the locks were
     // taken, and taken by the transaction that wrote.
     expect(await xid(sql`select xmax::text as xid from indicators where id = ${ind.id}`)).toBe(written);
     expect(await xid(sql`select xmax::text as xid from plans where id = ${tree.plan.id}`)).toBe(written);
-    expect(await xid(sql`select xmax::text as xid from measurements where indicator_id = ${ind.id} and year = 2014`)).toBe(written);
+    expect(
+      await xid(sql`select xmax::text as xid from measurements where indicator_id = ${ind.id} and year = 2014`),
+    ).toBe(written);
     // One clock for the whole batch: the audit's "after" shows the stored updatedAt exactly.
-    const [stored] = await queryRows(ctx, sql`select to_json(updated_at) #>> '{}' as at from measurements where indicator_id = ${ind.id} and year = 2015`);
-    const [audited] = await queryRows(ctx, sql`select after->>'updatedAt' as at from audit_log where entity_key = ${`${ind.id}/2015`} and action = 'update'`);
+    const [stored] = await queryRows(
+      ctx,
+      sql`select to_json(updated_at) #>> '{}' as at from measurements where indicator_id = ${ind.id} and year = 2015`,
+    );
+    const [audited] = await queryRows(
+      ctx,
+      sql`select after->>'updatedAt' as at from audit_log where entity_key = ${`${ind.id}/2015`} and action = 'update'`,
+    );
     expect(new Date(String(audited!.at)).getTime()).toBe(new Date(String(stored!.at)).getTime());
   });
 });

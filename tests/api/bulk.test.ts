@@ -3,7 +3,16 @@ import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bearer, call, setupApp, tokenFor } from '../helpers/app.js';
 import type { Json } from '../helpers/app.js';
-import { API, createIndicator, createTree, errorPaths, expectProblem, expectStatus, putMeasurement, queryRows } from '../helpers/fixtures.js';
+import {
+  API,
+  createIndicator,
+  createTree,
+  errorPaths,
+  expectProblem,
+  expectStatus,
+  putMeasurement,
+  queryRows,
+} from '../helpers/fixtures.js';
 import type { Tree } from '../helpers/fixtures.js';
 import { itTwoConnections } from '../helpers/two-connections.js';
 
@@ -13,7 +22,10 @@ const BULK = `${API}/measurements/bulk`;
 const count = async (indicatorIds: string[]) => {
   const [row] = await queryRows(
     ctx,
-    sql`select (select count(*)::int from measurements where indicator_id in (${sql.join(indicatorIds.map((id) => sql`${id}::uuid`), sql`, `)})) as measurements,
+    sql`select (select count(*)::int from measurements where indicator_id in (${sql.join(
+      indicatorIds.map((id) => sql`${id}::uuid`),
+      sql`, `,
+    )})) as measurements,
       (select count(*)::int from audit_log where entity_type = 'measurement') as audits`,
   );
   return row as { measurements: number; audits: number };
@@ -22,11 +34,19 @@ const count = async (indicatorIds: string[]) => {
 describe('bulk measurements', () => {
   let tree: Tree;
   let rank: Json;
-  const byCode = (code: string) => ({ organizationCode: tree.organization.code, planCode: tree.plan.code, indicatorCode: code });
+  const byCode = (code: string) => ({
+    organizationCode: tree.organization.code,
+    planCode: tree.plan.code,
+    indicatorCode: code,
+  });
 
   beforeAll(async () => {
     tree = await createTree(ctx.app, { plan: { startYear: 2014, endYear: 2018 } });
-    rank = await createIndicator(ctx.app, tree.goal.id, { valueType: 'rank', betterWhen: 'lower', unit: { en: 'place' } });
+    rank = await createIndicator(ctx.app, tree.goal.id, {
+      valueType: 'rank',
+      betterWhen: 'lower',
+      unit: { en: 'place' },
+    });
   });
 
   it('writes nothing when one row is bad, listing every bad row', async () => {
@@ -105,12 +125,22 @@ describe('bulk measurements', () => {
     const afterFirst = await count([ind.id]);
     expect(afterFirst).toEqual({ measurements: 3, audits: before.audits + 2 });
     const m2015 = expectStatus(await call(ctx.app, 'GET', `${API}/indicators/${ind.id}/measurements/2015`), 200);
-    expect(m2015).toMatchObject({ plan: 1.3, fact: 1.3, note: { ru: 'ок' }, version: 1, ratingSize: null, score: null });
+    expect(m2015).toMatchObject({
+      plan: 1.3,
+      fact: 1.3,
+      note: { ru: 'ок' },
+      version: 1,
+      ratingSize: null,
+      score: null,
+    });
 
     const replay = expectStatus(await call(ctx.app, 'POST', BULK, { rows }), 200);
     expect(replay).toEqual({ dryRun: false, created: 0, updated: 0, unchanged: 3 });
     expect(await count([ind.id])).toEqual(afterFirst);
-    const versions = await queryRows(ctx, sql`select year, version from measurements where indicator_id = ${ind.id} order by year`);
+    const versions = await queryRows(
+      ctx,
+      sql`select year, version from measurements where indicator_id = ${ind.id} order by year`,
+    );
     expect(versions).toEqual([
       { year: 2014, version: 1 },
       { year: 2015, version: 1 },
@@ -133,7 +163,10 @@ describe('bulk measurements', () => {
     const t = await createTree(ctx.app);
     await putMeasurement(ctx.app, t.indicator.id, 2016, { plan: 1, fact: 1 });
     expectStatus(
-      await call(ctx.app, 'POST', `${API}/plans/${t.plan.id}/years/2016/approve`, { document: { en: 'Order No. 1' }, date: '2016-11-22' }),
+      await call(ctx.app, 'POST', `${API}/plans/${t.plan.id}/years/2016/approve`, {
+        document: { en: 'Order No. 1' },
+        date: '2016-11-22',
+      }),
       201,
     );
     const res = await call(ctx.app, 'POST', BULK, {
@@ -153,7 +186,9 @@ describe('bulk measurements', () => {
     // An approval in progress holds the plan FOR UPDATE, as POST .../approve does, while the batch arrives.
     await ctx.db.database.db.transaction(async (tx) => {
       await tx.execute(sql`select id from plans where id = ${t.plan.id} for update`);
-      await tx.execute(sql`insert into year_approvals (plan_id, year, document, date) values (${t.plan.id}, 2016, '{"en":"Order No. 2"}'::jsonb, '2016-12-01')`);
+      await tx.execute(
+        sql`insert into year_approvals (plan_id, year, document, date) values (${t.plan.id}, 2016, '{"en":"Order No. 2"}'::jsonb, '2016-12-01')`,
+      );
       bulk = call(ctx.app, 'POST', BULK, { rows: [{ indicatorId: t.indicator.id, year: 2016, plan: 5, fact: 6 }] });
       await new Promise((r) => setTimeout(r, 300)); // the batch is now waiting for its share lock on the plan
     });
@@ -180,11 +215,16 @@ describe('bulk measurements', () => {
 
   it('mixes created, updated and unchanged rows: one audit row per written row, before and after as the API shows them', async () => {
     const a = await createIndicator(ctx.app, tree.goal.id);
-    const r = await createIndicator(ctx.app, tree.goal.id, { valueType: 'rank', betterWhen: 'lower', unit: { en: 'place' } });
+    const r = await createIndicator(ctx.app, tree.goal.id, {
+      valueType: 'rank',
+      betterWhen: 'lower',
+      unit: { en: 'place' },
+    });
     await putMeasurement(ctx.app, a.id, 2014, { plan: 1, fact: 2 });
     await putMeasurement(ctx.app, a.id, 2015, { plan: 3, fact: 4, note: { en: 'kept' } });
     await putMeasurement(ctx.app, r.id, 2014, { plan: 10, fact: 12, ratingSize: 180, score: 35 });
-    const get = async (id: string, year: number) => expectStatus(await call(ctx.app, 'GET', `${API}/indicators/${id}/measurements/${year}`), 200);
+    const get = async (id: string, year: number) =>
+      expectStatus(await call(ctx.app, 'GET', `${API}/indicators/${id}/measurements/${year}`), 200);
     const old2014 = await get(a.id, 2014);
     const oldRank = await get(r.id, 2014);
     // Values that must survive the array and JSON encodings exactly: tiny and negative numbers,
@@ -214,7 +254,14 @@ describe('bulk measurements', () => {
     });
 
     const now2014 = await get(a.id, 2014);
-    expect(now2014).toMatchObject({ id: old2014.id, plan: -0.5, fact: 1e-7, note, version: 2, createdAt: old2014.createdAt });
+    expect(now2014).toMatchObject({
+      id: old2014.id,
+      plan: -0.5,
+      fact: 1e-7,
+      note,
+      version: 2,
+      createdAt: old2014.createdAt,
+    });
     expect((await get(a.id, 2015)).version).toBe(1);
     const nowRank = await get(r.id, 2014);
     expect(nowRank).toMatchObject({ id: oldRank.id, plan: 9, fact: 12, ratingSize: 180, score: 35.5, version: 2 });
@@ -233,15 +280,48 @@ describe('bulk measurements', () => {
     );
     expect((await count([a.id, r.id])).audits).toBe(auditsBefore + 4);
     const expected = [
-      { entityId: now2014.id, entityKey: `${a.id}/2014`, action: 'update', before: old2014, after: now2014, actorType: 'user' },
-      { entityId: newPlain.id, entityKey: `${a.id}/2016`, action: 'create', before: null, after: newPlain, actorType: 'user' },
-      { entityId: nowRank.id, entityKey: `${r.id}/2014`, action: 'update', before: oldRank, after: nowRank, actorType: 'user' },
-      { entityId: newRank.id, entityKey: `${r.id}/2016`, action: 'create', before: null, after: newRank, actorType: 'user' },
+      {
+        entityId: now2014.id,
+        entityKey: `${a.id}/2014`,
+        action: 'update',
+        before: old2014,
+        after: now2014,
+        actorType: 'user',
+      },
+      {
+        entityId: newPlain.id,
+        entityKey: `${a.id}/2016`,
+        action: 'create',
+        before: null,
+        after: newPlain,
+        actorType: 'user',
+      },
+      {
+        entityId: nowRank.id,
+        entityKey: `${r.id}/2014`,
+        action: 'update',
+        before: oldRank,
+        after: nowRank,
+        actorType: 'user',
+      },
+      {
+        entityId: newRank.id,
+        entityKey: `${r.id}/2016`,
+        action: 'create',
+        before: null,
+        after: newRank,
+        actorType: 'user',
+      },
     ].sort((x, y) => (x.entityKey < y.entityKey ? -1 : 1));
     expect(audit).toEqual(expected);
 
     // Sent again: nothing changes, no new audit row.
-    expect(expectStatus(await call(ctx.app, 'POST', BULK, { rows }), 200)).toEqual({ dryRun: false, created: 0, updated: 0, unchanged: 5 });
+    expect(expectStatus(await call(ctx.app, 'POST', BULK, { rows }), 200)).toEqual({
+      dryRun: false,
+      created: 0,
+      updated: 0,
+      unchanged: 5,
+    });
     expect((await count([a.id, r.id])).audits).toBe(auditsBefore + 4);
     expect((await get(a.id, 2014)).version).toBe(2);
   });
@@ -260,7 +340,10 @@ describe('bulk measurements', () => {
     ];
     const res = expectStatus(await call(ctx.app, 'POST', `${BULK}?details=true`, { rows }), 200);
     expect(res.rows.map((r: Json) => r.outcome)).toEqual(['updated', 'updated', 'updated', 'unchanged']);
-    const stored = await queryRows(ctx, sql`select year, note, version from measurements where indicator_id = ${ind.id} order by year`);
+    const stored = await queryRows(
+      ctx,
+      sql`select year, note, version from measurements where indicator_id = ${ind.id} order by year`,
+    );
     expect(stored).toEqual([
       { year: 2014, note: { en: 'added' }, version: 2 },
       { year: 2015, note: { kk: 'жаңа', en: 'old' }, version: 2 },
@@ -315,36 +398,51 @@ describe('bulk measurements', () => {
         { index: 2, indicatorId: ind.id, year: 2016, outcome: 'created' },
       ],
     });
-    const versions = await queryRows(ctx, sql`select year, version, fact from measurements where indicator_id = ${ind.id} order by year`);
+    const versions = await queryRows(
+      ctx,
+      sql`select year, version, fact from measurements where indicator_id = ${ind.id} order by year`,
+    );
     expect(versions).toEqual([{ year: 2014, version: 1, fact: '1' }]);
   });
 
   // A size test (minutes per mutant): skipped under mutation testing (npm run test:mutation), where
   // the small tests above cover the rules and the next test the row limit.
-  it.skipIf(process.env.MUTATION_AREA !== undefined)('writes 10,000 rows in one request, then replays them as unchanged', async () => {
-    // A plan of 1910..2200 allows 301 years (history included): 34 indicators x 300 years > 10,000.
-    const big = await createTree(ctx.app, { plan: { startYear: 1910, endYear: 2200 } });
-    const indicators = [big.indicator];
-    for (let i = 1; i < 34; i++) indicators.push(await createIndicator(ctx.app, big.goal.id));
-    const rows: Json[] = [];
-    for (const [n, ind] of indicators.entries()) {
-      for (let year = 1900; year <= 2200 && rows.length < 10_000; year++) {
-        rows.push(
-          n % 2 === 0
-            ? { indicatorId: ind.id, year, plan: year / 10, fact: year % 7 === 0 ? null : (year * 3) / 100 }
-            : { organizationCode: big.organization.code, planCode: big.plan.code, indicatorCode: ind.code, year, plan: 50, fact: 51.25, note: { kk: 'ескерту' } },
-        );
+  it.skipIf(process.env.MUTATION_AREA !== undefined)(
+    'writes 10,000 rows in one request, then replays them as unchanged',
+    async () => {
+      // A plan of 1910..2200 allows 301 years (history included): 34 indicators x 300 years > 10,000.
+      const big = await createTree(ctx.app, { plan: { startYear: 1910, endYear: 2200 } });
+      const indicators = [big.indicator];
+      for (let i = 1; i < 34; i++) indicators.push(await createIndicator(ctx.app, big.goal.id));
+      const rows: Json[] = [];
+      for (const [n, ind] of indicators.entries()) {
+        for (let year = 1900; year <= 2200 && rows.length < 10_000; year++) {
+          rows.push(
+            n % 2 === 0
+              ? { indicatorId: ind.id, year, plan: year / 10, fact: year % 7 === 0 ? null : (year * 3) / 100 }
+              : {
+                  organizationCode: big.organization.code,
+                  planCode: big.plan.code,
+                  indicatorCode: ind.code,
+                  year,
+                  plan: 50,
+                  fact: 51.25,
+                  note: { kk: 'ескерту' },
+                },
+          );
+        }
       }
-    }
-    expect(rows).toHaveLength(10_000);
-    const started = Date.now();
-    const res = expectStatus(await call(ctx.app, 'POST', BULK, { rows }), 200);
-    const ms = Date.now() - started;
-    expect(res).toEqual({ dryRun: false, created: 10_000, updated: 0, unchanged: 0 });
-    console.log(`[bulk] 10,000 rows written in ${ms} ms`);
-    expect((await count(indicators.map((i) => i.id))).measurements).toBe(10_000);
-    const replay = expectStatus(await call(ctx.app, 'POST', BULK, { rows }), 200);
-    expect(replay).toEqual({ dryRun: false, created: 0, updated: 0, unchanged: 10_000 });
-    expectProblem(await call(ctx.app, 'POST', BULK, { rows: [...rows, rows[0]] }), 400, ['body.rows']);
-  }, 120_000);
+      expect(rows).toHaveLength(10_000);
+      const started = Date.now();
+      const res = expectStatus(await call(ctx.app, 'POST', BULK, { rows }), 200);
+      const ms = Date.now() - started;
+      expect(res).toEqual({ dryRun: false, created: 10_000, updated: 0, unchanged: 0 });
+      console.log(`[bulk] 10,000 rows written in ${ms} ms`);
+      expect((await count(indicators.map((i) => i.id))).measurements).toBe(10_000);
+      const replay = expectStatus(await call(ctx.app, 'POST', BULK, { rows }), 200);
+      expect(replay).toEqual({ dryRun: false, created: 0, updated: 0, unchanged: 10_000 });
+      expectProblem(await call(ctx.app, 'POST', BULK, { rows: [...rows, rows[0]] }), 400, ['body.rows']);
+    },
+    120_000,
+  );
 });

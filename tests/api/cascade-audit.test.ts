@@ -30,7 +30,9 @@ describe('cascade delete audit', () => {
       201,
     );
     const note = expectStatus(
-      await call(ctx.app, 'PUT', `${API}/plans/${t.plan.id}/notes/2016`, { blocks: [{ type: 'paragraph', text: { en: 'Note' } }] }),
+      await call(ctx.app, 'PUT', `${API}/plans/${t.plan.id}/notes/2016`, {
+        blocks: [{ type: 'paragraph', text: { en: 'Note' } }],
+      }),
       201,
     );
 
@@ -54,7 +56,10 @@ describe('cascade delete audit', () => {
       expect(deletion.before.id).toBe(id);
     }
     for (const year of [2015, 2016]) {
-      const history = expectStatus(await call(ctx.app, 'GET', `${API}/indicators/${t.indicator.id}/measurements/${year}/history`), 200);
+      const history = expectStatus(
+        await call(ctx.app, 'GET', `${API}/indicators/${t.indicator.id}/measurements/${year}/history`),
+        200,
+      );
       const actions = history.items.map((i: Json) => i.action);
       expect(actions).toEqual(['create', 'delete']);
       expect(history.items.at(-1).before).toMatchObject({ indicatorId: t.indicator.id, year, plan: 10 });
@@ -65,9 +70,15 @@ describe('cascade delete audit', () => {
     const t = await createTree(ctx.app);
     await putMeasurement(ctx.app, t.indicator.id, 2017, { plan: 1, fact: 1 });
     expect((await call(ctx.app, 'DELETE', `${API}/goals/${t.goal.id}?cascade=true`)).status).toBe(204);
-    expect((await auditFor('indicator', t.indicator.id)).map((e: Json) => e.action).sort()).toEqual(['create', 'delete']);
+    expect((await auditFor('indicator', t.indicator.id)).map((e: Json) => e.action).sort()).toEqual([
+      'create',
+      'delete',
+    ]);
     expect((await auditFor('direction', t.direction.id)).map((e: Json) => e.action)).toEqual(['create']);
-    const history = expectStatus(await call(ctx.app, 'GET', `${API}/indicators/${t.indicator.id}/measurements/2017/history`), 200);
+    const history = expectStatus(
+      await call(ctx.app, 'GET', `${API}/indicators/${t.indicator.id}/measurements/2017/history`),
+      200,
+    );
     expect(history.items.map((i: Json) => i.action)).toEqual(['create', 'delete']);
   });
 });

@@ -129,8 +129,10 @@ describe('delete and cascade', () => {
     const [gone, kept] = a1.directions;
     expect((await call(ctx.app, 'DELETE', `${API}/directions/${gone.id}?cascade=true`)).status).toBe(204);
     expect(await status(`${API}/directions/${gone.id}`)).toBe(404);
-    for (const g of a1.goals.filter((x) => x.directionId === gone.id)) expect(await status(`${API}/goals/${g.id}`)).toBe(404);
-    for (const g of a1.goals.filter((x) => x.directionId === kept.id)) expect(await status(`${API}/goals/${g.id}`)).toBe(200);
+    for (const g of a1.goals.filter((x) => x.directionId === gone.id))
+      expect(await status(`${API}/goals/${g.id}`)).toBe(404);
+    for (const g of a1.goals.filter((x) => x.directionId === kept.id))
+      expect(await status(`${API}/goals/${g.id}`)).toBe(200);
     const goneGoals = new Set(a1.goals.filter((x) => x.directionId === gone.id).map((x) => x.id));
     for (const i of a1.indicators) {
       expect(await status(`${API}/indicators/${i.id}`)).toBe(goneGoals.has(i.goalId) ? 404 : 200);
@@ -204,7 +206,10 @@ describe('delete and cascade', () => {
 
   it('checks If-Match before cascading: a stale one deletes nothing', async () => {
     const before = await countRows(ctx);
-    expectProblem(await call(ctx.app, 'DELETE', `${API}/plans/${a1.plan.id}?cascade=true`, undefined, { 'if-match': '"9"' }), 412);
+    expectProblem(
+      await call(ctx.app, 'DELETE', `${API}/plans/${a1.plan.id}?cascade=true`, undefined, { 'if-match': '"9"' }),
+      412,
+    );
     expect(await countRows(ctx)).toEqual(before);
   });
 

@@ -11,7 +11,9 @@ describe('If-Match under concurrency', () => {
     const url = `${API}/goals/${tree.goal.id}`;
     const etag = (await call(ctx.app, 'GET', url)).headers.etag as string;
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => call(ctx.app, 'PATCH', url, { title: { en: `Writer ${i}` } }, { 'if-match': etag })),
+      Array.from({ length: 20 }, (_, i) =>
+        call(ctx.app, 'PATCH', url, { title: { en: `Writer ${i}` } }, { 'if-match': etag }),
+      ),
     );
     const winners = results.filter((r) => r.status === 200);
     expect(winners).toHaveLength(1);
@@ -26,9 +28,21 @@ describe('If-Match under concurrency', () => {
     const url = `${API}/indicators/${tree.indicator.id}/measurements/2016`;
     const created = await call(ctx.app, 'PUT', url, { plan: 1 });
     const etag = created.headers.etag as string;
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => call(ctx.app, 'PUT', url, { plan: i + 2 }, { 'if-match': etag })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => call(ctx.app, 'PUT', url, { plan: i + 2 }, { 'if-match': etag })),
+    );
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
     expect((await call(ctx.app, 'DELETE', url, undefined, { 'if-match': etag })).status).toBe(412);
-    expect((await call(ctx.app, 'PUT', `${API}/indicators/${tree.indicator.id}/measurements/2017`, { plan: 1 }, { 'if-match': '"1"' })).status).toBe(412);
+    expect(
+      (
+        await call(
+          ctx.app,
+          'PUT',
+          `${API}/indicators/${tree.indicator.id}/measurements/2017`,
+          { plan: 1 },
+          { 'if-match': '"1"' },
+        )
+      ).status,
+    ).toBe(412);
   });
 });

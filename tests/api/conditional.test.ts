@@ -60,7 +60,9 @@ describe('conditional GETs', () => {
   });
 
   it('does not answer 304 to writes or errors', async () => {
-    const res = await call(ctx.app, 'GET', `${API}/plans/00000000-0000-4000-8000-000000000000`, undefined, { 'if-none-match': '*' });
+    const res = await call(ctx.app, 'GET', `${API}/plans/00000000-0000-4000-8000-000000000000`, undefined, {
+      'if-none-match': '*',
+    });
     expect(res.status).toBe(404);
     expect(res.body.status).toBe(404);
 
@@ -68,21 +70,35 @@ describe('conditional GETs', () => {
     const tree = await createTree(ctx.app);
     const url = `${API}/goals/${tree.goal.id}`;
     const current = (await call(ctx.app, 'GET', url)).headers.etag as string;
-    const patched = await call(ctx.app, 'PATCH', url, { title: { en: 'Written anyway' } }, { 'if-none-match': current });
+    const patched = await call(
+      ctx.app,
+      'PATCH',
+      url,
+      { title: { en: 'Written anyway' } },
+      { 'if-none-match': current },
+    );
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ title: { en: 'Written anyway' }, version: 2 });
     const measurement = `${API}/indicators/${tree.indicator.id}/measurements/2016`;
     expect((await call(ctx.app, 'PUT', measurement, { plan: 1 }, { 'if-none-match': '*' })).status).toBe(201);
     const list = `${API}/indicators/${tree.indicator.id}/measurements`;
     const listTag = (await call(ctx.app, 'GET', list)).headers.etag as string;
-    const bulk = await call(ctx.app, 'POST', `${API}/measurements/bulk`, { rows: [{ indicatorId: tree.indicator.id, year: 2017, plan: 2, fact: null }] }, { 'if-none-match': listTag });
+    const bulk = await call(
+      ctx.app,
+      'POST',
+      `${API}/measurements/bulk`,
+      { rows: [{ indicatorId: tree.indicator.id, year: 2017, plan: 2, fact: null }] },
+      { 'if-none-match': listTag },
+    );
     expect(bulk.status).toBe(200);
     expect(bulk.body).toMatchObject({ created: 1 });
     // A dry run answers the same body twice: it carries no ETag, and "*" does not turn it into a 304.
     const dryRun = { rows: [{ indicatorId: tree.indicator.id, year: 2018, plan: 3, fact: null }] };
     const first = await call(ctx.app, 'POST', `${API}/measurements/bulk?dryRun=true`, dryRun);
     expect(first.headers.etag).toBeUndefined();
-    const second = await call(ctx.app, 'POST', `${API}/measurements/bulk?dryRun=true`, dryRun, { 'if-none-match': '*' });
+    const second = await call(ctx.app, 'POST', `${API}/measurements/bulk?dryRun=true`, dryRun, {
+      'if-none-match': '*',
+    });
     expect(second.status).toBe(200);
     expect(second.body).toEqual(first.body);
     expect((await call(ctx.app, 'GET', `${measurement}`)).body).toMatchObject({ plan: 1 });
@@ -105,6 +121,8 @@ describe('conditional GETs', () => {
     expect((await call(ctx.app, 'GET', entity, undefined, { 'if-none-match': '"7", *' })).status).toBe(304);
     expect((await call(ctx.app, 'GET', url, undefined, { 'if-none-match': '"7", *' })).status).toBe(304);
     expect((await call(ctx.app, 'GET', entity, undefined, { 'if-none-match': '"W/1"' })).status).toBe(200);
-    expect((await call(ctx.app, 'GET', url, undefined, { 'if-none-match': `"W/${etag.replace(/^W\/"/, '')}` })).status).toBe(200);
+    expect(
+      (await call(ctx.app, 'GET', url, undefined, { 'if-none-match': `"W/${etag.replace(/^W\/"/, '')}` })).status,
+    ).toBe(200);
   });
 });

@@ -25,7 +25,14 @@ async function dataDir(): Promise<string> {
   return dir;
 }
 
-const env = (dir: string) => ({ ...process.env, DATA_DIR: dir, DATABASE_URL: '', DEMO_DATA: 'false', LOG_LEVEL: 'info', PORT: '0' });
+const env = (dir: string) => ({
+  ...process.env,
+  DATA_DIR: dir,
+  DATABASE_URL: '',
+  DEMO_DATA: 'false',
+  LOG_LEVEL: 'info',
+  PORT: '0',
+});
 
 function startServer(dir: string) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
@@ -51,11 +58,15 @@ function startServer(dir: string) {
 /** `npm run user:create` as the script runs it, the password on stdin. */
 function createUser(dir: string, email: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/users/create-cli.ts', '--email', email, '--role', 'admin'], {
-      cwd: root,
-      env: env(dir),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/users/create-cli.ts', '--email', email, '--role', 'admin'],
+      {
+        cwd: root,
+        env: env(dir),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -117,11 +128,17 @@ describe('embedded database ownership', () => {
   it('recovers a lock naming a process that no longer exists, and refuses one naming a live process', async () => {
     const dir = await dataDir();
     // A pid that cannot be running (above the kernel's pid_max).
-    await writeFile(path.join(dir, LOCK_FILE), JSON.stringify({ pid: 2 ** 22 + 7, hostname: os.hostname(), command: 'crashed', since: '2026-01-01T00:00:00Z' }));
+    await writeFile(
+      path.join(dir, LOCK_FILE),
+      JSON.stringify({ pid: 2 ** 22 + 7, hostname: os.hostname(), command: 'crashed', since: '2026-01-01T00:00:00Z' }),
+    );
     const recovered = await createUser(dir, 'stale@example.kz');
     expect(recovered.out).toMatch(/created admin stale@example\.kz/);
     // A live process of this host (this test's own) holds it: refused, naming that pid.
-    await writeFile(path.join(dir, LOCK_FILE), JSON.stringify({ pid: process.pid, hostname: os.hostname(), command: 'vitest', since: '2026-01-01T00:00:00Z' }));
+    await writeFile(
+      path.join(dir, LOCK_FILE),
+      JSON.stringify({ pid: process.pid, hostname: os.hostname(), command: 'vitest', since: '2026-01-01T00:00:00Z' }),
+    );
     const refused = await createUser(dir, 'blocked@example.kz');
     expect(refused.code).toBe(1);
     expect(refused.out).toContain(`in use by process ${process.pid}`);

@@ -46,7 +46,8 @@ const kinds: SectionKind[] = [
     plural: 'goals',
     parentField: 'directionId',
     parentPlural: 'directions',
-    newParent: async () => (await createDirection(ctx.app, (await createPlan(ctx.app, (await createOrganization(ctx.app)).id)).id)).id,
+    newParent: async () =>
+      (await createDirection(ctx.app, (await createPlan(ctx.app, (await createOrganization(ctx.app)).id)).id)).id,
     addChild: async (id) => void (await createIndicator(ctx.app, id)),
   },
 ];
@@ -54,8 +55,10 @@ const kinds: SectionKind[] = [
 describe.each(kinds)('$plural', (kind) => {
   const collection = (parentId: string) => `${API}/${kind.parentPlural}/${parentId}/${kind.plural}`;
   const item = (id: string) => `${API}/${kind.plural}/${id}`;
-  const create = async (parentId: string, body: Record<string, unknown>) => call(ctx.app, 'POST', collection(parentId), body);
-  const createOk = async (parentId: string, body: Record<string, unknown>) => expectStatus(await create(parentId, body), 201);
+  const create = async (parentId: string, body: Record<string, unknown>) =>
+    call(ctx.app, 'POST', collection(parentId), body);
+  const createOk = async (parentId: string, body: Record<string, unknown>) =>
+    expectStatus(await create(parentId, body), 201);
 
   let parentId: string;
   let otherParentId: string;
@@ -71,7 +74,13 @@ describe.each(kinds)('$plural', (kind) => {
       expect(res.status).toBe(201);
       expect(res.headers.etag).toBe('"1"');
       expect(res.headers.location).toBe(item(res.body.id));
-      expect(res.body).toMatchObject({ [kind.parentField]: fresh, code: '1', title: { kk: 'Бірінші', ru: 'Первое' }, position: 1, version: 1 });
+      expect(res.body).toMatchObject({
+        [kind.parentField]: fresh,
+        code: '1',
+        title: { kk: 'Бірінші', ru: 'Первое' },
+        position: 1,
+        version: 1,
+      });
       expect(Object.keys(res.body).sort()).toEqual(
         ['code', 'createdAt', 'id', kind.parentField, 'position', 'title', 'updatedAt', 'version'].sort(),
       );
@@ -117,10 +126,12 @@ describe.each(kinds)('$plural', (kind) => {
       expect(next.status).toBe(201);
       expect(next.body.position).toBe(1_000_000);
       expect((await call(ctx.app, 'GET', collection(fresh))).status).toBe(200);
-      expectProblem(await create(fresh, { code: 'over', title: { en: 'over' }, position: 1_000_001 }), 400, ['body.position']);
+      expectProblem(await create(fresh, { code: 'over', title: { en: 'over' }, position: 1_000_001 }), 400, [
+        'body.position',
+      ]);
     });
 
-    it('lists only the parent\'s sections and filters by code', async () => {
+    it("lists only the parent's sections and filters by code", async () => {
       const fresh = await kind.newParent();
       const one = await createOk(fresh, { code: '1', title: { en: 'one' } });
       await createOk(fresh, { code: '2', title: { en: 'two' } });
@@ -171,7 +182,9 @@ describe.each(kinds)('$plural', (kind) => {
     it('lists every invalid field at once', async () => {
       const res = await create(parentId, { code: '', title: {}, position: 'x', extra: 1 });
       expectProblem(res, 400);
-      expect(errorPaths(res)).toEqual(expect.arrayContaining(['body.code', 'body.title', 'body.position', 'body.extra']));
+      expect(errorPaths(res)).toEqual(
+        expect.arrayContaining(['body.code', 'body.title', 'body.position', 'body.extra']),
+      );
     });
 
     it('rejects a duplicate code under the same parent (409) but allows it under another', async () => {
@@ -186,7 +199,9 @@ describe.each(kinds)('$plural', (kind) => {
   describe('concurrency', () => {
     it('lets exactly one of several concurrent creates with one code through; the others get 409', async () => {
       const fresh = await kind.newParent();
-      const results = await Promise.all([1, 2, 3, 4, 5].map((n) => create(fresh, { code: 'RACE', title: { en: `try ${n}` } })));
+      const results = await Promise.all(
+        [1, 2, 3, 4, 5].map((n) => create(fresh, { code: 'RACE', title: { en: `try ${n}` } })),
+      );
       expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409]);
       for (const r of results.filter((x) => x.status === 409)) expectProblem(r, 409);
       expect(expectStatus(await call(ctx.app, 'GET', `${collection(fresh)}?code=RACE`), 200).items).toHaveLength(1);
@@ -200,7 +215,13 @@ describe.each(kinds)('$plural', (kind) => {
       const res = await call(ctx.app, 'PATCH', item(section.id), { title: { en: 'after' }, position: 42 });
       expect(res.status).toBe(200);
       expect(res.headers.etag).toBe('"2"');
-      expect(res.body).toEqual({ ...section, title: { en: 'after' }, position: 42, version: 2, updatedAt: res.body.updatedAt });
+      expect(res.body).toEqual({
+        ...section,
+        title: { en: 'after' },
+        position: 42,
+        version: 2,
+        updatedAt: res.body.updatedAt,
+      });
       expect(Date.parse(res.body.updatedAt)).toBeGreaterThan(Date.parse(section.updatedAt));
       expect(expectStatus(await call(ctx.app, 'GET', item(section.id)), 200)).toEqual(res.body);
     });
@@ -209,13 +230,15 @@ describe.each(kinds)('$plural', (kind) => {
       const section = await createOk(parentId, { code: 'U2', title: { en: 't' } });
       expectProblem(await call(ctx.app, 'PATCH', item(section.id), {}), 400);
       expectProblem(await call(ctx.app, 'PATCH', item(section.id), { colour: 'red' }), 400, ['body.colour']);
-      expectProblem(await call(ctx.app, 'PATCH', item(section.id), { [kind.parentField]: otherParentId }), 400, [`body.${kind.parentField}`]);
+      expectProblem(await call(ctx.app, 'PATCH', item(section.id), { [kind.parentField]: otherParentId }), 400, [
+        `body.${kind.parentField}`,
+      ]);
       expectProblem(await call(ctx.app, 'PATCH', item(section.id), { position: 0.5 }), 400, ['body.position']);
       expectProblem(await call(ctx.app, 'PATCH', item(section.id), { code: null }), 400, ['body.code']);
       expect(expectStatus(await call(ctx.app, 'GET', item(section.id)), 200)).toEqual(section);
     });
 
-    it('rejects renaming to a sibling\'s code (409) and allows a code used under another parent', async () => {
+    it("rejects renaming to a sibling's code (409) and allows a code used under another parent", async () => {
       await createOk(parentId, { code: 'SIB', title: { en: 'sibling' } });
       await createOk(otherParentId, { code: 'COUSIN', title: { en: 'cousin' } });
       const section = await createOk(parentId, { code: 'U3', title: { en: 't' } });
@@ -240,14 +263,17 @@ describe.each(kinds)('$plural', (kind) => {
   });
 
   describe('unknown ids and delete', () => {
-    it.each(['GET', 'PATCH', 'DELETE'] as const)('%s of an unknown id answers 404; of a malformed one 400', async (method) => {
-      const body = method === 'PATCH' ? { title: { en: 'x' } } : undefined;
-      const id = unknownId();
-      const res = await call(ctx.app, method, item(id), body);
-      expectProblem(res, 404);
-      expect(res.body.detail).toContain(id);
-      expectProblem(await call(ctx.app, method, item('zzz'), body), 400, ['params.id']);
-    });
+    it.each(['GET', 'PATCH', 'DELETE'] as const)(
+      '%s of an unknown id answers 404; of a malformed one 400',
+      async (method) => {
+        const body = method === 'PATCH' ? { title: { en: 'x' } } : undefined;
+        const id = unknownId();
+        const res = await call(ctx.app, method, item(id), body);
+        expectProblem(res, 404);
+        expect(res.body.detail).toContain(id);
+        expectProblem(await call(ctx.app, method, item('zzz'), body), 400, ['params.id']);
+      },
+    );
 
     it('deletes a childless section (204) and then answers 404', async () => {
       const section = await createOk(parentId, { code: 'DEL1', title: { en: 't' } });

@@ -24,7 +24,12 @@ describe('errors', () => {
   const writes = (): [string, 'POST' | 'PATCH' | 'PUT', string, Record<string, unknown>][] => [
     ['create organization', 'POST', `${API}/organizations`, { code: 'E-ORG', name: { en: 'x' } }],
     ['update organization', 'PATCH', `${API}/organizations/${tree.organization.id}`, { name: { en: 'x' } }],
-    ['create plan', 'POST', `${API}/plans`, { organizationId: tree.organization.id, code: 'E-P', title: { en: 'x' }, startYear: 2014, endYear: 2018 }],
+    [
+      'create plan',
+      'POST',
+      `${API}/plans`,
+      { organizationId: tree.organization.id, code: 'E-P', title: { en: 'x' }, startYear: 2014, endYear: 2018 },
+    ],
     ['update plan', 'PATCH', `${API}/plans/${tree.plan.id}`, { title: { en: 'x' } }],
     ['create direction', 'POST', `${API}/plans/${tree.plan.id}/directions`, { code: 'E-D', title: { en: 'x' } }],
     ['update direction', 'PATCH', `${API}/directions/${tree.direction.id}`, { title: { en: 'x' } }],
@@ -34,7 +39,14 @@ describe('errors', () => {
       'create indicator',
       'POST',
       `${API}/goals/${tree.goal.id}/indicators`,
-      { code: 'E-I', name: { en: 'x' }, unit: { en: '%' }, source: { en: 's' }, valueType: 'percent', betterWhen: 'higher' },
+      {
+        code: 'E-I',
+        name: { en: 'x' },
+        unit: { en: '%' },
+        source: { en: 's' },
+        valueType: 'percent',
+        betterWhen: 'higher',
+      },
     ],
     ['update indicator', 'PATCH', `${API}/indicators/${tree.indicator.id}`, { name: { en: 'x' } }],
     ['put measurement', 'PUT', `${API}/indicators/${tree.indicator.id}/measurements/2015`, { plan: 1 }],
@@ -64,7 +76,10 @@ describe('errors', () => {
       expectProblem(bad, 400);
       expect(bad.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
       expectProblem(await call(ctx.app, 'GET', '/nothing/%E0%A4%A'), 400);
-      expectProblem(await call(ctx.app, 'GET', `${API}/indicators/${tree.indicator.id}/measurements/${'9'.repeat(400)}`), 414);
+      expectProblem(
+        await call(ctx.app, 'GET', `${API}/indicators/${tree.indicator.id}/measurements/${'9'.repeat(400)}`),
+        414,
+      );
     });
 
     it('answers 413 to a body over 1 MiB on every write route, and stores nothing', async () => {
@@ -79,7 +94,11 @@ describe('errors', () => {
     });
 
     it('accepts a body just under the limit as far as size goes (then validates it)', async () => {
-      const res = await call(ctx.app, 'POST', `${API}/organizations`, { code: 'BIG', name: { en: 'x'.repeat(4000) }, padding: 'x'.repeat(900_000) });
+      const res = await call(ctx.app, 'POST', `${API}/organizations`, {
+        code: 'BIG',
+        name: { en: 'x'.repeat(4000) },
+        padding: 'x'.repeat(900_000),
+      });
       expectProblem(res, 400, ['body.padding']);
     });
 
@@ -95,7 +114,9 @@ describe('errors', () => {
     );
 
     it('answers 415 to a body without a content type', async () => {
-      const res = await call(ctx.app, 'POST', `${API}/organizations`, '{"code":"NOCT","name":{"en":"x"}}', { 'content-type': '' });
+      const res = await call(ctx.app, 'POST', `${API}/organizations`, '{"code":"NOCT","name":{"en":"x"}}', {
+        'content-type': '',
+      });
       expectProblem(res, 415);
     });
 
@@ -139,10 +160,14 @@ describe('errors', () => {
     });
 
     it('answers its own request id, and echoes a sane caller x-request-id as x-correlation-id only', async () => {
-      const given = await call(ctx.app, 'GET', `${API}/plans/${unknownId()}`, undefined, { 'x-request-id': 'gw-123.abc' });
+      const given = await call(ctx.app, 'GET', `${API}/plans/${unknownId()}`, undefined, {
+        'x-request-id': 'gw-123.abc',
+      });
       expect(given.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
       expect(given.headers['x-correlation-id']).toBe('gw-123.abc');
-      const insane = await call(ctx.app, 'GET', `${API}/plans/${unknownId()}`, undefined, { 'x-request-id': 'a b<script>' });
+      const insane = await call(ctx.app, 'GET', `${API}/plans/${unknownId()}`, undefined, {
+        'x-request-id': 'a b<script>',
+      });
       expect(insane.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
       expect(insane.headers['x-correlation-id']).toBeUndefined();
     });
@@ -210,7 +235,11 @@ describe('errors', () => {
   describe('the problem envelope', () => {
     it('is the same for 400, 404, 409 and 412 from the handlers', async () => {
       const bad = expectProblem(await call(ctx.app, 'POST', `${API}/plans`, {}), 400);
-      expect(bad).toMatchObject({ title: 'Bad Request', type: expect.stringMatching(/400$/), instance: `${API}/plans` });
+      expect(bad).toMatchObject({
+        title: 'Bad Request',
+        type: expect.stringMatching(/400$/),
+        instance: `${API}/plans`,
+      });
       expect(bad.errors.every((e: Json) => typeof e.path === 'string' && typeof e.message === 'string')).toBe(true);
 
       const missing = expectProblem(await call(ctx.app, 'GET', `${API}/goals/${unknownId()}`), 404);
@@ -233,13 +262,26 @@ describe('errors', () => {
       // Break the database under the app: a missing table is a genuine server-side failure.
       await queryRows(ctx, sql`alter table measurements rename to measurements_gone`);
       try {
-        const res = await call(ctx.app, 'GET', `${API}/indicators/${tree.indicator.id}/measurements`, undefined, { 'x-request-id': 'trace-500' });
+        const res = await call(ctx.app, 'GET', `${API}/indicators/${tree.indicator.id}/measurements`, undefined, {
+          'x-request-id': 'trace-500',
+        });
         expectProblem(res, 500);
         expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
         expect(res.headers['x-correlation-id']).toBe('trace-500');
         expect(res.body).toMatchObject({ type: 'about:blank', title: 'Internal Server Error' });
         expect(Object.keys(res.body).sort()).toEqual(['detail', 'instance', 'status', 'title', 'type']);
-        for (const leak of ['"measurements"', 'measurements_gone', 'relation', 'select', 'stack', ' at ', '.ts', 'node_modules', 'drizzle', 'error:']) {
+        for (const leak of [
+          '"measurements"',
+          'measurements_gone',
+          'relation',
+          'select',
+          'stack',
+          ' at ',
+          '.ts',
+          'node_modules',
+          'drizzle',
+          'error:',
+        ]) {
           expect(res.raw.body.toLowerCase()).not.toContain(leak.toLowerCase());
         }
       } finally {

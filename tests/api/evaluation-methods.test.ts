@@ -8,7 +8,15 @@ import type { Json } from '../helpers/app.js';
 import { bearer, call, setupApp, tokenFor } from '../helpers/app.js';
 import type { LoadedDemo } from '../helpers/demo.js';
 import { loadDemoThroughApi } from '../helpers/demo.js';
-import { API, createTree, expectProblem, expectStatus, putMeasurement, uniqueCode, unknownId } from '../helpers/fixtures.js';
+import {
+  API,
+  createTree,
+  expectProblem,
+  expectStatus,
+  putMeasurement,
+  uniqueCode,
+  unknownId,
+} from '../helpers/fixtures.js';
 
 const ctx = setupApp();
 let demo: LoadedDemo;
@@ -24,7 +32,11 @@ const BANDS = [
   { code: 'low', min: 0, label: label('Low') },
 ];
 const RULES = { rankDegree: 'places', cap: 1, bands: BANDS, rollUp: 'weighted', pending: { treatment: 'excluded' } };
-const methodBody = (rules: Record<string, unknown> = RULES) => ({ code: uniqueCode('method'), name: { en: 'Capped, banded, weighted' }, rules });
+const methodBody = (rules: Record<string, unknown> = RULES) => ({
+  code: uniqueCode('method'),
+  name: { en: 'Capped, banded, weighted' },
+  rules,
+});
 
 async function createMethod(rules?: Record<string, unknown>): Promise<Json> {
   return expectStatus(await call(ctx.app, 'POST', `${API}/evaluation-methods`, methodBody(rules)), 201);
@@ -32,7 +44,8 @@ async function createMethod(rules?: Record<string, unknown>): Promise<Json> {
 
 type Row = { code: string; [k: string]: Json };
 const flatten = (body: Json): Row[] => body.directions.flatMap((d: Json) => d.goals.flatMap((g: Json) => g.indicators));
-const planStatus = async (planId: string, year = 2016, query = '') => expectStatus(await call(ctx.app, 'GET', `${API}/plans/${planId}/status?year=${year}${query}`), 200);
+const planStatus = async (planId: string, year = 2016, query = '') =>
+  expectStatus(await call(ctx.app, 'GET', `${API}/plans/${planId}/status?year=${year}${query}`), 200);
 const setMethod = async (planId: string, evaluationMethodId: string | null) =>
   expectStatus(await call(ctx.app, 'PATCH', `${API}/plans/${planId}`, { evaluationMethodId }), 200);
 
@@ -45,13 +58,25 @@ describe('the evaluation method resource', () => {
     expect(created.body).toMatchObject({ version: 1, rules: RULES });
     const one = await call(ctx.app, 'GET', `${API}/evaluation-methods/${created.body.id}`);
     expect(one.body).toEqual(created.body);
-    const changed = expectStatus(await call(ctx.app, 'PATCH', `${API}/evaluation-methods/${created.body.id}`, { rules: { ...RULES, cap: 1.2 } }), 200);
+    const changed = expectStatus(
+      await call(ctx.app, 'PATCH', `${API}/evaluation-methods/${created.body.id}`, { rules: { ...RULES, cap: 1.2 } }),
+      200,
+    );
     expect(changed.version).toBe(2);
-    const versions = expectStatus(await call(ctx.app, 'GET', `${API}/evaluation-methods/${created.body.id}/versions`), 200);
-    expect(versions.items.map((v: Json) => [v.version, v.rules.cap])).toEqual([[1, 1], [2, 1.2]]);
+    const versions = expectStatus(
+      await call(ctx.app, 'GET', `${API}/evaluation-methods/${created.body.id}/versions`),
+      200,
+    );
+    expect(versions.items.map((v: Json) => [v.version, v.rules.cap])).toEqual([
+      [1, 1],
+      [2, 1.2],
+    ]);
     const list = expectStatus(await call(ctx.app, 'GET', `${API}/evaluation-methods?limit=500`), 200);
     expect(list.items.map((m: Json) => m.id)).toContain(created.body.id);
-    const audit = expectStatus(await call(ctx.app, 'GET', `${API}/audit?entityType=evaluationMethod&entityId=${created.body.id}`), 200);
+    const audit = expectStatus(
+      await call(ctx.app, 'GET', `${API}/audit?entityType=evaluationMethod&entityId=${created.body.id}`),
+      200,
+    );
     expect(audit.items.map((a: Json) => a.action).sort()).toEqual(['create', 'update']);
   });
 
@@ -67,13 +92,22 @@ describe('the evaluation method resource', () => {
       [{ ...RULES, rollUp: 'median' }, 'body.rules.rollUp'],
       [{ ...RULES, pending: { treatment: 'not_achieved_after', deadline: '13-01' } }, 'body.rules.pending.deadline'],
     ];
-    for (const [rules, path] of bad) expectProblem(await call(ctx.app, 'POST', `${API}/evaluation-methods`, methodBody(rules)), 400, [path]);
+    for (const [rules, path] of bad)
+      expectProblem(await call(ctx.app, 'POST', `${API}/evaluation-methods`, methodBody(rules)), 400, [path]);
     const { rankDegree: _dropped, ...missing } = RULES;
-    expectProblem(await call(ctx.app, 'POST', `${API}/evaluation-methods`, methodBody(missing)), 400, ['body.rules.rankDegree']);
+    expectProblem(await call(ctx.app, 'POST', `${API}/evaluation-methods`, methodBody(missing)), 400, [
+      'body.rules.rankDegree',
+    ]);
     const method = await createMethod();
-    expectProblem(await call(ctx.app, 'PATCH', `${API}/evaluation-methods/${method.id}`, { rules: { ...RULES, cap: -1 } }), 400, ['body.rules.cap']);
+    expectProblem(
+      await call(ctx.app, 'PATCH', `${API}/evaluation-methods/${method.id}`, { rules: { ...RULES, cap: -1 } }),
+      400,
+      ['body.rules.cap'],
+    );
     expect(expectStatus(await call(ctx.app, 'GET', `${API}/evaluation-methods/${method.id}`), 200).version).toBe(1);
-    expect(expectStatus(await call(ctx.app, 'GET', `${API}/evaluation-methods?limit=500`), 200).items.length).toBe(before + 1);
+    expect(expectStatus(await call(ctx.app, 'GET', `${API}/evaluation-methods?limit=500`), 200).items.length).toBe(
+      before + 1,
+    );
     expectProblem(await call(ctx.app, 'GET', `${API}/evaluation-methods/${unknownId()}`), 404);
     expectProblem(await call(ctx.app, 'GET', `${API}/evaluation-methods/${unknownId()}/versions`), 404);
     expectProblem(await call(ctx.app, 'DELETE', `${API}/evaluation-methods/${unknownId()}`), 404);
@@ -85,24 +119,44 @@ describe('the evaluation method resource', () => {
       const auth = bearer(await tokenFor(ctx, { role, organizationId: demo.organizationId }));
       expect((await call(ctx.app, 'GET', `${API}/evaluation-methods/${method.id}`, undefined, auth)).status).toBe(200);
       expectProblem(await call(ctx.app, 'POST', `${API}/evaluation-methods`, methodBody(), auth), 403);
-      expectProblem(await call(ctx.app, 'PATCH', `${API}/evaluation-methods/${method.id}`, { name: { en: 'x' } }, auth), 403);
+      expectProblem(
+        await call(ctx.app, 'PATCH', `${API}/evaluation-methods/${method.id}`, { name: { en: 'x' } }, auth),
+        403,
+      );
       expectProblem(await call(ctx.app, 'DELETE', `${API}/evaluation-methods/${method.id}`, undefined, auth), 403);
     }
   });
 
   it('refuses a duplicate code with 409', async () => {
     const method = await createMethod();
-    expectProblem(await call(ctx.app, 'POST', `${API}/evaluation-methods`, { ...methodBody(), code: method.code }), 409);
+    expectProblem(
+      await call(ctx.app, 'POST', `${API}/evaluation-methods`, { ...methodBody(), code: method.code }),
+      409,
+    );
   });
 });
 
 describe('plans and indicators name their method and weight', () => {
   it('a plan naming a missing method answers 400 and keeps its method', async () => {
     const tree = await createTree(ctx.app);
-    expectProblem(await call(ctx.app, 'PATCH', `${API}/plans/${tree.plan.id}`, { evaluationMethodId: unknownId() }), 400, ['body.evaluationMethodId']);
-    expectProblem(await call(ctx.app, 'PATCH', `${API}/plans/${tree.plan.id}`, { evaluationMethodId: 'not-a-uuid' }), 400);
+    expectProblem(
+      await call(ctx.app, 'PATCH', `${API}/plans/${tree.plan.id}`, { evaluationMethodId: unknownId() }),
+      400,
+      ['body.evaluationMethodId'],
+    );
+    expectProblem(
+      await call(ctx.app, 'PATCH', `${API}/plans/${tree.plan.id}`, { evaluationMethodId: 'not-a-uuid' }),
+      400,
+    );
     expect(expectStatus(await call(ctx.app, 'GET', `${API}/plans/${tree.plan.id}`), 200).evaluationMethodId).toBeNull();
-    const body = { organizationId: tree.organization.id, code: uniqueCode('p'), title: { en: 'P' }, startYear: 2014, endYear: 2018, evaluationMethodId: unknownId() };
+    const body = {
+      organizationId: tree.organization.id,
+      code: uniqueCode('p'),
+      title: { en: 'P' },
+      startYear: 2014,
+      endYear: 2018,
+      evaluationMethodId: unknownId(),
+    };
     expectProblem(await call(ctx.app, 'POST', `${API}/plans`, body), 400, ['body.evaluationMethodId']);
   });
 
@@ -110,10 +164,16 @@ describe('plans and indicators name their method and weight', () => {
     const tree = await createTree(ctx.app);
     expect(tree.indicator.weight).toBe(1);
     for (const weight of [-1, -0.0001, 1.00001, '2', 2e6]) {
-      expectProblem(await call(ctx.app, 'PATCH', `${API}/indicators/${tree.indicator.id}`, { weight }), 400, ['body.weight']);
+      expectProblem(await call(ctx.app, 'PATCH', `${API}/indicators/${tree.indicator.id}`, { weight }), 400, [
+        'body.weight',
+      ]);
     }
-    expect(expectStatus(await call(ctx.app, 'PATCH', `${API}/indicators/${tree.indicator.id}`, { weight: 0 }), 200).weight).toBe(0);
-    expect(expectStatus(await call(ctx.app, 'PATCH', `${API}/indicators/${tree.indicator.id}`, { weight: 2.5 }), 200).weight).toBe(2.5);
+    expect(
+      expectStatus(await call(ctx.app, 'PATCH', `${API}/indicators/${tree.indicator.id}`, { weight: 0 }), 200).weight,
+    ).toBe(0);
+    expect(
+      expectStatus(await call(ctx.app, 'PATCH', `${API}/indicators/${tree.indicator.id}`, { weight: 2.5 }), 200).weight,
+    ).toBe(2.5);
   });
 });
 
@@ -122,16 +182,34 @@ describe('a plan switched to a capped, banded, weighted method and back', () => 
     const before = await planStatus(demo.planId);
     const method = await createMethod();
     // Weight the CPI (3.2.1) 3 times as much as the rest.
-    expectStatus(await call(ctx.app, 'PATCH', `${API}/indicators/${demo.indicatorIds.get('3.2.1')}`, { weight: 3 }), 200);
+    expectStatus(
+      await call(ctx.app, 'PATCH', `${API}/indicators/${demo.indicatorIds.get('3.2.1')}`, { weight: 3 }),
+      200,
+    );
     await setMethod(demo.planId, method.id);
     const scored = await planStatus(demo.planId);
     expect(scored.evaluationMethod).toMatchObject({ methodId: method.id, rules: RULES });
     const rows = new Map(flatten(scored).map((r) => [r.code, r]));
     // Verdicts never change with the method: 14 / 4 / 1.
-    expect(scored.summary).toMatchObject({ total: 19, achieved: 14, notAchieved: 4, pending: 1, achievementRate: 77.78, targetRate: 73.68 });
+    expect(scored.summary).toMatchObject({
+      total: 19,
+      achieved: 14,
+      notAchieved: 4,
+      pending: 1,
+      achievementRate: 77.78,
+      targetRate: 73.68,
+    });
     for (const row of rows.values()) if (row.degree !== null) expect(row.degree).toBeLessThanOrEqual(1);
     expect(rows.get('1.1.3')).toMatchObject({ achievementPercent: 130, degree: 1, band: { code: 'high' }, gap: 18 });
-    expect(rows.get('3.2.1')).toMatchObject({ degree: 0.916, band: { code: 'medium', label: label('Medium') }, gap: -11, deviation: 11, trend: 'worsened', scoreTrend: 'improved', weight: 3 });
+    expect(rows.get('3.2.1')).toMatchObject({
+      degree: 0.916,
+      band: { code: 'medium', label: label('Medium') },
+      gap: -11,
+      deviation: 11,
+      trend: 'worsened',
+      scoreTrend: 'improved',
+      weight: 3,
+    });
     expect(rows.get('2.1.3')).toMatchObject({ degree: 0.91, band: { code: 'medium' }, gap: -7.2 });
     expect(rows.get('1.1.1')).toMatchObject({ gap: 2.7, deviation: -2.7 });
     expect(rows.get('2.1.2')).toMatchObject({ status: 'pending', degree: null, band: null, gap: null, overdue: false });
@@ -142,28 +220,47 @@ describe('a plan switched to a capped, banded, weighted method and back', () => 
     expect(scored.summary.score).toBe(scored.summary.weightedDegree);
     expect(scored.summary.weightedDegree).not.toBe(scored.summary.meanDegree);
     // The flat feed and the indicator status score the same way.
-    const cpi = expectStatus(await call(ctx.app, 'GET', `${API}/indicators/${demo.indicatorIds.get('3.2.1')}/status?year=2016`), 200);
+    const cpi = expectStatus(
+      await call(ctx.app, 'GET', `${API}/indicators/${demo.indicatorIds.get('3.2.1')}/status?year=2016`),
+      200,
+    );
     expect(cpi).toMatchObject({ degree: 0.916, band: { code: 'medium' } });
-    const feed = expectStatus(await call(ctx.app, 'GET', `${API}/status?year=2016&planId=${demo.planId}&limit=500`), 200);
+    const feed = expectStatus(
+      await call(ctx.app, 'GET', `${API}/status?year=2016&planId=${demo.planId}&limit=500`),
+      200,
+    );
     expect(feed.items.find((i: Json) => i.code === '1.1.3')).toMatchObject({ degree: 1, band: { code: 'high' } });
 
     // In use: 409, and nothing deleted.
     expectProblem(await call(ctx.app, 'DELETE', `${API}/evaluation-methods/${method.id}`), 409);
     // Back to the default: the answer is exactly the one before (the weight stays stored, the default ignores it).
     await setMethod(demo.planId, null);
-    expectStatus(await call(ctx.app, 'PATCH', `${API}/indicators/${demo.indicatorIds.get('3.2.1')}`, { weight: 1 }), 200);
+    expectStatus(
+      await call(ctx.app, 'PATCH', `${API}/indicators/${demo.indicatorIds.get('3.2.1')}`, { weight: 1 }),
+      200,
+    );
     expect(await planStatus(demo.planId)).toEqual(before);
     expect((await call(ctx.app, 'DELETE', `${API}/evaluation-methods/${method.id}`)).status).toBe(204);
     expectProblem(await call(ctx.app, 'GET', `${API}/evaluation-methods/${method.id}`), 404);
   });
 
   it('counts pending values as not achieved after the deadline, by the mean degree', async () => {
-    const method = await createMethod({ ...RULES, rollUp: 'mean', pending: { treatment: 'not_achieved_after', deadline: '05-31' } });
+    const method = await createMethod({
+      ...RULES,
+      rollUp: 'mean',
+      pending: { treatment: 'not_achieved_after', deadline: '05-31' },
+    });
     await setMethod(demo.planId, method.id);
     try {
       const scored = await planStatus(demo.planId);
       // 2016's deadline (2017-05-31) has passed: 14 of 19.
-      expect(scored.summary).toMatchObject({ achieved: 14, notAchieved: 5, pending: 0, overdue: 1, achievementRate: 73.68 });
+      expect(scored.summary).toMatchObject({
+        achieved: 14,
+        notAchieved: 5,
+        pending: 0,
+        overdue: 1,
+        achievementRate: 73.68,
+      });
       expect(scored.summary.score).toBe(scored.summary.meanDegree);
       expect(flatten(scored).find((r) => r.code === '2.1.2')).toMatchObject({ status: 'pending', overdue: true });
     } finally {
@@ -180,10 +277,17 @@ describe('approved years keep their method version', () => {
     const method = await createMethod({ ...RULES, cap: 1.2 });
     await setMethod(tree.plan.id, method.id);
     const order = { document: { en: 'Order No. 1' }, date: '2017-01-20' };
-    const approval = expectStatus(await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/approve`, order), 201);
-    const v1 = expectStatus(await call(ctx.app, 'GET', `${API}/evaluation-methods/${method.id}/versions`), 200).items[0];
+    const approval = expectStatus(
+      await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/approve`, order),
+      201,
+    );
+    const v1 = expectStatus(await call(ctx.app, 'GET', `${API}/evaluation-methods/${method.id}/versions`), 200)
+      .items[0];
     expect(approval.evaluationMethodVersionId).toBe(v1.id);
-    expectStatus(await call(ctx.app, 'PATCH', `${API}/evaluation-methods/${method.id}`, { rules: { ...RULES, cap: 1 } }), 200);
+    expectStatus(
+      await call(ctx.app, 'PATCH', `${API}/evaluation-methods/${method.id}`, { rules: { ...RULES, cap: 1 } }),
+      200,
+    );
 
     const approved = await planStatus(tree.plan.id, 2016);
     expect(approved.evaluationMethod.versionId).toBe(v1.id);
@@ -209,7 +313,12 @@ describe('forecast of the final target', () => {
     expect(rows.get('3.2.2')!.forecast.projected).toBeLessThanOrEqual(55);
     expect(rows.get('3.2.1')!.forecast).toMatchObject({ target: null, projected: null, onTrack: null });
     expect(rows.get('3.2.1')!.forecast.reason.en).toContain('No target for 2018');
-    for (const row of rows.values()) expect(row.forecast.reason).toMatchObject({ kk: expect.any(String), ru: expect.any(String), en: expect.any(String) });
+    for (const row of rows.values())
+      expect(row.forecast.reason).toMatchObject({
+        kk: expect.any(String),
+        ru: expect.any(String),
+        en: expect.any(String),
+      });
     expect(status.summary.atRisk).toBe(0);
     // Without ?forecast: no forecast, no extra counts.
     const plain = await planStatus(demo.planId, 2016);
@@ -226,10 +335,13 @@ describe('forecast of the final target', () => {
 });
 
 describe('exports carry the new columns', () => {
-  it('CSV: weight, degree, band, gap, scoreTrend, overdue after today\'s columns', async () => {
+  it("CSV: weight, degree, band, gap, scoreTrend, overdue after today's columns", async () => {
     const res = await call(ctx.app, 'GET', `${API}/status?year=2016&planId=${demo.planId}&format=csv`);
     expect(res.status).toBe(200);
-    const lines = res.raw.body.replace(/^\uFEFF/, '').trim().split('\r\n');
+    const lines = res.raw.body
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
     expect(lines[0]!.endsWith(',percentile,previousPercentile,weight,degree,band,gap,scoreTrend,overdue')).toBe(true);
     const cpi = lines.find((l: string) => l.includes(',3.2.1,'))!;
     expect(cpi.endsWith(',1,0.916,,-11,improved,false')).toBe(true);
@@ -239,11 +351,20 @@ describe('exports carry the new columns', () => {
     const url = `${API}/status?year=2016&planId=${demo.planId}&format=csv`;
     const first = await call(ctx.app, 'GET', url);
     const method = await createMethod();
-    expect((await call(ctx.app, 'GET', url, undefined, { 'if-none-match': String(first.headers.etag) })).status).toBe(200);
+    expect((await call(ctx.app, 'GET', url, undefined, { 'if-none-match': String(first.headers.etag) })).status).toBe(
+      200,
+    );
     const second = await call(ctx.app, 'GET', url);
-    expectStatus(await call(ctx.app, 'PATCH', `${API}/evaluation-methods/${method.id}`, { rules: { ...RULES, cap: 2 } }), 200);
-    expect((await call(ctx.app, 'GET', url, undefined, { 'if-none-match': String(second.headers.etag) })).status).toBe(200);
+    expectStatus(
+      await call(ctx.app, 'PATCH', `${API}/evaluation-methods/${method.id}`, { rules: { ...RULES, cap: 2 } }),
+      200,
+    );
+    expect((await call(ctx.app, 'GET', url, undefined, { 'if-none-match': String(second.headers.etag) })).status).toBe(
+      200,
+    );
     const third = await call(ctx.app, 'GET', url);
-    expect((await call(ctx.app, 'GET', url, undefined, { 'if-none-match': String(third.headers.etag) })).status).toBe(304);
+    expect((await call(ctx.app, 'GET', url, undefined, { 'if-none-match': String(third.headers.etag) })).status).toBe(
+      304,
+    );
   });
 });

@@ -50,12 +50,20 @@ describe('exports of the remaining lists', () => {
       expect(csv.headers['content-type']).toMatch(/^text\/csv/);
       const lines = csvLines(csv.raw.body);
       expect(lines, url).toHaveLength(items.length);
-      for (const item of items) expect(lines.some((l) => l.includes(String(item[id]))), url).toBe(true);
+      for (const item of items)
+        expect(
+          lines.some((l) => l.includes(String(item[id]))),
+          url,
+        ).toBe(true);
 
       const semicolon = await call(ctx.app, 'GET', `${url}?format=csv&sep=;`);
       expect(csvLines(semicolon.raw.body)[0]).toContain(';');
 
-      const xlsx = await ctx.app.inject({ method: 'GET', url: `${url}?format=xlsx`, headers: { authorization: `Bearer ${await adminToken(ctx.app)}` } });
+      const xlsx = await ctx.app.inject({
+        method: 'GET',
+        url: `${url}?format=xlsx`,
+        headers: { authorization: `Bearer ${await adminToken(ctx.app)}` },
+      });
       expect(xlsx.statusCode, url).toBe(200);
       expect(await xlsxRows(xlsx.rawPayload)).toBe(items.length);
     }
@@ -67,7 +75,9 @@ describe('exports of the remaining lists', () => {
     const page = await call(ctx.app, 'GET', `${API}/plans/${demo.planId}/risks?format=csv&limit=4`);
     expect(csvLines(page.raw.body)).toHaveLength(4);
     expect(page.headers['x-next-cursor']).toBeTruthy();
-    expect((await call(ctx.app, 'GET', `${API}/plans/00000000-0000-4000-8000-000000000000/risks?format=csv`)).status).toBe(404);
+    expect(
+      (await call(ctx.app, 'GET', `${API}/plans/00000000-0000-4000-8000-000000000000/risks?format=csv`)).status,
+    ).toBe(404);
   });
 
   it('never exports a secret or a hash', async () => {

@@ -65,10 +65,14 @@ async function serve(overrides: Partial<Config>): Promise<Server> {
 /** Starts a download and resolves with the response once its head arrived, without reading the body. */
 function startDownload(s: Server, path: string): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = http.get(`${s.base}${path}`, { agent: false, headers: { authorization: `Bearer ${s.token}` } }, (res) => {
-      res.on('error', () => {}); // a cut-off download errors ("aborted") once read; inspected via res.complete
-      resolve(res);
-    });
+    const req = http.get(
+      `${s.base}${path}`,
+      { agent: false, headers: { authorization: `Bearer ${s.token}` } },
+      (res) => {
+        res.on('error', () => {}); // a cut-off download errors ("aborted") once read; inspected via res.complete
+        resolve(res);
+      },
+    );
     req.on('error', reject);
     clients.push(req);
   });
@@ -89,7 +93,10 @@ function readRest(res: IncomingMessage): Promise<{ bytes: number; complete: bool
 }
 
 async function get(s: Server, path: string) {
-  const res = await fetch(`${s.base}${path}`, { headers: { authorization: `Bearer ${s.token}` }, signal: AbortSignal.timeout(60_000) });
+  const res = await fetch(`${s.base}${path}`, {
+    headers: { authorization: `Bearer ${s.token}` },
+    signal: AbortSignal.timeout(60_000),
+  });
   return { status: res.status, headers: res.headers, body: await res.text() };
 }
 
@@ -158,7 +165,9 @@ describe('stalled downloads', () => {
       expect(JSON.parse(plans.body).items.length).toBe(1);
       expect(ready.status).toBe(200);
     }
-    const burst = await Promise.all(Array.from({ length: 10 }, (_, i) => get(s, i % 2 ? '/health/ready' : `${API}/plans`)));
+    const burst = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => get(s, i % 2 ? '/health/ready' : `${API}/plans`)),
+    );
     expect(burst.map((r) => r.status)).toEqual(Array(10).fill(200));
     // (Checked after the API.) The exports did not wait for a connection either: each started, or
     // (past the bound) was refused at once with the 503 tested below.
@@ -194,7 +203,9 @@ describe('stalled downloads', () => {
     const full = await get(s, YEAR_CSV);
     expect(full.status).toBe(200);
     expect(full.body.split('\r\n').filter(Boolean).length).toBe(ROWS + 1);
-    const csvBytes = rest.filter((_, i) => started[i]!.headers['content-type']?.startsWith('text/csv')).map((r) => r.bytes);
+    const csvBytes = rest
+      .filter((_, i) => started[i]!.headers['content-type']?.startsWith('text/csv'))
+      .map((r) => r.bytes);
     expect(Math.max(...csvBytes)).toBeLessThan(Buffer.byteLength(full.body));
   }, 240_000);
 });
@@ -205,10 +216,18 @@ describe('the export concurrency bound', () => {
     // four held downloads keep their slots however slow the machine is.
     const s = await serve({ EXPORT_STALL_TIMEOUT_SECONDS: 3_600 });
     const bound = 4;
-    const held = await Promise.all(Array.from({ length: bound }, (_, i) => startDownload(s, i % 2 ? YEAR_XLSX : YEAR_CSV)));
+    const held = await Promise.all(
+      Array.from({ length: bound }, (_, i) => startDownload(s, i % 2 ? YEAR_XLSX : YEAR_CSV)),
+    );
     expect(held.map((d) => d.statusCode)).toEqual(Array(bound).fill(200));
 
-    for (const path of [YEAR_CSV, YEAR_XLSX, `${API}/status?format=csv`, `${API}/organizations?format=csv`, `${API}/plans?format=xlsx`]) {
+    for (const path of [
+      YEAR_CSV,
+      YEAR_XLSX,
+      `${API}/status?format=csv`,
+      `${API}/organizations?format=csv`,
+      `${API}/plans?format=xlsx`,
+    ]) {
       const refused = await get(s, path);
       expect(refused.status, path).toBe(503);
       expect(refused.headers.get('content-type'), path).toMatch(/^application\/problem\+json/);

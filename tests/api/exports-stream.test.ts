@@ -13,14 +13,22 @@ import type { Json } from '../helpers/app.js';
 import { adminToken, call, setupApp } from '../helpers/app.js';
 import { loadDemoThroughApi } from '../helpers/demo.js';
 import type { LoadedDemo } from '../helpers/demo.js';
-import { API, createDirection, createGoal, createOrganization, createPlan, expectStatus, putMeasurement, queryRows } from '../helpers/fixtures.js';
+import {
+  API,
+  createDirection,
+  createGoal,
+  createOrganization,
+  createPlan,
+  expectStatus,
+  putMeasurement,
+  queryRows,
+} from '../helpers/fixtures.js';
 import { STATUS_COLUMNS as COLUMNS, parseCsv, statusCells, statusValue } from '../helpers/csv.js';
 import { hasTwoConnections, leftOutOnOneConnection } from '../helpers/two-connections.js';
 
 // Eight exports at once below: more than the exports' own pool (4 connections) holds, all admitted
 // (the bound that would refuse them is tested in exports-starvation.test.ts).
 const ctx = setupApp({ EXPORT_CONCURRENCY: 8 });
-
 
 /** What a JSON feed row looks like as CSV cells (names resolved to the language; `;` writes a decimal comma). */
 const col = (name: string) => COLUMNS.indexOf(name);
@@ -31,7 +39,10 @@ async function jsonFeed(query: string): Promise<Json[]> {
   const items: Json[] = [];
   let cursor: string | null = null;
   do {
-    const body = expectStatus(await call(ctx.app, 'GET', `${API}/status?${query}&limit=500${cursor ? `&cursor=${cursor}` : ''}`), 200);
+    const body = expectStatus(
+      await call(ctx.app, 'GET', `${API}/status?${query}&limit=500${cursor ? `&cursor=${cursor}` : ''}`),
+      200,
+    );
     items.push(...body.items);
     cursor = body.nextCursor;
   } while (cursor);
@@ -57,7 +68,8 @@ beforeAll(async () => {
   demo = await loadDemoThroughApi(ctx.app, 'STREAM-1');
   other = await loadDemoThroughApi(ctx.app, 'STREAM-2');
   // A second year with values, so the whole feed (no year) spans years and previous-year trends.
-  for (const [code, id] of demo.indicatorIds) if (code.endsWith('.1')) await putMeasurement(ctx.app, id, 2017, { plan: 10, fact: 12 });
+  for (const [code, id] of demo.indicatorIds)
+    if (code.endsWith('.1')) await putMeasurement(ctx.app, id, 2017, { plan: 10, fact: 12 });
 }, 120_000);
 
 afterEach(() => {
@@ -94,7 +106,12 @@ describe('streamed status export', () => {
     // Only Russian and English text: kk falls back to ru.
     const created = expectStatus(
       await call(ctx.app, 'POST', `${API}/goals/${goal.id}/indicators`, {
-        code: 'L.1', name: { ru: 'Доля; "кавычки"', en: 'Share' }, unit: { en: '%' }, source: { en: 'Data' }, valueType: 'percent', betterWhen: 'higher',
+        code: 'L.1',
+        name: { ru: 'Доля; "кавычки"', en: 'Share' },
+        unit: { en: '%' },
+        source: { en: 'Data' },
+        valueType: 'percent',
+        betterWhen: 'higher',
       }),
       201,
     );
@@ -197,7 +214,11 @@ describe('streamed status export', () => {
       // More aborted exports than the pool has connections (4): a leak would exhaust it.
       // Both formats: the XLSX writer waits for the client differently (drain) from the CSV stream.
       // csv with 0: closed as soon as the answer starts.
-      for (const [format, enough] of [['csv', 100_000], ['csv', 0], ['xlsx', 20_000]] as const) {
+      for (const [format, enough] of [
+        ['csv', 100_000],
+        ['csv', 0],
+        ['xlsx', 20_000],
+      ] as const) {
         for (let i = 0; i < 8; i++) {
           const abort = new AbortController();
           const res = await fetch(`${address}${API}/status?year=2016&planId=${plan.id}&format=${format}`, {
@@ -215,24 +236,36 @@ describe('streamed status export', () => {
       // PGlite is one connection with no pool (poolStats is undefined): there is nothing to leak, so the
       // pool and pg_stat_activity checks run on PostgreSQL only, and a PGlite run says it left them out.
       expect(pool === undefined).toBe(!hasTwoConnections());
-      if (!pool) await leftOutOnOneConnection(context, 'connection-leak checks of aborted exports (exports-stream.test.ts)');
+      if (!pool)
+        await leftOutOnOneConnection(context, 'connection-leak checks of aborted exports (exports-stream.test.ts)');
       else {
         // The server notices each closed socket, the cursor's transaction is rolled back, the client released.
         const deadline = Date.now() + 10_000;
-        while (Date.now() < deadline && (pool().idle < pool().total || pool().waiting > 0)) await new Promise((r) => setTimeout(r, 50));
+        while (Date.now() < deadline && (pool().idle < pool().total || pool().waiting > 0))
+          await new Promise((r) => setTimeout(r, 50));
         expect(pool()).toMatchObject({ waiting: 0 });
         expect(pool().idle).toBe(pool().total);
         expect(pool().total).toBeGreaterThan(0); // the exports did use it
         expect(apiPool!()).toMatchObject({ waiting: 0 });
         expect(apiPool!().idle).toBe(apiPool!().total);
-        const open = await queryRows(ctx, sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`);
+        const open = await queryRows(
+          ctx,
+          sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`,
+        );
         expect(open[0]!.n).toBe(0);
       }
       // And the service still answers, an export included.
-      const after = await fetch(`${address}${API}/status?year=2016&planId=${demo.planId}&format=csv`, { headers: { authorization: `Bearer ${token}` } });
+      const after = await fetch(`${address}${API}/status?year=2016&planId=${demo.planId}&format=csv`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(after.status).toBe(200);
-      const rows = parseCsv(new TextDecoder('utf-8', { ignoreBOM: true }).decode(await after.arrayBuffer()).slice(1), ',');
-      expect(rows.slice(1)).toEqual((await jsonFeed(`year=2016&planId=${demo.planId}`)).map((row) => asCells(row, 'kk')));
+      const rows = parseCsv(
+        new TextDecoder('utf-8', { ignoreBOM: true }).decode(await after.arrayBuffer()).slice(1),
+        ',',
+      );
+      expect(rows.slice(1)).toEqual(
+        (await jsonFeed(`year=2016&planId=${demo.planId}`)).map((row) => asCells(row, 'kk')),
+      );
     }
   }, 120_000);
 });

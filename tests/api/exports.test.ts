@@ -11,12 +11,18 @@ import { XLSX_TYPE } from '../../src/exports/tabular.js';
 import type { Json } from '../helpers/app.js';
 import { adminToken, call, setupApp } from '../helpers/app.js';
 import { loadDemoThroughApi } from '../helpers/demo.js';
-import { API, createDirection, createGoal, createOrganization, createPlan, expectStatus, queryRows } from '../helpers/fixtures.js';
+import {
+  API,
+  createDirection,
+  createGoal,
+  createOrganization,
+  createPlan,
+  expectStatus,
+  queryRows,
+} from '../helpers/fixtures.js';
 import { STATUS_COLUMNS as COLUMNS, parseCsv, statusCells, statusValue } from '../helpers/csv.js';
 
 const ctx = setupApp();
-
-
 
 async function xlsxRows(payload: Buffer): Promise<unknown[][]> {
   const workbook = new ExcelJS.Workbook();
@@ -29,11 +35,18 @@ async function xlsxRows(payload: Buffer): Promise<unknown[][]> {
 describe('exports', () => {
   it('CSV and XLSX of the status feed equal the JSON feed', async () => {
     const demo = await loadDemoThroughApi(ctx.app, 'EXP-1');
-    const json = expectStatus(await call(ctx.app, 'GET', `${API}/status?year=2016&planId=${demo.planId}&limit=500`), 200).items as Json[];
+    const json = expectStatus(
+      await call(ctx.app, 'GET', `${API}/status?year=2016&planId=${demo.planId}&limit=500`),
+      200,
+    ).items as Json[];
     expect(json).toHaveLength(19);
 
     for (const sep of [',', ';']) {
-      const res = await call(ctx.app, 'GET', `${API}/status?year=2016&planId=${demo.planId}&format=csv&sep=${encodeURIComponent(sep)}`);
+      const res = await call(
+        ctx.app,
+        'GET',
+        `${API}/status?year=2016&planId=${demo.planId}&format=csv&sep=${encodeURIComponent(sep)}`,
+      );
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/csv/);
       expect(res.raw.body.startsWith('\uFEFF')).toBe(true);
@@ -43,7 +56,13 @@ describe('exports', () => {
       expect(rows.slice(1)).toEqual(json.map((row) => statusCells(row, 'kk', sep === ';' ? ',' : '.')));
     }
     // ?delimiter= and Accept: text/csv work too.
-    const accepted = await call(ctx.app, 'GET', `${API}/status?year=2016&planId=${demo.planId}&delimiter=;`, undefined, { accept: 'text/csv' });
+    const accepted = await call(
+      ctx.app,
+      'GET',
+      `${API}/status?year=2016&planId=${demo.planId}&delimiter=;`,
+      undefined,
+      { accept: 'text/csv' },
+    );
     expect(parseCsv(accepted.raw.body.slice(1), ';')).toHaveLength(20);
 
     const xlsx = await call(ctx.app, 'GET', `${API}/status?year=2016&planId=${demo.planId}&format=xlsx`);
@@ -58,7 +77,9 @@ describe('exports', () => {
       // exceljs leaves trailing empty cells out.
       expect(COLUMNS.map((_, k) => cells[k] ?? null)).toEqual(expected);
     });
-    const byAccept = await call(ctx.app, 'GET', `${API}/status?year=2016&planId=${demo.planId}`, undefined, { accept: XLSX_TYPE });
+    const byAccept = await call(ctx.app, 'GET', `${API}/status?year=2016&planId=${demo.planId}`, undefined, {
+      accept: XLSX_TYPE,
+    });
     expect(byAccept.headers['content-type']).toBe(XLSX_TYPE);
   });
 
@@ -68,45 +89,68 @@ describe('exports', () => {
     expect(parseCsv(first.raw.body.slice(1), ',')).toHaveLength(6);
     expect(first.headers.link).toMatch(/rel="next"/);
     const cursor = first.headers['x-next-cursor'] as string;
-    const second = await call(ctx.app, 'GET', `${API}/status?year=2016&planId=${demo.planId}&format=xlsx&limit=5&cursor=${cursor}`);
-    const json = expectStatus(await call(ctx.app, 'GET', `${API}/status?year=2016&planId=${demo.planId}&limit=5&cursor=${cursor}`), 200);
+    const second = await call(
+      ctx.app,
+      'GET',
+      `${API}/status?year=2016&planId=${demo.planId}&format=xlsx&limit=5&cursor=${cursor}`,
+    );
+    const json = expectStatus(
+      await call(ctx.app, 'GET', `${API}/status?year=2016&planId=${demo.planId}&limit=5&cursor=${cursor}`),
+      200,
+    );
     const rows = await xlsxRows(second.raw.rawPayload);
-    expect(rows.slice(1).map((r) => r[COLUMNS.indexOf('indicatorId')])).toEqual(json.items.map((r: Json) => r.indicatorId));
+    expect(rows.slice(1).map((r) => r[COLUMNS.indexOf('indicatorId')])).toEqual(
+      json.items.map((r: Json) => r.indicatorId),
+    );
   });
 
   it('CRUD lists export as CSV and XLSX with one column per language', async () => {
     const demo = await loadDemoThroughApi(ctx.app, 'EXP-3');
-    const json = expectStatus(await call(ctx.app, 'GET', `${API}/plans/${demo.planId}/directions`), 200).items as Json[];
+    const json = expectStatus(await call(ctx.app, 'GET', `${API}/plans/${demo.planId}/directions`), 200)
+      .items as Json[];
     const csv = await call(ctx.app, 'GET', `${API}/plans/${demo.planId}/directions?format=csv&sep=;`);
     expect(csv.status).toBe(200);
     const rows = parseCsv(csv.raw.body.slice(1), ';');
     const header = rows[0]!;
-    expect(header).toEqual(expect.arrayContaining(['id', 'planId', 'code', 'title.kk', 'title.ru', 'title.en', 'position', 'version']));
-    expect(rows.slice(1).map((r) => [r[header.indexOf('id')], r[header.indexOf('title.kk')]])).toEqual(json.map((d) => [d.id, d.title.kk]));
+    expect(header).toEqual(
+      expect.arrayContaining(['id', 'planId', 'code', 'title.kk', 'title.ru', 'title.en', 'position', 'version']),
+    );
+    expect(rows.slice(1).map((r) => [r[header.indexOf('id')], r[header.indexOf('title.kk')]])).toEqual(
+      json.map((d) => [d.id, d.title.kk]),
+    );
 
     const goalId = demo.goalIds.get('3.2')!;
-    const indicators = expectStatus(await call(ctx.app, 'GET', `${API}/goals/${goalId}/indicators`), 200).items as Json[];
+    const indicators = expectStatus(await call(ctx.app, 'GET', `${API}/goals/${goalId}/indicators`), 200)
+      .items as Json[];
     const xlsx = await call(ctx.app, 'GET', `${API}/goals/${goalId}/indicators?format=xlsx`);
     expect(xlsx.headers['content-type']).toBe(XLSX_TYPE);
     const sheet = await xlsxRows(xlsx.raw.rawPayload);
     const h = sheet[0] as string[];
-    expect(sheet.slice(1).map((r) => [r[h.indexOf('code')], r[h.indexOf('name.ru')], r[h.indexOf('valueType')]])).toEqual(
-      indicators.map((i) => [i.code, i.name.ru, i.valueType]),
-    );
+    expect(
+      sheet.slice(1).map((r) => [r[h.indexOf('code')], r[h.indexOf('name.ru')], r[h.indexOf('valueType')]]),
+    ).toEqual(indicators.map((i) => [i.code, i.name.ru, i.valueType]));
     // ?limit gives that page only, with the next cursor in X-Next-Cursor.
     const paged = await call(ctx.app, 'GET', `${API}/goals/${goalId}/indicators?format=csv&limit=2`);
     expect(parseCsv(paged.raw.body.slice(1), ',')).toHaveLength(3);
     expect(paged.headers['x-next-cursor']).toEqual(expect.any(String));
     // An indicator's measurements too.
     const cpi = demo.indicatorIds.get('3.2.1')!;
-    const years = expectStatus(await call(ctx.app, 'GET', `${API}/indicators/${cpi}/measurements`), 200).items as Json[];
-    const mcsv = parseCsv((await call(ctx.app, 'GET', `${API}/indicators/${cpi}/measurements?format=csv`)).raw.body.slice(1), ',');
-    const mh = mcsv[0]!;
-    expect(mcsv.slice(1).map((r) => [Number(r[mh.indexOf('year')]), r[mh.indexOf('plan')], r[mh.indexOf('fact')]])).toEqual(
-      years.map((m) => [m.year, m.plan === null ? '' : String(m.plan), m.fact === null ? '' : String(m.fact)]),
+    const years = expectStatus(await call(ctx.app, 'GET', `${API}/indicators/${cpi}/measurements`), 200)
+      .items as Json[];
+    const mcsv = parseCsv(
+      (await call(ctx.app, 'GET', `${API}/indicators/${cpi}/measurements?format=csv`)).raw.body.slice(1),
+      ',',
     );
+    const mh = mcsv[0]!;
+    expect(
+      mcsv.slice(1).map((r) => [Number(r[mh.indexOf('year')]), r[mh.indexOf('plan')], r[mh.indexOf('fact')]]),
+    ).toEqual(years.map((m) => [m.year, m.plan === null ? '' : String(m.plan), m.fact === null ? '' : String(m.fact)]));
     // Unknown parent: still a 404 problem.
-    const missing = await call(ctx.app, 'GET', `${API}/goals/00000000-0000-4000-8000-000000000000/indicators?format=csv`);
+    const missing = await call(
+      ctx.app,
+      'GET',
+      `${API}/goals/00000000-0000-4000-8000-000000000000/indicators?format=csv`,
+    );
     expect(missing.status).toBe(404);
   });
 
@@ -144,7 +188,9 @@ describe('exports', () => {
     }, 200);
     try {
       for (const format of ['csv', 'xlsx'] as const) {
-        const res = await fetch(`${address}${API}/status?planId=${plan.id}&format=${format}`, { headers: { authorization: `Bearer ${token}` } });
+        const res = await fetch(`${address}${API}/status?planId=${plan.id}&format=${format}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
         expect(res.status).toBe(200);
         let bytes = 0;
         let lines = 0;
@@ -156,7 +202,10 @@ describe('exports', () => {
           if (format === 'csv') for (const b of value) if (b === 10) lines++;
         }
         if (format === 'csv') expect(lines).toBe(50_001);
-        if (process.env.EXPORT_MEMORY_LOG) console.log(`${format}: ${bytes} bytes, peak heap growth so far ${((peak - before) / 1048576).toFixed(1)} MB`);
+        if (process.env.EXPORT_MEMORY_LOG)
+          console.log(
+            `${format}: ${bytes} bytes, peak heap growth so far ${((peak - before) / 1048576).toFixed(1)} MB`,
+          );
         expect(bytes).toBeGreaterThan(100_000);
       }
     } finally {
@@ -164,7 +213,8 @@ describe('exports', () => {
     }
     // Loose: holding the whole 14 MB CSV, or 50,000 rows and their DTOs, would take far more.
     const growthMb = (peak - before) / 1024 / 1024;
-    if (process.env.EXPORT_MEMORY_LOG) console.log(`peak live heap growth during the exports: ${growthMb.toFixed(1)} MB`);
+    if (process.env.EXPORT_MEMORY_LOG)
+      console.log(`peak live heap growth during the exports: ${growthMb.toFixed(1)} MB`);
     expect(growthMb).toBeLessThan(60);
   }, 300_000);
 });

@@ -63,7 +63,8 @@ const newUser = async () =>
     }),
     201,
   );
-const newClient = async () => expectStatus(await call(ctx.app, 'POST', `${API}/clients`, { name: uniqueCode('client'), role: 'viewer' }), 201);
+const newClient = async () =>
+  expectStatus(await call(ctx.app, 'POST', `${API}/clients`, { name: uniqueCode('client'), role: 'viewer' }), 201);
 const newMethod = async () =>
   expectStatus(
     await call(ctx.app, 'POST', `${API}/evaluation-methods`, {
@@ -76,64 +77,98 @@ const newMethod = async () =>
 const newRisk = async () => {
   const tree = await createTree(ctx.app);
   return expectStatus(
-    await call(ctx.app, 'POST', `${API}/goals/${tree.goal.id}/risks`, { year: 2016, risk: { en: 'Staff shortage' }, plannedMeasures: { en: 'Hire' } }),
+    await call(ctx.app, 'POST', `${API}/goals/${tree.goal.id}/risks`, {
+      year: 2016,
+      risk: { en: 'Staff shortage' },
+      plannedMeasures: { en: 'Hire' },
+    }),
     201,
   );
 };
 
 const ROUTES: Route[] = [
-  { method: 'PATCH', path: '/organizations/{id}', ok: 200, prepare: async () => fresh(`${API}/organizations/${(await createOrganization(ctx.app)).id}`, { name: title }) },
-  { method: 'DELETE', path: '/organizations/{id}', ok: 204, prepare: async () => fresh(`${API}/organizations/${(await createOrganization(ctx.app)).id}`) },
+  {
+    method: 'PATCH',
+    path: '/organizations/{id}',
+    ok: 200,
+    prepare: async () => fresh(`${API}/organizations/${(await createOrganization(ctx.app)).id}`, { name: title }),
+  },
+  {
+    method: 'DELETE',
+    path: '/organizations/{id}',
+    ok: 204,
+    prepare: async () => fresh(`${API}/organizations/${(await createOrganization(ctx.app)).id}`),
+  },
   {
     method: 'PATCH',
     path: '/plans/{id}',
     ok: 200,
-    prepare: async () => fresh(`${API}/plans/${(await createPlan(ctx.app, (await createOrganization(ctx.app)).id)).id}`, { title }),
+    prepare: async () =>
+      fresh(`${API}/plans/${(await createPlan(ctx.app, (await createOrganization(ctx.app)).id)).id}`, { title }),
   },
   {
     method: 'DELETE',
     path: '/plans/{id}',
     ok: 204,
-    prepare: async () => fresh(`${API}/plans/${(await createPlan(ctx.app, (await createOrganization(ctx.app)).id)).id}`),
+    prepare: async () =>
+      fresh(`${API}/plans/${(await createPlan(ctx.app, (await createOrganization(ctx.app)).id)).id}`),
   },
   {
     method: 'PATCH',
     path: '/directions/{id}',
     ok: 200,
-    prepare: async () => fresh(`${API}/directions/${(await createDirection(ctx.app, (await createTree(ctx.app)).plan.id)).id}`, { title }),
+    prepare: async () =>
+      fresh(`${API}/directions/${(await createDirection(ctx.app, (await createTree(ctx.app)).plan.id)).id}`, { title }),
   },
   {
     method: 'DELETE',
     path: '/directions/{id}',
     ok: 204,
-    prepare: async () => fresh(`${API}/directions/${(await createDirection(ctx.app, (await createTree(ctx.app)).plan.id)).id}`),
+    prepare: async () =>
+      fresh(`${API}/directions/${(await createDirection(ctx.app, (await createTree(ctx.app)).plan.id)).id}`),
   },
   {
     method: 'PATCH',
     path: '/goals/{id}',
     ok: 200,
-    prepare: async () => fresh(`${API}/goals/${(await createGoal(ctx.app, (await createTree(ctx.app)).direction.id)).id}`, { title }),
+    prepare: async () =>
+      fresh(`${API}/goals/${(await createGoal(ctx.app, (await createTree(ctx.app)).direction.id)).id}`, { title }),
   },
   {
     method: 'DELETE',
     path: '/goals/{id}',
     ok: 204,
-    prepare: async () => fresh(`${API}/goals/${(await createGoal(ctx.app, (await createTree(ctx.app)).direction.id)).id}`),
+    prepare: async () =>
+      fresh(`${API}/goals/${(await createGoal(ctx.app, (await createTree(ctx.app)).direction.id)).id}`),
   },
   {
     method: 'PATCH',
     path: '/indicators/{id}',
     ok: 200,
-    prepare: async () => fresh(`${API}/indicators/${(await createIndicator(ctx.app, (await createTree(ctx.app)).goal.id)).id}`, { name: title }),
+    prepare: async () =>
+      fresh(`${API}/indicators/${(await createIndicator(ctx.app, (await createTree(ctx.app)).goal.id)).id}`, {
+        name: title,
+      }),
   },
   {
     method: 'DELETE',
     path: '/indicators/{id}',
     ok: 204,
-    prepare: async () => fresh(`${API}/indicators/${(await createIndicator(ctx.app, (await createTree(ctx.app)).goal.id)).id}`),
+    prepare: async () =>
+      fresh(`${API}/indicators/${(await createIndicator(ctx.app, (await createTree(ctx.app)).goal.id)).id}`),
   },
-  { method: 'PATCH', path: '/risks/{id}', ok: 200, prepare: async () => fresh(`${API}/risks/${(await newRisk()).id}`, { risk: title }) },
-  { method: 'DELETE', path: '/risks/{id}', ok: 204, prepare: async () => fresh(`${API}/risks/${(await newRisk()).id}`) },
+  {
+    method: 'PATCH',
+    path: '/risks/{id}',
+    ok: 200,
+    prepare: async () => fresh(`${API}/risks/${(await newRisk()).id}`, { risk: title }),
+  },
+  {
+    method: 'DELETE',
+    path: '/risks/{id}',
+    ok: 204,
+    prepare: async () => fresh(`${API}/risks/${(await newRisk()).id}`),
+  },
   {
     method: 'PUT',
     path: '/indicators/{id}/measurements/{year}',
@@ -174,9 +209,24 @@ const ROUTES: Route[] = [
       return fresh(`${API}/plans/${plan.id}/notes/2016`);
     },
   },
-  { method: 'PATCH', path: '/users/{id}', ok: 200, prepare: async () => fresh(`${API}/users/${(await newUser()).id}`, { displayName: 'Stale' }) },
-  { method: 'DELETE', path: '/users/{id}', ok: 204, prepare: async () => fresh(`${API}/users/${(await newUser()).id}`) },
-  { method: 'PATCH', path: '/clients/{id}', ok: 200, prepare: async () => fresh(`${API}/clients/${(await newClient()).id}`, { name: 'Stale' }) },
+  {
+    method: 'PATCH',
+    path: '/users/{id}',
+    ok: 200,
+    prepare: async () => fresh(`${API}/users/${(await newUser()).id}`, { displayName: 'Stale' }),
+  },
+  {
+    method: 'DELETE',
+    path: '/users/{id}',
+    ok: 204,
+    prepare: async () => fresh(`${API}/users/${(await newUser()).id}`),
+  },
+  {
+    method: 'PATCH',
+    path: '/clients/{id}',
+    ok: 200,
+    prepare: async () => fresh(`${API}/clients/${(await newClient()).id}`, { name: 'Stale' }),
+  },
   {
     method: 'POST',
     path: '/clients/{id}/secret',
@@ -186,9 +236,24 @@ const ROUTES: Route[] = [
       return { url: `${API}/clients/${client.id}/secret`, read: readBack(`${API}/clients/${client.id}`) };
     },
   },
-  { method: 'DELETE', path: '/clients/{id}', ok: 204, prepare: async () => fresh(`${API}/clients/${(await newClient()).id}`) },
-  { method: 'PATCH', path: '/evaluation-methods/{id}', ok: 200, prepare: async () => fresh(`${API}/evaluation-methods/${(await newMethod()).id}`, { name: title }) },
-  { method: 'DELETE', path: '/evaluation-methods/{id}', ok: 204, prepare: async () => fresh(`${API}/evaluation-methods/${(await newMethod()).id}`) },
+  {
+    method: 'DELETE',
+    path: '/clients/{id}',
+    ok: 204,
+    prepare: async () => fresh(`${API}/clients/${(await newClient()).id}`),
+  },
+  {
+    method: 'PATCH',
+    path: '/evaluation-methods/{id}',
+    ok: 200,
+    prepare: async () => fresh(`${API}/evaluation-methods/${(await newMethod()).id}`, { name: title }),
+  },
+  {
+    method: 'DELETE',
+    path: '/evaluation-methods/{id}',
+    ok: 204,
+    prepare: async () => fresh(`${API}/evaluation-methods/${(await newMethod()).id}`),
+  },
   {
     method: 'PATCH',
     path: '/indicators/{id}/measurements/{year}',
@@ -203,7 +268,10 @@ const ROUTES: Route[] = [
     method: 'DELETE',
     path: '/me/tokens/{id}',
     ok: 204,
-    prepare: async () => fresh(`${API}/me/tokens/${expectStatus(await call(ctx.app, 'POST', `${API}/me/tokens`, { name: uniqueCode('pat') }), 201).id}`),
+    prepare: async () =>
+      fresh(
+        `${API}/me/tokens/${expectStatus(await call(ctx.app, 'POST', `${API}/me/tokens`, { name: uniqueCode('pat') }), 201).id}`,
+      ),
   },
   {
     method: 'DELETE',
@@ -211,7 +279,10 @@ const ROUTES: Route[] = [
     ok: 204,
     prepare: async () => {
       const client = await newClient();
-      const token = expectStatus(await call(ctx.app, 'POST', `${API}/clients/${client.id}/tokens`, { name: uniqueCode('pat') }), 201);
+      const token = expectStatus(
+        await call(ctx.app, 'POST', `${API}/clients/${client.id}/tokens`, { name: uniqueCode('pat') }),
+        201,
+      );
       return fresh(`${API}/clients/${client.id}/tokens/${token.id}`);
     },
   },
@@ -256,45 +327,55 @@ describe('If-Match', () => {
     expect(ROUTES.map(label).sort()).toEqual(documented.sort());
   });
 
-  it.each(ROUTES.map((r) => [label(r), r] as const))('%s: a stale and a malformed tag answer 412 and change nothing; the current one passes', async (_, route) => {
-    const target = await route.prepare();
-    const before = await target.read();
-    expect(before.status).toBe(200);
-    expect(before.body.version).toBe(1);
+  it.each(ROUTES.map((r) => [label(r), r] as const))(
+    '%s: a stale and a malformed tag answer 412 and change nothing; the current one passes',
+    async (_, route) => {
+      const target = await route.prepare();
+      const before = await target.read();
+      expect(before.status).toBe(200);
+      expect(before.body.version).toBe(1);
 
-    for (const tag of ['"2"', '"0"', '"999"', ...MALFORMED]) {
-      const res = await call(ctx.app, route.method, target.url, target.body, { 'if-match': tag });
-      expectProblem(res, 412);
-      expect(res.body.detail, tag).toContain('current version 1');
-      expect(await target.read(), `after If-Match ${tag}`).toEqual(before);
-    }
+      for (const tag of ['"2"', '"0"', '"999"', ...MALFORMED]) {
+        const res = await call(ctx.app, route.method, target.url, target.body, { 'if-match': tag });
+        expectProblem(res, 412);
+        expect(res.body.detail, tag).toContain('current version 1');
+        expect(await target.read(), `after If-Match ${tag}`).toEqual(before);
+      }
 
-    // The tag as the API gave it: the same request goes through (so the 412s above were the tag's doing).
-    const ok = await call(ctx.app, route.method, target.url, target.body, { 'if-match': '"1"' });
-    expect(ok.status, ok.raw.body).toBe(route.ok);
-    const after = await target.read();
-    if (route.method === 'DELETE') expect(after.status).toBe(404);
-    else expect(after.body.version).toBe(2);
-  });
+      // The tag as the API gave it: the same request goes through (so the 412s above were the tag's doing).
+      const ok = await call(ctx.app, route.method, target.url, target.body, { 'if-match': '"1"' });
+      expect(ok.status, ok.raw.body).toBe(route.ok);
+      const after = await target.read();
+      if (route.method === 'DELETE') expect(after.status).toBe(404);
+      else expect(after.body.version).toBe(2);
+    },
+  );
 
   it('accepts "*", a weak tag and surrounding spaces for the current version; a write without If-Match is not checked', async () => {
     const { goal } = await createTree(ctx.app);
     const url = `${API}/goals/${goal.id}`;
     const versions: number[] = [];
     for (const tag of ['*', ' * ', 'W/"3"', ' "4" ']) {
-      versions.push(expectStatus(await call(ctx.app, 'PATCH', url, { title: { en: `Title ${tag}` } }, { 'if-match': tag }), 200).version);
+      versions.push(
+        expectStatus(await call(ctx.app, 'PATCH', url, { title: { en: `Title ${tag}` } }, { 'if-match': tag }), 200)
+          .version,
+      );
     }
     versions.push(expectStatus(await call(ctx.app, 'PATCH', url, { title: { en: 'Unconditional' } }), 200).version);
     expect(versions).toEqual([2, 3, 4, 5, 6]);
     // A weak tag of an old version is still stale.
     expectProblem(await call(ctx.app, 'PATCH', url, { title }, { 'if-match': 'W/"5"' }), 412);
     // A version without its quotes (as some clients send it) is read as that version.
-    expect(expectStatus(await call(ctx.app, 'PATCH', url, { title: { en: 'Unquoted' } }, { 'if-match': '6' }), 200).version).toBe(7);
+    expect(
+      expectStatus(await call(ctx.app, 'PATCH', url, { title: { en: 'Unquoted' } }, { 'if-match': '6' }), 200).version,
+    ).toBe(7);
     // Versions of several digits: "12" is not "1" or "2".
     for (let v = 7; v < 12; v++) expectStatus(await call(ctx.app, 'PATCH', url, { title: { en: `v${v}` } }), 200);
     expectProblem(await call(ctx.app, 'PATCH', url, { title }, { 'if-match': '"1"' }), 412);
     expectProblem(await call(ctx.app, 'PATCH', url, { title }, { 'if-match': '"2"' }), 412);
-    expect(expectStatus(await call(ctx.app, 'PATCH', url, { title: { en: 'v12' } }, { 'if-match': '"12"' }), 200).version).toBe(13);
+    expect(
+      expectStatus(await call(ctx.app, 'PATCH', url, { title: { en: 'v12' } }, { 'if-match': '"12"' }), 200).version,
+    ).toBe(13);
   });
 
   it('on PUT of a measurement or note that does not exist yet, any tag is stale (412, nothing created)', async () => {

@@ -18,7 +18,15 @@ const limited = setupApp({ IMPORT_MAX_ROWS: MAX_ROWS });
 /** The defaults (64 MiB unzipped, 20,000 rows). */
 const standard = setupApp();
 
-const HEADER = ['Нысаналы индикатордың атауы', 'Ақпарат көзі', 'Өлш. бірл.', 'Жоспар', 'Факт', 'Ескертпе', 'betterWhen'];
+const HEADER = [
+  'Нысаналы индикатордың атауы',
+  'Ақпарат көзі',
+  'Өлш. бірл.',
+  'Жоспар',
+  'Факт',
+  'Ескертпе',
+  'betterWhen',
+];
 
 /** A header, a direction and a goal heading, then `count` new indicator rows. */
 function layout(count: number, note = (i: number) => `note ${i}`): (string | number)[][] {
@@ -34,29 +42,50 @@ async function xlsxOf(rows: (string | number)[][]): Promise<Buffer> {
   return Buffer.from(await workbook.xlsx.writeBuffer());
 }
 
-const csvOf = (rows: (string | number)[][]) => rows.map((r) => r.map((v) => `"${String(v).replace(/"/g, '""')}"`).join(';')).join('\n');
+const csvOf = (rows: (string | number)[][]) =>
+  rows.map((r) => r.map((v) => `"${String(v).replace(/"/g, '""')}"`).join(';')).join('\n');
 
 async function newPlan(ctx: TestContext): Promise<string> {
-  const org = expectStatus(await call(ctx.app, 'POST', `${API}/organizations`, { code: uniqueCode('LIM'), name: { en: 'Limits' } }), 201);
+  const org = expectStatus(
+    await call(ctx.app, 'POST', `${API}/organizations`, { code: uniqueCode('LIM'), name: { en: 'Limits' } }),
+    201,
+  );
   const plan = expectStatus(
-    await call(ctx.app, 'POST', `${API}/plans`, { organizationId: org.id, code: uniqueCode('P'), title: { en: 'Limits plan' }, startYear: 2014, endYear: 2018 }),
+    await call(ctx.app, 'POST', `${API}/plans`, {
+      organizationId: org.id,
+      code: uniqueCode('P'),
+      title: { en: 'Limits plan' },
+      startYear: 2014,
+      endYear: 2018,
+    }),
     201,
   );
   return plan.id;
 }
 
-const upload = (ctx: TestContext, planId: string, body: Buffer | string, type: string, query = 'year=2016&commit=true') =>
-  call(ctx.app, 'POST', `${API}/plans/${planId}/import?${query}`, body, { 'content-type': type });
+const upload = (
+  ctx: TestContext,
+  planId: string,
+  body: Buffer | string,
+  type: string,
+  query = 'year=2016&commit=true',
+) => call(ctx.app, 'POST', `${API}/plans/${planId}/import?${query}`, body, { 'content-type': type });
 
 async function stored(ctx: TestContext): Promise<{ indicators: number; audit: number }> {
-  const [row] = await queryRows(ctx, sql`select (select count(*)::int from indicators) as indicators, (select count(*)::int from audit_log) as audit`);
+  const [row] = await queryRows(
+    ctx,
+    sql`select (select count(*)::int from indicators) as indicators, (select count(*)::int from audit_log) as audit`,
+  );
   return { indicators: row!.indicators as number, audit: row!.audit as number };
 }
 
 /** A workbook whose sheet part is `sheetXml`, deflated by jszip (small compressed, as large as wanted unzipped). */
 async function workbookWithSheet(sheetXml: string): Promise<Buffer> {
   const zip = new JSZip();
-  zip.file('[Content_Types].xml', '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>');
+  zip.file(
+    '[Content_Types].xml',
+    '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+  );
   zip.file(
     'xl/workbook.xml',
     '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ' +
@@ -73,7 +102,8 @@ async function workbookWithSheet(sheetXml: string): Promise<Buffer> {
 
 /** Sheet XML: the layout's rows as inline strings, then `padding` bytes of empty rows. */
 function sheetXml(rows: (string | number)[][], padding = 0): string {
-  const cell = (v: string | number) => `<c t="inlineStr"><is><t>${String(v).replace(/&/g, '&amp;').replace(/</g, '&lt;')}</t></is></c>`;
+  const cell = (v: string | number) =>
+    `<c t="inlineStr"><is><t>${String(v).replace(/&/g, '&amp;').replace(/</g, '&lt;')}</t></is></c>`;
   const body = rows.map((r, i) => `<row r="${i + 1}">${r.map(cell).join('')}</row>`).join('');
   const empty = '<row><c/></row>';
   return `<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>${body}${empty.repeat(Math.ceil(padding / empty.length))}</sheetData></worksheet>`;
@@ -102,7 +132,9 @@ describe('import limits', () => {
       if (bomb.readUInt32LE(at - 46) === 0x02014b50) bomb.writeUInt32LE(4096, at - 46 + 24);
       if (bomb.readUInt32LE(at - 30) === 0x04034b50) bomb.writeUInt32LE(4096, at - 30 + 22);
     }
-    expect(expectProblem(await upload(standard, planId, bomb, XLSX_TYPE), 413).detail).toMatch(/IMPORT_MAX_UNCOMPRESSED_BYTES/);
+    expect(expectProblem(await upload(standard, planId, bomb, XLSX_TYPE), 413).detail).toMatch(
+      /IMPORT_MAX_UNCOMPRESSED_BYTES/,
+    );
     expect(await stored(standard)).toEqual(before);
   });
 

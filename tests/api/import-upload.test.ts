@@ -13,19 +13,32 @@ import { API, expectProblem, expectStatus, queryRows, uniqueCode } from '../help
 
 const ctx = setupApp();
 
-const HEADER = ['Нысаналы индикатордың атауы', 'Ақпарат көзі', 'Өлш. бірл.', 'Жоспар', 'Факт', 'Ескертпе', 'betterWhen'];
+const HEADER = [
+  'Нысаналы индикатордың атауы',
+  'Ақпарат көзі',
+  'Өлш. бірл.',
+  'Жоспар',
+  'Факт',
+  'Ескертпе',
+  'betterWhen',
+];
 
 /** A header, a direction and a goal heading, then `count` new indicator rows. */
 function layout(count: number): string[][] {
   const rows = [HEADER, ['1-стратегиялық бағыт. Uploads'], ['1.1-мақсат. Upload goal']];
-  for (let i = 0; i < count; i++) rows.push([`Indicator ${i}`, 'Statistics', '%', `${10 + i},5`, `${9 + i}`, `note ${i}`, 'higher']);
+  for (let i = 0; i < count; i++)
+    rows.push([`Indicator ${i}`, 'Statistics', '%', `${10 + i},5`, `${9 + i}`, `note ${i}`, 'higher']);
   return rows;
 }
 
-const csvOf = (rows: string[][], sep = ';', eol = '\n') => rows.map((r) => r.map((v) => `"${v.replace(/"/g, '""')}"`).join(sep)).join(eol);
+const csvOf = (rows: string[][], sep = ';', eol = '\n') =>
+  rows.map((r) => r.map((v) => `"${v.replace(/"/g, '""')}"`).join(sep)).join(eol);
 
 async function newPlan(): Promise<string> {
-  const org = expectStatus(await call(ctx.app, 'POST', `${API}/organizations`, { code: uniqueCode('UPL'), name: { en: 'Uploads' } }), 201);
+  const org = expectStatus(
+    await call(ctx.app, 'POST', `${API}/organizations`, { code: uniqueCode('UPL'), name: { en: 'Uploads' } }),
+    201,
+  );
   const plan = expectStatus(
     await call(ctx.app, 'POST', `${API}/plans`, {
       organizationId: org.id,
@@ -101,10 +114,21 @@ describe('import forms (multipart/form-data)', () => {
   it('answers 400 for a form without a file, an empty file, a malformed form, and a form without a boundary', async () => {
     const planId = await newPlan();
     const before = await indicatorCount();
-    expectProblem(await uploadForm(planId, [{ name: 'file', content: csvOf(layout(1)) }], 'year=2016&commit=true'), 400, ['body.file']);
-    expectProblem(await uploadForm(planId, [{ name: 'file', filename: 'a.csv', content: '' }], 'year=2016&commit=true'), 400, ['body']);
+    expectProblem(
+      await uploadForm(planId, [{ name: 'file', content: csvOf(layout(1)) }], 'year=2016&commit=true'),
+      400,
+      ['body.file'],
+    );
+    expectProblem(
+      await uploadForm(planId, [{ name: 'file', filename: 'a.csv', content: '' }], 'year=2016&commit=true'),
+      400,
+      ['body'],
+    );
     const truncated = form([{ name: 'file', filename: 'a.csv', content: csvOf(layout(1)) }]).subarray(0, 60);
-    expectProblem(await upload(planId, truncated, `multipart/form-data; boundary=${BOUNDARY}`, 'year=2016&commit=true'), 400);
+    expectProblem(
+      await upload(planId, truncated, `multipart/form-data; boundary=${BOUNDARY}`, 'year=2016&commit=true'),
+      400,
+    );
     expectProblem(await upload(planId, form([]), 'multipart/form-data', 'year=2016&commit=true'), 400);
     expect(await indicatorCount()).toBe(before);
   });
@@ -118,14 +142,21 @@ describe('import forms (multipart/form-data)', () => {
       413,
     );
     expect(tooBig.detail).toMatch(String(IMPORT_MAX_BYTES));
-    const many = Array.from({ length: 6 }, (_, i) => ({ name: `f${i}`, filename: `f${i}.csv`, content: csvOf(layout(1)) }));
+    const many = Array.from({ length: 6 }, (_, i) => ({
+      name: `f${i}`,
+      filename: `f${i}.csv`,
+      content: csvOf(layout(1)),
+    }));
     expectProblem(await uploadForm(planId, many, 'year=2016&commit=true'), 413);
     expect(await indicatorCount()).toBe(before);
   });
 
   it('still reads an .xlsx form part that says nothing of its type as a workbook (and refuses what is not one)', async () => {
     const planId = await newPlan();
-    const notZip = expectProblem(await uploadForm(planId, [{ name: 'file', filename: 'report.xlsx', content: 'plain text' }]), 400);
+    const notZip = expectProblem(
+      await uploadForm(planId, [{ name: 'file', filename: 'report.xlsx', content: 'plain text' }]),
+      400,
+    );
     expect(notZip.detail).toMatch(/not an .xlsx workbook/);
     expect(XLSX_TYPE).toMatch(/spreadsheetml/);
   });
@@ -164,7 +195,9 @@ describe('CSV dialects (csv-parse)', () => {
     const planId = await newPlan();
     const before = await indicatorCount();
     const text = `${csvOf(layout(2))}\n"Indicator broken";"Statistics";"%";"1";"2";"note never closed\nthe rest of the file;read into it\n`;
-    const problem = expectProblem(await upload(planId, text, 'text/csv', 'year=2016&commit=true'), 400, ['body.rows[6].note']);
+    const problem = expectProblem(await upload(planId, text, 'text/csv', 'year=2016&commit=true'), 400, [
+      'body.rows[6].note',
+    ]);
     expect(problem.detail).toMatch(/^Row 6, column 6: a quoted cell is not closed/);
     expect(await indicatorCount()).toBe(before);
   });

@@ -17,18 +17,36 @@ import { API, expectProblem, expectStatus, queryRows, uniqueCode } from '../help
 const ctx = setupApp();
 const demo = loadDemoDataset();
 const demoIndicators = demo.directions.flatMap((d) => d.goals.flatMap((g) => g.indicators));
-const value2016 = (code: string) => demoIndicators.find((i) => i.code === code)!.measurements.find((m) => m.year === 2016)!;
+const value2016 = (code: string) =>
+  demoIndicators.find((i) => i.code === code)!.measurements.find((m) => m.year === 2016)!;
 
 /** The demo's organization, plan, directions, goals and indicators, without measurements. */
 async function loadStructure(): Promise<{ planId: string; organizationId: string; goalIds: Map<string, string> }> {
   const app = ctx.app;
-  const org = expectStatus(await call(app, 'POST', `${API}/organizations`, { ...demo.organization, code: uniqueCode('ORG') }), 201);
+  const org = expectStatus(
+    await call(app, 'POST', `${API}/organizations`, { ...demo.organization, code: uniqueCode('ORG') }),
+    201,
+  );
   const plan = expectStatus(await call(app, 'POST', `${API}/plans`, { ...demo.plan, organizationId: org.id }), 201);
   const goalIds = new Map<string, string>();
   for (const d of demo.directions) {
-    const dir = expectStatus(await call(app, 'POST', `${API}/plans/${plan.id}/directions`, { code: d.code, title: d.title, position: d.position }), 201);
+    const dir = expectStatus(
+      await call(app, 'POST', `${API}/plans/${plan.id}/directions`, {
+        code: d.code,
+        title: d.title,
+        position: d.position,
+      }),
+      201,
+    );
     for (const g of d.goals) {
-      const goal = expectStatus(await call(app, 'POST', `${API}/directions/${dir.id}/goals`, { code: g.code, title: g.title, position: g.position }), 201);
+      const goal = expectStatus(
+        await call(app, 'POST', `${API}/directions/${dir.id}/goals`, {
+          code: g.code,
+          title: g.title,
+          position: g.position,
+        }),
+        201,
+      );
       goalIds.set(g.code, goal.id);
       for (const { measurements: _m, reportVerdict: _v, ...indicator } of g.indicators) {
         expectStatus(await call(app, 'POST', `${API}/goals/${goal.id}/indicators`, indicator), 201);
@@ -44,7 +62,14 @@ const printed = (v: number | null, suffix: string) => (v === null ? '-' : `${Str
 /** Section 2 of the report, rebuilt from the demo data as the report prints it. */
 function reportRows(): (string | number | null)[][] {
   const rows: (string | number | null)[][] = [
-    ['Нысаналы индикатордың атауы', 'Ақпарат көзі', 'Өлш. бірл.', 'Есепті кезең', null, 'Ескертпе (орындалуы/ орындалмауы туралы ақпарат)'],
+    [
+      'Нысаналы индикатордың атауы',
+      'Ақпарат көзі',
+      'Өлш. бірл.',
+      'Есепті кезең',
+      null,
+      'Ескертпе (орындалуы/ орындалмауы туралы ақпарат)',
+    ],
     [null, null, null, 'Жоспар', 'Факт', null],
     [1, 2, 3, 4, 5, 6],
   ];
@@ -60,7 +85,14 @@ function reportRows(): (string | number | null)[][] {
         if (i.group?.kk && i.group.kk !== group) rows.push([i.group.kk]);
         group = i.group?.kk;
         const m = i.measurements.find((x) => x.year === 2016)!;
-        rows.push([`<p>${i.name.kk}</p>`, i.source.kk!, `<p>${i.unit.kk}</p>`, `<p>${printed(m.plan, 'жоспар')}</p>`, printed(m.fact, 'факт'), '<p>Орындалды</p>']);
+        rows.push([
+          `<p>${i.name.kk}</p>`,
+          i.source.kk!,
+          `<p>${i.unit.kk}</p>`,
+          `<p>${printed(m.plan, 'жоспар')}</p>`,
+          printed(m.fact, 'факт'),
+          '<p>Орындалды</p>',
+        ]);
         rows.push([null, null, null, null, null, '<p>жалғасы &nbsp; (continued note)</p>']);
         rows.push(['---', '------', '---', '----', '----', '---']);
       }
@@ -76,7 +108,13 @@ async function xlsxOf(rows: (string | number | null)[][]): Promise<Buffer> {
   return Buffer.from(await workbook.xlsx.writeBuffer());
 }
 
-async function upload(planId: string, body: Buffer | string, type: string, query = 'year=2016', headers: Record<string, string> = {}) {
+async function upload(
+  planId: string,
+  body: Buffer | string,
+  type: string,
+  query = 'year=2016',
+  headers: Record<string, string> = {},
+) {
   return call(ctx.app, 'POST', `${API}/plans/${planId}/import?${query}`, body, { 'content-type': type, ...headers });
 }
 
@@ -95,10 +133,18 @@ describe('POST /plans/{id}/import', () => {
     const file = await xlsxOf(reportRows());
     const preview = expectStatus(await upload(planId, file, XLSX_TYPE), 200);
     expect(preview.committed).toBe(false);
-    expect(preview.summary).toMatchObject({ indicatorRows: 19, indicatorsMatched: 19, indicatorsCreated: 0, measurementsCreated: 19, errors: 0 });
+    expect(preview.summary).toMatchObject({
+      indicatorRows: 19,
+      indicatorsMatched: 19,
+      indicatorsCreated: 0,
+      measurementsCreated: 19,
+      errors: 0,
+    });
     expect(preview.summary.directionsMatched).toBe(3);
     // The misprinted goal heading is reported, not silently accepted.
-    expect(preview.problems.some((p: Json) => p.severity === 'warning' && /printed under direction 2/.test(p.message))).toBe(true);
+    expect(
+      preview.problems.some((p: Json) => p.severity === 'warning' && /printed under direction 2/.test(p.message)),
+    ).toBe(true);
     for (const row of preview.indicators) {
       const m = value2016(row.code);
       expect([row.code, row.plan, row.fact]).toEqual([row.code, m.plan, m.fact]);
@@ -122,7 +168,10 @@ describe('POST /plans/{id}/import', () => {
     expect([turnover.plan, turnover.fact, turnover.status]).toEqual([9, 6.3, 'achieved']);
     expect(rows.filter((r) => r.status === 'pending')).toHaveLength(1); // the "-" fact
     // Notes keep the continuation rows, without HTML.
-    const one = expectStatus(await call(ctx.app, 'GET', `${API}/indicators/${turnover.indicatorId}/measurements/2016`), 200);
+    const one = expectStatus(
+      await call(ctx.app, 'GET', `${API}/indicators/${turnover.indicatorId}/measurements/2016`),
+      200,
+    );
     expect(one.note.kk).toBe('Орындалды жалғасы (continued note)');
 
     // Importing the same file again changes nothing.
@@ -140,7 +189,11 @@ describe('POST /plans/{id}/import', () => {
     expect(preview.summary).toMatchObject({ indicatorsMatched: 19, indicatorsCreated: 0, errors: 0 });
     for (const row of preview.indicators) {
       const m = value2016(row.code);
-      expect({ code: row.code, plan: row.plan, fact: row.fact }).toEqual({ code: row.code, plan: m.plan, fact: m.fact });
+      expect({ code: row.code, plan: row.plan, fact: row.fact }).toEqual({
+        code: row.code,
+        plan: m.plan,
+        fact: m.fact,
+      });
     }
   });
 
@@ -170,9 +223,14 @@ describe('POST /plans/{id}/import', () => {
     expect(await auditCount()).toBe(before);
 
     rows[4]![6] = 'higher';
-    const done = expectStatus(await upload(planId, await xlsxOf(rows), XLSX_TYPE, 'year=2016&lang=ru&commit=true'), 200);
+    const done = expectStatus(
+      await upload(planId, await xlsxOf(rows), XLSX_TYPE, 'year=2016&lang=ru&commit=true'),
+      200,
+    );
     expect(done.summary).toMatchObject({ indicatorsCreated: 3, measurementsCreated: 3, errors: 0 });
-    const stored = (await feed(planId)).filter((r) => ['3.2.6', '3.2.7', '3.2.8'].includes(r.code)).sort((a, b) => a.code.localeCompare(b.code));
+    const stored = (await feed(planId))
+      .filter((r) => ['3.2.6', '3.2.7', '3.2.8'].includes(r.code))
+      .sort((a, b) => a.code.localeCompare(b.code));
     expect(stored.map((r) => [r.code, r.valueType, r.betterWhen, r.plan, r.fact, r.unit.ru])).toEqual([
       ['3.2.6', 'rank', 'lower', 40, 38, 'место в рейтинге'],
       ['3.2.7', 'percent', 'higher', 12.5, null, '%'],
@@ -183,14 +241,29 @@ describe('POST /plans/{id}/import', () => {
   it('refuses wrong columns, an empty file, a non-spreadsheet and a 50 MB file, changing nothing', async () => {
     const { planId } = await loadStructure();
     const before = await auditCount();
-    const wrongColumns = await xlsxOf([['name', 'value'], ['x', 1]]);
-    expect(expectProblem(await upload(planId, wrongColumns, XLSX_TYPE, 'year=2016&commit=true'), 400).detail).toMatch(/columns/);
+    const wrongColumns = await xlsxOf([
+      ['name', 'value'],
+      ['x', 1],
+    ]);
+    expect(expectProblem(await upload(planId, wrongColumns, XLSX_TYPE, 'year=2016&commit=true'), 400).detail).toMatch(
+      /columns/,
+    );
     expectProblem(await upload(planId, 'name;value\nx;1\n', 'text/csv', 'year=2016&commit=true'), 400);
-    expect(expectProblem(await upload(planId, Buffer.alloc(0), XLSX_TYPE, 'year=2016&commit=true'), 400).detail).toMatch(/empty/i);
+    expect(
+      expectProblem(await upload(planId, Buffer.alloc(0), XLSX_TYPE, 'year=2016&commit=true'), 400).detail,
+    ).toMatch(/empty/i);
     expectProblem(await upload(planId, '', 'text/csv', 'year=2016&commit=true'), 400);
     const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
     expectProblem(await upload(planId, png, XLSX_TYPE, 'year=2016&commit=true'), 400);
-    expectProblem(await upload(planId, Buffer.concat([Buffer.from('PK\u0003\u0004'), Buffer.alloc(100, 7)]), XLSX_TYPE, 'year=2016&commit=true'), 400);
+    expectProblem(
+      await upload(
+        planId,
+        Buffer.concat([Buffer.from('PK\u0003\u0004'), Buffer.alloc(100, 7)]),
+        XLSX_TYPE,
+        'year=2016&commit=true',
+      ),
+      400,
+    );
     expectProblem(await upload(planId, png, 'text/csv', 'year=2016&commit=true'), 400);
     expectProblem(await upload(planId, '{"a":1}', 'application/json', 'year=2016&commit=true'), 415);
     expectProblem(await upload(planId, png, 'image/png', 'year=2016&commit=true'), 415);
@@ -206,7 +279,9 @@ describe('POST /plans/{id}/import', () => {
     const file = await xlsxOf(reportRows());
     const boundary = '----nysana-test';
     const body = Buffer.concat([
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="report.xlsx"\r\nContent-Type: ${XLSX_TYPE}\r\n\r\n`),
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="report.xlsx"\r\nContent-Type: ${XLSX_TYPE}\r\n\r\n`,
+      ),
       file,
       Buffer.from(`\r\n--${boundary}--\r\n`),
     ]);
@@ -217,7 +292,10 @@ describe('POST /plans/{id}/import', () => {
   it('respects approved years and the editor organization scope', async () => {
     const { planId, organizationId } = await loadStructure();
     const file = await xlsxOf(reportRows());
-    const otherOrg = expectStatus(await call(ctx.app, 'POST', `${API}/organizations`, { code: uniqueCode('ORG'), name: { en: 'Other' } }), 201);
+    const otherOrg = expectStatus(
+      await call(ctx.app, 'POST', `${API}/organizations`, { code: uniqueCode('ORG'), name: { en: 'Other' } }),
+      201,
+    );
     const other = await tokenFor(ctx, { role: 'editor', organizationId: otherOrg.id });
     expectProblem(await upload(planId, file, XLSX_TYPE, 'year=2016', bearer(other)), 403);
     const viewer = await tokenFor(ctx, { role: 'viewer' });
@@ -225,7 +303,13 @@ describe('POST /plans/{id}/import', () => {
     const editor = await tokenFor(ctx, { role: 'editor', organizationId });
     expectStatus(await upload(planId, file, XLSX_TYPE, 'year=2016', bearer(editor)), 200);
 
-    expectStatus(await call(ctx.app, 'POST', `${API}/plans/${planId}/years/2016/approve`, { document: { en: 'Order No. 63' }, date: '2016-11-22' }), 201);
+    expectStatus(
+      await call(ctx.app, 'POST', `${API}/plans/${planId}/years/2016/approve`, {
+        document: { en: 'Order No. 63' },
+        date: '2016-11-22',
+      }),
+      201,
+    );
     const preview = expectStatus(await upload(planId, file, XLSX_TYPE, 'year=2016', bearer(editor)), 200);
     expect(preview.problems.some((p: Json) => /approved/.test(p.message))).toBe(true);
     expectProblem(await upload(planId, file, XLSX_TYPE, 'year=2016&commit=true', bearer(editor)), 409);
@@ -260,6 +344,7 @@ describe('GET /plans/{id}/template.xlsx', () => {
     const done = expectStatus(await upload(planId, filled, XLSX_TYPE, 'year=2016&commit=true'), 200);
     expect(done.summary).toMatchObject({ indicatorsMatched: 19, measurementsCreated: 19, errors: 0 });
     expect(done.indicators.every((i: Json) => i.match === 'code')).toBe(true);
-    for (const r of await feed(planId)) expect([r.plan, r.fact]).toEqual([value2016(r.code).plan, value2016(r.code).fact]);
+    for (const r of await feed(planId))
+      expect([r.plan, r.fact]).toEqual([value2016(r.code).plan, value2016(r.code).fact]);
   });
 });

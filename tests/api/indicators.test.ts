@@ -46,7 +46,15 @@ describe('indicators', () => {
       expect(res.status).toBe(201);
       expect(res.headers.etag).toBe('"1"');
       expect(res.headers.location).toBe(item(res.body.id));
-      expect(res.body).toEqual({ ...body, id: res.body.id, goalId, weight: 1, version: 1, createdAt: res.body.createdAt, updatedAt: res.body.updatedAt });
+      expect(res.body).toEqual({
+        ...body,
+        id: res.body.id,
+        goalId,
+        weight: 1,
+        version: 1,
+        createdAt: res.body.createdAt,
+        updatedAt: res.body.updatedAt,
+      });
       expect(expectStatus(await call(ctx.app, 'GET', item(res.body.id)), 200)).toEqual(res.body);
     });
 
@@ -115,7 +123,9 @@ describe('indicators', () => {
         delete body.betterWhen;
         const res = await create(body);
         expectProblem(res, 400, ['body.betterWhen']);
-        expect(expectStatus(await call(ctx.app, 'GET', `${collection(goalId)}?code=NO-BW-${valueType}`), 200).items).toEqual([]);
+        expect(
+          expectStatus(await call(ctx.app, 'GET', `${collection(goalId)}?code=NO-BW-${valueType}`), 200).items,
+        ).toEqual([]);
       }
     });
 
@@ -152,10 +162,21 @@ describe('indicators', () => {
     it('patches fields: version, ETag and updatedAt move, the rest stays', async () => {
       const ind = await createIndicator(ctx.app, goalId);
       await tick();
-      const res = await call(ctx.app, 'PATCH', item(ind.id), { betterWhen: 'lower', group: { en: 'Staff' }, unit: { en: 'people' } });
+      const res = await call(ctx.app, 'PATCH', item(ind.id), {
+        betterWhen: 'lower',
+        group: { en: 'Staff' },
+        unit: { en: 'people' },
+      });
       expect(res.status).toBe(200);
       expect(res.headers.etag).toBe('"2"');
-      expect(res.body).toEqual({ ...ind, betterWhen: 'lower', group: { en: 'Staff' }, unit: { en: 'people' }, version: 2, updatedAt: res.body.updatedAt });
+      expect(res.body).toEqual({
+        ...ind,
+        betterWhen: 'lower',
+        group: { en: 'Staff' },
+        unit: { en: 'people' },
+        version: 2,
+        updatedAt: res.body.updatedAt,
+      });
       expect(Date.parse(res.body.updatedAt)).toBeGreaterThan(Date.parse(ind.updatedAt));
       const cleared = await call(ctx.app, 'PATCH', item(ind.id), { group: null });
       expect(cleared.body).toMatchObject({ group: null, version: 3 });
@@ -173,7 +194,9 @@ describe('indicators', () => {
     it('refuses betterWhen "higher" on a rank, in the body or against the stored value type', async () => {
       const rank = await createIndicator(ctx.app, goalId, { valueType: 'rank', betterWhen: 'lower' });
       expectProblem(await call(ctx.app, 'PATCH', item(rank.id), { betterWhen: 'higher' }), 400, ['body.betterWhen']);
-      expectProblem(await call(ctx.app, 'PATCH', item(rank.id), { valueType: 'rank', betterWhen: 'higher' }), 400, ['body.betterWhen']);
+      expectProblem(await call(ctx.app, 'PATCH', item(rank.id), { valueType: 'rank', betterWhen: 'higher' }), 400, [
+        'body.betterWhen',
+      ]);
       const higher = await createIndicator(ctx.app, goalId, { valueType: 'number', betterWhen: 'higher' });
       const res = await call(ctx.app, 'PATCH', item(higher.id), { valueType: 'rank' });
       expectProblem(res, 400, ['body.betterWhen']);
@@ -231,7 +254,9 @@ describe('indicators', () => {
     it('honours If-Match and If-None-Match', async () => {
       const ind = await createIndicator(ctx.app, goalId);
       expectProblem(await call(ctx.app, 'PATCH', item(ind.id), { position: 9 }, { 'if-match': '"0"' }), 412);
-      expect((await call(ctx.app, 'PATCH', item(ind.id), { position: 9 }, { 'if-match': '"1"' })).body.position).toBe(9);
+      expect((await call(ctx.app, 'PATCH', item(ind.id), { position: 9 }, { 'if-match': '"1"' })).body.position).toBe(
+        9,
+      );
       const cached = await call(ctx.app, 'GET', item(ind.id), undefined, { 'if-none-match': 'W/"2"' });
       expect(cached.status).toBe(304);
       expect((await call(ctx.app, 'GET', item(ind.id), undefined, { 'if-none-match': '"1"' })).status).toBe(200);
@@ -239,11 +264,14 @@ describe('indicators', () => {
   });
 
   describe('unknown ids and delete', () => {
-    it.each(['GET', 'PATCH', 'DELETE'] as const)('%s answers 404 for an unknown id and 400 for a malformed one', async (method) => {
-      const body = method === 'PATCH' ? { position: 1 } : undefined;
-      expectProblem(await call(ctx.app, method, item(unknownId()), body), 404);
-      expectProblem(await call(ctx.app, method, item('1.1.1'), body), 400, ['params.id']);
-    });
+    it.each(['GET', 'PATCH', 'DELETE'] as const)(
+      '%s answers 404 for an unknown id and 400 for a malformed one',
+      async (method) => {
+        const body = method === 'PATCH' ? { position: 1 } : undefined;
+        expectProblem(await call(ctx.app, method, item(unknownId()), body), 404);
+        expectProblem(await call(ctx.app, method, item('1.1.1'), body), 400, ['params.id']);
+      },
+    );
 
     it('answers 409 while measurements exist, deletes with ?cascade=true', async () => {
       const ind = await createIndicator(ctx.app, goalId);

@@ -131,7 +131,9 @@ describe('list totals and Link headers', () => {
     expect(paged.headers['x-total-count']).toBe('7');
     expect(paged.headers['preference-applied']).toBe('count=exact');
     const nextCursor = String(paged.headers['x-next-cursor']);
-    expect(nextLink(paged.headers)).toBe(`${API}/plans?organizationId=${org.id}&format=csv&limit=2&cursor=${nextCursor}`);
+    expect(nextLink(paged.headers)).toBe(
+      `${API}/plans?organizationId=${org.id}&format=csv&limit=2&cursor=${nextCursor}`,
+    );
     const xlsx = await get(`${API}/plans?organizationId=${org.id}&format=xlsx&count=true`);
     expect(xlsx.status).toBe(200);
     expect(xlsx.headers['x-total-count']).toBe('7');
@@ -141,7 +143,9 @@ describe('list totals and Link headers', () => {
 
   it('refuses a count in incremental sync (400), and a count preference there is simply not applied', async () => {
     const since = '2020-01-01T00:00:00Z';
-    expectProblem(await get(`${API}/plans?organizationId=${org.id}&updatedSince=${since}&count=true`), 400, ['query.count']);
+    expectProblem(await get(`${API}/plans?organizationId=${org.id}&updatedSince=${since}&count=true`), 400, [
+      'query.count',
+    ]);
     const res = await get(`${API}/plans?organizationId=${org.id}&updatedSince=${since}`, { prefer: 'count=exact' });
     expect(expectStatus(res, 200)).not.toHaveProperty('total');
     expect(res.headers['preference-applied']).toBeUndefined();
@@ -185,10 +189,16 @@ describe('totals of the other lists', () => {
   });
 
   it('counts the audit trail with its filters and the measurement history', async () => {
-    const audit = expectStatus(await get(`${API}/audit?entityType=measurement&entityId=${tree.indicator.id}&count=true`), 200);
+    const audit = expectStatus(
+      await get(`${API}/audit?entityType=measurement&entityId=${tree.indicator.id}&count=true`),
+      200,
+    );
     expect(audit.total).toBe(audit.items.length);
     const measurementId = (await get(`${API}/indicators/${tree.indicator.id}/measurements/2014`)).body.id;
-    const one = expectStatus(await get(`${API}/audit?entityType=measurement&entityId=${measurementId}&count=true&limit=1`), 200);
+    const one = expectStatus(
+      await get(`${API}/audit?entityType=measurement&entityId=${measurementId}&count=true&limit=1`),
+      200,
+    );
     expect(one.total).toBe(1);
     const history = await get(`${API}/indicators/${tree.indicator.id}/measurements/2016/history?count=true`);
     expect(expectStatus(history, 200).total).toBe(1);
@@ -197,7 +207,8 @@ describe('totals of the other lists', () => {
   it("counts only the caller's own tokens, and users by role", async () => {
     const owner = await createTestUser(ctx.app, { role: 'viewer' });
     const someone = await createTestUser(ctx.app, { role: 'viewer' });
-    for (const name of ['one', 'two']) expectStatus(await call(ctx.app, 'POST', `${API}/me/tokens`, { name }, bearer(owner.token)), 201);
+    for (const name of ['one', 'two'])
+      expectStatus(await call(ctx.app, 'POST', `${API}/me/tokens`, { name }, bearer(owner.token)), 201);
     expectStatus(await call(ctx.app, 'POST', `${API}/me/tokens`, { name: 'other' }, bearer(someone.token)), 201);
     const mine = await call(ctx.app, 'GET', `${API}/me/tokens?count=true&limit=1`, undefined, bearer(owner.token));
     expect(expectStatus(mine, 200).total).toBe(2);
@@ -210,7 +221,10 @@ describe('totals of the other lists', () => {
   });
 
   it('counts the same for an editor of another organization (reads are not scoped), and their filter decides', async () => {
-    const editor = await createTestUser(ctx.app, { role: 'editor', organizationId: (await createOrganization(ctx.app)).id });
+    const editor = await createTestUser(ctx.app, {
+      role: 'editor',
+      organizationId: (await createOrganization(ctx.app)).id,
+    });
     const url = `${API}/plans?organizationId=${tree.organization.id}&count=true`;
     const asEditor = await call(ctx.app, 'GET', url, undefined, bearer(editor.token));
     const asAdmin = await get(url);

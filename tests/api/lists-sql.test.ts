@@ -40,13 +40,23 @@ describe('table lists', () => {
 
   it('pages a filtered table in order and counts the same rows, ascending and descending', async () => {
     const where = [inArray(organizations.id, ids)];
-    const asc = tableList({ table: organizations, where, orderBy: [organizations.code, organizations.id], toDto: (row) => row.code });
+    const asc = tableList({
+      table: organizations,
+      where,
+      orderBy: [organizations.code, organizations.id],
+      toDto: (row) => row.code,
+    });
     expect(await walk(asc, 2)).toEqual(['L-a', 'L-b', 'L-c', 'L-d', 'L-e']);
     expect(await asc.count(db())).toBe(5);
     const orderBy = [organizations.code, organizations.id];
     const desc = tableList({ table: organizations, where, orderBy, direction: 'desc', toDto: (row) => row.code });
     expect(await walk(desc, 3)).toEqual(['L-e', 'L-d', 'L-c', 'L-b', 'L-a']);
-    const none = tableList({ table: organizations, where: [eq(organizations.code, 'nope')], orderBy, toDto: (row) => row.id });
+    const none = tableList({
+      table: organizations,
+      where: [eq(organizations.code, 'nope')],
+      orderBy,
+      toDto: (row) => row.id,
+    });
     expect(await none.count(db())).toBe(0);
     expect(await readPage(db(), none, { limit: 5, count: true })).toEqual({ items: [], nextCursor: null, total: 0 });
   });
@@ -60,7 +70,12 @@ describe('table lists', () => {
     const bad = (values: unknown[]) => () => list.decodeCursor(encodeCursor(values));
     for (const values of [['abc'], [1.5], [null, 1]]) expect(bad(values)).toThrow(ValidationError);
     expect(list.decodeCursor(encodeCursor([all[0]]))).toEqual([all[0]]);
-    const byId = tableList({ table: organizations, where: [], orderBy: [organizations.code, organizations.id], toDto: (row) => row.id });
+    const byId = tableList({
+      table: organizations,
+      where: [],
+      orderBy: [organizations.code, organizations.id],
+      toDto: (row) => row.id,
+    });
     expect(() => byId.decodeCursor(encodeCursor(['L-a', 'not-a-uuid']))).toThrow(ValidationError);
   });
 });

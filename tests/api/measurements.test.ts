@@ -39,7 +39,11 @@ describe('measurements', () => {
   beforeAll(async () => {
     tree = await createTree(ctx.app, { plan: { startYear: 2014, endYear: 2018 } });
     percent = tree.indicator;
-    rank = await createIndicator(ctx.app, tree.goal.id, { valueType: 'rank', betterWhen: 'lower', unit: { en: 'place' } });
+    rank = await createIndicator(ctx.app, tree.goal.id, {
+      valueType: 'rank',
+      betterWhen: 'lower',
+      unit: { en: 'place' },
+    });
   });
 
   describe('PUT creates, then replaces', () => {
@@ -66,7 +70,14 @@ describe('measurements', () => {
       const second = await put(ind.id, 2016, { plan: 76 });
       expect(second.status).toBe(200);
       expect(second.headers.etag).toBe('"2"');
-      expect(second.body).toMatchObject({ id: first.body.id, plan: 76, fact: null, note: null, version: 2, createdAt: first.body.createdAt });
+      expect(second.body).toMatchObject({
+        id: first.body.id,
+        plan: 76,
+        fact: null,
+        note: null,
+        version: 2,
+        createdAt: first.body.createdAt,
+      });
       expect(Date.parse(second.body.updatedAt)).toBeGreaterThan(Date.parse(first.body.updatedAt));
 
       const got = await call(ctx.app, 'GET', url(ind.id, 2016));
@@ -210,7 +221,10 @@ describe('measurements', () => {
       expect(res.status).toBe(201);
       expect(res.body).toMatchObject({ plan: 2.5, fact: -1.25 });
       expect(await stored(percent.id, 2013)).toMatchObject({ plan: '2.5', fact: '-1.25' });
-      expect(expectStatus(await call(ctx.app, 'GET', url(percent.id, 2013)), 200)).toMatchObject({ plan: 2.5, fact: -1.25 });
+      expect(expectStatus(await call(ctx.app, 'GET', url(percent.id, 2013)), 200)).toMatchObject({
+        plan: 2.5,
+        fact: -1.25,
+      });
     });
   });
 
@@ -310,7 +324,11 @@ describe('measurements', () => {
       expect((await patch(ind.id, 2015, { fact: 2 })).statusCode).toBe(200);
       const history = expectStatus(await call(ctx.app, 'GET', `${url(ind.id, 2015)}/history`), 200);
       expect(history.items).toHaveLength(2);
-      expect(history.items[1]).toMatchObject({ action: 'update', before: { plan: 1, fact: null, note: { en: 'kept' } }, after: { plan: 1, fact: 2, note: { en: 'kept' } } });
+      expect(history.items[1]).toMatchObject({
+        action: 'update',
+        before: { plan: 1, fact: null, note: { en: 'kept' } },
+        after: { plan: 1, fact: 2, note: { en: 'kept' } },
+      });
     });
 
     it('honours If-Match: stale 412 changes nothing, current 200; If-Match without a measurement 412', async () => {
@@ -349,7 +367,12 @@ describe('measurements', () => {
       expect((await patch(ind.id, 2018, {})).statusCode).toBe(400);
       expect(await stored(ind.id, 2018)).toMatchObject({ plan: '1', version: 1 });
       // Another content type: 415.
-      const text = await ctx.app.inject({ method: 'PATCH', url: url(ind.id, 2018), payload: 'plan=1', headers: { 'content-type': 'text/plain', authorization: auth } });
+      const text = await ctx.app.inject({
+        method: 'PATCH',
+        url: url(ind.id, 2018),
+        payload: 'plan=1',
+        headers: { 'content-type': 'text/plain', authorization: auth },
+      });
       expect(text.statusCode).toBe(415);
 
       // An approved year is locked for PATCH as for PUT.
@@ -358,7 +381,9 @@ describe('measurements', () => {
       await putMeasurement(ctx.app, ind.id, 2014, { plan: 1 }); // another year stays writable
       expect((await patch(ind.id, 2015, { plan: 1 })).statusCode).toBe(409);
       expect(await stored(ind.id, 2015)).toBeUndefined();
-      expect((await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2015/reopen`, { reason: 'test done' })).status).toBe(200);
+      expect(
+        (await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2015/reopen`, { reason: 'test done' })).status,
+      ).toBe(200);
     });
   });
 

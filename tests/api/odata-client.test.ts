@@ -39,11 +39,15 @@ beforeAll(async () => {
   await putMeasurement(ctx.app, second.id, 2016, { plan: 10, fact: 7 });
   await putMeasurement(ctx.app, second.id, 2017, { plan: 10 });
   const viewer = await createTestUser(ctx.app, { role: 'viewer' });
-  const pat = expectStatus(await call(ctx.app, 'POST', `${API}/me/tokens`, { name: 'odata2ts' }, bearer(viewer.token)), 201)
-    .token as string;
+  const pat = expectStatus(
+    await call(ctx.app, 'POST', `${API}/me/tokens`, { name: 'odata2ts' }, bearer(viewer.token)),
+    201,
+  ).token as string;
   const address = await ctx.app.listen({ port: 0, host: '127.0.0.1' });
   base = `${address}/odata/v1`;
-  const client = new FetchClient({ headers: { authorization: `Basic ${Buffer.from(`client:${pat}`).toString('base64')}` } });
+  const client = new FetchClient({
+    headers: { authorization: `Basic ${Buffer.from(`client:${pat}`).toString('base64')}` },
+  });
   service = new NysanaService(client, base);
 });
 

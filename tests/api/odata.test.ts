@@ -24,7 +24,9 @@ import {
 
 const ctx = setupApp();
 const OD = '/odata/v1';
-const basic = (password: string, user = 'powerbi') => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+const basic = (password: string, user = 'powerbi') => ({
+  authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+});
 type Res = Awaited<ReturnType<typeof call>>;
 
 const get = (url: string, headers: Record<string, string> = {}) => call(ctx.app, 'GET', url, undefined, headers);
@@ -33,7 +35,9 @@ function expectODataError(res: Res, status: number, code?: string): Json {
   expect(res.status, res.raw.body).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/json/);
   expect(res.headers['odata-version']).toBe('4.0');
-  expect(res.body).toEqual({ error: expect.objectContaining({ code: code ?? expect.any(String), message: expect.any(String) }) });
+  expect(res.body).toEqual({
+    error: expect.objectContaining({ code: code ?? expect.any(String), message: expect.any(String) }),
+  });
   expect(res.body.error.message.length).toBeGreaterThan(0);
   return res.body.error;
 }
@@ -47,7 +51,9 @@ let other: Tree;
 const indicators: Json[] = [];
 
 beforeAll(async () => {
-  tree = await createTree(ctx.app, { indicator: { code: '1.1.1', name: { kk: 'Бірінші', ru: 'Первый', en: 'First' } } });
+  tree = await createTree(ctx.app, {
+    indicator: { code: '1.1.1', name: { kk: 'Бірінші', ru: 'Первый', en: 'First' } },
+  });
   indicators.push(tree.indicator);
   for (const [code, name] of [
     ['1.1.10', 'Tenth'],
@@ -142,12 +148,18 @@ describe('entity sets, keys and navigation', () => {
     expect(directions.map((d) => d.id)).toEqual([tree.direction.id]);
     const plan = expectStatus(await get(`${OD}/Directions('${tree.direction.id}')/Plan`), 200);
     expect(plan.id).toBe(tree.plan.id);
-    expect(values(await get(`${OD}/Organizations('${tree.organization.id}')/Plans`)).map((p) => p.id)).toEqual([tree.plan.id]);
+    expect(values(await get(`${OD}/Organizations('${tree.organization.id}')/Plans`)).map((p) => p.id)).toEqual([
+      tree.plan.id,
+    ]);
     const count = await get(`${OD}/Goals('${tree.goal.id}')/Indicators/$count`);
     expect(count.status).toBe(200);
     expect(count.raw.body).toBe('4');
-    expect(values(await get(`${OD}/Indicators('${indicators[0].id}')/StatusRows`)).map((r) => r.year)).toEqual([2016, 2017]);
-    expect(expectStatus(await get(`${OD}/StatusRows(indicatorId='${indicators[0].id}',year=2016)/Indicator`), 200).code).toBe('1.1.1');
+    expect(values(await get(`${OD}/Indicators('${indicators[0].id}')/StatusRows`)).map((r) => r.year)).toEqual([
+      2016, 2017,
+    ]);
+    expect(
+      expectStatus(await get(`${OD}/StatusRows(indicatorId='${indicators[0].id}',year=2016)/Indicator`), 200).code,
+    ).toBe('1.1.1');
     const row = `${OD}/StatusRows(indicatorId='${other.indicator.id}',year=2016)`;
     expect(expectStatus(await get(`${row}/Organization`), 200).id).toBe(other.organization.id);
     expect(expectStatus(await get(`${row}/Goal`), 200).id).toBe(other.goal.id);
@@ -164,16 +176,21 @@ describe('entity sets, keys and navigation', () => {
 
 describe('$select, $filter, $orderby', () => {
   it('selects properties, in the context URL too', async () => {
-    const body = expectStatus(await get(`${OD}/Indicators?$select=code,name&$filter=goalId eq '${tree.goal.id}'&$orderby=code`), 200);
+    const body = expectStatus(
+      await get(`${OD}/Indicators?$select=code,name&$filter=goalId eq '${tree.goal.id}'&$orderby=code`),
+      200,
+    );
     expect(body['@odata.context']).toMatch(/#Indicators\(code,name\)$/);
     expect(body.value[0]).toEqual({ code: '1.1.1', name: 'Бірінші' });
   });
 
   it('filters with comparisons, and/or/not, contains/startswith, in, null', async () => {
     const codes = async (filter: string) =>
-      values(await get(`${OD}/Indicators?$filter=${encodeURIComponent(`goalId eq '${tree.goal.id}' and (${filter})`)}&$orderby=code`)).map(
-        (i) => i.code,
-      );
+      values(
+        await get(
+          `${OD}/Indicators?$filter=${encodeURIComponent(`goalId eq '${tree.goal.id}' and (${filter})`)}&$orderby=code`,
+        ),
+      ).map((i) => i.code);
     expect(await codes("code eq '1.1.2'")).toEqual(['1.1.2']);
     expect(await codes("code in ('1.1.1', '1.1.3', 'nope')")).toEqual(['1.1.1', '1.1.3']);
     expect(await codes("startswith(code, '1.1.1')")).toEqual(['1.1.1', '1.1.10']);
@@ -191,7 +208,8 @@ describe('$select, $filter, $orderby', () => {
   it('keeps two-valued logic: a missing value is not equal, and not of a comparison with it is true', async () => {
     const ids = [indicators[2].id, indicators[3].id].map((id) => `'${id}'`).join(',');
     const years = async (filter: string) =>
-      values(await get(`${OD}/Measurements?$filter=${encodeURIComponent(`indicatorId in (${ids}) and (${filter})`)}`)).length;
+      values(await get(`${OD}/Measurements?$filter=${encodeURIComponent(`indicatorId in (${ids}) and (${filter})`)}`))
+        .length;
     expect(await years('fact eq 3')).toBe(1);
     expect(await years('fact ne 3')).toBe(1); // the one without a fact
     expect(await years('not (fact eq 3)')).toBe(1);
@@ -200,7 +218,9 @@ describe('$select, $filter, $orderby', () => {
   });
 
   it('orders by any property, descending too, with the key breaking ties', async () => {
-    const desc = values(await get(`${OD}/Indicators?$filter=goalId eq '${tree.goal.id}'&$orderby=code desc`)).map((i) => i.code);
+    const desc = values(await get(`${OD}/Indicators?$filter=goalId eq '${tree.goal.id}'&$orderby=code desc`)).map(
+      (i) => i.code,
+    );
     expect(desc).toEqual(['1.1.3', '1.1.2', '1.1.10', '1.1.1']);
     const byYear = values(await get(`${OD}/Measurements?$orderby=year desc,plan&$select=year,plan`));
     expect(byYear[0]).toEqual({ year: 2017, plan: 1.3 });
@@ -212,7 +232,9 @@ describe('$select, $filter, $orderby', () => {
     expect(await name('')).toBe('Бірінші');
     expect(await name('&lang=en')).toBe('First');
     expect(await name('', { 'accept-language': 'ru-RU,ru;q=0.9' })).toBe('Первый');
-    expect(expectStatus(await get(`${OD}/Indicators('${other.indicator.id}')?$select=name&lang=en`), 200).name).toBe('Текучесть');
+    expect(expectStatus(await get(`${OD}/Indicators('${other.indicator.id}')?$select=name&lang=en`), 200).name).toBe(
+      'Текучесть',
+    );
     const filtered = values(await get(`${OD}/Indicators?lang=en&$filter=name eq 'First'`));
     expect(filtered.map((i) => i.id)).toEqual([indicators[0].id]);
   });
@@ -220,7 +242,9 @@ describe('$select, $filter, $orderby', () => {
 
 describe('status rows', () => {
   it('carries the computed fields and filters on them in SQL', async () => {
-    const rows = values(await get(`${OD}/StatusRows?$filter=planId eq '${tree.plan.id}' and year eq 2016&$orderby=code`));
+    const rows = values(
+      await get(`${OD}/StatusRows?$filter=planId eq '${tree.plan.id}' and year eq 2016&$orderby=code`),
+    );
     expect(rows.map((r) => [r.code, r.status, r.achievementPercent])).toEqual([
       ['1.1.1', 'achieved', 100],
       ['1.1.10', 'not_achieved', 50],
@@ -228,7 +252,9 @@ describe('status rows', () => {
       ['1.1.3', 'no_target', null],
     ]);
     const low = values(
-      await get(`${OD}/StatusRows?$filter=status eq 'not_achieved' and achievementPercent lt 90&$orderby=achievementPercent desc`),
+      await get(
+        `${OD}/StatusRows?$filter=status eq 'not_achieved' and achievementPercent lt 90&$orderby=achievementPercent desc`,
+      ),
     );
     expect(low.map((r) => [r.code, r.achievementPercent])).toEqual([
       ['2.1.1', 80],
@@ -238,7 +264,9 @@ describe('status rows', () => {
     const worsened = values(await get(`${OD}/StatusRows?$filter=trend eq 'worsened'`));
     expect(worsened.map((r) => [r.code, r.year])).toEqual([['1.1.1', 2017]]);
     expect(values(await get(`${OD}/StatusRows?$filter=trend eq null and planId eq '${tree.plan.id}'`))).toHaveLength(4);
-    expect(values(await get(`${OD}/StatusRows?$filter=approved eq false and year eq 2017`)).map((r) => r.code)).toEqual(['1.1.1']);
+    expect(values(await get(`${OD}/StatusRows?$filter=approved eq false and year eq 2017`)).map((r) => r.code)).toEqual(
+      ['1.1.1'],
+    );
   });
 
   it('carries codes and localized names of the organization, plan, direction and goal, and filters on them', async () => {
@@ -252,13 +280,21 @@ describe('status rows', () => {
       goalCode: other.goal.code,
     });
     expect(typeof row.planTitle).toBe('string');
-    const byOrg = values(await get(`${OD}/StatusRows?$filter=organizationCode eq '${other.organization.code}'&$select=code`));
+    const byOrg = values(
+      await get(`${OD}/StatusRows?$filter=organizationCode eq '${other.organization.code}'&$select=code`),
+    );
     expect(byOrg).toEqual([{ code: '2.1.1' }]);
   });
 
   it('comes in the natural order without $orderby: plan, direction, goal, indicator code (1.1.10 after 1.1.3), year', async () => {
     const rows = values(await get(`${OD}/StatusRows?$filter=planId eq '${tree.plan.id}'&$select=code,year`));
-    expect(rows.map((r) => `${r.code}/${r.year}`)).toEqual(['1.1.1/2016', '1.1.1/2017', '1.1.2/2016', '1.1.3/2016', '1.1.10/2016']);
+    expect(rows.map((r) => `${r.code}/${r.year}`)).toEqual([
+      '1.1.1/2016',
+      '1.1.1/2017',
+      '1.1.2/2016',
+      '1.1.3/2016',
+      '1.1.10/2016',
+    ]);
   });
 
   it('counts with $count=true and refuses to filter on fields computed outside SQL', async () => {
@@ -295,7 +331,10 @@ describe('paging', () => {
   });
 
   it('keeps $top across pages: the last page stops at it', async () => {
-    const first = expectStatus(await get(`${OD}/StatusRows?$top=3&$orderby=code`, { prefer: 'odata.maxpagesize=2' }), 200);
+    const first = expectStatus(
+      await get(`${OD}/StatusRows?$top=3&$orderby=code`, { prefer: 'odata.maxpagesize=2' }),
+      200,
+    );
     expect(first.value).toHaveLength(2);
     const next = new URL(first['@odata.nextLink'] as string);
     expect(next.searchParams.get('$skip')).toBe('2');
@@ -372,15 +411,24 @@ describe('access', () => {
   });
 
   it('takes a personal access token as the Basic password, and refuses it once revoked, expired or wrong', async () => {
-    const created = expectStatus(await call(ctx.app, 'POST', `${API}/me/tokens`, { name: 'Power BI' }, bearer(viewer.token)), 201);
+    const created = expectStatus(
+      await call(ctx.app, 'POST', `${API}/me/tokens`, { name: 'Power BI' }, bearer(viewer.token)),
+      201,
+    );
     const ok = await get(`${OD}/StatusRows?$top=1`, basic(created.token));
     expect(ok.status).toBe(200);
     // A wrong password: another token's shape, and a plain account password.
     expectODataError(await get(`${OD}/StatusRows`, basic(`nys_pat_${'A'.repeat(43)}`)), 401);
     expectODataError(await get(`${OD}/StatusRows`, basic(viewer.password, viewer.email)), 401);
     // Expired: moved into the past in the database.
-    const expiring = expectStatus(await call(ctx.app, 'POST', `${API}/me/tokens`, { name: 'Excel' }, bearer(viewer.token)), 201);
-    await queryRows(ctx, sql`update personal_access_tokens set expires_at = now() - interval '1 second' where id = ${expiring.id}::uuid`);
+    const expiring = expectStatus(
+      await call(ctx.app, 'POST', `${API}/me/tokens`, { name: 'Excel' }, bearer(viewer.token)),
+      201,
+    );
+    await queryRows(
+      ctx,
+      sql`update personal_access_tokens set expires_at = now() - interval '1 second' where id = ${expiring.id}::uuid`,
+    );
     expectODataError(await get(`${OD}/Plans`, basic(expiring.token)), 401);
     // Revoked.
     const revoked = await call(ctx.app, 'DELETE', `${API}/me/tokens/${created.id}`, undefined, bearer(viewer.token));

@@ -17,9 +17,19 @@ const ctx = setupApp({ WRITE_RATE_LIMIT_PER_MINUTE: 1000 });
 let tree: Tree;
 
 type Doc = {
-  paths: Record<string, Record<string, { parameters?: { in: string; name: string; schema: { enum?: string[] } }[]; responses: Record<string, Resp> }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      { parameters?: { in: string; name: string; schema: { enum?: string[] } }[]; responses: Record<string, Resp> }
+    >
+  >;
 };
-type Resp = { description: string; content?: Record<string, { schema?: unknown; example?: { status?: number } }>; headers?: Record<string, unknown> };
+type Resp = {
+  description: string;
+  content?: Record<string, { schema?: unknown; example?: { status?: number } }>;
+  headers?: Record<string, unknown>;
+};
 let doc: Doc;
 
 /** fetch() answered by the app: openapi-fetch builds the Request, inject() serves it. */
@@ -43,7 +53,9 @@ beforeAll(async () => {
 });
 
 const operations = () =>
-  Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ path, method, op })));
+  Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, op]) => ({ path, method, op })),
+  );
 
 describe('a typed client (openapi-fetch over the generated types)', () => {
   it('reads /status items as JSON without narrowing, though the same answer may be CSV or XLSX', async () => {
@@ -52,7 +64,9 @@ describe('a typed client (openapi-fetch over the generated types)', () => {
       fetch: injectFetch,
       headers: { authorization: `Bearer ${await adminToken(ctx.app)}` },
     });
-    const { data, error, response } = await api.GET('/api/v1/status', { params: { query: { year: 2016, planId: tree.plan.id } } });
+    const { data, error, response } = await api.GET('/api/v1/status', {
+      params: { query: { year: 2016, planId: tree.plan.id } },
+    });
     expect(response.status).toBe(200);
     expect(error).toBeUndefined();
     // Compiles only because the JSON answer is addressable on its own: no string | object union here.
@@ -68,7 +82,9 @@ describe('a typed client (openapi-fetch over the generated types)', () => {
       fetch: injectFetch,
       headers: { authorization: `Bearer ${await adminToken(ctx.app)}` },
     });
-    const bad = await api.GET('/api/v1/plans/{id}', { params: { path: { id: '0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f' } } });
+    const bad = await api.GET('/api/v1/plans/{id}', {
+      params: { path: { id: '0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f' } },
+    });
     expect(bad.response.status).toBe(404);
     expect(bad.error).toMatchObject({ status: 404, title: 'Not Found' });
     const csv = await api.GET('/api/v1/organizations', { params: { query: { format: 'csv' } }, parseAs: 'text' });
@@ -95,13 +111,17 @@ describe('the OpenAPI document', () => {
   });
 
   it('declares text/csv and the XLSX type beside JSON on every operation that takes ?format=csv|xlsx', () => {
-    const exporting = operations().filter(({ op }) => op.parameters?.some((p) => p.in === 'query' && p.name === 'format' && p.schema.enum?.includes('csv')));
+    const exporting = operations().filter(({ op }) =>
+      op.parameters?.some((p) => p.in === 'query' && p.name === 'format' && p.schema.enum?.includes('csv')),
+    );
     expect(exporting.length).toBeGreaterThanOrEqual(12);
     for (const { path, method, op } of exporting) {
       const types = Object.keys(op.responses['200']!.content ?? {});
       expect(types, `${method} ${path}`).toEqual(expect.arrayContaining(['text/csv']));
       if (op.parameters!.find((p) => p.name === 'format')!.schema.enum!.includes('xlsx')) {
-        expect(types, `${method} ${path}`).toEqual(expect.arrayContaining(['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet']));
+        expect(types, `${method} ${path}`).toEqual(
+          expect.arrayContaining(['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet']),
+        );
       }
     }
   });
@@ -150,7 +170,13 @@ describe('rate limits as declared', () => {
   });
 
   it('/auth sends them on every answer, 401 included', async () => {
-    const res = await call(ctx.app, 'POST', `${API}/auth/login`, { email: 'nobody@nysana.test', password: 'wrong password!' }, { authorization: '' });
+    const res = await call(
+      ctx.app,
+      'POST',
+      `${API}/auth/login`,
+      { email: 'nobody@nysana.test', password: 'wrong password!' },
+      { authorization: '' },
+    );
     expectProblem(res, 401);
     expect(res.headers['ratelimit-limit']).toBeDefined();
     expect(res.headers['ratelimit-remaining']).toBeDefined();
@@ -170,6 +196,7 @@ describe('codes: the portable pattern and the Unicode check in code answer as be
   ])('%s answers %i', async (code, status) => {
     const res = await call(ctx.app, 'POST', `${API}/organizations`, { code, name: { en: `Org ${code}` } });
     expect(res.status, res.raw.body).toBe(status);
-    if (status === 400) expect(res.body.errors).toEqual([{ path: 'body.code', message: expect.stringContaining('letters, digits') }]);
+    if (status === 400)
+      expect(res.body.errors).toEqual([{ path: 'body.code', message: expect.stringContaining('letters, digits') }]);
   });
 });

@@ -16,7 +16,13 @@ describe('OpenAPI document', () => {
   });
 
   it('gives every operation an operationId, a summary, tags and a 4xx response', () => {
-    const doc = ctx.app.swagger() as unknown as { openapi: string; paths: Record<string, Record<string, { operationId?: string; summary?: string; tags?: string[]; responses: Record<string, unknown> }>> };
+    const doc = ctx.app.swagger() as unknown as {
+      openapi: string;
+      paths: Record<
+        string,
+        Record<string, { operationId?: string; summary?: string; tags?: string[]; responses: Record<string, unknown> }>
+      >;
+    };
     expect(doc.openapi).toBe('3.1.0');
     const ids = new Set<string>();
     for (const [path, item] of Object.entries(doc.paths)) {
@@ -28,7 +34,11 @@ describe('OpenAPI document', () => {
         expect(op.summary, where).toBeTruthy();
         expect(op.tags?.length, where).toBeGreaterThan(0);
         // Probes, the public JWKS and the OAuth metadata answer 200 (or 503) and nothing else: a 4xx would be fiction.
-        if (!path.startsWith('/health') && !path.startsWith('/.well-known/')) expect(Object.keys(op.responses).some((s) => s.startsWith('4')), where).toBe(true);
+        if (!path.startsWith('/health') && !path.startsWith('/.well-known/'))
+          expect(
+            Object.keys(op.responses).some((s) => s.startsWith('4')),
+            where,
+          ).toBe(true);
       }
     }
   });

@@ -23,7 +23,10 @@ describe('operations surface', () => {
     expect(res.headers['strict-transport-security']).toBeTruthy();
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(res.headers['x-correlation-id']).toBe('trace-42');
-    const generated = await call(ctx.app, 'GET', '/health/live', undefined, { ...NO_AUTH, 'x-request-id': 'bad id with spaces' });
+    const generated = await call(ctx.app, 'GET', '/health/live', undefined, {
+      ...NO_AUTH,
+      'x-request-id': 'bad id with spaces',
+    });
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -54,7 +57,10 @@ describe('operations surface', () => {
       'access-control-request-method': 'GET',
     });
     expect(allowed.headers['access-control-allow-origin']).toBe('https://bi.example.kz');
-    const denied = await call(ctx.app, 'GET', '/health/live', undefined, { ...NO_AUTH, origin: 'https://evil.example.com' });
+    const denied = await call(ctx.app, 'GET', '/health/live', undefined, {
+      ...NO_AUTH,
+      origin: 'https://evil.example.com',
+    });
     expect(denied.headers['access-control-allow-origin']).toBeUndefined();
   });
 });
@@ -93,7 +99,9 @@ describe('GET /metrics protection', () => {
     const none = await metrics(withToken.app, {}, '127.0.0.1');
     expect(none.statusCode).toBe(401);
     expect(none.headers['www-authenticate']).toMatch(/^Bearer/);
-    expect((await metrics(withToken.app, { authorization: `Bearer ${METRICS_TOKEN}x` }, '10.1.2.3')).statusCode).toBe(401);
+    expect((await metrics(withToken.app, { authorization: `Bearer ${METRICS_TOKEN}x` }, '10.1.2.3')).statusCode).toBe(
+      401,
+    );
     expect((await metrics(withToken.app, { authorization: 'Bearer short' }, '10.1.2.3')).statusCode).toBe(401);
     const ok = await metrics(withToken.app, { authorization: `Bearer ${METRICS_TOKEN}` }, '10.1.2.3');
     expect(ok.statusCode).toBe(200);
@@ -107,7 +115,10 @@ describe('write rate limit', () => {
   it('answers 429 with Retry-After past the per-caller budget, and leaves reads alone', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) {
-      const res = await call(limited.app, 'POST', '/api/v1/organizations', { code: `RL${i}`, name: { en: `Org ${i}` } });
+      const res = await call(limited.app, 'POST', '/api/v1/organizations', {
+        code: `RL${i}`,
+        name: { en: `Org ${i}` },
+      });
       statuses.push(res.status);
       if (res.status === 429) {
         expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);

@@ -1,13 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { call, setupApp } from '../helpers/app.js';
 import type { Json } from '../helpers/app.js';
-import { API, createOrganization, createPlan, errorPaths, expectProblem, expectStatus, tick, unknownId } from '../helpers/fixtures.js';
+import {
+  API,
+  createOrganization,
+  createPlan,
+  errorPaths,
+  expectProblem,
+  expectStatus,
+  tick,
+  unknownId,
+} from '../helpers/fixtures.js';
 
 const ctx = setupApp();
 
 describe('organizations', () => {
   it('creates, reads, updates and deletes', async () => {
-    const created = await call(ctx.app, 'POST', '/api/v1/organizations', { code: 'ORG1', name: { kk: 'Агенттік', en: 'Agency' } });
+    const created = await call(ctx.app, 'POST', '/api/v1/organizations', {
+      code: 'ORG1',
+      name: { kk: 'Агенттік', en: 'Agency' },
+    });
     expect(created.status).toBe(201);
     expect(created.headers.etag).toBe('"1"');
     expect(created.body).toMatchObject({ code: 'ORG1', version: 1, name: { kk: 'Агенттік', en: 'Agency' } });
@@ -42,20 +54,33 @@ describe('organizations', () => {
     expect(res.status).toBe(400);
     const paths = res.body.errors.map((e: { path: string }) => e.path);
     expect(paths).toEqual(expect.arrayContaining(['body.code', 'body.name', 'body.extra']));
-    expect(res.body).toMatchObject({ status: 400, title: 'Bad Request', type: expect.any(String), detail: expect.any(String) });
+    expect(res.body).toMatchObject({
+      status: 400,
+      title: 'Bad Request',
+      type: expect.any(String),
+      detail: expect.any(String),
+    });
   });
 
   it('moves updatedAt and the version on every PATCH, keeps createdAt, and replaces the name as a whole', async () => {
     const org = await createOrganization(ctx.app, { name: { kk: 'Агенттік', ru: 'Агентство', en: 'Agency' } });
     await tick();
-    const first = expectStatus(await call(ctx.app, 'PATCH', `${API}/organizations/${org.id}`, { name: { en: 'Agency for Civil Service' } }), 200);
+    const first = expectStatus(
+      await call(ctx.app, 'PATCH', `${API}/organizations/${org.id}`, { name: { en: 'Agency for Civil Service' } }),
+      200,
+    );
     await tick();
     const second = await call(ctx.app, 'PATCH', `${API}/organizations/${org.id}`, { code: 'RENAMED-1' });
     expect(second.status).toBe(200);
     expect(second.headers.etag).toBe('"3"');
     expect(first).toMatchObject({ version: 2, createdAt: org.createdAt, name: { en: 'Agency for Civil Service' } });
     expect(first.name).not.toHaveProperty('kk');
-    expect(second.body).toMatchObject({ version: 3, createdAt: org.createdAt, code: 'RENAMED-1', name: { en: 'Agency for Civil Service' } });
+    expect(second.body).toMatchObject({
+      version: 3,
+      createdAt: org.createdAt,
+      code: 'RENAMED-1',
+      name: { en: 'Agency for Civil Service' },
+    });
     expect(Date.parse(first.updatedAt)).toBeGreaterThan(Date.parse(org.updatedAt));
     expect(Date.parse(second.body.updatedAt)).toBeGreaterThan(Date.parse(first.updatedAt));
   });
@@ -68,7 +93,10 @@ describe('organizations', () => {
     expect(codes).toEqual([...codes].sort());
     expect(codes.indexOf('LIST-A')).toBe(codes.indexOf('LIST-B') - 1);
     expect(list.nextCursor).toBeNull();
-    expect(expectStatus(await call(ctx.app, 'GET', `${API}/organizations?code=LIST-A`), 200)).toEqual({ items: [a], nextCursor: null });
+    expect(expectStatus(await call(ctx.app, 'GET', `${API}/organizations?code=LIST-A`), 200)).toEqual({
+      items: [a],
+      nextCursor: null,
+    });
     expect(expectStatus(await call(ctx.app, 'GET', `${API}/organizations?code=LIST`), 200).items).toEqual([]);
     expect(b.code).toBe('LIST-B');
     expectProblem(await call(ctx.app, 'GET', `${API}/organizations?code=a%20b`), 400, ['query.code']);
@@ -96,7 +124,10 @@ describe('organizations', () => {
   it('accepts codes with letters of any script, digits and . - _ /', async () => {
     const org = await createOrganization(ctx.app, { code: 'АДГС/2016_v1.0-kz' });
     expect(org.code).toBe('АДГС/2016_v1.0-kz');
-    const found = expectStatus(await call(ctx.app, 'GET', `${API}/organizations?code=${encodeURIComponent('АДГС/2016_v1.0-kz')}`), 200);
+    const found = expectStatus(
+      await call(ctx.app, 'GET', `${API}/organizations?code=${encodeURIComponent('АДГС/2016_v1.0-kz')}`),
+      200,
+    );
     expect(found.items.map((o: Json) => o.id)).toEqual([org.id]);
   });
 
@@ -105,8 +136,12 @@ describe('organizations', () => {
     const org = await createOrganization(ctx.app);
     const empty = await call(ctx.app, 'PATCH', `${API}/organizations/${org.id}`, {});
     expectProblem(empty, 400);
-    expectProblem(await call(ctx.app, 'PATCH', `${API}/organizations/${org.id}`, { region: 'Astana' }), 400, ['body.region']);
-    expectProblem(await call(ctx.app, 'PATCH', `${API}/organizations/${org.id}`, { version: 5 }), 400, ['body.version']);
+    expectProblem(await call(ctx.app, 'PATCH', `${API}/organizations/${org.id}`, { region: 'Astana' }), 400, [
+      'body.region',
+    ]);
+    expectProblem(await call(ctx.app, 'PATCH', `${API}/organizations/${org.id}`, { version: 5 }), 400, [
+      'body.version',
+    ]);
     expectProblem(await call(ctx.app, 'PATCH', `${API}/organizations/${org.id}`, { code: 'TAKEN-ORG' }), 409);
     expect(expectStatus(await call(ctx.app, 'GET', `${API}/organizations/${org.id}`), 200)).toEqual(org);
   });
@@ -125,16 +160,19 @@ describe('organizations', () => {
     expect((await call(ctx.app, 'DELETE', url, undefined, { 'if-match': '"3"' })).status).toBe(204);
   });
 
-  it.each(['GET', 'PATCH', 'DELETE'] as const)('%s answers 404 for an unknown id and 400 for a malformed one', async (method) => {
-    const body = method === 'PATCH' ? { name: { en: 'x' } } : undefined;
-    const id = unknownId();
-    const res = await call(ctx.app, method, `${API}/organizations/${id}`, body);
-    expectProblem(res, 404);
-    expect(res.body.detail).toContain(id);
-    const bad = await call(ctx.app, method, `${API}/organizations/12345`, body);
-    expectProblem(bad, 400, ['params.id']);
-    expect(errorPaths(bad)).toEqual(['params.id']);
-  });
+  it.each(['GET', 'PATCH', 'DELETE'] as const)(
+    '%s answers 404 for an unknown id and 400 for a malformed one',
+    async (method) => {
+      const body = method === 'PATCH' ? { name: { en: 'x' } } : undefined;
+      const id = unknownId();
+      const res = await call(ctx.app, method, `${API}/organizations/${id}`, body);
+      expectProblem(res, 404);
+      expect(res.body.detail).toContain(id);
+      const bad = await call(ctx.app, method, `${API}/organizations/12345`, body);
+      expectProblem(bad, 400, ['params.id']);
+      expect(errorPaths(bad)).toEqual(['params.id']);
+    },
+  );
 
   it('refuses to delete an organization with plans (409) and keeps both', async () => {
     const org = await createOrganization(ctx.app);

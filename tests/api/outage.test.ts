@@ -32,7 +32,11 @@ describe.skipIf(unavailable)(`database outage${unavailable ? ` (skipped: ${unava
     await app.ready();
     token = await adminToken(app);
     base = await app.listen({ port: 0, host: '127.0.0.1' });
-    limited = await buildApp({ db: database.db, config: { ...testConfig, MAX_EVENT_LOOP_DELAY_MS: 0, WRITE_RATE_LIMIT_PER_MINUTE: 3 }, logger: false });
+    limited = await buildApp({
+      db: database.db,
+      config: { ...testConfig, MAX_EVENT_LOOP_DELAY_MS: 0, WRITE_RATE_LIMIT_PER_MINUTE: 3 },
+      logger: false,
+    });
     await limited.ready();
     limitedToken = await adminToken(limited);
   }, 120_000);
@@ -73,7 +77,7 @@ describe.skipIf(unavailable)(`database outage${unavailable ? ` (skipped: ${unava
     expect((await get('/health/ready')).status).toBe(200);
   }, 120_000);
 
-  it('does not charge writes answered 503 during the outage to the caller\'s write budget', async () => {
+  it("does not charge writes answered 503 during the outage to the caller's write budget", async () => {
     const write = (code: string) =>
       limited.inject({
         method: 'POST',

@@ -60,7 +60,8 @@ describe('pagination', () => {
   });
 
   it('walks organizations (a top-level list) page by page in code order', async () => {
-    for (const code of ['ORGP-c', 'ORGP-a', 'ORGP-g', 'ORGP-e', 'ORGP-b', 'ORGP-f', 'ORGP-d']) await createOrganization(ctx.app, { code });
+    for (const code of ['ORGP-c', 'ORGP-a', 'ORGP-g', 'ORGP-e', 'ORGP-b', 'ORGP-f', 'ORGP-d'])
+      await createOrganization(ctx.app, { code });
     const everything = (await pageOf(`${API}/organizations?limit=500`)).items.map((o: Json) => o.id);
     const { items, pages } = await listAll(ctx.app, `${API}/organizations`, 3);
     expect(pages).toBe(Math.ceil(everything.length / 3));
@@ -68,13 +69,29 @@ describe('pagination', () => {
     expect(new Set(items.map((o: Json) => o.id)).size).toBe(items.length);
     const codes = items.map((o: Json) => o.code);
     expect(codes).toEqual([...codes].sort());
-    expect(codes.filter((c: string) => c.startsWith('ORGP-'))).toEqual(['ORGP-a', 'ORGP-b', 'ORGP-c', 'ORGP-d', 'ORGP-e', 'ORGP-f', 'ORGP-g']);
+    expect(codes.filter((c: string) => c.startsWith('ORGP-'))).toEqual([
+      'ORGP-a',
+      'ORGP-b',
+      'ORGP-c',
+      'ORGP-d',
+      'ORGP-e',
+      'ORGP-f',
+      'ORGP-g',
+    ]);
   });
 
   it('walks directions ordered by position and then code across page boundaries, ties included', async () => {
     const plan = await createPlan(ctx.app, tree.organization.id);
     // Three share position 2, two share position 1: the order inside a tie is by code.
-    const spec: [string, number][] = [['c', 2], ['z', 1], ['a', 2], ['y', 1], ['b', 2], ['x', 9], ['w', 0]];
+    const spec: [string, number][] = [
+      ['c', 2],
+      ['z', 1],
+      ['a', 2],
+      ['y', 1],
+      ['b', 2],
+      ['x', 9],
+      ['w', 0],
+    ];
     for (const [code, position] of spec) await createDirection(ctx.app, plan.id, { code, position });
     const { items, pages } = await listAll(ctx.app, `${API}/plans/${plan.id}/directions`, 3);
     expect(pages).toBe(3);
@@ -85,9 +102,15 @@ describe('pagination', () => {
     const goalId = tree.goal.id;
     for (let i = 7; i >= 1; i--) await createIndicator(ctx.app, goalId, { code: `IP-${i}`, position: 10 });
     const indicators = await listAll(ctx.app, `${API}/goals/${goalId}/indicators?valueType=percent`, 3);
-    expect(indicators.items.filter((i: Json) => i.code.startsWith('IP-')).map((i: Json) => i.code)).toEqual(
-      ['IP-1', 'IP-2', 'IP-3', 'IP-4', 'IP-5', 'IP-6', 'IP-7'],
-    );
+    expect(indicators.items.filter((i: Json) => i.code.startsWith('IP-')).map((i: Json) => i.code)).toEqual([
+      'IP-1',
+      'IP-2',
+      'IP-3',
+      'IP-4',
+      'IP-5',
+      'IP-6',
+      'IP-7',
+    ]);
 
     const indicatorId = tree.indicator.id;
     const years = [2016, 2004, 2012, 2018, 2008, 2014, 2010];
@@ -120,7 +143,11 @@ describe('pagination', () => {
 
   it.each(['0', '501', '-1', 'ten', '2.5', '', '1e400'])('rejects limit=%s with 400 on query.limit', async (limit) => {
     expectProblem(await call(ctx.app, 'GET', `${API}/organizations?limit=${limit}`), 400, ['query.limit']);
-    expectProblem(await call(ctx.app, 'GET', `${API}/indicators/${tree.indicator.id}/measurements?limit=${limit}`), 400, ['query.limit']);
+    expectProblem(
+      await call(ctx.app, 'GET', `${API}/indicators/${tree.indicator.id}/measurements?limit=${limit}`),
+      400,
+      ['query.limit'],
+    );
   });
 
   it('does not repeat or skip rows when others are inserted or deleted between pages (keyset, not offset)', async () => {
@@ -163,7 +190,9 @@ describe('pagination', () => {
       const page = await pageOf(`${API}/plans/${plan.id}/directions?limit=1`);
       expect(page.nextCursor).not.toBeNull();
       // directions are keyed (position, code, id); organizations (code, id); measurements (year).
-      expectProblem(await call(ctx.app, 'GET', `${API}/organizations?cursor=${page.nextCursor}`), 400, ['query.cursor']);
+      expectProblem(await call(ctx.app, 'GET', `${API}/organizations?cursor=${page.nextCursor}`), 400, [
+        'query.cursor',
+      ]);
       expectProblem(
         await call(ctx.app, 'GET', `${API}/indicators/${tree.indicator.id}/measurements?cursor=${page.nextCursor}`),
         400,
@@ -185,7 +214,10 @@ describe('pagination', () => {
       ['a fractional year', cursorOf([2016.5])],
       ['a year beyond integer range', cursorOf([99999999999])],
     ])('measurements: %s', async (_label, cursor) => {
-      expectProblem(await call(ctx.app, 'GET', `${API}/indicators/${tree.indicator.id}/measurements?cursor=${cursor}`), 400);
+      expectProblem(
+        await call(ctx.app, 'GET', `${API}/indicators/${tree.indicator.id}/measurements?cursor=${cursor}`),
+        400,
+      );
     });
   });
 });

@@ -53,7 +53,19 @@ describe('plans', () => {
       const plan = await createPlan(ctx.app, org.id);
       expect(plan.approval).toBeNull();
       expect(Object.keys(plan).sort()).toEqual(
-        ['approval', 'code', 'createdAt', 'endYear', 'evaluationMethodId', 'id', 'organizationId', 'startYear', 'title', 'updatedAt', 'version'].sort(),
+        [
+          'approval',
+          'code',
+          'createdAt',
+          'endYear',
+          'evaluationMethodId',
+          'id',
+          'organizationId',
+          'startYear',
+          'title',
+          'updatedAt',
+          'version',
+        ].sort(),
       );
     });
 
@@ -64,9 +76,16 @@ describe('plans', () => {
         [1900, 1900],
         [2200, 2200],
       ]) {
-        const created = expectStatus(await call(ctx.app, 'POST', `${API}/plans`, planBody(org.id, { startYear, endYear })), 201);
+        const created = expectStatus(
+          await call(ctx.app, 'POST', `${API}/plans`, planBody(org.id, { startYear, endYear })),
+          201,
+        );
         expect(created).toMatchObject({ startYear, endYear });
-        expect(expectStatus(await call(ctx.app, 'GET', `${API}/plans/${created.id}`), 200)).toMatchObject({ startYear, endYear, version: 1 });
+        expect(expectStatus(await call(ctx.app, 'GET', `${API}/plans/${created.id}`), 200)).toMatchObject({
+          startYear,
+          endYear,
+          version: 1,
+        });
       }
     });
 
@@ -124,7 +143,11 @@ describe('plans', () => {
       ['code empty', { code: '' }, 'body.code'],
       ['organizationId not a uuid', { organizationId: 'org-1' }, 'body.organizationId'],
       ['approval without date', { approval: { document: { en: 'Order 63' } } }, 'body.approval.date'],
-      ['approval with an impossible date', { approval: { document: { en: 'Order 63' }, date: '2016-02-30' } }, 'body.approval.date'],
+      [
+        'approval with an impossible date',
+        { approval: { document: { en: 'Order 63' }, date: '2016-02-30' } },
+        'body.approval.date',
+      ],
       ['startYear before 1900', { startYear: 1899 }, 'body.startYear'],
       ['endYear after 2200', { endYear: 2201 }, 'body.endYear'],
       ['a huge startYear', { startYear: 1e16 }, 'body.startYear'],
@@ -160,12 +183,20 @@ describe('plans', () => {
 
     it('rejects a duplicate code within the organization (409) but allows it in another one', async () => {
       const first = await createPlan(ctx.app, org.id, { code: 'DUP-PLAN', title: { en: 'first' } });
-      const dup = await call(ctx.app, 'POST', `${API}/plans`, planBody(org.id, { code: 'DUP-PLAN', title: { en: 'second' } }));
+      const dup = await call(
+        ctx.app,
+        'POST',
+        `${API}/plans`,
+        planBody(org.id, { code: 'DUP-PLAN', title: { en: 'second' } }),
+      );
       expectProblem(dup, 409);
       const elsewhere = await call(ctx.app, 'POST', `${API}/plans`, planBody(otherOrg.id, { code: 'DUP-PLAN' }));
       expect(elsewhere.status).toBe(201);
 
-      const stored = expectStatus(await call(ctx.app, 'GET', `${API}/plans?code=DUP-PLAN&organizationId=${org.id}`), 200);
+      const stored = expectStatus(
+        await call(ctx.app, 'GET', `${API}/plans?code=DUP-PLAN&organizationId=${org.id}`),
+        200,
+      );
       expect(stored.items).toHaveLength(1);
       expect(stored.items[0]).toEqual(first);
     });
@@ -179,7 +210,9 @@ describe('plans', () => {
 
   describe('update', () => {
     it('patches a field: version 2, new ETag, updatedAt moves, createdAt and other fields stay', async () => {
-      const plan = await createPlan(ctx.app, org.id, { approval: { document: { en: 'Order 63' }, date: '2016-11-22' } });
+      const plan = await createPlan(ctx.app, org.id, {
+        approval: { document: { en: 'Order 63' }, date: '2016-11-22' },
+      });
       await tick();
       const res = await call(ctx.app, 'PATCH', `${API}/plans/${plan.id}`, { title: { kk: 'Жаңа атауы' } });
       expect(res.status).toBe(200);
@@ -200,20 +233,31 @@ describe('plans', () => {
       const plan = await createPlan(ctx.app, org.id);
       expectProblem(await call(ctx.app, 'PATCH', `${API}/plans/${plan.id}`, {}), 400);
       expectProblem(await call(ctx.app, 'PATCH', `${API}/plans/${plan.id}`, { owner: 'x' }), 400, ['body.owner']);
-      expectProblem(await call(ctx.app, 'PATCH', `${API}/plans/${plan.id}`, { organizationId: otherOrg.id }), 400, ['body.organizationId']);
-      expectProblem(await call(ctx.app, 'PATCH', `${API}/plans/${plan.id}`, { startYear: '2015' }), 400, ['body.startYear']);
+      expectProblem(await call(ctx.app, 'PATCH', `${API}/plans/${plan.id}`, { organizationId: otherOrg.id }), 400, [
+        'body.organizationId',
+      ]);
+      expectProblem(await call(ctx.app, 'PATCH', `${API}/plans/${plan.id}`, { startYear: '2015' }), 400, [
+        'body.startYear',
+      ]);
       expectProblem(await call(ctx.app, 'PATCH', `${API}/plans/${plan.id}`, { title: null }), 400, ['body.title']);
       expect(expectStatus(await call(ctx.app, 'GET', `${API}/plans/${plan.id}`), 200)).toEqual(plan);
     });
 
     it('rejects startYear after endYear, whether both are sent or only one crosses the stored other', async () => {
       const plan = await createPlan(ctx.app, org.id);
-      expectProblem(await call(ctx.app, 'PATCH', `${API}/plans/${plan.id}`, { startYear: 2018, endYear: 2017 }), 400, ['body.endYear']);
-      expectProblem(await call(ctx.app, 'PATCH', `${API}/plans/${plan.id}`, { startYear: 2019 }), 400, ['body.startYear']);
+      expectProblem(await call(ctx.app, 'PATCH', `${API}/plans/${plan.id}`, { startYear: 2018, endYear: 2017 }), 400, [
+        'body.endYear',
+      ]);
+      expectProblem(await call(ctx.app, 'PATCH', `${API}/plans/${plan.id}`, { startYear: 2019 }), 400, [
+        'body.startYear',
+      ]);
       expectProblem(await call(ctx.app, 'PATCH', `${API}/plans/${plan.id}`, { endYear: 2013 }), 400, ['body.endYear']);
       expect(expectStatus(await call(ctx.app, 'GET', `${API}/plans/${plan.id}`), 200)).toEqual(plan);
       // Meeting in the middle is fine.
-      expect((await call(ctx.app, 'PATCH', `${API}/plans/${plan.id}`, { startYear: 2018 })).body).toMatchObject({ startYear: 2018, endYear: 2018 });
+      expect((await call(ctx.app, 'PATCH', `${API}/plans/${plan.id}`, { startYear: 2018 })).body).toMatchObject({
+        startYear: 2018,
+        endYear: 2018,
+      });
     });
 
     it('rejects renaming to a code another plan of the organization has (409), allows a code used elsewhere', async () => {
@@ -265,7 +309,11 @@ describe('plans', () => {
         const other = await createPlan(ctx.app, org.id, { startYear: 2014, endYear: 2018 });
         const res = await call(ctx.app, 'PATCH', `${API}/plans/${other.id}`, { startYear: 2018 });
         expect(res.status).toBe(200);
-        expect(expectStatus(await call(ctx.app, 'GET', `${API}/plans/${other.id}`), 200)).toMatchObject({ startYear: 2018, endYear: 2018, version: 2 });
+        expect(expectStatus(await call(ctx.app, 'GET', `${API}/plans/${other.id}`), 200)).toMatchObject({
+          startYear: 2018,
+          endYear: 2018,
+          version: 2,
+        });
       });
     });
   });
@@ -273,25 +321,44 @@ describe('plans', () => {
   describe('conditional requests', () => {
     it('refuses a stale If-Match with 412 and applies a matching one', async () => {
       const plan = await createPlan(ctx.app, org.id);
-      const stale = await call(ctx.app, 'PATCH', `${API}/plans/${plan.id}`, { title: { en: 'stale' } }, { 'if-match': '"7"' });
+      const stale = await call(
+        ctx.app,
+        'PATCH',
+        `${API}/plans/${plan.id}`,
+        { title: { en: 'stale' } },
+        { 'if-match': '"7"' },
+      );
       expectProblem(stale, 412);
       expect(expectStatus(await call(ctx.app, 'GET', `${API}/plans/${plan.id}`), 200).title).toEqual(plan.title);
 
-      const fresh = await call(ctx.app, 'PATCH', `${API}/plans/${plan.id}`, { title: { en: 'fresh' } }, { 'if-match': '"1"' });
+      const fresh = await call(
+        ctx.app,
+        'PATCH',
+        `${API}/plans/${plan.id}`,
+        { title: { en: 'fresh' } },
+        { 'if-match': '"1"' },
+      );
       expect(fresh.status).toBe(200);
       expect(fresh.body).toMatchObject({ version: 2, title: { en: 'fresh' } });
 
       // The old ETag is now stale.
-      expectProblem(await call(ctx.app, 'PATCH', `${API}/plans/${plan.id}`, { title: { en: 'late' } }, { 'if-match': '"1"' }), 412);
+      expectProblem(
+        await call(ctx.app, 'PATCH', `${API}/plans/${plan.id}`, { title: { en: 'late' } }, { 'if-match': '"1"' }),
+        412,
+      );
       expectProblem(await call(ctx.app, 'DELETE', `${API}/plans/${plan.id}`, undefined, { 'if-match': '"1"' }), 412);
       expect((await call(ctx.app, 'GET', `${API}/plans/${plan.id}`)).status).toBe(200);
-      expect((await call(ctx.app, 'DELETE', `${API}/plans/${plan.id}`, undefined, { 'if-match': '"2"' })).status).toBe(204);
+      expect((await call(ctx.app, 'DELETE', `${API}/plans/${plan.id}`, undefined, { 'if-match': '"2"' })).status).toBe(
+        204,
+      );
     });
 
     it('lets exactly one of several concurrent PATCHes with the same If-Match win; the others get 412', async () => {
       const plan = await createPlan(ctx.app, org.id);
       const results = await Promise.all(
-        [1, 2, 3, 4].map((n) => call(ctx.app, 'PATCH', `${API}/plans/${plan.id}`, { title: { en: `writer ${n}` } }, { 'if-match': '"1"' })),
+        [1, 2, 3, 4].map((n) =>
+          call(ctx.app, 'PATCH', `${API}/plans/${plan.id}`, { title: { en: `writer ${n}` } }, { 'if-match': '"1"' }),
+        ),
       );
       expect(results.map((r) => r.status).sort()).toEqual([200, 412, 412, 412]);
       const winner = results.find((r) => r.status === 200)!;
@@ -317,13 +384,23 @@ describe('plans', () => {
   describe('unknown and malformed ids', () => {
     it.each(['GET', 'PATCH', 'DELETE'] as const)('%s of an unknown plan answers 404', async (method) => {
       const id = unknownId();
-      const res = await call(ctx.app, method, `${API}/plans/${id}`, method === 'PATCH' ? { title: { en: 'x' } } : undefined);
+      const res = await call(
+        ctx.app,
+        method,
+        `${API}/plans/${id}`,
+        method === 'PATCH' ? { title: { en: 'x' } } : undefined,
+      );
       expectProblem(res, 404);
       expect(res.body.detail).toContain(id);
     });
 
     it.each(['GET', 'PATCH', 'DELETE'] as const)('%s with a malformed id answers 400 on params.id', async (method) => {
-      const res = await call(ctx.app, method, `${API}/plans/not-a-uuid`, method === 'PATCH' ? { title: { en: 'x' } } : undefined);
+      const res = await call(
+        ctx.app,
+        method,
+        `${API}/plans/not-a-uuid`,
+        method === 'PATCH' ? { title: { en: 'x' } } : undefined,
+      );
       expectProblem(res, 400, ['params.id']);
     });
   });

@@ -22,7 +22,12 @@ const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `nysana-test:${randomUUID()}:`;
 
 async function redisAnswers(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: () => null });
+  const probe = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1_000,
+    retryStrategy: () => null,
+  });
   probe.on('error', () => undefined);
   try {
     await probe.connect();
@@ -103,7 +108,13 @@ describe.skipIf(!redisUp)('rate limits shared by two replicas through Redis', ()
     expect(read.body.items.map((o: { code: string }) => o.code).sort()).toEqual(['SHARED0', 'SHARED1', 'SHARED2']);
     // Another caller has a budget of its own.
     const other = await createTestUser(b, { role: 'admin' });
-    const theirs = await call(a, 'POST', `${API}/organizations`, { code: 'OTHER', name: { en: 'Other' } }, bearer(other.token));
+    const theirs = await call(
+      a,
+      'POST',
+      `${API}/organizations`,
+      { code: 'OTHER', name: { en: 'Other' } },
+      bearer(other.token),
+    );
     expect(theirs.status).toBe(201);
   });
 
@@ -124,7 +135,12 @@ describe.skipIf(!redisUp)('rate limits shared by two replicas through Redis', ()
     const [a, b] = await replicas('lockout', { AUTH_MAX_FAILURES: 3, AUTH_LOCKOUT_SECONDS: 600 });
     const user = await createTestUser(a, { role: 'viewer' });
     const login = (app: FastifyInstance, password: string, ip: string) =>
-      app.inject({ method: 'POST', url: `${API}/auth/login`, payload: { email: user.email, password }, remoteAddress: ip });
+      app.inject({
+        method: 'POST',
+        url: `${API}/auth/login`,
+        payload: { email: user.email, password },
+        remoteAddress: ip,
+      });
     expect((await login(a, 'wrong password one', '10.30.0.1')).statusCode).toBe(401);
     expect((await login(b, 'wrong password two', '10.30.0.1')).statusCode).toBe(401);
     expect((await login(a, 'wrong password three', '10.30.0.1')).statusCode).toBe(401);
@@ -142,21 +158,28 @@ describe.skipIf(!redisUp)('rate limits shared by two replicas through Redis', ()
     const auth = { authorization: `Bearer ${admin.token}` };
     expect((await call(a, 'POST', `${API}/organizations`, { code: 'DEPA', name: { en: 'A' } }, auth)).status).toBe(201);
     expect((await call(b, 'POST', `${API}/organizations`, { code: 'DEPB', name: { en: 'B' } }, auth)).status).toBe(201);
-    expect((await call(a, 'POST', `${API}/organizations`, { code: 'DEPA2', name: { en: 'A2' } }, auth)).status).toBe(429);
+    expect((await call(a, 'POST', `${API}/organizations`, { code: 'DEPA2', name: { en: 'A2' } }, auth)).status).toBe(
+      429,
+    );
   });
 });
 
 describe('a rate-limit Redis that does not answer', () => {
   it('lets requests through (fails open) rather than failing them', async () => {
     // Port 1 on the loopback: nothing listens there, so every connection is refused at once.
-    const app = await replica({ RATE_LIMIT_REDIS_URL: 'redis://127.0.0.1:1', WRITE_RATE_LIMIT_PER_MINUTE: 1, AUTH_MAX_FAILURES: 1 });
+    const app = await replica({
+      RATE_LIMIT_REDIS_URL: 'redis://127.0.0.1:1',
+      WRITE_RATE_LIMIT_PER_MINUTE: 1,
+      AUTH_MAX_FAILURES: 1,
+    });
     const admin = await createTestUser(app, { role: 'admin' });
     const auth = { authorization: `Bearer ${admin.token}` };
     for (const code of ['OPEN1', 'OPEN2']) {
       expect((await call(app, 'POST', `${API}/organizations`, { code, name: { en: code } }, auth)).status).toBe(201);
     }
     const user = await createTestUser(app, { role: 'viewer' });
-    const login = (password: string) => call(app, 'POST', `${API}/auth/login`, { email: user.email, password }, NO_AUTH);
+    const login = (password: string) =>
+      call(app, 'POST', `${API}/auth/login`, { email: user.email, password }, NO_AUTH);
     expect((await login('wrong password here')).status).toBe(401);
     expect((await login(user.password)).status).toBe(200);
   });

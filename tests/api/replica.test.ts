@@ -25,7 +25,8 @@ import type { OwnPostgres } from '../helpers/own-postgres.js';
 import { createOwnPostgres, ownPostgresUnavailable } from '../helpers/own-postgres.js';
 
 const BIN = '/usr/lib/postgresql/15/bin';
-const unavailable = ownPostgresUnavailable() ?? (existsSync(`${BIN}/pg_basebackup`) ? undefined : `no ${BIN}/pg_basebackup`);
+const unavailable =
+  ownPostgresUnavailable() ?? (existsSync(`${BIN}/pg_basebackup`) ? undefined : `no ${BIN}/pg_basebackup`);
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -59,9 +60,24 @@ async function createStandby(primaryUrl: string): Promise<Standby> {
     const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
     chownSync(dir, uid, gid);
   }
-  run([`${BIN}/pg_basebackup`, '-h', '127.0.0.1', '-p', primary.port, '-U', 'postgres', '-D', data, '-R', '-X', 'stream', '--no-sync']);
+  run([
+    `${BIN}/pg_basebackup`,
+    '-h',
+    '127.0.0.1',
+    '-p',
+    primary.port,
+    '-U',
+    'postgres',
+    '-D',
+    data,
+    '-R',
+    '-X',
+    'stream',
+    '--no-sync',
+  ]);
   const port = await freePort();
-  const pgCtl = (action: string[]) => run([`${BIN}/pg_ctl`, '-D', data, '-l', path.join(dir, 'log'), '-w', '-t', '60', ...action]);
+  const pgCtl = (action: string[]) =>
+    run([`${BIN}/pg_ctl`, '-D', data, '-l', path.join(dir, 'log'), '-w', '-t', '60', ...action]);
   pgCtl(['-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c hot_standby=on`, 'start']);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
@@ -94,10 +110,16 @@ describe.skipIf(unavailable !== undefined)(`read replica${unavailable ? ` (skipp
 
   /** Until the standby has replayed everything the primary has written so far. */
   async function caughtUp() {
-    const [{ lsn }] = (await sqlOn<{ lsn: string }>(primary.url, 'select pg_current_wal_lsn()::text as lsn')) as [{ lsn: string }];
+    const [{ lsn }] = (await sqlOn<{ lsn: string }>(primary.url, 'select pg_current_wal_lsn()::text as lsn')) as [
+      { lsn: string },
+    ];
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      const [row] = await sqlOn<{ done: boolean }>(standby.url, 'select pg_last_wal_replay_lsn() >= $1::pg_lsn as done', [lsn]);
+      const [row] = await sqlOn<{ done: boolean }>(
+        standby.url,
+        'select pg_last_wal_replay_lsn() >= $1::pg_lsn as done',
+        [lsn],
+      );
       if (row?.done) return;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -132,26 +154,40 @@ describe.skipIf(unavailable !== undefined)(`read replica${unavailable ? ` (skipp
     const tree = await createTree(app); // writes: they succeed, so they went to the primary
     await caughtUp();
     const statusUrl = `/api/v1/plans/${tree.plan.id}/status?year=2016`;
-    const indicatorOf = (body: { directions: { goals: { indicators: { indicatorId: string; status: string; fact: number | null }[] }[] }[] }) =>
-      body.directions.flatMap((d) => d.goals.flatMap((g) => g.indicators)).find((i) => i.indicatorId === tree.indicator.id);
+    const indicatorOf = (body: {
+      directions: { goals: { indicators: { indicatorId: string; status: string; fact: number | null }[] }[] }[];
+    }) =>
+      body.directions
+        .flatMap((d) => d.goals.flatMap((g) => g.indicators))
+        .find((i) => i.indicatorId === tree.indicator.id);
     const before = expectStatus(await call(app, 'GET', statusUrl), 200);
     expect(indicatorOf(before)).toMatchObject({ status: 'no_target', fact: null });
 
     await sqlOn(standby.url, 'select pg_wal_replay_pause()');
     try {
       // The write's own answer comes from the primary (RETURNING), replay or not.
-      const written = await call(app, 'PUT', `/api/v1/indicators/${tree.indicator.id}/measurements/2016`, { plan: 10, fact: 12 });
+      const written = await call(app, 'PUT', `/api/v1/indicators/${tree.indicator.id}/measurements/2016`, {
+        plan: 10,
+        fact: 12,
+      });
       expect([200, 201]).toContain(written.status);
       expect(written.body).toMatchObject({ year: 2016, plan: 10, fact: 12 });
-      expect(await sqlOn(primary.url, 'select fact::text from measurements where indicator_id = $1', [tree.indicator.id])).toEqual([{ fact: '12' }]);
-      expect(await sqlOn(standby.url, 'select fact::text from measurements where indicator_id = $1', [tree.indicator.id])).toEqual([]);
+      expect(
+        await sqlOn(primary.url, 'select fact::text from measurements where indicator_id = $1', [tree.indicator.id]),
+      ).toEqual([{ fact: '12' }]);
+      expect(
+        await sqlOn(standby.url, 'select fact::text from measurements where indicator_id = $1', [tree.indicator.id]),
+      ).toEqual([]);
 
       // The list routes still read the primary: they see it at once.
       const list = expectStatus(await call(app, 'GET', `/api/v1/indicators/${tree.indicator.id}/measurements`), 200);
       expect(list.items).toEqual([expect.objectContaining({ year: 2016, fact: 12 })]);
 
       // The status routes read the paused standby: not yet.
-      expect(indicatorOf(expectStatus(await call(app, 'GET', statusUrl), 200))).toMatchObject({ status: 'no_target', fact: null });
+      expect(indicatorOf(expectStatus(await call(app, 'GET', statusUrl), 200))).toMatchObject({
+        status: 'no_target',
+        fact: null,
+      });
       const feed = expectStatus(await call(app, 'GET', `/api/v1/status?year=2016&planId=${tree.plan.id}`), 200);
       expect(feed.items).toEqual([expect.objectContaining({ indicatorId: tree.indicator.id, fact: null })]);
       const one = expectStatus(await call(app, 'GET', `/api/v1/indicators/${tree.indicator.id}/status?year=2016`), 200);
@@ -162,7 +198,9 @@ describe.skipIf(unavailable !== undefined)(`read replica${unavailable ? ` (skipp
       expect(csv.status, csv.raw.body).toBe(200);
       expect(csv.raw.body).toContain(`${tree.indicator.id},`);
       expect(csv.raw.body).toContain('no_target');
-      expect((await call(app, 'GET', csvUrl, undefined, { 'if-none-match': String(csv.headers.etag) })).status).toBe(304);
+      expect((await call(app, 'GET', csvUrl, undefined, { 'if-none-match': String(csv.headers.etag) })).status).toBe(
+        304,
+      );
       // ...and the app's read pool is connected to the standby.
       const [sessions] = await sqlOn<{ n: number }>(
         standby.url,
@@ -173,7 +211,10 @@ describe.skipIf(unavailable !== undefined)(`read replica${unavailable ? ` (skipp
       await sqlOn(standby.url, 'select pg_wal_replay_resume()');
     }
     await caughtUp();
-    expect(indicatorOf(expectStatus(await call(app, 'GET', statusUrl), 200))).toMatchObject({ status: 'achieved', fact: 12 });
+    expect(indicatorOf(expectStatus(await call(app, 'GET', statusUrl), 200))).toMatchObject({
+      status: 'achieved',
+      fact: 12,
+    });
   });
 
   it('serves the incremental status sync from the standby too (its snapshot watermark works in recovery)', async () => {

@@ -4,15 +4,29 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Json } from '../helpers/app.js';
 import { bearer, call, setupApp, tokenFor } from '../helpers/app.js';
 import type { Tree } from '../helpers/fixtures.js';
-import { API, createOrganization, createTree, expectProblem, expectStatus, queryRows, unknownId } from '../helpers/fixtures.js';
+import {
+  API,
+  createOrganization,
+  createTree,
+  expectProblem,
+  expectStatus,
+  queryRows,
+  unknownId,
+} from '../helpers/fixtures.js';
 
 const ctx = setupApp({ MAX_EVENT_LOOP_DELAY_MS: 0 });
 let tree: Tree;
 const noteUrl = (year: number, planId = tree.plan.id) => `${API}/plans/${planId}/notes/${year}`;
 
 const blocks = [
-  { type: 'heading', text: { kk: 'Мемлекеттік қызметтің кәсіби жүйесін құру бойынша', ru: 'По формированию профессиональной системы' } },
-  { type: 'paragraph', text: { kk: 'Агенттік нысаналы индикаторларға қол жеткізді.', en: 'The Agency achieved its targets.' } },
+  {
+    type: 'heading',
+    text: { kk: 'Мемлекеттік қызметтің кәсіби жүйесін құру бойынша', ru: 'По формированию профессиональной системы' },
+  },
+  {
+    type: 'paragraph',
+    text: { kk: 'Агенттік нысаналы индикаторларға қол жеткізді.', en: 'The Agency achieved its targets.' },
+  },
   { type: 'list', items: [{ kk: 'бір' }, { kk: 'екі' }] },
   { type: 'list', ordered: true, items: [{ ru: 'первое' }] },
 ];
@@ -28,18 +42,27 @@ describe('the analytical note of a plan year', () => {
     expect(note).toMatchObject({ planId: tree.plan.id, year: 2016, version: 1 });
     expect(note.blocks[2]).toEqual({ type: 'list', ordered: false, items: [{ kk: 'бір' }, { kk: 'екі' }] });
     expect(created.headers.etag).toBe('"1"');
-    const replaced = expectStatus(await call(ctx.app, 'PUT', noteUrl(2016), { blocks: blocks.slice(1, 2) }, { 'if-match': '"1"' }), 200);
+    const replaced = expectStatus(
+      await call(ctx.app, 'PUT', noteUrl(2016), { blocks: blocks.slice(1, 2) }, { 'if-match': '"1"' }),
+      200,
+    );
     expect(replaced).toMatchObject({ version: 2, id: note.id });
     expect(replaced.blocks).toHaveLength(1);
     const read = await call(ctx.app, 'GET', noteUrl(2016));
     expect(expectStatus(read, 200)).toEqual(replaced);
-    expect((await call(ctx.app, 'GET', noteUrl(2016), undefined, { 'if-none-match': read.headers.etag as string })).status).toBe(304);
+    expect(
+      (await call(ctx.app, 'GET', noteUrl(2016), undefined, { 'if-none-match': read.headers.etag as string })).status,
+    ).toBe(304);
     expectProblem(await call(ctx.app, 'PUT', noteUrl(2016), { blocks }, { 'if-match': '"1"' }), 412);
     expectProblem(await call(ctx.app, 'PUT', noteUrl(2017), { blocks }, { 'if-match': '"1"' }), 412);
     // Both writes are in the audit trail, with the note before and after.
     const audit = expectStatus(await call(ctx.app, 'GET', `${API}/audit?entityType=note&entityId=${note.id}`), 200);
     expect(audit.items.map((e: Json) => e.action)).toEqual(['update', 'create']);
-    expect(audit.items[0]).toMatchObject({ entityKey: `${tree.plan.id}/2016`, before: { version: 1 }, after: { version: 2 } });
+    expect(audit.items[0]).toMatchObject({
+      entityKey: `${tree.plan.id}/2016`,
+      before: { version: 1 },
+      after: { version: 2 },
+    });
   });
 
   it('is listed per year, and deleted', async () => {
@@ -48,7 +71,10 @@ describe('the analytical note of a plan year', () => {
     expect(list.items.map((n: Json) => n.year)).toEqual([2015, 2016]);
     const page = expectStatus(await call(ctx.app, 'GET', `${API}/plans/${tree.plan.id}/notes?limit=1`), 200);
     expect(page.items.map((n: Json) => n.year)).toEqual([2015]);
-    const next = expectStatus(await call(ctx.app, 'GET', `${API}/plans/${tree.plan.id}/notes?limit=1&cursor=${page.nextCursor}`), 200);
+    const next = expectStatus(
+      await call(ctx.app, 'GET', `${API}/plans/${tree.plan.id}/notes?limit=1&cursor=${page.nextCursor}`),
+      200,
+    );
     expect(next.items.map((n: Json) => n.year)).toEqual([2016]);
     expectStatus(await call(ctx.app, 'DELETE', noteUrl(2015)), 204);
     expectProblem(await call(ctx.app, 'GET', noteUrl(2015)), 404);
@@ -65,10 +91,20 @@ describe('the analytical note of a plan year', () => {
       ],
       title: 'unknown',
     });
-    expectProblem(res, 400, ['body.blocks.0.text', 'body.blocks.1.items', 'body.blocks.2.type', 'body.blocks.3.extra', 'body.title']);
+    expectProblem(res, 400, [
+      'body.blocks.0.text',
+      'body.blocks.1.items',
+      'body.blocks.2.type',
+      'body.blocks.3.extra',
+      'body.title',
+    ]);
     expectProblem(await call(ctx.app, 'PUT', noteUrl(2017), { blocks: [] }), 400, ['body.blocks']);
     expectProblem(await call(ctx.app, 'PUT', noteUrl(2017), {}), 400, ['body.blocks']);
-    expectProblem(await call(ctx.app, 'PUT', noteUrl(2017), { blocks: [{ type: 'paragraph', text: { kk: 'x'.repeat(4001) } }] }), 400, ['body.blocks.0.text.kk']);
+    expectProblem(
+      await call(ctx.app, 'PUT', noteUrl(2017), { blocks: [{ type: 'paragraph', text: { kk: 'x'.repeat(4001) } }] }),
+      400,
+      ['body.blocks.0.text.kk'],
+    );
   });
 
   it('answers 400 for a year outside the plan and 404 for an unknown plan', async () => {
@@ -81,7 +117,7 @@ describe('the analytical note of a plan year', () => {
     expectProblem(await call(ctx.app, 'DELETE', noteUrl(2016, unknownId())), 404);
   });
 
-  it('may be written by admins and by editors of the plan\'s organization only', async () => {
+  it("may be written by admins and by editors of the plan's organization only", async () => {
     const viewer = bearer(await tokenFor(ctx, { role: 'viewer' }));
     expectStatus(await call(ctx.app, 'GET', noteUrl(2016), undefined, viewer), 200);
     expectProblem(await call(ctx.app, 'PUT', noteUrl(2016), { blocks }, viewer), 403);
@@ -96,11 +132,14 @@ describe('the analytical note of a plan year', () => {
   it('goes with its plan: a plan with notes answers 409 unless ?cascade=true', async () => {
     const other = await createTree(ctx.app);
     expectStatus(await call(ctx.app, 'PUT', noteUrl(2016, other.plan.id), { blocks }), 201);
-    expectStatus(await call(ctx.app, 'POST', `${API}/goals/${other.goal.id}/risks`, {
-      year: 2016,
-      risk: { kk: 'Тәуекел' },
-      plannedMeasures: { kk: 'Шара' },
-    }), 201);
+    expectStatus(
+      await call(ctx.app, 'POST', `${API}/goals/${other.goal.id}/risks`, {
+        year: 2016,
+        risk: { kk: 'Тәуекел' },
+        plannedMeasures: { kk: 'Шара' },
+      }),
+      201,
+    );
     expectProblem(await call(ctx.app, 'DELETE', `${API}/organizations/${other.organization.id}`), 409);
     expectStatus(await call(ctx.app, 'DELETE', `${API}/organizations/${other.organization.id}?cascade=true`), 204);
     const [row] = await queryRows(
@@ -121,7 +160,10 @@ describe('an approved year', () => {
     const r2017 = expectStatus(await call(ctx.app, 'POST', risksUrl, { ...risk, year: 2017 }), 201);
     expectStatus(await call(ctx.app, 'PUT', noteUrl(2016, t.plan.id), { blocks }), 201);
     expectStatus(
-      await call(ctx.app, 'POST', `${API}/plans/${t.plan.id}/years/2016/approve`, { document: { kk: 'Төрағаның № 1 бұйрығы' }, date: '2017-03-01' }),
+      await call(ctx.app, 'POST', `${API}/plans/${t.plan.id}/years/2016/approve`, {
+        document: { kk: 'Төрағаның № 1 бұйрығы' },
+        date: '2017-03-01',
+      }),
       201,
     );
 
@@ -136,7 +178,10 @@ describe('an approved year', () => {
     expectStatus(await call(ctx.app, 'PUT', noteUrl(2017, t.plan.id), { blocks }), 201);
     expectStatus(await call(ctx.app, 'DELETE', `${API}/risks/${r2017.id}`), 204);
 
-    expectStatus(await call(ctx.app, 'POST', `${API}/plans/${t.plan.id}/years/2016/reopen`, { reason: 'Correction of section 1' }), 200);
+    expectStatus(
+      await call(ctx.app, 'POST', `${API}/plans/${t.plan.id}/years/2016/reopen`, { reason: 'Correction of section 1' }),
+      200,
+    );
     expectStatus(await call(ctx.app, 'PATCH', `${API}/risks/${r2016.id}`, { executionStatus: 'executed' }), 200);
     expectStatus(await call(ctx.app, 'DELETE', noteUrl(2016, t.plan.id)), 204);
   });

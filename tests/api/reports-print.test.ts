@@ -64,7 +64,8 @@ function displayedCells(sheet: ExcelJS.Worksheet) {
     let h = 0;
     for (let c = left; c <= right; c++) w += width(c);
     for (let r = top; r <= bottom; r++) h += height(r);
-    for (let r = top; r <= bottom; r++) for (let c = left; c <= right; c++) if (r !== top || c !== left) covered.add(`${r}:${c}`);
+    for (let r = top; r <= bottom; r++)
+      for (let c = left; c <= right; c++) if (r !== top || c !== left) covered.add(`${r}:${c}`);
     merged.set(`${top}:${left}`, { width: w, height: h });
   }
   const out: { address: string; text: string; width: number; height: number; rowHeight: number }[] = [];
@@ -72,7 +73,13 @@ function displayedCells(sheet: ExcelJS.Worksheet) {
     row.eachCell({ includeEmpty: false }, (cell, c) => {
       if (covered.has(`${r}:${c}`) || cell.text === '') return;
       const m = merged.get(`${r}:${c}`);
-      out.push({ address: cell.address, text: cell.text, width: m?.width ?? width(c), height: m?.height ?? height(r), rowHeight: height(r) });
+      out.push({
+        address: cell.address,
+        text: cell.text,
+        width: m?.width ?? width(c),
+        height: m?.height ?? height(r),
+        rowHeight: height(r),
+      });
     });
   });
   return out;
@@ -87,7 +94,12 @@ async function workbookOf(query: string) {
 }
 
 describe('the XLSX report shows everything', () => {
-  for (const query of ['?format=xlsx&lang=kk', '?format=xlsx&lang=ru', '?format=xlsx&lang=en', '?format=xlsx&lang=kk&compare=previous']) {
+  for (const query of [
+    '?format=xlsx&lang=kk',
+    '?format=xlsx&lang=ru',
+    '?format=xlsx&lang=en',
+    '?format=xlsx&lang=kk&compare=previous',
+  ]) {
     it(`no cell holds more text than its row can display (${query})`, async () => {
       const workbook = await workbookOf(query);
       let cells = 0;
@@ -96,7 +108,10 @@ describe('the XLSX report shows everything', () => {
           cells++;
           expect(cell.rowHeight, `${sheet.name}!${cell.address} row height`).toBeLessThanOrEqual(409);
           const needed = linesNeeded(cell.text, cell.width) * 12 + 4;
-          expect(needed, `${sheet.name}!${cell.address}: "${cell.text.slice(0, 60)}..." needs ${needed} pt, has ${cell.height}`).toBeLessThanOrEqual(cell.height + 0.01);
+          expect(
+            needed,
+            `${sheet.name}!${cell.address}: "${cell.text.slice(0, 60)}..." needs ${needed} pt, has ${cell.height}`,
+          ).toBeLessThanOrEqual(cell.height + 0.01);
         }
       }
       expect(cells).toBeGreaterThan(200);
@@ -121,7 +136,13 @@ describe('the XLSX report shows everything', () => {
     const workbook = await workbookOf('?format=xlsx&lang=kk&compare=previous');
     for (const [i, sheet] of workbook.worksheets.entries()) {
       const setup = sheet.pageSetup;
-      expect(setup).toMatchObject({ orientation: 'landscape', paperSize: 9, fitToPage: true, fitToWidth: 1, fitToHeight: 0 });
+      expect(setup).toMatchObject({
+        orientation: 'landscape',
+        paperSize: 9,
+        fitToPage: true,
+        fitToWidth: 1,
+        fitToHeight: 0,
+      });
       // Excel shrinks to fit the width: scale = printable width / content width (7 px a width unit, 5 px padding).
       const printable = (841.89 / 72 - setup.margins!.left - setup.margins!.right) * 72;
       let content = 0;
@@ -150,7 +171,8 @@ describe('XLSX pages break like a printed report', () => {
       const xml = await zip.file(`xl/worksheets/sheet${index + 1}.xml`)!.async('string');
       const manual = new Set([...xml.matchAll(/<brk id="(\d+)"/g)].map((m) => Number(m[1])));
       breaks += manual.size;
-      const isHeading = (r: number) => (sheet.getCell(r, 1).fill as ExcelJS.FillPattern | undefined)?.fgColor?.argb === 'FFE8E8E8';
+      const isHeading = (r: number) =>
+        (sheet.getCell(r, 1).fill as ExcelJS.FillPattern | undefined)?.fgColor?.argb === 'FFE8E8E8';
       const pageEnds: number[] = [];
       let used = 0;
       for (let r = 1; r <= sheet.rowCount; r++) {
@@ -161,7 +183,8 @@ describe('XLSX pages break like a printed report', () => {
         used += height(r);
       }
       expect(pageEnds.length, sheet.name).toBeGreaterThan(1);
-      for (const end of pageEnds) expect(isHeading(end), `${sheet.name}: page ends with heading row ${end}`).toBe(false);
+      for (const end of pageEnds)
+        expect(isHeading(end), `${sheet.name}: page ends with heading row ${end}`).toBe(false);
     }
     expect(breaks).toBeGreaterThan(0);
   });
@@ -203,18 +226,30 @@ describe('page furniture', () => {
 
 describe('page furniture with hostile text', () => {
   it('HTML: a state body name cannot end the CSS string or the style element', async () => {
-    const organization = await createOrganization(ctx.app, { name: { kk: 'A"; } body { display: none } </style><script>alert(1)</script>\\' } });
+    const organization = await createOrganization(ctx.app, {
+      name: { kk: 'A"; } body { display: none } </style><script>alert(1)</script>\\' },
+    });
     const t = await createTree(ctx.app, { organizationId: organization.id });
     const html = (await call(ctx.app, 'GET', `${API}/plans/${t.plan.id}/reports/2016?format=html&lang=kk`)).raw.body;
     const style = html.slice(html.indexOf('<style>'), html.indexOf('</style>'));
-    expect(style).toContain('@top-left { content: "A\\22 ; } body { display: none } \\3c /style\\3e \\3c script\\3e alert(1)\\3c /script\\3e \\5c ";');
+    expect(style).toContain(
+      '@top-left { content: "A\\22 ; } body { display: none } \\3c /style\\3e \\3c script\\3e alert(1)\\3c /script\\3e \\5c ";',
+    );
     expect(html).not.toContain('<script>');
   });
 });
 
 describe('the signature block', () => {
-  const text = { kk: ['Төраға', 'Қ. Қожамжаров'], ru: ['Председатель', 'К. Кожамжаров'], en: ['Chairman', 'K. Kozhamzharov'] } as const;
-  const editionTitle = { kk: 'Осы басылым туралы ескертпелер', ru: 'Примечания к настоящему изданию', en: 'Notes on this edition' };
+  const text = {
+    kk: ['Төраға', 'Қ. Қожамжаров'],
+    ru: ['Председатель', 'К. Кожамжаров'],
+    en: ['Chairman', 'K. Kozhamzharov'],
+  } as const;
+  const editionTitle = {
+    kk: 'Осы басылым туралы ескертпелер',
+    ru: 'Примечания к настоящему изданию',
+    en: 'Notes on this edition',
+  };
 
   it('ends the document in every format and language, the remark in ru and en only', async () => {
     for (const lang of ['kk', 'ru', 'en'] as const) {
@@ -223,10 +258,18 @@ describe('the signature block', () => {
       expect(json.signature).toMatchObject({ position, name });
       expect(json.signature.remark === null).toBe(lang === 'kk');
 
-      const docx = await (await JSZip.loadAsync((await report(`?format=docx&lang=${lang}`)).raw.rawPayload)).file('word/document.xml')!.async('string');
+      const docx = await (
+        await JSZip.loadAsync((await report(`?format=docx&lang=${lang}`)).raw.rawPayload)
+      )
+        .file('word/document.xml')!
+        .async('string');
       // After the note: the position, a tab to the right margin, the name; then the notes on this edition.
       const paragraphs = docx.match(/<w:p>(?:(?!<w:p>)[\s\S])*?<\/w:p>/g)!.filter((p) => p.includes('<w:t'));
-      const at = paragraphs.findIndex((p) => /<w:tab w:val="right"/.test(p) && p.replace(/<w:tab\/>/g, '\t').replace(/<[^>]+>/g, '') === `${position}\t${name}`);
+      const at = paragraphs.findIndex(
+        (p) =>
+          /<w:tab w:val="right"/.test(p) &&
+          p.replace(/<w:tab\/>/g, '\t').replace(/<[^>]+>/g, '') === `${position}\t${name}`,
+      );
       expect(at).toBeGreaterThan(paragraphs.findIndex((p) => p.includes('3. ')));
       const after = paragraphs.slice(at + 1).map((p) => p.replace(/<w:tab\/>/g, '\t').replace(/<[^>]+>/g, ''));
       expect(after[0]).toBe(editionTitle[lang]);
@@ -249,13 +292,20 @@ describe('the signature block', () => {
       const notes = html.querySelectorAll('footer.signature .edition-notes li').map((li) => li.text);
       expect(notes).toHaveLength(9);
       // Each value from outside the document names its source.
-      expect(notes.filter((n) => /Transparency International|World Economic Forum|Всемирный экономический форум/.test(n)).length).toBeGreaterThanOrEqual(2);
+      expect(
+        notes.filter((n) => /Transparency International|World Economic Forum|Всемирный экономический форум/.test(n))
+          .length,
+      ).toBeGreaterThanOrEqual(2);
     }
   });
 });
 
 describe('the analytical note keeps its sub-headings and emphasis', () => {
-  const headings = ['Мемлекеттік қызметтің кәсіби жүйесін құру бойынша', 'Мемлекеттік қызметтерді көрсету сапасын көтеру бойынша', 'Сыбайлас жемқорлыққа қарсы іс-қимыл бойынша'];
+  const headings = [
+    'Мемлекеттік қызметтің кәсіби жүйесін құру бойынша',
+    'Мемлекеттік қызметтерді көрсету сапасын көтеру бойынша',
+    'Сыбайлас жемқорлыққа қарсы іс-қимыл бойынша',
+  ];
 
   it('the demo: sub-headings in HTML, DOCX and XLSX; bold and italic from the original', async () => {
     const html = parse((await report('?format=html&lang=kk')).raw.body);
@@ -264,8 +314,14 @@ describe('the analytical note keeps its sub-headings and emphasis', () => {
     expect(html.querySelectorAll('#section-3 em').length).toBeGreaterThanOrEqual(5);
     expect(html.querySelector('#section-3')!.text).not.toContain('**');
 
-    const docx = await (await JSZip.loadAsync((await report('?format=docx&lang=kk')).raw.rawPayload)).file('word/document.xml')!.async('string');
-    expect(docx).toMatch(/<w:r><w:rPr><w:b\/>(?:<w:bCs\/>)?<\/w:rPr><w:t xml:space="preserve">үш сатылы жүйесі<\/w:t><\/w:r>/);
+    const docx = await (
+      await JSZip.loadAsync((await report('?format=docx&lang=kk')).raw.rawPayload)
+    )
+      .file('word/document.xml')!
+      .async('string');
+    expect(docx).toMatch(
+      /<w:r><w:rPr><w:b\/>(?:<w:bCs\/>)?<\/w:rPr><w:t xml:space="preserve">үш сатылы жүйесі<\/w:t><\/w:r>/,
+    );
     for (const h of headings) expect(docx).toMatch(new RegExp(`<w:keepNext/>[\\s\\S]{0,200}<w:b/>[\\s\\S]{0,120}${h}`));
     expect(docx).not.toContain('**');
 
@@ -273,23 +329,31 @@ describe('the analytical note keeps its sub-headings and emphasis', () => {
     const values: ExcelJS.CellValue[] = [];
     sheet.eachRow((row) => values.push(row.getCell(1).value));
     const runs = values.flatMap((v) => (v && typeof v === 'object' && 'richText' in v ? v.richText : []));
-    expect(runs).toContainEqual(expect.objectContaining({ text: 'үш сатылы жүйесі', font: expect.objectContaining({ bold: true }) }));
+    expect(runs).toContainEqual(
+      expect.objectContaining({ text: 'үш сатылы жүйесі', font: expect.objectContaining({ bold: true }) }),
+    );
     expect(runs.filter((r) => r.font?.italic).length).toBeGreaterThanOrEqual(5);
-    for (const h of headings) expect(runs).toContainEqual(expect.objectContaining({ text: h, font: expect.objectContaining({ bold: true }) }));
+    for (const h of headings)
+      expect(runs).toContainEqual(expect.objectContaining({ text: h, font: expect.objectContaining({ bold: true }) }));
   });
 
   it('escapes HTML and keeps plain notes plain: only emphasis is markup', async () => {
     const t = await createTree(ctx.app);
     const blocks = [
       { type: 'heading', text: { kk: 'Бөлім *бір*' } },
-      { type: 'paragraph', text: { kk: '<b>Қалың</b> емес, **қалың** және _көлбеу_, \\*жұлдыз\\* [сілтеме](http://x) snake_case_name' } },
+      {
+        type: 'paragraph',
+        text: { kk: '<b>Қалың</b> емес, **қалың** және _көлбеу_, \\*жұлдыз\\* [сілтеме](http://x) snake_case_name' },
+      },
       { type: 'paragraph', text: { kk: 'Жай мәтін.' } },
     ];
     expectStatus(await call(ctx.app, 'PUT', `${API}/plans/${t.plan.id}/notes/2016`, { blocks }), 201);
     const html = (await call(ctx.app, 'GET', `${API}/plans/${t.plan.id}/reports/2016?format=html&lang=kk`)).raw.body;
     const note = html.slice(html.indexOf('<section id="section-3"'));
     expect(note).toContain('<h3><span>Бөлім <em>бір</em></span></h3>');
-    expect(note).toContain('&lt;b&gt;Қалың&lt;/b&gt; емес, <strong>қалың</strong> және <em>көлбеу</em>, *жұлдыз* [сілтеме](http://x) snake_case_name');
+    expect(note).toContain(
+      '&lt;b&gt;Қалың&lt;/b&gt; емес, <strong>қалың</strong> және <em>көлбеу</em>, *жұлдыз* [сілтеме](http://x) snake_case_name',
+    );
     expect(note).toContain('<p><span>Жай мәтін.</span></p>');
     expect(note).not.toMatch(/<a |<b>/);
   });
@@ -297,10 +361,16 @@ describe('the analytical note keeps its sub-headings and emphasis', () => {
 
 describe('rank indicators as officials write them', () => {
   const cpi = (json: Json) =>
-    json.sections.indicators.directions.flatMap((d: Json) => d.goals.flatMap((g: Json) => g.indicators)).find((i: Json) => i.code === '3.2.1');
+    json.sections.indicators.directions
+      .flatMap((d: Json) => d.goals.flatMap((g: Json) => g.indicators))
+      .find((i: Json) => i.code === '3.2.1');
 
   it('prints the rating size and score in the fact cell in kk, ru and en', async () => {
-    const expected = { kk: '131 (176 елдің ішінде; 29 балл)', ru: '131 (из 176 стран; 29 баллов)', en: '131 (of 176 countries; 29 points)' };
+    const expected = {
+      kk: '131 (176 елдің ішінде; 29 балл)',
+      ru: '131 (из 176 стран; 29 баллов)',
+      en: '131 (of 176 countries; 29 points)',
+    };
     for (const lang of ['kk', 'ru', 'en'] as const) {
       expect(`131 (${cpi(expectStatus(await report(`?lang=${lang}`), 200)).rankDetails})`).toBe(expected[lang]);
       const html = parse((await report(`?format=html&lang=${lang}`)).raw.body);
@@ -310,10 +380,17 @@ describe('rank indicators as officials write them', () => {
       sheet.eachRow((row) => texts.push(row.getCell(5).text));
       expect(texts).toContain(expected[lang]);
     }
-    const docx = await (await JSZip.loadAsync((await report('?format=docx&lang=kk')).raw.rawPayload)).file('word/document.xml')!.async('string');
+    const docx = await (
+      await JSZip.loadAsync((await report('?format=docx&lang=kk')).raw.rawPayload)
+    )
+      .file('word/document.xml')!
+      .async('string');
     expect(docx).toContain('131 (176 елдің ішінде; 29 балл)');
     // A percentage keeps its plain number.
-    expect(parse((await report('?format=html&lang=kk')).raw.body).querySelector('tr.indicator[data-code="1.1.1"] td.fact')!.text).toBe('6,3');
+    expect(
+      parse((await report('?format=html&lang=kk')).raw.body).querySelector('tr.indicator[data-code="1.1.1"] td.fact')!
+        .text,
+    ).toBe('6,3');
   });
 
   it('?compare=previous adds the previous fact and the trend: CPI 123 -> 131 worsened', async () => {
@@ -330,7 +407,11 @@ describe('rank indicators as officials write them', () => {
     const rows: string[][] = [];
     sheet.eachRow((r) => rows.push(Array.from({ length: 8 }, (_, i) => r.getCell(i + 1).text)));
     expect(rows.find((r) => r[4]!.startsWith('131 ('))!.slice(5, 7)).toEqual(['123', 'Worsened']);
-    const docx = await (await JSZip.loadAsync((await report('?format=docx&lang=ru&compare=previous')).raw.rawPayload)).file('word/document.xml')!.async('string');
+    const docx = await (
+      await JSZip.loadAsync((await report('?format=docx&lang=ru&compare=previous')).raw.rawPayload)
+    )
+      .file('word/document.xml')!
+      .async('string');
     expect(docx).toContain('Факт предыдущего года');
     expect(docx).toContain('Ухудшение');
   });
@@ -338,8 +419,12 @@ describe('rank indicators as officials write them', () => {
 
 describe('tables that break like a printed report', () => {
   it('DOCX heading rows cannot split and keep with the next row; header titles break only between words', async () => {
-    const docx = await (await JSZip.loadAsync((await report('?format=docx&lang=kk')).raw.rawPayload)).file('word/document.xml')!.async('string');
-    const shaded = (docx.match(/<w:tr>(?:(?!<\/w:tr>)[\s\S])*?w:fill="E8E8E8"[\s\S]*?<\/w:tr>/g) ?? []);
+    const docx = await (
+      await JSZip.loadAsync((await report('?format=docx&lang=kk')).raw.rawPayload)
+    )
+      .file('word/document.xml')!
+      .async('string');
+    const shaded = docx.match(/<w:tr>(?:(?!<\/w:tr>)[\s\S])*?w:fill="E8E8E8"[\s\S]*?<\/w:tr>/g) ?? [];
     expect(shaded.length).toBeGreaterThanOrEqual(14); // 3 + 4 headings in each table, and the group
     for (const row of shaded) {
       expect(row).toContain('<w:cantSplit/>');
@@ -361,7 +446,11 @@ describe('the CSV report (section 2 as data)', () => {
   });
 
   it('gives each variant its own ETag', async () => {
-    const tags = await Promise.all(['?format=csv', '?format=csv&sep=;', '?format=html', '?format=html&compare=previous'].map(async (q) => (await report(q)).headers.etag));
+    const tags = await Promise.all(
+      ['?format=csv', '?format=csv&sep=;', '?format=html', '?format=html&compare=previous'].map(
+        async (q) => (await report(q)).headers.etag,
+      ),
+    );
     expect(new Set(tags).size).toBe(4);
   });
 });

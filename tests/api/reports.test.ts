@@ -21,8 +21,16 @@ const ctx = setupApp({ MAX_EVENT_LOOP_DELAY_MS: 0 });
 let demo: LoadedDemo;
 const data = loadDemoDataset();
 
-const VERDICT_KK: Record<string, string> = { achieved: 'Орындалды', not_achieved: 'Орындалмады', pending: 'Орындау барысында' };
-const EXECUTION_KK: Record<string, string> = { executed: 'Орындалды', not_executed: 'Орындалмады', in_progress: 'Орындау барысында' };
+const VERDICT_KK: Record<string, string> = {
+  achieved: 'Орындалды',
+  not_achieved: 'Орындалмады',
+  pending: 'Орындау барысында',
+};
+const EXECUTION_KK: Record<string, string> = {
+  executed: 'Орындалды',
+  not_executed: 'Орындалмады',
+  in_progress: 'Орындау барысында',
+};
 
 /** "6,3" as the Kazakh report prints 6.3; "-" for a missing value. */
 const kkNumber = (n: number | null) => (n === null ? '-' : String(n).replace('.', ','));
@@ -30,7 +38,10 @@ const kkNumber = (n: number | null) => (n === null ? '-' : String(n).replace('.'
 /** The fact cell as an official writes it in Kazakh: a rank with its rating size and score, "131 (176 елдің ішінде; 29 балл)". */
 function kkFact({ code, fact }: { code: string; fact: number | null }): string {
   const i = { fact, ...rankOf.get(code)! };
-  const details = [i.ratingSize !== null && `${i.ratingSize} елдің ішінде`, i.score !== null && `${kkNumber(i.score)} балл`].filter(Boolean);
+  const details = [
+    i.ratingSize !== null && `${i.ratingSize} елдің ішінде`,
+    i.score !== null && `${kkNumber(i.score)} балл`,
+  ].filter(Boolean);
   return i.fact !== null && details.length > 0 ? `${kkNumber(i.fact)} (${details.join('; ')})` : kkNumber(i.fact);
 }
 
@@ -46,7 +57,9 @@ const expected = {
       }),
     ),
   ),
-  risks: data.directions.flatMap((d) => d.goals.flatMap((g) => g.risks.map((r) => ({ goal: g.code, risk: r.risk.kk!, status: r.executionStatus })))),
+  risks: data.directions.flatMap((d) =>
+    d.goals.flatMap((g) => g.risks.map((r) => ({ goal: g.code, risk: r.risk.kk!, status: r.executionStatus }))),
+  ),
 };
 
 /** Each 2016 measurement's rating size and score, by indicator code. */
@@ -55,7 +68,13 @@ const rankOf = new Map(
     d.goals.flatMap((g) =>
       g.indicators.map((i) => {
         const m = i.measurements.find((x) => x.year === 2016)!;
-        return [i.code, { ratingSize: i.valueType === 'rank' ? (m.ratingSize ?? null) : null, score: i.valueType === 'rank' ? (m.score ?? null) : null }] as const;
+        return [
+          i.code,
+          {
+            ratingSize: i.valueType === 'rank' ? (m.ratingSize ?? null) : null,
+            score: i.valueType === 'rank' ? (m.score ?? null) : null,
+          },
+        ] as const;
       }),
     ),
   ),
@@ -84,7 +103,14 @@ describe('GET /plans/{id}/reports/{year} as JSON', () => {
   });
 
   it('has the three sections with the directions and goals in order', () => {
-    expect(report).toMatchObject({ planId: demo.planId, organizationId: demo.organizationId, year: 2016, lang: 'kk', fallback: false, fallbacks: [] });
+    expect(report).toMatchObject({
+      planId: demo.planId,
+      organizationId: demo.organizationId,
+      year: 2016,
+      lang: 'kk',
+      fallback: false,
+      fallbacks: [],
+    });
     expect(report.reportingPeriod).toBe('Есепті кезең: 2016 жыл');
     expect(report.plan.approval).toEqual({ document: data.plan.approval!.document.kk, date: '2016-11-22' });
     const s = report.sections;
@@ -95,14 +121,20 @@ describe('GET /plans/{id}/reports/{year} as JSON', () => {
     expect(s.risks.columns).toHaveLength(4);
     expect(s.indicators.columns).toHaveLength(6);
     for (const section of [s.risks, s.indicators]) {
-      expect(section.directions.map((d: Json) => `${d.code}-стратегиялық бағыт. ${d.title}`)).toEqual(expected.directions);
-      expect(section.directions.flatMap((d: Json) => d.goals.map((g: Json) => `${g.code}-мақсат. ${g.title}`))).toEqual(expected.goals);
+      expect(section.directions.map((d: Json) => `${d.code}-стратегиялық бағыт. ${d.title}`)).toEqual(
+        expected.directions,
+      );
+      expect(section.directions.flatMap((d: Json) => d.goals.map((g: Json) => `${g.code}-мақсат. ${g.title}`))).toEqual(
+        expected.goals,
+      );
     }
   });
 
   it('lists the 19 indicators with plan, fact and the derived verdict, in order', () => {
     const rows = report.sections.indicators.directions.flatMap((d: Json) => d.goals.flatMap((g: Json) => g.indicators));
-    expect(rows.map((r: Json) => ({ code: r.code, name: r.name, plan: r.plan, fact: r.fact, status: r.status }))).toEqual(expected.indicators);
+    expect(
+      rows.map((r: Json) => ({ code: r.code, name: r.name, plan: r.plan, fact: r.fact, status: r.status })),
+    ).toEqual(expected.indicators);
     for (const r of rows) expect(r.verdict).toBe(VERDICT_KK[r.status]);
     const { targetRate, meanDegree, weightedDegree, score, overdue, ...today } = report.summary;
     expect(today).toEqual({ total: 19, achieved: 14, notAchieved: 4, pending: 1, noTarget: 0, achievementRate: 77.78 });
@@ -110,15 +142,26 @@ describe('GET /plans/{id}/reports/{year} as JSON', () => {
     expect({ targetRate, score, overdue }).toEqual({ targetRate: 73.68, score: 77.78, overdue: 0 });
     expect(weightedDegree).toBe(meanDegree);
     const cpi = rows.find((r: Json) => r.code === '3.2.1');
-    expect(cpi).toMatchObject({ valueType: 'rank', betterWhen: 'lower', ratingSize: 176, score: 29, status: 'not_achieved', deviation: 11 });
+    expect(cpi).toMatchObject({
+      valueType: 'rank',
+      betterWhen: 'lower',
+      ratingSize: 176,
+      score: 29,
+      status: 'not_achieved',
+      deviation: 11,
+    });
     expect(cpi.note).toContain('176');
-    expect(rows.find((r: Json) => r.code === '3.2.3').group).toBe(data.directions[2]!.goals[1]!.indicators[2]!.group!.kk);
+    expect(rows.find((r: Json) => r.code === '3.2.3').group).toBe(
+      data.directions[2]!.goals[1]!.indicators[2]!.group!.kk,
+    );
     expect(rows.find((r: Json) => r.code === '3.2.1').group).toBeNull();
   });
 
   it('has the 6 risks of section 1 under their goals, with execution status in words', () => {
     const goals = report.sections.risks.directions.flatMap((d: Json) => d.goals);
-    const risks = goals.flatMap((g: Json) => g.risks.map((r: Json) => ({ goal: g.code, risk: r.risk, status: r.executionStatus })));
+    const risks = goals.flatMap((g: Json) =>
+      g.risks.map((r: Json) => ({ goal: g.code, risk: r.risk, status: r.executionStatus })),
+    );
     expect(risks).toEqual(expected.risks);
     expect(goals.find((g: Json) => g.code === '3.1').risks).toEqual([]);
     const first = goals[0].risks[0];
@@ -130,7 +173,10 @@ describe('GET /plans/{id}/reports/{year} as JSON', () => {
   it('carries the analytical note as paragraphs and lists', () => {
     const note = report.sections.analyticalNote.note;
     expect(note.blocks).toHaveLength(data.analyticalNote!.blocks.length);
-    expect(note.blocks[0]).toEqual({ type: 'paragraph', text: (data.analyticalNote!.blocks[0] as { text: { kk: string } }).text.kk });
+    expect(note.blocks[0]).toEqual({
+      type: 'paragraph',
+      text: (data.analyticalNote!.blocks[0] as { text: { kk: string } }).text.kk,
+    });
     const lists = note.blocks.filter((b: Json) => b.type === 'list');
     expect(lists).toHaveLength(5);
     expect(lists[0]).toMatchObject({ ordered: false });
@@ -140,10 +186,15 @@ describe('GET /plans/{id}/reports/{year} as JSON', () => {
   it('speaks Russian and English, labels and verdict words included', async () => {
     const ru = expectStatus(await call(ctx.app, 'GET', reportUrl('?lang=ru')), 200);
     const ruRows = ru.sections.indicators.directions.flatMap((d: Json) => d.goals.flatMap((g: Json) => g.indicators));
-    expect(new Set(ruRows.map((r: Json) => r.verdict))).toEqual(new Set(['Достигнут', 'Не достигнут', 'В процессе достижения']));
+    expect(new Set(ruRows.map((r: Json) => r.verdict))).toEqual(
+      new Set(['Достигнут', 'Не достигнут', 'В процессе достижения']),
+    );
     expect(ru.sections.risks.title).toBe('1. Анализ управления рисками');
     expect(ruRows[0].name).toBe(data.directions[0]!.goals[0]!.indicators[0]!.name.ru);
-    const en = expectStatus(await call(ctx.app, 'GET', reportUrl(), undefined, { 'accept-language': 'en-GB,en;q=0.8' }), 200);
+    const en = expectStatus(
+      await call(ctx.app, 'GET', reportUrl(), undefined, { 'accept-language': 'en-GB,en;q=0.8' }),
+      200,
+    );
     expect(en.lang).toBe('en');
     const enRows = en.sections.indicators.directions.flatMap((d: Json) => d.goals.flatMap((g: Json) => g.indicators));
     expect(new Set(enRows.map((r: Json) => r.verdict))).toEqual(new Set(['Achieved', 'Not achieved', 'In progress']));
@@ -166,9 +217,16 @@ describe('GET /plans/{id}/reports/{year} as JSON', () => {
 /** Text of a WordprocessingML fragment: paragraphs joined by "\n". */
 function wordText(xml: string): string {
   const decode = (s: string) =>
-    s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+    s
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&apos;/g, "'")
+      .replace(/&amp;/g, '&');
   return (xml.match(/<w:p[ >][\s\S]*?<\/w:p>/g) ?? [])
-    .map((p) => (p.match(/<w:t(?: [^>]*)?>([\s\S]*?)<\/w:t>/g) ?? []).map((t) => decode(t.replace(/<[^>]+>/g, ''))).join(''))
+    .map((p) =>
+      (p.match(/<w:t(?: [^>]*)?>([\s\S]*?)<\/w:t>/g) ?? []).map((t) => decode(t.replace(/<[^>]+>/g, ''))).join(''),
+    )
     .join('\n');
 }
 
@@ -177,7 +235,9 @@ const cellsOf = (row: string) => row.match(/<w:tc>[\s\S]*?<\/w:tc>/g) ?? [];
 /** Rows of a table after its numbered row "1 2 ... n", each as the text of its cells. */
 function bodyRows(table: string, columns: number): string[][] {
   const rows = (table.match(/<w:tr[ >][\s\S]*?<\/w:tr>/g) ?? []).map((r) => cellsOf(r).map(wordText));
-  const numbered = rows.findIndex((cells) => cells.join(' ') === Array.from({ length: columns }, (_, i) => i + 1).join(' '));
+  const numbered = rows.findIndex(
+    (cells) => cells.join(' ') === Array.from({ length: columns }, (_, i) => i + 1).join(' '),
+  );
   expect(numbered).toBeGreaterThan(0);
   return rows.slice(numbered + 1);
 }
@@ -190,7 +250,9 @@ describe('the report as .docx', () => {
     });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/vnd.openxmlformats-officedocument.wordprocessingml.document');
-    expect(res.headers['content-disposition']).toMatch(/^attachment; filename="nysana-report-2014-2018-2016-kk\.docx"$/);
+    expect(res.headers['content-disposition']).toMatch(
+      /^attachment; filename="nysana-report-2014-2018-2016-kk\.docx"$/,
+    );
     const zip = await JSZip.loadAsync(res.raw.rawPayload);
     xml = await zip.file('word/document.xml')!.async('string');
   });
@@ -200,7 +262,11 @@ describe('the report as .docx', () => {
     const text = wordText(xml);
     expect(text).toContain('Стратегиялық жоспарды іске асыру бойынша есеп');
     expect(text).toContain('Есепті кезең: 2016 жыл');
-    const headings = ['1. Тәуекелдерді басқаруды талдау', '2. Мақсаттарға және нысаналы индикаторларға қол жеткізу', '3. Талдамалық жазба'];
+    const headings = [
+      '1. Тәуекелдерді басқаруды талдау',
+      '2. Мақсаттарға және нысаналы индикаторларға қол жеткізу',
+      '3. Талдамалық жазба',
+    ];
     const at = headings.map((h) => text.indexOf(h));
     expect(at.every((i) => i >= 0)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
@@ -218,7 +284,12 @@ describe('the report as .docx', () => {
     expect(headings.filter((h) => /^\d+\.\d+-мақсат\./.test(h!))).toEqual(expected.goals);
     const indicators = rows.filter((cells) => cells.length === 6);
     expect(indicators.map((c) => ({ name: c[0], plan: c[3], fact: c[4], verdict: c[5]!.split('\n')[0] }))).toEqual(
-      expected.indicators.map((i) => ({ name: i.name, plan: kkNumber(i.plan), fact: kkFact(i), verdict: VERDICT_KK[i.status] })),
+      expected.indicators.map((i) => ({
+        name: i.name,
+        plan: kkNumber(i.plan),
+        fact: kkFact(i),
+        verdict: VERDICT_KK[i.status],
+      })),
     );
   });
 
@@ -282,10 +353,20 @@ describe('the report as .xlsx', () => {
     expect(headings.filter((h) => /^\d+\.\d+-мақсат\./.test(h))).toEqual(expected.goals);
     const indicators = rows.filter((r) => !r.heading && r.texts[0] !== '' && r.texts[3] !== '');
     expect(
-      indicators.map((r) => ({ name: r.texts[0], plan: r.cells[3], fact: r.cells[4], verdict: r.texts[5]!.split('\n')[0] })),
+      indicators.map((r) => ({
+        name: r.texts[0],
+        plan: r.cells[3],
+        fact: r.cells[4],
+        verdict: r.texts[5]!.split('\n')[0],
+      })),
     ).toEqual(
       // A rank with its rating size or score is text as an official writes it; other facts stay numbers.
-      expected.indicators.map((i) => ({ name: i.name, plan: i.plan, fact: kkFact(i) === kkNumber(i.fact) ? (i.fact ?? '-') : kkFact(i), verdict: VERDICT_KK[i.status] })),
+      expected.indicators.map((i) => ({
+        name: i.name,
+        plan: i.plan,
+        fact: kkFact(i) === kkNumber(i.fact) ? (i.fact ?? '-') : kkFact(i),
+        verdict: VERDICT_KK[i.status],
+      })),
     );
     // The column titles: "reporting period" spans plan and fact.
     const title = sheet.getRow(5);
@@ -344,7 +425,9 @@ describe('the report as CSV (section 2)', () => {
 describe('the report as printable HTML', () => {
   let html: string;
   beforeAll(async () => {
-    const res = await call(ctx.app, 'GET', reportUrl('?lang=kk'), undefined, { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' });
+    const res = await call(ctx.app, 'GET', reportUrl('?lang=kk'), undefined, {
+      accept: 'text/html,application/xhtml+xml,*/*;q=0.8',
+    });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(res.headers['content-security-policy']).toContain("default-src 'none'");
@@ -367,7 +450,14 @@ describe('the report as printable HTML', () => {
 
   it('has the official table of section 2 with its headings, the 1..6 row and 19 indicators in order', () => {
     const section = parse(html).querySelector('#section-2')!;
-    expect(section.querySelectorAll('thead tr.numbers th').map((th) => th.text)).toEqual(['1', '2', '3', '4', '5', '6']);
+    expect(section.querySelectorAll('thead tr.numbers th').map((th) => th.text)).toEqual([
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+      '6',
+    ]);
     expect(section.querySelectorAll('tr.direction').map((tr) => tr.text.trim())).toEqual(expected.directions);
     expect(section.querySelectorAll('tr.goal').map((tr) => tr.text.trim())).toEqual(expected.goals);
     expect(section.querySelectorAll('tr.group')).toHaveLength(1);
@@ -380,7 +470,15 @@ describe('the report as printable HTML', () => {
         fact: tr.querySelector('td.fact')!.text,
         verdict: tr.querySelector('td.note .verdict')!.text,
       })),
-    ).toEqual(expected.indicators.map((i) => ({ code: i.code, name: i.name, plan: kkNumber(i.plan), fact: kkFact(i), verdict: VERDICT_KK[i.status] })));
+    ).toEqual(
+      expected.indicators.map((i) => ({
+        code: i.code,
+        name: i.name,
+        plan: kkNumber(i.plan),
+        fact: kkFact(i),
+        verdict: VERDICT_KK[i.status],
+      })),
+    );
   });
 
   it('has the 6 risks of section 1 and the analytical note', () => {
@@ -393,7 +491,9 @@ describe('the report as printable HTML', () => {
     expect(risks.map((tr) => tr.getAttribute('data-execution-status'))).toEqual(expected.risks.map((r) => r.status));
     const note = root.querySelector('#section-3')!;
     expect(note.querySelectorAll('ul')).toHaveLength(5);
-    expect(note.querySelectorAll('p')[0]!.text).toBe((data.analyticalNote!.blocks[0] as { text: { kk: string } }).text.kk);
+    expect(note.querySelectorAll('p')[0]!.text).toBe(
+      (data.analyticalNote!.blocks[0] as { text: { kk: string } }).text.kk,
+    );
   });
 
   it('escapes user text', async () => {
@@ -420,13 +520,34 @@ describe('the report as printable HTML', () => {
 describe('text missing in the chosen language', () => {
   it('falls back and is marked: listed in JSON, "[ru] " in the documents', async () => {
     // A plan whose texts are only partly translated: the direction title exists in Russian only.
-    const org = expectStatus(await call(ctx.app, 'POST', '/api/v1/organizations', { code: 'FALLBACK-ORG', name: { kk: 'Агенттік', en: 'Agency' } }), 201);
-    const plan = expectStatus(
-      await call(ctx.app, 'POST', '/api/v1/plans', { organizationId: org.id, code: 'СП-1', title: { kk: 'Жоспар' }, startYear: 2020, endYear: 2022 }),
+    const org = expectStatus(
+      await call(ctx.app, 'POST', '/api/v1/organizations', {
+        code: 'FALLBACK-ORG',
+        name: { kk: 'Агенттік', en: 'Agency' },
+      }),
       201,
     );
-    const direction = expectStatus(await call(ctx.app, 'POST', `/api/v1/plans/${plan.id}/directions`, { code: '1', title: { ru: 'Направление' } }), 201);
-    const goal = expectStatus(await call(ctx.app, 'POST', `/api/v1/directions/${direction.id}/goals`, { code: '1.1', title: { kk: 'Мақсат', en: 'Goal' } }), 201);
+    const plan = expectStatus(
+      await call(ctx.app, 'POST', '/api/v1/plans', {
+        organizationId: org.id,
+        code: 'СП-1',
+        title: { kk: 'Жоспар' },
+        startYear: 2020,
+        endYear: 2022,
+      }),
+      201,
+    );
+    const direction = expectStatus(
+      await call(ctx.app, 'POST', `/api/v1/plans/${plan.id}/directions`, { code: '1', title: { ru: 'Направление' } }),
+      201,
+    );
+    const goal = expectStatus(
+      await call(ctx.app, 'POST', `/api/v1/directions/${direction.id}/goals`, {
+        code: '1.1',
+        title: { kk: 'Мақсат', en: 'Goal' },
+      }),
+      201,
+    );
     const indicator = expectStatus(
       await call(ctx.app, 'POST', `/api/v1/goals/${goal.id}/indicators`, {
         code: '1.1.1',
@@ -438,8 +559,20 @@ describe('text missing in the chosen language', () => {
       }),
       201,
     );
-    expectStatus(await call(ctx.app, 'PUT', `/api/v1/indicators/${indicator.id}/measurements/2021`, { plan: 50, fact: 40, note: { ru: 'Причина' } }), 201);
-    expectStatus(await call(ctx.app, 'PUT', `/api/v1/plans/${plan.id}/notes/2021`, { blocks: [{ type: 'paragraph', text: { en: 'Only in English' } }] }), 201);
+    expectStatus(
+      await call(ctx.app, 'PUT', `/api/v1/indicators/${indicator.id}/measurements/2021`, {
+        plan: 50,
+        fact: 40,
+        note: { ru: 'Причина' },
+      }),
+      201,
+    );
+    expectStatus(
+      await call(ctx.app, 'PUT', `/api/v1/plans/${plan.id}/notes/2021`, {
+        blocks: [{ type: 'paragraph', text: { en: 'Only in English' } }],
+      }),
+      201,
+    );
     const url = `/api/v1/plans/${plan.id}/reports/2021?lang=kk`;
 
     const json = expectStatus(await call(ctx.app, 'GET', url), 200);
@@ -458,11 +591,17 @@ describe('text missing in the chosen language', () => {
     expect(json.sections.indicators.directions[0].title).toBe('Направление');
     // Every pointer resolves to the text it names.
     for (const f of json.fallbacks) {
-      const value = f.path.split('/').slice(1).reduce((node: Json, key: string) => node[key], json);
+      const value = f.path
+        .split('/')
+        .slice(1)
+        .reduce((node: Json, key: string) => node[key], json);
       expect(typeof value).toBe('string');
     }
     // The verdict is derived all the same: 40 < 50, higher is better.
-    expect(json.sections.indicators.directions[0].goals[0].indicators[0]).toMatchObject({ status: 'not_achieved', verdict: 'Орындалмады' });
+    expect(json.sections.indicators.directions[0].goals[0].indicators[0]).toMatchObject({
+      status: 'not_achieved',
+      verdict: 'Орындалмады',
+    });
 
     const html = (await call(ctx.app, 'GET', `${url}&format=html`)).raw.body;
     const root = parse(html);
@@ -494,7 +633,9 @@ describe('text missing in the chosen language', () => {
 
     // Fully translated text is never marked.
     const complete = expectStatus(await call(ctx.app, 'GET', `/api/v1/plans/${plan.id}/reports/2021?lang=en`), 200);
-    expect(complete.fallbacks.map((f: Json) => f.path)).not.toContain('/sections/indicators/directions/0/goals/0/indicators/0/name');
+    expect(complete.fallbacks.map((f: Json) => f.path)).not.toContain(
+      '/sections/indicators/directions/0/goals/0/indicators/0/name',
+    );
     expectStatus(await call(ctx.app, 'DELETE', `/api/v1/organizations/${org.id}?cascade=true`), 204);
   });
 });
@@ -521,15 +662,22 @@ describe('report edges', () => {
   });
 
   it('negotiates by Accept and answers 406 when nothing it can make is acceptable', async () => {
-    const type = async (accept: string) => (await call(ctx.app, 'GET', reportUrl(), undefined, { accept })).headers['content-type'];
+    const type = async (accept: string) =>
+      (await call(ctx.app, 'GET', reportUrl(), undefined, { accept })).headers['content-type'];
     expect(await type('*/*')).toMatch(/^application\/json/);
     expect(await type('application/json')).toMatch(/^application\/json/);
     expect(await type('text/html, */*')).toMatch(/^text\/html/);
-    expect(await type('text/csv;q=0.5, application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')).toMatch(/spreadsheetml/);
+    expect(await type('text/csv;q=0.5, application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')).toMatch(
+      /spreadsheetml/,
+    );
     expect(await type('text/*')).toMatch(/^text\/html/);
     expectProblem(await call(ctx.app, 'GET', reportUrl(), undefined, { accept: 'application/pdf' }), 406);
     expectProblem(await call(ctx.app, 'GET', reportUrl(), undefined, { accept: 'application/json;q=0' }), 406);
     // ?format wins over Accept.
-    expect((await call(ctx.app, 'GET', reportUrl('?format=csv'), undefined, { accept: 'application/pdf' })).headers['content-type']).toMatch(/^text\/csv/);
+    expect(
+      (await call(ctx.app, 'GET', reportUrl('?format=csv'), undefined, { accept: 'application/pdf' })).headers[
+        'content-type'
+      ],
+    ).toMatch(/^text\/csv/);
   });
 });

@@ -50,9 +50,11 @@ describe('status answers are exactly their schemas', () => {
     expect(listed).toBeDefined();
     const status = await call(ctx.app, 'GET', `${API}/plans/${demo.planId}/status?year=2016`);
     expect(status.body.approval).toEqual(listed);
-    expect(status.body.directions.flatMap((d: { goals: { indicators: { approved: boolean }[] }[] }) => d.goals.flatMap((g) => g.indicators.map((i) => i.approved)))).toEqual(
-      Array(19).fill(true),
-    );
+    expect(
+      status.body.directions.flatMap((d: { goals: { indicators: { approved: boolean }[] }[] }) =>
+        d.goals.flatMap((g) => g.indicators.map((i) => i.approved)),
+      ),
+    ).toEqual(Array(19).fill(true));
   });
 
   it('indicator status for one year and for every year, and a page of the flat feed', async () => {
@@ -72,14 +74,24 @@ describe('status answers are exactly their schemas', () => {
     const plan = await createPlan(ctx.app, org.id);
     const bare = await call(ctx.app, 'GET', `${API}/plans/${plan.id}/status?year=${plan.startYear}`);
     expectExactly(PlanStatus, bare.body);
-    expect(bare.body).toMatchObject({ planId: plan.id, approval: null, directions: [], summary: { total: 0, achievementRate: null } });
+    expect(bare.body).toMatchObject({
+      planId: plan.id,
+      approval: null,
+      directions: [],
+      summary: { total: 0, achievementRate: null },
+    });
 
     const first = await createDirection(ctx.app, plan.id, { code: '1', position: 1 });
     const second = await createDirection(ctx.app, plan.id, { code: '2', position: 2 });
     const goal = await createGoal(ctx.app, second.id, { code: '2.1' });
     const res = await call(ctx.app, 'GET', `${API}/plans/${plan.id}/status?year=${plan.startYear}`);
     expectExactly(PlanStatus, res.body);
-    expect(res.body.directions.map((d: { id: string; goals: { id: string; indicators: unknown[] }[] }) => [d.id, d.goals.map((g) => [g.id, g.indicators.length])])).toEqual([
+    expect(
+      res.body.directions.map((d: { id: string; goals: { id: string; indicators: unknown[] }[] }) => [
+        d.id,
+        d.goals.map((g) => [g.id, g.indicators.length]),
+      ]),
+    ).toEqual([
       [first.id, []],
       [second.id, [[goal.id, 0]]],
     ]);

@@ -13,7 +13,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
-function startServer(env: Record<string, string>, command: [string, string[]] = [process.execPath, ['dist/server.js']], detached = false) {
+function startServer(
+  env: Record<string, string>,
+  command: [string, string[]] = [process.execPath, ['dist/server.js']],
+  detached = false,
+) {
   const child = spawn(command[0], command[1], {
     cwd: root,
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: '', ...env },
@@ -39,12 +43,19 @@ function startServer(env: Record<string, string>, command: [string, string[]] = 
 
 describe('npm start', () => {
   beforeAll(() => {
-    execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'pipe' });
+    execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+      cwd: root,
+      stdio: 'pipe',
+    });
   }, 180_000);
 
   it('serves the API on a fresh embedded database with the demo plan and stops cleanly on SIGTERM', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'nysana-start-'));
-    const server = startServer({ DATA_DIR: dataDir, ADMIN_EMAIL: 'first.admin@example.kz', ADMIN_PASSWORD: 'a-long-enough-password' });
+    const server = startServer({
+      DATA_DIR: dataDir,
+      ADMIN_EMAIL: 'first.admin@example.kz',
+      ADMIN_PASSWORD: 'a-long-enough-password',
+    });
     try {
       const base = await server.listening;
       const ready = await fetch(`${base}/health/ready`);
@@ -89,7 +100,11 @@ describe('npm start', () => {
   const npmStart: [string, string[]] = ['npm', ['start', '--ignore-scripts', '--silent']];
 
   /** Whether anything still accepts connections at `base`. */
-  const serving = (base: string) => fetch(`${base}/health/live`).then(() => true, () => false);
+  const serving = (base: string) =>
+    fetch(`${base}/health/live`).then(
+      () => true,
+      () => false,
+    );
 
   it('stops gracefully when SIGTERM goes to the npm start process alone, freeing the port', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'nysana-start-'));

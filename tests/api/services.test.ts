@@ -10,13 +10,30 @@ import { recordAudit, recordAuditMany } from '../../src/audit/record.js';
 import type { EntityRow } from '../../src/crud/repository.js';
 import { entityWriteService } from '../../src/crud/service.js';
 import type { Db } from '../../src/db/client.js';
-import { analyticalNotes, auditLog, directions, goals, indicators, measurements, organizations, plans, risks, yearApprovals } from '../../src/db/schema.js';
+import {
+  analyticalNotes,
+  auditLog,
+  directions,
+  goals,
+  indicators,
+  measurements,
+  organizations,
+  plans,
+  risks,
+  yearApprovals,
+} from '../../src/db/schema.js';
 import { BulkMeasurementBody } from '../../src/measurements/bulk.js';
 import { measurementService } from '../../src/measurements/service.js';
 import '../../src/notes/repository.js'; // registers notes under plans (cascade and its audit form)
 import '../../src/risks/repository.js'; // registers risks under goals
 import type { Actor } from '../../src/shared/actor.js';
-import { ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError } from '../../src/shared/errors.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  PreconditionFailedError,
+  ValidationError,
+} from '../../src/shared/errors.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { createTestDatabase } from '../helpers/database.js';
 
@@ -44,24 +61,65 @@ const actor = (over: Partial<Actor> = {}): Actor => ({
 
 /** organization > plan 2020..2025 > direction > goal > indicator (percent), with one risk and one note. */
 async function tree(valueType: 'percent' | 'rank' = 'percent') {
-  const [org] = await db.insert(organizations).values({ code: code('org'), name: text('Org') }).returning();
-  const [plan] = await db.insert(plans).values({ organizationId: org!.id, code: code('plan'), title: text('Plan'), startYear: 2020, endYear: 2025 }).returning();
-  const [direction] = await db.insert(directions).values({ planId: plan!.id, code: '1', title: text('D'), position: 1 }).returning();
-  const [goal] = await db.insert(goals).values({ directionId: direction!.id, code: '1.1', title: text('G'), position: 1 }).returning();
+  const [org] = await db
+    .insert(organizations)
+    .values({ code: code('org'), name: text('Org') })
+    .returning();
+  const [plan] = await db
+    .insert(plans)
+    .values({ organizationId: org!.id, code: code('plan'), title: text('Plan'), startYear: 2020, endYear: 2025 })
+    .returning();
+  const [direction] = await db
+    .insert(directions)
+    .values({ planId: plan!.id, code: '1', title: text('D'), position: 1 })
+    .returning();
+  const [goal] = await db
+    .insert(goals)
+    .values({ directionId: direction!.id, code: '1.1', title: text('G'), position: 1 })
+    .returning();
   const [indicator] = await db
     .insert(indicators)
-    .values({ goalId: goal!.id, code: code('ind'), name: text('I'), unit: text('%'), source: text('S'), valueType, betterWhen: valueType === 'rank' ? 'lower' : 'higher', position: 1 })
+    .values({
+      goalId: goal!.id,
+      code: code('ind'),
+      name: text('I'),
+      unit: text('%'),
+      source: text('S'),
+      valueType,
+      betterWhen: valueType === 'rank' ? 'lower' : 'higher',
+      position: 1,
+    })
     .returning();
   const [risk] = await db
     .insert(risks)
-    .values({ goalId: goal!.id, year: 2021, position: 1, risk: text('R'), plannedMeasures: text('M'), executionStatus: 'executed' })
+    .values({
+      goalId: goal!.id,
+      year: 2021,
+      position: 1,
+      risk: text('R'),
+      plannedMeasures: text('M'),
+      executionStatus: 'executed',
+    })
     .returning();
-  const [note] = await db.insert(analyticalNotes).values({ planId: plan!.id, year: 2021, blocks: [{ type: 'paragraph', text: text('N') }] }).returning();
-  return { org: org!, plan: plan!, direction: direction!, goal: goal!, indicator: indicator!, risk: risk!, note: note! };
+  const [note] = await db
+    .insert(analyticalNotes)
+    .values({ planId: plan!.id, year: 2021, blocks: [{ type: 'paragraph', text: text('N') }] })
+    .returning();
+  return {
+    org: org!,
+    plan: plan!,
+    direction: direction!,
+    goal: goal!,
+    indicator: indicator!,
+    risk: risk!,
+    note: note!,
+  };
 }
 
-const auditOf = (entityKey: string) => db.select().from(auditLog).where(eq(auditLog.entityKey, entityKey)).orderBy(asc(auditLog.id));
-const auditByRequest = (requestId: string) => db.select().from(auditLog).where(eq(auditLog.requestId, requestId)).orderBy(asc(auditLog.id));
+const auditOf = (entityKey: string) =>
+  db.select().from(auditLog).where(eq(auditLog.entityKey, entityKey)).orderBy(asc(auditLog.id));
+const auditByRequest = (requestId: string) =>
+  db.select().from(auditLog).where(eq(auditLog.requestId, requestId)).orderBy(asc(auditLog.id));
 
 describe('measurement service', () => {
   const values = { plan: 80, fact: 82.5, ratingSize: null, score: null, note: null };
@@ -82,7 +140,12 @@ describe('measurement service', () => {
 
     const history = await auditOf(`${t.indicator.id}/2021`);
     expect(history.map((h) => h.action)).toEqual(['create', 'update', 'update']);
-    expect(history[0]).toMatchObject({ actorType: 'user', actorId: who.id, requestId: who.requestId, correlationId: 'trace-1' });
+    expect(history[0]).toMatchObject({
+      actorType: 'user',
+      actorId: who.id,
+      requestId: who.requestId,
+      correlationId: 'trace-1',
+    });
     expect(history[0]!.before).toBeNull();
     expect(history[0]!.after).toMatchObject({ plan: 80, fact: 82.5, version: 1 });
     expect(history[2]!.before).toMatchObject({ fact: 90, note: null });
@@ -93,7 +156,9 @@ describe('measurement service', () => {
     const service = measurementService({ db });
     const key = { indicatorId: t.indicator.id, year: 2021 };
     const rank = { plan: 3, fact: 2, ratingSize: 10, score: null, note: null };
-    await expect(service.put(actor(), { indicatorId: randomUUID(), year: 2021 }, rank, undefined)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      service.put(actor(), { indicatorId: randomUUID(), year: 2021 }, rank, undefined),
+    ).rejects.toBeInstanceOf(NotFoundError);
     const badYear = await service.put(actor(), { ...key, year: 2026 }, rank, undefined).catch((e: unknown) => e);
     expect(badYear).toBeInstanceOf(ValidationError);
     expect((badYear as ValidationError).errors?.map((e) => e.path)).toEqual(['params.year']);
@@ -101,13 +166,17 @@ describe('measurement service', () => {
       await expect(service.put(actor(), key, { ...rank, fact }, undefined)).rejects.toBeInstanceOf(ValidationError);
     }
     // If-Match on nothing stored ("*" included) is stale by definition.
-    await expect(service.put(actor(), key, rank, { version: undefined })).rejects.toBeInstanceOf(PreconditionFailedError);
+    await expect(service.put(actor(), key, rank, { version: undefined })).rejects.toBeInstanceOf(
+      PreconditionFailedError,
+    );
     await expect(service.put(actor(), key, rank, { version: 1 })).rejects.toBeInstanceOf(PreconditionFailedError);
     expect(await db.select().from(measurements).where(eq(measurements.indicatorId, t.indicator.id))).toEqual([]);
     expect(await auditOf(`${t.indicator.id}/2021`)).toEqual([]);
 
     const stored = await service.put(actor(), key, rank, undefined);
-    await expect(service.put(actor(), key, { ...rank, fact: 1 }, { version: stored.version + 1 })).rejects.toBeInstanceOf(PreconditionFailedError);
+    await expect(
+      service.put(actor(), key, { ...rank, fact: 1 }, { version: stored.version + 1 }),
+    ).rejects.toBeInstanceOf(PreconditionFailedError);
     await expect(service.remove(actor(), key, { version: 0 })).rejects.toBeInstanceOf(PreconditionFailedError);
     await expect(service.remove(actor(), { ...key, year: 2022 }, undefined)).rejects.toBeInstanceOf(NotFoundError);
     expect((await service.get(key)).version).toBe(stored.version);
@@ -115,10 +184,16 @@ describe('measurement service', () => {
 
   it('refuses writes to an approved year with a ConflictError', async () => {
     const t = await tree();
-    await db.insert(yearApprovals).values({ planId: t.plan.id, year: 2021, document: text('Order 1'), date: '2022-01-10', approvedBy: null });
+    await db
+      .insert(yearApprovals)
+      .values({ planId: t.plan.id, year: 2021, document: text('Order 1'), date: '2022-01-10', approvedBy: null });
     const service = measurementService({ db });
-    await expect(service.put(actor(), { indicatorId: t.indicator.id, year: 2021 }, values, undefined)).rejects.toBeInstanceOf(ConflictError);
-    await expect(service.put(actor(), { indicatorId: t.indicator.id, year: 2022 }, values, undefined)).resolves.toMatchObject({ created: true });
+    await expect(
+      service.put(actor(), { indicatorId: t.indicator.id, year: 2021 }, values, undefined),
+    ).rejects.toBeInstanceOf(ConflictError);
+    await expect(
+      service.put(actor(), { indicatorId: t.indicator.id, year: 2022 }, values, undefined),
+    ).resolves.toMatchObject({ created: true });
   });
 
   it('deletes and ends the history with the deletion', async () => {
@@ -137,13 +212,19 @@ describe('measurement service', () => {
     const t = await tree();
     const service = measurementService({ db });
     // As the route hands them over: parsed by the body schema (absent fields become null).
-    const { rows } = BulkMeasurementBody.parse({ rows: [2020, 2021].map((year) => ({ indicatorId: t.indicator.id, year, plan: 1, fact: 2 })) });
+    const { rows } = BulkMeasurementBody.parse({
+      rows: [2020, 2021].map((year) => ({ indicatorId: t.indicator.id, year, plan: 1, fact: 2 })),
+    });
     const other = actor({ role: 'editor', organizationId: randomUUID() });
     const refused = await service.bulk(other, rows, { dryRun: false, details: false }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ForbiddenError);
     expect((refused as ForbiddenError).errors?.map((e) => e.path)).toEqual(['body.rows.0', 'body.rows.1']);
     const own = actor({ role: 'editor', organizationId: t.org.id });
-    expect(await service.bulk(own, rows, { dryRun: false, details: false })).toMatchObject({ created: 2, updated: 0, unchanged: 0 });
+    expect(await service.bulk(own, rows, { dryRun: false, details: false })).toMatchObject({
+      created: 2,
+      updated: 0,
+      unchanged: 0,
+    });
     const audited = await auditByRequest(own.requestId);
     expect(audited.map((a) => [a.entityKey, a.action, a.actorId])).toEqual([
       [`${t.indicator.id}/2020`, 'create', own.id],
@@ -171,7 +252,9 @@ describe('entity write service: cascade delete', () => {
   it('refuses a delete with children (ConflictError) and leaves everything, audit included', async () => {
     const t = await tree();
     const who = actor();
-    await expect(planWrites().remove(who, t.plan.id, { cascade: false, ifMatch: undefined })).rejects.toBeInstanceOf(ConflictError);
+    await expect(planWrites().remove(who, t.plan.id, { cascade: false, ifMatch: undefined })).rejects.toBeInstanceOf(
+      ConflictError,
+    );
     expect(await db.select().from(plans).where(eq(plans.id, t.plan.id))).toHaveLength(1);
     expect(await auditByRequest(who.requestId)).toEqual([]);
   });
@@ -179,7 +262,13 @@ describe('entity write service: cascade delete', () => {
   it('records one audit entry per removed row, deepest first, the plan last, in the same transaction', async () => {
     const t = await tree();
     const service = measurementService({ db });
-    for (const year of [2020, 2021]) await service.put(actor(), { indicatorId: t.indicator.id, year }, { plan: 1, fact: 2, ratingSize: null, score: null, note: null }, undefined);
+    for (const year of [2020, 2021])
+      await service.put(
+        actor(),
+        { indicatorId: t.indicator.id, year },
+        { plan: 1, fact: 2, ratingSize: null, score: null, note: null },
+        undefined,
+      );
     const who = actor({ kind: 'client' });
     await planWrites().remove(who, t.plan.id, { cascade: true, ifMatch: undefined });
 
@@ -213,22 +302,28 @@ describe('entity write service: cascade delete', () => {
 
   it('rolls the whole cascade back, audit rows included, when the plan has an approved year', async () => {
     const t = await tree();
-    await db.insert(yearApprovals).values({ planId: t.plan.id, year: 2020, document: text('Order'), date: '2021-01-10', approvedBy: null });
+    await db
+      .insert(yearApprovals)
+      .values({ planId: t.plan.id, year: 2020, document: text('Order'), date: '2021-01-10', approvedBy: null });
     const who = actor();
-    await expect(planWrites().remove(who, t.plan.id, { cascade: true, ifMatch: undefined })).rejects.toBeInstanceOf(ConflictError);
+    await expect(planWrites().remove(who, t.plan.id, { cascade: true, ifMatch: undefined })).rejects.toBeInstanceOf(
+      ConflictError,
+    );
     expect(await db.select().from(goals).where(eq(goals.id, t.goal.id))).toHaveLength(1);
     expect(await auditByRequest(who.requestId)).toEqual([]);
   });
 
   it('answers NotFoundError for a missing row and PreconditionFailedError for a stale If-Match', async () => {
     const t = await tree();
-    await expect(planWrites().remove(actor(), randomUUID(), { cascade: true, ifMatch: undefined })).rejects.toBeInstanceOf(NotFoundError);
-    await expect(planWrites().remove(actor(), t.plan.id, { cascade: true, ifMatch: { version: t.plan.version + 1 } })).rejects.toBeInstanceOf(
-      PreconditionFailedError,
-    );
-    await expect(planWrites().create(actor(), randomUUID(), { code: 'x', title: text('x'), startYear: 2020, endYear: 2021 })).rejects.toBeInstanceOf(
-      NotFoundError,
-    );
+    await expect(
+      planWrites().remove(actor(), randomUUID(), { cascade: true, ifMatch: undefined }),
+    ).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      planWrites().remove(actor(), t.plan.id, { cascade: true, ifMatch: { version: t.plan.version + 1 } }),
+    ).rejects.toBeInstanceOf(PreconditionFailedError);
+    await expect(
+      planWrites().create(actor(), randomUUID(), { code: 'x', title: text('x'), startYear: 2020, endYear: 2021 }),
+    ).rejects.toBeInstanceOf(NotFoundError);
   });
 });
 
@@ -242,17 +337,29 @@ describe('audit recorder', () => {
       entityId: `id-${i}`,
       entityKey: i % 2 ? `k/${i}` : undefined,
       action: 'update' as const,
-      before: i % 3 ? { n: i, at: new Date(Date.UTC(2020, 0, i + 1)), gone: undefined, text: 'line\u2028"quoted"\\' } : null,
+      before:
+        i % 3 ? { n: i, at: new Date(Date.UTC(2020, 0, i + 1)), gone: undefined, text: 'line\u2028"quoted"\\' } : null,
       after: { n: i + 1, nested: { list: [1, null, 'x'] } },
     });
-    await recordAuditMany(db, who, Array.from({ length: 5 }, (_, i) => entry(i)));
+    await recordAuditMany(
+      db,
+      who,
+      Array.from({ length: 5 }, (_, i) => entry(i)),
+    );
     const other = actor({ kind: 'system', id: null, correlationId: 'c-1' });
     for (let i = 0; i < 5; i++) await recordAudit(db, other, entry(i));
-    const strip = (rows: (typeof auditLog.$inferSelect)[]) => rows.map(({ id: _id, at: _at, requestId: _r, changeXid: _c, ...rest }) => rest);
+    const strip = (rows: (typeof auditLog.$inferSelect)[]) =>
+      rows.map(({ id: _id, at: _at, requestId: _r, changeXid: _c, ...rest }) => rest);
     const many = await auditByRequest(who.requestId);
     expect(many.map((r) => r.entityId)).toEqual(['id-0', 'id-1', 'id-2', 'id-3', 'id-4']);
     expect(strip(many)).toEqual(strip(await auditByRequest(other.requestId)));
     expect(many[1]!.before).toEqual({ n: 1, at: '2020-01-02T00:00:00.000Z', text: 'line\u2028"quoted"\\' });
-    expect(many[0]).toMatchObject({ actorType: 'system', actorId: null, entityKey: null, before: null, correlationId: 'c-1' });
+    expect(many[0]).toMatchObject({
+      actorType: 'system',
+      actorId: null,
+      entityKey: null,
+      before: null,
+      correlationId: 'c-1',
+    });
   });
 });

@@ -47,7 +47,9 @@ beforeAll(async () => {
     trees.push(tree);
     indicatorIds.push(tree.indicator.id, (await createIndicator(a, tree.goal.id)).id);
   }
-  await vi.waitFor(() => expect(a.statusCache!.cache.isLive && b.statusCache!.cache.isLive).toBe(true), { timeout: 10_000 });
+  await vi.waitFor(() => expect(a.statusCache!.cache.isLive && b.statusCache!.cache.isLive).toBe(true), {
+    timeout: 10_000,
+  });
 });
 afterAll(async () => {
   await b?.close();
@@ -108,101 +110,112 @@ async function expectEveryCachedAnswerFresh() {
 }
 
 describe('two instances on one database', () => {
-  itTwoConnections('a seeded interleaving of writes and reads keeps P1, P2 and P3', async () => {
-    const seed = Number(process.env.STATUS_CACHE_SEED ?? 21_2026);
-    const next = random(seed);
-    await settle();
-    const base = new Map([a, b].map((app) => [app, cacheOf(app).stats().notifications]));
-    let commits = 0;
-    let lastWriter: FastifyInstance | undefined;
-    let checkedP1 = 0;
-    let stale = 0;
-    for (let step = 0; step < 300; step++) {
-      const app = next() < 0.5 ? a : b;
-      const roll = next();
-      if (roll < 0.2) {
-        await write(app, next);
-        commits++; // one measurement, one plan, one transaction: one notification on each instance
-        lastWriter = app;
-      } else if (roll < 0.25) {
-        await settle();
-      } else {
-        const url = urls()[Math.floor(next() * urls().length)]!;
-        const seen = cacheOf(app).stats().notifications - base.get(app)!;
-        const got = await body(app, url);
-        const expected = await body(fresh, url);
-        const context = `seed ${seed}, step ${step}, ${app === a ? 'A' : 'B'} ${url}`;
-        if (lastWriter === app) expect(got, `P2 ${context}`).toBe(expected);
-        if (seen >= commits) {
-          checkedP1++;
-          expect(got, `P1 ${context}`).toBe(expected);
-        } else if (got !== expected) stale++;
-      }
-    }
-    // Not vacuous: most reads were checked, and the run did write.
-    expect(commits).toBeGreaterThan(30);
-    expect(checkedP1).toBeGreaterThan(100);
-    expect(stale).toBeGreaterThanOrEqual(0);
-    await expectEveryCachedAnswerFresh();
-  }, 120_000);
-
-  itTwoConnections('concurrent batches of writes and reads leave no stale answer cached (P3)', async (context) => {
-    const next = random(Number(process.env.STATUS_CACHE_SEED ?? 21_2026) + 1);
-    const racedBefore = cacheOf(a).stats().raced + cacheOf(b).stats().raced;
-    for (let batch = 0; batch < 25; batch++) {
-      const ops: Promise<unknown>[] = [];
-      for (let i = 0; i < 24; i++) {
+  itTwoConnections(
+    'a seeded interleaving of writes and reads keeps P1, P2 and P3',
+    async () => {
+      const seed = Number(process.env.STATUS_CACHE_SEED ?? 21_2026);
+      const next = random(seed);
+      await settle();
+      const base = new Map([a, b].map((app) => [app, cacheOf(app).stats().notifications]));
+      let commits = 0;
+      let lastWriter: FastifyInstance | undefined;
+      let checkedP1 = 0;
+      let stale = 0;
+      for (let step = 0; step < 300; step++) {
         const app = next() < 0.5 ? a : b;
-        if (next() < 0.15) ops.push(write(app, next));
-        else ops.push(body(app, urls()[Math.floor(next() * urls().length)]!));
+        const roll = next();
+        if (roll < 0.2) {
+          await write(app, next);
+          commits++; // one measurement, one plan, one transaction: one notification on each instance
+          lastWriter = app;
+        } else if (roll < 0.25) {
+          await settle();
+        } else {
+          const url = urls()[Math.floor(next() * urls().length)]!;
+          const seen = cacheOf(app).stats().notifications - base.get(app)!;
+          const got = await body(app, url);
+          const expected = await body(fresh, url);
+          const context = `seed ${seed}, step ${step}, ${app === a ? 'A' : 'B'} ${url}`;
+          if (lastWriter === app) expect(got, `P2 ${context}`).toBe(expected);
+          if (seen >= commits) {
+            checkedP1++;
+            expect(got, `P1 ${context}`).toBe(expected);
+          } else if (got !== expected) stale++;
+        }
       }
-      await Promise.all(ops);
-      // Whatever raced, once every notification is handled no instance may hold an answer older than the database.
-      await settle();
-      for (const url of urls()) {
-        const expected = await body(fresh, url);
-        for (const app of [a, b]) expect(await body(app, url), `batch ${batch}: ${url}`).toBe(expected);
-      }
-    }
-    // How many answers a commit overtook while they were computed (refused by the stamp): a race the run exercised.
-    const raced = cacheOf(a).stats().raced + cacheOf(b).stats().raced - racedBefore;
-    await context.annotate(`${raced} answers raced a commit and were not stored`);
-    await expectEveryCachedAnswerFresh();
-  }, 120_000);
+      // Not vacuous: most reads were checked, and the run did write.
+      expect(commits).toBeGreaterThan(30);
+      expect(checkedP1).toBeGreaterThan(100);
+      expect(stale).toBeGreaterThanOrEqual(0);
+      await expectEveryCachedAnswerFresh();
+    },
+    120_000,
+  );
 
-  itTwoConnections('an answer computed across a commit whose notification was handled meanwhile is not stored (P3)', async () => {
-    // Every status read is one or two statements, so a commit cannot be parked between them from
-    // outside: a route of its own (the real answerCached, B's real cache and listener, the real read
-    // model on B's pool) reads the plan status, then waits at a gate while A commits and B is notified.
-    const tree = trees[0]!;
-    let openGate!: () => void;
-    const gate = new Promise<void>((resolve) => (openGate = resolve));
-    let reads = 0;
-    const probe = Fastify({ logger: false });
-    probe.get('/probe', async (request, reply) =>
-      answerCached(request, reply, cacheOf(b), 'probe', async () => {
-        const data = await readPlanStatus(second.db, tree.plan.id, 2016);
-        if (reads++ === 0) await gate;
-        return { value: data!.rows.map((row) => [row.indicatorId, row.fact]), scope: { planIds: [tree.plan.id] } };
-      }),
-    );
-    try {
-      const raced = cacheOf(b).stats().raced;
-      const parked = probe.inject({ method: 'GET', url: '/probe' });
-      await vi.waitFor(() => expect(reads).toBe(1));
-      await putMeasurement(a, tree.indicator.id, 2016, { plan: 50, fact: 999.9 });
-      await settle();
-      openGate();
-      const old = (await parked).body;
-      expect(old, 'read before the commit').not.toContain('999.9');
-      expect(cacheOf(b).stats().raced).toBe(raced + 1);
-      const again = await probe.inject({ method: 'GET', url: '/probe' });
-      expect(again.body, 'computed again, not the stale answer').toContain('999.9');
-    } finally {
-      openGate();
-      await probe.close();
-    }
-  });
+  itTwoConnections(
+    'concurrent batches of writes and reads leave no stale answer cached (P3)',
+    async (context) => {
+      const next = random(Number(process.env.STATUS_CACHE_SEED ?? 21_2026) + 1);
+      const racedBefore = cacheOf(a).stats().raced + cacheOf(b).stats().raced;
+      for (let batch = 0; batch < 25; batch++) {
+        const ops: Promise<unknown>[] = [];
+        for (let i = 0; i < 24; i++) {
+          const app = next() < 0.5 ? a : b;
+          if (next() < 0.15) ops.push(write(app, next));
+          else ops.push(body(app, urls()[Math.floor(next() * urls().length)]!));
+        }
+        await Promise.all(ops);
+        // Whatever raced, once every notification is handled no instance may hold an answer older than the database.
+        await settle();
+        for (const url of urls()) {
+          const expected = await body(fresh, url);
+          for (const app of [a, b]) expect(await body(app, url), `batch ${batch}: ${url}`).toBe(expected);
+        }
+      }
+      // How many answers a commit overtook while they were computed (refused by the stamp): a race the run exercised.
+      const raced = cacheOf(a).stats().raced + cacheOf(b).stats().raced - racedBefore;
+      await context.annotate(`${raced} answers raced a commit and were not stored`);
+      await expectEveryCachedAnswerFresh();
+    },
+    120_000,
+  );
+
+  itTwoConnections(
+    'an answer computed across a commit whose notification was handled meanwhile is not stored (P3)',
+    async () => {
+      // Every status read is one or two statements, so a commit cannot be parked between them from
+      // outside: a route of its own (the real answerCached, B's real cache and listener, the real read
+      // model on B's pool) reads the plan status, then waits at a gate while A commits and B is notified.
+      const tree = trees[0]!;
+      let openGate!: () => void;
+      const gate = new Promise<void>((resolve) => (openGate = resolve));
+      let reads = 0;
+      const probe = Fastify({ logger: false });
+      probe.get('/probe', async (request, reply) =>
+        answerCached(request, reply, cacheOf(b), 'probe', async () => {
+          const data = await readPlanStatus(second.db, tree.plan.id, 2016);
+          if (reads++ === 0) await gate;
+          return { value: data!.rows.map((row) => [row.indicatorId, row.fact]), scope: { planIds: [tree.plan.id] } };
+        }),
+      );
+      try {
+        const raced = cacheOf(b).stats().raced;
+        const parked = probe.inject({ method: 'GET', url: '/probe' });
+        await vi.waitFor(() => expect(reads).toBe(1));
+        await putMeasurement(a, tree.indicator.id, 2016, { plan: 50, fact: 999.9 });
+        await settle();
+        openGate();
+        const old = (await parked).body;
+        expect(old, 'read before the commit').not.toContain('999.9');
+        expect(cacheOf(b).stats().raced).toBe(raced + 1);
+        const again = await probe.inject({ method: 'GET', url: '/probe' });
+        expect(again.body, 'computed again, not the stale answer').toContain('999.9');
+      } finally {
+        openGate();
+        await probe.close();
+      }
+    },
+  );
 
   itTwoConnections('a write on one instance evicts on the other once notified', async () => {
     const url = urls()[0]!;
@@ -217,49 +230,58 @@ describe('two instances on one database', () => {
 });
 
 describe('losing the listening connection', () => {
-  itTwoConnections('drops the cache, answers uncached and fresh while deaf, and caches again once listening', async () => {
-    const url = urls()[0]!;
-    // Both pools hold an open connection for the deaf phase, when the database takes no new ones.
-    await body(b, url);
-    await body(a, url);
-    expect(cacheOf(a).stats().entries).toBeGreaterThan(0);
-    const pid = a.statusCache!.listener()!.backendPid();
-    expect(pid).toBeTypeOf('number');
-    // From another database: PostgreSQL refuses to close the one a session is connected to.
-    const target = new URL(ctx.db.url!);
-    const name = target.pathname.slice(1);
-    target.pathname = '/postgres';
-    const admin = new pg.Client({ connectionString: target.toString() });
-    await admin.connect();
-    try {
-      // No new connection (so no reconnect) until the checks of the deaf phase are done.
-      await admin.query(`alter database "${name}" allow_connections false`);
-      const killed = await admin.query<{ ok: boolean }>('select pg_terminate_backend($1) as ok', [pid]);
-      expect(killed.rows[0]!.ok).toBe(true);
-      await expect.poll(() => cacheOf(a).isLive).toBe(false);
-      expect(cacheOf(a).stats()).toMatchObject({ entries: 0, bytes: 0, live: false });
-      expect((await a.inject({ method: 'GET', url: '/metrics' })).body).toContain('status_cache_live 0');
+  itTwoConnections(
+    'drops the cache, answers uncached and fresh while deaf, and caches again once listening',
+    async () => {
+      const url = urls()[0]!;
+      // Both pools hold an open connection for the deaf phase, when the database takes no new ones.
+      await body(b, url);
+      await body(a, url);
+      expect(cacheOf(a).stats().entries).toBeGreaterThan(0);
+      const pid = a.statusCache!.listener()!.backendPid();
+      expect(pid).toBeTypeOf('number');
+      // From another database: PostgreSQL refuses to close the one a session is connected to.
+      const target = new URL(ctx.db.url!);
+      const name = target.pathname.slice(1);
+      target.pathname = '/postgres';
+      const admin = new pg.Client({ connectionString: target.toString() });
+      await admin.connect();
+      try {
+        // No new connection (so no reconnect) until the checks of the deaf phase are done.
+        await admin.query(`alter database "${name}" allow_connections false`);
+        const killed = await admin.query<{ ok: boolean }>('select pg_terminate_backend($1) as ok', [pid]);
+        expect(killed.rows[0]!.ok).toBe(true);
+        await expect.poll(() => cacheOf(a).isLive).toBe(false);
+        expect(cacheOf(a).stats()).toMatchObject({ entries: 0, bytes: 0, live: false });
+        expect((await a.inject({ method: 'GET', url: '/metrics' })).body).toContain('status_cache_live 0');
 
-      // While deaf: a commit elsewhere is seen at once, because nothing is cached or stored.
-      const before = cacheOf(a).stats();
-      await putMeasurement(b, trees[0]!.indicator.id, 2016, { plan: 50, fact: 33.3 });
-      const expected = await body(fresh, url);
-      for (let i = 0; i < 3; i++) expect(await body(a, url)).toBe(expected);
-      expect(cacheOf(a).stats()).toMatchObject({ bypasses: before.bypasses + 3, hits: before.hits, entries: 0, live: false });
-    } finally {
-      await admin.query(`alter database "${name}" allow_connections true`);
-      await admin.end();
-    }
+        // While deaf: a commit elsewhere is seen at once, because nothing is cached or stored.
+        const before = cacheOf(a).stats();
+        await putMeasurement(b, trees[0]!.indicator.id, 2016, { plan: 50, fact: 33.3 });
+        const expected = await body(fresh, url);
+        for (let i = 0; i < 3; i++) expect(await body(a, url)).toBe(expected);
+        expect(cacheOf(a).stats()).toMatchObject({
+          bypasses: before.bypasses + 3,
+          hits: before.hits,
+          entries: 0,
+          live: false,
+        });
+      } finally {
+        await admin.query(`alter database "${name}" allow_connections true`);
+        await admin.end();
+      }
 
-    // Back: a new connection, a new backend, caching and evicting again.
-    await expect.poll(() => cacheOf(a).isLive, { timeout: 20_000 }).toBe(true);
-    expect(a.statusCache!.listener()!.backendPid()).not.toBe(pid);
-    await body(a, url);
-    const hits = cacheOf(a).stats().hits;
-    expect(await body(a, url)).toBe(await body(fresh, url));
-    expect(cacheOf(a).stats().hits).toBe(hits + 1);
-    await putMeasurement(b, trees[0]!.indicator.id, 2016, { plan: 50, fact: 44.4 });
-    await settle();
-    expect(await body(a, url)).toBe(await body(fresh, url));
-  }, 60_000);
+      // Back: a new connection, a new backend, caching and evicting again.
+      await expect.poll(() => cacheOf(a).isLive, { timeout: 20_000 }).toBe(true);
+      expect(a.statusCache!.listener()!.backendPid()).not.toBe(pid);
+      await body(a, url);
+      const hits = cacheOf(a).stats().hits;
+      expect(await body(a, url)).toBe(await body(fresh, url));
+      expect(cacheOf(a).stats().hits).toBe(hits + 1);
+      await putMeasurement(b, trees[0]!.indicator.id, 2016, { plan: 50, fact: 44.4 });
+      await settle();
+      expect(await body(a, url)).toBe(await body(fresh, url));
+    },
+    60_000,
+  );
 });

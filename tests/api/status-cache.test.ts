@@ -100,7 +100,9 @@ describe('hits, misses and conditional GETs', () => {
   it('caches no error: a 404 and a 400 are computed every time', async () => {
     const before = stats();
     for (let i = 0; i < 2; i++) {
-      expect((await call(ctx.app, 'GET', `${API}/plans/00000000-0000-4000-8000-000000000000/status?year=2016`)).status).toBe(404);
+      expect(
+        (await call(ctx.app, 'GET', `${API}/plans/00000000-0000-4000-8000-000000000000/status?year=2016`)).status,
+      ).toBe(404);
       expect((await call(ctx.app, 'GET', `${API}/plans/${tree.plan.id}/status?year=1990`)).status).toBe(400);
     }
     expect(stats().misses - before.misses).toBe(4);
@@ -118,27 +120,67 @@ describe('hits, misses and conditional GETs', () => {
 
 describe('every kind of write evicts what it changes, before its answer reaches the writer', () => {
   const o = { document: { ru: 'Приказ № 1', en: 'Order No. 1' }, date: '2016-11-22' };
-  const ok = async (status: number, response: Promise<Awaited<ReturnType<typeof call>>>) => void expectStatus(await response, status);
+  const ok = async (status: number, response: Promise<Awaited<ReturnType<typeof call>>>) =>
+    void expectStatus(await response, status);
   const measurement = (year: number) => `${API}/indicators/${tree.indicator.id}/measurements/${year}`;
   const writes: [string, () => Promise<void>][] = [
-    ['measurement PUT', async () => void (await putMeasurement(ctx.app, tree.indicator.id, 2016, { plan: 70, fact: 64 }))],
+    [
+      'measurement PUT',
+      async () => void (await putMeasurement(ctx.app, tree.indicator.id, 2016, { plan: 70, fact: 64 })),
+    ],
     ['measurement PATCH', () => ok(200, call(ctx.app, 'PATCH', measurement(2016), { fact: 71 }))],
     ['previous year measurement DELETE', () => ok(204, call(ctx.app, 'DELETE', measurement(2015)))],
-    ['indicator PATCH', () => ok(200, call(ctx.app, 'PATCH', `${API}/indicators/${tree.indicator.id}`, { betterWhen: 'lower' }))],
+    [
+      'indicator PATCH',
+      () => ok(200, call(ctx.app, 'PATCH', `${API}/indicators/${tree.indicator.id}`, { betterWhen: 'lower' })),
+    ],
     ['indicator added', async () => void (await createIndicator(ctx.app, tree.goal.id))],
-    ['goal PATCH', () => ok(200, call(ctx.app, 'PATCH', `${API}/goals/${tree.goal.id}`, { title: { en: 'Goal renamed' } }))],
-    ['direction PATCH', () => ok(200, call(ctx.app, 'PATCH', `${API}/directions/${tree.direction.id}`, { title: { en: 'Renamed' } }))],
-    ['plan PATCH', () => ok(200, call(ctx.app, 'PATCH', `${API}/plans/${tree.plan.id}`, { title: { en: 'Plan renamed' } }))],
+    [
+      'goal PATCH',
+      () => ok(200, call(ctx.app, 'PATCH', `${API}/goals/${tree.goal.id}`, { title: { en: 'Goal renamed' } })),
+    ],
+    [
+      'direction PATCH',
+      () => ok(200, call(ctx.app, 'PATCH', `${API}/directions/${tree.direction.id}`, { title: { en: 'Renamed' } })),
+    ],
+    [
+      'plan PATCH',
+      () => ok(200, call(ctx.app, 'PATCH', `${API}/plans/${tree.plan.id}`, { title: { en: 'Plan renamed' } })),
+    ],
     ['year approval', () => ok(201, call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/approve`, o))],
-    ['year reopened', () => ok(200, call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/reopen`, { reason: 'A correction' }))],
-    ['organization renamed', () => ok(200, call(ctx.app, 'PATCH', `${API}/organizations/${tree.organization.id}`, { name: { en: 'X' } }))],
+    [
+      'year reopened',
+      () =>
+        ok(200, call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/reopen`, { reason: 'A correction' })),
+    ],
+    [
+      'organization renamed',
+      () => ok(200, call(ctx.app, 'PATCH', `${API}/organizations/${tree.organization.id}`, { name: { en: 'X' } })),
+    ],
     // Creating a method changes no plan (no notification); naming it on the plan does.
-    ['plan switched to an evaluation method', async () => {
-      const method = expectStatus(await call(ctx.app, 'POST', `${API}/evaluation-methods`, { code: 'CACHE-M', name: { en: 'M' }, rules: DEFAULT_RULES }), 201);
-      methodId = method.id;
-      await ok(200, call(ctx.app, 'PATCH', `${API}/plans/${tree.plan.id}`, { evaluationMethodId: methodId }));
-    }],
-    ['its evaluation method edited (migration 0016)', () => ok(200, call(ctx.app, 'PATCH', `${API}/evaluation-methods/${methodId}`, { rules: { ...DEFAULT_RULES, cap: 1 } }))],
+    [
+      'plan switched to an evaluation method',
+      async () => {
+        const method = expectStatus(
+          await call(ctx.app, 'POST', `${API}/evaluation-methods`, {
+            code: 'CACHE-M',
+            name: { en: 'M' },
+            rules: DEFAULT_RULES,
+          }),
+          201,
+        );
+        methodId = method.id;
+        await ok(200, call(ctx.app, 'PATCH', `${API}/plans/${tree.plan.id}`, { evaluationMethodId: methodId }));
+      },
+    ],
+    [
+      'its evaluation method edited (migration 0016)',
+      () =>
+        ok(
+          200,
+          call(ctx.app, 'PATCH', `${API}/evaluation-methods/${methodId}`, { rules: { ...DEFAULT_RULES, cap: 1 } }),
+        ),
+    ],
   ];
   let methodId = '';
   for (const [name, write] of writes) {
@@ -168,9 +210,16 @@ describe('every kind of write evicts what it changes, before its answer reaches 
   it('a refused write (409, 422, 404) notifies nothing and evicts nothing', async () => {
     await prime();
     const before = stats();
-    expect((await call(ctx.app, 'PATCH', `${API}/plans/${tree.plan.id}`, { startYear: 2030 })).status).toBeGreaterThanOrEqual(400);
-    expect((await call(ctx.app, 'PUT', `${API}/indicators/${tree.indicator.id}/measurements/2016`, { plan: 'x' })).status).toBe(400);
-    expect((await call(ctx.app, 'PATCH', `${API}/goals/00000000-0000-4000-8000-000000000000`, { title: { en: 'x' } })).status).toBe(404);
+    expect(
+      (await call(ctx.app, 'PATCH', `${API}/plans/${tree.plan.id}`, { startYear: 2030 })).status,
+    ).toBeGreaterThanOrEqual(400);
+    expect(
+      (await call(ctx.app, 'PUT', `${API}/indicators/${tree.indicator.id}/measurements/2016`, { plan: 'x' })).status,
+    ).toBe(400);
+    expect(
+      (await call(ctx.app, 'PATCH', `${API}/goals/00000000-0000-4000-8000-000000000000`, { title: { en: 'x' } }))
+        .status,
+    ).toBe(404);
     expect(stats()).toMatchObject({ entries: before.entries, notifications: before.notifications });
   });
 
@@ -188,12 +237,18 @@ describe('every kind of write evicts what it changes, before its answer reaches 
 describe('bounds and switches', () => {
   it('stays within STATUS_CACHE_MAX_BYTES, evicting the least recently used', async () => {
     const { db, listen } = ctx.db.database;
-    const small = await buildApp({ db, config: { ...testConfig, STATUS_CACHE_MAX_BYTES: 12_000 }, logger: false, listen });
+    const small = await buildApp({
+      db,
+      config: { ...testConfig, STATUS_CACHE_MAX_BYTES: 12_000 },
+      logger: false,
+      listen,
+    });
     try {
       await small.ready();
       await expect.poll(() => small.statusCache?.cache.isLive).toBe(true);
       const years = [2014, 2015, 2016, 2017, 2018];
-      for (const year of years) expectStatus(await call(small, 'GET', `${API}/plans/${tree.plan.id}/status?year=${year}`), 200);
+      for (const year of years)
+        expectStatus(await call(small, 'GET', `${API}/plans/${tree.plan.id}/status?year=${year}`), 200);
       const s: StatusCacheStats = small.statusCache!.cache.stats();
       expect(s.bytes).toBeLessThanOrEqual(12_000);
       expect(s.evictions).toBeGreaterThan(0);

@@ -11,7 +11,14 @@ import type { Json } from '../helpers/app.js';
 import { call, setupApp } from '../helpers/app.js';
 import { STATUS_COLUMNS, parseCsv } from '../helpers/csv.js';
 import {
-  API, createDirection, createGoal, createIndicator, createOrganization, createPlan, expectProblem, putMeasurement,
+  API,
+  createDirection,
+  createGoal,
+  createIndicator,
+  createOrganization,
+  createPlan,
+  expectProblem,
+  putMeasurement,
 } from '../helpers/fixtures.js';
 
 const ctx = setupApp();
@@ -21,7 +28,10 @@ let org: Json;
 let plan: Json;
 
 beforeAll(async () => {
-  org = await createOrganization(ctx.app, { code: 'ORG-AN', name: { kk: 'Агенттік', ru: 'Агентство; "А"', en: 'Agency' } });
+  org = await createOrganization(ctx.app, {
+    code: 'ORG-AN',
+    name: { kk: 'Агенттік', ru: 'Агентство; "А"', en: 'Agency' },
+  });
   plan = await createPlan(ctx.app, org.id, { code: '2014-2018', title: { ru: 'План', en: 'Plan' } });
   const dir = await createDirection(ctx.app, plan.id, { code: '1', title: { en: 'Direction' } });
   const goal = await createGoal(ctx.app, dir.id, { code: '1.1', title: { kk: '=Мақсат' } });
@@ -33,7 +43,11 @@ beforeAll(async () => {
 });
 
 async function csv(query: string, sep = ','): Promise<string[][]> {
-  const res = await call(ctx.app, 'GET', `${API}/status?year=2016&planId=${plan.id}&format=csv&sep=${encodeURIComponent(sep)}&${query}`);
+  const res = await call(
+    ctx.app,
+    'GET',
+    `${API}/status?year=2016&planId=${plan.id}&format=csv&sep=${encodeURIComponent(sep)}&${query}`,
+  );
   expect(res.status).toBe(200);
   const rows = parseCsv(res.raw.body.slice(1), sep);
   expect(rows[0]).toEqual(STATUS_COLUMNS);
@@ -47,22 +61,40 @@ describe('status CSV', () => {
       const rows = await csv(`lang=ru${limit}`);
       expect(rows.map((r) => r[col('code')])).toEqual(['1.1.7', '1.1.9', '1.1.10']);
       const r = rows[2]!;
-      expect([r[col('organizationId')], r[col('organizationCode')], r[col('organizationName')]]).toEqual([org.id, 'ORG-AN', 'Агентство; "А"']);
-      expect([r[col('planCode')], r[col('planTitle')], r[col('directionCode')], r[col('directionTitle')]]).toEqual(['2014-2018', 'План', '1', 'Direction']);
+      expect([r[col('organizationId')], r[col('organizationCode')], r[col('organizationName')]]).toEqual([
+        org.id,
+        'ORG-AN',
+        'Агентство; "А"',
+      ]);
+      expect([r[col('planCode')], r[col('planTitle')], r[col('directionCode')], r[col('directionTitle')]]).toEqual([
+        '2014-2018',
+        'План',
+        '1',
+        'Direction',
+      ]);
       // A name that looks like a formula is neutralized, as every text cell.
       expect([r[col('goalCode')], r[col('goalTitle')]]).toEqual(['1.1', "'=Мақсат"]);
       expect([r[col('status')], r[col('statusLabel')]]).toEqual(['not_achieved', 'Не достигнут']);
-      expect(rows.map((x) => x[col('statusLabel')])).toEqual(['Плановое значение не установлено', 'В процессе достижения', 'Не достигнут']);
+      expect(rows.map((x) => x[col('statusLabel')])).toEqual([
+        'Плановое значение не установлено',
+        'В процессе достижения',
+        'Не достигнут',
+      ]);
     });
 
     it(`writes a decimal comma with ";" and a point with ",", unless ?decimal= says otherwise${paged ? ' (?limit page)' : ''}`, async () => {
-      const value = async (q: string, sep: string) => (await csv(`${q}${limit}`, sep))[2]!.slice(col('plan'), col('fact') + 1);
+      const value = async (q: string, sep: string) =>
+        (await csv(`${q}${limit}`, sep))[2]!.slice(col('plan'), col('fact') + 1);
       expect(await value('', ';')).toEqual(['99,5', '40,25']);
       expect(await value('', ',')).toEqual(['99.5', '40.25']);
       expect(await value('decimal=point', ';')).toEqual(['99.5', '40.25']);
       // A decimal comma with "," as separator: the cell is quoted (parseCsv unquotes it).
       expect(await value('decimal=comma', ',')).toEqual(['99,5', '40,25']);
-      const raw = await call(ctx.app, 'GET', `${API}/status?year=2016&planId=${plan.id}&format=csv&decimal=comma${limit}`);
+      const raw = await call(
+        ctx.app,
+        'GET',
+        `${API}/status?year=2016&planId=${plan.id}&format=csv&decimal=comma${limit}`,
+      );
       expect(raw.raw.body).toContain('"99,5","40,25"');
       // Integers and empty cells are the same either way; percentages too.
       const semi = (await csv(`lang=en${limit}`, ';'))[2]!;
@@ -72,7 +104,11 @@ describe('status CSV', () => {
   }
 
   it('labels the status in each language, kk by default', async () => {
-    for (const [lang, label] of [['kk', 'Орындалмады'], ['ru', 'Не достигнут'], ['en', 'Not achieved']] as const) {
+    for (const [lang, label] of [
+      ['kk', 'Орындалмады'],
+      ['ru', 'Не достигнут'],
+      ['en', 'Not achieved'],
+    ] as const) {
       expect((await csv(`lang=${lang}`))[2]![col('statusLabel')]).toBe(label);
     }
     expect((await csv(''))[2]![col('statusLabel')]).toBe('Орындалмады');
@@ -94,7 +130,9 @@ async function sheetOf(url: string): Promise<ExcelJS.Worksheet> {
 describe('XLSX', () => {
   for (const paged of [false, true]) {
     it(`keeps codes as text and numbers as numbers${paged ? ' (?limit page)' : ''}`, async () => {
-      const sheet = await sheetOf(`${API}/status?year=2016&planId=${plan.id}&format=xlsx&lang=en${paged ? '&limit=500' : ''}`);
+      const sheet = await sheetOf(
+        `${API}/status?year=2016&planId=${plan.id}&format=xlsx&lang=en${paged ? '&limit=500' : ''}`,
+      );
       const last = sheet.getRow(4);
       for (const key of ['code', 'planCode', 'goalCode', 'directionCode']) {
         expect(last.getCell(col(key) + 1).type, key).toBe(ExcelJS.ValueType.String);

@@ -10,7 +10,17 @@ import { readStatus, statusViewColumns } from '../../src/status/read-model.js';
 import type { Json } from '../helpers/app.js';
 import { call, setupApp } from '../helpers/app.js';
 import {
-  API, createDirection, createGoal, createIndicator, createOrganization, createPlan, expectProblem, expectStatus, listAll, putMeasurement, queryRows,
+  API,
+  createDirection,
+  createGoal,
+  createIndicator,
+  createOrganization,
+  createPlan,
+  expectProblem,
+  expectStatus,
+  listAll,
+  putMeasurement,
+  queryRows,
   unknownId,
 } from '../helpers/fixtures.js';
 
@@ -31,11 +41,25 @@ beforeAll(async () => {
   org = await createOrganization(ctx.app, { code: 'ORG-NAT', name: { kk: 'Агенттік', ru: 'Агентство', en: 'Agency' } });
   otherOrg = await createOrganization(ctx.app, { code: 'ORG-OTHER' });
   // Plan codes in natural order: P-9 before P-10 (plain text order would put P-10 first).
-  laterPlan = await createPlan(ctx.app, org.id, { code: 'P-10', title: { en: 'Later plan' }, startYear: 2014, endYear: 2018 });
-  plan = await createPlan(ctx.app, org.id, { code: 'P-9', title: { kk: 'Жоспар', en: 'Plan nine' }, startYear: 2014, endYear: 2018 });
+  laterPlan = await createPlan(ctx.app, org.id, {
+    code: 'P-10',
+    title: { en: 'Later plan' },
+    startYear: 2014,
+    endYear: 2018,
+  });
+  plan = await createPlan(ctx.app, org.id, {
+    code: 'P-9',
+    title: { kk: 'Жоспар', en: 'Plan nine' },
+    startYear: 2014,
+    endYear: 2018,
+  });
   // Direction 2 has the lower position: positions order directions before codes.
   dir[1] = await createDirection(ctx.app, plan.id, { code: '1', position: 5, title: { en: 'Direction one' } });
-  dir[2] = await createDirection(ctx.app, plan.id, { code: '2', position: 1, title: { ru: 'Направление два', en: 'Direction two' } });
+  dir[2] = await createDirection(ctx.app, plan.id, {
+    code: '2',
+    position: 1,
+    title: { ru: 'Направление два', en: 'Direction two' },
+  });
   goal['1.1'] = await createGoal(ctx.app, dir[1].id, { code: '1.1', position: 0, title: { en: 'Goal 1.1' } });
   goal['1.2'] = await createGoal(ctx.app, dir[1].id, { code: '1.2', position: 0, title: { en: 'Goal 1.2' } });
   goal['2.1'] = await createGoal(ctx.app, dir[2].id, { code: '2.1', position: 0, title: { kk: 'Мақсат 2.1' } });
@@ -77,9 +101,16 @@ describe('natural order', () => {
     for (const limit of [1, 2, 3, 7]) expect(codesOf(await feed('year=2016', limit))).toEqual(NATURAL_2016);
   });
 
-  it('without a year keeps an indicator\'s years together, in year order', async () => {
+  it("without a year keeps an indicator's years together, in year order", async () => {
     const rows = await feed('planId=' + plan.id, 2);
-    expect(rows.map((r) => `${r.code}:${r.year}`)).toEqual(['1.1.9:2015', '1.1.9:2016', '1.1.9:2017', '1.1.10:2015', '1.1.10:2016', '1.1.10:2017']);
+    expect(rows.map((r) => `${r.code}:${r.year}`)).toEqual([
+      '1.1.9:2015',
+      '1.1.9:2016',
+      '1.1.9:2017',
+      '1.1.10:2015',
+      '1.1.10:2016',
+      '1.1.10:2017',
+    ]);
   });
 
   it('stores the natural key once per indicator, equal on both databases', async () => {
@@ -102,11 +133,24 @@ describe('codes and names of the tree on every flat row', () => {
   it('carries organization, plan, direction and goal codes and localized names, resolved with ?lang', async () => {
     const [row] = await feed(`year=2016&code=2.1.1&lang=ru`);
     expect(row).toMatchObject({
-      organizationId: org.id, organizationCode: 'ORG-NAT', organizationName: org.name, organizationNameText: 'Агентство',
-      planId: plan.id, planCode: 'P-9', planTitle: plan.title, planTitleText: 'Жоспар', // no ru: falls back to kk
-      directionId: dir[2].id, directionCode: '2', directionTitle: dir[2].title, directionTitleText: 'Направление два',
-      goalId: goal['2.1'].id, goalCode: '2.1', goalTitle: goal['2.1'].title, goalTitleText: 'Мақсат 2.1',
-      indicatorId: ind['2.1.1'].id, code: '2.1.1',
+      organizationId: org.id,
+      organizationCode: 'ORG-NAT',
+      organizationName: org.name,
+      organizationNameText: 'Агентство',
+      planId: plan.id,
+      planCode: 'P-9',
+      planTitle: plan.title,
+      planTitleText: 'Жоспар', // no ru: falls back to kk
+      directionId: dir[2].id,
+      directionCode: '2',
+      directionTitle: dir[2].title,
+      directionTitleText: 'Направление два',
+      goalId: goal['2.1'].id,
+      goalCode: '2.1',
+      goalTitle: goal['2.1'].title,
+      goalTitleText: 'Мақсат 2.1',
+      indicatorId: ind['2.1.1'].id,
+      code: '2.1.1',
     });
   });
 
@@ -115,13 +159,24 @@ describe('codes and names of the tree on every flat row', () => {
     expect(ru.planTitleText).toBe('Жоспар');
     const [plain] = await feed(`year=2016&code=2.1.1`);
     expect(plain.organizationName).toEqual(org.name);
-    for (const key of ['organizationNameText', 'planTitleText', 'directionTitleText', 'goalTitleText', 'nameText']) expect(plain).not.toHaveProperty(key);
+    for (const key of ['organizationNameText', 'planTitleText', 'directionTitleText', 'goalTitleText', 'nameText'])
+      expect(plain).not.toHaveProperty(key);
   });
 
   it('comes from the read model for every flat read (the columns other deliveries select)', async () => {
-    const rows = await readStatus(ctx.db.database.db, { columns: statusViewColumns, filter: { year: 2016, goalId: goal['2.1'].id }, order: { by: 'natural' } });
+    const rows = await readStatus(ctx.db.database.db, {
+      columns: statusViewColumns,
+      filter: { year: 2016, goalId: goal['2.1'].id },
+      order: { by: 'natural' },
+    });
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ organizationCode: 'ORG-NAT', planCode: 'P-9', directionCode: '2', goalCode: '2.1', code: '2.1.1' });
+    expect(rows[0]).toMatchObject({
+      organizationCode: 'ORG-NAT',
+      planCode: 'P-9',
+      directionCode: '2',
+      goalCode: '2.1',
+      code: '2.1.1',
+    });
   });
 });
 
@@ -140,7 +195,7 @@ describe('filters', () => {
     expect(await feed('year=2016&code=1.1.09')).toEqual([]);
   });
 
-  it('an unknown goal or direction, or another organization\'s, matches nothing (200, empty)', async () => {
+  it("an unknown goal or direction, or another organization's, matches nothing (200, empty)", async () => {
     expect(await feed(`year=2016&goalId=${unknownId()}`)).toEqual([]);
     expect(await feed(`year=2016&directionId=${unknownId()}`)).toEqual([]);
     expect(await feed(`year=2016&goalId=${goal['1.1'].id}&organizationId=${otherOrg.id}`)).toEqual([]);
@@ -164,7 +219,16 @@ describe('filters', () => {
   });
 
   it('refuses malformed values (400): years out of range or not integers, ids not UUIDs, codes too long', async () => {
-    for (const q of ['yearFrom=1899', 'yearTo=2201', 'yearFrom=2016.5', 'yearFrom=abc', 'yearFrom=', 'goalId=1', 'directionId=x', `code=${'9'.repeat(65)}`]) {
+    for (const q of [
+      'yearFrom=1899',
+      'yearTo=2201',
+      'yearFrom=2016.5',
+      'yearFrom=abc',
+      'yearFrom=',
+      'goalId=1',
+      'directionId=x',
+      `code=${'9'.repeat(65)}`,
+    ]) {
       const res = await call(ctx.app, 'GET', `${API}/status?${q}`);
       expect(res.status, q).toBe(400);
     }
@@ -184,11 +248,15 @@ describe('filters', () => {
       good.map((v, i) => (i === 8 ? 2 ** 40 : v)),
       { a: 1 },
     ];
-    for (const b of bad) expectProblem(await call(ctx.app, 'GET', `${API}/status?year=2016&cursor=${cursor(b)}`), 400, ['query.cursor']);
+    for (const b of bad)
+      expectProblem(await call(ctx.app, 'GET', `${API}/status?year=2016&cursor=${cursor(b)}`), 400, ['query.cursor']);
     expectProblem(await call(ctx.app, 'GET', `${API}/status?year=2016&cursor=%%%`), 400, ['query.cursor']);
     // A well-formed position of a row that no longer exists still pages on from where it was.
     const ghost = ['P-9', plan.id, 1, '2', 0, '2.1', '2.1.1', 'ffffffff-ffff-4fff-bfff-ffffffffffff', 2016];
-    const page = expectStatus(await call(ctx.app, 'GET', `${API}/status?year=2016&cursor=${cursor(ghost)}&limit=500`), 200);
+    const page = expectStatus(
+      await call(ctx.app, 'GET', `${API}/status?year=2016&cursor=${cursor(ghost)}&limit=500`),
+      200,
+    );
     expect(codesOf(page.items)).toEqual(NATURAL_2016.slice(1));
   });
 });
@@ -201,12 +269,24 @@ describe('natural order after a change', () => {
     await createIndicator(ctx.app, g.id, { code: '0.1.1', position: 0 });
     const codes = codesOf(await feed(`year=2016&planId=${laterPlan.id}`));
     expect(codes).toEqual(['P-10/1/1.1/1.1.2', 'P-10/0/0.1/0.1.1']);
-    expectStatus(await call(ctx.app, 'PATCH', `${API}/directions/${moved.id}`, { position: 0 }, { 'if-match': '"1"' }), 200);
+    expectStatus(
+      await call(ctx.app, 'PATCH', `${API}/directions/${moved.id}`, { position: 0 }, { 'if-match': '"1"' }),
+      200,
+    );
     expect(codesOf(await feed(`year=2016&planId=${laterPlan.id}`))).toEqual(['P-10/0/0.1/0.1.1', 'P-10/1/1.1/1.1.2']);
     // The goal's code, then the plan's code: P-10 renamed P-8 comes before P-9.
     expectStatus(await call(ctx.app, 'PATCH', `${API}/goals/${g.id}`, { code: '9.1' }, { 'if-match': '"1"' }), 200);
     expect(codesOf(await feed(`year=2016&planId=${laterPlan.id}`))).toEqual(['P-10/0/9.1/0.1.1', 'P-10/1/1.1/1.1.2']);
-    expectStatus(await call(ctx.app, 'PATCH', `${API}/plans/${laterPlan.id}`, { code: 'P-8' }, { 'if-match': `"${laterPlan.version}"` }), 200);
+    expectStatus(
+      await call(
+        ctx.app,
+        'PATCH',
+        `${API}/plans/${laterPlan.id}`,
+        { code: 'P-8' },
+        { 'if-match': `"${laterPlan.version}"` },
+      ),
+      200,
+    );
     expect(codesOf(await feed('year=2016')).slice(0, 2)).toEqual(['P-8/0/9.1/0.1.1', 'P-8/1/1.1/1.1.2']);
     // Every indicator has its key, equal to the one computed from its current tree.
     const [check] = await queryRows(

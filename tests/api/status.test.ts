@@ -23,13 +23,18 @@ describe('plan status of the 2016 demo report', () => {
     expect(res.status).toBe(200);
     const rows = flatten(res.body);
     expect(rows).toHaveLength(19);
-    for (const row of rows) expect({ code: row.code, status: row.status }).toEqual({ code: row.code, status: demo.verdicts.get(row.code) });
+    for (const row of rows)
+      expect({ code: row.code, status: row.status }).toEqual({ code: row.code, status: demo.verdicts.get(row.code) });
     const { targetRate, meanDegree, weightedDegree, score, overdue, ...today } = res.body.summary;
     expect(today).toEqual({ total: 19, achieved: 14, notAchieved: 4, pending: 1, noTarget: 0, achievementRate: 77.78 });
     // Evaluation methods (issue 18), the built-in default: 14 of the 19 with a target; the score is today's rate.
     expect({ targetRate, score, overdue }).toEqual({ targetRate: 73.68, score: 77.78, overdue: 0 });
     expect(weightedDegree).toBe(meanDegree); // every weight is 1
-    expect(res.body.evaluationMethod).toMatchObject({ methodId: null, versionId: null, rules: { cap: null, bands: [], rollUp: 'share' } });
+    expect(res.body.evaluationMethod).toMatchObject({
+      methodId: null,
+      versionId: null,
+      rules: { cap: null, bands: [], rollUp: 'share' },
+    });
   });
 
   it('keeps the report structure and rolls summaries up per goal and direction', async () => {
@@ -47,8 +52,23 @@ describe('plan status of the 2016 demo report', () => {
   it('shows the lower-is-better percentages and the CPI rank with its trend and percentile', async () => {
     const rows = flatten((await call(ctx.app, 'GET', `/api/v1/plans/${demo.planId}/status?year=2016`)).body);
     const byCode = new Map(rows.map((r) => [r.code, r]));
-    expect(byCode.get('1.1.1')).toMatchObject({ betterWhen: 'lower', plan: 9, fact: 6.3, status: 'achieved', achievementPercent: 142.86, deviation: -2.7 });
-    expect(byCode.get('1.1.2')).toMatchObject({ plan: 1.3, fact: 1.3, status: 'achieved', achievementPercent: 100, deviation: 0, previousFact: 1.5, trend: 'improved' });
+    expect(byCode.get('1.1.1')).toMatchObject({
+      betterWhen: 'lower',
+      plan: 9,
+      fact: 6.3,
+      status: 'achieved',
+      achievementPercent: 142.86,
+      deviation: -2.7,
+    });
+    expect(byCode.get('1.1.2')).toMatchObject({
+      plan: 1.3,
+      fact: 1.3,
+      status: 'achieved',
+      achievementPercent: 100,
+      deviation: 0,
+      previousFact: 1.5,
+      trend: 'improved',
+    });
     expect(byCode.get('3.2.1')).toMatchObject({
       valueType: 'rank',
       plan: 120,
@@ -72,7 +92,9 @@ describe('plan status of the 2016 demo report', () => {
     expect(res.body.directions[0].titleText).toBe(res.body.directions[0].title.ru);
     const plain = await call(ctx.app, 'GET', `/api/v1/plans/${demo.planId}/status?year=2016`);
     expect(flatten(plain.body)[0]).not.toHaveProperty('nameText');
-    const viaHeader = await call(ctx.app, 'GET', `/api/v1/plans/${demo.planId}/status?year=2016`, undefined, { 'accept-language': 'en-GB,en;q=0.9' });
+    const viaHeader = await call(ctx.app, 'GET', `/api/v1/plans/${demo.planId}/status?year=2016`, undefined, {
+      'accept-language': 'en-GB,en;q=0.9',
+    });
     expect(flatten(viaHeader.body)[0]!.nameText).toBe((flatten(viaHeader.body)[0]!.name as { en: string }).en);
   });
 
@@ -82,7 +104,9 @@ describe('plan status of the 2016 demo report', () => {
     expect((await call(ctx.app, 'GET', `/api/v1/plans/${demo.planId}/status?year=2019`)).status).toBe(400);
     expect((await call(ctx.app, 'GET', `/api/v1/plans/${demo.planId}/status`)).status).toBe(400);
     expect((await call(ctx.app, 'GET', `/api/v1/plans/${demo.planId}/status?year=abc`)).status).toBe(400);
-    expect((await call(ctx.app, 'GET', `/api/v1/plans/00000000-0000-4000-8000-000000000000/status?year=2016`)).status).toBe(404);
+    expect(
+      (await call(ctx.app, 'GET', `/api/v1/plans/00000000-0000-4000-8000-000000000000/status?year=2016`)).status,
+    ).toBe(404);
   });
 });
 
@@ -95,8 +119,13 @@ describe('indicator status', () => {
     const all = await call(ctx.app, 'GET', `/api/v1/indicators/${id}/status`);
     const years = all.body.items.map((i: { year: number }) => i.year);
     expect(years).toEqual([2010, 2014, 2015, 2016, 2017, 2018]);
-    expect(all.body.items.find((i: { year: number }) => i.year === 2017)).toMatchObject({ status: 'no_target', fact: null });
-    expect((await call(ctx.app, 'GET', `/api/v1/indicators/00000000-0000-4000-8000-000000000000/status`)).status).toBe(404);
+    expect(all.body.items.find((i: { year: number }) => i.year === 2017)).toMatchObject({
+      status: 'no_target',
+      fact: null,
+    });
+    expect((await call(ctx.app, 'GET', `/api/v1/indicators/00000000-0000-4000-8000-000000000000/status`)).status).toBe(
+      404,
+    );
   });
 });
 
@@ -120,7 +149,10 @@ describe('flat status feed', () => {
     expect(new Set(seen.map((r) => r.code)).size).toBe(19);
     const notAchieved = await call(ctx.app, 'GET', `/api/v1/status?year=2016&status=not_achieved`);
     expect(notAchieved.body.items.map((r: Row) => r.code).sort()).toEqual(
-      [...demo.verdicts].filter(([, v]) => v === 'not_achieved').map(([c]) => c).sort(),
+      [...demo.verdicts]
+        .filter(([, v]) => v === 'not_achieved')
+        .map(([c]) => c)
+        .sort(),
     );
   });
 
@@ -149,7 +181,9 @@ describe('flat status feed', () => {
     expect(lines).toHaveLength(20);
     expect(lines[0]).toContain('indicatorId');
     const cpi = lines.find((l) => l.includes(demo.indicatorIds.get('3.2.1')!))!;
-    expect(cpi.split(',')).toEqual(expect.arrayContaining(['3.2.1', 'rank', 'lower', '2016', '120', '131', '176', 'not_achieved']));
+    expect(cpi.split(',')).toEqual(
+      expect.arrayContaining(['3.2.1', 'rank', 'lower', '2016', '120', '131', '176', 'not_achieved']),
+    );
     const viaAccept = await call(ctx.app, 'GET', `/api/v1/status?year=2016&limit=2`, undefined, { accept: 'text/csv' });
     expect(viaAccept.headers['content-type']).toMatch(/^text\/csv/);
     expect(viaAccept.headers['x-next-cursor']).toBeTruthy();

@@ -11,7 +11,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { XLSX_TYPE } from '../../src/imports/parse.js';
 import type { Json } from '../helpers/app.js';
 import { call, setupApp } from '../helpers/app.js';
-import { API, createDirection, createGoal, createTree, expectProblem, expectStatus, queryRows } from '../helpers/fixtures.js';
+import {
+  API,
+  createDirection,
+  createGoal,
+  createTree,
+  expectProblem,
+  expectStatus,
+  queryRows,
+} from '../helpers/fixtures.js';
 import type { Tree } from '../helpers/fixtures.js';
 
 const ctx = setupApp();
@@ -26,9 +34,15 @@ async function xlsxOf(rows: (string | number | null)[][]): Promise<Buffer> {
 const HEADER = ['Индикатор', 'Источник информации', 'Ед. изм.', 'План', 'Факт', 'Примечание', 'betterWhen'];
 
 async function importRows(planId: string, rows: (string | number | null)[][], commit: boolean) {
-  return call(ctx.app, 'POST', `${API}/plans/${planId}/import?year=2016&lang=ru${commit ? '&commit=true' : ''}`, await xlsxOf([HEADER, ...rows]), {
-    'content-type': XLSX_TYPE,
-  });
+  return call(
+    ctx.app,
+    'POST',
+    `${API}/plans/${planId}/import?year=2016&lang=ru${commit ? '&commit=true' : ''}`,
+    await xlsxOf([HEADER, ...rows]),
+    {
+      'content-type': XLSX_TYPE,
+    },
+  );
 }
 
 const counts = async () =>
@@ -48,7 +62,8 @@ async function failureOf(query: SQL): Promise<string | undefined> {
     return undefined;
   } catch (error) {
     let e: unknown = error;
-    while (e && typeof e === 'object' && !('code' in e && typeof (e as { code: unknown }).code === 'string')) e = (e as { cause?: unknown }).cause;
+    while (e && typeof e === 'object' && !('code' in e && typeof (e as { code: unknown }).code === 'string'))
+      e = (e as { cause?: unknown }).cause;
     return (e as { code?: string } | undefined)?.code ?? 'unknown';
   }
 }
@@ -78,7 +93,11 @@ describe('imports check every row with the API schemas', () => {
 
   it('refuses a new direction whose code is over 64 characters', async () => {
     const longCode = '9'.repeat(70);
-    const rows = [[`Стратегическое направление ${longCode}. Новое направление`], ['Цель 9.1. Новая цель'], ['Показатель', 'Отчёты', '%', '1', '2', null, 'higher']];
+    const rows = [
+      [`Стратегическое направление ${longCode}. Новое направление`],
+      ['Цель 9.1. Новая цель'],
+      ['Показатель', 'Отчёты', '%', '1', '2', null, 'higher'],
+    ];
     const before = await counts();
     const refused = await importRows(tree.plan.id, rows, true);
     expect(refused.status, refused.raw.body).toBe(400);
@@ -136,19 +155,43 @@ describe('the database refuses rows that break a limit of the API, whatever writ
       ['name of blanks only', indicator('5.5.10', 1, '{"en":"   "}')],
       ['name over 4000 characters', indicator('5.5.11', 1, JSON.stringify({ en: 'x'.repeat(4001) }))],
       ['name over 4000 UTF-16 units (2001 emoji)', indicator('5.5.12', 1, JSON.stringify({ en: '🌿'.repeat(2001) }))],
-      ['direction code of 70 characters', sql`insert into directions (plan_id, code, title, position) values (${tree.plan.id}, ${'9'.repeat(70)}, '{"en":"t"}', 1)`],
+      [
+        'direction code of 70 characters',
+        sql`insert into directions (plan_id, code, title, position) values (${tree.plan.id}, ${'9'.repeat(70)}, '{"en":"t"}', 1)`,
+      ],
       ['plan year 1899', sql`update plans set start_year = 1899 where id = ${tree.plan.id}`],
-      ['plan approval without a date', sql`update plans set approval = '{"document":{"en":"Order"}}'::jsonb where id = ${tree.plan.id}`],
-      ['measurement year 2201', sql`insert into measurements (indicator_id, year, plan) values (${tree.indicator.id}, 2201, 1)`],
-      ['measurement plan beyond 1e15', sql`insert into measurements (indicator_id, year, plan) values (${tree.indicator.id}, 2016, 1e16)`],
-      ['rating size 0', sql`insert into measurements (indicator_id, year, rating_size) values (${tree.indicator.id}, 2016, 0)`],
+      [
+        'plan approval without a date',
+        sql`update plans set approval = '{"document":{"en":"Order"}}'::jsonb where id = ${tree.plan.id}`,
+      ],
+      [
+        'measurement year 2201',
+        sql`insert into measurements (indicator_id, year, plan) values (${tree.indicator.id}, 2201, 1)`,
+      ],
+      [
+        'measurement plan beyond 1e15',
+        sql`insert into measurements (indicator_id, year, plan) values (${tree.indicator.id}, 2016, 1e16)`,
+      ],
+      [
+        'rating size 0',
+        sql`insert into measurements (indicator_id, year, rating_size) values (${tree.indicator.id}, 2016, 0)`,
+      ],
       ['organization name {}', sql`update organizations set name = '{}'::jsonb where id = ${tree.organization.id}`],
-      ['risk position over the limit', sql`insert into risks (goal_id, year, position, risk, planned_measures, execution_status) values (${goal}, 2016, 1000001, '{"en":"r"}', '{"en":"m"}', 'executed')`],
-      ['empty analytical note', sql`insert into analytical_notes (plan_id, year, blocks) values (${tree.plan.id}, 2016, '[]'::jsonb)`],
+      [
+        'risk position over the limit',
+        sql`insert into risks (goal_id, year, position, risk, planned_measures, execution_status) values (${goal}, 2016, 1000001, '{"en":"r"}', '{"en":"m"}', 'executed')`,
+      ],
+      [
+        'empty analytical note',
+        sql`insert into analytical_notes (plan_id, year, blocks) values (${tree.plan.id}, 2016, '[]'::jsonb)`,
+      ],
       ['user display name of 201 characters', sql`update users set display_name = ${'d'.repeat(201)}`],
       ['upper-case e-mail address', sql`update users set email = upper(email)`],
       ['client name empty', sql`insert into service_clients (name, role, secret_hash) values ('  ', 'viewer', 'h')`],
-      ['approval date not YYYY-MM-DD', sql`insert into year_approvals (plan_id, year, document, date) values (${tree.plan.id}, 2016, '{"en":"d"}', '22.11.2016')`],
+      [
+        'approval date not YYYY-MM-DD',
+        sql`insert into year_approvals (plan_id, year, document, date) values (${tree.plan.id}, 2016, '{"en":"d"}', '22.11.2016')`,
+      ],
     ];
     for (const [what, query] of refusals) expect(await failureOf(query), what).toBe('23514');
   });
@@ -156,7 +199,13 @@ describe('the database refuses rows that break a limit of the API, whatever writ
   it('answers 400 (not 500) when an API write reaches such a constraint', async () => {
     const tree = await createTree(ctx.app);
     // The schema allows 1e15; the database agrees at the edge.
-    expectStatus(await call(ctx.app, 'PUT', `${API}/indicators/${tree.indicator.id}/measurements/2016`, { plan: 1e15, fact: -1e15 }), 201);
+    expectStatus(
+      await call(ctx.app, 'PUT', `${API}/indicators/${tree.indicator.id}/measurements/2016`, {
+        plan: 1e15,
+        fact: -1e15,
+      }),
+      201,
+    );
   });
 });
 
@@ -166,16 +215,24 @@ describe('a write whose answer cannot be served is rolled back', () => {
     // The letter-or-digit rule of codes depends on Unicode classes the database's locale may lack, so
     // the CHECK covers ASCII only; the API's schema refuses "«1»", and a direct SQL write can store it.
     await queryRows(ctx, sql`update indicators set code = '«1»' where id = ${tree.indicator.id}`);
-    const auditBefore = await queryRows(ctx, sql`select count(*)::int as n from audit_log where entity_id = ${tree.indicator.id}`);
+    const auditBefore = await queryRows(
+      ctx,
+      sql`select count(*)::int as n from audit_log where entity_id = ${tree.indicator.id}`,
+    );
     const res = await call(ctx.app, 'PATCH', `${API}/indicators/${tree.indicator.id}`, { name: { en: 'Renamed' } });
     expectProblem(res, 500);
     expect(res.body.detail).toMatch(/nothing was changed/);
     const [row] = await queryRows(ctx, sql`select version, name from indicators where id = ${tree.indicator.id}`);
     expect(row).toEqual({ version: tree.indicator.version, name: tree.indicator.name });
-    expect(await queryRows(ctx, sql`select count(*)::int as n from audit_log where entity_id = ${tree.indicator.id}`)).toEqual(auditBefore);
+    expect(
+      await queryRows(ctx, sql`select count(*)::int as n from audit_log where entity_id = ${tree.indicator.id}`),
+    ).toEqual(auditBefore);
     // Repaired, the row is writable again.
     await queryRows(ctx, sql`update indicators set code = '1.1.9' where id = ${tree.indicator.id}`);
-    expectStatus(await call(ctx.app, 'PATCH', `${API}/indicators/${tree.indicator.id}`, { name: { en: 'Renamed' } }), 200);
+    expectStatus(
+      await call(ctx.app, 'PATCH', `${API}/indicators/${tree.indicator.id}`, { name: { en: 'Renamed' } }),
+      200,
+    );
   });
 
   it('a row stored before migration 0009 (its constraint left NOT VALID): a write that keeps it bad answers 400, nothing changes', async () => {
@@ -185,9 +242,15 @@ describe('a write whose answer cannot be served is rolled back', () => {
     try {
       await queryRows(ctx, sql`update indicators set code = ${'X'.repeat(80)} where id = ${tree.indicator.id}`);
     } finally {
-      await queryRows(ctx, sql`alter table indicators add constraint indicators_code_check check (nysana_code_ok(code)) not valid`);
+      await queryRows(
+        ctx,
+        sql`alter table indicators add constraint indicators_code_check check (nysana_code_ok(code)) not valid`,
+      );
     }
-    expectProblem(await call(ctx.app, 'PATCH', `${API}/indicators/${tree.indicator.id}`, { name: { en: 'Renamed' } }), 400);
+    expectProblem(
+      await call(ctx.app, 'PATCH', `${API}/indicators/${tree.indicator.id}`, { name: { en: 'Renamed' } }),
+      400,
+    );
     const [row] = await queryRows(ctx, sql`select version from indicators where id = ${tree.indicator.id}`);
     expect(row).toEqual({ version: tree.indicator.version });
     // Fixed through the API itself, the constraint then validates.

@@ -5,7 +5,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Json } from '../helpers/app.js';
 import { call, NO_AUTH } from '../helpers/app.js';
-import { API, countRows, createTree, expectProblem, expectStatus, putMeasurement, type Tree } from '../helpers/fixtures.js';
+import {
+  API,
+  countRows,
+  createTree,
+  expectProblem,
+  expectStatus,
+  putMeasurement,
+  type Tree,
+} from '../helpers/fixtures.js';
 import { acceptedNames } from '../../src/http/strict-query.js';
 import { setupApp } from '../helpers/app.js';
 import { z } from 'zod';
@@ -20,7 +28,9 @@ beforeAll(async () => {
 });
 
 const unknownParams = (body: Json) =>
-  (body.errors ?? []).filter((e: { message: string }) => e.message === 'unknown query parameter').map((e: { path: string }) => e.path);
+  (body.errors ?? [])
+    .filter((e: { message: string }) => e.message === 'unknown query parameter')
+    .map((e: { path: string }) => e.path);
 
 describe('unknown query parameters', () => {
   it('a typo on a list (?yaer=) is a 400 naming it, not every year unfiltered', async () => {
@@ -28,7 +38,10 @@ describe('unknown query parameters', () => {
     expectProblem(res, 400, ['query.yaer']);
     expect(unknownParams(res.body)).toEqual(['query.yaer']);
     // The same list with the parameters it knows still answers.
-    const ok = expectStatus(await call(ctx.app, 'GET', `${API}/indicators/${tree.indicator.id}/measurements?limit=1`), 200);
+    const ok = expectStatus(
+      await call(ctx.app, 'GET', `${API}/indicators/${tree.indicator.id}/measurements?limit=1`),
+      200,
+    );
     expect(ok.items).toHaveLength(1);
   });
 
@@ -58,8 +71,12 @@ describe('unknown query parameters', () => {
   });
 
   it('applies to plan and indicator status', async () => {
-    expectProblem(await call(ctx.app, 'GET', `${API}/plans/${tree.plan.id}/status?year=2016&yr=2016`), 400, ['query.yr']);
-    expectProblem(await call(ctx.app, 'GET', `${API}/indicators/${tree.indicator.id}/status?Year=2016`), 400, ['query.Year']);
+    expectProblem(await call(ctx.app, 'GET', `${API}/plans/${tree.plan.id}/status?year=2016&yr=2016`), 400, [
+      'query.yr',
+    ]);
+    expectProblem(await call(ctx.app, 'GET', `${API}/indicators/${tree.indicator.id}/status?Year=2016`), 400, [
+      'query.Year',
+    ]);
   });
 
   it('applies to routes that take no query parameters at all (a single entity, /me)', async () => {
@@ -73,7 +90,10 @@ describe('unknown query parameters', () => {
     const res = await call(ctx.app, 'DELETE', `${API}/plans/${tree.plan.id}?cascde=true`);
     expectProblem(res, 400, ['query.cascde']);
     expect(await countRows(ctx)).toEqual(before);
-    const put = await call(ctx.app, 'PUT', `${API}/indicators/${tree.indicator.id}/measurements/2018?dryRun=true`, { plan: 1, fact: 1 });
+    const put = await call(ctx.app, 'PUT', `${API}/indicators/${tree.indicator.id}/measurements/2018?dryRun=true`, {
+      plan: 1,
+      fact: 1,
+    });
     expectProblem(put, 400, ['query.dryRun']);
     expect(await countRows(ctx)).toEqual(before);
   });

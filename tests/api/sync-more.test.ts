@@ -10,7 +10,11 @@ async function syncAll(url: string): Promise<Json[]> {
   const items: Json[] = [];
   let cursor: string | null = null;
   for (let pages = 0; pages < 50; pages++) {
-    const res: Json = await call(ctx.app, 'GET', cursor ? `${url.split('?')[0]}?cursor=${cursor}&limit=2` : `${url}&limit=2`);
+    const res: Json = await call(
+      ctx.app,
+      'GET',
+      cursor ? `${url.split('?')[0]}?cursor=${cursor}&limit=2` : `${url}&limit=2`,
+    );
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     items.push(...res.body.items);
     cursor = res.body.nextCursor;
@@ -27,7 +31,9 @@ describe('sync of risks, notes, users and clients', () => {
     const tree = await createTree(ctx.app);
     const riskBody = { year: 2016, risk: { en: 'Staff leave' }, plannedMeasures: { en: 'Raise pay' } };
     const r1 = (await call(ctx.app, 'POST', `${API}/goals/${tree.goal.id}/risks`, riskBody)).body;
-    const r2 = (await call(ctx.app, 'POST', `${API}/goals/${tree.goal.id}/risks`, { ...riskBody, risk: { en: 'Budget cut' } })).body;
+    const r2 = (
+      await call(ctx.app, 'POST', `${API}/goals/${tree.goal.id}/risks`, { ...riskBody, risk: { en: 'Budget cut' } })
+    ).body;
     expect((await call(ctx.app, 'PATCH', `${API}/risks/${r1.id}`, { executionStatus: 'executed' })).status).toBe(200);
     expect((await call(ctx.app, 'DELETE', `${API}/risks/${r2.id}`)).status).toBe(204);
     const risks = await syncAll(`${API}/goals/${tree.goal.id}/risks?updatedSince=${t0}`);
@@ -45,7 +51,14 @@ describe('sync of risks, notes, users and clients', () => {
       [2017, true],
     ]);
 
-    const user = (await call(ctx.app, 'POST', `${API}/users`, { email: 'sync@nysana.test', displayName: 'Sync', role: 'viewer', password: 'a-long-enough-password' })).body;
+    const user = (
+      await call(ctx.app, 'POST', `${API}/users`, {
+        email: 'sync@nysana.test',
+        displayName: 'Sync',
+        role: 'viewer',
+        password: 'a-long-enough-password',
+      })
+    ).body;
     expect((await call(ctx.app, 'DELETE', `${API}/users/${user.id}`)).status).toBe(204);
     const users = await syncAll(`${API}/users?updatedSince=${t0}`);
     expect(users.find((u) => u.id === user.id)).toMatchObject({ deleted: true });
@@ -59,7 +72,17 @@ describe('sync of risks, notes, users and clients', () => {
 
   it('rejects a bad updatedSince and sync with an export format', async () => {
     expect((await call(ctx.app, 'GET', `${API}/users?updatedSince=yesterday`)).status).toBe(400);
-    expect((await call(ctx.app, 'GET', `${API}/clients?updatedSince=2020-01-01T00:00:00Z&format=csv`)).status).toBe(400);
-    expect((await call(ctx.app, 'GET', `${API}/plans/00000000-0000-4000-8000-000000000000/notes?updatedSince=2020-01-01T00:00:00Z`)).status).toBe(404);
+    expect((await call(ctx.app, 'GET', `${API}/clients?updatedSince=2020-01-01T00:00:00Z&format=csv`)).status).toBe(
+      400,
+    );
+    expect(
+      (
+        await call(
+          ctx.app,
+          'GET',
+          `${API}/plans/00000000-0000-4000-8000-000000000000/notes?updatedSince=2020-01-01T00:00:00Z`,
+        )
+      ).status,
+    ).toBe(404);
   });
 });

@@ -11,7 +11,17 @@ import { statusExportWatermark } from '../../src/status/watermark.js';
 import type { Json } from '../helpers/app.js';
 import { itTwoConnections } from '../helpers/two-connections.js';
 import { bearer, call, setupApp, tokenFor } from '../helpers/app.js';
-import { API, createGoal, createPlan, createTree, expectProblem, expectStatus, putMeasurement, queryRows, tick } from '../helpers/fixtures.js';
+import {
+  API,
+  createGoal,
+  createPlan,
+  createTree,
+  expectProblem,
+  expectStatus,
+  putMeasurement,
+  queryRows,
+  tick,
+} from '../helpers/fixtures.js';
 
 const ctx = setupApp();
 const since = () => encodeURIComponent(new Date(Date.now() - 1000).toISOString());
@@ -24,7 +34,9 @@ async function syncAll(url: string, limit = 2, headers: Record<string, string> =
   let syncCursor: string;
   for (let pages = 0; ; pages++) {
     if (pages > 300) throw new Error('sync does not end');
-    const page = next ? `${url.split('?')[0]}?cursor=${encodeURIComponent(next)}&limit=${limit}` : `${url}&limit=${limit}`;
+    const page = next
+      ? `${url.split('?')[0]}?cursor=${encodeURIComponent(next)}&limit=${limit}`
+      : `${url}&limit=${limit}`;
     const body = expectStatus(await call(ctx.app, 'GET', page, undefined, headers), 200);
     items.push(...body.items);
     next = body.nextCursor;
@@ -40,18 +52,39 @@ describe('risk register sync (GET /plans/{id}/risks?updatedSince=)', () => {
     const tree = await createTree(ctx.app);
     const goal2 = await createGoal(ctx.app, tree.direction.id);
     const r1 = expectStatus(await call(ctx.app, 'POST', `${API}/goals/${tree.goal.id}/risks`, riskBody()), 201);
-    const r2 = expectStatus(await call(ctx.app, 'POST', `${API}/goals/${tree.goal.id}/risks`, riskBody(2017, 'Budget')), 201);
-    const r3 = expectStatus(await call(ctx.app, 'POST', `${API}/goals/${goal2.id}/risks`, riskBody(2016, 'Reform')), 201);
+    const r2 = expectStatus(
+      await call(ctx.app, 'POST', `${API}/goals/${tree.goal.id}/risks`, riskBody(2017, 'Budget')),
+      201,
+    );
+    const r3 = expectStatus(
+      await call(ctx.app, 'POST', `${API}/goals/${goal2.id}/risks`, riskBody(2016, 'Reform')),
+      201,
+    );
     expectStatus(await call(ctx.app, 'PATCH', `${API}/risks/${r1.id}`, { executionStatus: 'executed' }), 200);
     expect((await call(ctx.app, 'DELETE', `${API}/risks/${r2.id}`)).status).toBe(204);
     const url = `${API}/plans/${tree.plan.id}/risks?updatedSince=${t0}`;
     const first = await syncAll(`${url}&lang=en`);
     expect(first.items).toHaveLength(3);
-    expect(first.items.find((r) => r.id === r1.id)).toMatchObject({ executionStatus: 'executed', version: 2, goalCode: tree.goal.code, riskText: 'Staff leave' });
-    expect(first.items.find((r) => r.id === r2.id)).toEqual({ id: r2.id, deleted: true, goalId: tree.goal.id, planId: tree.plan.id, year: 2017, updatedAt: expect.any(String) });
+    expect(first.items.find((r) => r.id === r1.id)).toMatchObject({
+      executionStatus: 'executed',
+      version: 2,
+      goalCode: tree.goal.code,
+      riskText: 'Staff leave',
+    });
+    expect(first.items.find((r) => r.id === r2.id)).toEqual({
+      id: r2.id,
+      deleted: true,
+      goalId: tree.goal.id,
+      planId: tree.plan.id,
+      year: 2017,
+      updatedAt: expect.any(String),
+    });
 
     // Nothing new: the resume cursor gives an empty page.
-    const idle = expectStatus(await call(ctx.app, 'GET', `${API}/plans/${tree.plan.id}/risks?cursor=${first.syncCursor}`), 200);
+    const idle = expectStatus(
+      await call(ctx.app, 'GET', `${API}/plans/${tree.plan.id}/risks?cursor=${first.syncCursor}`),
+      200,
+    );
     expect(idle.items).toEqual([]);
 
     // A goal's new code is part of its risks' rows: they come again; a cascade delete of goal2 leaves a tombstone.
@@ -70,12 +103,19 @@ describe('risk register sync (GET /plans/{id}/risks?updatedSince=)', () => {
   it('refuses filters and export formats in sync mode, unknown plans and bad cursors with problems', async () => {
     const tree = await createTree(ctx.app);
     const base = `${API}/plans/${tree.plan.id}/risks?updatedSince=${since()}`;
-    expectProblem(await call(ctx.app, 'GET', `${base}&year=2016&executionStatus=executed`), 400, ['query.year', 'query.executionStatus']);
+    expectProblem(await call(ctx.app, 'GET', `${base}&year=2016&executionStatus=executed`), 400, [
+      'query.year',
+      'query.executionStatus',
+    ]);
     expectProblem(await call(ctx.app, 'GET', `${base}&format=csv`), 400, ['query.format']);
     expectProblem(await call(ctx.app, 'GET', `${API}/plans/${crypto.randomUUID()}/risks?updatedSince=${since()}`), 404);
-    expectProblem(await call(ctx.app, 'GET', `${API}/plans/${tree.plan.id}/risks?updatedSince=yesterday`), 400, ['query.updatedSince']);
+    expectProblem(await call(ctx.app, 'GET', `${API}/plans/${tree.plan.id}/risks?updatedSince=yesterday`), 400, [
+      'query.updatedSince',
+    ]);
     const forged = Buffer.from(JSON.stringify(['sync', 5, 'not-a-uuid'])).toString('base64url');
-    expectProblem(await call(ctx.app, 'GET', `${API}/plans/${tree.plan.id}/risks?cursor=${forged}`), 400, ['query.cursor']);
+    expectProblem(await call(ctx.app, 'GET', `${API}/plans/${tree.plan.id}/risks?cursor=${forged}`), 400, [
+      'query.cursor',
+    ]);
   });
 
   it('lets every role read the register while only the owning editor writes it', async () => {
@@ -84,14 +124,26 @@ describe('risk register sync (GET /plans/{id}/risks?updatedSince=)', () => {
     const theirs = await createTree(ctx.app);
     const editor = bearer(await tokenFor(ctx, { role: 'editor', organizationId: mine.organization.id }));
     const viewer = bearer(await tokenFor(ctx, { role: 'viewer' }));
-    const own = expectStatus(await call(ctx.app, 'POST', `${API}/goals/${mine.goal.id}/risks`, riskBody(), editor), 201);
+    const own = expectStatus(
+      await call(ctx.app, 'POST', `${API}/goals/${mine.goal.id}/risks`, riskBody(), editor),
+      201,
+    );
     expectProblem(await call(ctx.app, 'POST', `${API}/goals/${theirs.goal.id}/risks`, riskBody(), editor), 403);
     const foreign = expectStatus(await call(ctx.app, 'POST', `${API}/goals/${theirs.goal.id}/risks`, riskBody()), 201);
     expectProblem(await call(ctx.app, 'DELETE', `${API}/risks/${foreign.id}`, undefined, editor), 403);
     // Reading is for everyone, the other organization's register included.
-    expect((await syncAll(`${API}/plans/${mine.plan.id}/risks?updatedSince=${t0}`, 2, viewer)).items.map((r) => r.id)).toEqual([own.id]);
-    expect((await syncAll(`${API}/plans/${theirs.plan.id}/risks?updatedSince=${t0}`, 2, editor)).items.map((r) => r.id)).toEqual([foreign.id]);
-    expectProblem(await call(ctx.app, 'GET', `${API}/plans/${mine.plan.id}/risks?updatedSince=${t0}`, undefined, { authorization: '' }), 401);
+    expect(
+      (await syncAll(`${API}/plans/${mine.plan.id}/risks?updatedSince=${t0}`, 2, viewer)).items.map((r) => r.id),
+    ).toEqual([own.id]);
+    expect(
+      (await syncAll(`${API}/plans/${theirs.plan.id}/risks?updatedSince=${t0}`, 2, editor)).items.map((r) => r.id),
+    ).toEqual([foreign.id]);
+    expectProblem(
+      await call(ctx.app, 'GET', `${API}/plans/${mine.plan.id}/risks?updatedSince=${t0}`, undefined, {
+        authorization: '',
+      }),
+      401,
+    );
   });
 
   it('a reader paging while a writer creates, updates and deletes ends with every risk exactly once at its latest version', async () => {
@@ -104,7 +156,11 @@ describe('risk register sync (GET /plans/{id}/risks?updatedSince=)', () => {
     let cursor: string | null = null;
     let resume: string | undefined;
     const readPage = async () => {
-      const q = cursor ? `cursor=${encodeURIComponent(cursor)}` : resume ? `cursor=${encodeURIComponent(resume)}` : `updatedSince=${t0}`;
+      const q = cursor
+        ? `cursor=${encodeURIComponent(cursor)}`
+        : resume
+          ? `cursor=${encodeURIComponent(resume)}`
+          : `updatedSince=${t0}`;
       const body = expectStatus(await call(ctx.app, 'GET', `${base}?${q}&limit=3`), 200);
       for (const item of body.items as Json[]) {
         const key = `${item.id}@${item.deleted ? 'deleted' : `${item.version}/${item.goalCode}`}`;
@@ -120,19 +176,22 @@ describe('risk register sync (GET /plans/{id}/risks?updatedSince=)', () => {
     let writing = true;
     const writer = (async () => {
       try {
-      const ids: string[] = [];
-      for (let i = 0; i < 20; i++) {
-        const created = await Promise.all(
-          goals.map((g) => call(ctx.app, 'POST', `${API}/goals/${g.id}/risks`, riskBody(2016 + (i % 3), `r${i}`))),
-        );
-        ids.push(...created.map((c) => expectStatus(c, 201).id));
-        await Promise.all([
-          call(ctx.app, 'PATCH', `${API}/risks/${ids[(i * 7) % ids.length]}`, { note: { en: `n${i}` } }),
-          call(ctx.app, 'PATCH', `${API}/risks/${ids[(i * 3) % ids.length]}`, { executionStatus: 'executed', year: 2018 }),
-        ]);
-        if (i % 5 === 4) expect((await call(ctx.app, 'DELETE', `${API}/risks/${ids.shift()}`)).status).toBe(204);
-        if (i === 10) expectStatus(await call(ctx.app, 'PATCH', `${API}/goals/${goals[1].id}`, { code: '7.7' }), 200);
-      }
+        const ids: string[] = [];
+        for (let i = 0; i < 20; i++) {
+          const created = await Promise.all(
+            goals.map((g) => call(ctx.app, 'POST', `${API}/goals/${g.id}/risks`, riskBody(2016 + (i % 3), `r${i}`))),
+          );
+          ids.push(...created.map((c) => expectStatus(c, 201).id));
+          await Promise.all([
+            call(ctx.app, 'PATCH', `${API}/risks/${ids[(i * 7) % ids.length]}`, { note: { en: `n${i}` } }),
+            call(ctx.app, 'PATCH', `${API}/risks/${ids[(i * 3) % ids.length]}`, {
+              executionStatus: 'executed',
+              year: 2018,
+            }),
+          ]);
+          if (i % 5 === 4) expect((await call(ctx.app, 'DELETE', `${API}/risks/${ids.shift()}`)).status).toBe(204);
+          if (i === 10) expectStatus(await call(ctx.app, 'PATCH', `${API}/goals/${goals[1].id}`, { code: '7.7' }), 200);
+        }
       } finally {
         writing = false; // a failed write must end the reader's loop too
       }
@@ -159,13 +218,23 @@ describe('risk register sync (GET /plans/{id}/risks?updatedSince=)', () => {
     await slow.connect();
     try {
       await slow.query('begin');
-      await slow.query(`update risks set version = version + 1, updated_at = now() - interval '1 hour' where id = $1`, [risk.id]);
-      const meanwhile = expectStatus(await call(ctx.app, 'POST', `${API}/goals/${tree.goal.id}/risks`, riskBody(2017)), 201);
+      await slow.query(`update risks set version = version + 1, updated_at = now() - interval '1 hour' where id = $1`, [
+        risk.id,
+      ]);
+      const meanwhile = expectStatus(
+        await call(ctx.app, 'POST', `${API}/goals/${tree.goal.id}/risks`, riskBody(2017)),
+        201,
+      );
       const during = await syncAll(`${API}/plans/${tree.plan.id}/risks?cursor=${start.syncCursor}`);
       expect(during.items).toEqual([]); // the open transaction holds the watermark back
       await slow.query('commit');
       const after = await syncAll(`${API}/plans/${tree.plan.id}/risks?cursor=${during.syncCursor}`);
-      expect(after.items.map((r) => [r.id, r.version]).sort()).toEqual([[risk.id, 2], [meanwhile.id, 1]].sort());
+      expect(after.items.map((r) => [r.id, r.version]).sort()).toEqual(
+        [
+          [risk.id, 2],
+          [meanwhile.id, 1],
+        ].sort(),
+      );
     } finally {
       await slow.end();
     }
@@ -177,7 +246,8 @@ describe('year approvals sync (GET /plans/{id}/years?updatedSince=)', () => {
     const tree = await createTree(ctx.app);
     const t0 = since();
     const years = `${API}/plans/${tree.plan.id}/years`;
-    const approve = (year: number) => call(ctx.app, 'POST', `${years}/${year}/approve`, { document: { en: 'Order No. 63' }, date: '2016-11-22' });
+    const approve = (year: number) =>
+      call(ctx.app, 'POST', `${years}/${year}/approve`, { document: { en: 'Order No. 63' }, date: '2016-11-22' });
     const a2016 = expectStatus(await approve(2016), 201);
     const a2017 = expectStatus(await approve(2017), 201);
     const first = await syncAll(`${years}?updatedSince=${t0}`);
@@ -195,7 +265,9 @@ describe('year approvals sync (GET /plans/{id}/years?updatedSince=)', () => {
     expect(page1.items.map((a: Json) => a.year)).toEqual([2016]);
     const page2 = expectStatus(await call(ctx.app, 'GET', `${years}?limit=1&cursor=${page1.nextCursor}`), 200);
     expect([page2.items.map((a: Json) => a.year), page2.nextCursor]).toEqual([[2017], null]);
-    expectProblem(await call(ctx.app, 'GET', `${years}?cursor=${Buffer.from('["x"]').toString('base64url')}`), 400, ['query.cursor']);
+    expectProblem(await call(ctx.app, 'GET', `${years}?cursor=${Buffer.from('["x"]').toString('base64url')}`), 400, [
+      'query.cursor',
+    ]);
     expectProblem(await call(ctx.app, 'GET', `${API}/plans/${crypto.randomUUID()}/years?updatedSince=${t0}`), 404);
   });
 
@@ -203,8 +275,20 @@ describe('year approvals sync (GET /plans/{id}/years?updatedSince=)', () => {
     const tree = await createTree(ctx.app);
     const other = await createTree(ctx.app);
     const stranger = bearer(await tokenFor(ctx, { role: 'editor', organizationId: other.organization.id }));
-    expectProblem(await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/approve`, { document: { en: 'x' }, date: '2016-01-01' }, stranger), 403);
-    expectStatus(await call(ctx.app, 'GET', `${API}/plans/${tree.plan.id}/years?updatedSince=${since()}`, undefined, stranger), 200);
+    expectProblem(
+      await call(
+        ctx.app,
+        'POST',
+        `${API}/plans/${tree.plan.id}/years/2016/approve`,
+        { document: { en: 'x' }, date: '2016-01-01' },
+        stranger,
+      ),
+      403,
+    );
+    expectStatus(
+      await call(ctx.app, 'GET', `${API}/plans/${tree.plan.id}/years?updatedSince=${since()}`, undefined, stranger),
+      200,
+    );
   });
 });
 
@@ -217,7 +301,11 @@ describe('audit trail sync (GET /audit?updatedSince=)', () => {
     let resume: string | undefined;
     const base = `${API}/audit?entityType=measurement`;
     const readPage = async () => {
-      const q = cursor ? `cursor=${encodeURIComponent(cursor)}` : resume ? `cursor=${encodeURIComponent(resume)}` : `updatedSince=${t0}`;
+      const q = cursor
+        ? `cursor=${encodeURIComponent(cursor)}`
+        : resume
+          ? `cursor=${encodeURIComponent(resume)}`
+          : `updatedSince=${t0}`;
       const body = expectStatus(await call(ctx.app, 'GET', `${base}&${q}&limit=4`), 200);
       for (const e of body.items as Json[]) {
         expect(e.entityType).toBe('measurement');
@@ -249,7 +337,12 @@ describe('audit trail sync (GET /audit?updatedSince=)', () => {
     })();
     await Promise.all([writer, reader]);
     while ((await readPage()) > 0 || cursor !== null);
-    const truth = (await queryRows(ctx, sql`select id::int as id from audit_log where entity_type = 'measurement' and entity_key like ${`${tree.indicator.id}/%`}`)).map((r) => r.id as number);
+    const truth = (
+      await queryRows(
+        ctx,
+        sql`select id::int as id from audit_log where entity_type = 'measurement' and entity_key like ${`${tree.indicator.id}/%`}`,
+      )
+    ).map((r) => r.id as number);
     expect(truth).toHaveLength(15);
     expect(new Set(seen).size).toBe(seen.length);
     expect([...seen].sort((a, b) => a - b)).toEqual(truth.sort((a, b) => a - b));
@@ -260,7 +353,9 @@ describe('audit trail sync (GET /audit?updatedSince=)', () => {
     const notAnId = Buffer.from('["x"]').toString('base64url');
     expectProblem(await call(ctx.app, 'GET', `${API}/audit?cursor=${notAnId}`), 400, ['query.cursor']);
     expectProblem(await call(ctx.app, 'GET', `${API}/audit?cursor=${notAnId}&format=csv`), 400, ['query.cursor']);
-    const editor = bearer(await tokenFor(ctx, { role: 'editor', organizationId: (await createTree(ctx.app)).organization.id }));
+    const editor = bearer(
+      await tokenFor(ctx, { role: 'editor', organizationId: (await createTree(ctx.app)).organization.id }),
+    );
     expectProblem(await call(ctx.app, 'GET', `${API}/audit?updatedSince=${since()}`, undefined, editor), 403);
   });
 });
@@ -302,27 +397,39 @@ describe('ETags on streamed exports', () => {
   it.each([
     ['filtered by plan', true],
     ['unfiltered', false],
-  ])('the status export watermark (%s) moves with a measurement, an indicator, a goal and an approval, and only then', async (_, byPlan) => {
-    const tree = await createTree(ctx.app);
-    const db = ctx.db.database.db;
-    const filters = byPlan ? { year: 2016, planId: tree.plan.id } : { year: 2016 };
-    const mark = () => statusExportWatermark(db, filters);
-    const m0 = await mark();
-    expect(await mark()).toBe(m0);
-    await putMeasurement(ctx.app, tree.indicator.id, 2015, { plan: 1, fact: 1 }); // the previous year feeds the trend
-    const m1 = await mark();
-    expect(m1).not.toBe(m0);
-    await putMeasurement(ctx.app, tree.indicator.id, 2014, { plan: 1, fact: 1 }); // not shown in 2016
-    expect(await mark()).toBe(m1);
-    expectStatus(await call(ctx.app, 'PATCH', `${API}/indicators/${tree.indicator.id}`, { name: { en: 'Renamed' } }), 200);
-    const m2 = await mark();
-    expect(m2).not.toBe(m1);
-    expectStatus(await call(ctx.app, 'PATCH', `${API}/goals/${tree.goal.id}`, { code: 'G.9' }), 200);
-    const m3 = await mark();
-    expect(m3).not.toBe(m2);
-    expectStatus(await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/approve`, { document: { en: 'x' }, date: '2016-01-01' }), 201);
-    expect(await mark()).not.toBe(m3);
-  });
+  ])(
+    'the status export watermark (%s) moves with a measurement, an indicator, a goal and an approval, and only then',
+    async (_, byPlan) => {
+      const tree = await createTree(ctx.app);
+      const db = ctx.db.database.db;
+      const filters = byPlan ? { year: 2016, planId: tree.plan.id } : { year: 2016 };
+      const mark = () => statusExportWatermark(db, filters);
+      const m0 = await mark();
+      expect(await mark()).toBe(m0);
+      await putMeasurement(ctx.app, tree.indicator.id, 2015, { plan: 1, fact: 1 }); // the previous year feeds the trend
+      const m1 = await mark();
+      expect(m1).not.toBe(m0);
+      await putMeasurement(ctx.app, tree.indicator.id, 2014, { plan: 1, fact: 1 }); // not shown in 2016
+      expect(await mark()).toBe(m1);
+      expectStatus(
+        await call(ctx.app, 'PATCH', `${API}/indicators/${tree.indicator.id}`, { name: { en: 'Renamed' } }),
+        200,
+      );
+      const m2 = await mark();
+      expect(m2).not.toBe(m1);
+      expectStatus(await call(ctx.app, 'PATCH', `${API}/goals/${tree.goal.id}`, { code: 'G.9' }), 200);
+      const m3 = await mark();
+      expect(m3).not.toBe(m2);
+      expectStatus(
+        await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/approve`, {
+          document: { en: 'x' },
+          date: '2016-01-01',
+        }),
+        201,
+      );
+      expect(await mark()).not.toBe(m3);
+    },
+  );
 
   it('the status feed export answers 304 to its own ETag until a measurement changes', async () => {
     const tree = await createTree(ctx.app);
@@ -337,7 +444,9 @@ describe('ETags on streamed exports', () => {
       expect(again.status).toBe(304);
       expect(again.raw.body).toBe('');
       // Another plan's filter is another file.
-      expect(String((await call(ctx.app, 'GET', `${API}/status?year=2016&format=${format}`)).headers.etag)).not.toBe(etag);
+      expect(String((await call(ctx.app, 'GET', `${API}/status?year=2016&format=${format}`)).headers.etag)).not.toBe(
+        etag,
+      );
     }
     const url = `${API}/status?year=2016&planId=${tree.plan.id}&format=csv`;
     const etag = String((await call(ctx.app, 'GET', url)).headers.etag);
@@ -352,7 +461,11 @@ describe('ETags on streamed exports', () => {
 describe('tombstone retention', () => {
   it('validates SYNC_TOMBSTONE_RETENTION_DAYS and SYNC_PRUNE_INTERVAL_MINUTES', () => {
     expect(loadConfig({}).SYNC_TOMBSTONE_RETENTION_DAYS).toBe(90);
-    for (const env of [{ SYNC_TOMBSTONE_RETENTION_DAYS: '0' }, { SYNC_TOMBSTONE_RETENTION_DAYS: 'ninety' }, { SYNC_PRUNE_INTERVAL_MINUTES: '-1' }]) {
+    for (const env of [
+      { SYNC_TOMBSTONE_RETENTION_DAYS: '0' },
+      { SYNC_TOMBSTONE_RETENTION_DAYS: 'ninety' },
+      { SYNC_PRUNE_INTERVAL_MINUTES: '-1' },
+    ]) {
       expect(() => loadConfig(env), JSON.stringify(env)).toThrow(ConfigError);
     }
     expect(() => loadConfig({ SYNC_TOMBSTONE_RETENTION_DAYS: '0' })).toThrow(/SYNC_TOMBSTONE_RETENTION_DAYS/);
@@ -366,7 +479,10 @@ describe('tombstone retention', () => {
     // A plan deleted "100 days ago": its tombstone is beyond a 90-day retention.
     const old = await createPlan(ctx.app, tree.organization.id);
     expect((await call(ctx.app, 'DELETE', `${API}/plans/${old.id}`)).status).toBe(204);
-    await queryRows(ctx, sql`update sync_deletions set deleted_at = now() - interval '100 days' where entity_id = ${old.id}`);
+    await queryRows(
+      ctx,
+      sql`update sync_deletions set deleted_at = now() - interval '100 days' where entity_id = ${old.id}`,
+    );
     // A recent deletion stays.
     const recent = expectStatus(await call(ctx.app, 'POST', `${API}/goals/${tree.goal.id}/risks`, riskBody()), 201);
     expect((await call(ctx.app, 'DELETE', `${API}/risks/${recent.id}`)).status).toBe(204);

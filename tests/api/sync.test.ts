@@ -31,7 +31,11 @@ async function syncAll(url: string, limit = 3) {
   let pages = 0;
   do {
     const sep = url.includes('?') ? '&' : '?';
-    const res = await call(ctx.app, 'GET', `${url}${sep}limit=${limit}${next ? `&cursor=${encodeURIComponent(next)}` : ''}`);
+    const res = await call(
+      ctx.app,
+      'GET',
+      `${url}${sep}limit=${limit}${next ? `&cursor=${encodeURIComponent(next)}` : ''}`,
+    );
     const body = expectStatus(res, 200);
     items.push(...body.items);
     next = body.nextCursor;
@@ -93,12 +97,28 @@ describe('incremental sync of the lists', () => {
 
     expectStatus(await call(ctx.app, 'DELETE', `${API}/directions/${tree.direction.id}?cascade=true`), 204);
     const dirs = await syncAll(`${API}/plans/${tree.plan.id}/directions?updatedSince=${encodeURIComponent(t0)}`);
-    expect(dirs.items).toContainEqual({ id: tree.direction.id, deleted: true, updatedAt: expect.any(String), planId: tree.plan.id });
+    expect(dirs.items).toContainEqual({
+      id: tree.direction.id,
+      deleted: true,
+      updatedAt: expect.any(String),
+      planId: tree.plan.id,
+    });
     const status = await syncAll(`${API}/status?updatedSince=${encodeURIComponent(t0)}&year=2016`);
-    expect(status.items).toContainEqual({ indicatorId: tree.indicator.id, year: 2016, deleted: true, updatedAt: expect.any(String) });
+    expect(status.items).toContainEqual({
+      indicatorId: tree.indicator.id,
+      year: 2016,
+      deleted: true,
+      updatedAt: expect.any(String),
+    });
     // The goal and direction are gone: 404 (their own tombstones are in their parents' lists).
-    expectProblem(await call(ctx.app, 'GET', `${API}/goals/${tree.goal.id}/indicators?updatedSince=${encodeURIComponent(t0)}`), 404);
-    expectProblem(await call(ctx.app, 'GET', `${API}/directions/${tree.direction.id}/goals?updatedSince=${encodeURIComponent(t0)}`), 404);
+    expectProblem(
+      await call(ctx.app, 'GET', `${API}/goals/${tree.goal.id}/indicators?updatedSince=${encodeURIComponent(t0)}`),
+      404,
+    );
+    expectProblem(
+      await call(ctx.app, 'GET', `${API}/directions/${tree.direction.id}/goals?updatedSince=${encodeURIComponent(t0)}`),
+      404,
+    );
   });
 
   it('syncs measurements of an indicator, with tombstones carrying indicatorId and year', async () => {
@@ -107,12 +127,17 @@ describe('incremental sync of the lists', () => {
     const m2015 = await putMeasurement(ctx.app, tree.indicator.id, 2015, { plan: 1 });
     await putMeasurement(ctx.app, tree.indicator.id, 2016, { plan: 2 });
     expectStatus(await call(ctx.app, 'DELETE', `${API}/indicators/${tree.indicator.id}/measurements/2015`), 204);
-    const got = await syncAll(`${API}/indicators/${tree.indicator.id}/measurements?updatedSince=${encodeURIComponent(t0)}`, 1);
+    const got = await syncAll(
+      `${API}/indicators/${tree.indicator.id}/measurements?updatedSince=${encodeURIComponent(t0)}`,
+      1,
+    );
     expect(got.items).toEqual([
       expect.objectContaining({ year: 2016, plan: 2 }),
       { id: m2015.id, deleted: true, updatedAt: expect.any(String), indicatorId: tree.indicator.id, year: 2015 },
     ]);
-    const filtered = await syncAll(`${API}/indicators/${tree.indicator.id}/measurements?updatedSince=${encodeURIComponent(t0)}&yearFrom=2016`);
+    const filtered = await syncAll(
+      `${API}/indicators/${tree.indicator.id}/measurements?updatedSince=${encodeURIComponent(t0)}&yearFrom=2016`,
+    );
     expect(filtered.items.map((m: Json) => m.year)).toEqual([2016]);
   });
 
@@ -125,13 +150,24 @@ describe('incremental sync of the lists', () => {
     const live = (items: Json[]) => items.filter((s) => !s.deleted);
     expect(live(first.items).map((s: Json) => s.year)).toEqual([2015, 2016]);
     await putMeasurement(ctx.app, tree.indicator.id, 2015, { plan: 1, fact: 5 });
-    const next = expectStatus(await call(ctx.app, 'GET', `${API}/status?planId=${tree.plan.id}&cursor=${encodeURIComponent(first.syncCursor)}`), 200);
+    const next = expectStatus(
+      await call(ctx.app, 'GET', `${API}/status?planId=${tree.plan.id}&cursor=${encodeURIComponent(first.syncCursor)}`),
+      200,
+    );
     expect(live(next.items).map((s: Json) => [s.year, s.fact, s.previousFact])).toEqual([
       [2015, 5, null],
       [2016, 3, 5],
     ]);
-    expectProblem(await call(ctx.app, 'GET', `${API}/status?updatedSince=${encodeURIComponent(since())}&status=achieved`), 400, ['query.status']);
-    expectProblem(await call(ctx.app, 'GET', `${API}/status?updatedSince=${encodeURIComponent(since())}&format=csv`), 400, ['query.format']);
+    expectProblem(
+      await call(ctx.app, 'GET', `${API}/status?updatedSince=${encodeURIComponent(since())}&status=achieved`),
+      400,
+      ['query.status'],
+    );
+    expectProblem(
+      await call(ctx.app, 'GET', `${API}/status?updatedSince=${encodeURIComponent(since())}&format=csv`),
+      400,
+      ['query.format'],
+    );
   });
 
   it('re-serves status rows when their year is approved and reopened', async () => {
@@ -145,16 +181,27 @@ describe('incremental sync of the lists', () => {
     expectStatus(await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/approve`, approve), 201);
     const second = await syncAll(`${url}&cursor=${encodeURIComponent(first.syncCursor)}`);
     expect(live(second.items).map((s: Json) => [s.year, s.approved])).toEqual([[2016, true]]);
-    expectStatus(await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/reopen`, { reason: 'correction' }), 200);
+    expectStatus(
+      await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/years/2016/reopen`, { reason: 'correction' }),
+      200,
+    );
     const third = await syncAll(`${url}&cursor=${encodeURIComponent(second.syncCursor)}`);
     expect(live(third.items).map((s: Json) => [s.year, s.approved])).toEqual([[2016, false]]);
   });
 
   it('answers 400 for a malformed updatedSince or sync cursor', async () => {
     expectProblem(await call(ctx.app, 'GET', `${API}/plans?updatedSince=yesterday`), 400, ['query.updatedSince']);
-    expectProblem(await call(ctx.app, 'GET', `${API}/plans?updatedSince=2026-01-01T00:00:00`), 400, ['query.updatedSince']);
-    expectProblem(await call(ctx.app, 'GET', `${API}/plans?updatedSince=2026-01-01T00:00:00Z&format=csv`), 400, ['query.format']);
-    for (const cursor of [['sync', 5, 'not-a-uuid'], ['sync', -1], ['sync', 5, 1, 2]]) {
+    expectProblem(await call(ctx.app, 'GET', `${API}/plans?updatedSince=2026-01-01T00:00:00`), 400, [
+      'query.updatedSince',
+    ]);
+    expectProblem(await call(ctx.app, 'GET', `${API}/plans?updatedSince=2026-01-01T00:00:00Z&format=csv`), 400, [
+      'query.format',
+    ]);
+    for (const cursor of [
+      ['sync', 5, 'not-a-uuid'],
+      ['sync', -1],
+      ['sync', 5, 1, 2],
+    ]) {
       const bad = Buffer.from(JSON.stringify(cursor)).toString('base64url');
       expectProblem(await call(ctx.app, 'GET', `${API}/plans?cursor=${bad}`), 400, ['query.cursor']);
       expectProblem(await call(ctx.app, 'GET', `${API}/status?cursor=${bad}`), 400, ['query.cursor']);
@@ -235,7 +282,10 @@ describe('sync under concurrent writes', () => {
     let cursor: string | null = null;
     let resume: string | undefined;
     const readPage = async () => {
-      const q: string = cursor ?? resume ? `&cursor=${encodeURIComponent((cursor ?? resume)!)}` : `&updatedSince=${encodeURIComponent(t0)}`;
+      const q: string =
+        (cursor ?? resume)
+          ? `&cursor=${encodeURIComponent((cursor ?? resume)!)}`
+          : `&updatedSince=${encodeURIComponent(t0)}`;
       const body = expectStatus(await call(ctx.app, 'GET', `${url}${q}`), 200);
       for (const item of body.items as Json[]) {
         const key = `${item.indicatorId}/${item.year}`;
@@ -270,7 +320,8 @@ describe('sync under concurrent writes', () => {
     await Promise.all([writer, reader]);
     while ((await readPage()) > 0 || cursor !== null);
 
-    const truth = expectStatus(await call(ctx.app, 'GET', `${API}/status?planId=${tree.plan.id}&limit=500`), 200).items as Json[];
+    const truth = expectStatus(await call(ctx.app, 'GET', `${API}/status?planId=${tree.plan.id}&limit=500`), 200)
+      .items as Json[];
     expect(held).toEqual(new Map(truth.map((s) => [`${s.indicatorId}/${s.year}`, [s.plan, s.fact, s.previousFact]])));
   });
 
@@ -287,11 +338,17 @@ describe('sync under concurrent writes', () => {
     await slow.connect();
     try {
       await slow.query('begin');
-      await slow.query(`update plans set version = version + 1, updated_at = now(), code = code || '-slow' where id = $1`, [a.id]);
+      await slow.query(
+        `update plans set version = version + 1, updated_at = now(), code = code || '-slow' where id = $1`,
+        [a.id],
+      );
       await tick();
       // A later writer commits first.
       expectStatus(await call(ctx.app, 'PATCH', `${API}/plans/${b.id}`, { title: { en: 'fast' } }), 200);
-      const during = expectStatus(await call(ctx.app, 'GET', `${url}&cursor=${encodeURIComponent(start.syncCursor)}`), 200);
+      const during = expectStatus(
+        await call(ctx.app, 'GET', `${url}&cursor=${encodeURIComponent(start.syncCursor)}`),
+        200,
+      );
       // Held back while the older transaction runs: serving b now would put a behind the cursor.
       expect(live(during.items)).toEqual([]);
       await slow.query('commit');

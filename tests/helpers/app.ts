@@ -45,7 +45,12 @@ export function setupApp(overrides: Partial<Config> = {}): TestContext {
   beforeAll(async () => {
     ctx.db = await createTestDatabase();
     // With the status cache's listener, as the server runs (CACHE=off in overrides turns it off).
-    ctx.app = await buildApp({ db: ctx.db.database.db, config: { ...testConfig, ...overrides }, logger: false, listen: ctx.db.database.listen });
+    ctx.app = await buildApp({
+      db: ctx.db.database.db,
+      config: { ...testConfig, ...overrides },
+      logger: false,
+      listen: ctx.db.database.listen,
+    });
     await ctx.app.ready();
   });
   afterAll(async () => {
@@ -92,7 +97,10 @@ export async function createTestUser(
 }
 
 /** A bearer token (without "Bearer ") for a fresh user of that role. */
-export async function tokenFor(ctx: TestContext | FastifyInstance, options: { role: Role; organizationId?: string | null }): Promise<string> {
+export async function tokenFor(
+  ctx: TestContext | FastifyInstance,
+  options: { role: Role; organizationId?: string | null },
+): Promise<string> {
   const app = 'app' in ctx ? ctx.app : ctx;
   return (await createTestUser(app, options)).token;
 }
@@ -111,7 +119,13 @@ export function adminToken(app: FastifyInstance): Promise<string> {
 }
 
 /** inject() with JSON in and out; an admin bearer token unless `headers.authorization` says otherwise. */
-export async function call(app: FastifyInstance, method: InjectOptions['method'], url: string, body?: unknown, headers: Record<string, string> = {}) {
+export async function call(
+  app: FastifyInstance,
+  method: InjectOptions['method'],
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   const merged: Record<string, string> = { ...headers };
   const given = Object.keys(merged).find((k) => k.toLowerCase() === 'authorization');
   if (given === undefined) merged.authorization = `Bearer ${await adminToken(app)}`;

@@ -2,19 +2,61 @@
 
 /** The status feed's CSV columns, in order (what BI tools see as the header). */
 export const STATUS_COLUMNS = [
-  'organizationId', 'organizationCode', 'organizationName', 'planId', 'planCode', 'planTitle', 'directionId', 'directionCode',
-  'directionTitle', 'goalId', 'goalCode', 'goalTitle', 'indicatorId', 'code', 'name', 'unit', 'valueType', 'betterWhen',
-  'year', 'plan', 'fact', 'ratingSize', 'score', 'status', 'statusLabel', 'achievementPercent', 'deviation', 'previousFact', 'trend',
-  'percentile', 'previousPercentile',
+  'organizationId',
+  'organizationCode',
+  'organizationName',
+  'planId',
+  'planCode',
+  'planTitle',
+  'directionId',
+  'directionCode',
+  'directionTitle',
+  'goalId',
+  'goalCode',
+  'goalTitle',
+  'indicatorId',
+  'code',
+  'name',
+  'unit',
+  'valueType',
+  'betterWhen',
+  'year',
+  'plan',
+  'fact',
+  'ratingSize',
+  'score',
+  'status',
+  'statusLabel',
+  'achievementPercent',
+  'deviation',
+  'previousFact',
+  'trend',
+  'percentile',
+  'previousPercentile',
   // Evaluation methods (issue 18); band is the band's code.
-  'weight', 'degree', 'band', 'gap', 'scoreTrend', 'overdue',
+  'weight',
+  'degree',
+  'band',
+  'gap',
+  'scoreTrend',
+  'overdue',
 ];
 
 type Lang = 'kk' | 'ru' | 'en';
 /** The status labels of the export (src/reports/labels.ts verdicts), written out here as a reader sees them. */
 const STATUS_LABELS: Record<Lang, Record<string, string>> = {
-  kk: { achieved: 'Орындалды', not_achieved: 'Орындалмады', pending: 'Орындау барысында', no_target: 'Жоспарлы мән белгіленбеген' },
-  ru: { achieved: 'Достигнут', not_achieved: 'Не достигнут', pending: 'В процессе достижения', no_target: 'Плановое значение не установлено' },
+  kk: {
+    achieved: 'Орындалды',
+    not_achieved: 'Орындалмады',
+    pending: 'Орындау барысында',
+    no_target: 'Жоспарлы мән белгіленбеген',
+  },
+  ru: {
+    achieved: 'Достигнут',
+    not_achieved: 'Не достигнут',
+    pending: 'В процессе достижения',
+    no_target: 'Плановое значение не установлено',
+  },
   en: { achieved: 'Achieved', not_achieved: 'Not achieved', pending: 'In progress', no_target: 'No target set' },
 };
 const LOCALIZED = new Set(['organizationName', 'planTitle', 'directionTitle', 'goalTitle', 'name', 'unit']);

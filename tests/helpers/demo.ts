@@ -17,23 +17,39 @@ export interface LoadedDemo {
 }
 
 async function post(app: FastifyInstance, url: string, body: unknown, expected = 201) {
-  const res = await call(app, url.includes('/measurements/') || url.includes('/notes/') || url.endsWith('/signature') ? 'PUT' : 'POST', url, body);
+  const res = await call(
+    app,
+    url.includes('/measurements/') || url.includes('/notes/') || url.endsWith('/signature') ? 'PUT' : 'POST',
+    url,
+    body,
+  );
   if (res.status !== expected) throw new Error(`${url} answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body;
 }
 
 export async function loadDemoThroughApi(app: FastifyInstance, orgCode?: string): Promise<LoadedDemo> {
   const data = loadDemoDataset();
-  const org = await post(app, '/api/v1/organizations', { ...data.organization, code: orgCode ?? data.organization.code });
+  const org = await post(app, '/api/v1/organizations', {
+    ...data.organization,
+    code: orgCode ?? data.organization.code,
+  });
   const plan = await post(app, '/api/v1/plans', { ...data.plan, organizationId: org.id });
   const indicatorIds = new Map<string, string>();
   const verdicts = new Map<string, string>();
   const goalIds = new Map<string, string>();
   const riskIds: string[] = [];
   for (const d of data.directions) {
-    const direction = await post(app, `/api/v1/plans/${plan.id}/directions`, { code: d.code, title: d.title, position: d.position });
+    const direction = await post(app, `/api/v1/plans/${plan.id}/directions`, {
+      code: d.code,
+      title: d.title,
+      position: d.position,
+    });
     for (const g of d.goals) {
-      const goal = await post(app, `/api/v1/directions/${direction.id}/goals`, { code: g.code, title: g.title, position: g.position });
+      const goal = await post(app, `/api/v1/directions/${direction.id}/goals`, {
+        code: g.code,
+        title: g.title,
+        position: g.position,
+      });
       goalIds.set(g.code, goal.id);
       for (const risk of g.risks) riskIds.push((await post(app, `/api/v1/goals/${goal.id}/risks`, risk)).id);
       for (const { measurements, reportVerdict, ...indicator } of g.indicators) {

@@ -36,7 +36,12 @@ export function expectStatus(res: Response, status: number): Json {
 export function expectProblem(res: Response, status: number, paths: string[] = []) {
   expect(res.status, res.raw.body).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String) });
+  expect(res.body).toMatchObject({
+    type: expect.any(String),
+    title: expect.any(String),
+    status,
+    detail: expect.any(String),
+  });
   expect(res.body.title.length).toBeGreaterThan(0);
   expect(res.body.detail.length).toBeGreaterThan(0);
   if (paths.length > 0) {
@@ -71,11 +76,19 @@ export function planBody(organizationId: string, overrides: Record<string, unkno
   };
 }
 
-export async function createPlan(app: FastifyInstance, organizationId: string, overrides: Record<string, unknown> = {}): Promise<Json> {
+export async function createPlan(
+  app: FastifyInstance,
+  organizationId: string,
+  overrides: Record<string, unknown> = {},
+): Promise<Json> {
   return expectStatus(await call(app, 'POST', `${API}/plans`, planBody(organizationId, overrides)), 201);
 }
 
-export async function createDirection(app: FastifyInstance, planId: string, overrides: Record<string, unknown> = {}): Promise<Json> {
+export async function createDirection(
+  app: FastifyInstance,
+  planId: string,
+  overrides: Record<string, unknown> = {},
+): Promise<Json> {
   const res = await call(app, 'POST', `${API}/plans/${planId}/directions`, {
     code: uniqueCode('D'),
     title: { kk: 'Бағыт', en: 'Direction' },
@@ -84,7 +97,11 @@ export async function createDirection(app: FastifyInstance, planId: string, over
   return expectStatus(res, 201);
 }
 
-export async function createGoal(app: FastifyInstance, directionId: string, overrides: Record<string, unknown> = {}): Promise<Json> {
+export async function createGoal(
+  app: FastifyInstance,
+  directionId: string,
+  overrides: Record<string, unknown> = {},
+): Promise<Json> {
   const res = await call(app, 'POST', `${API}/directions/${directionId}/goals`, {
     code: uniqueCode('G'),
     title: { kk: 'Мақсат', en: 'Goal' },
@@ -105,7 +122,11 @@ export function indicatorBody(overrides: Record<string, unknown> = {}) {
   };
 }
 
-export async function createIndicator(app: FastifyInstance, goalId: string, overrides: Record<string, unknown> = {}): Promise<Json> {
+export async function createIndicator(
+  app: FastifyInstance,
+  goalId: string,
+  overrides: Record<string, unknown> = {},
+): Promise<Json> {
   return expectStatus(await call(app, 'POST', `${API}/goals/${goalId}/indicators`, indicatorBody(overrides)), 201);
 }
 

@@ -89,10 +89,10 @@ export default async function setup(project: TestProject) {
 
   return async () => {
     // Drop the template and any per-file database a crashed worker left behind.
-    const leftovers = await admin.query(
-      `select datname from pg_database where datname = $1 or datname like $2`,
-      [template, `${template}_%`],
-    );
+    const leftovers = await admin.query(`select datname from pg_database where datname = $1 or datname like $2`, [
+      template,
+      `${template}_%`,
+    ]);
     for (const row of leftovers.rows) await admin.query(`drop database if exists ${row.datname} with (force)`);
     await admin.end();
     await stop?.();

@@ -39,7 +39,15 @@ function everyRule(plan: NumericInput, fact: NumericInput) {
     deriveStatus(plan, fact, bw);
     achievementPercent(plan, fact, bw);
     trend(plan, fact, bw);
-    computeIndicatorStatus({ betterWhen: bw, valueType: 'rank', plan, fact, previousFact: plan, ratingSize: plan, previousRatingSize: fact });
+    computeIndicatorStatus({
+      betterWhen: bw,
+      valueType: 'rank',
+      plan,
+      fact,
+      previousFact: plan,
+      ratingSize: plan,
+      previousRatingSize: fact,
+    });
   }
   deviation(plan, fact);
   percentile(fact, plan);
@@ -70,7 +78,15 @@ describe('the fixed-point path', () => {
   it.each(SHORT)('plan %s, fact %s: every rule answers without decimal.js, as decimal.js does', (plan, fact) => {
     expect(decimalUses(() => everyRule(plan, fact))).toBe(0);
     for (const bw of BETTER) {
-      const input = { betterWhen: bw, valueType: 'rank' as const, plan, fact, previousFact: plan, ratingSize: plan, previousRatingSize: fact };
+      const input = {
+        betterWhen: bw,
+        valueType: 'rank' as const,
+        plan,
+        fact,
+        previousFact: plan,
+        ratingSize: plan,
+        previousRatingSize: fact,
+      };
       expect(computeIndicatorStatus(input)).toEqual(computeIndicatorStatusWithDecimals(input));
     }
   });
@@ -100,7 +116,12 @@ describe('the fixed-point path', () => {
   });
 
   it('the achievement rate of counts up to 90 billion needs no decimal.js', () => {
-    const big: ReturnType<typeof emptySummary> = { ...emptySummary(), total: 90_000_000_000, achieved: 89_999_999_999, notAchieved: 1 };
+    const big: ReturnType<typeof emptySummary> = {
+      ...emptySummary(),
+      total: 90_000_000_000,
+      achieved: 89_999_999_999,
+      notAchieved: 1,
+    };
     expect(decimalUses(() => mergeSummaries(big, emptySummary()))).toBe(0);
     expect(decimalUses(() => summarize(['achieved', 'not_achieved', 'not_achieved']))).toBe(0);
   });
@@ -117,7 +138,15 @@ describe('the decimal.js path', () => {
     ['plan / rank scaled beyond 2^53', () => percentile('1', '123456789012345'), 100],
     // Both within 2^53 at the common scale, their difference not: 900000000000001 - (-9000000000000000).
     ['a difference beyond 2^53', () => deviation('-900000000000000', '90000000000000.1'), 990000000000000.1],
-    ['an achievement rate over 90 billion decided', () => mergeSummaries({ ...emptySummary(), total: 100_000_000_000, achieved: 99_999_999_999, notAchieved: 1 }, emptySummary()).achievementRate, 100],
+    [
+      'an achievement rate over 90 billion decided',
+      () =>
+        mergeSummaries(
+          { ...emptySummary(), total: 100_000_000_000, achieved: 99_999_999_999, notAchieved: 1 },
+          emptySummary(),
+        ).achievementRate,
+      100,
+    ],
   ];
 
   it.each(cases)('%s', (_, rule, expected) => {
@@ -129,7 +158,15 @@ describe('the decimal.js path', () => {
 
 describe('the reference (computeIndicatorStatusWithDecimals)', () => {
   it('sends every value to decimal.js, short ones included: it is what the fast path is checked against', () => {
-    const input = { betterWhen: 'higher' as const, valueType: 'rank' as const, plan: '3', fact: '2', previousFact: '1', ratingSize: '10', previousRatingSize: '10' };
+    const input = {
+      betterWhen: 'higher' as const,
+      valueType: 'rank' as const,
+      plan: '3',
+      fact: '2',
+      previousFact: '1',
+      ratingSize: '10',
+      previousRatingSize: '10',
+    };
     expect(decimalUses(() => computeIndicatorStatusWithDecimals(input))).toBeGreaterThanOrEqual(3);
   });
 });
@@ -141,11 +178,17 @@ describe('errors name what was wrong', () => {
   });
 
   it('a direction that is neither higher nor lower', () => {
-    expect(() => deriveStatus('1', '2', 'up' as BetterWhen)).toThrow(new TypeError('betterWhen must be "higher" or "lower", got "up"'));
+    expect(() => deriveStatus('1', '2', 'up' as BetterWhen)).toThrow(
+      new TypeError('betterWhen must be "higher" or "lower", got "up"'),
+    );
   });
 
   it('an unknown status, counted one at a time or all at once', () => {
-    expect(() => addToSummary(emptySummary(), 'done' as AchievementStatus)).toThrow(new TypeError('unknown achievement status "done"'));
-    expect(() => summarize(['achieved', 'toString' as AchievementStatus])).toThrow(new TypeError('unknown achievement status "toString"'));
+    expect(() => addToSummary(emptySummary(), 'done' as AchievementStatus)).toThrow(
+      new TypeError('unknown achievement status "done"'),
+    );
+    expect(() => summarize(['achieved', 'toString' as AchievementStatus])).toThrow(
+      new TypeError('unknown achievement status "toString"'),
+    );
   });
 });

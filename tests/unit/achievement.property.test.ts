@@ -45,11 +45,16 @@ const pairOf = (values: fc.Arbitrary<bigint>) =>
   fc.oneof(
     { arbitrary: fc.tuple(values, values), weight: 4 },
     { arbitrary: values.map((v) => [v, v] as [bigint, bigint]), weight: 2 },
-    { arbitrary: fc.tuple(values, fc.boolean()).map(([v, first]) => (first ? [0n, v] : [v, 0n]) as [bigint, bigint]), weight: 1 },
+    {
+      arbitrary: fc.tuple(values, fc.boolean()).map(([v, first]) => (first ? [0n, v] : [v, 0n]) as [bigint, bigint]),
+      weight: 1,
+    },
     { arbitrary: fc.tuple(values, values).map(([a, b]) => [a < 0n ? a : -a, b] as [bigint, bigint]), weight: 1 },
   );
 const centsPair = pairOf(cents);
-const nonNegativePair = pairOf(nonNegativeCents).map(([a, b]) => [a < 0n ? -a : a, b < 0n ? -b : b] as [bigint, bigint]);
+const nonNegativePair = pairOf(nonNegativeCents).map(
+  ([a, b]) => [a < 0n ? -a : a, b < 0n ? -b : b] as [bigint, bigint],
+);
 
 /** How many values `work` sent to decimal.js (0: it ran on the fixed-point path only). */
 function decimalUses(work: () => unknown): number {
@@ -110,11 +115,17 @@ describe('status properties', () => {
       }),
     );
     fc.assert(
-      fc.property(finiteDouble, finiteDouble, fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }), (plan, fact, raise) => {
-        const raised = fact + raise;
-        fc.pre(Number.isFinite(raised));
-        if (deriveStatus(plan, fact, 'higher') === 'achieved') expect(deriveStatus(plan, raised, 'higher')).toBe('achieved');
-      }),
+      fc.property(
+        finiteDouble,
+        finiteDouble,
+        fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }),
+        (plan, fact, raise) => {
+          const raised = fact + raise;
+          fc.pre(Number.isFinite(raised));
+          if (deriveStatus(plan, fact, 'higher') === 'achieved')
+            expect(deriveStatus(plan, raised, 'higher')).toBe('achieved');
+        },
+      ),
     );
   });
 
@@ -127,11 +138,17 @@ describe('status properties', () => {
       }),
     );
     fc.assert(
-      fc.property(finiteDouble, finiteDouble, fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }), (plan, fact, drop) => {
-        const lowered = fact - drop;
-        fc.pre(Number.isFinite(lowered));
-        if (deriveStatus(plan, fact, 'lower') === 'achieved') expect(deriveStatus(plan, lowered, 'lower')).toBe('achieved');
-      }),
+      fc.property(
+        finiteDouble,
+        finiteDouble,
+        fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }),
+        (plan, fact, drop) => {
+          const lowered = fact - drop;
+          fc.pre(Number.isFinite(lowered));
+          if (deriveStatus(plan, fact, 'lower') === 'achieved')
+            expect(deriveStatus(plan, lowered, 'lower')).toBe('achieved');
+        },
+      ),
     );
   });
 
@@ -148,27 +165,39 @@ describe('status properties', () => {
 
   it('a string and a number for the same value give the same status', () => {
     fc.assert(
-      fc.property(cents.chain((p) => fc.tuple(asInput(p), fc.constant(formatCents(p)))), cents, betterWhen, ([planIn, planText], fact, bw) => {
-        expect(deriveStatus(planIn, formatCents(fact), bw)).toBe(deriveStatus(planText, formatCents(fact), bw));
-      }),
+      fc.property(
+        cents.chain((p) => fc.tuple(asInput(p), fc.constant(formatCents(p)))),
+        cents,
+        betterWhen,
+        ([planIn, planText], fact, bw) => {
+          expect(deriveStatus(planIn, formatCents(fact), bw)).toBe(deriveStatus(planText, formatCents(fact), bw));
+        },
+      ),
     );
   });
 
   it('status (and everything but percentiles) never depends on valueType', () => {
     fc.assert(
-      fc.property(maybeValue, maybeValue, maybeValue, maybeValue, betterWhen, (plan, fact, previousFact, ratingSize, bw) => {
-        const [first, ...rest] = VALUE_TYPES.map((valueType) =>
-          computeIndicatorStatus({ betterWhen: bw, valueType, plan, fact, previousFact, ratingSize }),
-        );
-        for (const other of rest) {
-          expect({ ...other, percentile: null, previousPercentile: null }).toEqual({
-            ...first,
-            percentile: null,
-            previousPercentile: null,
-          });
-        }
-        expect(first!.status).toBe(deriveStatus(plan, fact, bw));
-      }),
+      fc.property(
+        maybeValue,
+        maybeValue,
+        maybeValue,
+        maybeValue,
+        betterWhen,
+        (plan, fact, previousFact, ratingSize, bw) => {
+          const [first, ...rest] = VALUE_TYPES.map((valueType) =>
+            computeIndicatorStatus({ betterWhen: bw, valueType, plan, fact, previousFact, ratingSize }),
+          );
+          for (const other of rest) {
+            expect({ ...other, percentile: null, previousPercentile: null }).toEqual({
+              ...first,
+              percentile: null,
+              previousPercentile: null,
+            });
+          }
+          expect(first!.status).toBe(deriveStatus(plan, fact, bw));
+        },
+      ),
     );
   });
 
@@ -197,7 +226,8 @@ describe('status properties', () => {
     fc.assert(
       fc.property(nonNegativePair, betterWhen, ([plan, fact], bw) => {
         const status = deriveStatus(formatCents(plan), formatCents(fact), bw);
-        if (plan === fact && plan !== 0n) expect(achievementPercent(formatCents(plan), formatCents(fact), bw)).toBe(100);
+        if (plan === fact && plan !== 0n)
+          expect(achievementPercent(formatCents(plan), formatCents(fact), bw)).toBe(100);
         const pct = achievementPercent(formatCents(plan), formatCents(fact), bw);
         if (pct === null) return; // zero divisor
         if (status === 'achieved') expect(pct).toBeGreaterThanOrEqual(100);
@@ -228,7 +258,15 @@ describe('numbers are always JSON-safe', () => {
         expect(isJsonNumberOrNull(deviation(a, b))).toBe(true);
         expect(isJsonNumberOrNull(percentile(a, b))).toBe(true);
         expect(isJsonNumberOrNull(toJsonNumber(a))).toBe(true);
-        const full = computeIndicatorStatus({ betterWhen: bw, valueType: 'rank', plan: a, fact: b, ratingSize: a, previousFact: a, previousRatingSize: b });
+        const full = computeIndicatorStatus({
+          betterWhen: bw,
+          valueType: 'rank',
+          plan: a,
+          fact: b,
+          ratingSize: a,
+          previousFact: a,
+          previousRatingSize: b,
+        });
         expect(JSON.parse(JSON.stringify(full))).toEqual(full);
       }),
       { numRuns: 500 },
@@ -279,42 +317,58 @@ describe('numbers are always JSON-safe', () => {
   it('deviation is exact next to a half-cent boundary (24-decimal inputs)', () => {
     const HALF_CENT = 5n * 10n ** 21n; // in units of 1e-24
     fc.assert(
-      fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.bigInt({ min: -(10n ** 6n), max: 10n ** 6n }), nearZero, (plan, wholeCents, offset) => {
-        const diff = wholeCents * 10n ** 22n + HALF_CENT + offset;
-        const abs = diff < 0n ? -diff : diff;
-        const roundedCents = (abs + HALF_CENT) / 10n ** 22n;
-        const expected = Number(formatCents(diff < 0n ? -roundedCents : roundedCents)) + 0;
-        expect(deviation(formatFixed(plan, 24), formatFixed(plan + diff, 24))).toBe(expected);
-      }),
+      fc.property(
+        fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }),
+        fc.bigInt({ min: -(10n ** 6n), max: 10n ** 6n }),
+        nearZero,
+        (plan, wholeCents, offset) => {
+          const diff = wholeCents * 10n ** 22n + HALF_CENT + offset;
+          const abs = diff < 0n ? -diff : diff;
+          const roundedCents = (abs + HALF_CENT) / 10n ** 22n;
+          const expected = Number(formatCents(diff < 0n ? -roundedCents : roundedCents)) + 0;
+          expect(deviation(formatFixed(plan, 24), formatFixed(plan + diff, 24))).toBe(expected);
+        },
+      ),
     );
   });
 
   it('achievementPercent is exact next to a half-hundredth boundary (long inputs)', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 1001n, max: 10n ** 25n }), fc.bigInt({ min: 0n, max: 10n ** 7n }), nearZero, (unit, hundredths, offset) => {
-        // fact/plan x 100 = (hundredths + 1/2 + offset / (2 unit)) / 100, with |offset| < unit
-        const plan = 20_000n * unit;
-        const fact = unit * (2n * hundredths + 1n) + offset;
-        const expected = Number(formatCents(offset >= 0n ? hundredths + 1n : hundredths));
-        expect(achievementPercent(formatFixed(plan, 20), formatFixed(fact, 20), 'higher')).toBe(expected);
-        expect(achievementPercent(formatFixed(fact, 20), formatFixed(plan, 20), 'lower')).toBe(expected);
-      }),
+      fc.property(
+        fc.bigInt({ min: 1001n, max: 10n ** 25n }),
+        fc.bigInt({ min: 0n, max: 10n ** 7n }),
+        nearZero,
+        (unit, hundredths, offset) => {
+          // fact/plan x 100 = (hundredths + 1/2 + offset / (2 unit)) / 100, with |offset| < unit
+          const plan = 20_000n * unit;
+          const fact = unit * (2n * hundredths + 1n) + offset;
+          const expected = Number(formatCents(offset >= 0n ? hundredths + 1n : hundredths));
+          expect(achievementPercent(formatFixed(plan, 20), formatFixed(fact, 20), 'higher')).toBe(expected);
+          expect(achievementPercent(formatFixed(fact, 20), formatFixed(plan, 20), 'lower')).toBe(expected);
+        },
+      ),
     );
   });
 
   it('percentile lies in 0..100 for valid ranks, and a better rank never has a lower percentile', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 100_000 }), fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 1, max: 100_000 }), fc.boolean(), (size, rank, other, same) => {
-        // Ranks within the rating; half the time the two ranks are equal.
-        const r1 = 1 + ((rank - 1) % size);
-        const r2 = same ? r1 : 1 + ((other - 1) % size);
-        const p1 = percentile(r1, size)!;
-        const p2 = percentile(r2, size)!;
-        expect(p1).toBeGreaterThanOrEqual(0);
-        expect(p1).toBeLessThanOrEqual(100);
-        if (r1 < r2) expect(p1).toBeGreaterThanOrEqual(p2);
-        if (r1 === r2) expect(p1).toBe(p2);
-      }),
+      fc.property(
+        fc.integer({ min: 2, max: 100_000 }),
+        fc.integer({ min: 1, max: 100_000 }),
+        fc.integer({ min: 1, max: 100_000 }),
+        fc.boolean(),
+        (size, rank, other, same) => {
+          // Ranks within the rating; half the time the two ranks are equal.
+          const r1 = 1 + ((rank - 1) % size);
+          const r2 = same ? r1 : 1 + ((other - 1) % size);
+          const p1 = percentile(r1, size)!;
+          const p2 = percentile(r2, size)!;
+          expect(p1).toBeGreaterThanOrEqual(0);
+          expect(p1).toBeLessThanOrEqual(100);
+          if (r1 < r2) expect(p1).toBeGreaterThanOrEqual(p2);
+          if (r1 === r2) expect(p1).toBe(p2);
+        },
+      ),
     );
   });
 });
@@ -336,7 +390,9 @@ describe('summary properties', () => {
         else {
           expect(s.achievementRate).toBeGreaterThanOrEqual(0);
           expect(s.achievementRate).toBeLessThanOrEqual(100);
-          expect(Math.abs(s.achievementRate! - (s.achieved / (s.achieved + s.notAchieved)) * 100)).toBeLessThanOrEqual(0.005 + 1e-9);
+          expect(Math.abs(s.achievementRate! - (s.achieved / (s.achieved + s.notAchieved)) * 100)).toBeLessThanOrEqual(
+            0.005 + 1e-9,
+          );
         }
       }),
     );
@@ -357,14 +413,31 @@ describe('summary properties', () => {
   // digits, scales up to 20, intermediates near 2^53, equal and nearly equal pairs.
   const digitsString = (maxInt: number, maxFrac: number) =>
     fc
-      .tuple(fc.boolean(), fc.stringMatching(new RegExp(`^\\d{1,${maxInt}}$`)), fc.option(fc.stringMatching(new RegExp(`^\\d{1,${maxFrac}}$`)), { nil: undefined }))
+      .tuple(
+        fc.boolean(),
+        fc.stringMatching(new RegExp(`^\\d{1,${maxInt}}$`)),
+        fc.option(fc.stringMatching(new RegExp(`^\\d{1,${maxFrac}}$`)), { nil: undefined }),
+      )
       .map(([negative, int, frac]) => `${negative ? '-' : ''}${int}${frac === undefined ? '' : `.${frac}`}`);
   const nearLimits = fc.oneof(
     digitsString(3, 3),
     digitsString(8, 8),
     digitsString(16, 4),
     digitsString(2, 20),
-    fc.constantFrom('999999999999999', '9999999999999999', '0.005', '-0.005', '0.015', '2.675', '1.005', '90071992547409.91', '0', '-0', '100', '1'),
+    fc.constantFrom(
+      '999999999999999',
+      '9999999999999999',
+      '0.005',
+      '-0.005',
+      '0.015',
+      '2.675',
+      '1.005',
+      '90071992547409.91',
+      '0',
+      '-0',
+      '100',
+      '1',
+    ),
     fc.integer({ min: -1000, max: 1000 }),
     fc.double({ min: -1e6, max: 1e6, noNaN: true }),
   );
@@ -414,7 +487,12 @@ describe('summary properties', () => {
   const counts = fc.oneof(
     { arbitrary: fc.tuple(count, count), weight: 2 },
     // Counts of one magnitude, in either order: rates across the whole 0..100.
-    { arbitrary: count.chain((n) => fc.tuple(fc.constant(n), fc.integer({ min: 0, max: n }), fc.boolean())).map(([n, m, swap]) => (swap ? [m, n] : [n, m]) as [number, number]), weight: 2 },
+    {
+      arbitrary: count
+        .chain((n) => fc.tuple(fc.constant(n), fc.integer({ min: 0, max: n }), fc.boolean()))
+        .map(([n, m, swap]) => (swap ? [m, n] : [n, m]) as [number, number]),
+      weight: 2,
+    },
     { arbitrary: count.map((n) => [n, n] as [number, number]), weight: 1 },
   );
   const oracleRate = (achieved: number, notAchieved: number): number | null => {
@@ -428,7 +506,13 @@ describe('summary properties', () => {
     const rates: (number | null)[] = [];
     fc.assert(
       fc.property(counts, fc.integer({ min: 0, max: 1000 }), ([achieved, notAchieved], undecided) => {
-        const summary = { ...emptySummary(), total: achieved + notAchieved + undecided, achieved, notAchieved, pending: undecided };
+        const summary = {
+          ...emptySummary(),
+          total: achieved + notAchieved + undecided,
+          achieved,
+          notAchieved,
+          pending: undecided,
+        };
         const rate = mergeSummaries(summary, emptySummary()).achievementRate;
         expect(rate).toBe(oracleRate(achieved, notAchieved));
         rates.push(rate);
@@ -443,14 +527,19 @@ describe('summary properties', () => {
 
   it('summarize gives the same rate as the oracle for lists of statuses', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 5 }), (achieved, notAchieved, pending) => {
-        const summary = summarize([
-          ...Array<AchievementStatus>(achieved).fill('achieved'),
-          ...Array<AchievementStatus>(notAchieved).fill('not_achieved'),
-          ...Array<AchievementStatus>(pending).fill('pending'),
-        ]);
-        expect(summary.achievementRate).toBe(oracleRate(achieved, notAchieved));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 300 }),
+        fc.integer({ min: 0, max: 300 }),
+        fc.integer({ min: 0, max: 5 }),
+        (achieved, notAchieved, pending) => {
+          const summary = summarize([
+            ...Array<AchievementStatus>(achieved).fill('achieved'),
+            ...Array<AchievementStatus>(notAchieved).fill('not_achieved'),
+            ...Array<AchievementStatus>(pending).fill('pending'),
+          ]);
+          expect(summary.achievementRate).toBe(oracleRate(achieved, notAchieved));
+        },
+      ),
     );
   });
 });
@@ -465,9 +554,19 @@ describe('the generators', () => {
     ] as const) {
       const drawn = fc.sample(pairs, { numRuns: 2000, seed: 19 });
       const share = (test: (p: [bigint, bigint]) => boolean) => drawn.filter(test).length / drawn.length;
-      expect(share(([a, b]) => a === b), `${name}: equal`).toBeGreaterThanOrEqual(0.1);
-      expect(share(([a, b]) => a === 0n || b === 0n), `${name}: zero`).toBeGreaterThanOrEqual(0.1);
-      if (name === 'centsPair') expect(share(([a, b]) => a < 0n || b < 0n), `${name}: negative`).toBeGreaterThanOrEqual(0.1);
+      expect(
+        share(([a, b]) => a === b),
+        `${name}: equal`,
+      ).toBeGreaterThanOrEqual(0.1);
+      expect(
+        share(([a, b]) => a === 0n || b === 0n),
+        `${name}: zero`,
+      ).toBeGreaterThanOrEqual(0.1);
+      if (name === 'centsPair')
+        expect(
+          share(([a, b]) => a < 0n || b < 0n),
+          `${name}: negative`,
+        ).toBeGreaterThanOrEqual(0.1);
     }
   });
 });

@@ -366,7 +366,7 @@ describe('computeIndicatorStatus', () => {
     expect(result.deviation).toBe(0.2);
   });
 
-  it('rank: previousPercentile needs the previous rating size; this year\'s is not reused', () => {
+  it("rank: previousPercentile needs the previous rating size; this year's is not reused", () => {
     const result = computeIndicatorStatus({
       betterWhen: 'lower',
       valueType: 'rank',

@@ -72,8 +72,12 @@ describe('passwords', () => {
   });
 
   it('asks to rehash weaker or foreign hashes', () => {
-    expect(needsRehash('$argon2id$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0$9sTbSlTio3Biev89thdrlKKiCaYsjjYVJxGAL3swxpQ')).toBe(true);
-    expect(needsRehash('$argon2i$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$9sTbSlTio3Biev89thdrlKKiCaYsjjYVJxGAL3swxpQ')).toBe(true);
+    expect(
+      needsRehash('$argon2id$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0$9sTbSlTio3Biev89thdrlKKiCaYsjjYVJxGAL3swxpQ'),
+    ).toBe(true);
+    expect(
+      needsRehash('$argon2i$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$9sTbSlTio3Biev89thdrlKKiCaYsjjYVJxGAL3swxpQ'),
+    ).toBe(true);
     expect(needsRehash('$2b$10$abcdefghijklmnopqrstuv')).toBe(true);
   });
 });

@@ -23,7 +23,10 @@ describe('configuration', () => {
   });
 
   it('treats empty strings as unset and parses flags', () => {
-    expect(loadConfig({ DATABASE_URL: '', DEMO_DATA: 'false' })).toMatchObject({ DATABASE_URL: undefined, DEMO_DATA: false });
+    expect(loadConfig({ DATABASE_URL: '', DEMO_DATA: 'false' })).toMatchObject({
+      DATABASE_URL: undefined,
+      DEMO_DATA: false,
+    });
     expect(() => loadConfig({ DEMO_DATA: 'maybe' })).toThrow(/DEMO_DATA/);
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
   });
@@ -36,7 +39,9 @@ describe('configuration', () => {
       RATE_LIMIT_REDIS_URL: 'redis://redis:6379',
       RATE_LIMIT_REDIS_PREFIX: 'a:',
     });
-    expect(loadConfig({ RATE_LIMIT_REDIS_URL: 'rediss://user:pw@cache.example:6380/2' }).RATE_LIMIT_REDIS_URL).toMatch(/^rediss:/);
+    expect(loadConfig({ RATE_LIMIT_REDIS_URL: 'rediss://user:pw@cache.example:6380/2' }).RATE_LIMIT_REDIS_URL).toMatch(
+      /^rediss:/,
+    );
     for (const bad of ['http://redis:6379', 'redis', 'not a url']) {
       expect(() => loadConfig({ RATE_LIMIT_REDIS_URL: bad })).toThrow(/RATE_LIMIT_REDIS_URL/);
     }
@@ -46,18 +51,28 @@ describe('configuration', () => {
   it('bounds streamed exports: defaults, ranges, and a pool never smaller than the concurrency', () => {
     expect(loadConfig({})).toMatchObject({ EXPORT_CONCURRENCY: 4, EXPORT_STALL_TIMEOUT_SECONDS: 30 });
     expect(loadConfig({}).EXPORT_POOL_MAX).toBeUndefined(); // then the pool has EXPORT_CONCURRENCY connections
-    expect(loadConfig({ EXPORT_CONCURRENCY: '8', EXPORT_POOL_MAX: '8', EXPORT_STALL_TIMEOUT_SECONDS: '1' })).toMatchObject({
+    expect(
+      loadConfig({ EXPORT_CONCURRENCY: '8', EXPORT_POOL_MAX: '8', EXPORT_STALL_TIMEOUT_SECONDS: '1' }),
+    ).toMatchObject({
       EXPORT_CONCURRENCY: 8,
       EXPORT_POOL_MAX: 8,
       EXPORT_STALL_TIMEOUT_SECONDS: 1,
     });
     expect(loadConfig({ EXPORT_POOL_MAX: '' }).EXPORT_POOL_MAX).toBeUndefined();
     // An admitted export could wait for a connection, and time out, with fewer connections than exports.
-    expect(() => loadConfig({ EXPORT_CONCURRENCY: '6', EXPORT_POOL_MAX: '5' })).toThrow(/EXPORT_POOL_MAX: must be at least EXPORT_CONCURRENCY \(6\)/);
-    for (const bad of [{ EXPORT_CONCURRENCY: '0' }, { EXPORT_CONCURRENCY: '-1' }, { EXPORT_CONCURRENCY: '2.5' }, { EXPORT_CONCURRENCY: 'many' }]) {
+    expect(() => loadConfig({ EXPORT_CONCURRENCY: '6', EXPORT_POOL_MAX: '5' })).toThrow(
+      /EXPORT_POOL_MAX: must be at least EXPORT_CONCURRENCY \(6\)/,
+    );
+    for (const bad of [
+      { EXPORT_CONCURRENCY: '0' },
+      { EXPORT_CONCURRENCY: '-1' },
+      { EXPORT_CONCURRENCY: '2.5' },
+      { EXPORT_CONCURRENCY: 'many' },
+    ]) {
       expect(() => loadConfig(bad)).toThrow(/EXPORT_CONCURRENCY/);
     }
-    for (const bad of ['0', '-5', '3601', 'soon']) expect(() => loadConfig({ EXPORT_STALL_TIMEOUT_SECONDS: bad })).toThrow(/EXPORT_STALL_TIMEOUT_SECONDS/);
+    for (const bad of ['0', '-5', '3601', 'soon'])
+      expect(() => loadConfig({ EXPORT_STALL_TIMEOUT_SECONDS: bad })).toThrow(/EXPORT_STALL_TIMEOUT_SECONDS/);
     expect(() => loadConfig({ EXPORT_POOL_MAX: '0' })).toThrow(/EXPORT_POOL_MAX/);
   });
 });

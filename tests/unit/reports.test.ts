@@ -19,7 +19,9 @@ describe('chooseFormat', () => {
     expect(chooseFormat(undefined, 'text/csv;q=0.4, application/json;q=0.5')).toBe('json');
     expect(chooseFormat(undefined, 'text/*')).toBe('html');
     expect(chooseFormat(undefined, 'application/pdf, text/csv;q=0.1')).toBe('csv');
-    expect(chooseFormat(undefined, 'APPLICATION/VND.OPENXMLFORMATS-OFFICEDOCUMENT.WORDPROCESSINGML.DOCUMENT')).toBe('docx');
+    expect(chooseFormat(undefined, 'APPLICATION/VND.OPENXMLFORMATS-OFFICEDOCUMENT.WORDPROCESSINGML.DOCUMENT')).toBe(
+      'docx',
+    );
   });
 
   it('answers 406 when nothing acceptable can be made', () => {
