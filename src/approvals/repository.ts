@@ -82,6 +82,11 @@ export async function assertNoApprovedYears(tx: Tx | Db, planId: string, what: s
 }
 
 /** The plan row locked for update: approving and reopening wait for, and block, every writer of the plan. */
+/** Whether the plan exists (a list's parent check). */
+export async function planExists(db: Db | Tx, planId: string): Promise<boolean> {
+  return (await db.select({ id: plans.id }).from(plans).where(eq(plans.id, planId)).limit(1)).length > 0;
+}
+
 export async function lockPlanForApproval(tx: Tx, planId: string) {
   const rows = await tx.select().from(plans).where(eq(plans.id, planId)).for('update');
   if (!rows[0]) throw notFound('plan', planId);

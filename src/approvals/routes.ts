@@ -1,22 +1,20 @@
 import { actorOf } from '../http/actor.js';
-import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { organizationOf } from '../db/ownership.js';
-import { plans, syncDeletions, yearApprovals } from '../db/schema.js';
+import { yearApprovals } from '../db/schema.js';
 import { access } from '../http/access.js';
 import { setEtag } from '../http/etag.js';
 import { notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { IdParams, ListQuery, Uuid, Year } from '../shared/schemas.js';
 import { UpdatedSince, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
-import { syncList } from '../sync/lists.js';
-import { toApprovalDto, approvalList } from './repository.js';
+import { planYearSync } from '../sync/lists.js';
+import { toApprovalDto, approvalList, planExists } from './repository.js';
 import { approvalService } from './service.js';
 import { answerList } from '../http/list-pipeline.js';
-import { iso } from '../shared/decimal.js';
 import { ApproveBody, PlanYearParams, ReopenBody, YearApproval } from './schemas.js';
 
 const TAG = 'Approvals';
@@ -58,25 +56,17 @@ export function approvalRoutes(app: FastifyInstance, db: Db) {
           db,
           list: approvalList(id),
           parent: async () => {
-            if ((await db.select({ id: plans.id }).from(plans).where(eq(plans.id, id))).length === 0)
-              throw notFound('plan', id);
+            if (!(await planExists(db, id))) throw notFound('plan', id);
           },
           sync: {
             read: (s) =>
-              syncList(db, {
+              planYearSync(db, {
                 table: yearApprovals,
                 entityType: 'year_approval',
-                liveConditions: [eq(yearApprovals.planId, id)],
-                deadConditions: [eq(syncDeletions.parentId, id)],
-                ...s,
+                planColumn: yearApprovals.planId,
+                planId: id,
                 toDto: toApprovalDto,
-                toTombstone: (d) => ({
-                  id: d.entityId,
-                  deleted: true as const,
-                  updatedAt: iso(d.deletedAt),
-                  planId: d.parentId!,
-                  year: d.year,
-                }),
+                ...s,
               }),
           },
         },

@@ -5,7 +5,7 @@ import type { Db } from '../db/client.js';
 import type { Tx } from '../db/tx.js';
 import type { LocalizedTextColumn } from '../db/schema.js';
 import { evaluationMethods, evaluationMethodVersions, plans, yearApprovals } from '../db/schema.js';
-import { after } from '../http/pagination.js';
+import { after } from '../db/keyset.js';
 
 export type MethodRow = typeof evaluationMethods.$inferSelect;
 export type MethodVersionRow = typeof evaluationMethodVersions.$inferSelect;

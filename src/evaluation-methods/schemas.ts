@@ -23,6 +23,7 @@ const PendingTreatment = z
       treatment: z.literal('not_achieved_after'),
       deadline: z
         .string()
+        .max(5)
         .regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'MM-DD')
         .describe(
           'MM-DD of the year after the evaluated year; from the next day a pending value counts as not achieved.',

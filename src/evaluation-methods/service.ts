@@ -8,7 +8,7 @@ import { DEFAULT_RULES } from '../achievement/methods.js';
 import { recordAudit } from '../audit/record.js';
 import type { Db } from '../db/client.js';
 import type { Tx } from '../db/tx.js';
-import { decodeCursor, page } from '../http/pagination.js';
+import { decodeCursor, page } from '../lists/cursor.js';
 import type { Actor } from '../shared/actor.js';
 import { invalid, conflict, notFound, preconditionFailed } from '../shared/errors.js';
 import { iso } from '../shared/decimal.js';

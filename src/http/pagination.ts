@@ -4,8 +4,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 // Cursors and pages are data code (src/lists/cursor.ts, src/db/keyset.ts); this file adds the HTTP headers.
-export { decodeCursor, encodeCursor, page } from '../lists/cursor.js';
-export { after } from '../db/keyset.js';
+export { decodeCursor, encodeCursor } from '../lists/cursor.js';
 
 /**
  * The next page as a `Link: <...>; rel="next"` header (RFC 8288) and X-Next-Cursor: the request's

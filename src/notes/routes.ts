@@ -2,9 +2,8 @@
 import { actorOf } from '../http/actor.js';
 import { noteService } from './service.js';
 import { UpdatedSince, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
-import { syncList } from '../sync/lists.js';
-import { analyticalNotes, syncDeletions } from '../db/schema.js';
-import { eq } from 'drizzle-orm';
+import { planYearSync } from '../sync/lists.js';
+import { analyticalNotes } from '../db/schema.js';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -17,7 +16,6 @@ import { errorResponses } from '../http/responses.js';
 import { IdParams, Uuid, Year } from '../shared/schemas.js';
 import { findNote, planYearsOf, toNoteDto, noteList } from './repository.js';
 import { answerList } from '../http/list-pipeline.js';
-import { iso } from '../shared/decimal.js';
 import { AnalyticalNote, NoteListQuery, NoteParams, NotePut } from './schemas.js';
 
 const TAG = 'Reports';
@@ -55,20 +53,13 @@ export function noteRoutes(app: FastifyInstance, db: Db) {
           },
           sync: {
             read: (s) =>
-              syncList(db, {
+              planYearSync(db, {
                 table: analyticalNotes,
                 entityType: 'note',
-                liveConditions: [eq(analyticalNotes.planId, id)],
-                deadConditions: [eq(syncDeletions.parentId, id)],
-                ...s,
+                planColumn: analyticalNotes.planId,
+                planId: id,
                 toDto: toNoteDto,
-                toTombstone: (d) => ({
-                  id: d.entityId,
-                  deleted: true as const,
-                  updatedAt: iso(d.deletedAt),
-                  planId: d.parentId!,
-                  year: d.year,
-                }),
+                ...s,
               }),
           },
         },

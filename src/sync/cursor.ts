@@ -29,8 +29,8 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import type { Tx } from '../db/tx.js';
-import { encodeCursor } from '../http/pagination.js';
-import { badRequest } from '../http/problem.js';
+import { encodeCursor } from '../lists/cursor.js';
+import { invalid } from '../shared/errors.js';
 import { Instant, TotalField, Uuid } from '../shared/schemas.js';
 
 export const UpdatedSince = Instant.describe(
@@ -132,7 +132,7 @@ export function decodeSyncCursor(cursor: string, keyTypes: ('uuid' | 'int')[]): 
   } catch {
     // fall through
   }
-  throw badRequest('The cursor is not valid for this list; start again without it.', [
+  throw invalid('The cursor is not valid for this list; start again without it.', [
     { path: 'query.cursor', message: 'invalid cursor' },
   ]);
 }

@@ -7,6 +7,7 @@ import { syncDeletions } from '../db/schema.js';
 import type { SyncPosition } from './cursor.js';
 import { afterPosition, decodeSyncCursor, snapshotXmin, syncPage } from './cursor.js';
 import { assertWithinRetention } from './retention.js';
+import { iso } from '../shared/decimal.js';
 
 type SyncTable = PgTable & { id: AnyPgColumn; changeXid: AnyPgColumn; updatedAt: AnyPgColumn };
 
@@ -76,4 +77,30 @@ export async function syncList<T extends SyncTable, Dto, Tombstone>(db: Db, o: S
   const deadItems: Item[] = dead.map((row) => ({ xid: row.changeXid, key: [row.entityId], value: o.toTombstone(row) }));
   const result = syncPage(liveItems, deadItems, o.limit, watermark, position);
   return { items: result.items.map((i) => i.value), nextCursor: result.nextCursor, syncCursor: result.syncCursor };
+}
+
+/** A tombstone of a per-plan-year row (a year approval, an analytical note): its plan and year. */
+export const planYearTombstone = (d: typeof syncDeletions.$inferSelect) => ({
+  id: d.entityId,
+  deleted: true as const,
+  updatedAt: iso(d.deletedAt),
+  planId: d.parentId!,
+  year: d.year,
+});
+
+/** Incremental sync of one plan's per-year rows: the plan's live rows, and the tombstones filed under it. */
+export function planYearSync<T extends SyncTable, Dto extends object>(
+  db: Db,
+  o: Pick<SyncListOptions<T, Dto, never>, 'table' | 'entityType' | 'toDto' | 'since' | 'cursor' | 'limit'> & {
+    planColumn: AnyPgColumn;
+    planId: string;
+  },
+) {
+  const { planColumn, planId, ...rest } = o;
+  return syncList(db, {
+    ...rest,
+    liveConditions: [eq(planColumn, planId)],
+    deadConditions: [eq(syncDeletions.parentId, planId)],
+    toTombstone: planYearTombstone,
+  });
 }

@@ -219,7 +219,8 @@ describe('streamed status export', () => {
         ['csv', 0],
         ['xlsx', 20_000],
       ] as const) {
-        for (let i = 0; i < 8; i++) {
+        // PGlite has no pool a leak could exhaust: two of each show the service outlives them.
+        for (let i = 0; i < (pool ? 8 : 2); i++) {
           const abort = new AbortController();
           const res = await fetch(`${address}${API}/status?year=2016&planId=${plan.id}&format=${format}`, {
             headers: { authorization: `Bearer ${token}` },

@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { leftToTheOtherRun } from '../helpers/skip-here.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -41,7 +42,9 @@ function startServer(
   return { child, listening, exited, output: () => output };
 }
 
-describe('npm start', () => {
+const elsewhere = leftToTheOtherRun('embedded');
+
+describe.skipIf(elsewhere !== undefined)(`npm start${elsewhere ? ` (skipped: ${elsewhere})` : ''}`, () => {
   beforeAll(() => {
     execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
       cwd: root,

@@ -3,6 +3,7 @@
  * can stop and start it under load. Needs the Debian PostgreSQL 15 binaries; as root it runs
  * the server as the `postgres` user, which PostgreSQL insists on.
  */
+import { leftToTheOtherRun } from './skip-here.js';
 import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -23,6 +24,8 @@ function postgresUid(): { uid: number; gid: number } | undefined {
 
 /** Why an own server cannot run here, or undefined when it can. */
 export function ownPostgresUnavailable(): string | undefined {
+  const elsewhere = leftToTheOtherRun('own-postgres');
+  if (elsewhere) return elsewhere;
   if (!existsSync(`${BIN}/initdb`)) return `no PostgreSQL 15 binaries in ${BIN}`;
   if (process.getuid?.() === 0 && !postgresUid()) return 'running as root without a postgres user';
   return undefined;
