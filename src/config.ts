@@ -122,6 +122,27 @@ export const ConfigSchema = z
       .max(2 ** 40)
       .default(64 * 1024 * 1024),
 
+    /**
+     * Webhooks (src/webhooks/, docs/webhooks.md): `off` stops this process's relay and dispatcher (the API
+     * still manages subscriptions; another replica, or a later start, delivers what is pending).
+     */
+    WEBHOOKS: z.preprocess(emptyAsUndefined, z.enum(['on', 'off']).default('on')),
+    /** Allow webhook targets on private, loopback and link-local addresses (tests; an internal network by choice). */
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: z.preprocess(emptyAsUndefined, booleanFlag.optional()).transform((v) => v ?? false),
+    /** Allow plain http:// webhook targets (tests; never across a network you do not own). */
+    WEBHOOK_ALLOW_HTTP: z.preprocess(emptyAsUndefined, booleanFlag.optional()).transform((v) => v ?? false),
+    /** How long a delivery is retried (exponential backoff with jitter) before it fails and its subscription is disabled. */
+    WEBHOOK_RETRY_HOURS: z.coerce.number().min(0.001).max(168).default(24),
+    /** Milliseconds a delivery may take to connect, and again to answer. */
+    WEBHOOK_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    WEBHOOK_RESPONSE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    /** Idle poll of the relay and dispatcher; notifications wake them sooner. */
+    WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+    /** Deliveries one dispatcher sends at once (each to a different subscription). */
+    WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+    /** Days the delivery log (attempts, finished deliveries, their events) is kept. */
+    WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
+
     // Access tokens (see src/auth/keys.ts for where the signing key comes from).
     JWT_ISSUER: z.string().min(1).default('nysana'),
     JWT_AUDIENCE: z.string().min(1).default('nysana-api'),

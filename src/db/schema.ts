@@ -655,3 +655,133 @@ export const evaluationMethodVersions = pgTable(
   },
   (t) => [uniqueIndex('evaluation_method_versions_method_version_key').on(t.methodId, t.version)],
 );
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks (issue 20, migration 0018; design in docs/webhooks.md). The outbox is the audit trail.
+
+export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;
+
+export const webhookSubscriptions = pgTable(
+  'webhook_subscriptions',
+  {
+    id: id(),
+    /** A service client's own subscription (deleted with it); null when an admin made it. */
+    clientId: uuid('client_id').references(() => serviceClients.id, { onDelete: 'cascade' }),
+    createdByKind: text('created_by_kind').notNull(),
+    createdBy: text('created_by'),
+    url: text('url').notNull(),
+    description: text('description'),
+    eventTypes: text('event_types').array().notNull(),
+    organizationId: uuid('organization_id').references(() => organizations.id, { onDelete: 'cascade' }),
+    planId: uuid('plan_id').references(() => plans.id, { onDelete: 'cascade' }),
+    /** "whsec_..." or its AES-256-GCM envelope (JWT_KEY_ENCRYPTION_SECRET); never returned after creation/rotation. */
+    secret: text('secret').notNull(),
+    previousSecret: text('previous_secret'),
+    previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true, precision: 3 }),
+    enabled: boolean('enabled').notNull().default(true),
+    disabledReason: text('disabled_reason'),
+    disabledAt: timestamp('disabled_at', { withTimezone: true, precision: 3 }),
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+    version: version(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('webhook_subscriptions_client_idx').on(t.clientId),
+    check('webhook_subscriptions_event_types_check', sql`cardinality(${t.eventTypes}) between 1 and 50`),
+    check('webhook_subscriptions_url_check', sql`length(${t.url}) between 1 and 2000`),
+    check(
+      'webhook_subscriptions_created_by_kind_check',
+      sql`${t.createdByKind} in ('user', 'client', 'sso', 'system')`,
+    ),
+  ],
+);
+
+/** One CloudEvents 1.0 event, made by the relay from a committed audit row (or a test event). */
+export const webhookEvents = pgTable(
+  'webhook_events',
+  {
+    id: id(),
+    seq: bigserial('seq', { mode: 'number' }).notNull(),
+    type: text('type').notNull(),
+    source: text('source').notNull(),
+    subject: text('subject'),
+    organizationId: uuid('organization_id'),
+    planId: uuid('plan_id'),
+    auditId: bigint('audit_id', { mode: 'number' }),
+    time: timestamp('time', { withTimezone: true, precision: 3 }).notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('webhook_events_seq_key').on(t.seq), index('webhook_events_created_idx').on(t.createdAt)],
+);
+
+/** One event to deliver to one subscription; a subscription's deliveries go out one at a time in id order. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    subscriptionId: uuid('subscription_id')
+      .notNull()
+      .references(() => webhookSubscriptions.id, { onDelete: 'cascade' }),
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => webhookEvents.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: DELIVERY_STATUSES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    leaseUntil: timestamp('lease_until', { withTimezone: true, precision: 3 }),
+    createdAt: createdAt(),
+    completedAt: timestamp('completed_at', { withTimezone: true, precision: 3 }),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+  },
+  (t) => [
+    index('webhook_deliveries_pending_idx')
+      .on(t.subscriptionId, t.id)
+      .where(sql`${t.status} = 'pending'`),
+    index('webhook_deliveries_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} = 'pending'`),
+    index('webhook_deliveries_subscription_idx').on(t.subscriptionId, t.createdAt, t.id),
+    index('webhook_deliveries_event_idx').on(t.eventId),
+    check('webhook_deliveries_status_check', sql`${t.status} in ('pending', 'succeeded', 'failed')`),
+  ],
+);
+
+/** The delivery log: one row per attempt, with a short prefix of the response body. */
+export const webhookAttempts = pgTable(
+  'webhook_attempts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    deliveryId: bigint('delivery_id', { mode: 'number' })
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: 'cascade' }),
+    subscriptionId: uuid('subscription_id')
+      .notNull()
+      .references(() => webhookSubscriptions.id, { onDelete: 'cascade' }),
+    eventId: uuid('event_id').notNull(),
+    attemptedAt: timestamp('attempted_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    statusCode: integer('status_code'),
+    durationMs: integer('duration_ms').notNull(),
+    error: text('error'),
+    responsePrefix: text('response_prefix'),
+  },
+  (t) => [
+    index('webhook_attempts_subscription_idx').on(t.subscriptionId, t.attemptedAt, t.id),
+    index('webhook_attempts_delivery_idx').on(t.deliveryId, t.id),
+    index('webhook_attempts_attempted_idx').on(t.attemptedAt),
+  ],
+);
+
+/** The relay's position in the audit trail (one row): every audit row below it became events. */
+export const webhookRelay = pgTable(
+  'webhook_relay',
+  {
+    id: integer('id').primaryKey().default(1),
+    changeXid: bigint('change_xid', { mode: 'number' }).notNull(),
+    auditId: bigint('audit_id', { mode: 'number' }).notNull().default(0),
+    updatedAt: updatedAt(),
+  },
+  (t) => [check('webhook_relay_single_row', sql`${t.id} = 1`)],
+);
