@@ -18,13 +18,14 @@
  * Replicas re-read the table every KEY_RELOAD_MS, and at once (throttled) when a token names a kid
  * they have not seen: a replica that rotated first must not make the others refuse its tokens.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { CryptoKey, JWK } from 'jose';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { signingKeys } from '../db/schema.js';
+import { openBytes, sealBytes } from '../shared/sealed.js';
+import type { Sealed, SealPurpose } from '../shared/sealed.js';
 import type { SigningAlg } from './key-material.js';
 import { DEFAULT_SIGNING_ALGORITHM, KeyError, algOf, configuredKeyAlgorithm, parsePrivateKey } from './key-material.js';
 
@@ -291,27 +292,17 @@ async function keysFromConfig(config: KeyConfig): Promise<LoadedKey[]> {
 
 // ---- private keys at rest -------------------------------------------------------------------
 
-interface Envelope {
+interface Envelope extends Sealed {
   enc: 'A256GCM';
-  iv: string;
-  tag: string;
-  data: string;
 }
 
-function wrappingKey(secret: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, 'nysana-signing-keys', 'private-jwk-v1', 32));
-}
+const PRIVATE_JWK: SealPurpose = { salt: 'nysana-signing-keys', info: 'private-jwk-v1' };
 
 function sealPrivateJwk(jwk: JWK, secret: string | undefined): Record<string, unknown> {
   if (!secret) return jwk as Record<string, unknown>;
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', wrappingKey(secret), iv);
-  const data = Buffer.concat([cipher.update(JSON.stringify(jwk), 'utf8'), cipher.final()]);
   const envelope: Envelope = {
     enc: 'A256GCM',
-    iv: iv.toString('base64url'),
-    tag: cipher.getAuthTag().toString('base64url'),
-    data: data.toString('base64url'),
+    ...sealBytes(Buffer.from(JSON.stringify(jwk), 'utf8'), secret, PRIVATE_JWK),
   };
   return envelope as unknown as Record<string, unknown>;
 }
@@ -319,12 +310,8 @@ function sealPrivateJwk(jwk: JWK, secret: string | undefined): Record<string, un
 function openPrivateJwk(stored: Record<string, unknown>, secret: string | undefined): JWK {
   if (stored.enc !== 'A256GCM') return stored as JWK;
   if (!secret) throw new KeyError('The signing key in the database is encrypted; set JWT_KEY_ENCRYPTION_SECRET.');
-  const envelope = stored as unknown as Envelope;
   try {
-    const decipher = createDecipheriv('aes-256-gcm', wrappingKey(secret), Buffer.from(envelope.iv, 'base64url'));
-    decipher.setAuthTag(Buffer.from(envelope.tag, 'base64url'));
-    const plain = Buffer.concat([decipher.update(Buffer.from(envelope.data, 'base64url')), decipher.final()]);
-    return JSON.parse(plain.toString('utf8')) as JWK;
+    return JSON.parse(openBytes(stored as unknown as Envelope, secret, PRIVATE_JWK).toString('utf8')) as JWK;
   } catch {
     throw new KeyError('JWT_KEY_ENCRYPTION_SECRET does not decrypt the signing key in the database.');
   }
