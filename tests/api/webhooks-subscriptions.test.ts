@@ -89,6 +89,9 @@ describe('creating: the secret is shown once', () => {
     expect(one.status).toBe(200);
     expect(one.headers.etag).toBe('"1"');
     expect(one.body).not.toHaveProperty('secret');
+    const unchanged = await call(ctx.app, 'GET', `${SUBS}/${created.id}`, undefined, { 'if-none-match': '"1"' });
+    expect(unchanged.status).toBe(304);
+    expect(unchanged.raw.body).toBe('');
     const list = expectStatus(await call(ctx.app, 'GET', SUBS), 200);
     expect(list.items.find((s: Json) => s.id === created.id)).not.toHaveProperty('secret');
     const secretBody = created.secret.slice(6);

@@ -8,7 +8,8 @@ import { z } from 'zod';
 import type { Db } from '../../db/client.js';
 import { access } from '../../http/access.js';
 import { actorOf } from '../../http/actor.js';
-import { ifMatchOf, setEtag } from '../../http/etag.js';
+import { ifMatchOf, notModified, setEtag } from '../../http/etag.js';
+import { NOT_MODIFIED } from '../../http/conditional.js';
 import { exactJsonParser } from '../../http/json-body.js';
 import { answerList } from '../../http/list-pipeline.js';
 import { errorResponses } from '../../http/responses.js';
@@ -98,11 +99,12 @@ export function webhookSubscriptionRoutes(app: FastifyInstance, db: Db, config: 
       summary: 'Get a webhook subscription (never its secret)',
       description: WHO,
       params: IdParams,
-      response: { 200: WebhookSubscription, ...errorResponses(400, 401, 403, 404) },
+      response: { 200: WebhookSubscription, 304: NOT_MODIFIED, ...errorResponses(400, 401, 403, 404) },
     },
     handler: async (request, reply) => {
       const dto = await service.get(actorOf(request), request.params.id);
       setEtag(reply, dto.version);
+      if (notModified(request, dto.version)) return reply.code(304).send(null);
       return dto;
     },
   });

@@ -350,5 +350,3 @@ export function webhookSubscriptionService(deps: { db: Db; config: SubscriptionC
     },
   };
 }
-
-export type WebhookSubscriptionService = ReturnType<typeof webhookSubscriptionService>;
