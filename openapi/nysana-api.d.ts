@@ -1228,7 +1228,7 @@ export interface paths {
          * List webhook subscriptions
          * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403. Oldest first, cursor-paginated. Secrets are never listed.
          *
-         *     Access: any authenticated caller (viewer, editor or admin).
+         *     Access: admins, and service clients (client credentials) for their own.
          */
         get: operations["listWebhookSubscriptions"];
         put?: never;
@@ -1236,7 +1236,7 @@ export interface paths {
          * Subscribe a URL to events (the signing secret is shown once)
          * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403. Events are CloudEvents 1.0 documents POSTed to the URL and signed per the Standard Webhooks specification (webhook-id, webhook-timestamp, webhook-signature) with the secret this answer carries once. The URL is checked now (https, a host whose every address is public) and again at each delivery; a refused URL answers 400 with the reason. A plan filter must belong to the organization filter when both are given.
          *
-         *     Access: any authenticated caller (viewer, editor or admin).
+         *     Access: admins, and service clients (client credentials) for their own.
          */
         post: operations["createWebhookSubscription"];
         delete?: never;
@@ -1256,7 +1256,7 @@ export interface paths {
          * Get a webhook subscription (never its secret)
          * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403.
          *
-         *     Access: any authenticated caller (viewer, editor or admin).
+         *     Access: admins, and service clients (client credentials) for their own.
          */
         get: operations["getWebhookSubscription"];
         put?: never;
@@ -1265,7 +1265,7 @@ export interface paths {
          * Delete a webhook subscription and its delivery log
          * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403. Pending deliveries are dropped. If-Match refuses a stale deletion (412).
          *
-         *     Access: any authenticated caller (viewer, editor or admin).
+         *     Access: admins, and service clients (client credentials) for their own.
          */
         delete: operations["deleteWebhookSubscription"];
         options?: never;
@@ -1274,7 +1274,7 @@ export interface paths {
          * Change a webhook subscription (JSON merge patch): URL, events, filters, enable or disable
          * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403. A JSON merge patch (RFC 7396): fields sent replace the stored ones, null clears a filter or the description. enabled: true enables it again and clears disabledReason, disabledAt and consecutiveFailures; its pending deliveries then go out. A new URL is checked as on creation. If-Match refuses a stale change (412).
          *
-         *     Access: any authenticated caller (viewer, editor or admin).
+         *     Access: admins, and service clients (client credentials) for their own.
          */
         patch: operations["patchWebhookSubscription"];
         trace?: never;
@@ -1292,7 +1292,7 @@ export interface paths {
          * Rotate the signing secret (the new one is shown once)
          * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403. The previous secret keeps signing beside the new one for 24 hours (previousSecretExpiresAt), so a receiver can switch without losing a delivery. If-Match refuses a stale rotation (412).
          *
-         *     Access: any authenticated caller (viewer, editor or admin).
+         *     Access: admins, and service clients (client credentials) for their own.
          */
         post: operations["rotateWebhookSecret"];
         delete?: never;
@@ -1312,7 +1312,7 @@ export interface paths {
          * A subscription's deliveries, newest first
          * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403. One row per event to deliver (a redelivery is a new row). Filter by status or event.
          *
-         *     Access: any authenticated caller (viewer, editor or admin).
+         *     Access: admins, and service clients (client credentials) for their own.
          */
         get: operations["listWebhookDeliveries"];
         put?: never;
@@ -1334,7 +1334,7 @@ export interface paths {
          * A subscription's delivery attempts, newest first
          * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403. Each attempt with its status code, duration, error and the first 1 KiB of the answer.
          *
-         *     Access: any authenticated caller (viewer, editor or admin).
+         *     Access: admins, and service clients (client credentials) for their own.
          */
         get: operations["listWebhookAttempts"];
         put?: never;
@@ -1358,7 +1358,7 @@ export interface paths {
          * Deliver events again: one event, or every event since an instant
          * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403. Queues new deliveries of events this subscription had deliveries for (eventId: that one, 404 when it had none; since: every one whose time is at or after it, in commit order, at most 10000, more is a 400). They go out after what is already pending; 202 with how many were queued.
          *
-         *     Access: any authenticated caller (viewer, editor or admin).
+         *     Access: admins, and service clients (client credentials) for their own.
          */
         post: operations["redeliverWebhookEvents"];
         delete?: never;
@@ -1380,7 +1380,7 @@ export interface paths {
          * Send a test event to this subscription only
          * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403. Queues one kz.nysana.webhook.test event for this subscription (the body, with an optional message, may be left out); 202 with its event and delivery ids.
          *
-         *     Access: any authenticated caller (viewer, editor or admin).
+         *     Access: admins, and service clients (client credentials) for their own.
          */
         post: operations["testWebhookSubscription"];
         delete?: never;

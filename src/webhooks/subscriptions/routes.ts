@@ -2,7 +2,7 @@
  * HTTP for /webhooks/subscriptions (issue 20): admins manage every subscription, a service client its
  * own. The rules live in service.ts; this file maps requests to it and back (ETag, If-Match, Location).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
@@ -30,7 +30,7 @@ import {
   WebhookSubscriptionWithSecret,
 } from './schemas.js';
 import type { SubscriptionConfig } from './service.js';
-import { ROTATION_OVERLAP_HOURS, scopeOf, webhookSubscriptionService } from './service.js';
+import { ROTATION_OVERLAP_HOURS, webhookSubscriptionService } from './service.js';
 
 const TAG = 'Webhooks';
 const PATH = '/webhooks/subscriptions';
@@ -40,12 +40,8 @@ const WHO =
   'Admins manage every subscription; a service client (client credentials) manages only its own, and another ' +
   "client's subscription answers 404. Other callers get 403.";
 
-/** Every route here: any authenticated caller passes the access rule, then only admins and clients go on. */
-const rule = {
-  config: { access: access.viewer },
-  // Before the body is validated, so a viewer learns 403 rather than what is wrong with its body.
-  onRequest: async (request: FastifyRequest) => void scopeOf(actorOf(request)),
-};
+/** Admins, and service clients (the service limits each to its own): refused before the body is read. */
+const rule = { config: { access: access.adminOrServiceClient } };
 
 function sendWithSecret(reply: FastifyReply, code: 200 | 201, answer: { dto: WebhookSubscription; secret: string }) {
   setEtag(reply, answer.dto.version);
