@@ -1217,6 +1217,178 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook subscriptions
+         * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403. Oldest first, cursor-paginated. Secrets are never listed.
+         *
+         *     Access: admins, and service clients (client credentials) for their own.
+         */
+        get: operations["listWebhookSubscriptions"];
+        put?: never;
+        /**
+         * Subscribe a URL to events (the signing secret is shown once)
+         * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403. Events are CloudEvents 1.0 documents POSTed to the URL and signed per the Standard Webhooks specification (webhook-id, webhook-timestamp, webhook-signature) with the secret this answer carries once. The URL is checked now (https, a host whose every address is public) and again at each delivery; a refused URL answers 400 with the reason. A plan filter must belong to the organization filter when both are given.
+         *
+         *     Access: admins, and service clients (client credentials) for their own.
+         */
+        post: operations["createWebhookSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a webhook subscription (never its secret)
+         * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403.
+         *
+         *     Access: admins, and service clients (client credentials) for their own.
+         */
+        get: operations["getWebhookSubscription"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook subscription and its delivery log
+         * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403. Pending deliveries are dropped. If-Match refuses a stale deletion (412).
+         *
+         *     Access: admins, and service clients (client credentials) for their own.
+         */
+        delete: operations["deleteWebhookSubscription"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook subscription (JSON merge patch): URL, events, filters, enable or disable
+         * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403. A JSON merge patch (RFC 7396): fields sent replace the stored ones, null clears a filter or the description. enabled: true enables it again and clears disabledReason, disabledAt and consecutiveFailures; its pending deliveries then go out. A new URL is checked as on creation. If-Match refuses a stale change (412).
+         *
+         *     Access: admins, and service clients (client credentials) for their own.
+         */
+        patch: operations["patchWebhookSubscription"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/subscriptions/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the signing secret (the new one is shown once)
+         * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403. The previous secret keeps signing beside the new one for 24 hours (previousSecretExpiresAt), so a receiver can switch without losing a delivery. If-Match refuses a stale rotation (412).
+         *
+         *     Access: admins, and service clients (client credentials) for their own.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/subscriptions/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A subscription's deliveries, newest first
+         * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403. One row per event to deliver (a redelivery is a new row). Filter by status or event.
+         *
+         *     Access: admins, and service clients (client credentials) for their own.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/subscriptions/{id}/attempts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A subscription's delivery attempts, newest first
+         * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403. Each attempt with its status code, duration, error and the first 1 KiB of the answer.
+         *
+         *     Access: admins, and service clients (client credentials) for their own.
+         */
+        get: operations["listWebhookAttempts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/subscriptions/{id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deliver events again: one event, or every event since an instant
+         * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403. Queues new deliveries of events this subscription had deliveries for (eventId: that one, 404 when it had none; since: every one whose time is at or after it, in commit order, at most 10000, more is a 400). They go out after what is already pending; 202 with how many were queued.
+         *
+         *     Access: admins, and service clients (client credentials) for their own.
+         */
+        post: operations["redeliverWebhookEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/subscriptions/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test event to this subscription only
+         * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403. Queues one kz.nysana.webhook.test event for this subscription (the body, with an optional message, may be left out); 202 with its event and delivery ids.
+         *
+         *     Access: admins, and service clients (client credentials) for their own.
+         */
+        post: operations["testWebhookSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/plans/{id}/import": {
         parameters: {
             query?: never;
@@ -1553,6 +1725,59 @@ export interface components {
              * @default 90
              */
             expiresInDays: number;
+        };
+        /** @enum {string} */
+        WebhookEventTypeInput: "kz.nysana.measurement.created" | "kz.nysana.measurement.updated" | "kz.nysana.measurement.deleted" | "kz.nysana.indicator.status_changed" | "kz.nysana.year.approved" | "kz.nysana.year.reopened" | "kz.nysana.plan.structure_changed" | "kz.nysana.report.signatory_changed";
+        WebhookSubscriptionCreateInput: {
+            /** @description Where deliveries are POSTed, at most 2000 characters: https (http only where the server allows it), no credentials or fragment, and a host whose every address is public (checked when saved and again at each delivery). */
+            url: string;
+            /** @description The events to receive: a non-empty set of the catalog types, each at most once. */
+            eventTypes: components["schemas"]["WebhookEventTypeInput"][];
+            /**
+             * @description Only events of this organization (null: every one).
+             * @default null
+             */
+            organizationId: string | null;
+            /**
+             * @description Only events of this plan; with organizationId, a plan of it.
+             * @default null
+             */
+            planId: string | null;
+            /** @default null */
+            description: string | null;
+            /**
+             * @description A disabled subscription keeps its pending deliveries until enabled.
+             * @default true
+             */
+            enabled: boolean;
+        };
+        WebhookSubscriptionPatchInput: {
+            /** @description Where deliveries are POSTed, at most 2000 characters: https (http only where the server allows it), no credentials or fragment, and a host whose every address is public (checked when saved and again at each delivery). */
+            url?: string;
+            /** @description The events to receive: a non-empty set of the catalog types, each at most once. */
+            eventTypes?: components["schemas"]["WebhookEventTypeInput"][];
+            organizationId?: string | null;
+            planId?: string | null;
+            description?: string | null;
+            /** @description true enables it again and clears disabledReason, disabledAt and consecutiveFailures. */
+            enabled?: boolean;
+        };
+        /** @enum {string} */
+        WebhookDeliveryStatusInput: "pending" | "succeeded" | "failed";
+        WebhookRedeliverInput: {
+            /**
+             * Format: uuid
+             * @description Deliver this event again.
+             */
+            eventId?: string;
+            /**
+             * Format: date-time
+             * @description Deliver again every event of the subscription from this instant (event time).
+             */
+            since?: string;
+        };
+        WebhookTestInput: {
+            message?: string;
         };
         /**
          * @description Text in Kazakh (state language), Russian and/or English; at least one non-empty.
@@ -3427,6 +3652,143 @@ export interface components {
             createdAt: string;
             /** @description Shown only in this response; store it now (only its hash is kept). Send it as "Authorization: Bearer <token>", or as the password of HTTP Basic authentication with any user name. */
             token: string;
+        };
+        /** @enum {string} */
+        WebhookEventType: "kz.nysana.measurement.created" | "kz.nysana.measurement.updated" | "kz.nysana.measurement.deleted" | "kz.nysana.indicator.status_changed" | "kz.nysana.year.approved" | "kz.nysana.year.reopened" | "kz.nysana.plan.structure_changed" | "kz.nysana.report.signatory_changed";
+        /** @description A webhook subscription, without its signing secret. */
+        WebhookSubscription: {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            url: string;
+            eventTypes: components["schemas"]["WebhookEventType"][];
+            organizationId: string | null;
+            planId: string | null;
+            description: string | null;
+            enabled: boolean;
+            /** @description Why it was disabled (retries exhausted, or by hand). */
+            disabledReason: string | null;
+            disabledAt: string | null;
+            /** Format: int64 */
+            consecutiveFailures: number;
+            /** @description The service client that owns it; null for an admin's subscription. */
+            clientId: string | null;
+            createdBy: {
+                /** @enum {string} */
+                kind: "user" | "client" | "sso" | "system";
+                id: string | null;
+            };
+            /** @description After a rotation, the previous secret also signs deliveries until this instant. */
+            previousSecretExpiresAt: string | null;
+            /**
+             * Format: int64
+             * @description Incremented on every change; also sent as the ETag.
+             */
+            version: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        WebhookSubscriptionWithSecret: {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            url: string;
+            eventTypes: components["schemas"]["WebhookEventType"][];
+            organizationId: string | null;
+            planId: string | null;
+            description: string | null;
+            enabled: boolean;
+            /** @description Why it was disabled (retries exhausted, or by hand). */
+            disabledReason: string | null;
+            disabledAt: string | null;
+            /** Format: int64 */
+            consecutiveFailures: number;
+            /** @description The service client that owns it; null for an admin's subscription. */
+            clientId: string | null;
+            createdBy: {
+                /** @enum {string} */
+                kind: "user" | "client" | "sso" | "system";
+                id: string | null;
+            };
+            /** @description After a rotation, the previous secret also signs deliveries until this instant. */
+            previousSecretExpiresAt: string | null;
+            /**
+             * Format: int64
+             * @description Incremented on every change; also sent as the ETag.
+             */
+            version: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description The Standard Webhooks signing secret ("whsec_" + base64 of 32 bytes). Shown only in this response: store it now. */
+            secret: string;
+        };
+        /** @enum {string} */
+        WebhookDeliveryStatus: "pending" | "succeeded" | "failed";
+        /** @description One event to be delivered to the subscription. */
+        WebhookDelivery: {
+            /** Format: int64 */
+            id: number;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            eventId: string;
+            eventType: string;
+            status: components["schemas"]["WebhookDeliveryStatus"];
+            /** Format: int64 */
+            attempts: number;
+            /** @description When a pending delivery is tried next; null once finished. */
+            nextAttemptAt: string | null;
+            lastStatusCode: number | null;
+            lastError: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            completedAt: string | null;
+        };
+        /** @description One attempt to deliver an event. */
+        WebhookAttempt: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            deliveryId: number;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            eventId: string;
+            /** Format: date-time */
+            attemptedAt: string;
+            /** @description null when no answer came (refused, timed out). */
+            statusCode: number | null;
+            /** Format: int64 */
+            durationMs: number;
+            error: string | null;
+            /** @description The first 1 KiB of the response body. */
+            responsePrefix: string | null;
+        };
+        WebhookRedeliverAnswer: {
+            /**
+             * Format: int64
+             * @description New pending deliveries, in commit order of their events.
+             */
+            count: number;
+        };
+        WebhookTestAnswer: {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            eventId: string;
+            /** Format: int64 */
+            deliveryId: number;
         };
         /** @description A deleted organization (incremental sync only). */
         OrganizationTombstone: {
@@ -20124,6 +20486,1844 @@ export interface operations {
                      *       "status": 500,
                      *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
                      *       "instance": "/api/v1/evaluation-methods/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/versions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookSubscriptions: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1..500. */
+                limit?: number;
+                /** @description Opaque cursor from the previous page. */
+                cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: list webhook subscriptions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["WebhookSubscription"][];
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /**
+                         * Format: int64
+                         * @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page.
+                         */
+                        total?: number;
+                    };
+                };
+            };
+            /** @description Not modified: the If-None-Match ETag is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/webhooks/subscriptions",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/webhooks/subscriptions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/webhooks/subscriptions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/webhooks/subscriptions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhookSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookSubscriptionCreateInput"];
+            };
+        };
+        responses: {
+            /** @description Created: subscribe a URL to events (the signing secret is shown once) */
+            201: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSubscriptionWithSecret"];
+                };
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/webhooks/subscriptions",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/webhooks/subscriptions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/webhooks/subscriptions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/webhooks/subscriptions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type. */
+            415: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/webhooks/subscriptions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/webhooks/subscriptions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/webhooks/subscriptions"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhookSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: get a webhook subscription (never its secret) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSubscription"];
+                };
+            };
+            /** @description Not modified: the If-None-Match ETag is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhookSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a stale version. */
+            412: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    patchWebhookSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/merge-patch+json": components["schemas"]["WebhookSubscriptionPatchInput"];
+                "application/json": components["schemas"]["WebhookSubscriptionPatchInput"];
+            };
+        };
+        responses: {
+            /** @description OK: change a webhook subscription (JSON merge patch): URL, events, filters, enable or disable */
+            200: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSubscription"];
+                };
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a stale version. */
+            412: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type. */
+            415: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: rotate the signing secret (the new one is shown once) */
+            200: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSubscriptionWithSecret"];
+                };
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/rotate-secret",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/rotate-secret"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/rotate-secret"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/rotate-secret"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a stale version. */
+            412: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/412",
+                     *       "title": "Precondition Failed",
+                     *       "status": 412,
+                     *       "detail": "If-Match does not match the current version 3; reload and retry",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/rotate-secret"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/rotate-secret"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/rotate-secret"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1..500. */
+                limit?: number;
+                /** @description Opaque cursor from the previous page. */
+                cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
+                status?: components["schemas"]["WebhookDeliveryStatusInput"];
+                /** @description UUID */
+                eventId?: string;
+            };
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: a subscription's deliveries, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["WebhookDelivery"][];
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /**
+                         * Format: int64
+                         * @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page.
+                         */
+                        total?: number;
+                    };
+                };
+            };
+            /** @description Not modified: the If-None-Match ETag is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/deliveries",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/deliveries"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/deliveries"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/deliveries"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/deliveries"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookAttempts: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1..500. */
+                limit?: number;
+                /** @description Opaque cursor from the previous page. */
+                cursor?: string;
+                /** @description true: the answer carries `total`, every row matching the filters (X-Total-Count on CSV/XLSX). `Prefer: count=exact` asks the same (answered with Preference-Applied: count=exact); count=false overrides it. Without the ask no count is made. */
+                count?: "true" | "false";
+                /** @description UUID */
+                eventId?: string;
+            };
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: a subscription's delivery attempts, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["WebhookAttempt"][];
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /**
+                         * Format: int64
+                         * @description Only when asked (?count=true or Prefer: count=exact): how many rows match the filters, on every page.
+                         */
+                        total?: number;
+                    };
+                };
+            };
+            /** @description Not modified: the If-None-Match ETag is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/attempts",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/attempts"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/attempts"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/attempts"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/attempts"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    redeliverWebhookEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookRedeliverInput"];
+            };
+        };
+        responses: {
+            /** @description OK: deliver events again: one event, or every event since an instant */
+            202: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookRedeliverAnswer"];
+                };
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/redeliver",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/redeliver"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/redeliver"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/redeliver"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/redeliver"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type. */
+            415: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/redeliver"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/redeliver"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/redeliver"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    testWebhookSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookTestInput"] | null;
+            };
+        };
+        responses: {
+            /** @description OK: send a test event to this subscription only */
+            202: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookTestAnswer"];
+                };
+            };
+            /** @description Invalid input; `errors` lists every invalid field. */
+            400: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/400",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/test",
+                     *       "errors": [
+                     *         {
+                     *           "path": "query.yaer",
+                     *           "message": "unknown query parameter"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/401",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/test"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/403",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This operation needs the admin role.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/test"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id. */
+            404: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/404",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "plan 0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f does not exist",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/test"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/413",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is larger than the limit of this endpoint.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/test"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type. */
+            415: {
+                headers: {
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/415",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported content type; send application/json.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/test"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the current window (a minute; for failed logins, the lockout window). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://nysana.kz/problems/429",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "More than 1200 writes a minute; retry after 12 s.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/test"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing was changed. Quote the x-request-id response header when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; quote the x-request-id header when reporting it.",
+                     *       "instance": "/api/v1/webhooks/subscriptions/0190a3b2-7c1e-7d4a-9f00-2b8e5c6d7e8f/test"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -49,6 +49,7 @@ import { createStatusCache, registerStatusCache } from './status-cache/plugin.js
 import { personalTokenRoutes } from './personal-tokens/routes.js';
 import { evaluationMethodRoutes } from './evaluation-methods/routes.js';
 import { ODATA_PREFIX, odataRoutes } from './odata/routes.js';
+import { webhookSubscriptionRoutes } from './webhooks/subscriptions/routes.js';
 
 export interface AppOptions {
   db: Db;
@@ -172,6 +173,7 @@ export async function buildApp({ db, readDb, config, logger, poolStats, listen }
       clientRoutes(api, db, auth);
       personalTokenRoutes(api, auth);
       evaluationMethodRoutes(api, db);
+      webhookSubscriptionRoutes(api, db, config);
     },
     { prefix: API_PREFIX },
   );

@@ -43,6 +43,7 @@ const ACCESS_NOTES: Record<AccessRule['level'], string> = {
     'An editor naming a target outside its organization, or one that does not exist, gets 403.',
   admin: 'Access: admins only.',
 };
+const SERVICE_CLIENTS_NOTE = 'Access: admins, and service clients (client credentials) for their own.';
 
 function ruleOf(request: FastifyRequest): AccessRule {
   const rule = request.routeOptions.config?.access;
@@ -66,7 +67,7 @@ export function recordRoutes(app: FastifyInstance, auth: AuthService) {
     for (const method of methods) auth.routes.push({ method: String(method), url, access: rule });
     const schema = route.schema as (Record<string, unknown> & { hide?: boolean }) | undefined;
     if (rule && schema && !schema.hide && String(route.method) !== 'HEAD') {
-      const note = ACCESS_NOTES[rule.level];
+      const note = rule.serviceClients ? SERVICE_CLIENTS_NOTE : ACCESS_NOTES[rule.level];
       const description = typeof schema.description === 'string' ? schema.description : '';
       if (!description.includes(note)) schema.description = description ? `${description}\n\n${note}` : note;
       if (rule.level === 'public' && schema.security === undefined) schema.security = [];
@@ -96,7 +97,7 @@ export const authPlugin = fp<{ auth: AuthService }>(
         throw error;
       }
       request.principal = principal;
-      if (!roleAtLeast(principal.role, rule.level)) {
+      if (!roleAtLeast(principal.role, rule.level) && !(rule.serviceClients && principal.kind === 'client')) {
         throw forbidden(`This operation needs the ${rule.level} role; the caller has ${principal.role}.`);
       }
     });

@@ -4,7 +4,7 @@
  *   public  - no token (login, health, docs)
  *   viewer  - any authenticated caller may read
  *   editor  - editors of the owning organization and admins may write
- *   admin   - admins only
+ *   admin   - admins only (with serviceClients: and service clients, each for what is its own)
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
@@ -21,6 +21,11 @@ export interface AccessRule {
    * answers 404).
    */
   organizationOf?: (request: FastifyRequest) => Promise<string | undefined>;
+  /**
+   * For admin routes: service clients (client credentials) may call them too, whatever their role;
+   * the service then limits each client to what is its own (webhook subscriptions).
+   */
+  serviceClients?: boolean;
 }
 
 declare module 'fastify' {
@@ -33,6 +38,7 @@ export const access = {
   public: { level: 'public' } as AccessRule,
   viewer: { level: 'viewer' } as AccessRule,
   admin: { level: 'admin' } as AccessRule,
+  adminOrServiceClient: { level: 'admin', serviceClients: true } as AccessRule,
   editor: (organizationOf: AccessRule['organizationOf']): AccessRule => ({ level: 'editor', organizationOf }),
 };
 

@@ -91,6 +91,10 @@ export async function registerOpenApi(app: FastifyInstance) {
           name: 'Evaluation methods',
           description: 'How plans are scored: degree formula, cap, bands, roll-up and pending treatment; versioned, admin-managed (docs/evaluation-methods.md)',
         },
+        {
+          name: 'Webhooks',
+          description: 'Signed CloudEvents pushed to other systems on change: subscriptions, their secrets and delivery log (docs/webhooks.md)',
+        },
       ],
       components: {
         securitySchemes: {

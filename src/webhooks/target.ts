@@ -36,8 +36,12 @@ for (const [net, prefix] of [
   blocked.addSubnet(net, prefix, 'ipv4');
 }
 for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
+  // ::/96 holds :: and ::1 and the deprecated IPv4-compatible addresses (::127.0.0.1), none of them public.
+  ['::', 96],
+  // SIIT's IPv4-translated addresses (::ffff:0:a.b.c.d) and the local-use NAT64 prefix (RFC 8215), whose
+  // translator may sit inside the network: not globally reachable (IANA special-purpose registry).
+  ['::ffff:0:0:0', 96],
+  ['64:ff9b:1::', 48],
   ['100::', 64],
   ['2001::', 23],
   ['2001:db8::', 32],

@@ -74,6 +74,17 @@ const newMethod = async () =>
     }),
     201,
   );
+/** A webhook subscription's URL (a public address literal: no DNS lookup). */
+const newSubscription = async () =>
+  `${API}/webhooks/subscriptions/${
+    expectStatus(
+      await call(ctx.app, 'POST', `${API}/webhooks/subscriptions`, {
+        url: 'https://93.184.215.14/hook',
+        eventTypes: ['kz.nysana.year.approved'],
+      }),
+      201,
+    ).id
+  }`;
 const newRisk = async () => {
   const tree = await createTree(ctx.app);
   return expectStatus(
@@ -306,6 +317,27 @@ const ROUTES: Route[] = [
       const url = `${API}/plans/${plan.id}/reports/2016/signature`;
       expectStatus(await call(ctx.app, 'PUT', url, signature), 201);
       return fresh(url);
+    },
+  },
+  {
+    method: 'PATCH',
+    path: '/webhooks/subscriptions/{id}',
+    ok: 200,
+    prepare: async () => fresh(await newSubscription(), { description: 'Changed by a stale writer' }),
+  },
+  {
+    method: 'DELETE',
+    path: '/webhooks/subscriptions/{id}',
+    ok: 204,
+    prepare: async () => fresh(await newSubscription()),
+  },
+  {
+    method: 'POST',
+    path: '/webhooks/subscriptions/{id}/rotate-secret',
+    ok: 200,
+    prepare: async () => {
+      const url = await newSubscription();
+      return { url: `${url}/rotate-secret`, read: readBack(url) };
     },
   },
 ];
