@@ -162,20 +162,14 @@ const plainArray = (values: (string | number | boolean | null)[]) =>
 
 /**
  * Rows naming their indicator by codes are resolved per distinct (organization, plan): one hash
- * join, not a lookup per row. A batch naming every indicator by id (what machines send) skips this.
+ * join, not a lookup per row. Answers one row per request row, in request order.
  */
-function resolution(rows: BulkRow[]) {
-  const ids = plainArray(rows.map((r) => r.indicatorId ?? null));
-  const years = plainArray(rows.map((r) => r.year));
-  if (rows.every((r) => r.indicatorId !== undefined)) {
-    return sql`
-      input as (select * from unnest(${ids}::uuid[], ${years}::int[]) with ordinality as r(id, year, i)),
-      resolved as (select i, year, id as indicator_id, 0 as matches from input)`;
-  }
+function resolutionByCodes(rows: BulkRow[]) {
   return sql`
     input as (
-      select * from unnest(${ids}::uuid[], ${array(rows.map((r) => r.organizationCode ?? null))}::text[],
-        ${array(rows.map((r) => r.planCode ?? null))}::text[], ${array(rows.map((r) => r.indicatorCode ?? null))}::text[], ${years}::int[])
+      select * from unnest(${plainArray(rows.map((r) => r.indicatorId ?? null))}::uuid[], ${array(rows.map((r) => r.organizationCode ?? null))}::text[],
+        ${array(rows.map((r) => r.planCode ?? null))}::text[], ${array(rows.map((r) => r.indicatorCode ?? null))}::text[],
+        ${plainArray(rows.map((r) => r.year))}::int[])
         with ordinality as r(id, org, plan, code, year, i)
     ),
     named_plans as (select distinct org, plan from input where id is null),
@@ -188,59 +182,88 @@ function resolution(rows: BulkRow[]) {
       group by np.org, np.plan, ${indicators.code}
     ),
     resolved as (
-      select input.i, input.year, coalesce(input.id, case when bc.n = 1 then bc.id end) as indicator_id, coalesce(bc.n, 0) as matches
+      select input.i, coalesce(input.id, case when bc.n = 1 then bc.id end) as indicator_id, coalesce(bc.n, 0) as matches
       from input
       left join by_code bc on input.id is null and bc.org = input.org and bc.plan = input.plan and bc.code = input.code
     )`;
 }
 
+/** The indicators named (ids in `resolved`), share-locked with their plans, in id order as every writer locks. */
+const lockedTargets = sql`
+  targets as materialized (
+    select ${indicators.id} as id, ${indicators.valueType} as value_type, ${plans.id} as plan_id, ${plans.organizationId} as organization_id,
+      ${plans.startYear} as start_year, ${plans.endYear} as end_year
+    from ${indicators} ${joinUpSql(indicators)}
+    where ${indicators.id} in (select indicator_id from resolved)
+    order by ${indicators.id}
+    for share of ${indicators}, ${plans}
+  )`;
+
+const targetColumns = sql`t.id as "indicatorId", t.value_type as "valueType", t.plan_id as "planId",
+  t.organization_id as "organizationId", t.start_year as "startYear", t.end_year as "endYear",
+  round(extract(epoch from now()::timestamptz(3)) * 1000)::float8 as "nowMs"`;
+
+interface TargetRow {
+  indicatorId: string | null;
+  valueType: Target['valueType'] | null;
+  planId: string | null;
+  organizationId: string | null;
+  startYear: number | null;
+  endYear: number | null;
+  nowMs: number;
+}
+
+const toTarget = (r: TargetRow): Target | undefined =>
+  r.indicatorId === null
+    ? undefined
+    : {
+        indicatorId: r.indicatorId,
+        valueType: r.valueType!,
+        planId: r.planId!,
+        organizationId: r.organizationId!,
+        startYear: Number(r.startYear),
+        endYear: Number(r.endYear),
+      };
+
+/** The transaction's timestamp as stored (milliseconds): now() is the same in every row and statement. */
+async function transactionNowMs(tx: Tx): Promise<number> {
+  const result = (await tx.execute(
+    sql`select round(extract(epoch from now()::timestamptz(3)) * 1000)::float8 as "nowMs"`,
+  )) as unknown as Executed<{ nowMs: number }>;
+  return Number(result.rows[0]!.nowMs);
+}
+
 /**
  * Statement 1: resolves every row's indicator, share-locks the indicators and their plans (against
- * cascade deletes and approvals, as PUT does; in id order, as every writer) and flags rows of
- * approved years. Answers one row per request row, in request order (an unknown indicator has no
- * target), and the transaction's timestamp as stored (milliseconds), which the audit rows need.
+ * cascade deletes and approvals, as PUT does; in id order, as every writer) and answers the
+ * transaction's timestamp as stored (milliseconds), which the audit rows need. A batch naming every
+ * indicator by id (what machines send) reads one row per distinct indicator (a tenth of the rows
+ * when a batch carries ten years of each) and matches them to the rows here; rows by codes are
+ * answered one per request row, in request order. An unknown indicator has no target.
  */
 async function resolveRows(tx: Tx, rows: BulkRow[]): Promise<{ resolved: Resolved[]; nowMs: number }> {
+  if (rows.every((r) => r.indicatorId !== undefined)) {
+    // PostgreSQL answers ids in lower case; a client may send them in upper case.
+    const keys = rows.map((r) => r.indicatorId!.toLowerCase());
+    const ids = plainArray([...new Set(keys)]);
+    const result = (await tx.execute(sql`
+      with resolved as (select unnest(${ids}::uuid[]) as indicator_id), ${lockedTargets}
+      select ${targetColumns} from targets t
+    `)) as unknown as Executed<TargetRow>;
+    const byId = new Map(result.rows.map((r) => [r.indicatorId!, toTarget(r)]));
+    const resolved = keys.map((key): Resolved => ({ matches: 0, target: byId.get(key), approved: false }));
+    // No indicator found: every row is an error and nothing is written, but answer a time all the same.
+    const nowMs = result.rows.length > 0 ? Number(result.rows[0]!.nowMs) : await transactionNowMs(tx);
+    return { resolved, nowMs };
+  }
   const result = (await tx.execute(sql`
-    with ${resolution(rows)},
-    targets as materialized (
-      select ${indicators.id} as id, ${indicators.valueType} as value_type, ${plans.id} as plan_id, ${plans.organizationId} as organization_id,
-        ${plans.startYear} as start_year, ${plans.endYear} as end_year
-      from ${indicators} ${joinUpSql(indicators)}
-      where ${indicators.id} in (select indicator_id from resolved)
-      order by ${indicators.id}
-      for share of ${indicators}, ${plans}
-    )
-    select t.id as "indicatorId", r.matches, t.value_type as "valueType", t.plan_id as "planId",
-      t.organization_id as "organizationId", t.start_year as "startYear", t.end_year as "endYear",
-      round(extract(epoch from now()::timestamptz(3)) * 1000)::float8 as "nowMs"
+    with ${resolutionByCodes(rows)}, ${lockedTargets}
+    select r.matches, ${targetColumns}
     from resolved r
     left join targets t on t.id = r.indicator_id
     order by r.i
-  `)) as unknown as Executed<{
-    indicatorId: string | null;
-    matches: number;
-    valueType: Target['valueType'] | null;
-    planId: string | null;
-    organizationId: string | null;
-    startYear: number | null;
-    endYear: number | null;
-    nowMs: number;
-  }>;
-  const resolved = result.rows.map((r): Resolved => {
-    const target =
-      r.indicatorId === null
-        ? undefined
-        : {
-            indicatorId: r.indicatorId,
-            valueType: r.valueType!,
-            planId: r.planId!,
-            organizationId: r.organizationId!,
-            startYear: Number(r.startYear),
-            endYear: Number(r.endYear),
-          };
-    return { matches: Number(r.matches), target, approved: false };
-  });
+  `)) as unknown as Executed<TargetRow & { matches: number }>;
+  const resolved = result.rows.map((r): Resolved => ({ matches: Number(r.matches), target: toTarget(r), approved: false }));
   return { resolved, nowMs: Number(result.rows[0]!.nowMs) };
 }
 
