@@ -263,7 +263,11 @@ async function resolveRows(tx: Tx, rows: BulkRow[]): Promise<{ resolved: Resolve
     left join targets t on t.id = r.indicator_id
     order by r.i
   `)) as unknown as Executed<TargetRow & { matches: number }>;
-  const resolved = result.rows.map((r): Resolved => ({ matches: Number(r.matches), target: toTarget(r), approved: false }));
+  const resolved = result.rows.map((r): Resolved => ({
+    matches: Number(r.matches),
+    target: toTarget(r),
+    approved: false,
+  }));
   return { resolved, nowMs: Number(result.rows[0]!.nowMs) };
 }
 

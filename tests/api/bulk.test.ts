@@ -387,8 +387,7 @@ describe('bulk measurements', () => {
         { indicatorId: ind.id, year: 2015, plan: 2, fact: 2 },
       ],
     });
-    expectStatus(written, 200);
-    expect(written.json()).toMatchObject({
+    expect(expectStatus(written, 200)).toMatchObject({
       created: 2,
       rows: [
         { index: 0, indicatorId: ind.id, year: 2014, outcome: 'created' },
