@@ -3,6 +3,7 @@
  * change and its record commit or roll back together. The actor says who acted in which request;
  * no HTTP types, so services, imports and command-line tools record the same way.
  */
+import type { SQL } from 'drizzle-orm';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import type { Tx } from '../db/tx.js';
@@ -72,9 +73,20 @@ const lines = (values: (string | null)[]) => values.map((v) => v ?? '').join('\n
 export async function recordAuditMany(tx: Tx | Db, actor: Actor, entries: readonly AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
   if (entries.length === 1) return recordAudit(tx, actor, entries[0]!);
+  await tx.execute(auditInsertSql(actor, entries));
+}
+
+/**
+ * recordAuditMany's INSERT as SQL, for a set-based write that records its audit in its own
+ * statement: prefixed by the write's data-modifying CTEs (`with input as (...), updated as
+ * (update ...) <this>`), the rows and their audit travel in one round trip and one statement (the
+ * bulk batch: a second statement was a round trip, a parse and a plan per batch). `entries` must
+ * not be empty. The rows are the same as recordAuditMany writes, in the order of `entries`.
+ */
+export function auditInsertSql(actor: Actor, entries: readonly AuditEntry[]): SQL {
   const column = (f: (e: AuditEntry) => string | null) =>
     sql`string_to_array(${lines(entries.map(f))}::text, E'\n', '')`;
-  await tx.execute(sql`
+  return sql`
     insert into ${auditLog} (actor_type, actor_id, entity_type, entity_id, entity_key, action, before, after, request_id, correlation_id)
     select ${actor.kind}, ${actor.id}, r.entity_type, r.entity_id, r.entity_key, r.action, r.before, r.after, ${actor.requestId},
       ${actor.correlationId}
@@ -82,5 +94,5 @@ export async function recordAuditMany(tx: Tx | Db, actor: Actor, entries: readon
       ${column((e) => e.action)}, ${column((e) => jsonText(e.before))}::jsonb[], ${column((e) => jsonText(e.after))}::jsonb[])
       with ordinality as r(entity_type, entity_id, entity_key, action, before, after, ord)
     order by r.ord
-  `);
+  `;
 }

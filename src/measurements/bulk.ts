@@ -5,8 +5,8 @@
  * approved years, editor scope) before anything is written; one bad row rejects the batch with
  * every bad row listed. Set-based, four statements whatever the batch size: one resolves ids and
  * codes and share-locks the indicators and plans; one flags approved years (after the locks); one
- * reads (and locks) the stored measurements; one inserts and updates; then the audit recorder writes one audit row
- * per written measurement in one statement (src/audit/recordAuditMany). Rows travel as arrays
+ * reads (and locks) the stored measurements; one inserts, updates and records one audit row per written
+ * measurement through the audit recorder's insert (src/audit/record.ts, auditInsertSql). Rows travel as arrays
  * (unnest), not as thousands of bind parameters or a jsonb document PostgreSQL has to take apart.
  * Rows equal to what is stored are left alone (no version bump, no audit row), so replaying a
  * batch changes nothing.
@@ -15,7 +15,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { AuditEntry } from '../audit/record.js';
-import { auditJson, recordAuditMany } from '../audit/record.js';
+import { auditInsertSql, auditJson } from '../audit/record.js';
 import type { Tx } from '../db/tx.js';
 import { joinDownSql, joinUpSql } from '../db/plan-tree.js';
 import { indicators, measurements, plans } from '../db/schema.js';
@@ -162,20 +162,14 @@ const plainArray = (values: (string | number | boolean | null)[]) =>
 
 /**
  * Rows naming their indicator by codes are resolved per distinct (organization, plan): one hash
- * join, not a lookup per row. A batch naming every indicator by id (what machines send) skips this.
+ * join, not a lookup per row. Answers one row per request row, in request order.
  */
-function resolution(rows: BulkRow[]) {
-  const ids = plainArray(rows.map((r) => r.indicatorId ?? null));
-  const years = plainArray(rows.map((r) => r.year));
-  if (rows.every((r) => r.indicatorId !== undefined)) {
-    return sql`
-      input as (select * from unnest(${ids}::uuid[], ${years}::int[]) with ordinality as r(id, year, i)),
-      resolved as (select i, year, id as indicator_id, 0 as matches from input)`;
-  }
+function resolutionByCodes(rows: BulkRow[]) {
   return sql`
     input as (
-      select * from unnest(${ids}::uuid[], ${array(rows.map((r) => r.organizationCode ?? null))}::text[],
-        ${array(rows.map((r) => r.planCode ?? null))}::text[], ${array(rows.map((r) => r.indicatorCode ?? null))}::text[], ${years}::int[])
+      select * from unnest(${plainArray(rows.map((r) => r.indicatorId ?? null))}::uuid[], ${array(rows.map((r) => r.organizationCode ?? null))}::text[],
+        ${array(rows.map((r) => r.planCode ?? null))}::text[], ${array(rows.map((r) => r.indicatorCode ?? null))}::text[],
+        ${plainArray(rows.map((r) => r.year))}::int[])
         with ordinality as r(id, org, plan, code, year, i)
     ),
     named_plans as (select distinct org, plan from input where id is null),
@@ -188,59 +182,92 @@ function resolution(rows: BulkRow[]) {
       group by np.org, np.plan, ${indicators.code}
     ),
     resolved as (
-      select input.i, input.year, coalesce(input.id, case when bc.n = 1 then bc.id end) as indicator_id, coalesce(bc.n, 0) as matches
+      select input.i, coalesce(input.id, case when bc.n = 1 then bc.id end) as indicator_id, coalesce(bc.n, 0) as matches
       from input
       left join by_code bc on input.id is null and bc.org = input.org and bc.plan = input.plan and bc.code = input.code
     )`;
 }
 
+/** The indicators named (ids in `resolved`), share-locked with their plans, in id order as every writer locks. */
+const lockedTargets = sql`
+  targets as materialized (
+    select ${indicators.id} as id, ${indicators.valueType} as value_type, ${plans.id} as plan_id, ${plans.organizationId} as organization_id,
+      ${plans.startYear} as start_year, ${plans.endYear} as end_year
+    from ${indicators} ${joinUpSql(indicators)}
+    where ${indicators.id} in (select indicator_id from resolved)
+    order by ${indicators.id}
+    for share of ${indicators}, ${plans}
+  )`;
+
+const targetColumns = sql`t.id as "indicatorId", t.value_type as "valueType", t.plan_id as "planId",
+  t.organization_id as "organizationId", t.start_year as "startYear", t.end_year as "endYear",
+  round(extract(epoch from now()::timestamptz(3)) * 1000)::float8 as "nowMs"`;
+
+interface TargetRow {
+  indicatorId: string | null;
+  valueType: Target['valueType'] | null;
+  planId: string | null;
+  organizationId: string | null;
+  startYear: number | null;
+  endYear: number | null;
+  nowMs: number;
+}
+
+const toTarget = (r: TargetRow): Target | undefined =>
+  r.indicatorId === null
+    ? undefined
+    : {
+        indicatorId: r.indicatorId,
+        valueType: r.valueType!,
+        planId: r.planId!,
+        organizationId: r.organizationId!,
+        startYear: Number(r.startYear),
+        endYear: Number(r.endYear),
+      };
+
+/** The transaction's timestamp as stored (milliseconds): now() is the same in every row and statement. */
+async function transactionNowMs(tx: Tx): Promise<number> {
+  const result = (await tx.execute(
+    sql`select round(extract(epoch from now()::timestamptz(3)) * 1000)::float8 as "nowMs"`,
+  )) as unknown as Executed<{ nowMs: number }>;
+  return Number(result.rows[0]!.nowMs);
+}
+
 /**
  * Statement 1: resolves every row's indicator, share-locks the indicators and their plans (against
- * cascade deletes and approvals, as PUT does; in id order, as every writer) and flags rows of
- * approved years. Answers one row per request row, in request order (an unknown indicator has no
- * target), and the transaction's timestamp as stored (milliseconds), which the audit rows need.
+ * cascade deletes and approvals, as PUT does; in id order, as every writer) and answers the
+ * transaction's timestamp as stored (milliseconds), which the audit rows need. A batch naming every
+ * indicator by id (what machines send) reads one row per distinct indicator (a tenth of the rows
+ * when a batch carries ten years of each) and matches them to the rows here; rows by codes are
+ * answered one per request row, in request order. An unknown indicator has no target.
  */
 async function resolveRows(tx: Tx, rows: BulkRow[]): Promise<{ resolved: Resolved[]; nowMs: number }> {
+  if (rows.every((r) => r.indicatorId !== undefined)) {
+    // PostgreSQL answers ids in lower case; a client may send them in upper case.
+    const keys = rows.map((r) => r.indicatorId!.toLowerCase());
+    const ids = plainArray([...new Set(keys)]);
+    const result = (await tx.execute(sql`
+      with resolved as (select unnest(${ids}::uuid[]) as indicator_id), ${lockedTargets}
+      select ${targetColumns} from targets t
+    `)) as unknown as Executed<TargetRow>;
+    const byId = new Map(result.rows.map((r) => [r.indicatorId!, toTarget(r)]));
+    const resolved = keys.map((key): Resolved => ({ matches: 0, target: byId.get(key), approved: false }));
+    // No indicator found: every row is an error and nothing is written, but answer a time all the same.
+    const nowMs = result.rows.length > 0 ? Number(result.rows[0]!.nowMs) : await transactionNowMs(tx);
+    return { resolved, nowMs };
+  }
   const result = (await tx.execute(sql`
-    with ${resolution(rows)},
-    targets as materialized (
-      select ${indicators.id} as id, ${indicators.valueType} as value_type, ${plans.id} as plan_id, ${plans.organizationId} as organization_id,
-        ${plans.startYear} as start_year, ${plans.endYear} as end_year
-      from ${indicators} ${joinUpSql(indicators)}
-      where ${indicators.id} in (select indicator_id from resolved)
-      order by ${indicators.id}
-      for share of ${indicators}, ${plans}
-    )
-    select t.id as "indicatorId", r.matches, t.value_type as "valueType", t.plan_id as "planId",
-      t.organization_id as "organizationId", t.start_year as "startYear", t.end_year as "endYear",
-      round(extract(epoch from now()::timestamptz(3)) * 1000)::float8 as "nowMs"
+    with ${resolutionByCodes(rows)}, ${lockedTargets}
+    select r.matches, ${targetColumns}
     from resolved r
     left join targets t on t.id = r.indicator_id
     order by r.i
-  `)) as unknown as Executed<{
-    indicatorId: string | null;
-    matches: number;
-    valueType: Target['valueType'] | null;
-    planId: string | null;
-    organizationId: string | null;
-    startYear: number | null;
-    endYear: number | null;
-    nowMs: number;
-  }>;
-  const resolved = result.rows.map((r): Resolved => {
-    const target =
-      r.indicatorId === null
-        ? undefined
-        : {
-            indicatorId: r.indicatorId,
-            valueType: r.valueType!,
-            planId: r.planId!,
-            organizationId: r.organizationId!,
-            startYear: Number(r.startYear),
-            endYear: Number(r.endYear),
-          };
-    return { matches: Number(r.matches), target, approved: false };
-  });
+  `)) as unknown as Executed<TargetRow & { matches: number }>;
+  const resolved = result.rows.map((r): Resolved => ({
+    matches: Number(r.matches),
+    target: toTarget(r),
+    approved: false,
+  }));
   return { resolved, nowMs: Number(result.rows[0]!.nowMs) };
 }
 
@@ -357,8 +384,25 @@ const sameValues = (row: BulkRow, m: Stored) =>
   row.score === decimalToNumber(m.score) &&
   (row.note === m.note || (row.note !== null && m.note !== null && isDeepStrictEqual(row.note, m.note)));
 
+/** Epoch milliseconds to ISO text. */
+type IsoOf = (ms: number) => string;
+
+/**
+ * ISO text of epoch milliseconds, remembered for one batch: the rows a transaction wrote share their
+ * timestamps (a batch's updated_at, a seeded or imported plan's created_at), and Date#toISOString
+ * was, after the garbage collector, the largest item of the service's CPU profile for 1,000-row batches.
+ */
+function isoMemo(): IsoOf {
+  const known = new Map<number, string>();
+  return (ms) => {
+    let text = known.get(ms);
+    if (text === undefined) known.set(ms, (text = new Date(ms).toISOString()));
+    return text;
+  };
+}
+
 /** The API's view of a stored measurement (the audit's "before"). */
-const storedDto = (m: Stored): Measurement => ({
+const storedDto = (m: Stored, iso: IsoOf): Measurement => ({
   id: m.id,
   indicatorId: m.indicatorId,
   year: Number(m.year),
@@ -368,12 +412,12 @@ const storedDto = (m: Stored): Measurement => ({
   score: decimalToNumber(m.score),
   note: m.note ?? null,
   version: Number(m.version),
-  createdAt: new Date(Number(m.createdMs)).toISOString(),
-  updatedAt: new Date(Number(m.updatedMs)).toISOString(),
+  createdAt: iso(Number(m.createdMs)),
+  updatedAt: iso(Number(m.updatedMs)),
 });
 
 /** The API's view of the measurement a change writes (the audit's "after"): what statement 3 stores. */
-const writtenDto = (c: Change, id: string, now: string): Measurement => ({
+const writtenDto = (c: Change, id: string, now: string, iso: IsoOf): Measurement => ({
   id,
   indicatorId: c.target.indicatorId,
   year: c.row.year,
@@ -383,7 +427,7 @@ const writtenDto = (c: Change, id: string, now: string): Measurement => ({
   score: c.row.score,
   note: c.row.note,
   version: c.before ? Number(c.before.version) + 1 : 1,
-  createdAt: c.before ? new Date(Number(c.before.createdMs)).toISOString() : now,
+  createdAt: c.before ? iso(Number(c.before.createdMs)) : now,
   updatedAt: now,
 });
 
@@ -407,17 +451,28 @@ const jsonLines = (docs: (string | null)[]) => docs.map((d) => d ?? '').join('\n
 
 /**
  * Statement 3: inserts the new measurements and updates the changed ones (locked by statement 2),
- * all from arrays (unnest); then one audit row per written measurement. New rows get their id
- * here so the audit's "after" is known without reading the rows back: a time-ordered one (UUIDv7),
- * so the primary key and the audit's entity_id index grow at their right edge (a random id dirtied,
- * and after a checkpoint logged in full, about one page of each index per row). A new row some other
- * transaction inserted meanwhile is a unique violation: 409, nothing written, the batch can be resent.
+ * all from arrays (unnest), and records one audit row per written measurement through the audit
+ * recorder's insert (auditInsertSql), in the same statement: one round trip for rows and audit.
+ * New rows get their id here so the audit's "after" is known without reading the rows back: a
+ * time-ordered one (UUIDv7), so the primary key and the audit's entity_id index grow at their right
+ * edge (a random id dirtied, and after a checkpoint logged in full, about one page of each index per
+ * row). A new row some other transaction inserted meanwhile is a unique violation: 409, nothing
+ * written, the batch can be resent.
  */
 async function writeChanges(tx: Tx, changes: Change[], nowMs: number, actor: Actor) {
-  const now = new Date(nowMs).toISOString();
+  const iso = isoMemo();
+  const now = iso(nowMs);
   const ids = changes.map((c) => c.before?.id ?? uuidv7());
   const col = (f: (c: Change) => string | number | boolean | null) => plainArray(changes.map(f));
   const notes = jsonLines(changes.map((c) => (c.row.note === null ? null : JSON.stringify(c.row.note))));
+  const entries: AuditEntry[] = changes.map((c, i) => ({
+    entityType: 'measurement',
+    entityId: ids[i]!,
+    entityKey: `${c.target.indicatorId}/${c.row.year}`,
+    action: c.before ? 'update' : 'create',
+    before: c.before ? auditJson(measurementJson(storedDto(c.before, iso))) : null,
+    after: auditJson(measurementJson(writtenDto(c, ids[i]!, now, iso))),
+  }));
   await tx.execute(sql`
     with input as (
       select * from unnest(${plainArray(ids)}::uuid[], ${col((c) => c.target.indicatorId)}::uuid[], ${col((c) => c.row.year)}::int[],
@@ -429,20 +484,14 @@ async function writeChanges(tx: Tx, changes: Change[], nowMs: number, actor: Act
     inserted as (
       insert into ${measurements} (id, indicator_id, year, plan, fact, rating_size, score, note)
       select id, indicator_id, year, plan, fact, rating_size, score, note from input where created
+    ),
+    updated as (
+      update ${measurements} m set plan = input.plan, fact = input.fact, rating_size = input.rating_size, score = input.score,
+        note = input.note, version = m.version + 1, updated_at = now()
+      from input where not input.created and m.id = input.id
     )
-    update ${measurements} m set plan = input.plan, fact = input.fact, rating_size = input.rating_size, score = input.score,
-      note = input.note, version = m.version + 1, updated_at = now()
-    from input where not input.created and m.id = input.id
+    ${auditInsertSql(actor, entries)}
   `);
-  const entries: AuditEntry[] = changes.map((c, i) => ({
-    entityType: 'measurement',
-    entityId: ids[i]!,
-    entityKey: `${c.target.indicatorId}/${c.row.year}`,
-    action: c.before ? 'update' : 'create',
-    before: c.before ? auditJson(measurementJson(storedDto(c.before))) : null,
-    after: auditJson(measurementJson(writtenDto(c, ids[i]!, now))),
-  }));
-  await recordAuditMany(tx, actor, entries);
 }
 
 export interface BulkOptions {

@@ -378,6 +378,41 @@ describe('bulk measurements', () => {
     expect(await count([ind.id])).toEqual(before);
   });
 
+  it('matches ids whatever their case, finds a duplicate in another case, and answers a batch of unknown ids with 400', async () => {
+    const ind = await createIndicator(ctx.app, tree.goal.id);
+    const upper = ind.id.toUpperCase();
+    const written = await call(ctx.app, 'POST', `${BULK}?details=true`, {
+      rows: [
+        { indicatorId: upper, year: 2014, plan: 1, fact: 1 },
+        { indicatorId: ind.id, year: 2015, plan: 2, fact: 2 },
+      ],
+    });
+    expect(expectStatus(written, 200)).toMatchObject({
+      created: 2,
+      rows: [
+        { index: 0, indicatorId: ind.id, year: 2014, outcome: 'created' },
+        { index: 1, indicatorId: ind.id, year: 2015, outcome: 'created' },
+      ],
+    });
+
+    const before = await count([ind.id]);
+    const duplicate = await call(ctx.app, 'POST', BULK, {
+      rows: [
+        { indicatorId: ind.id, year: 2016, plan: 1, fact: 1 },
+        { indicatorId: upper, year: 2016, plan: 2, fact: 2 },
+      ],
+    });
+    expectProblem(duplicate, 400, ['body.rows.1']);
+    const unknown = await call(ctx.app, 'POST', BULK, {
+      rows: [
+        { indicatorId: '00000000-0000-4000-8000-000000000001', year: 2016, plan: 1, fact: 1 },
+        { indicatorId: '00000000-0000-4000-8000-000000000002', year: 2016, plan: 1, fact: 1 },
+      ],
+    });
+    expectProblem(unknown, 400, ['body.rows.0.indicatorId', 'body.rows.1.indicatorId']);
+    expect(await count([ind.id])).toEqual(before);
+  });
+
   it('answers every row in request order when codes and ids are mixed, and counts a dry run of changes', async () => {
     const ind = await createIndicator(ctx.app, tree.goal.id);
     await putMeasurement(ctx.app, ind.id, 2014, { plan: 1, fact: 1 });
