@@ -496,6 +496,8 @@ export function rowDecoder<T>(keys: readonly string[], from = 0): (row: readonly
   let decode = decoders.get(id);
   if (!decode) {
     if (decoders.size >= 256) decoders.clear(); // a bound; the read model has a handful of shapes
+    // In a literal, "__proto__": would set the prototype rather than a field.
+    if (keys.includes('__proto__')) throw new Error('a column named __proto__ cannot be decoded');
     const fields = keys.map((key, i) => `${JSON.stringify(key)}: row[${from + i}]`).join(', ');
     decode = new Function('row', `return { ${fields} };`) as (row: readonly unknown[]) => unknown;
     decoders.set(id, decode);
