@@ -12,7 +12,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.js';
 import type { Scoring } from '../status/assemble.js';
 import { toFlatIndicatorStatus } from '../status/assemble.js';
-import { decodeRows } from '../status/read-model.js';
+import { rowDecoder } from '../status/read-model.js';
 import { DEFAULT_RULES } from '../achievement/methods.js';
 import { loadRuleBook, rulesOf } from '../evaluation-methods/service.js';
 import type { Scorer } from './status-csv.js';
@@ -130,14 +130,16 @@ function rowsToStatus(keys: string[], lang: Lang | undefined, scorer: Scorer): (
   const l = lang ?? 'kk';
   const resolvedAt = RESOLVED.map((key) => keys.indexOf(key));
   if (resolvedAt.some((i) => i < 0)) throw new Error('the export query selects every resolved name');
+  const decode = rowDecoder<FeedRow>(keys);
   return (r) => {
-    const row = decodeRows<FeedRow>(keys, [r])[0]!;
+    const row = decode(r);
     const named = row as unknown as Record<string, unknown>;
     for (let k = 0; k < RESOLVED.length; k++) {
       const text = r[resolvedAt[k]!];
       named[RESOLVED[k]!] = text === null ? {} : { [l]: text as string };
     }
-    return toFlatIndicatorStatus({ ...row, year: Number(row.year) }, lang, scorer(row));
+    row.year = Number(row.year); // a fresh object: no copy of the row for one field
+    return toFlatIndicatorStatus(row, lang, scorer(row));
   };
 }
 

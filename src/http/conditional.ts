@@ -44,13 +44,17 @@ export function registerConditionalGet(scope: FastifyInstance) {
     if ((request.method !== 'GET' && request.method !== 'HEAD') || reply.statusCode !== 200) return done(null, payload);
     if (reply.getHeader('etag') !== undefined) return done(null, payload);
     if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return done(null, payload);
-    const etag = weakEtagOf(payload);
+    // A string body is encoded to UTF-8 once, here: the hash and the socket then read the same
+    // bytes (hashing the string, measuring it for Content-Length and writing it were three passes;
+    // docs/benchmarks.md, the 300-indicator plan status).
+    const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+    const etag = weakEtagOf(body);
     reply.header('etag', etag);
     if (ifNoneMatchHits(request, etag)) {
       reply.code(304);
       reply.removeHeader('content-length');
       return done(null, '');
     }
-    done(null, payload);
+    done(null, body);
   });
 }

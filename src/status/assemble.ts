@@ -145,31 +145,34 @@ export interface StatusPlacement {
   goalTitle: LocalizedTextColumn;
 }
 
-/** A flat feed row: its IndicatorStatus, then where it sits, names resolved to `lang` when one was asked for. */
+/**
+ * A flat feed row: its IndicatorStatus, then where it sits, names resolved to `lang` when one was asked for.
+ * The place is added to the IndicatorStatus object field by field, in the answer's order: spreading
+ * it into a new object (and spreading computed-key objects for the texts) cost 17x the IndicatorStatus
+ * itself and most of a feed page's garbage (docs/benchmarks.md).
+ */
 export function toFlatIndicatorStatus(
   row: StatusRow & StatusContext & StatusPlacement,
   lang?: Lang,
   scoring?: Scoring,
 ): FlatIndicatorStatus {
-  const text = (t: LocalizedTextColumn) => (lang ? resolveText(t, lang) : undefined);
-  const named = <K extends string>(key: K, t: LocalizedTextColumn) =>
-    lang ? ({ [`${key}Text`]: text(t) } as Record<`${K}Text`, string | null>) : {};
-  return {
-    ...toIndicatorStatus(row, row, lang, scoring),
-    organizationCode: row.organizationCode,
-    organizationName: row.organizationName,
-    ...named('organizationName', row.organizationName),
-    planCode: row.planCode,
-    planTitle: row.planTitle,
-    ...named('planTitle', row.planTitle),
-    directionCode: row.directionCode,
-    directionTitle: row.directionTitle,
-    ...named('directionTitle', row.directionTitle),
-    goalCode: row.goalCode,
-    goalTitle: row.goalTitle,
-    ...named('goalTitle', row.goalTitle),
-  };
+  const flat = toIndicatorStatus(row, row, lang, scoring) as Writable<FlatIndicatorStatus>;
+  flat.organizationCode = row.organizationCode;
+  flat.organizationName = row.organizationName;
+  if (lang) flat.organizationNameText = resolveText(row.organizationName, lang);
+  flat.planCode = row.planCode;
+  flat.planTitle = row.planTitle;
+  if (lang) flat.planTitleText = resolveText(row.planTitle, lang);
+  flat.directionCode = row.directionCode;
+  flat.directionTitle = row.directionTitle;
+  if (lang) flat.directionTitleText = resolveText(row.directionTitle, lang);
+  flat.goalCode = row.goalCode;
+  flat.goalTitle = row.goalTitle;
+  if (lang) flat.goalTitleText = resolveText(row.goalTitle, lang);
+  return flat;
 }
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 type DirectionNode = PlanStatus['directions'][number];
 type GoalNode = DirectionNode['goals'][number];

@@ -24,6 +24,7 @@ import {
   isNaturalPosition,
   naturalPosition,
   readStatus,
+  rowDecoder,
   statusContextColumns,
   statusViewColumns,
   statusQuery,
@@ -136,13 +137,11 @@ export function decodePlanStatus(
           createdAt: iso(first[8] as number),
           updatedAt: iso(first[9] as number),
         };
-  const treeKeys = keys.slice(TREE_FROM);
+  const decode = rowDecoder<PlanTreeRow>(keys.slice(TREE_FROM), TREE_FROM);
   const tree: PlanTreeRow[] = [];
   for (const r of rows) {
     if (r[TREE_FROM] === null) continue; // a plan without directions
-    const row: Record<string, unknown> = {};
-    for (let k = 0; k < treeKeys.length; k++) row[treeKeys[k]!] = r[TREE_FROM + k];
-    tree.push(row as PlanTreeRow);
+    tree.push(decode(r));
   }
   return {
     plan: {

@@ -482,15 +482,34 @@ export function statusParams(statement: StatusStatement, spec: StatusSpec): unkn
   return fillPlaceholders(statement.params, statusValues(spec));
 }
 
+const decoders = new Map<string, (row: readonly unknown[]) => unknown>();
+
+/**
+ * A decoder of row arrays to objects: `keys[i]` from `row[from + i]`, compiled once per column list
+ * into one object literal. Objects filled key by key (`item[key] = value`) fall into dictionary
+ * mode past a dozen keyed stores (V8), and a status row has over 30 columns: every later read of
+ * a field was a hash lookup (docs/benchmarks.md). The keys are the read model's own column names
+ * (code, never input), quoted by JSON.stringify.
+ */
+export function rowDecoder<T>(keys: readonly string[], from = 0): (row: readonly unknown[]) => T {
+  const id = `${from}\n${keys.join('\n')}`;
+  let decode = decoders.get(id);
+  if (!decode) {
+    if (decoders.size >= 256) decoders.clear(); // a bound; the read model has a handful of shapes
+    // In a literal, "__proto__": would set the prototype rather than a field.
+    if (keys.includes('__proto__')) throw new Error('a column named __proto__ cannot be decoded');
+    const fields = keys.map((key, i) => `${JSON.stringify(key)}: row[${from + i}]`).join(', ');
+    decode = new Function('row', `return { ${fields} };`) as (row: readonly unknown[]) => unknown;
+    decoders.set(id, decode);
+  }
+  return decode as (row: readonly unknown[]) => T;
+}
+
 /** Row arrays (in statement.keys order) to objects. */
 export function decodeRows<T>(keys: string[], rows: unknown[][]): T[] {
+  const decode = rowDecoder<T>(keys);
   const out = new Array<T>(rows.length);
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r]!;
-    const item: Record<string, unknown> = {};
-    for (let k = 0; k < keys.length; k++) item[keys[k]!] = row[k];
-    out[r] = item as T;
-  }
+  for (let r = 0; r < rows.length; r++) out[r] = decode(rows[r]!);
   return out;
 }
 

@@ -67,6 +67,17 @@ describe('status answers are exactly their schemas', () => {
     const feed = await call(ctx.app, 'GET', `${API}/status?year=2016&limit=7&lang=en`);
     expect(feed.body.items).toHaveLength(7);
     for (const item of feed.body.items) expectExactly(FlatIndicatorStatus, item);
+    // Without a language the rows carry no *Text fields (status/assemble.ts adds them field by field).
+    const bare = await call(ctx.app, 'GET', `${API}/status?year=2016&limit=7`);
+    expect(bare.body.items).toHaveLength(7);
+    for (const item of bare.body.items) {
+      expectExactly(FlatIndicatorStatus, item);
+      expect(Object.keys(item).filter((k) => k.endsWith('Text'))).toEqual([]);
+    }
+    // With one, each name's text follows its name, in the answer's documented order.
+    const keys = Object.keys(feed.body.items[0]);
+    for (const name of ['name', 'unit', 'organizationName', 'planTitle', 'directionTitle', 'goalTitle'])
+      expect(keys.indexOf(`${name}Text`)).toBe(keys.indexOf(name) + 1);
   });
 
   it('a plan with an empty direction and an empty goal: both listed, with empty summaries', async () => {
