@@ -1,0 +1,194 @@
+/**
+ * The relay: committed audit rows -> webhook events -> deliveries, in commit order (docs/webhooks.md,
+ * "The outbox is the audit trail"). Writers pay nothing for it: it reads the trail they write anyway.
+ *
+ * Each batch is one transaction holding the webhook_relay row (FOR UPDATE SKIP LOCKED: one replica relays
+ * at a time, the others skip rather than wait): read the final audit rows after the position, turn them
+ * into events, queue a delivery per matching subscription, move the position. A crash rolls the batch
+ * back and the next run redoes it, so every committed change becomes its events exactly once.
+ */
+import type { Config } from '../../config.js';
+import type { Db } from '../../db/client.js';
+import type { Tx } from '../../db/tx.js';
+import type { ChannelListener, Listen } from '../../db/listen.js';
+import type { RuleSource } from '../../evaluation-methods/service.js';
+import { rowScorer } from '../../status/scoring.js';
+import { snapshotXmin } from '../../sync/cursor.js';
+import { PlanTree, RELAYED_ENTITY_TYPES, contextIdsOf, eventsOf } from './events.js';
+import type { PlanRef } from './events.js';
+import type { AuditRow, NewEvent } from './repository.js';
+import { insertDeliveries, insertEvents, lockPosition, movePosition, readAudit, treeContext } from './repository.js';
+
+/** The channel of migration 0018's audit_log trigger (one notification per writing statement). */
+export const AUDIT_CHANNEL = 'nysana_audit';
+
+/** Audit rows per batch. A batch never ends inside a transaction (see readBatch), so it may hold more. */
+const BATCH_ROWS = 1_000;
+
+/** What a relay run wrote; `onEvents` hears it after the batch committed (the dispatcher wakes on it). */
+export interface RelayedBatch {
+  events: number;
+  deliveries: number;
+}
+export type OnRelayedEvents = (batch: RelayedBatch) => void;
+
+/** pino's and Fastify's loggers fit. */
+export interface RelayLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface RelayOptions {
+  db: Db;
+  /** LISTEN for the audit trigger's wake-ups (src/db/listen.ts); without it the relay only polls. */
+  listen?: Listen;
+  config: Pick<Config, 'WEBHOOK_POLL_MS'>;
+  logger: RelayLogger;
+  onEvents?: OnRelayedEvents;
+  /** Audit rows per batch (tests make it small to cross batch boundaries). */
+  batchRows?: number;
+}
+
+export interface Relay {
+  /** Relays until caught up with what has committed; answers the number of events written. */
+  runOnce(): Promise<number>;
+  /** Wakes on the audit channel (when a Listen was given) and every WEBHOOK_POLL_MS. */
+  start(): void;
+  /** Stops waking and waits for a run in progress. */
+  stop(): Promise<void>;
+}
+
+type BatchResult = RelayedBatch & { more: boolean };
+
+const NOTHING: BatchResult = { events: 0, deliveries: 0, more: false };
+
+export function createRelay(options: RelayOptions): Relay {
+  const { db, listen, config, logger, onEvents } = options;
+  const batchRows = options.batchRows ?? BATCH_ROWS;
+
+  /**
+   * One batch: the audit rows after the position and below X = pg_snapshot_xmin (every transaction below X
+   * has ended, and none can start below it, so that set is final). A transaction's rows are never split
+   * between batches: a cascade delete's measurements find their deleted indicator, goal and plan in the
+   * same batch.
+   */
+  async function readBatch(tx: Tx) {
+    const from = await lockPosition(tx);
+    if (!from) return undefined; // another replica holds the position: it relays
+    const xmin = await snapshotXmin(tx);
+    const rows = await readAudit(tx, from, xmin, RELAYED_ENTITY_TYPES, batchRows);
+    const full = rows.length === batchRows;
+    const last = rows.at(-1);
+    if (full && last) rows.push(...(await readAudit(tx, { changeXid: last.changeXid, auditId: last.id }, last.changeXid + 1, RELAYED_ENTITY_TYPES, 1_000_000)));
+    return { from, xmin, rows, full };
+  }
+
+  async function relayBatch(): Promise<BatchResult> {
+    const now = new Date();
+    return db.transaction(async (tx) => {
+      const batch = await readBatch(tx);
+      if (!batch) return NOTHING;
+      const { from, xmin, rows, full } = batch;
+      const events = await toEvents(tx as unknown as Db, rows, now);
+      await insertEvents(tx, events);
+      const deliveries = await insertDeliveries(
+        tx,
+        events.map((e) => e.id),
+      );
+      // Past the last row read; when the batch was not full, everything below X has been seen.
+      const last = rows.at(-1);
+      const to = full && last ? { changeXid: last.changeXid, auditId: last.id } : { changeXid: xmin, auditId: 0 };
+      if (to.changeXid > from.changeXid || (to.changeXid === from.changeXid && to.auditId > from.auditId)) {
+        await movePosition(tx, to);
+      }
+      return { events: events.length, deliveries, more: full };
+    });
+  }
+
+  let stopped = false;
+  async function runOnce(): Promise<number> {
+    let written = 0;
+    for (;;) {
+      const result = await relayBatch();
+      written += result.events;
+      if (result.events > 0) onEvents?.({ events: result.events, deliveries: result.deliveries });
+      if (!result.more || stopped) return written;
+    }
+  }
+
+  // --- the background loop: one run at a time; a wake-up during a run asks for one more run ---
+  let running: Promise<void> | undefined;
+  let again = false;
+  let timer: NodeJS.Timeout | undefined;
+  let listener: ChannelListener | undefined;
+
+  function wake() {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    again = false;
+    running = runOnce()
+      .then(
+        () => undefined,
+        (error: unknown) => logger.error({ err: error }, 'webhook relay: run failed; retrying at the next wake-up'),
+      )
+      .finally(() => {
+        running = undefined;
+        if (again) wake();
+      });
+  }
+
+  return {
+    runOnce,
+    start() {
+      stopped = false;
+      if (listen && !listener) {
+        listener = listen(AUDIT_CHANNEL, {
+          onNotify: wake,
+          // Whatever committed while deaf is in the trail: one run catches up.
+          onListening: wake,
+          onLost: (error) =>
+            logger.warn({ err: error, channel: AUDIT_CHANNEL }, 'webhook relay: listening connection lost; polling'),
+        });
+      }
+      timer ??= setInterval(wake, config.WEBHOOK_POLL_MS);
+      timer.unref();
+      wake();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      const l = listener;
+      listener = undefined;
+      await l?.close();
+      await running;
+    },
+  };
+}
+
+/** A batch's events: one context query for the batch, one rule book when a plan names a method. */
+async function toEvents(db: Db, rows: readonly AuditRow[], now: Date): Promise<NewEvent[]> {
+  if (rows.length === 0) return [];
+  const tree = new PlanTree(await treeContext(db, contextIdsOf(rows)), rows);
+  const methods = new Set<string>();
+  for (const row of rows) {
+    if (row.entityType !== 'measurement') continue;
+    const id = (row.after ?? row.before)?.indicatorId;
+    const methodId = typeof id === 'string' ? tree.planOf(id)?.methodId : null;
+    if (methodId) methods.add(methodId);
+  }
+  // The status read model's rule (src/status/scoring.ts): a measurement is only written in an open year,
+  // so the plan's method now scores it (an approved year's version never applies to a write).
+  const source = (planMethodId: string | null): RuleSource => ({
+    approved: false,
+    approvalMethodVersionId: null,
+    planMethodId,
+  });
+  const scorer = await rowScorer(db, [...methods].map(source), now);
+  const rulesOf = (plan: PlanRef | null) => scorer(source(plan?.methodId ?? null)).rules;
+  return rows.flatMap((row) => eventsOf({ tree, rulesOf, now }, row));
+}
