@@ -22,7 +22,9 @@ export interface RelayPosition {
 /** The relay's position, locked for this transaction; undefined when another relay holds it (skip, do not wait). */
 export async function lockPosition(tx: Tx): Promise<RelayPosition | undefined> {
   const rows = rowsOf<{ change_xid: string; audit_id: string }>(
-    await tx.execute(sql`select change_xid::text, audit_id::text from ${webhookRelay} where id = 1 for update skip locked`),
+    await tx.execute(
+      sql`select change_xid::text, audit_id::text from ${webhookRelay} where id = 1 for update skip locked`,
+    ),
   );
   const row = rows[0];
   return row ? { changeXid: Number(row.change_xid), auditId: Number(row.audit_id) } : undefined;
@@ -89,6 +91,25 @@ export async function readAudit(
     before: r.before,
     after: r.after,
   }));
+}
+
+/** Whether committed rows wait at or above `xmin` (an older transaction still runs): the relay tries again soon. */
+export async function committedAfter(
+  tx: Executor,
+  from: RelayPosition,
+  xmin: number,
+  types: readonly string[],
+): Promise<boolean> {
+  const rows = rowsOf<{ found: boolean }>(
+    await tx.execute(sql`
+      select exists (
+        select 1 from ${auditLog}
+        where (change_xid, id) > (${from.changeXid}::bigint, ${from.auditId}::bigint) and change_xid >= ${xmin}::bigint
+          and entity_type = any(${`{${types.join(',')}}`}::text[])
+      ) as found
+    `),
+  );
+  return rows[0]?.found === true;
 }
 
 /** Where a plan-tree row sits now: its plan and, for indicators, what scores its measurements. */
@@ -218,7 +239,9 @@ export async function insertDeliveries(tx: Tx, eventIds: readonly string[]): Pro
     where e.id = any(${`{${eventIds.join(',')}}`}::uuid[])
     order by e.seq, s.id
   `);
-  return (result as unknown as { rowCount?: number; affectedRows?: number }).rowCount ??
+  return (
+    (result as unknown as { rowCount?: number; affectedRows?: number }).rowCount ??
     (result as unknown as { affectedRows?: number }).affectedRows ??
-    0;
+    0
+  );
 }

@@ -17,7 +17,15 @@ import { snapshotXmin } from '../../sync/cursor.js';
 import { PlanTree, RELAYED_ENTITY_TYPES, contextIdsOf, eventsOf } from './events.js';
 import type { PlanRef } from './events.js';
 import type { AuditRow, NewEvent } from './repository.js';
-import { insertDeliveries, insertEvents, lockPosition, movePosition, readAudit, treeContext } from './repository.js';
+import {
+  committedAfter,
+  insertDeliveries,
+  insertEvents,
+  lockPosition,
+  movePosition,
+  readAudit,
+  treeContext,
+} from './repository.js';
 
 /** The channel of migration 0018's audit_log trigger (one notification per writing statement). */
 export const AUDIT_CHANNEL = 'nysana_audit';
@@ -59,9 +67,12 @@ export interface Relay {
   stop(): Promise<void>;
 }
 
-type BatchResult = RelayedBatch & { more: boolean };
+type BatchResult = RelayedBatch & { more: boolean; heldBack: boolean };
 
-const NOTHING: BatchResult = { events: 0, deliveries: 0, more: false };
+const NOTHING: BatchResult = { events: 0, deliveries: 0, more: false, heldBack: false };
+
+/** First retry after a run found committed rows held back by an older open transaction; doubles up to the poll. */
+const HELD_BACK_RETRY_MS = 10;
 
 export function createRelay(options: RelayOptions): Relay {
   const { db, listen, config, logger, onEvents } = options;
@@ -80,8 +91,13 @@ export function createRelay(options: RelayOptions): Relay {
     const rows = await readAudit(tx, from, xmin, RELAYED_ENTITY_TYPES, batchRows);
     const full = rows.length === batchRows;
     const last = rows.at(-1);
-    if (full && last) rows.push(...(await readAudit(tx, { changeXid: last.changeXid, auditId: last.id }, last.changeXid + 1, RELAYED_ENTITY_TYPES, 1_000_000)));
-    return { from, xmin, rows, full };
+    if (full && last) {
+      const rest = { changeXid: last.changeXid, auditId: last.id };
+      rows.push(...(await readAudit(tx, rest, last.changeXid + 1, RELAYED_ENTITY_TYPES, Number.MAX_SAFE_INTEGER)));
+    }
+    // Committed rows at or above X wait for an older transaction still running somewhere on the server.
+    const heldBack = !full && (await committedAfter(tx, from, xmin, RELAYED_ENTITY_TYPES));
+    return { from, xmin, rows, full, heldBack };
   }
 
   async function relayBatch(): Promise<BatchResult> {
@@ -89,7 +105,7 @@ export function createRelay(options: RelayOptions): Relay {
     return db.transaction(async (tx) => {
       const batch = await readBatch(tx);
       if (!batch) return NOTHING;
-      const { from, xmin, rows, full } = batch;
+      const { from, xmin, rows, full, heldBack } = batch;
       const events = await toEvents(tx as unknown as Db, rows, now);
       await insertEvents(tx, events);
       const deliveries = await insertDeliveries(
@@ -102,18 +118,19 @@ export function createRelay(options: RelayOptions): Relay {
       if (to.changeXid > from.changeXid || (to.changeXid === from.changeXid && to.auditId > from.auditId)) {
         await movePosition(tx, to);
       }
-      return { events: events.length, deliveries, more: full };
+      return { events: events.length, deliveries, more: full, heldBack };
     });
   }
 
   let stopped = false;
-  async function runOnce(): Promise<number> {
+  /** Relays until caught up; `heldBack`: committed rows still wait below an older open transaction. */
+  async function drain(): Promise<{ written: number; heldBack: boolean }> {
     let written = 0;
     for (;;) {
       const result = await relayBatch();
       written += result.events;
       if (result.events > 0) onEvents?.({ events: result.events, deliveries: result.deliveries });
-      if (!result.more || stopped) return written;
+      if (!result.more || stopped) return { written, heldBack: result.heldBack };
     }
   }
 
@@ -121,7 +138,24 @@ export function createRelay(options: RelayOptions): Relay {
   let running: Promise<void> | undefined;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let retryMs = HELD_BACK_RETRY_MS;
   let listener: ChannelListener | undefined;
+
+  /**
+   * A notification can come while the writer's transaction still counts as running (or another, older one
+   * is open): the run then relays nothing of it. Try again soon, backing off to the poll interval, rather
+   * than leave the change waiting for the next poll.
+   */
+  function retrySoon() {
+    if (stopped || retry) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      wake();
+    }, retryMs);
+    retry.unref();
+    retryMs = Math.min(retryMs * 2, config.WEBHOOK_POLL_MS);
+  }
 
   function wake() {
     if (stopped) return;
@@ -130,9 +164,12 @@ export function createRelay(options: RelayOptions): Relay {
       return;
     }
     again = false;
-    running = runOnce()
+    running = drain()
       .then(
-        () => undefined,
+        ({ heldBack }) => {
+          if (!heldBack) retryMs = HELD_BACK_RETRY_MS;
+          else retrySoon();
+        },
         (error: unknown) => logger.error({ err: error }, 'webhook relay: run failed; retrying at the next wake-up'),
       )
       .finally(() => {
@@ -142,7 +179,7 @@ export function createRelay(options: RelayOptions): Relay {
   }
 
   return {
-    runOnce,
+    runOnce: async () => (await drain()).written,
     start() {
       stopped = false;
       if (listen && !listener) {
@@ -161,7 +198,8 @@ export function createRelay(options: RelayOptions): Relay {
     async stop() {
       stopped = true;
       if (timer) clearInterval(timer);
-      timer = undefined;
+      if (retry) clearTimeout(retry);
+      timer = retry = undefined;
       const l = listener;
       listener = undefined;
       await l?.close();
