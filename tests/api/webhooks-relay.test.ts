@@ -373,6 +373,33 @@ describe('only committed changes', () => {
     expect(types(await relayed(from))).toEqual(['kz.nysana.measurement.updated', 'kz.nysana.indicator.status_changed']);
   });
 
+  it('every audit row once, in (transaction, id) order, across batch boundaries and ids of growing length', async () => {
+    const tree = await createTree(ctx.app);
+    const from = await mark();
+    // Ids from 99,990 on: 99,999 -> 100,000 inside the bulk (a text order would put 100,000 first).
+    await queryRows(ctx, sql`select setval('audit_log_id_seq', greatest(99990, (select max(id) from audit_log)))`);
+    const rows = Array.from({ length: 5 }, (_, i) => ({
+      indicatorId: tree.indicator.id,
+      year: 2014 + i,
+      plan: 1,
+      fact: null,
+    }));
+    expectStatus(await call(ctx.app, 'POST', `${API}/measurements/bulk`, { rows }), 200);
+    const second = await createIndicator(ctx.app, tree.goal.id);
+    const more = Array.from({ length: 5 }, (_, i) => ({ indicatorId: second.id, year: 2014 + i, plan: 1, fact: null }));
+    expectStatus(await call(ctx.app, 'POST', `${API}/measurements/bulk`, { rows: more }), 200);
+    await settle(relayOf(3));
+    const events = await eventsAfter(from);
+    const audits = await queryRows(
+      ctx,
+      sql`select id::int from audit_log where id > 99990 and entity_type in ('measurement', 'indicator') order by change_xid, id`,
+    );
+    const created = events.filter((e) => e.type !== 'kz.nysana.indicator.status_changed');
+    expect(created.map((e) => e.audit_id)).toEqual(audits.map((a) => a.id));
+    expect(created).toHaveLength(11);
+    expect(events).toHaveLength(21);
+  });
+
   it('relaying again writes nothing twice', async () => {
     const tree = await createTree(ctx.app);
     const from = await mark();

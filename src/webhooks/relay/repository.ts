@@ -60,9 +60,10 @@ export async function readAudit(
   types: readonly string[],
   limit: number,
 ): Promise<AuditRow[]> {
+  // Output names differ from the columns: ORDER BY would otherwise sort by the text casts.
   const rows = rowsOf<{
-    id: string;
-    change_xid: string;
+    row_id: string;
+    xid: string;
     at: string | Date;
     entity_type: string;
     entity_id: string;
@@ -72,17 +73,18 @@ export async function readAudit(
     after: Record<string, unknown> | null;
   }>(
     await tx.execute(sql`
-      select id::text, change_xid::text, at, entity_type, entity_id, entity_key, action, before, after
-      from ${auditLog}
-      where (change_xid, id) > (${from.changeXid}::bigint, ${from.auditId}::bigint) and change_xid < ${xmin}::bigint
-        and entity_type = any(${`{${types.join(',')}}`}::text[])
-      order by change_xid, id
+      select a.id::text as row_id, a.change_xid::text as xid, a.at, a.entity_type, a.entity_id, a.entity_key, a.action,
+        a.before, a.after
+      from ${auditLog} a
+      where (a.change_xid, a.id) > (${from.changeXid}::bigint, ${from.auditId}::bigint) and a.change_xid < ${xmin}::bigint
+        and a.entity_type = any(${`{${types.join(',')}}`}::text[])
+      order by a.change_xid, a.id
       limit ${limit}
     `),
   );
   return rows.map((r) => ({
-    id: Number(r.id),
-    changeXid: Number(r.change_xid),
+    id: Number(r.row_id),
+    changeXid: Number(r.xid),
     at: new Date(r.at),
     entityType: r.entity_type,
     entityId: r.entity_id,
