@@ -199,26 +199,19 @@ export interface NewEvent {
  */
 export async function insertEvents(tx: Tx, events: readonly NewEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const doc = JSON.stringify(
-    events.map((e) => ({
-      id: e.id,
-      type: e.type,
-      source: e.source,
-      subject: e.subject,
-      organization_id: e.organizationId,
-      plan_id: e.planId,
-      audit_id: e.auditId,
-      time: e.time.toISOString(),
-      data: e.data,
-    })),
-  );
+  // One parameter per column, a value per line (src/audit/record.ts recordAuditMany does the same): each
+  // JSON document is parsed once by the server. Ids, paths and JSON.stringify output hold no raw line break.
+  const column = (f: (e: NewEvent) => string | number | null) =>
+    sql`string_to_array(${events.map((e) => f(e) ?? '').join('\n')}::text, E'\n', '')`;
   await tx.execute(sql`
     insert into webhook_events (id, type, source, subject, organization_id, plan_id, audit_id, time, data)
-    select x.id, x.type, x.source, x.subject, x.organization_id, x.plan_id, x.audit_id, x.time, x.data
-    from jsonb_array_elements(${doc}::jsonb) with ordinality as e(doc, ord),
-      jsonb_to_record(e.doc) as x(id uuid, type text, source text, subject text, organization_id uuid, plan_id uuid,
-        audit_id bigint, time timestamptz, data jsonb)
-    order by e.ord
+    select r.id::uuid, r.type, r.source, r.subject, r.organization_id::uuid, r.plan_id::uuid, r.audit_id::bigint,
+      r.time::timestamptz, r.data::jsonb
+    from unnest(${column((e) => e.id)}, ${column((e) => e.type)}, ${column((e) => e.source)},
+      ${column((e) => e.subject)}, ${column((e) => e.organizationId)}, ${column((e) => e.planId)},
+      ${column((e) => e.auditId)}, ${column((e) => e.time.toISOString())}, ${column((e) => JSON.stringify(e.data))})
+      with ordinality as r(id, type, source, subject, organization_id, plan_id, audit_id, time, data, ord)
+    order by r.ord
   `);
 }
 
