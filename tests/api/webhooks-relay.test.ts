@@ -230,6 +230,66 @@ describe('events from real API writes', () => {
     ]);
   });
 
+  it("scores by the plan's evaluation method, as the status read model answers (band)", async () => {
+    const label = (en: string) => ({ kk: en, ru: en, en });
+    const bands = [
+      { code: 'high', min: 1, label: label('High') },
+      { code: 'medium', min: 0.9, label: label('Medium') },
+      { code: 'low', min: 0, label: label('Low') },
+    ];
+    const rules = { rankDegree: 'places', cap: 1, bands, rollUp: 'weighted', pending: { treatment: 'excluded' } };
+    const method = expectStatus(
+      await call(ctx.app, 'POST', `${API}/evaluation-methods`, {
+        code: `relay-${Date.now()}`,
+        name: { en: 'M' },
+        rules,
+      }),
+      201,
+    );
+    const tree = await createTree(ctx.app, { plan: { evaluationMethodId: method.id } });
+    const from = await mark();
+    await putMeasurement(ctx.app, tree.indicator.id, 2016, { plan: 100, fact: 95 });
+    await putMeasurement(ctx.app, tree.indicator.id, 2016, { plan: 100, fact: 130 });
+    const status = (await relayed(from)).filter((e) => e.type === 'kz.nysana.indicator.status_changed');
+    expect(status.map((e) => [e.data.before.band, e.data.after.band])).toEqual([
+      [null, 'medium'],
+      ['medium', 'high'],
+    ]);
+    const read = expectStatus(
+      await call(ctx.app, 'GET', `${API}/indicators/${tree.indicator.id}/status?year=2016`),
+      200,
+    );
+    expect(status[1]!.data.after).toEqual({
+      status: read.status,
+      percent: read.achievementPercent,
+      band: read.band.code,
+    });
+  });
+
+  it("an indicator's direction changed: a status change for each measurement whose verdict it moves", async () => {
+    const tree = await createTree(ctx.app, { indicator: { valueType: 'number', betterWhen: 'higher' } });
+    await putMeasurement(ctx.app, tree.indicator.id, 2015, { plan: 100, fact: 80 }); // not achieved -> achieved
+    await putMeasurement(ctx.app, tree.indicator.id, 2016, { plan: 100 }); // pending either way
+    const from = await mark();
+    const url = `${API}/indicators/${tree.indicator.id}`;
+    expectStatus(await call(ctx.app, 'PATCH', url, { betterWhen: 'lower' }), 200);
+    expectStatus(await call(ctx.app, 'PATCH', url, { name: { en: 'Renamed only' } }), 200);
+    const events = await relayed(from);
+    expect(types(events)).toEqual([
+      'kz.nysana.plan.structure_changed',
+      'kz.nysana.indicator.status_changed',
+      'kz.nysana.plan.structure_changed',
+    ]);
+    expect(events[1]!.data).toEqual({
+      indicator: { id: tree.indicator.id, code: tree.indicator.code },
+      plan: { id: tree.plan.id, code: tree.plan.code, organizationId: tree.organization.id },
+      year: 2015,
+      before: { status: 'not_achieved', percent: 80, band: null },
+      after: { status: 'achieved', percent: 125, band: null },
+      links: { self: `${API}/indicators/${tree.indicator.id}/status?year=2015` },
+    });
+  });
+
   it('a year approved and reopened', async () => {
     const tree = await createTree(ctx.app);
     const from = await mark();

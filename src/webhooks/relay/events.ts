@@ -11,7 +11,7 @@ import type { AchievementStatus, BetterWhen, NumericInput, ValueType } from '../
 import type { EvaluationRules } from '../../achievement/methods.js';
 import { evaluateWith } from '../../achievement/methods.js';
 import type { EventType } from '../catalog.js';
-import type { AuditRow, NewEvent, TreeContext } from './repository.js';
+import type { AuditRow, MeasurementValues, NewEvent, TreeContext } from './repository.js';
 
 /** The API's base path (src/app.ts API_PREFIX; not imported: data code does not import HTTP code). */
 const API = '/api/v1';
@@ -164,6 +164,8 @@ export interface EventInputs {
   /** The evaluation rules of a plan (its method now; measurements are only written in open years). */
   rulesOf(plan: PlanRef | null): EvaluationRules;
   now: Date;
+  /** The stored measurements of indicators whose direction or value type an edit changed (rescoreIndicators). */
+  measurementsOf?: (indicatorId: string) => readonly MeasurementValues[];
   /** Event ids (tests may fix them); random UUIDs by default. */
   newId?: () => string;
 }
@@ -276,7 +278,53 @@ function structureEvents(inputs: EventInputs, row: AuditRow, plural: string): Ne
       before: row.before,
       after: row.after,
     }),
+    ...rescoredEvents(inputs, row, plan),
   ];
+}
+
+const scoringOf = (doc: Json | null) => {
+  const valueType = str(doc?.valueType) as ValueType | null;
+  const betterWhen = str(doc?.betterWhen) as BetterWhen | null;
+  return valueType && betterWhen ? { valueType, betterWhen } : null;
+};
+
+/** An indicator edit that changes how its measurements are scored (value type, direction). */
+export function rescoresIndicator(row: AuditRow): boolean {
+  if (row.entityType !== 'indicator' || row.action !== 'update') return false;
+  const before = scoringOf(row.before);
+  const after = scoringOf(row.after);
+  return !!before && !!after && (before.valueType !== after.valueType || before.betterWhen !== after.betterWhen);
+}
+
+/**
+ * The status changes an indicator edit causes, where computable: each stored measurement scored under the
+ * indicator before and after the edit. The values are those stored when the relay runs (a later change to
+ * a measurement brings its own events).
+ */
+function rescoredEvents(inputs: EventInputs, row: AuditRow, plan: PlanRef | null): NewEvent[] {
+  if (!rescoresIndicator(row) || !inputs.measurementsOf) return [];
+  const before = scoringOf(row.before)!;
+  const after = scoringOf(row.after)!;
+  const rules = inputs.rulesOf(plan);
+  const indicator = { id: row.entityId, code: str(row.after?.code) };
+  const events: NewEvent[] = [];
+  for (const m of inputs.measurementsOf(row.entityId)) {
+    const values = { plan: m.plan, fact: m.fact, ratingSize: m.ratingSize };
+    const was = verdictOf(values, before, m.year, rules, inputs.now);
+    const is = verdictOf(values, after, m.year, rules, inputs.now);
+    if (sameVerdict(was, is)) continue;
+    const self = `${API}/indicators/${row.entityId}/status?year=${m.year}`;
+    events.push(
+      event(inputs, row, 'kz.nysana.indicator.status_changed', plan, self, {
+        indicator,
+        plan: planJson(plan),
+        year: m.year,
+        before: was,
+        after: is,
+      }),
+    );
+  }
+  return events;
 }
 
 function signatureEvents(inputs: EventInputs, row: AuditRow): NewEvent[] {

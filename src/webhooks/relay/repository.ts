@@ -6,7 +6,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { joinUpSql } from '../../db/plan-tree.js';
-import { auditLog, directions, goals, indicators, plans, webhookRelay } from '../../db/schema.js';
+import { auditLog, directions, goals, indicators, measurements, plans, webhookRelay } from '../../db/schema.js';
 import type { Tx } from '../../db/tx.js';
 
 type Executor = Db | Tx;
@@ -177,6 +177,41 @@ export async function treeContext(tx: Executor, ids: TreeIds): Promise<TreeConte
     planMethodId: r.plan_method_id,
     valueType: r.value_type,
     betterWhen: r.better_when,
+  }));
+}
+
+/** A stored measurement's scored values (numeric as PostgreSQL prints it). */
+export interface MeasurementValues {
+  indicatorId: string;
+  year: number;
+  plan: string | null;
+  fact: string | null;
+  ratingSize: number | null;
+}
+
+/** The measurements of these indicators, by indicator and year (an indicator edit re-scores them). */
+export async function measurementValues(tx: Executor, indicatorIds: readonly string[]): Promise<MeasurementValues[]> {
+  if (indicatorIds.length === 0) return [];
+  const rows = rowsOf<{
+    indicator_id: string;
+    year: number;
+    plan: string | null;
+    fact: string | null;
+    rating_size: number | null;
+  }>(
+    await tx.execute(sql`
+      select ${measurements.indicatorId}::text as indicator_id, ${measurements.year} as year, ${measurements.plan}::text as plan,
+        ${measurements.fact}::text as fact, ${measurements.ratingSize} as rating_size
+      from ${measurements} where ${measurements.indicatorId} = any(${uuids([...indicatorIds])}::uuid[])
+      order by 1, 2
+    `),
+  );
+  return rows.map((r) => ({
+    indicatorId: r.indicator_id,
+    year: Number(r.year),
+    plan: r.plan,
+    fact: r.fact,
+    ratingSize: r.rating_size === null ? null : Number(r.rating_size),
   }));
 }
 

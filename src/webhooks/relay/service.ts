@@ -14,14 +14,15 @@ import type { ChannelListener, Listen } from '../../db/listen.js';
 import type { RuleSource } from '../../evaluation-methods/service.js';
 import { rowScorer } from '../../status/scoring.js';
 import { snapshotXmin } from '../../sync/cursor.js';
-import { PlanTree, RELAYED_ENTITY_TYPES, contextIdsOf, eventsOf } from './events.js';
+import { PlanTree, RELAYED_ENTITY_TYPES, contextIdsOf, eventsOf, rescoresIndicator } from './events.js';
 import type { PlanRef } from './events.js';
-import type { AuditRow, NewEvent } from './repository.js';
+import type { AuditRow, MeasurementValues, NewEvent } from './repository.js';
 import {
   committedAfter,
   insertDeliveries,
   insertEvents,
   lockPosition,
+  measurementValues,
   movePosition,
   readAudit,
   treeContext,
@@ -214,8 +215,8 @@ async function toEvents(db: Db, rows: readonly AuditRow[], now: Date): Promise<N
   const tree = new PlanTree(await treeContext(db, contextIdsOf(rows)), rows);
   const methods = new Set<string>();
   for (const row of rows) {
-    if (row.entityType !== 'measurement') continue;
-    const id = (row.after ?? row.before)?.indicatorId;
+    if (row.entityType !== 'measurement' && !rescoresIndicator(row)) continue;
+    const id = row.entityType === 'indicator' ? row.entityId : (row.after ?? row.before)?.indicatorId;
     const methodId = typeof id === 'string' ? tree.planOf(id)?.methodId : null;
     if (methodId) methods.add(methodId);
   }
@@ -228,5 +229,14 @@ async function toEvents(db: Db, rows: readonly AuditRow[], now: Date): Promise<N
   });
   const scorer = await rowScorer(db, [...methods].map(source), now);
   const rulesOf = (plan: PlanRef | null) => scorer(source(plan?.methodId ?? null)).rules;
-  return rows.flatMap((row) => eventsOf({ tree, rulesOf, now }, row));
+  // An indicator edit that changes its scoring re-scores its measurements: one read for the batch.
+  const rescored = rows.filter(rescoresIndicator).map((r) => r.entityId);
+  const stored = new Map<string, MeasurementValues[]>();
+  for (const m of await measurementValues(db, rescored)) {
+    const list = stored.get(m.indicatorId);
+    if (list) list.push(m);
+    else stored.set(m.indicatorId, [m]);
+  }
+  const measurementsOf = (id: string) => stored.get(id) ?? [];
+  return rows.flatMap((row) => eventsOf({ tree, rulesOf, now, measurementsOf }, row));
 }
