@@ -361,6 +361,42 @@ describe('events from real API writes', () => {
     expect(events.every((e) => e.data.plan.id === tree.plan.id)).toBe(true);
   });
 
+  it('a committed spreadsheet import: the structure it creates and the values it writes', async () => {
+    const tree = await createTree(ctx.app);
+    const header = [
+      'Нысаналы индикатордың атауы',
+      'Ақпарат көзі',
+      'Өлш. бірл.',
+      'Жоспар',
+      'Факт',
+      'Ескертпе',
+      'betterWhen',
+    ];
+    const rows = [
+      header,
+      ['1-стратегиялық бағыт. Imported'],
+      ['1.1-мақсат. Imported goal'],
+      ['Imported', 'Stat', '%', 10, 9, '', 'higher'],
+    ];
+    const csv = rows.map((r) => r.map((v) => `"${String(v)}"`).join(';')).join('\n');
+    const from = await mark();
+    const res = await call(ctx.app, 'POST', `${API}/plans/${tree.plan.id}/import?year=2016&commit=true`, csv, {
+      'content-type': 'text/csv',
+    });
+    expect(expectStatus(res, 200).committed).toBe(true);
+    const events = await relayed(from);
+    expect(types(events)).toEqual([
+      'kz.nysana.plan.structure_changed',
+      'kz.nysana.plan.structure_changed',
+      'kz.nysana.plan.structure_changed',
+      'kz.nysana.measurement.created',
+      'kz.nysana.indicator.status_changed',
+    ]);
+    expect(events.map((e) => e.data.entity?.type ?? null)).toEqual(['direction', 'goal', 'indicator', null, null]);
+    expect(events.every((e) => e.plan_id === tree.plan.id && e.organization_id === tree.organization.id)).toBe(true);
+    expect(events[4]!.data).toMatchObject({ year: 2016, after: { status: 'not_achieved', percent: 90 } });
+  });
+
   it('a cascade delete of a plan: events keep the plan and codes of the deleted rows, across small batches', async () => {
     const small = relayOf(2);
     const tree = await createTree(ctx.app);
