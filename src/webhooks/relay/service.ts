@@ -43,7 +43,6 @@ export type OnRelayedEvents = (batch: RelayedBatch) => void;
 
 /** pino's and Fastify's loggers fit. */
 export interface RelayLogger {
-  info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
@@ -105,9 +104,10 @@ export function createRelay(options: RelayOptions): Relay {
     const now = new Date();
     return db.transaction(async (tx) => {
       const batch = await readBatch(tx);
-      if (!batch) return NOTHING;
+      // Another replica holds the position; it may have looked before our wake-up's commit: look again soon.
+      if (!batch) return { ...NOTHING, heldBack: true };
       const { from, xmin, rows, full, heldBack } = batch;
-      const events = await toEvents(tx as unknown as Db, rows, now);
+      const events = await toEvents(tx, rows, now);
       await insertEvents(tx, events);
       const deliveries = await insertDeliveries(
         tx,
@@ -124,14 +124,18 @@ export function createRelay(options: RelayOptions): Relay {
   }
 
   let stopped = false;
-  /** Relays until caught up; `heldBack`: committed rows still wait below an older open transaction. */
-  async function drain(): Promise<{ written: number; heldBack: boolean }> {
+  /**
+   * Relays until caught up. `heldBack`: committed rows still wait behind an older open transaction, or
+   * another replica held the position (it may have looked before the commit that woke us).
+   * A background run stops between batches when the relay is stopped; a direct runOnce() finishes.
+   */
+  async function drain(background = false): Promise<{ written: number; heldBack: boolean }> {
     let written = 0;
     for (;;) {
       const result = await relayBatch();
       written += result.events;
       if (result.events > 0) onEvents?.({ events: result.events, deliveries: result.deliveries });
-      if (!result.more || stopped) return { written, heldBack: result.heldBack };
+      if (!result.more || (background && stopped)) return { written, heldBack: result.heldBack };
     }
   }
 
@@ -165,7 +169,7 @@ export function createRelay(options: RelayOptions): Relay {
       return;
     }
     again = false;
-    running = drain()
+    running = drain(true)
       .then(
         ({ heldBack }) => {
           if (!heldBack) retryMs = HELD_BACK_RETRY_MS;
@@ -210,7 +214,7 @@ export function createRelay(options: RelayOptions): Relay {
 }
 
 /** A batch's events: one context query for the batch, one rule book when a plan names a method. */
-async function toEvents(db: Db, rows: readonly AuditRow[], now: Date): Promise<NewEvent[]> {
+async function toEvents(db: Db | Tx, rows: readonly AuditRow[], now: Date): Promise<NewEvent[]> {
   if (rows.length === 0) return [];
   const tree = new PlanTree(await treeContext(db, contextIdsOf(rows)), rows);
   const methods = new Set<string>();
