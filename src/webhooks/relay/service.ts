@@ -31,8 +31,11 @@ import {
 /** The channel of migration 0018's audit_log trigger (one notification per writing statement). */
 export const AUDIT_CHANNEL = 'nysana_audit';
 
-/** Audit rows per batch. A batch never ends inside a transaction (see readBatch), so it may hold more. */
+/** Audit rows per batch. */
 const BATCH_ROWS = 1_000;
+/** The plan tree's rows: what a batch reads beyond its end for context (readBatch). */
+const TREE_TYPES = ['plan', 'direction', 'goal', 'indicator'] as const;
+const MAX_ROWS = Number.MAX_SAFE_INTEGER;
 
 /** What a relay run wrote; `onEvents` hears it after the batch committed (the dispatcher wakes on it). */
 export interface RelayedBatch {
@@ -79,10 +82,12 @@ export function createRelay(options: RelayOptions): Relay {
   const batchRows = options.batchRows ?? BATCH_ROWS;
 
   /**
-   * One batch: the audit rows after the position and below X = pg_snapshot_xmin (every transaction below X
-   * has ended, and none can start below it, so that set is final). A transaction's rows are never split
-   * between batches: a cascade delete's measurements find their deleted indicator, goal and plan in the
-   * same batch.
+   * One batch: at most batchRows audit rows after the position and below X = pg_snapshot_xmin (every
+   * transaction below X has ended, and none can start below it, so that set is final). When the batch ends
+   * inside a transaction, the plan rows that transaction deleted later in the trail (a cascade records the
+   * deepest rows first) are read too, as context only: the measurements of a deleted indicator still find
+   * its goal, direction and plan. Batches stay small, so a relay transaction never holds PGlite's one
+   * connection for long.
    */
   async function readBatch(tx: Tx) {
     const from = await lockPosition(tx);
@@ -91,13 +96,13 @@ export function createRelay(options: RelayOptions): Relay {
     const rows = await readAudit(tx, from, xmin, RELAYED_ENTITY_TYPES, batchRows);
     const full = rows.length === batchRows;
     const last = rows.at(-1);
-    if (full && last) {
-      const rest = { changeXid: last.changeXid, auditId: last.id };
-      rows.push(...(await readAudit(tx, rest, last.changeXid + 1, RELAYED_ENTITY_TYPES, Number.MAX_SAFE_INTEGER)));
-    }
+    const context =
+      full && last
+        ? await readAudit(tx, { changeXid: last.changeXid, auditId: last.id }, last.changeXid + 1, TREE_TYPES, MAX_ROWS)
+        : [];
     // Committed rows at or above X wait for an older transaction still running somewhere on the server.
     const heldBack = !full && (await committedAfter(tx, from, xmin, RELAYED_ENTITY_TYPES));
-    return { from, xmin, rows, full, heldBack };
+    return { from, xmin, rows, context, full, heldBack };
   }
 
   async function relayBatch(): Promise<BatchResult> {
@@ -106,8 +111,8 @@ export function createRelay(options: RelayOptions): Relay {
       const batch = await readBatch(tx);
       // Another replica holds the position; it may have looked before our wake-up's commit: look again soon.
       if (!batch) return { ...NOTHING, heldBack: true };
-      const { from, xmin, rows, full, heldBack } = batch;
-      const events = await toEvents(tx, rows, now);
+      const { from, xmin, rows, context, full, heldBack } = batch;
+      const events = await toEvents(tx, rows, context, now);
       await insertEvents(tx, events);
       const deliveries = await insertDeliveries(
         tx,
@@ -213,10 +218,19 @@ export function createRelay(options: RelayOptions): Relay {
   };
 }
 
-/** A batch's events: one context query for the batch, one rule book when a plan names a method. */
-async function toEvents(db: Db | Tx, rows: readonly AuditRow[], now: Date): Promise<NewEvent[]> {
+/**
+ * A batch's events: one context query for the batch, one rule book when a plan names a method. `later`:
+ * audit rows of the batch's last transaction beyond it, for where deleted rows sat.
+ */
+async function toEvents(
+  db: Db | Tx,
+  rows: readonly AuditRow[],
+  later: readonly AuditRow[],
+  now: Date,
+): Promise<NewEvent[]> {
   if (rows.length === 0) return [];
-  const tree = new PlanTree(await treeContext(db, contextIdsOf(rows)), rows);
+  const known = [...rows, ...later];
+  const tree = new PlanTree(await treeContext(db, contextIdsOf(known)), known);
   const methods = new Set<string>();
   for (const row of rows) {
     if (row.entityType !== 'measurement' && !rescoresIndicator(row)) continue;
