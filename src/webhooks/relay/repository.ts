@@ -1,0 +1,277 @@
+/**
+ * All SQL of the relay (docs/webhooks.md, "The outbox is the audit trail"): the position row, the
+ * committed audit rows after it, the plan context of a batch in one query, and the events and their
+ * deliveries written in one statement each.
+ */
+import { sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { joinUpSql } from '../../db/plan-tree.js';
+import { auditLog, directions, goals, indicators, measurements, plans, webhookRelay } from '../../db/schema.js';
+import type { Tx } from '../../db/tx.js';
+
+type Executor = Db | Tx;
+
+const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
+
+/** Everything before (changeXid, auditId) in (change_xid, id) order has been relayed. */
+export interface RelayPosition {
+  changeXid: number;
+  auditId: number;
+}
+
+/** The relay's position, locked for this transaction; undefined when another relay holds it (skip, do not wait). */
+export async function lockPosition(tx: Tx): Promise<RelayPosition | undefined> {
+  const rows = rowsOf<{ change_xid: string; audit_id: string }>(
+    await tx.execute(
+      sql`select change_xid::text, audit_id::text from ${webhookRelay} where id = 1 for update skip locked`,
+    ),
+  );
+  const row = rows[0];
+  return row ? { changeXid: Number(row.change_xid), auditId: Number(row.audit_id) } : undefined;
+}
+
+export async function movePosition(tx: Tx, to: RelayPosition): Promise<void> {
+  await tx.execute(
+    sql`update ${webhookRelay} set change_xid = ${to.changeXid}, audit_id = ${to.auditId}, updated_at = now() where id = 1`,
+  );
+}
+
+/** One audit row as the relay reads it (before/after are the API's JSON of the row). */
+export interface AuditRow {
+  id: number;
+  changeXid: number;
+  at: Date;
+  entityType: string;
+  entityId: string;
+  entityKey: string | null;
+  action: string;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+}
+
+/**
+ * Committed audit rows after `from` and below `xmin` (final: no transaction can still add one there),
+ * of the entity types in `types`, in commit order, at most `limit`.
+ */
+export async function readAudit(
+  tx: Executor,
+  from: RelayPosition,
+  xmin: number,
+  types: readonly string[],
+  limit: number,
+): Promise<AuditRow[]> {
+  // Output names differ from the columns: ORDER BY would otherwise sort by the text casts.
+  const rows = rowsOf<{
+    row_id: string;
+    xid: string;
+    at: string | Date;
+    entity_type: string;
+    entity_id: string;
+    entity_key: string | null;
+    action: string;
+    before: Record<string, unknown> | null;
+    after: Record<string, unknown> | null;
+  }>(
+    await tx.execute(sql`
+      select a.id::text as row_id, a.change_xid::text as xid, a.at, a.entity_type, a.entity_id, a.entity_key, a.action,
+        a.before, a.after
+      from ${auditLog} a
+      where (a.change_xid, a.id) > (${from.changeXid}::bigint, ${from.auditId}::bigint) and a.change_xid < ${xmin}::bigint
+        and a.entity_type = any(${`{${types.join(',')}}`}::text[])
+      order by a.change_xid, a.id
+      limit ${limit}
+    `),
+  );
+  return rows.map((r) => ({
+    id: Number(r.row_id),
+    changeXid: Number(r.xid),
+    at: new Date(r.at),
+    entityType: r.entity_type,
+    entityId: r.entity_id,
+    entityKey: r.entity_key,
+    action: r.action,
+    before: r.before,
+    after: r.after,
+  }));
+}
+
+/** Whether committed rows wait at or above `xmin` (an older transaction still runs): the relay tries again soon. */
+export async function committedAfter(
+  tx: Executor,
+  from: RelayPosition,
+  xmin: number,
+  types: readonly string[],
+): Promise<boolean> {
+  const rows = rowsOf<{ found: boolean }>(
+    await tx.execute(sql`
+      select exists (
+        select 1 from ${auditLog}
+        where (change_xid, id) > (${from.changeXid}::bigint, ${from.auditId}::bigint) and change_xid >= ${xmin}::bigint
+          and entity_type = any(${`{${types.join(',')}}`}::text[])
+      ) as found
+    `),
+  );
+  return rows[0]?.found === true;
+}
+
+/** Where a plan-tree row sits now: its plan and, for indicators, what scores its measurements. */
+export interface TreeContext {
+  kind: 'plan' | 'direction' | 'goal' | 'indicator';
+  id: string;
+  code: string;
+  planId: string;
+  planCode: string;
+  organizationId: string;
+  planMethodId: string | null;
+  valueType: 'percent' | 'number' | 'rank' | null;
+  betterWhen: 'higher' | 'lower' | null;
+}
+
+export interface TreeIds {
+  plans: string[];
+  directions: string[];
+  goals: string[];
+  indicators: string[];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const uuids = (ids: string[]) => `{${[...new Set(ids.filter((id) => UUID.test(id)))].join(',')}}`;
+
+/** The plan (and organization) of every named row that still exists, in one statement for a whole batch. */
+export async function treeContext(tx: Executor, ids: TreeIds): Promise<TreeContext[]> {
+  const planColumns = sql`${plans.id}::text as plan_id, ${plans.code} as plan_code, ${plans.organizationId}::text as organization_id,
+    ${plans.evaluationMethodId}::text as plan_method_id`;
+  const rows = rowsOf<{
+    kind: TreeContext['kind'];
+    id: string;
+    code: string;
+    plan_id: string;
+    plan_code: string;
+    organization_id: string;
+    plan_method_id: string | null;
+    value_type: TreeContext['valueType'];
+    better_when: TreeContext['betterWhen'];
+  }>(
+    await tx.execute(sql`
+      select 'indicator' as kind, ${indicators.id}::text as id, ${indicators.code} as code, ${planColumns},
+        ${indicators.valueType} as value_type, ${indicators.betterWhen} as better_when
+      from ${indicators} ${joinUpSql(indicators)} where ${indicators.id} = any(${uuids(ids.indicators)}::uuid[])
+      union all
+      select 'goal', ${goals.id}::text, ${goals.code}, ${planColumns}, null, null
+      from ${goals} ${joinUpSql(goals)} where ${goals.id} = any(${uuids(ids.goals)}::uuid[])
+      union all
+      select 'direction', ${directions.id}::text, ${directions.code}, ${planColumns}, null, null
+      from ${directions} ${joinUpSql(directions)} where ${directions.id} = any(${uuids(ids.directions)}::uuid[])
+      union all
+      select 'plan', ${plans.id}::text, ${plans.code}, ${planColumns}, null, null
+      from ${plans} where ${plans.id} = any(${uuids(ids.plans)}::uuid[])
+    `),
+  );
+  return rows.map((r) => ({
+    kind: r.kind,
+    id: r.id,
+    code: r.code,
+    planId: r.plan_id,
+    planCode: r.plan_code,
+    organizationId: r.organization_id,
+    planMethodId: r.plan_method_id,
+    valueType: r.value_type,
+    betterWhen: r.better_when,
+  }));
+}
+
+/** A stored measurement's scored values (numeric as PostgreSQL prints it). */
+export interface MeasurementValues {
+  indicatorId: string;
+  year: number;
+  plan: string | null;
+  fact: string | null;
+  ratingSize: number | null;
+}
+
+/** The measurements of these indicators, by indicator and year (an indicator edit re-scores them). */
+export async function measurementValues(tx: Executor, indicatorIds: readonly string[]): Promise<MeasurementValues[]> {
+  if (indicatorIds.length === 0) return [];
+  const rows = rowsOf<{
+    indicator_id: string;
+    year: number;
+    plan: string | null;
+    fact: string | null;
+    rating_size: number | null;
+  }>(
+    await tx.execute(sql`
+      select ${measurements.indicatorId}::text as indicator_id, ${measurements.year} as year, ${measurements.plan}::text as plan,
+        ${measurements.fact}::text as fact, ${measurements.ratingSize} as rating_size
+      from ${measurements} where ${measurements.indicatorId} = any(${uuids([...indicatorIds])}::uuid[])
+      order by 1, 2
+    `),
+  );
+  return rows.map((r) => ({
+    indicatorId: r.indicator_id,
+    year: Number(r.year),
+    plan: r.plan,
+    fact: r.fact,
+    ratingSize: r.rating_size === null ? null : Number(r.rating_size),
+  }));
+}
+
+/** A webhook_events row to insert; `id` is chosen by the caller so deliveries can name it. */
+export interface NewEvent {
+  id: string;
+  type: string;
+  source: string;
+  subject: string | null;
+  organizationId: string | null;
+  planId: string | null;
+  auditId: number | null;
+  time: Date;
+  data: Record<string, unknown>;
+}
+
+/**
+ * The events in one statement, in the given order: seq is drawn row by row as the ordered select
+ * produces them, so seq follows commit order (one relay at a time holds the position).
+ */
+export async function insertEvents(tx: Tx, events: readonly NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  // One parameter per column, a value per line (src/audit/record.ts recordAuditMany does the same): each
+  // JSON document is parsed once by the server. Ids, paths and JSON.stringify output hold no raw line break.
+  const column = (f: (e: NewEvent) => string | number | null) =>
+    sql`string_to_array(${events.map((e) => f(e) ?? '').join('\n')}::text, E'\n', '')`;
+  await tx.execute(sql`
+    insert into webhook_events (id, type, source, subject, organization_id, plan_id, audit_id, time, data)
+    select r.id::uuid, r.type, r.source, r.subject, r.organization_id::uuid, r.plan_id::uuid, r.audit_id::bigint,
+      r.time::timestamptz, r.data::jsonb
+    from unnest(${column((e) => e.id)}, ${column((e) => e.type)}, ${column((e) => e.source)},
+      ${column((e) => e.subject)}, ${column((e) => e.organizationId)}, ${column((e) => e.planId)},
+      ${column((e) => e.auditId)}, ${column((e) => e.time.toISOString())}, ${column((e) => JSON.stringify(e.data))})
+      with ordinality as r(id, type, source, subject, organization_id, plan_id, audit_id, time, data, ord)
+    order by r.ord
+  `);
+}
+
+/**
+ * One delivery per (event, matching subscription), enabled or not (a disabled one's wait for it), in
+ * event order so a subscription's delivery ids follow commit order. Matching: the type is one of its
+ * event types, its organization and plan filters are unset or equal, and it existed at the event's time.
+ * Answers how many were queued.
+ */
+export async function insertDeliveries(tx: Tx, eventIds: readonly string[]): Promise<number> {
+  if (eventIds.length === 0) return 0;
+  const result = await tx.execute(sql`
+    insert into webhook_deliveries (subscription_id, event_id)
+    select s.id, e.id
+    from webhook_events e
+    join webhook_subscriptions s on e.type = any(s.event_types)
+      and (s.organization_id is null or s.organization_id = e.organization_id)
+      and (s.plan_id is null or s.plan_id = e.plan_id)
+      and s.created_at <= e.time
+    where e.id = any(${`{${eventIds.join(',')}}`}::uuid[])
+    order by e.seq, s.id
+  `);
+  return (
+    (result as unknown as { rowCount?: number; affectedRows?: number }).rowCount ??
+    (result as unknown as { affectedRows?: number }).affectedRows ??
+    0
+  );
+}
