@@ -5,8 +5,9 @@
  */
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { webhookSubscriptions } from '../../src/db/schema.js';
+import { EVENT_TYPES } from '../../src/webhooks/catalog.js';
 import type { EventType } from '../../src/webhooks/catalog.js';
 import { RELAYED_ENTITY_TYPES } from '../../src/webhooks/relay/events.js';
 import { createRelay } from '../../src/webhooks/relay/service.js';
@@ -39,7 +40,20 @@ let relay: Relay;
 beforeAll(() => {
   relay = relayOf();
 });
-// Each test's subscriptions are its own (their deliveries go with them).
+// Each test's subscriptions are its own (their deliveries go with them). The relay writes only events some
+// subscription names, so every test starts with a disabled one to every type (its deliveries just wait).
+const ARCHIVE_URL = 'https://archive.example/all';
+beforeEach(async () => {
+  await ctx.db.database.db
+    .insert(webhookSubscriptions)
+    .values({
+      createdByKind: 'system',
+      url: ARCHIVE_URL,
+      secret: 'whsec_dGVzdA==',
+      eventTypes: [...EVENT_TYPES],
+      enabled: false,
+    });
+});
 afterEach(async () => {
   await queryRows(ctx, sql`delete from webhook_subscriptions`);
 });
@@ -668,18 +682,36 @@ describe('running in the background', () => {
     });
     const tree = await createTree(ctx.app);
     await subscribe({ eventTypes: ['kz.nysana.measurement.created'], planId: tree.plan.id });
+    await mark(); // the tree's own events are relayed here, not by the background relay
     background.start();
     try {
       await new Promise((resolve) => setTimeout(resolve, 50));
       heard.length = 0;
       await putMeasurement(ctx.app, tree.indicator.id, 2016, { plan: 1 });
       await expect.poll(() => heard.reduce((s, b) => s + b.events, 0), { timeout: 10_000 }).toBe(2);
-      expect(heard.reduce((s, b) => s + b.deliveries, 0)).toBe(1);
+      // One for the plan's subscription to created measurements, two (created, status_changed) for the archive.
+      expect(heard.reduce((s, b) => s + b.deliveries, 0)).toBe(3);
     } finally {
       await background.stop();
     }
     await putMeasurement(ctx.app, tree.indicator.id, 2017, { plan: 1 });
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(heard.reduce((s, b) => s + b.events, 0)).toBe(2);
+  });
+});
+
+describe('events nobody subscribes to', () => {
+  it('are not written: none without subscriptions, only the named types with one', async () => {
+    await queryRows(ctx, sql`delete from webhook_subscriptions`);
+    const tree = await createTree(ctx.app);
+    const before = await mark();
+    await putMeasurement(ctx.app, tree.indicator.id, 2016, { plan: 10, fact: 12 });
+    expect(await relayed(before)).toEqual([]);
+    await subscribe({ eventTypes: ['kz.nysana.indicator.status_changed'] });
+    await putMeasurement(ctx.app, tree.indicator.id, 2016, { plan: 10, fact: 8 });
+    const events = await relayed(before);
+    expect(events.map((e) => e.type)).toEqual(['kz.nysana.indicator.status_changed']);
+    expect(events[0]!.data.before.status).toBe('achieved');
+    expect(events[0]!.data.after.status).toBe('not_achieved');
   });
 });

@@ -275,3 +275,15 @@ export async function insertDeliveries(tx: Tx, eventIds: readonly string[]): Pro
     0
   );
 }
+
+/**
+ * The event types some subscription (enabled or not) names. An event nobody subscribes to is not written:
+ * it could never be delivered (a later subscription gets only later events), and a service without
+ * subscriptions should not store two events per measurement written.
+ */
+export async function subscribedEventTypes(tx: Executor): Promise<Set<string>> {
+  const rows = rowsOf<{ type: string }>(
+    await tx.execute(sql`select distinct unnest(event_types) as type from webhook_subscriptions`),
+  );
+  return new Set(rows.map((r) => r.type));
+}

@@ -24,6 +24,7 @@ import {
   lockPosition,
   measurementValues,
   movePosition,
+  subscribedEventTypes,
   readAudit,
   treeContext,
 } from './repository.js';
@@ -112,7 +113,9 @@ export function createRelay(options: RelayOptions): Relay {
       // Another replica holds the position; it may have looked before our wake-up's commit: look again soon.
       if (!batch) return { ...NOTHING, heldBack: true };
       const { from, xmin, rows, context, full, heldBack } = batch;
-      const events = await toEvents(tx, rows, context, now);
+      const wanted = await subscribedEventTypes(tx);
+      const events =
+        wanted.size === 0 ? [] : (await toEvents(tx, rows, context, now)).filter((e) => wanted.has(e.type));
       await insertEvents(tx, events);
       const deliveries = await insertDeliveries(
         tx,
