@@ -92,6 +92,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let running = false;
   let stopping = false;
   let pumping: Promise<void> | undefined;
+  let busy = false;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
@@ -166,10 +167,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   /** Fills the free send slots until nothing more is due; one pump at a time, re-run when asked meanwhile. */
   function pump(): Promise<void> {
-    if (pumping) {
+    if (busy) {
       again = true;
-      return pumping;
+      return pumping!;
     }
+    // A flag, not `pumping`: with nothing to claim the body can finish before `pumping` is assigned.
+    busy = true;
     pumping = (async () => {
       try {
         do {
@@ -190,7 +193,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         logger.warn({ err }, 'claiming webhook deliveries failed; retrying at the next poll');
       } finally {
         // No await between the loop's last look at `again` and here: a wake-up is never lost.
-        pumping = undefined;
+        busy = false;
       }
     })();
     void pumping.then(() => (running && !stopping ? schedule() : undefined));
