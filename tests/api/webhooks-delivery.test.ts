@@ -4,7 +4,7 @@
  * subscriptions API build them in the running service). Runs on PostgreSQL and PGlite; the two-process
  * cases are in webhooks-delivery-replicas.test.ts.
  */
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
@@ -380,6 +380,35 @@ describe('delivery', () => {
   });
 });
 
+describe('odd answers and vanished rows', () => {
+  it('keeps a binary answer with NUL bytes as a prefix without them', async () => {
+    const r = await receiver(() => []);
+    r.handler = (_req, res) => void res.end(Buffer.from([0x61, 0, 0x62, 0, 0xff]));
+    const sub = await subscription(r.url);
+    await enqueue(sub.id, 1);
+    expect(await dispatcher().runOnce()).toBe(1);
+    const [attempt] = await attemptsOf(sub.id);
+    expect(attempt).toMatchObject({ statusCode: 200, responsePrefix: 'ab\ufffd' });
+    expect((await deliveriesOf(sub.id))[0]!.status).toBe('succeeded');
+  });
+
+  it('records nothing for a subscription deleted while its delivery was out', async () => {
+    const r = await receiver(() => []);
+    const sub = await subscription(r.url);
+    r.handler = async (_req, res) => {
+      await db.delete(webhookSubscriptions).where(eq(webhookSubscriptions.id, sub.id));
+      res.end();
+    };
+    await enqueue(sub.id, 1);
+    const warnings: unknown[] = [];
+    const d = dispatcher({}, { logger: { ...quiet, warn: (o: unknown) => void warnings.push(o) } });
+    expect(await d.runOnce()).toBe(1);
+    expect(r.received).toHaveLength(1);
+    expect(await attemptsOf(sub.id)).toEqual([]);
+    expect(warnings).toEqual([]);
+  });
+});
+
 describe('retention', () => {
   it('prunes old attempts, finished deliveries and events no delivery needs; keeps pending ones', async () => {
     const sub = await subscription('http://127.0.0.1:9/hooks');
@@ -390,10 +419,8 @@ describe('retention', () => {
       .set({ status: 'succeeded', completedAt: old })
       .where(eq(webhookDeliveries.eventId, doneEvent!));
     await db.delete(webhookDeliveries).where(eq(webhookDeliveries.eventId, orphanEvent!));
-    await db
-      .update(webhookEvents)
-      .set({ createdAt: old })
-      .where(sql`true`);
+    const own = [doneEvent!, pendingEvent!, orphanEvent!, recentEvent!];
+    await db.update(webhookEvents).set({ createdAt: old }).where(inArray(webhookEvents.id, own));
     await db
       .update(webhookDeliveries)
       .set({ status: 'succeeded', completedAt: new Date() })

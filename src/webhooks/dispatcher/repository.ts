@@ -97,8 +97,10 @@ export interface AttemptOutcome {
 async function insertAttempt(tx: Db, claim: ClaimedDelivery, o: AttemptOutcome) {
   await tx.execute(sql`
     insert into webhook_attempts (delivery_id, subscription_id, event_id, status_code, duration_ms, error, response_prefix)
-    values (${claim.id}, ${claim.subscription.id}, ${claim.event.id}, ${o.statusCode ?? null}, ${o.durationMs},
-            ${o.error ?? null}, ${o.responsePrefix ?? null})`);
+    select ${claim.id}, ${claim.subscription.id}, ${claim.event.id}::uuid, ${o.statusCode ?? null}::int, ${o.durationMs}::int,
+           ${o.error ?? null}::text, ${o.responsePrefix ?? null}::text
+    -- The subscription may have been deleted while the request was out (its deliveries with it).
+    where exists (select 1 from webhook_deliveries where id = ${claim.id})`);
 }
 
 /**

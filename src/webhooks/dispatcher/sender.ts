@@ -52,7 +52,8 @@ export function send(request: SendRequest): Promise<SendResult> {
       settled = true;
       clearTimeout(timer);
       req.destroy();
-      const prefix = Buffer.concat(chunks).subarray(0, PREFIX_BYTES).toString('utf8');
+      // PostgreSQL text cannot hold NUL: a binary answer would otherwise fail the attempt's record.
+      const prefix = Buffer.concat(chunks).subarray(0, PREFIX_BYTES).toString('utf8').replaceAll('\u0000', '');
       resolve({
         statusCode,
         error: statusCode === undefined ? (error ?? 'no response') : undefined,
