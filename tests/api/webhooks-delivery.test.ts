@@ -4,6 +4,12 @@
  * subscriptions API build them in the running service). Runs on PostgreSQL and PGlite; the two-process
  * cases are in webhooks-delivery-replicas.test.ts.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { eq, inArray } from 'drizzle-orm';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
@@ -406,6 +412,80 @@ describe('odd answers and vanished rows', () => {
     expect(r.received).toHaveLength(1);
     expect(await attemptsOf(sub.id)).toEqual([]);
     expect(warnings).toEqual([]);
+  });
+});
+
+describe('https', () => {
+  it('connects to the checked address with the URL host as TLS server name, and checks the certificate', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'nysana-tls-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    // A self-signed certificate for the name: no CA trusts it, so the check must refuse it.
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=hooks.nysana.test',
+        '-addext',
+        'subjectAltName=DNS:hooks.nysana.test',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const names: (string | undefined)[] = [];
+    let requests = 0;
+    const server = https.createServer(
+      {
+        key: await readFile(path.join(dir, 'key.pem')),
+        cert: await readFile(path.join(dir, 'cert.pem')),
+        SNICallback: (name, done) => {
+          names.push(name);
+          done(null, undefined);
+        },
+      },
+      (_req, res) => {
+        requests++;
+        res.end();
+      },
+    );
+    // The server name the client sent (SNI), seen before the client judges the certificate.
+    server.on('tlsClientError', () => {});
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const port = (server.address() as AddressInfo).port;
+    const sub = await subscription(`https://hooks.nysana.test:${port}/hooks`);
+    await enqueue(sub.id, 1);
+    const lookup = async () => [{ address: '127.0.0.1', family: 4 as const }];
+    const d = dispatcher({ WEBHOOK_ALLOW_HTTP: false }, { lookup, ...LATER });
+    expect(await d.runOnce()).toBe(1);
+    const [attempt] = await attemptsOf(sub.id);
+    expect(attempt).toMatchObject({ statusCode: null });
+    expect(attempt!.error).toMatch(/^DEPTH_ZERO_SELF_SIGNED_CERT/);
+    expect(requests).toBe(0);
+    expect(names).toEqual(['hooks.nysana.test']);
+  });
+});
+
+describe('slow DNS', () => {
+  it('counts a lookup that does not answer against the connect timeout', async () => {
+    const r = await receiver(() => []);
+    const sub = await subscription(`http://hooks.nysana.invalid:${r.port}/hooks`);
+    await enqueue(sub.id, 1);
+    const never = () => new Promise<never>(() => {});
+    const d = dispatcher({ WEBHOOK_CONNECT_TIMEOUT_MS: 200 }, { lookup: never, ...LATER });
+    expect(await d.runOnce()).toBe(1);
+    const [attempt] = await attemptsOf(sub.id);
+    expect(attempt!.error).toBe('target refused: host hooks.nysana.invalid did not resolve within 200 ms');
+    expect(r.received).toHaveLength(0);
   });
 });
 

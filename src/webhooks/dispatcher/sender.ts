@@ -8,8 +8,10 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { isIP } from 'node:net';
 import type { LookupFunction } from 'node:net';
 import type { ResolvedAddress } from '../target.js';
+import { hostOf } from '../target.js';
 
 export const PREFIX_BYTES = 1024;
 
@@ -67,7 +69,8 @@ export function send(request: SendRequest): Promise<SendResult> {
       lookup,
       // A fresh socket per delivery: a pooled one could have been opened to an address checked earlier.
       agent: false,
-      servername: url.protocol === 'https:' ? url.hostname.replace(/^\[(.*)\]$/, '$1') : undefined,
+      // SNI and the certificate check name the URL's host (an IP literal gets no SNI, per RFC 6066).
+      servername: url.protocol === 'https:' && isIP(hostOf(url)) === 0 ? hostOf(url) : undefined,
     });
     let timer = setTimeout(
       () => finish(`connect timeout after ${request.connectTimeoutMs} ms`),

@@ -75,6 +75,15 @@ export function backoffMs(attempts: number, baseMs: number, capMs: number, rando
   return Math.round(random() * ceiling);
 }
 
+/** A slow DNS answer counts against the connect timeout: the lease only covers the timeouts and a margin. */
+function withTimeout<T>(work: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(error()), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { db, config, logger } = options;
   const policy: TargetPolicy = {
@@ -112,7 +121,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     let address;
     try {
       url = checkTargetUrl(claim.subscription.url, policy);
-      [address] = await resolveTarget(url, policy, options.lookup);
+      [address] = await withTimeout(
+        resolveTarget(url, policy, options.lookup),
+        config.WEBHOOK_CONNECT_TIMEOUT_MS,
+        () => new TargetRefused(`host ${url.hostname} did not resolve within ${config.WEBHOOK_CONNECT_TIMEOUT_MS} ms`),
+      );
     } catch (error) {
       if (error instanceof TargetRefused) return failed(`target refused: ${error.message}`);
       throw error;
