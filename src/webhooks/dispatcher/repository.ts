@@ -173,17 +173,22 @@ export async function recordFailure(
 }
 
 /**
- * Milliseconds until the next delivery may become claimable (due, and its lease run out), or undefined
- * when nothing is pending for an enabled subscription. Not exact (it ignores which delivery heads its
- * subscription): it only sets a wake-up timer, bounded by the poll.
+ * Milliseconds until the next subscription head may become claimable (due, and its lease run out), or
+ * undefined when no enabled subscription has a pending delivery. Only heads: a backlog behind a head in
+ * flight is not due until that head is done (and its completion wakes the dispatcher anyway).
  */
 export async function msUntilNextDue(db: Db): Promise<number | undefined> {
   const [row] = rowsOf<{ ms: number | null }>(
     await db.execute(sql`
-      select (extract(epoch from min(greatest(d.next_attempt_at, coalesce(d.lease_until, d.next_attempt_at))) - now())
+      select (extract(epoch from min(greatest(h.next_attempt_at, coalesce(h.lease_until, h.next_attempt_at))) - now())
               * 1000)::float8 as ms
-      from webhook_deliveries d join webhook_subscriptions s on s.id = d.subscription_id
-      where d.status = 'pending' and s.enabled`),
+      from webhook_subscriptions s
+      cross join lateral (
+        select d.next_attempt_at, d.lease_until from webhook_deliveries d
+        where d.subscription_id = s.id and d.status = 'pending'
+        order by d.id limit 1
+      ) h
+      where s.enabled`),
   );
   return row?.ms === null || row?.ms === undefined ? undefined : Math.max(0, Number(row.ms));
 }

@@ -68,6 +68,7 @@ export interface Dispatcher {
 
 export const USER_AGENT = 'Nysana-Webhooks/1';
 const PRUNE_EVERY_MS = 3_600_000;
+const MIN_WAIT_MS = 25;
 
 /** Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"): uniform in [0, min(cap, base * 2^(n-1))]. */
 export function backoffMs(attempts: number, baseMs: number, capMs: number, random: () => number = Math.random) {
@@ -216,11 +217,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** The next wake-up: when the earliest pending delivery becomes due, at the latest after the poll. */
   async function schedule() {
     let wait = config.WEBHOOK_POLL_MS;
-    try {
-      const due = await msUntilNextDue(db);
-      if (due !== undefined) wait = Math.min(wait, Math.ceil(due) + 5);
-    } catch {
-      // The poll retries.
+    // Every slot busy: each send's completion claims again, so only the poll is needed.
+    if (inFlight.size < config.WEBHOOK_CONCURRENCY) {
+      try {
+        const due = await msUntilNextDue(db);
+        // At least MIN_WAIT_MS: a head that is due but was just claimed elsewhere must not make a busy loop.
+        if (due !== undefined) wait = Math.min(wait, Math.max(Math.ceil(due) + 5, MIN_WAIT_MS));
+      } catch {
+        // The poll retries.
+      }
     }
     if (!running || stopping) return;
     clearTimeout(timer);
