@@ -13,7 +13,8 @@
  * Prints a markdown table and writes it into docs/benchmarks.md between the markers of the mode.
  *
  * Options: --quick, --duration=SECONDS, --connections=N, --pool=N, --measurements=N, --no-write,
- * --only=status19,status300,feed,bulk,csv,cached19,cached300,cachedfeed,lag (a subset of the scenarios; implies --no-write).
+ * --only=status19,status300,feed,bulk,csv,cached19,cached300,cachedfeed,lag,webhooks (a subset of the scenarios; implies --no-write).
+ * webhooks (bench/webhooks.ts): single PUTs without and with one active webhook subscription, and the delivery lag.
  * Environment: BENCH_DB (database name, default nysana_bench) and BENCH_PORT (first of three
  * ports, default 3100), so two runs can share a machine without touching each other.
  */
@@ -33,6 +34,7 @@ import { migrate } from '../src/db/migrate.js';
 import { users } from '../src/db/schema.js';
 import { BENCH_YEAR, counts, generate, planUuid, plansFor } from './dataset.js';
 import { cachedWithWrites, notificationLag, writableIndicator } from './cached.js';
+import { webhookWrites, writableMeasurements } from './webhooks.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -140,6 +142,9 @@ function start(target: Target): ChildProcess {
     WRITE_RATE_LIMIT_PER_MINUTE: '0',
     // The status cache (issue 21) only where it is measured: `service` stays the uncached answer.
     CACHE: target === 'cached' ? 'on' : 'off',
+    // The webhooks scenario's receiver listens on 127.0.0.1 over plain http.
+    WEBHOOK_ALLOW_HTTP: 'true',
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
   };
   const argv = target === 'service' || target === 'cached' ? [script] : ['--import', 'tsx', script]; // limit and peer: tsx over their sources
   const child = spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -684,6 +689,47 @@ async function main() {
         });
         log(`notification lag: ${extra}`);
       }
+    }
+  }
+
+  if (wanted('webhooks')) {
+    const answer = await (
+      await fetch(`http://127.0.0.1:${PORTS.service}${planReq(big).path}`, { headers: auth })
+    ).text();
+    const writes = 'PUT one measurement (4 clients, back to back)';
+    try {
+      const r = await webhookWrites({
+        base: `http://127.0.0.1:${PORTS.service}`,
+        headers: auth,
+        dbUrl,
+        targets: writableMeasurements(answer, BENCH_YEAR, 4),
+        duration: DURATION,
+        warmup: WARMUP,
+        lagSamples: quick ? 50 : 200,
+      });
+      const ratio = r.withPerSec / r.withoutPerSec;
+      results.push({ scenario: `${writes}, no webhook subscription`, target: 'service', reqPerSec: r.withoutPerSec });
+      results.push({
+        scenario: `${writes}, 1 active webhook subscription`,
+        target: 'service',
+        reqPerSec: r.withPerSec,
+        extra: `${(ratio * 100).toFixed(1)}% of the writes/s without (target: at least 90%); ${r.delivered} events delivered meanwhile`,
+      });
+      const lag = r.lag
+        ? `p50 ${r.lag.p50.toFixed(2)} ms, p99 ${r.lag.p99.toFixed(2)} ms, max ${r.lag.max.toFixed(2)} ms over ${r.lag.samples} writes`
+        : '';
+      results.push({
+        scenario: 'webhook delivery lag: commit to receiver',
+        target: 'service',
+        extra: lag || undefined,
+        note: r.note,
+      });
+      log(
+        `webhooks: ${r.withoutPerSec.toFixed(0)} writes/s without, ${r.withPerSec.toFixed(0)} with (${(ratio * 100).toFixed(1)}%), ${r.delivered} delivered; lag ${lag || r.note}`,
+      );
+    } catch (error) {
+      results.push({ scenario: writes, target: 'service', note: `n/a: ${String(error).slice(0, 160)}` });
+      log(`webhooks: ${String(error)}`);
     }
   }
 

@@ -50,6 +50,7 @@ import { personalTokenRoutes } from './personal-tokens/routes.js';
 import { evaluationMethodRoutes } from './evaluation-methods/routes.js';
 import { ODATA_PREFIX, odataRoutes } from './odata/routes.js';
 import { webhookSubscriptionRoutes } from './webhooks/subscriptions/routes.js';
+import { registerWebhooks } from './webhooks/plugin.js';
 
 export interface AppOptions {
   db: Db;
@@ -179,5 +180,7 @@ export async function buildApp({ db, readDb, config, logger, poolStats, listen }
   );
   // The OData feed for BI tools: read-only, so its reads may go to the replica like the status routes.
   await app.register(async (odata) => odataRoutes(odata, readDb ?? db), { prefix: ODATA_PREFIX });
+  // The webhook relay and dispatcher run with the app (WEBHOOKS=on) and stop when it closes.
+  registerWebhooks(app, { db, listen, config });
   return app;
 }

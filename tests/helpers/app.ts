@@ -37,6 +37,8 @@ export const testConfig: Config = {
   // 2-core CI machine must not turn into 503s and 429s.
   MAX_EVENT_LOOP_DELAY_MS: 0,
   WRITE_RATE_LIMIT_PER_MINUTE: 0,
+  // No webhook relay or dispatcher polling beside every test file; the webhook tests turn them on.
+  WEBHOOKS: 'off',
 };
 
 /** Call at the top of a test file; the returned object is filled in beforeAll. */

@@ -1,0 +1,203 @@
+/**
+ * The webhooks' cost (issue 20 item 7) for bench/run.ts: the same single-measurement PUTs, by several
+ * clients for a fixed time, without a subscription and with one active subscription (every event type)
+ * to a receiver on 127.0.0.1, alternated twice so drift hits both; then the delivery lag, one write at a
+ * time: from the PUT's response (the commit) to the receiver getting the measurement's event.
+ * The subscription is written with SQL (as the subscriptions API would store it) and deleted after.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { EVENT_TYPES } from '../src/webhooks/catalog.js';
+import { newSigningSecret } from '../src/webhooks/secret.js';
+
+export interface WritableMeasurement {
+  indicatorId: string;
+  year: number;
+  plan: number | null;
+  fact: number;
+}
+
+/** Up to `n` indicators of a plan status answer with a stored fact: one per writing client. */
+export function writableMeasurements(answer: string, year: number, n: number): WritableMeasurement[] {
+  type Row = { indicatorId: string; plan: number | null; fact: number | null };
+  const doc = JSON.parse(answer) as { directions: { goals: { indicators: Row[] }[] }[] };
+  return doc.directions
+    .flatMap((d) => d.goals.flatMap((g) => g.indicators))
+    .filter((i) => i.fact !== null)
+    .slice(0, n)
+    .map((i) => ({ indicatorId: i.indicatorId, year, plan: i.plan, fact: i.fact! }));
+}
+
+export interface WebhookBenchResult {
+  withoutPerSec: number;
+  withPerSec: number;
+  /** Events the receiver got while the subscription was active. */
+  delivered: number;
+  lag?: { p50: number; p99: number; max: number; samples: number };
+  note?: string;
+}
+
+interface Receiver {
+  url: string;
+  measurementEvents: number;
+  total: number;
+  /** Resolves at the arrival (performance.now()) of the next measurement event. */
+  next(timeoutMs: number): Promise<number | undefined>;
+  close(): Promise<void>;
+}
+
+async function startReceiver(): Promise<Receiver> {
+  let waiter: ((at: number) => void) | undefined;
+  const r = { measurementEvents: 0, total: 0 } as Receiver;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const at = performance.now();
+      res.statusCode = 204;
+      res.end();
+      r.total++;
+      let type = '';
+      try {
+        type = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { type?: string }).type ?? '';
+      } catch {
+        // not ours
+      }
+      if (type.startsWith('kz.nysana.measurement.')) {
+        r.measurementEvents++;
+        const w = waiter;
+        waiter = undefined;
+        w?.(at);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  r.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+  r.next = (timeoutMs) =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        waiter = undefined;
+        resolve(undefined);
+      }, timeoutMs);
+      waiter = (at) => {
+        clearTimeout(timer);
+        resolve(at);
+      };
+    });
+  r.close = () =>
+    new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return r;
+}
+
+const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+
+export async function webhookWrites(o: {
+  base: string;
+  headers: Record<string, string>;
+  dbUrl: string;
+  targets: WritableMeasurement[];
+  duration: number;
+  warmup: number;
+  lagSamples: number;
+}): Promise<WebhookBenchResult> {
+  const headers = { ...o.headers, 'content-type': 'application/json' };
+  const path = (m: WritableMeasurement) => `/api/v1/indicators/${m.indicatorId}/measurements/${m.year}`;
+  const body = (m: WritableMeasurement, n: number) =>
+    JSON.stringify({ plan: m.plan, fact: n % 2 === 0 ? m.fact : Math.round((m.fact + 0.1) * 10) / 10 });
+  let counter = 0;
+  const put = async (m: WritableMeasurement) => {
+    const res = await fetch(`${o.base}${path(m)}`, { method: 'PUT', headers, body: body(m, ++counter) });
+    await res.text();
+    if (!res.ok) throw new Error(`PUT ${path(m)}: HTTP ${res.status}`);
+  };
+  /** Each client PUTs its own measurement back to back for `seconds`; answers writes per second. */
+  const writeFor = async (seconds: number) => {
+    let writes = 0;
+    const started = performance.now();
+    const until = started + seconds * 1000;
+    await Promise.all(
+      o.targets.map(async (m) => {
+        while (performance.now() < until) {
+          await put(m);
+          writes++;
+        }
+      }),
+    );
+    return writes / ((performance.now() - started) / 1000);
+  };
+
+  const receiver = await startReceiver();
+  const db = new pg.Client({ connectionString: o.dbUrl });
+  await db.connect();
+  let subscriptionId: string | undefined;
+  const subscribe = async () => {
+    const { rows } = await db.query<{ id: string }>(
+      `insert into webhook_subscriptions (created_by_kind, url, description, event_types, secret)
+       values ('system', $1, 'bench', $2, $3) returning id`,
+      [receiver.url, [...EVENT_TYPES], newSigningSecret()],
+    );
+    subscriptionId = rows[0]!.id;
+  };
+  const unsubscribe = async () => {
+    if (subscriptionId) await db.query('delete from webhook_subscriptions where id = $1', [subscriptionId]);
+    subscriptionId = undefined;
+  };
+  try {
+    await writeFor(o.warmup);
+    const without: number[] = [];
+    const withOne: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      without.push(await writeFor(o.duration));
+      await subscribe();
+      withOne.push(await writeFor(o.duration));
+      await unsubscribe();
+    }
+    const delivered = receiver.total;
+
+    // A fresh subscription gets only events after it; a moment for sends still in flight to the deleted one.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await subscribe();
+    const lags: number[] = [];
+    let note: string | undefined;
+    for (let i = 0; i < o.lagSamples; i++) {
+      const before = receiver.measurementEvents;
+      const arrival = receiver.next(10_000);
+      await put(o.targets[0]!);
+      const committed = performance.now();
+      const at = await arrival;
+      if (at === undefined) {
+        note =
+          before === 0
+            ? 'no delivery arrived within 10 s: the relay is not running (WEBHOOKS=off, or not merged yet)'
+            : 'a delivery did not arrive within 10 s';
+        break;
+      }
+      lags.push(Math.max(0, at - committed));
+    }
+    await unsubscribe();
+    lags.sort((a, b) => a - b);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    return {
+      withoutPerSec: mean(without),
+      withPerSec: mean(withOne),
+      delivered,
+      lag: lags.length
+        ? { p50: quantile(lags, 0.5), p99: quantile(lags, 0.99), max: lags[lags.length - 1]!, samples: lags.length }
+        : undefined,
+      note,
+    };
+  } finally {
+    await unsubscribe().catch(() => {});
+    // Put every measurement back to its stored fact.
+    for (const m of o.targets) {
+      await fetch(`${o.base}${path(m)}`, { method: 'PUT', headers, body: body(m, 0) }).catch(() => {});
+    }
+    await db.end();
+    await receiver.close();
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * All SQL of the dispatcher. Times come from the database clock (now()), so replicas with skewed
+ * clocks agree on what is due and when a lease runs out.
+ */
+import { eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { webhookDeliveries, webhookEvents, webhookSubscriptions } from '../../db/schema.js';
+import type { StoredEvent } from '../catalog.js';
+import type { SecretColumns } from '../secret.js';
+
+type Rows<T> = { rows: T[] };
+const rowsOf = <T>(result: unknown) => (result as Rows<T>).rows;
+
+export interface ClaimedDelivery {
+  id: number;
+  /** attempts after the claim: the fence that tells this claim's outcome from a later claim's. */
+  attempts: number;
+  subscription: SecretColumns & { id: string; url: string };
+  event: StoredEvent;
+}
+
+/**
+ * Claims up to `limit` due deliveries, at most one per subscription: each enabled subscription's lowest
+ * pending id, when it is due and not leased (so a subscription's deliveries go out one at a time, in
+ * commit order). One statement: the rows are locked (SKIP LOCKED: another dispatcher's claim in flight is
+ * skipped, not waited for), leased and counted, and the transaction ends with it; no transaction stays
+ * open during the HTTP call. The lease and status are checked again on the locked row, so a claim that
+ * committed meanwhile is seen.
+ */
+export async function claimDue(db: Db, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+  const claimed = rowsOf<{ id: string; attempts: number }>(
+    await db.execute(sql`
+      with heads as (
+        select (select d.id from webhook_deliveries d
+                where d.subscription_id = s.id and d.status = 'pending'
+                order by d.id limit 1) as id
+        from webhook_subscriptions s
+        where s.enabled
+      ),
+      due as (
+        select d.id from webhook_deliveries d
+        where d.id in (select id from heads)
+          and d.status = 'pending'
+          and d.next_attempt_at <= now()
+          and (d.lease_until is null or d.lease_until < now())
+        order by d.next_attempt_at, d.id
+        limit ${limit}
+        for update skip locked
+      )
+      update webhook_deliveries d
+      set lease_until = now() + ${leaseMs} * interval '1 millisecond', attempts = d.attempts + 1
+      from due where d.id = due.id
+      returning d.id::text as id, d.attempts`),
+  );
+  if (claimed.length === 0) return [];
+  const attempts = new Map(claimed.map((c) => [Number(c.id), Number(c.attempts)]));
+  const rows = await db
+    .select({
+      id: webhookDeliveries.id,
+      subscriptionId: webhookSubscriptions.id,
+      url: webhookSubscriptions.url,
+      secret: webhookSubscriptions.secret,
+      previousSecret: webhookSubscriptions.previousSecret,
+      previousSecretExpiresAt: webhookSubscriptions.previousSecretExpiresAt,
+      eventId: webhookEvents.id,
+      type: webhookEvents.type,
+      source: webhookEvents.source,
+      subject: webhookEvents.subject,
+      time: webhookEvents.time,
+      data: webhookEvents.data,
+    })
+    .from(webhookDeliveries)
+    .innerJoin(webhookSubscriptions, eq(webhookSubscriptions.id, webhookDeliveries.subscriptionId))
+    .innerJoin(webhookEvents, eq(webhookEvents.id, webhookDeliveries.eventId))
+    .where(inArray(webhookDeliveries.id, [...attempts.keys()]));
+  return rows.map((r) => ({
+    id: r.id,
+    attempts: attempts.get(r.id)!,
+    subscription: {
+      id: r.subscriptionId,
+      url: r.url,
+      secret: r.secret,
+      previousSecret: r.previousSecret,
+      previousSecretExpiresAt: r.previousSecretExpiresAt,
+    },
+    event: { id: r.eventId, type: r.type, source: r.source, subject: r.subject, time: r.time, data: r.data },
+  }));
+}
+
+export interface AttemptOutcome {
+  statusCode?: number;
+  error?: string;
+  responsePrefix?: string;
+  durationMs: number;
+}
+
+async function insertAttempt(tx: Db, claim: ClaimedDelivery, o: AttemptOutcome) {
+  await tx.execute(sql`
+    insert into webhook_attempts (delivery_id, subscription_id, event_id, status_code, duration_ms, error, response_prefix)
+    select ${claim.id}, ${claim.subscription.id}, ${claim.event.id}::uuid, ${o.statusCode ?? null}::int, ${o.durationMs}::int,
+           ${o.error ?? null}::text, ${o.responsePrefix ?? null}::text
+    -- The subscription may have been deleted while the request was out (its deliveries with it).
+    where exists (select 1 from webhook_deliveries where id = ${claim.id})`);
+}
+
+/**
+ * A 2xx: the delivery succeeded and the subscription's failure streak ends. The attempt is logged even
+ * when the claim was overtaken (its lease ran out and another dispatcher claimed it: `attempts` moved).
+ */
+export async function recordSuccess(db: Db, claim: ClaimedDelivery, o: AttemptOutcome): Promise<void> {
+  await db.transaction(async (tx) => {
+    await insertAttempt(tx as unknown as Db, claim, o);
+    await tx.execute(sql`
+      update webhook_deliveries
+      set status = 'succeeded', completed_at = now(), lease_until = null,
+          last_status_code = ${o.statusCode ?? null}, last_error = null
+      where id = ${claim.id} and status = 'pending' and attempts = ${claim.attempts}`);
+    await tx.execute(sql`
+      update webhook_subscriptions set consecutive_failures = 0
+      where id = ${claim.subscription.id} and consecutive_failures <> 0`);
+  });
+}
+
+export type FailureResult = 'rescheduled' | 'failed' | 'overtaken';
+
+/**
+ * Anything but a 2xx. The delivery is tried again after `delayMs`, unless that falls after its first
+ * attempt + `retryHours`: then it fails, and its subscription is disabled with the reason (its later
+ * deliveries stay pending until it is enabled again: nothing is lost).
+ */
+export async function recordFailure(
+  db: Db,
+  claim: ClaimedDelivery,
+  o: AttemptOutcome,
+  retry: { delayMs: number; retryHours: number },
+): Promise<FailureResult> {
+  return db.transaction(async (tx) => {
+    await insertAttempt(tx as unknown as Db, claim, o);
+    const error = o.error ?? `HTTP ${o.statusCode}`;
+    const updated = rowsOf<{ status: string }>(
+      await tx.execute(sql`
+        with first as (
+          select min(attempted_at) as at from webhook_attempts where delivery_id = ${claim.id}
+        ),
+        verdict as (
+          select now() + ${retry.delayMs} * interval '1 millisecond'
+                   > coalesce(first.at, now()) + ${retry.retryHours} * interval '1 hour' as exhausted
+          from first
+        )
+        update webhook_deliveries d
+        set status = case when verdict.exhausted then 'failed' else 'pending' end,
+            completed_at = case when verdict.exhausted then now() end,
+            next_attempt_at = now() + ${retry.delayMs} * interval '1 millisecond',
+            lease_until = null, last_status_code = ${o.statusCode ?? null}, last_error = ${error}
+        from verdict
+        where d.id = ${claim.id} and d.status = 'pending' and d.attempts = ${claim.attempts}
+        returning d.status`),
+    );
+    await tx.execute(sql`
+      update webhook_subscriptions set consecutive_failures = consecutive_failures + 1
+      where id = ${claim.subscription.id}`);
+    const status = updated[0]?.status;
+    if (status === undefined) return 'overtaken';
+    if (status === 'pending') return 'rescheduled';
+    const reason = `delivery ${claim.id} (event ${claim.event.id}) failed after ${claim.attempts} attempts: ${error}`;
+    await tx.execute(sql`
+      update webhook_subscriptions
+      set enabled = false, disabled_reason = ${reason.slice(0, 1000)}, disabled_at = now(),
+          version = version + 1, updated_at = now()
+      where id = ${claim.subscription.id} and enabled`);
+    return 'failed';
+  });
+}
+
+/**
+ * Milliseconds until the next subscription head may become claimable (due, and its lease run out), or
+ * undefined when no enabled subscription has a pending delivery. Only heads: a backlog behind a head in
+ * flight is not due until that head is done (and its completion wakes the dispatcher anyway).
+ */
+export async function msUntilNextDue(db: Db): Promise<number | undefined> {
+  const [row] = rowsOf<{ ms: number | null }>(
+    await db.execute(sql`
+      select (extract(epoch from min(greatest(h.next_attempt_at, coalesce(h.lease_until, h.next_attempt_at))) - now())
+              * 1000)::float8 as ms
+      from webhook_subscriptions s
+      cross join lateral (
+        select d.next_attempt_at, d.lease_until from webhook_deliveries d
+        where d.subscription_id = s.id and d.status = 'pending'
+        order by d.id limit 1
+      ) h
+      where s.enabled`),
+  );
+  return row?.ms === null || row?.ms === undefined ? undefined : Math.max(0, Number(row.ms));
+}
+
+export interface Pruned {
+  attempts: number;
+  deliveries: number;
+  events: number;
+}
+
+/**
+ * The delivery log's retention: finished deliveries (with their attempts) and attempts of finished
+ * deliveries older than `retentionDays`, then events older than that which no delivery needs. A pending
+ * delivery keeps its attempts: its first attempt is what its retry window counts from.
+ */
+export async function pruneLog(db: Db, retentionDays: number, now = new Date()): Promise<Pruned> {
+  const cutoff = new Date(now.getTime() - retentionDays * 86_400_000).toISOString();
+  return db.transaction(async (tx) => {
+    const count = async (statement: ReturnType<typeof sql>) =>
+      Number(rowsOf<{ n: number }>(await tx.execute(statement))[0]!.n);
+    const attempts = await count(sql`
+      with gone as (
+        delete from webhook_attempts a using webhook_deliveries d
+        where a.delivery_id = d.id and d.status <> 'pending' and a.attempted_at < ${cutoff}::timestamptz
+        returning 1)
+      select count(*)::int as n from gone`);
+    const deliveries = await count(sql`
+      with gone as (
+        delete from webhook_deliveries
+        where status <> 'pending' and completed_at < ${cutoff}::timestamptz
+        returning 1)
+      select count(*)::int as n from gone`);
+    const events = await count(sql`
+      with gone as (
+        delete from webhook_events e
+        where e.created_at < ${cutoff}::timestamptz
+          and not exists (select 1 from webhook_deliveries d where d.event_id = e.id)
+        returning 1)
+      select count(*)::int as n from gone`);
+    return { attempts, deliveries, events };
+  });
+}
