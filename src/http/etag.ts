@@ -32,3 +32,15 @@ export function assertIfMatch(request: FastifyRequest, currentVersion: number) {
 export function notModified(request: FastifyRequest, version: number): boolean {
   return ifNoneMatchHits(request, etagOf(version));
 }
+
+/** A versioned entity's GET: its version ETag, 304 when If-None-Match names it, else the DTO. */
+export function answerVersioned<Row extends { version: number }, Dto>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  row: Row,
+  toDto: (row: Row) => Dto,
+): Dto | FastifyReply {
+  setEtag(reply, row.version);
+  if (notModified(request, row.version)) return reply.code(304).send(null);
+  return toDto(row);
+}
