@@ -15,7 +15,7 @@ import { access } from '../http/access.js';
 import { HttpProblem } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from './passwords.js';
-import { principalOf } from './principal.js';
+import { principalOf } from '../http/actor.js';
 import type { IssuedRefresh, RotateResult } from './refresh-tokens.js';
 import { failureKey, retryAfterSeconds } from './rate-limit.js';
 import { LoginBody, LogoutBody, RefreshBody, TokenPair } from './schemas.js';

@@ -18,7 +18,7 @@ import type { Tx } from '../db/tx.js';
 import type { EntityRow } from '../crud/repository.js';
 import { findEntity } from '../crud/repository.js';
 import { entityWriteService } from '../crud/service.js';
-import type { AccessRule } from './access.js';
+import type { AccessRule } from '../auth/access-rule.js';
 import { access } from './access.js';
 import { ifMatchOf, notModified, setEtag } from './etag.js';
 import { notFound } from './problem.js';
