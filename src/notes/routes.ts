@@ -2,7 +2,6 @@
 import { actorOf } from '../http/actor.js';
 import { noteService } from './service.js';
 import { UpdatedSince, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
-import { planYearSync } from '../sync/lists.js';
 import { analyticalNotes } from '../db/schema.js';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -15,7 +14,7 @@ import { HttpProblem, notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { IdParams, Uuid, Year } from '../shared/schemas.js';
 import { findNote, planYearsOf, toNoteDto, noteList } from './repository.js';
-import { answerList } from '../http/list-pipeline.js';
+import { planYearList } from '../http/plan-year-list.js';
 import { AnalyticalNote, NoteListQuery, NoteParams, NotePut } from './schemas.js';
 
 const TAG = 'Reports';
@@ -42,26 +41,17 @@ export function noteRoutes(app: FastifyInstance, db: Db) {
     handler: async (request, reply) => {
       const { id } = request.params;
       const q = request.query;
-      return answerList(
+      return planYearList(
         request,
         reply,
+        db,
         {
-          db,
+          planId: id,
           list: noteList(id),
-          parent: async () => {
-            if (!(await planYearsOf(db, id))) throw notFound('plan', id);
-          },
-          sync: {
-            read: (s) =>
-              planYearSync(db, {
-                table: analyticalNotes,
-                entityType: 'note',
-                planColumn: analyticalNotes.planId,
-                planId: id,
-                toDto: toNoteDto,
-                ...s,
-              }),
-          },
+          table: analyticalNotes,
+          entityType: 'note',
+          planColumn: analyticalNotes.planId,
+          toDto: toNoteDto,
         },
         q,
       );
