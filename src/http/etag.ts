@@ -1,6 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ifNoneMatchHits } from './conditional.js';
-import { preconditionFailed } from './problem.js';
 import type { IfMatch } from '../shared/if-match.js';
 
 export const etagOf = (version: number) => `"${version}"`;
@@ -21,11 +20,6 @@ export function ifMatchVersion(request: FastifyRequest): number | undefined {
 export function ifMatchOf(request: FastifyRequest): IfMatch {
   if (!request.headers['if-match']) return undefined;
   return { version: ifMatchVersion(request) };
-}
-
-export function assertIfMatch(request: FastifyRequest, currentVersion: number) {
-  const expected = ifMatchVersion(request);
-  if (expected !== undefined && expected !== currentVersion) throw preconditionFailed(currentVersion);
 }
 
 /** If-None-Match names the entity's version ETag (weak comparison, as for every conditional GET). */
