@@ -7,7 +7,7 @@ import type { FieldError } from '../shared/errors.js';
 import { DomainError, invalid } from '../shared/errors.js';
 
 export type { FieldError } from '../shared/errors.js';
-export { conflict, notFound, preconditionFailed } from '../shared/errors.js';
+export { conflict, notFound } from '../shared/errors.js';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
