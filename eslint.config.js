@@ -43,6 +43,46 @@ export default tseslint.config(
     },
   },
   {
+    // The layer rule of docs/architecture.md: data and shared code (services, repositories, schemas,
+    // src/shared, src/db, src/lists, ...) never import HTTP code (src/http) nor any feature's routes.
+    // Exempt: the HTTP edge itself, i.e. routes, plugins and the HTTP plumbing folders listed in
+    // docs/architecture.md.
+    files: ['src/**/*.ts'],
+    ignores: [
+      'src/http/**',
+      'src/app.ts',
+      'src/**/routes.ts',
+      'src/**/*-routes.ts',
+      'src/**/*-route.ts',
+      'src/auth/plugin.ts',
+      'src/openapi/plugin.ts',
+      'src/openapi/polish.ts',
+      'src/observability/metrics.ts',
+      'src/status-cache/respond.ts',
+      'src/reports/negotiate.ts',
+      'src/exports/tabular.ts',
+      'src/exports/status.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/http/*'],
+              message:
+                'Data code does not import HTTP code: throw a domain error (src/shared/errors.ts), take an Actor.',
+            },
+            {
+              group: ['**/routes.js', '**/*-routes.js', '**/*-route.js'],
+              message: "Features call each other's services or repositories, never their routes.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests read JSON answers as `Json` (any) on purpose: asserting on them is the point, and typing every
     // body would only restate the OpenAPI document (tests/api/openapi-types.test.ts checks the types).
     files: ['tests/**/*.ts', 'bench/**/*.ts'],

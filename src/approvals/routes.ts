@@ -7,14 +7,12 @@ import { organizationOf } from '../db/ownership.js';
 import { yearApprovals } from '../db/schema.js';
 import { access } from '../http/access.js';
 import { setEtag } from '../http/etag.js';
-import { notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { IdParams, ListQuery, Uuid, Year } from '../shared/schemas.js';
 import { UpdatedSince, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
-import { planYearSync } from '../sync/lists.js';
-import { toApprovalDto, approvalList, planExists } from './repository.js';
+import { toApprovalDto, approvalList } from './repository.js';
 import { approvalService } from './service.js';
-import { answerList } from '../http/list-pipeline.js';
+import { planYearList } from '../http/plan-year-list.js';
 import { ApproveBody, PlanYearParams, ReopenBody, YearApproval } from './schemas.js';
 
 const TAG = 'Approvals';
@@ -49,26 +47,17 @@ export function approvalRoutes(app: FastifyInstance, db: Db) {
     },
     handler: async (request, reply) => {
       const { id } = request.params;
-      return answerList(
+      return planYearList(
         request,
         reply,
+        db,
         {
-          db,
+          planId: id,
           list: approvalList(id),
-          parent: async () => {
-            if (!(await planExists(db, id))) throw notFound('plan', id);
-          },
-          sync: {
-            read: (s) =>
-              planYearSync(db, {
-                table: yearApprovals,
-                entityType: 'year_approval',
-                planColumn: yearApprovals.planId,
-                planId: id,
-                toDto: toApprovalDto,
-                ...s,
-              }),
-          },
+          table: yearApprovals,
+          entityType: 'year_approval',
+          planColumn: yearApprovals.planId,
+          toDto: toApprovalDto,
         },
         request.query,
       );

@@ -13,7 +13,7 @@
  * issued after the cache entry, at a newer version) is read again rather than trusted.
  */
 import { eq, sql } from 'drizzle-orm';
-import type { Role } from '../http/access.js';
+import type { Role } from '../shared/actor.js';
 import type { Db } from '../db/client.js';
 import { organizations, serviceClients, users } from '../db/schema.js';
 

@@ -11,7 +11,7 @@ import { access } from '../http/access.js';
 import { HttpProblem, badRequest } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { hashPassword, verifyPassword } from './passwords.js';
-import { principalOf } from './principal.js';
+import { principalOf } from '../http/actor.js';
 import { tooManyRequests } from './routes.js';
 import { Me, PasswordChange } from './schemas.js';
 import type { AuthService } from './service.js';

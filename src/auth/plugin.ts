@@ -19,7 +19,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { AccessRule } from '../http/access.js';
+import type { AccessRule } from './access-rule.js';
 import { HttpProblem } from '../http/problem.js';
 import type { Principal } from './principal.js';
 import { roleAtLeast } from './principal.js';

@@ -1,7 +1,5 @@
 /** Who is calling: the result of authenticating a request, attached as `request.principal`. */
-import type { FastifyRequest } from 'fastify';
-import type { Role } from '../http/access.js';
-import { HttpProblem } from '../http/problem.js';
+import type { Role } from '../shared/actor.js';
 
 export type PrincipalKind = 'user' | 'client' | 'sso';
 
@@ -28,13 +26,4 @@ const RANK: Record<Role, number> = { viewer: 1, editor: 2, admin: 3 };
 /** admin > editor > viewer: a role includes the ones below it. */
 export function roleAtLeast(role: Role, needed: Role): boolean {
   return RANK[role] >= RANK[needed];
-}
-
-/** The authenticated caller of a non-public route (the auth plugin guarantees one). */
-export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal)
-    throw new HttpProblem(401, 'A bearer token is required.', undefined, {
-      'www-authenticate': 'Bearer realm="nysana"',
-    });
-  return request.principal;
 }

@@ -11,7 +11,7 @@ import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { refreshTokens, users } from '../db/schema.js';
-import type { Role } from '../http/access.js';
+import type { Role } from '../shared/actor.js';
 import { REFRESH_TOKEN_PREFIX, newSecret, sha256 } from './secrets.js';
 
 type Executor = Pick<Db, 'insert' | 'update' | 'select' | 'delete'>;

@@ -15,7 +15,8 @@ import { access } from '../http/access.js';
 import { HttpProblem } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from './passwords.js';
-import { principalOf } from './principal.js';
+import { principalOf } from '../http/actor.js';
+import type { IssuedRefresh, RotateResult } from './refresh-tokens.js';
 import { failureKey, retryAfterSeconds } from './rate-limit.js';
 import { LoginBody, LogoutBody, RefreshBody, TokenPair } from './schemas.js';
 import type { AuthService } from './service.js';
@@ -28,6 +29,18 @@ export const tooManyRequests = (retryAfter: number, detail = 'Too many attempts;
   new HttpProblem(429, detail, undefined, { 'retry-after': String(retryAfter) });
 
 const unauthorized = (detail: string) => new HttpProblem(401, detail, undefined, { 'www-authenticate': REALM });
+
+/** A user's token pair, on login and on refresh: a new access token beside the refresh token just issued. */
+async function tokenPair(auth: AuthService, user: Extract<RotateResult, { ok: true }>['user'], refresh: IssuedRefresh) {
+  const { id, role, organizationId, sessionVersion } = user;
+  const accessToken = await auth.tokens.sign({ kind: 'user', id, role, organizationId, sessionVersion });
+  return {
+    accessToken: accessToken.token,
+    tokenType: 'Bearer' as const,
+    expiresIn: accessToken.expiresIn,
+    ...refresh,
+  };
+}
 
 export function authRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
   app.register(
@@ -80,20 +93,8 @@ export function authRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
             .where(eq(users.id, user.id));
           await auth.refreshTokens.purgeExpired();
           const refresh = await auth.refreshTokens.issue(db, user.id);
-          const accessToken = await auth.tokens.sign({
-            kind: 'user',
-            id: user.id,
-            role: user.role,
-            organizationId: user.organizationId,
-            sessionVersion: user.sessionVersion,
-          });
           request.log.info({ event: 'login', userId: user.id }, 'login');
-          return {
-            accessToken: accessToken.token,
-            tokenType: 'Bearer' as const,
-            expiresIn: accessToken.expiresIn,
-            ...refresh,
-          };
+          return tokenPair(auth, user, refresh);
         },
       });
 
@@ -117,20 +118,7 @@ export function authRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
               request.log.warn({ event: 'refresh_token_reuse' }, 'refresh token reused; family revoked');
             throw unauthorized('The refresh token is not valid; log in again.');
           }
-          const { user, issued } = result;
-          const accessToken = await auth.tokens.sign({
-            kind: 'user',
-            id: user.id,
-            role: user.role,
-            organizationId: user.organizationId,
-            sessionVersion: user.sessionVersion,
-          });
-          return {
-            accessToken: accessToken.token,
-            tokenType: 'Bearer' as const,
-            expiresIn: accessToken.expiresIn,
-            ...issued,
-          };
+          return tokenPair(auth, result.user, result.issued);
         },
       });
 

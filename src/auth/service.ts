@@ -4,7 +4,7 @@
  */
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
-import type { AccessRule } from '../http/access.js';
+import type { AccessRule } from './access-rule.js';
 import { PrincipalDirectory } from './directory.js';
 import { KeyStore } from './keys.js';
 import type { Principal } from './principal.js';

@@ -9,7 +9,7 @@
 import type { JWTPayload } from 'jose';
 import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
 import type { Config } from '../config.js';
-import type { Role } from '../http/access.js';
+import type { Role } from '../shared/actor.js';
 import type { PrincipalDirectory } from './directory.js';
 import { roleAtLeast } from './principal.js';
 import type { Principal } from './principal.js';

@@ -10,7 +10,7 @@ import type { JWTPayload } from 'jose';
 import { SignJWT, errors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import type { Config } from '../config.js';
-import type { Role } from '../http/access.js';
+import type { Role } from '../shared/actor.js';
 import type { KeyStore } from './keys.js';
 import { SIGNING_ALGORITHMS } from './keys.js';
 import { VerifiedTokenCache } from './verified-tokens.js';

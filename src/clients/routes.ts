@@ -1,128 +1,44 @@
 /**
- * /clients: admins manage service accounts. The secret is generated here (32 random bytes), shown
- * once, and stored as its sha-256; POST /clients/{id}/secret replaces it (the old one stops working
- * at once). Deactivation refuses the client's tokens from its next request.
+ * /clients: admins manage service accounts. HTTP only; the secret handling and the rules live in
+ * src/clients/service.ts. A secret is shown once, in the answer that creates or rotates it.
  */
-import { actorOf } from '../http/actor.js';
-import { exportBusyResponses } from '../http/export-guard.js';
-import { NOT_MODIFIED } from '../http/conditional.js';
-import { changeWatermark, exportEtagDescription } from '../http/export-etag.js';
-import { UpdatedSince, syncListOf, tombstoneOf } from '../sync/cursor.js';
-import { syncList } from '../sync/lists.js';
-import { syncDeletions } from '../db/schema.js';
-import { ListExportQueryShape, columnsOf } from '../exports/tabular.js';
-import { answerList } from '../http/list-pipeline.js';
-import { tableList } from '../lists/table.js';
-import { recordAudit } from '../audit/record.js';
-import { and, eq, sql } from 'drizzle-orm';
-import type { SQL } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CLIENT_SECRET_PREFIX, newSecret, sha256 } from '../auth/secrets.js';
+import { accountListRoute } from '../accounts/routes.js';
 import type { AuthService } from '../auth/service.js';
 import type { Db } from '../db/client.js';
 import { serviceClients } from '../db/schema.js';
 import { access } from '../http/access.js';
-import { assertIfMatch, notModified, setEtag } from '../http/etag.js';
-import { badRequest, notFound } from '../http/problem.js';
+import { actorOf } from '../http/actor.js';
+import { answerVersioned, ifMatchOf, setEtag } from '../http/etag.js';
 import { errorResponses } from '../http/responses.js';
-import { iso } from '../shared/decimal.js';
-import { IdParams, ListQuery, Uuid } from '../shared/schemas.js';
-import { assertOrganizationExists } from '../users/routes.js';
-import { Client, ClientCreate, ClientFilters, ClientPatch, ClientWithSecret } from './schemas.js';
+import { IdParams } from '../shared/schemas.js';
+import { clientFilters, toClientDto } from './repository.js';
+import { Client, ClientCreate, ClientFilters, ClientPatch, ClientTombstone, ClientWithSecret } from './schemas.js';
+import { clientService } from './service.js';
 
 const TAG = 'Clients';
-type Row = typeof serviceClients.$inferSelect;
-
-export const toClientDto = (row: Row): Client => ({
-  id: row.id,
-  clientId: row.id,
-  name: row.name,
-  role: row.role,
-  organizationId: row.organizationId,
-  active: row.active,
-  lastUsedAt: row.lastUsedAt ? iso(row.lastUsedAt) : null,
-  version: row.version,
-  createdAt: iso(row.createdAt),
-  updatedAt: iso(row.updatedAt),
-});
-
-const ClientTombstone = tombstoneOf('Client', { organizationId: Uuid.nullable() });
 export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
   const r = app.withTypeProvider<ZodTypeProvider>();
+  const service = clientService({ db, directory: auth.directory });
 
-  r.get('/clients', {
-    config: { access: access.admin },
-    schema: {
-      tags: [TAG],
-      operationId: 'listClients',
-      summary: 'List service clients',
-      description:
-        'Cursor-paginated, ordered by name; filters are exact matches. Secrets are never listed. ?format=csv|xlsx answers a file (every match, streamed, without ?limit).' +
-        exportEtagDescription,
-      querystring: ListQuery.extend({
-        ...ClientFilters.shape,
-        ...ListExportQueryShape,
-        updatedSince: UpdatedSince.optional(),
-      }),
-      response: {
-        200: syncListOf(Client, ClientTombstone),
-        304: NOT_MODIFIED,
-        ...errorResponses(400, 401, 403, 410),
-        ...exportBusyResponses,
-      },
-    },
-    handler: async (request, reply) => {
-      const q = request.query;
-      const where: (SQL | undefined)[] = [
-        q.role ? eq(serviceClients.role, q.role) : undefined,
-        q.organizationId ? eq(serviceClients.organizationId, q.organizationId) : undefined,
-        q.active !== undefined ? eq(serviceClients.active, q.active) : undefined,
-      ];
-      return answerList(
-        request,
-        reply,
-        {
-          db,
-          list: tableList({
-            table: serviceClients,
-            where,
-            orderBy: [serviceClients.name, serviceClients.id],
-            toDto: toClientDto,
-          }),
-          export: {
-            name: 'clients',
-            columns: columnsOf<Client>(Client),
-            watermark: (d) =>
-              changeWatermark(
-                d,
-                [sql`${serviceClients.changeXid}`],
-                sql`from ${serviceClients} where ${and(...where) ?? sql`true`}`,
-              ),
-          },
-          sync: {
-            read: (s) =>
-              syncList(db, {
-                table: serviceClients,
-                entityType: 'client',
-                liveConditions: where,
-                // A tombstone remembers the organization; other filters apply to live rows only.
-                deadConditions: [q.organizationId ? eq(syncDeletions.parentId, q.organizationId) : undefined],
-                ...s,
-                toDto: toClientDto,
-                toTombstone: (d) => ({
-                  id: d.entityId,
-                  deleted: true as const,
-                  updatedAt: iso(d.deletedAt),
-                  organizationId: d.parentId,
-                }),
-              }),
-          },
-        },
-        q,
-      );
-    },
+  accountListRoute(app, db, {
+    path: '/clients',
+    tag: TAG,
+    operationId: 'listClients',
+    summary: 'List service clients',
+    description:
+      'Cursor-paginated, ordered by name; filters are exact matches. Secrets are never listed. ?format=csv|xlsx answers a file (every match, streamed, without ?limit).',
+    filters: ClientFilters,
+    where: clientFilters,
+    entity: Client,
+    tombstone: ClientTombstone,
+    table: serviceClients,
+    entityType: 'client',
+    name: 'clients',
+    orderBy: [serviceClients.name, serviceClients.id],
+    toDto: toClientDto,
   });
 
   r.post('/clients', {
@@ -136,25 +52,7 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
       response: { 201: ClientWithSecret, ...errorResponses(400, 401, 403, 409, 413, 415) },
     },
     handler: async (request, reply) => {
-      const clientSecret = newSecret(CLIENT_SECRET_PREFIX);
-      const created = await db.transaction(async (tx) => {
-        await assertOrganizationExists(tx, request.body.organizationId);
-        const [row] = await tx
-          .insert(serviceClients)
-          .values({
-            ...request.body,
-            organizationId: request.body.organizationId ?? null,
-            secretHash: sha256(clientSecret),
-          })
-          .returning();
-        await recordAudit(tx, actorOf(request), {
-          entityType: 'client',
-          entityId: row!.id,
-          action: 'create',
-          after: toClientDto(row!),
-        });
-        return row!;
-      });
+      const { row: created, clientSecret } = await service.create(actorOf(request), request.body);
       request.log.info({ event: 'client_created', clientId: created.id, role: created.role }, 'service client created');
       setEtag(reply, created.version);
       reply.header('location', `${request.routeOptions.url!.replace(/\/clients$/, '')}/clients/${created.id}`);
@@ -172,13 +70,8 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
       params: IdParams,
       response: { 200: Client, 304: z.null().describe('Not modified'), ...errorResponses(400, 401, 403, 404) },
     },
-    handler: async (request, reply) => {
-      const [row] = await db.select().from(serviceClients).where(eq(serviceClients.id, request.params.id));
-      if (!row) throw notFound('client', request.params.id);
-      setEtag(reply, row.version);
-      if (notModified(request, row.version)) return reply.code(304).send(null);
-      return toClientDto(row);
-    },
+    handler: async (request, reply) =>
+      answerVersioned(request, reply, await service.get(request.params.id), toClientDto),
   });
 
   r.patch('/clients/:id', {
@@ -195,32 +88,7 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
     },
     handler: async (request, reply) => {
       const { id } = request.params;
-      const updated = await db.transaction(async (tx) => {
-        const [current] = await tx.select().from(serviceClients).where(eq(serviceClients.id, id)).for('update');
-        if (!current) throw notFound('client', id);
-        assertIfMatch(request, current.version);
-        const next = { ...current, ...request.body };
-        if (next.role === 'editor' && !next.organizationId) {
-          throw badRequest('An editor needs an organization.', [
-            { path: 'body.organizationId', message: 'required for editors' },
-          ]);
-        }
-        if (request.body.organizationId) await assertOrganizationExists(tx, request.body.organizationId);
-        const [row] = await tx
-          .update(serviceClients)
-          .set({ ...request.body, version: sql`${serviceClients.version} + 1`, updatedAt: sql`now()` })
-          .where(eq(serviceClients.id, id))
-          .returning();
-        await recordAudit(tx, actorOf(request), {
-          entityType: 'client',
-          entityId: id,
-          action: 'update',
-          before: toClientDto(current),
-          after: toClientDto(row!),
-        });
-        return row!;
-      });
-      auth.directory.invalidate('client', id);
+      const updated = await service.update(actorOf(request), id, request.body, ifMatchOf(request));
       request.log.info(
         { event: 'client_updated', clientId: id, fields: Object.keys(request.body) },
         'service client updated',
@@ -244,26 +112,7 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
     },
     handler: async (request, reply) => {
       const { id } = request.params;
-      const clientSecret = newSecret(CLIENT_SECRET_PREFIX);
-      const updated = await db.transaction(async (tx) => {
-        const [current] = await tx.select().from(serviceClients).where(eq(serviceClients.id, id)).for('update');
-        if (!current) throw notFound('client', id);
-        assertIfMatch(request, current.version);
-        const [row] = await tx
-          .update(serviceClients)
-          .set({ secretHash: sha256(clientSecret), version: sql`${serviceClients.version} + 1`, updatedAt: sql`now()` })
-          .where(eq(serviceClients.id, id))
-          .returning();
-        // The secret itself never reaches the audit trail; the fact of the rotation does.
-        await recordAudit(tx, actorOf(request), {
-          entityType: 'client',
-          entityId: id,
-          action: 'update',
-          before: toClientDto(current),
-          after: { ...toClientDto(row!), secretRotated: true },
-        });
-        return row!;
-      });
+      const { row: updated, clientSecret } = await service.rotateSecret(actorOf(request), id, ifMatchOf(request));
       request.log.info({ event: 'client_secret_rotated', clientId: id }, 'service client secret rotated');
       setEtag(reply, updated.version);
       reply.header('cache-control', 'no-store');
@@ -283,19 +132,7 @@ export function clientRoutes(app: FastifyInstance, db: Db, auth: AuthService) {
     },
     handler: async (request, reply) => {
       const { id } = request.params;
-      await db.transaction(async (tx) => {
-        const [current] = await tx.select().from(serviceClients).where(eq(serviceClients.id, id)).for('update');
-        if (!current) throw notFound('client', id);
-        assertIfMatch(request, current.version);
-        await tx.delete(serviceClients).where(eq(serviceClients.id, id));
-        await recordAudit(tx, actorOf(request), {
-          entityType: 'client',
-          entityId: id,
-          action: 'delete',
-          before: toClientDto(current),
-        });
-      });
-      auth.directory.invalidate('client', id);
+      await service.remove(actorOf(request), id, ifMatchOf(request));
       request.log.info({ event: 'client_deleted', clientId: id }, 'service client deleted');
       return reply.code(204).send(null);
     },

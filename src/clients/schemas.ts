@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { EntityMeta, Text, Uuid } from '../shared/schemas.js';
 import { BooleanQuery } from '../users/schemas.js';
+import { tombstoneOf } from '../sync/cursor.js';
 
 export const ClientRole = z.enum(['editor', 'viewer']).describe('Service clients are never admins.');
 
@@ -29,6 +30,9 @@ export type Client = z.infer<typeof Client>;
 export const ClientWithSecret = Client.extend({
   clientSecret: z.string().describe('Shown only in this response; store it now. Only its hash is kept.'),
 }).meta({ id: 'ClientWithSecret' });
+
+/** A deleted client in an incremental sync; it remembers the organization, the one filter it can still answer. */
+export const ClientTombstone = tombstoneOf('Client', { organizationId: Uuid.nullable() });
 
 const editorNeedsOrganization = (c: { role?: string; organizationId?: string | null }) =>
   c.role !== 'editor' || !!c.organizationId;

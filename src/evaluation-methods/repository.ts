@@ -5,11 +5,32 @@ import type { Db } from '../db/client.js';
 import type { Tx } from '../db/tx.js';
 import type { LocalizedTextColumn } from '../db/schema.js';
 import { evaluationMethods, evaluationMethodVersions, plans, yearApprovals } from '../db/schema.js';
-import { after } from '../db/keyset.js';
+import { tableList } from '../lists/table.js';
+import { iso } from '../shared/decimal.js';
+import type { EvaluationMethod, EvaluationMethodVersion } from './schemas.js';
 
 export type MethodRow = typeof evaluationMethods.$inferSelect;
 export type MethodVersionRow = typeof evaluationMethodVersions.$inferSelect;
 type Executor = Db | Tx;
+
+export const toMethodDto = (row: MethodRow): EvaluationMethod => ({
+  id: row.id,
+  code: row.code,
+  name: row.name,
+  rules: row.rules as EvaluationRules,
+  version: row.version,
+  createdAt: iso(row.createdAt),
+  updatedAt: iso(row.updatedAt),
+});
+
+export const toVersionDto = (row: MethodVersionRow): EvaluationMethodVersion => ({
+  id: row.id,
+  methodId: row.methodId,
+  version: row.version,
+  name: row.name,
+  rules: row.rules as EvaluationRules,
+  createdAt: iso(row.createdAt),
+});
 
 export async function findMethod(executor: Executor, id: string, forUpdate = false): Promise<MethodRow | undefined> {
   const q = executor.select().from(evaluationMethods).where(eq(evaluationMethods.id, id)).limit(1);
@@ -23,14 +44,13 @@ export async function methodExists(executor: Executor, id: string, lock = false)
   return (lock ? await q.for('share') : await q).length > 0;
 }
 
-export function listMethods(db: Db, o: { limit: number; cursor?: unknown[] }) {
-  return db
-    .select()
-    .from(evaluationMethods)
-    .where(o.cursor ? after([evaluationMethods.code, evaluationMethods.id], o.cursor) : undefined)
-    .orderBy(asc(evaluationMethods.code), asc(evaluationMethods.id))
-    .limit(o.limit + 1);
-}
+/** GET /evaluation-methods through the list pipeline: ordered by code, keyset-paged on (code, id). */
+export const methodList = tableList({
+  table: evaluationMethods,
+  where: [],
+  orderBy: [evaluationMethods.code, evaluationMethods.id],
+  toDto: toMethodDto,
+});
 
 export async function insertMethod(
   tx: Tx,

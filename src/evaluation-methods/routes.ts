@@ -12,6 +12,8 @@ import { errorResponses } from '../http/responses.js';
 import { IdParams, ListQuery, listOf } from '../shared/schemas.js';
 import { EvaluationMethod, EvaluationMethodCreate, EvaluationMethodPatch, EvaluationMethodVersion } from './schemas.js';
 import { actorOf } from '../http/actor.js';
+import { answerList } from '../http/list-pipeline.js';
+import { methodList } from './repository.js';
 import { EvaluationMethodService } from './service.js';
 
 const TAG = 'Evaluation methods';
@@ -34,7 +36,7 @@ export function evaluationMethodRoutes(app: FastifyInstance, db: Db) {
       querystring: ListQuery,
       response: { 200: listOf(EvaluationMethod), ...errorResponses(400, 401, 403) },
     },
-    handler: async (request) => methods.list(request.query),
+    handler: async (request, reply) => answerList(request, reply, { db, list: methodList }, request.query),
   });
 
   r.post('/evaluation-methods', {

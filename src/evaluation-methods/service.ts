@@ -8,12 +8,10 @@ import { DEFAULT_RULES } from '../achievement/methods.js';
 import { recordAudit } from '../audit/record.js';
 import type { Db } from '../db/client.js';
 import type { Tx } from '../db/tx.js';
-import { decodeCursor, page } from '../lists/cursor.js';
 import type { Actor } from '../shared/actor.js';
 import { invalid, conflict, notFound, preconditionFailed } from '../shared/errors.js';
-import { iso } from '../shared/decimal.js';
-import type { MethodRow, MethodVersionRow } from './repository.js';
 import * as repo from './repository.js';
+import { toMethodDto, toVersionDto } from './repository.js';
 import type {
   EvaluationMethod,
   EvaluationMethodCreate,
@@ -21,36 +19,8 @@ import type {
   EvaluationMethodVersion,
 } from './schemas.js';
 
-export const toMethodDto = (row: MethodRow): EvaluationMethod => ({
-  id: row.id,
-  code: row.code,
-  name: row.name,
-  rules: row.rules as EvaluationRules,
-  version: row.version,
-  createdAt: iso(row.createdAt),
-  updatedAt: iso(row.updatedAt),
-});
-
-export const toVersionDto = (row: MethodVersionRow): EvaluationMethodVersion => ({
-  id: row.id,
-  methodId: row.methodId,
-  version: row.version,
-  name: row.name,
-  rules: row.rules as EvaluationRules,
-  createdAt: iso(row.createdAt),
-});
-
 export class EvaluationMethodService {
   constructor(private readonly db: Db) {}
-
-  async list(q: { limit: number; cursor?: string }): Promise<{ items: EvaluationMethod[]; nextCursor: string | null }> {
-    const rows = await repo.listMethods(this.db, {
-      limit: q.limit,
-      cursor: q.cursor ? decodeCursor(q.cursor, 2) : undefined,
-    });
-    const result = page(rows, q.limit, (row) => [row.code, row.id]);
-    return { items: result.items.map(toMethodDto), nextCursor: result.nextCursor };
-  }
 
   async get(id: string): Promise<EvaluationMethod> {
     const row = await repo.findMethod(this.db, id);

@@ -6,27 +6,12 @@
  *   editor  - editors of the owning organization and admins may write
  *   admin   - admins only (with serviceClients: and service clients, each for what is its own)
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 
+import type { AccessRule } from '../auth/access-rule.js';
 import type { Role } from '../shared/actor.js';
 
 export type { Role };
-export type AccessLevel = 'public' | Role;
-
-export interface AccessRule {
-  level: AccessLevel;
-  /**
-   * For editor routes: resolves the organization owning the target, so an editor of another
-   * organization is refused. Returns undefined when the target does not exist (the handler then
-   * answers 404).
-   */
-  organizationOf?: (request: FastifyRequest) => Promise<string | undefined>;
-  /**
-   * For admin routes: service clients (client credentials) may call them too, whatever their role;
-   * the service then limits each client to what is its own (webhook subscriptions).
-   */
-  serviceClients?: boolean;
-}
 
 declare module 'fastify' {
   interface FastifyContextConfig {

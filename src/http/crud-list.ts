@@ -18,7 +18,8 @@ import { UpdatedSince, syncListDescription, syncListOf, tombstoneOf } from '../s
 import { isSyncTable, syncList } from '../sync/lists.js';
 import { access } from './access.js';
 import type { CrudSpec, CrudTable } from './crud.js';
-import { changeWatermark, exportEtagDescription } from './export-etag.js';
+import { exportEtagDescription } from './export-etag.js';
+import { changeWatermark } from '../lists/watermark.js';
 import { exportBusyResponses } from './export-guard.js';
 import type { ListSync } from './list-pipeline.js';
 import { answerList } from './list-pipeline.js';

@@ -18,9 +18,9 @@ import type { Tx } from '../db/tx.js';
 import type { EntityRow } from '../crud/repository.js';
 import { findEntity } from '../crud/repository.js';
 import { entityWriteService } from '../crud/service.js';
-import type { AccessRule } from './access.js';
+import type { AccessRule } from '../auth/access-rule.js';
 import { access } from './access.js';
-import { ifMatchOf, notModified, setEtag } from './etag.js';
+import { answerVersioned, ifMatchOf, setEtag } from './etag.js';
 import { notFound } from './problem.js';
 import { errorResponses } from './responses.js';
 import { CascadeQuery, IdParams } from '../shared/schemas.js';
@@ -140,9 +140,7 @@ export function registerCrud<
     handler: async (request, reply) => {
       const row = await findEntity(db, table, request.params.id);
       if (!row) throw notFound(spec.name, request.params.id);
-      setEtag(reply, row.version);
-      if (notModified(request, row.version)) return reply.code(304).send(null);
-      return spec.toDto(row);
+      return answerVersioned(request, reply, row, spec.toDto);
     },
   });
 

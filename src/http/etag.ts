@@ -1,6 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ifNoneMatchHits } from './conditional.js';
-import { preconditionFailed } from './problem.js';
 import type { IfMatch } from '../shared/if-match.js';
 
 export const etagOf = (version: number) => `"${version}"`;
@@ -23,12 +22,19 @@ export function ifMatchOf(request: FastifyRequest): IfMatch {
   return { version: ifMatchVersion(request) };
 }
 
-export function assertIfMatch(request: FastifyRequest, currentVersion: number) {
-  const expected = ifMatchVersion(request);
-  if (expected !== undefined && expected !== currentVersion) throw preconditionFailed(currentVersion);
-}
-
 /** If-None-Match names the entity's version ETag (weak comparison, as for every conditional GET). */
 export function notModified(request: FastifyRequest, version: number): boolean {
   return ifNoneMatchHits(request, etagOf(version));
+}
+
+/** A versioned entity's GET: its version ETag, 304 when If-None-Match names it, else the DTO. */
+export function answerVersioned<Row extends { version: number }, Dto>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  row: Row,
+  toDto: (row: Row) => Dto,
+): Dto | FastifyReply {
+  setEtag(reply, row.version);
+  if (notModified(request, row.version)) return reply.code(304).send(null);
+  return toDto(row);
 }

@@ -4,7 +4,7 @@
  * rows it will hold, computed BEFORE streaming: a write committing meanwhile can make the file newer
  * than its ETag (the next request then simply gets 200 again), never older, so a 304 is never stale.
  *
- * Watermark: count, sum and max of change_xid over the filtered rows (and of the joined rows whose
+ * Watermark (src/lists/watermark.ts): count, sum and max of change_xid over the filtered rows (and of the joined rows whose
  * fields the export shows). Why the sum and not just max + count: transaction ids are handed out
  * at start and committed in any order, so a late commit can stamp a row with an id below the
  * current max; the max and count stay, the sum moves. Deletions change the count.
@@ -12,23 +12,8 @@
  * part of the tag, so two different files never share one.
  */
 import { createHash } from 'node:crypto';
-import type { SQL } from 'drizzle-orm';
-import { sql } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Db } from '../db/client.js';
 import { ifNoneMatchHits } from './conditional.js';
-
-/** `count:sum:max` of each stamp expression over `from` (a FROM ... WHERE ... fragment). */
-export async function changeWatermark(db: Db, stamps: SQL[], from: SQL): Promise<string> {
-  const aggregates = sql.join(
-    stamps.map((s) => sql`coalesce(sum(${s}), 0)::text || ':' || coalesce(max(${s}), 0)::text`),
-    sql` || '/' || `,
-  );
-  const result = (await db.execute(sql`select count(*)::text || '/' || ${aggregates} as mark ${from}`)) as unknown as {
-    rows: { mark: string }[];
-  };
-  return result.rows[0]!.mark;
-}
 
 export function exportEtagOf(request: FastifyRequest, watermark: string): string {
   const hash = createHash('sha256')

@@ -7,7 +7,7 @@ import type { FieldError } from '../shared/errors.js';
 import { DomainError, invalid } from '../shared/errors.js';
 
 export type { FieldError } from '../shared/errors.js';
-export { conflict, notFound, preconditionFailed } from '../shared/errors.js';
+export { conflict, notFound } from '../shared/errors.js';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -50,6 +50,8 @@ const STATUS_OF: Record<DomainError['kind'], number> = {
   conflict: 409,
   gone: 410,
   precondition_failed: 412,
+  too_large: 413,
+  unsupported_type: 415,
 };
 
 /** The problem an error stands for: an HttpProblem as it is, a domain error by its kind, else undefined. */

@@ -8,7 +8,7 @@
  */
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
-import { HttpProblem, badRequest } from '../http/problem.js';
+import { DomainError, TooLargeError, UnsupportedTypeError, invalid } from '../shared/errors.js';
 import type { Upload } from './parse.js';
 import { XLSX_TYPE } from './parse.js';
 
@@ -26,18 +26,18 @@ export const IMPORT_FORM_LIMITS = {
 };
 
 const tooLarge = () =>
-  new HttpProblem(413, `The file is larger than the limit of this endpoint (${IMPORT_MAX_BYTES} bytes).`);
+  new TooLargeError(`The file is larger than the limit of this endpoint (${IMPORT_MAX_BYTES} bytes).`);
 
-/** @fastify/multipart's and busboy's errors as problems: 413 past a limit, 400 for a malformed form. */
+/** @fastify/multipart's and busboy's errors as domain errors: too large past a limit, invalid for a malformed form. */
 function formProblem(error: unknown): unknown {
-  if (error instanceof HttpProblem || !(error instanceof Error)) return error;
+  if (error instanceof DomainError || !(error instanceof Error)) return error;
   const code = (error as Error & { code?: string }).code ?? '';
   if (code === 'FST_REQ_FILE_TOO_LARGE') return tooLarge();
   if (['FST_FILES_LIMIT', 'FST_PARTS_LIMIT', 'FST_FIELDS_LIMIT'].includes(code)) {
-    return new HttpProblem(413, `The form has too many parts: send one file field named "file" (${error.message}).`);
+    return new TooLargeError(`The form has too many parts: send one file field named "file" (${error.message}).`);
   }
   const detail = `The multipart/form-data body is malformed: ${error.message}.`;
-  return badRequest(detail, [{ path: 'body', message: 'malformed multipart body' }]);
+  return invalid(detail, [{ path: 'body', message: 'malformed multipart body' }]);
 }
 
 async function formFile(request: FastifyRequest): Promise<{ part: MultipartFile; bytes: Buffer } | undefined> {
@@ -56,8 +56,7 @@ export async function receiveUpload(request: FastifyRequest): Promise<Upload> {
   const contentType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (contentType !== 'multipart/form-data') {
     if (!Buffer.isBuffer(request.body)) {
-      throw new HttpProblem(
-        415,
+      throw new UnsupportedTypeError(
         `Send the spreadsheet as ${XLSX_TYPE}, text/csv or multipart/form-data (field "file").`,
       );
     }
@@ -71,7 +70,7 @@ export async function receiveUpload(request: FastifyRequest): Promise<Upload> {
   }
   if (!file) {
     const message = 'required: the spreadsheet as a file field named "file"';
-    throw badRequest('The form has no file field.', [{ path: 'body.file', message }]);
+    throw invalid('The form has no file field.', [{ path: 'body.file', message }]);
   }
   const { filename, mimetype } = file.part;
   const type =

@@ -17,7 +17,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import zlib from 'node:zlib';
 import { SaxesParser } from 'saxes';
 import type { SaxesTagPlain } from 'saxes';
-import { HttpProblem, badRequest, problemOf } from '../http/problem.js';
+import { DomainError, TooLargeError, invalid } from '../shared/errors.js';
 
 export interface SheetRow {
   /** Row number as the analyst sees it (sheet row, or CSV record number), 1-based. */
@@ -38,17 +38,16 @@ const MAX_COLUMNS = 32;
 const TURN_BYTES = 64 * 1024;
 
 const notXlsx = (why: string) =>
-  badRequest('The body is not a readable .xlsx workbook.', [{ path: 'body', message: why }]);
+  invalid('The body is not a readable .xlsx workbook.', [{ path: 'body', message: why }]);
 
 export const tooLarge = (limit: number) =>
-  new HttpProblem(
-    413,
+  new TooLargeError(
     `The file unzips to more than ${limit} bytes (IMPORT_MAX_UNCOMPRESSED_BYTES); split it, or remove what the import does not read.`,
     [{ path: 'body', message: `unzipped size over IMPORT_MAX_UNCOMPRESSED_BYTES = ${limit}` }],
   );
 
 export const tooManyRows = (limit: number) =>
-  badRequest(`The sheet has more than ${limit} rows with values (IMPORT_MAX_ROWS); split it into several imports.`, [
+  invalid(`The sheet has more than ${limit} rows with values (IMPORT_MAX_ROWS); split it into several imports.`, [
     { path: 'body', message: `more than IMPORT_MAX_ROWS = ${limit} rows` },
   ]);
 
@@ -148,7 +147,7 @@ async function parsePart(
     try {
       for await (const chunk of inflate) await feed(chunk as Buffer);
     } catch (error) {
-      if (problemOf(error)) throw error;
+      if (error instanceof DomainError) throw error;
       throw notXlsx(`${name} does not unzip`);
     } finally {
       inflate.destroy();
@@ -202,7 +201,7 @@ async function locateParts(zip: Buffer, entries: Map<string, ZipEntry>, budget: 
   });
   await parsePart(zip, 'xl/workbook.xml', part('xl/workbook.xml'), budget, workbook);
   if (firstSheetRel === undefined)
-    throw badRequest('The workbook has no worksheet.', [{ path: 'body', message: 'no worksheet' }]);
+    throw invalid('The workbook has no worksheet.', [{ path: 'body', message: 'no worksheet' }]);
   const targets = new Map<string, string>();
   let sharedStrings: string | undefined;
   const rels = new SaxesParser();

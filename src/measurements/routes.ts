@@ -8,7 +8,7 @@ import { organizationOf } from '../db/ownership.js';
 import { measurements } from '../db/schema.js';
 import { eq } from 'drizzle-orm';
 import { access } from '../http/access.js';
-import { ifMatchOf, notModified, setEtag } from '../http/etag.js';
+import { answerVersioned, ifMatchOf, setEtag } from '../http/etag.js';
 import { columnsOf } from '../exports/tabular.js';
 import { notFound } from '../http/problem.js';
 import { errorResponses } from '../http/responses.js';
@@ -112,9 +112,7 @@ export function measurementRoutes(app: FastifyInstance, db: Db) {
     },
     handler: async (request, reply) => {
       const row = await service.get(keyOf(request.params));
-      setEtag(reply, row.version);
-      if (notModified(request, row.version)) return reply.code(304).send(null);
-      return toMeasurementDto(row);
+      return answerVersioned(request, reply, row, toMeasurementDto);
     },
   });
 

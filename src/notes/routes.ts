@@ -2,7 +2,6 @@
 import { actorOf } from '../http/actor.js';
 import { noteService } from './service.js';
 import { UpdatedSince, syncListDescription, syncListOf, tombstoneOf } from '../sync/cursor.js';
-import { planYearSync } from '../sync/lists.js';
 import { analyticalNotes } from '../db/schema.js';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -10,18 +9,14 @@ import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { organizationOf } from '../db/ownership.js';
 import { access } from '../http/access.js';
-import { ifMatchOf, notModified, setEtag } from '../http/etag.js';
-import { HttpProblem, notFound } from '../http/problem.js';
+import { answerVersioned, ifMatchOf, setEtag } from '../http/etag.js';
 import { errorResponses } from '../http/responses.js';
 import { IdParams, Uuid, Year } from '../shared/schemas.js';
-import { findNote, planYearsOf, toNoteDto, noteList } from './repository.js';
-import { answerList } from '../http/list-pipeline.js';
+import { toNoteDto, noteList } from './repository.js';
+import { planYearList } from '../http/plan-year-list.js';
 import { AnalyticalNote, NoteListQuery, NoteParams, NotePut } from './schemas.js';
 
 const TAG = 'Reports';
-const noNote = (planId: string, year: number) =>
-  new HttpProblem(404, `plan ${planId} has no analytical note for ${year}`);
-
 const NoteTombstone = tombstoneOf('AnalyticalNote', { planId: Uuid, year: Year.nullable() });
 export function noteRoutes(app: FastifyInstance, db: Db) {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -42,26 +37,17 @@ export function noteRoutes(app: FastifyInstance, db: Db) {
     handler: async (request, reply) => {
       const { id } = request.params;
       const q = request.query;
-      return answerList(
+      return planYearList(
         request,
         reply,
+        db,
         {
-          db,
+          planId: id,
           list: noteList(id),
-          parent: async () => {
-            if (!(await planYearsOf(db, id))) throw notFound('plan', id);
-          },
-          sync: {
-            read: (s) =>
-              planYearSync(db, {
-                table: analyticalNotes,
-                entityType: 'note',
-                planColumn: analyticalNotes.planId,
-                planId: id,
-                toDto: toNoteDto,
-                ...s,
-              }),
-          },
+          table: analyticalNotes,
+          entityType: 'note',
+          planColumn: analyticalNotes.planId,
+          toDto: toNoteDto,
         },
         q,
       );
@@ -77,15 +63,8 @@ export function noteRoutes(app: FastifyInstance, db: Db) {
       params: NoteParams,
       response: { 200: AnalyticalNote, 304: z.null().describe('Not modified'), ...errorResponses(400, 401, 403, 404) },
     },
-    handler: async (request, reply) => {
-      const { id, year } = request.params;
-      const [plan, row] = await Promise.all([planYearsOf(db, id), findNote(db, id, year)]);
-      if (!plan) throw notFound('plan', id);
-      if (!row) throw noNote(id, year);
-      setEtag(reply, row.version);
-      if (notModified(request, row.version)) return reply.code(304).send(null);
-      return toNoteDto(row);
-    },
+    handler: async (request, reply) =>
+      answerVersioned(request, reply, await service.get(request.params.id, request.params.year), toNoteDto),
   });
 
   r.put('/plans/:id/notes/:year', {

@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { principalOf } from '../auth/principal.js';
+import { principalOf } from '../http/actor.js';
 import type { AuthService } from '../auth/service.js';
 import { access } from '../http/access.js';
 import { answerList } from '../http/list-pipeline.js';

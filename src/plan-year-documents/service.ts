@@ -26,7 +26,7 @@ export interface PlanYearDocumentSpec<Row extends StoredDocument, Body, Dto exte
   entityType: string;
   /** "has no analytical note", for the NotFoundError of a missing document. */
   missing: (planId: string, year: number) => string;
-  find: (tx: Tx, planId: string, year: number, forUpdate: boolean) => Promise<Row | undefined>;
+  find: (executor: Db | Tx, planId: string, year: number, forUpdate: boolean) => Promise<Row | undefined>;
   /** Insert or replace; `created` tells which. */
   upsert: (tx: Tx, planId: string, year: number, body: Body) => Promise<Row & { created: boolean }>;
   remove: (tx: Tx, planId: string, year: number) => Promise<unknown>;
@@ -41,6 +41,14 @@ export function planYearDocumentService<Row extends StoredDocument, Body, Dto ex
   const audit = (planId: string, year: number) => ({ entityType: spec.entityType, entityKey: `${planId}/${year}` });
 
   return {
+    /** The stored document of `year`; NotFoundError for an unknown plan or a year without one. */
+    async get(planId: string, year: number): Promise<Row> {
+      const [plan, row] = await Promise.all([planYearsOf(db, planId), spec.find(db, planId, year, false)]);
+      if (!plan) throw notFound('plan', planId);
+      if (!row) throw new NotFoundError(spec.missing(planId, year));
+      return row;
+    },
+
     /** Creates or replaces the document of `year`; answers the stored row and whether it was created. */
     async put(actor: Actor, planId: string, year: number, body: Body, ifMatch: IfMatch) {
       return db.transaction(async (tx) => {

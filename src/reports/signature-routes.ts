@@ -11,17 +11,14 @@ import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { organizationOf } from '../db/ownership.js';
 import { access } from '../http/access.js';
-import { ifMatchOf, notModified, setEtag } from '../http/etag.js';
-import { HttpProblem, notFound } from '../http/problem.js';
+import { answerVersioned, ifMatchOf, setEtag } from '../http/etag.js';
 import { errorResponses } from '../http/responses.js';
-import { planYearsOf } from '../notes/repository.js';
 import { NoteParams } from '../notes/schemas.js';
-import { findSignature, toSignatureDto } from './signature.js';
+import { toSignatureDto } from './signature.js';
 import { ReportSignature, ReportSignaturePut } from './signature-schemas.js';
 
 const TAG = 'Reports';
 const PATH = '/plans/:id/reports/:year/signature';
-const noSignature = (planId: string, year: number) => new HttpProblem(404, `the report of plan ${planId} for ${year} has no signature block`);
 
 export function reportSignatureRoutes(app: FastifyInstance, db: Db) {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -37,15 +34,8 @@ export function reportSignatureRoutes(app: FastifyInstance, db: Db) {
       params: NoteParams,
       response: { 200: ReportSignature, 304: z.null().describe('Not modified'), ...errorResponses(400, 401, 403, 404) },
     },
-    handler: async (request, reply) => {
-      const { id, year } = request.params;
-      const [plan, row] = await Promise.all([planYearsOf(db, id), findSignature(db, id, year)]);
-      if (!plan) throw notFound('plan', id);
-      if (!row) throw noSignature(id, year);
-      setEtag(reply, row.version);
-      if (notModified(request, row.version)) return reply.code(304).send(null);
-      return toSignatureDto(row);
-    },
+    handler: async (request, reply) =>
+      answerVersioned(request, reply, await service.get(request.params.id, request.params.year), toSignatureDto),
   });
 
   r.put(PATH, {

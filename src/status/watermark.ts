@@ -24,7 +24,7 @@ import {
   plans,
   yearApprovals,
 } from '../db/schema.js';
-import { changeWatermark } from '../http/export-etag.js';
+import { changeWatermark } from '../lists/watermark.js';
 import type { StatusFilter } from './read-model.js';
 import { bindValues, filterConditions } from './read-model.js';
 

@@ -9,7 +9,7 @@ import { afterPosition, decodeSyncCursor, snapshotXmin, syncPage } from './curso
 import { assertWithinRetention } from './retention.js';
 import { iso } from '../shared/decimal.js';
 
-type SyncTable = PgTable & { id: AnyPgColumn; changeXid: AnyPgColumn; updatedAt: AnyPgColumn };
+export type SyncTable = PgTable & { id: AnyPgColumn; changeXid: AnyPgColumn; updatedAt: AnyPgColumn };
 
 export function isSyncTable<T extends PgTable>(table: T): table is T & SyncTable {
   return (table as unknown as Record<string, unknown>).changeXid !== undefined;

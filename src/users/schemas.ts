@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { NewPassword, Role } from '../auth/schemas.js';
 import { EntityMeta, Text, Uuid } from '../shared/schemas.js';
+import { tombstoneOf } from '../sync/cursor.js';
 
 export const Email = Text.trim()
   .toLowerCase()
@@ -24,6 +25,9 @@ export const User = z
   })
   .meta({ id: 'User', description: 'A person who logs in to Nysana.' });
 export type User = z.infer<typeof User>;
+
+/** A deleted user in an incremental sync; it remembers the organization, the one filter it can still answer. */
+export const UserTombstone = tombstoneOf('User', { organizationId: Uuid.nullable() });
 
 const editorNeedsOrganization = (u: { role?: string; organizationId?: string | null }) =>
   u.role !== 'editor' || !!u.organizationId;

@@ -127,6 +127,27 @@ describe('the evaluation method resource', () => {
     }
   });
 
+  it('lists through the list pipeline: keyset pages in code order, a total when asked, the next page in Link', async () => {
+    await createMethod();
+    await createMethod();
+    const all = expectStatus(await call(ctx.app, 'GET', `${API}/evaluation-methods?limit=500&count=true`), 200);
+    expect(all.total).toBe(all.items.length);
+    expect(all.items.length).toBeGreaterThanOrEqual(2);
+    const codes = all.items.map((m: Json) => m.code as string);
+    expect(codes).toEqual([...codes].sort());
+    const first = await call(ctx.app, 'GET', `${API}/evaluation-methods?limit=1`);
+    const page = expectStatus(first, 200);
+    expect(page.items).toHaveLength(1);
+    expect(page.total).toBeUndefined();
+    expect(first.headers.link).toBe(`<${API}/evaluation-methods?limit=1&cursor=${page.nextCursor}>; rel="next"`);
+    const second = expectStatus(
+      await call(ctx.app, 'GET', `${API}/evaluation-methods?limit=1&cursor=${page.nextCursor}`),
+      200,
+    );
+    expect(second.items[0].code).toBe(codes[1]);
+    expectProblem(await call(ctx.app, 'GET', `${API}/evaluation-methods?cursor=not-a-cursor`), 400);
+  });
+
   it('refuses a duplicate code with 409', async () => {
     const method = await createMethod();
     expectProblem(
