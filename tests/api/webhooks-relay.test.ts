@@ -44,15 +44,13 @@ beforeAll(() => {
 // subscription names, so every test starts with a disabled one to every type (its deliveries just wait).
 const ARCHIVE_URL = 'https://archive.example/all';
 beforeEach(async () => {
-  await ctx.db.database.db
-    .insert(webhookSubscriptions)
-    .values({
-      createdByKind: 'system',
-      url: ARCHIVE_URL,
-      secret: 'whsec_dGVzdA==',
-      eventTypes: [...EVENT_TYPES],
-      enabled: false,
-    });
+  await ctx.db.database.db.insert(webhookSubscriptions).values({
+    createdByKind: 'system',
+    url: ARCHIVE_URL,
+    secret: 'whsec_dGVzdA==',
+    eventTypes: [...EVENT_TYPES],
+    enabled: false,
+  });
 });
 afterEach(async () => {
   await queryRows(ctx, sql`delete from webhook_subscriptions`);
