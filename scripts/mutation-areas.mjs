@@ -23,7 +23,9 @@ export const AREAS = {
     ],
   },
   etag: {
-    mutate: ['src/http/etag.ts', 'src/http/conditional.ts'],
+    // The route side (parsing If-Match, ETags, conditional GETs) and the service side (the check
+    // against the locked row, which the spine refactor moved into src/shared/if-match.ts).
+    mutate: ['src/http/etag.ts', 'src/http/conditional.ts', 'src/shared/if-match.ts'],
     tests: ['tests/api/conditional.test.ts', 'tests/api/concurrency.test.ts', 'tests/api/if-match.test.ts'],
   },
   bulk: {
