@@ -8,7 +8,14 @@ import type { Band } from '../../src/achievement/bands.js';
 import { bandOf, validateBands } from '../../src/achievement/bands.js';
 import { forecastTarget } from '../../src/achievement/forecast.js';
 import type { EvaluationInput, EvaluationRules } from '../../src/achievement/methods.js';
-import { capDegree, DEFAULT_RULES, evaluateIndicator, gapOf, isOverdue, rawDegree } from '../../src/achievement/methods.js';
+import {
+  capDegree,
+  DEFAULT_RULES,
+  evaluateIndicator,
+  gapOf,
+  isOverdue,
+  rawDegree,
+} from '../../src/achievement/methods.js';
 import type { RollUpItem } from '../../src/achievement/rollup.js';
 import { summarizeWith } from '../../src/achievement/rollup.js';
 
@@ -151,11 +158,12 @@ describe('summarizeWith by example', () => {
   it('atRisk counts onTrack === false, and only when asked for forecasts', () => {
     const items = [
       item('achieved', 1, { onTrack: false }),
+      item('not_achieved', 0.5, { onTrack: false }),
       item('achieved', 1, { onTrack: true }),
       item('achieved', 1, { onTrack: null }),
       item('achieved', 1),
     ];
-    expect(summarizeWith(DEFAULT_RULES, items, true).atRisk).toBe(1);
+    expect(summarizeWith(DEFAULT_RULES, items, true).atRisk).toBe(2);
     expect(summarizeWith(DEFAULT_RULES, items)).not.toHaveProperty('atRisk');
     expect(summarizeWith(DEFAULT_RULES, [item('achieved', 1)], true).atRisk).toBe(0);
   });
@@ -181,9 +189,12 @@ describe('validateBands: every problem with its path and message', () => {
   });
 
   it('an infinite or negative threshold alone, and the path prefix given', () => {
-    expect(validateBands([{ code: 'a', min: Number.POSITIVE_INFINITY, label }, { code: 'b', min: 0, label }])).toEqual([
-      { path: 'bands.0.min', message: 'must be a number >= 0' },
-    ]);
+    expect(
+      validateBands([
+        { code: 'a', min: Number.POSITIVE_INFINITY, label },
+        { code: 'b', min: 0, label },
+      ]),
+    ).toEqual([{ path: 'bands.0.min', message: 'must be a number >= 0' }]);
     expect(validateBands([{ code: 'a', min: -0.5, label }], 'body.bands')).toEqual([
       { path: 'body.bands.0.min', message: 'must be a number >= 0' },
       { path: 'body.bands.0.min', message: 'the last band must start at 0, so every degree has a band' },
