@@ -8,6 +8,7 @@ import base from './vitest.config.js';
 import { areaOf } from './scripts/mutation-areas.mjs';
 
 const area = areaOf(process.env.MUTATION_AREA);
+const baseReporters = base.test?.reporters ?? [];
 
 // Not mergeConfig: it would append to the base's include list instead of replacing it.
 export default defineConfig({
@@ -15,6 +16,9 @@ export default defineConfig({
   test: {
     ...base.test,
     include: area.tests,
-    reporters: [...(base.test?.reporters ?? []), './tests/helpers/mutation-hook-failures-reporter.ts'],
+    reporters: [
+      ...(Array.isArray(baseReporters) ? baseReporters : [baseReporters]),
+      './tests/helpers/mutation-hook-failures-reporter.ts',
+    ],
   },
 });
