@@ -166,8 +166,10 @@ describe('every protected route', () => {
     const unknown = await call(ctx.app, 'GET', `/api/v1/no-such-thing/${randomUUID()}`, undefined, NO_AUTH);
     expect(unknown.status).toBe(404);
     expect(unknown.headers['www-authenticate']).toBeUndefined();
-    const docs = await call(ctx.app, 'GET', '/docs', undefined, NO_AUTH);
-    expect(docs.status).toBeLessThan(400);
+    for (const url of ['/docs', '/docs/static/index.html']) {
+      const docs = await call(ctx.app, 'GET', url, undefined, NO_AUTH);
+      expect(docs.status, url).toBeLessThan(400);
+    }
   });
 
   it('checks the token before the body: an anonymous invalid body is 401, not 400', async () => {
