@@ -40,10 +40,9 @@ export const AREAS = {
     tests: ['tests/api/conditional.test.ts', 'tests/api/concurrency.test.ts', 'tests/api/if-match.test.ts'],
   },
   bulk: {
-    // Editor scope (checkEditorScope) and change detection (sameValues), as line ranges: re-check them
-    // when bulk.ts moves. Validation, the SQL builders, the JSON writers and the handler are left out
-    // to keep a run short on a shared 2-core machine.
-    mutate: ['src/measurements/bulk.ts:267-281', 'src/measurements/bulk.ts:353-358'],
+    // The whole bulk write path (validation, resolution, editor scope, approved years, change
+    // detection, the SQL and the audit), not line ranges: bulk.ts is rewritten often.
+    mutate: ['src/measurements/bulk.ts'],
     tests: ['tests/api/bulk.test.ts', 'tests/api/bulk-transaction.test.ts'],
   },
 };
