@@ -4,18 +4,29 @@
  */
 export const AREAS = {
   achievement: {
-    mutate: ['src/achievement/**/*.ts'],
+    // compute.ts and what grew beside it (evaluation methods, bands, roll-ups, forecasts); unit
+    // tests only, no database.
+    mutate: ['src/achievement/**/*.ts', '!src/achievement/status-sql.ts'],
     tests: [
       'tests/unit/achievement.test.ts',
       'tests/unit/achievement.property.test.ts',
       'tests/unit/achievement.paths.test.ts',
+      'tests/unit/methods.property.test.ts',
+      'tests/unit/methods.examples.test.ts',
     ],
   },
+  'achievement-sql': {
+    // The status rule in SQL, compared with compute.ts on a database. Its own area: with these
+    // tests in the achievement area every compute.ts mutant would also run them (hours, not minutes).
+    mutate: ['src/achievement/status-sql.ts'],
+    tests: ['tests/api/achievement-sql.test.ts', 'tests/api/achievement-percent-sql.test.ts'],
+  },
   access: {
-    // The role check (principal.ts) and editor scoping (the auth plugin's preHandler). The rest of
-    // plugin.ts, access.ts and ownership.ts are left out to keep a run short on a shared 2-core
-    // machine (a run of all of them measured ~45 min there); widen with care.
-    mutate: ['src/auth/principal.ts', 'src/auth/plugin.ts:106-122'],
+    // Whole files: the role check and the 401 (principal.ts), the route rules (access.ts), the auth
+    // plugin (rules per request, 401/403, editor scoping, the access notes in the OpenAPI text) and
+    // the owner lookups editor scoping uses (ownership.ts). Whole files, not line ranges, so the area
+    // follows the code when it moves.
+    mutate: ['src/auth/principal.ts', 'src/auth/plugin.ts', 'src/http/access.ts', 'src/db/ownership.ts'],
     tests: [
       'tests/api/auth-access-matrix.test.ts',
       'tests/api/auth-editor-scope.test.ts',
@@ -23,14 +34,15 @@ export const AREAS = {
     ],
   },
   etag: {
-    mutate: ['src/http/etag.ts', 'src/http/conditional.ts'],
+    // The route side (parsing If-Match, ETags, conditional GETs) and the service side (the check
+    // against the locked row, which the spine refactor moved into src/shared/if-match.ts).
+    mutate: ['src/http/etag.ts', 'src/http/conditional.ts', 'src/shared/if-match.ts'],
     tests: ['tests/api/conditional.test.ts', 'tests/api/concurrency.test.ts', 'tests/api/if-match.test.ts'],
   },
   bulk: {
-    // Editor scope (checkEditorScope) and change detection (sameValues), as line ranges: re-check them
-    // when bulk.ts moves. Validation, the SQL builders, the JSON writers and the handler are left out
-    // to keep a run short on a shared 2-core machine.
-    mutate: ['src/measurements/bulk.ts:267-281', 'src/measurements/bulk.ts:353-358'],
+    // The whole bulk write path (validation, resolution, editor scope, approved years, change
+    // detection, the SQL and the audit), not line ranges: bulk.ts is rewritten often.
+    mutate: ['src/measurements/bulk.ts'],
     tests: ['tests/api/bulk.test.ts', 'tests/api/bulk-transaction.test.ts'],
   },
 };

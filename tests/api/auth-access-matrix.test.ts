@@ -123,7 +123,10 @@ describe('every protected route', () => {
     const bad = await failures(
       async (route) => {
         const res = await call(ctx.app, route.method as never, concrete(route.url), {}, viewer);
-        return res.status === 403 ? undefined : `status ${res.status}`;
+        if (res.status !== 403) return `status ${res.status}`;
+        // RFC 6750: a token too weak for the operation is "insufficient_scope".
+        const challenge = res.headers['www-authenticate'];
+        return challenge === 'Bearer realm="nysana", error="insufficient_scope"' ? undefined : `challenge ${challenge}`;
       },
       (r) => r.access?.level === 'editor' || r.access?.level === 'admin',
     );
@@ -159,6 +162,16 @@ describe('every protected route', () => {
     expect(bad).toEqual([]);
   });
 
+  it('answers 404, not 401, to an unknown URL without a token; the docs need no token', async () => {
+    const unknown = await call(ctx.app, 'GET', `/api/v1/no-such-thing/${randomUUID()}`, undefined, NO_AUTH);
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers['www-authenticate']).toBeUndefined();
+    for (const url of ['/docs', '/docs/static/index.html']) {
+      const docs = await call(ctx.app, 'GET', url, undefined, NO_AUTH);
+      expect(docs.status, url).toBeLessThan(400);
+    }
+  });
+
   it('checks the token before the body: an anonymous invalid body is 401, not 400', async () => {
     const res = await call(ctx.app, 'POST', '/api/v1/plans', { nonsense: true }, NO_AUTH);
     expect(res.status).toBe(401);
@@ -180,7 +193,10 @@ describe('a route without an access rule', () => {
   it('stops the app from starting', async () => {
     const app = await buildApp({ db: ctx.db.database.db, config: testConfig, logger: false });
     app.get('/api/v1/forgotten', async () => ({ secret: true }));
-    await expect(app.ready()).rejects.toThrow(/without an access rule: GET \/api\/v1\/forgotten/);
+    app.post('/api/v1/forgotten-too', async () => ({ secret: true }));
+    await expect(app.ready()).rejects.toThrow(
+      'Routes without an access rule: GET /api/v1/forgotten, HEAD /api/v1/forgotten, POST /api/v1/forgotten-too',
+    );
     await app.close().catch(() => undefined);
   });
 });

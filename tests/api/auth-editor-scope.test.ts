@@ -19,9 +19,19 @@ let editor: TestUser;
 let asEditor: Record<string, string>;
 let asViewer: Record<string, string>;
 
+/** Each tree's risk (a goal's child that names its goal, so its owner is found through the goal). */
+const riskOf = new Map<string, string>();
+const riskBody = () => ({ year: 2016, risk: { en: 'Staff shortage' }, plannedMeasures: { en: 'Hire' } });
+async function withRisk(tree: Tree): Promise<Tree> {
+  const res = await call(ctx.app, 'POST', `${API}/goals/${tree.goal.id}/risks`, riskBody());
+  expect(res.status, res.raw.body).toBe(201);
+  riskOf.set(tree.goal.id, res.body.id as string);
+  return tree;
+}
+
 beforeAll(async () => {
-  mine = await createTree(ctx.app);
-  theirs = await createTree(ctx.app);
+  mine = await withRisk(await createTree(ctx.app));
+  theirs = await withRisk(await createTree(ctx.app));
   await putMeasurement(ctx.app, theirs.indicator.id, 2016, { plan: 5, fact: 6 });
   editor = await createTestUser(ctx.app, { role: 'editor', organizationId: mine.organization.id });
   asEditor = bearer(editor.token);
@@ -41,6 +51,9 @@ function writes(tree: Tree): [string, string, string, unknown][] {
     ['update goal', 'PATCH', `${API}/goals/${tree.goal.id}`, { title: { en: 'Changed' } }],
     ['create indicator', 'POST', `${API}/goals/${tree.goal.id}/indicators`, indicatorBody()],
     ['update indicator', 'PATCH', `${API}/indicators/${tree.indicator.id}`, { name: { en: 'Changed' } }],
+    ['create risk', 'POST', `${API}/goals/${tree.goal.id}/risks`, riskBody()],
+    ['update risk', 'PATCH', `${API}/risks/${riskOf.get(tree.goal.id)}`, { risk: { en: 'Changed' } }],
+    ['delete risk', 'DELETE', `${API}/risks/${riskOf.get(tree.goal.id)}`, undefined],
     ['put measurement', 'PUT', `${API}/indicators/${tree.indicator.id}/measurements/2016`, { plan: 10, fact: 11 }],
     ['delete measurement', 'DELETE', `${API}/indicators/${tree.indicator.id}/measurements/2016`, undefined],
     ['delete indicator', 'DELETE', `${API}/indicators/${tree.indicator.id}?cascade=true`, undefined],
@@ -56,6 +69,7 @@ async function snapshot(tree: Tree) {
     `directions/${tree.direction.id}`,
     `goals/${tree.goal.id}`,
     `indicators/${tree.indicator.id}`,
+    `risks/${riskOf.get(tree.goal.id)}`,
   ];
   const out: Json[] = [];
   for (const url of urls) out.push((await call(ctx.app, 'GET', `${API}/${url}`)).body);
@@ -64,7 +78,7 @@ async function snapshot(tree: Tree) {
 }
 
 describe('an editor', () => {
-  it("is refused (403) every write on another organization's plan, direction, goal, indicator and measurement, and nothing changes", async () => {
+  it("is refused (403) every write on another organization's plan, direction, goal, indicator, risk and measurement, and nothing changes", async () => {
     const before = await snapshot(theirs);
     const results: string[] = [];
     for (const [label, method, url, body] of writes(theirs)) {
@@ -83,7 +97,7 @@ describe('an editor', () => {
       if (res.status >= 300) results.push(`${label}: ${res.status} ${res.raw.body.slice(0, 200)}`);
     }
     expect(results).toEqual([]);
-    mine = await createTree(ctx.app, { organizationId: mine.organization.id });
+    mine = await withRisk(await createTree(ctx.app, { organizationId: mine.organization.id }));
   });
 
   it('reads everything, other organizations included', async () => {

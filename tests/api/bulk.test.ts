@@ -205,7 +205,9 @@ describe('bulk measurements', () => {
     const before = await count([tree.indicator.id, other.indicator.id]);
     const denied = await call(ctx.app, 'POST', BULK, { rows: [own, foreign] }, editor);
     expectProblem(denied, 403, ['body.rows.1']);
-    expect(errorPaths(denied)).toEqual(['body.rows.1']);
+    expect(denied.body.errors).toEqual([
+      expect.objectContaining({ path: 'body.rows.1', message: 'the indicator belongs to another organization' }),
+    ]);
     expect(await count([tree.indicator.id, other.indicator.id])).toEqual(before);
     expect(await queryRows(ctx, sql`select 1 from measurements where year = 2018`)).toEqual([]);
     expect(expectStatus(await call(ctx.app, 'POST', BULK, { rows: [own] }, editor), 200)).toMatchObject({ created: 1 });
@@ -359,6 +361,37 @@ describe('bulk measurements', () => {
       { key: `${ind.id}/2014`, before: null, after: { en: 'added' } },
       { key: `${ind.id}/2015`, before: { kk: 'бұрынғы', en: 'old' }, after: { kk: 'жаңа', en: 'old' } },
       { key: `${ind.id}/2016`, before: { en: 'dropped' }, after: null },
+    ]);
+  });
+
+  it('writes a row whose only change is its plan, its fact, its rating size or its score', async () => {
+    const ind = await createIndicator(ctx.app, tree.goal.id, {
+      valueType: 'rank',
+      betterWhen: 'lower',
+      unit: { en: 'place' },
+    });
+    const stored = { plan: 10, fact: 12, ratingSize: 180, score: 35 };
+    for (const year of [2014, 2015, 2016, 2017, 2018]) await putMeasurement(ctx.app, ind.id, year, stored);
+    const rows = [
+      { indicatorId: ind.id, year: 2014, ...stored, plan: 11 },
+      { indicatorId: ind.id, year: 2015, ...stored, fact: 13 },
+      { indicatorId: ind.id, year: 2016, ...stored, ratingSize: 181 },
+      { indicatorId: ind.id, year: 2017, ...stored, score: 35.5 },
+      { indicatorId: ind.id, year: 2018, ...stored },
+    ];
+    const res = expectStatus(await call(ctx.app, 'POST', `${BULK}?details=true`, { rows }), 200);
+    expect(res.rows.map((r: Json) => r.outcome)).toEqual(['updated', 'updated', 'updated', 'updated', 'unchanged']);
+    const read = await queryRows(
+      ctx,
+      sql`select year, plan::float8 as plan, fact::float8 as fact, rating_size as "ratingSize", score::float8 as score, version
+        from measurements where indicator_id = ${ind.id} order by year`,
+    );
+    expect(read).toEqual([
+      { year: 2014, ...stored, plan: 11, version: 2 },
+      { year: 2015, ...stored, fact: 13, version: 2 },
+      { year: 2016, ...stored, ratingSize: 181, version: 2 },
+      { year: 2017, ...stored, score: 35.5, version: 2 },
+      { year: 2018, ...stored, version: 1 },
     ]);
   });
 

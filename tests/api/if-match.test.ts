@@ -380,6 +380,11 @@ describe('If-Match', () => {
       const after = await target.read();
       if (route.method === 'DELETE') expect(after.status).toBe(404);
       else expect(after.body.version).toBe(2);
+
+      // Without If-Match the write is unconditional: a second fresh target takes the same request.
+      const unconditional = await route.prepare();
+      const plain = await call(ctx.app, route.method, unconditional.url, unconditional.body);
+      expect(plain.status, plain.raw.body).toBe(route.ok);
     },
   );
 
@@ -416,6 +421,9 @@ describe('If-Match', () => {
     const note = `${API}/plans/${plan.id}/notes/2017`;
     expectProblem(await call(ctx.app, 'PUT', measurement, { plan: 1 }, { 'if-match': '"1"' }), 412);
     expectProblem(await call(ctx.app, 'PUT', note, { blocks }, { 'if-match': 'W/"1"' }), 412);
+    // "*" asks for something stored: nothing is, so it is stale too.
+    expectProblem(await call(ctx.app, 'PUT', measurement, { plan: 1 }, { 'if-match': '*' }), 412);
+    expectProblem(await call(ctx.app, 'PUT', note, { blocks }, { 'if-match': '*' }), 412);
     expectProblem(await call(ctx.app, 'GET', measurement), 404);
     expectProblem(await call(ctx.app, 'GET', note), 404);
   });
