@@ -95,7 +95,10 @@ export function forecastTarget(
     };
   }
   const projected = toJsonNumber(value.toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed());
-  const onTrack = deriveStatus(targetPlan, value.toFixed(), betterWhen) === 'achieved';
+  // Judged at 20 decimals: a least-squares line through facts can land exactly on the target in exact
+  // arithmetic yet a 60-digit division leaves 3.4999...; the verdict must not flip on that residue.
+  const onTrack =
+    deriveStatus(targetPlan, value.toDecimalPlaces(20, Decimal.ROUND_HALF_UP).toFixed(), betterWhen) === 'achieved';
   const p = fmt(projected);
   const t = fmt(target);
   return {

@@ -260,6 +260,18 @@ describe('forecastTarget by example', () => {
     expect(forecastTarget(facts, 2016, 2018, '5', 'higher')).toMatchObject({ points: 3, projected: 5, onTrack: true });
   });
 
+  it('a projection exactly on the target is on track, although the 60-digit division leaves 3.4999...', () => {
+    // Least squares through (2014, 1), (2016, 2), (2017, 3): slope 3/(14/3), exactly 3.5 in 2018.
+    const facts = [
+      { year: 2014, fact: '1' },
+      { year: 2016, fact: '2' },
+      { year: 2017, fact: '3' },
+    ];
+    expect(forecastTarget(facts, 2017, 2018, '3.5', 'higher')).toMatchObject({ projected: 3.5, onTrack: true });
+    expect(forecastTarget(facts, 2017, 2018, '3.5000001', 'higher')).toMatchObject({ projected: 3.5, onTrack: false });
+    expect(forecastTarget(facts, 2017, 2018, '3.5', 'lower')).toMatchObject({ onTrack: true });
+  });
+
   it('judges the exact projection, not a double: 17 significant digits on a line', () => {
     const facts = [
       { year: 2014, fact: '10000000000000000.01' },
