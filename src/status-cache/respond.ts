@@ -26,12 +26,14 @@ function send(request: FastifyRequest, reply: FastifyReply, answer: CachedAnswer
  * Answers from `cache` or from `compute`, which reads the database. Only 200 answers are cached:
  * `compute` throws for 400/404, and those go to the error handler. Without a cache (CACHE=off) the
  * value is returned for the route's own serializer, exactly as before the cache existed.
+ * `key` is a function: with CACHE=off no key is built (a feed page's key sorts its filter and
+ * formats the day, per request, for nothing).
  */
 export async function answerCached<T>(
   request: FastifyRequest,
   reply: FastifyReply,
   cache: StatusCache | undefined,
-  key: string,
+  key: () => string,
   compute: () => Promise<Computed<T>>,
 ): Promise<T | void> {
   if (!cache) {
@@ -39,13 +41,14 @@ export async function answerCached<T>(
     if (headers) reply.headers(headers);
     return value;
   }
-  const hit = cache.get(key);
+  const cacheKey = key();
+  const hit = cache.get(cacheKey);
   if (hit) return send(request, reply, hit);
   // Before the first read of the computation (see StatusCache.store).
   const stamp = cache.stamp();
   const { value, scope, headers } = await compute();
   const body = JSON.stringify(value);
   const answer = { body, etag: weakEtagOf(body), headers };
-  cache.store(key, answer, stamp, scope);
+  cache.store(cacheKey, answer, stamp, scope);
   return send(request, reply, answer);
 }

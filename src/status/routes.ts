@@ -73,20 +73,26 @@ export function statusRoutes(app: FastifyInstance, db: Db, cache?: StatusCache) 
       const { year } = request.query;
       const lang = requestedLang(request.query.lang, request.headers['accept-language']);
       const forecast = request.query.forecast === 'true';
-      return answerCached(request, reply, cache, planStatusKey(id, year, lang, forecast), async () => {
-        const data = await readPlanStatus(db, id, year);
-        if (!data) throw notFound('plan', id);
-        const { plan, rows, approval } = data;
-        const range = allowedYears(plan);
-        if (year < range.from || year > range.to) {
-          throw badRequest(`The plan covers ${range.from}..${range.to} (history included).`, [
-            { path: 'query.year', message: `must lie in ${range.from}..${range.to}` },
-          ]);
-        }
-        // The plan's evaluation method (no read for plans without one) and, when asked, the forecasts.
-        const scoring = await planScoring(db, data, year, new Date(), forecast);
-        return { value: buildPlanStatus(rows, plan, year, lang, approval, scoring), scope: { planIds: [plan.id] } };
-      });
+      return answerCached(
+        request,
+        reply,
+        cache,
+        () => planStatusKey(id, year, lang, forecast),
+        async () => {
+          const data = await readPlanStatus(db, id, year);
+          if (!data) throw notFound('plan', id);
+          const { plan, rows, approval } = data;
+          const range = allowedYears(plan);
+          if (year < range.from || year > range.to) {
+            throw badRequest(`The plan covers ${range.from}..${range.to} (history included).`, [
+              { path: 'query.year', message: `must lie in ${range.from}..${range.to}` },
+            ]);
+          }
+          // The plan's evaluation method (no read for plans without one) and, when asked, the forecasts.
+          const scoring = await planScoring(db, data, year, new Date(), forecast);
+          return { value: buildPlanStatus(rows, plan, year, lang, approval, scoring), scope: { planIds: [plan.id] } };
+        },
+      );
     },
   });
 
@@ -112,64 +118,70 @@ export function statusRoutes(app: FastifyInstance, db: Db, cache?: StatusCache) 
       const { id } = request.params;
       const { year } = request.query;
       const lang = requestedLang(request.query.lang, request.headers['accept-language']);
-      return answerCached(request, reply, cache, indicatorStatusKey(id, year, lang), async () => {
-        const rows = await indicatorYears(db, id, year);
-        const first = rows[0];
-        if (!first) throw notFound('indicator', id);
-        const approvals = await listApprovals(db, first.planId);
-        const approvedYears = new Set(approvals.map((a) => a.year));
-        const approvalVersion = new Map(approvals.map((a) => [a.year, a.evaluationMethodVersionId ?? null]));
-        const now = new Date();
-        const sourceOf = (y: number) => ({
-          approved: approvedYears.has(y),
-          approvalMethodVersionId: approvalVersion.get(y) ?? null,
-          planMethodId: first.planMethodId,
-        });
-        const years =
-          year !== undefined
-            ? [year]
-            : [
-                ...new Set([
-                  ...rows.map((row) => row.year),
-                  ...Array.from({ length: first.endYear - first.startYear + 1 }, (_, i) => first.startYear + i),
-                ]),
-              ];
-        const scorer = await rowScorer(db, years.filter((y): y is number => y !== null).map(sourceOf), now);
-        const scoringOf = (y: number) => scorer(sourceOf(y));
-        const context = (y: number) => ({
-          planId: first.planId,
-          directionId: first.directionId,
-          organizationId: first.organizationId,
-          year: y,
-          approved: approvedYears.has(y),
-        });
-        const scope = { planIds: [first.planId] };
-        type Answer = IndicatorStatus | { items: IndicatorStatus[] };
-        if (year !== undefined)
-          return { value: toIndicatorStatus(first, context(year), lang, scoringOf(year)) as Answer, scope };
-        // Plan years without a measurement still answer (no_target), so gaps are visible.
-        const byYear = new Map(rows.filter((row) => row.year !== null).map((row) => [row.year!, row]));
-        for (let y = first.startYear; y <= first.endYear; y++) {
-          if (!byYear.has(y))
-            byYear.set(y, {
-              ...first,
-              year: y,
-              plan: null,
-              fact: null,
-              ratingSize: null,
-              score: null,
-              note: null,
-              previousFact: byYear.get(y - 1)?.fact ?? null,
-              previousRatingSize: byYear.get(y - 1)?.ratingSize ?? null,
-              previousScore: byYear.get(y - 1)?.score ?? null,
-            });
-        }
-        const sorted = [...byYear.keys()].sort((a, b) => a - b);
-        return {
-          value: { items: sorted.map((y) => toIndicatorStatus(byYear.get(y)!, context(y), lang, scoringOf(y))) },
-          scope,
-        };
-      });
+      return answerCached(
+        request,
+        reply,
+        cache,
+        () => indicatorStatusKey(id, year, lang),
+        async () => {
+          const rows = await indicatorYears(db, id, year);
+          const first = rows[0];
+          if (!first) throw notFound('indicator', id);
+          const approvals = await listApprovals(db, first.planId);
+          const approvedYears = new Set(approvals.map((a) => a.year));
+          const approvalVersion = new Map(approvals.map((a) => [a.year, a.evaluationMethodVersionId ?? null]));
+          const now = new Date();
+          const sourceOf = (y: number) => ({
+            approved: approvedYears.has(y),
+            approvalMethodVersionId: approvalVersion.get(y) ?? null,
+            planMethodId: first.planMethodId,
+          });
+          const years =
+            year !== undefined
+              ? [year]
+              : [
+                  ...new Set([
+                    ...rows.map((row) => row.year),
+                    ...Array.from({ length: first.endYear - first.startYear + 1 }, (_, i) => first.startYear + i),
+                  ]),
+                ];
+          const scorer = await rowScorer(db, years.filter((y): y is number => y !== null).map(sourceOf), now);
+          const scoringOf = (y: number) => scorer(sourceOf(y));
+          const context = (y: number) => ({
+            planId: first.planId,
+            directionId: first.directionId,
+            organizationId: first.organizationId,
+            year: y,
+            approved: approvedYears.has(y),
+          });
+          const scope = { planIds: [first.planId] };
+          type Answer = IndicatorStatus | { items: IndicatorStatus[] };
+          if (year !== undefined)
+            return { value: toIndicatorStatus(first, context(year), lang, scoringOf(year)) as Answer, scope };
+          // Plan years without a measurement still answer (no_target), so gaps are visible.
+          const byYear = new Map(rows.filter((row) => row.year !== null).map((row) => [row.year!, row]));
+          for (let y = first.startYear; y <= first.endYear; y++) {
+            if (!byYear.has(y))
+              byYear.set(y, {
+                ...first,
+                year: y,
+                plan: null,
+                fact: null,
+                ratingSize: null,
+                score: null,
+                note: null,
+                previousFact: byYear.get(y - 1)?.fact ?? null,
+                previousRatingSize: byYear.get(y - 1)?.ratingSize ?? null,
+                previousScore: byYear.get(y - 1)?.score ?? null,
+              });
+          }
+          const sorted = [...byYear.keys()].sort((a, b) => a - b);
+          return {
+            value: { items: sorted.map((y) => toIndicatorStatus(byYear.get(y)!, context(y), lang, scoringOf(y))) },
+            scope,
+          };
+        },
+      );
     },
   });
 
@@ -219,10 +231,16 @@ export function statusRoutes(app: FastifyInstance, db: Db, cache?: StatusCache) 
           list: statusFeedList(filter, new Date(), (row, scoring) => toFlatIndicatorStatus(row, lang, scoring)),
           // A feed page spans plans: any change evicts every cached page (StatusCache.evictPlans).
           cachedPage: (count, read) =>
-            answerCached(request, reply, cache, feedPageKey(filter, q.limit, q.cursor, lang, count), async () => ({
-              ...(await read()),
-              scope: { feed: true },
-            })),
+            answerCached(
+              request,
+              reply,
+              cache,
+              () => feedPageKey(filter, q.limit, q.cursor, lang, count),
+              async () => ({
+                ...(await read()),
+                scope: { feed: true },
+              }),
+            ),
           export: {
             name: 'status',
             columns: statusColumns(lang ?? 'kk'),

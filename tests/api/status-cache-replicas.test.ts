@@ -192,11 +192,17 @@ describe('two instances on one database', () => {
       let reads = 0;
       const probe = Fastify({ logger: false });
       probe.get('/probe', async (request, reply) =>
-        answerCached(request, reply, cacheOf(b), 'probe', async () => {
-          const data = await readPlanStatus(second.db, tree.plan.id, 2016);
-          if (reads++ === 0) await gate;
-          return { value: data!.rows.map((row) => [row.indicatorId, row.fact]), scope: { planIds: [tree.plan.id] } };
-        }),
+        answerCached(
+          request,
+          reply,
+          cacheOf(b),
+          () => 'probe',
+          async () => {
+            const data = await readPlanStatus(second.db, tree.plan.id, 2016);
+            if (reads++ === 0) await gate;
+            return { value: data!.rows.map((row) => [row.indicatorId, row.fact]), scope: { planIds: [tree.plan.id] } };
+          },
+        ),
       );
       try {
         const raced = cacheOf(b).stats().raced;
