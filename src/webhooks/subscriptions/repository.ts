@@ -223,20 +223,25 @@ export const attemptList = <Dto>(
 
 /**
  * The events the subscription had deliveries for (the event `eventId`, or every one whose time is at or
- * after `since`), in commit order, at most `limit`.
+ * after `since`), in commit order, at most `limit`; `pending` when one of its deliveries is still pending.
  */
 export async function eventsDelivered(
   tx: Tx,
   subscriptionId: string,
   which: { eventId?: string; since?: Date },
   limit: number,
-): Promise<string[]> {
+): Promise<{ id: string; pending: boolean }[]> {
   const delivered = tx
     .selectDistinct({ eventId: webhookDeliveries.eventId })
     .from(webhookDeliveries)
     .where(eq(webhookDeliveries.subscriptionId, subscriptionId));
-  const rows = await tx
-    .select({ id: webhookEvents.id })
+  return tx
+    .select({
+      id: webhookEvents.id,
+      // Qualified by hand: drizzle leaves a one-table select's columns unqualified, and "id" is in both.
+      pending: sql<boolean>`exists (select 1 from webhook_deliveries p
+        where p.subscription_id = ${subscriptionId}::uuid and p.event_id = webhook_events.id and p.status = 'pending')`,
+    })
     .from(webhookEvents)
     .where(
       and(
@@ -247,7 +252,6 @@ export async function eventsDelivered(
     )
     .orderBy(webhookEvents.seq)
     .limit(limit);
-  return rows.map((r) => r.id);
 }
 
 /** New pending deliveries, in the order given (ids grow in that order, which the dispatcher follows). */
