@@ -1234,7 +1234,7 @@ export interface paths {
         put?: never;
         /**
          * Subscribe a URL to events (the signing secret is shown once)
-         * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403. Events are CloudEvents 1.0 documents POSTed to the URL and signed per the Standard Webhooks specification (webhook-id, webhook-timestamp, webhook-signature) with the secret this answer carries once. The URL is checked now (https, a host whose every address is public) and again at each delivery; a refused URL answers 400 with the reason. A plan filter must belong to the organization filter when both are given.
+         * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403. Events are CloudEvents 1.0 documents POSTed to the URL and signed per the Standard Webhooks specification (webhook-id, webhook-timestamp, webhook-signature) with the secret this answer carries once. The URL is checked now (https, a host whose every address is public) and again at each delivery; a refused URL answers 400 with the reason. It is stored as parsed (WHATWG serialization: tabs and newlines removed, other characters percent-encoded, an IPv4 host dotted). A plan filter must belong to the organization filter when both are given.
          *
          *     Access: admins, and service clients (client credentials) for their own.
          */
@@ -1356,7 +1356,7 @@ export interface paths {
         put?: never;
         /**
          * Deliver events again: one event, or every event since an instant
-         * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403. Queues new deliveries of events this subscription had deliveries for (eventId: that one, 404 when it had none; since: every one whose time is at or after it, in commit order, at most 10000, more is a 400). They go out after what is already pending; 202 with how many were queued.
+         * @description Admins manage every subscription; a service client (client credentials) manages only its own, and another client's subscription answers 404. Other callers get 403. Queues new deliveries of events this subscription had deliveries for (eventId: that one, 404 when it had none; since: every one whose time is at or after it, in commit order, at most 10000, more is a 400). They go out after what is already pending; an event with a delivery still pending is not queued again. 202 with how many were queued.
          *
          *     Access: admins, and service clients (client credentials) for their own.
          */

@@ -190,6 +190,28 @@ describe('delivery', () => {
     expect([...r.received, ...fast.received].every((x) => x.verified[0])).toBe(true);
   });
 
+  it('keeps slots for healthy subscriptions while failing ones hang until the timeout', async () => {
+    const hanging = await receiver(() => []);
+    hanging.handler = () => {}; // holds every request open
+    // Two subscriptions that failed before, due first; the dispatcher has two slots, one for failing ones.
+    const failing = [await subscription(hanging.url), await subscription(hanging.url)];
+    for (const sub of failing) {
+      await db.update(webhookSubscriptions).set({ consecutiveFailures: 3 }).where(eq(webhookSubscriptions.id, sub.id));
+      await enqueue(sub.id, 1);
+    }
+    let secret = '';
+    const fast = await receiver(() => [secret]);
+    const healthy = await subscription(fast.url);
+    secret = healthy.secret;
+    const ids = await enqueue(healthy.id, 2);
+
+    dispatcher({ WEBHOOK_CONCURRENCY: 2, WEBHOOK_RESPONSE_TIMEOUT_MS: 10_000 }, { ...LATER }).start();
+    await waitFor('the healthy deliveries', () => allSucceeded(healthy.id));
+    expect(fast.received.map((x) => x.headers['webhook-id'])).toEqual(ids);
+    // Only one failing subscription was given a slot; the other waits for it, not the healthy one.
+    expect(hanging.received).toHaveLength(1);
+  });
+
   it('delivers every event, in order, none lost, when the receiver was down for a while', async () => {
     const port = await freePort();
     let secret = '';

@@ -4,12 +4,14 @@
  * stored as they are without an encryption key, and the redelivery bound.
  */
 import { randomUUID } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
+import { DrizzleQueryError, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/client.js';
 import { webhookDeliveries, webhookSubscriptions } from '../../src/db/schema.js';
 import type { Actor } from '../../src/shared/actor.js';
 import { ForbiddenError, ValidationError } from '../../src/shared/errors.js';
+import { newSigningSecret } from '../../src/webhooks/secret.js';
+import { rotateSecret } from '../../src/webhooks/subscriptions/repository.js';
 import { MAX_REDELIVER } from '../../src/webhooks/subscriptions/schemas.js';
 import type { SubscriptionConfig } from '../../src/webhooks/subscriptions/service.js';
 import { scopeOf, webhookSubscriptionService } from '../../src/webhooks/subscriptions/service.js';
@@ -135,5 +137,41 @@ describe('the redelivery bound', () => {
     // One minute later leaves exactly the bound.
     expect(await service.redeliver(admin, dto.id, { since: '2026-01-01T00:02:00Z' })).toBe(MAX_REDELIVER);
     expect(await pending()).toBe(MAX_REDELIVER);
+  });
+});
+
+describe('a failed write never carries the secret into its error (the error handler logs errors whole)', () => {
+  /** Everything pino's error serializer would write: the message, the stack and the own properties. */
+  const logged = (error: unknown) => {
+    const e = error as Error & Record<string, unknown>;
+    return `${e.message}\n${e.stack}\n${JSON.stringify({ ...e, cause: undefined })}`;
+  };
+
+  it('creating for a service client that no longer exists fails in the database; the error names no whsec_', async () => {
+    const service = webhookSubscriptionService({ db, config, lookup });
+    const gone = actor({ kind: 'client', role: 'viewer' });
+    const error = await service.create(gone, values('https://hooks.example.test/gone')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DrizzleQueryError);
+    // The SQLSTATE the error handler maps is still there (a foreign key violation).
+    expect(((error as DrizzleQueryError).cause as { code?: string }).code).toBe('23503');
+    expect(logged(error)).toContain('[webhook secret]');
+    expect(logged(error)).not.toMatch(/whsec_/);
+    expect(
+      await db
+        .select()
+        .from(webhookSubscriptions)
+        .where(eq(webhookSubscriptions.url, 'https://hooks.example.test/gone')),
+    ).toEqual([]);
+  });
+
+  it('a rotation that fails in the database: the error names no whsec_', async () => {
+    const service = webhookSubscriptionService({ db, config, lookup });
+    const { dto } = await service.create(admin, values('https://hooks.example.test/rotate'));
+    const secret = newSigningSecret();
+    // An overlap beyond PostgreSQL's integer range makes the statement itself fail.
+    const error = await db.transaction((tx) => rotateSecret(tx, dto.id, secret, 2 ** 31)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DrizzleQueryError);
+    expect(logged(error)).not.toContain(secret);
+    expect(logged(error)).not.toMatch(/whsec_/);
   });
 });

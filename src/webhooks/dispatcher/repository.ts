@@ -15,6 +15,8 @@ export interface ClaimedDelivery {
   id: number;
   /** attempts after the claim: the fence that tells this claim's outcome from a later claim's. */
   attempts: number;
+  /** Its subscription's last attempt failed when it was claimed (it counts against the failing slots). */
+  failing: boolean;
   subscription: SecretColumns & { id: string; url: string };
   event: StoredEvent;
 }
@@ -22,24 +24,40 @@ export interface ClaimedDelivery {
 /**
  * Claims up to `limit` due deliveries, at most one per subscription: each enabled subscription's lowest
  * pending id, when it is due and not leased (so a subscription's deliveries go out one at a time, in
- * commit order). One statement: the rows are locked (SKIP LOCKED: another dispatcher's claim in flight is
- * skipped, not waited for), leased and counted, and the transaction ends with it; no transaction stays
- * open during the HTTP call. The lease and status are checked again on the locked row, so a claim that
- * committed meanwhile is seen.
+ * commit order), and at most `failingLimit` of subscriptions whose last attempt failed (a receiver that
+ * times out holds a send slot for the whole timeout: failing ones must leave slots to the healthy ones).
+ * One statement: the rows are locked (SKIP LOCKED: another dispatcher's claim in flight is skipped, not
+ * waited for), leased and counted, and the transaction ends with it; no transaction stays open during the
+ * HTTP call. The lease and status are checked again on the locked row, so a claim that committed
+ * meanwhile is seen.
  */
-export async function claimDue(db: Db, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-  const claimed = rowsOf<{ id: string; attempts: number }>(
+export async function claimDue(
+  db: Db,
+  limit: number,
+  leaseMs: number,
+  failingLimit = limit,
+): Promise<ClaimedDelivery[]> {
+  const claimed = rowsOf<{ id: string; attempts: number; failing: boolean }>(
     await db.execute(sql`
       with heads as (
         select (select d.id from webhook_deliveries d
                 where d.subscription_id = s.id and d.status = 'pending'
-                order by d.id limit 1) as id
+                order by d.id limit 1) as id,
+               s.consecutive_failures > 0 as failing
         from webhook_subscriptions s
         where s.enabled
       ),
+      candidates as (
+        select d.id, h.failing,
+               row_number() over (partition by h.failing order by d.next_attempt_at, d.id) as rank
+        from webhook_deliveries d join heads h on h.id = d.id
+        where d.status = 'pending'
+          and d.next_attempt_at <= now()
+          and (d.lease_until is null or d.lease_until < now())
+      ),
       due as (
         select d.id from webhook_deliveries d
-        where d.id in (select id from heads)
+        where d.id in (select c.id from candidates c where not c.failing or c.rank <= ${failingLimit})
           and d.status = 'pending'
           and d.next_attempt_at <= now()
           and (d.lease_until is null or d.lease_until < now())
@@ -49,11 +67,13 @@ export async function claimDue(db: Db, limit: number, leaseMs: number): Promise<
       )
       update webhook_deliveries d
       set lease_until = now() + ${leaseMs} * interval '1 millisecond', attempts = d.attempts + 1
-      from due where d.id = due.id
-      returning d.id::text as id, d.attempts`),
+      from due join candidates c on c.id = due.id
+      where d.id = due.id
+      returning d.id::text as id, d.attempts, c.failing`),
   );
   if (claimed.length === 0) return [];
   const attempts = new Map(claimed.map((c) => [Number(c.id), Number(c.attempts)]));
+  const failing = new Set(claimed.filter((c) => c.failing).map((c) => Number(c.id)));
   const rows = await db
     .select({
       id: webhookDeliveries.id,
@@ -76,6 +96,7 @@ export async function claimDue(db: Db, limit: number, leaseMs: number): Promise<
   return rows.map((r) => ({
     id: r.id,
     attempts: attempts.get(r.id)!,
+    failing: failing.has(r.id),
     subscription: {
       id: r.subscriptionId,
       url: r.url,

@@ -5,7 +5,9 @@
  * crashed one's lease runs out so another sends it again (at least once, same webhook-id).
  *
  * It keeps up to WEBHOOK_CONCURRENCY sends in flight (each to a different subscription: a subscription's
- * deliveries go one at a time, in order) and claims again as each one finishes. It wakes on the relay's
+ * deliveries go one at a time, in order) and claims again as each one finishes. At most half of them (at
+ * least one) go to subscriptions whose last attempt failed: receivers that hang until the timeout cannot
+ * take every slot and hold up the healthy subscriptions. It wakes on the relay's
  * onEvents (wake()), at the earliest time a pending delivery becomes due, and at least every
  * WEBHOOK_POLL_MS; the delivery log is pruned hourly.
  */
@@ -98,7 +100,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const stopTimeoutMs = options.stopTimeoutMs ?? 5_000;
   const random = options.random ?? Math.random;
 
+  const failingSlots = Math.max(1, Math.floor(config.WEBHOOK_CONCURRENCY / 2));
   const inFlight = new Set<Promise<void>>();
+  /** Sends in flight to subscriptions whose last attempt failed. */
+  let failingInFlight = 0;
   let running = false;
   let stopping = false;
   let pumping: Promise<void> | undefined;
@@ -176,7 +181,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   async function claim(limit: number): Promise<ClaimedDelivery[]> {
-    return claimDue(db, limit, leaseMs);
+    return claimDue(db, limit, leaseMs, Math.max(0, failingSlots - failingInFlight));
   }
 
   /** Fills the free send slots until nothing more is due; one pump at a time, re-run when asked meanwhile. */
@@ -195,7 +200,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
             const claimed = await claim(config.WEBHOOK_CONCURRENCY - inFlight.size);
             if (claimed.length === 0) break;
             for (const c of claimed) {
+              if (c.failing) failingInFlight++;
               const p: Promise<void> = deliver(c).finally(() => {
+                if (c.failing) failingInFlight--;
                 inFlight.delete(p);
                 if (running && !stopping) void pump();
               });
@@ -217,8 +224,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** The next wake-up: when the earliest pending delivery becomes due, at the latest after the poll. */
   async function schedule() {
     let wait = config.WEBHOOK_POLL_MS;
-    // Every slot busy: each send's completion claims again, so only the poll is needed.
-    if (inFlight.size < config.WEBHOOK_CONCURRENCY) {
+    // Every slot busy: each send's completion claims again, so only the poll is needed. So too with every
+    // failing slot busy: the due head may be a failing one that cannot be claimed yet (no 25 ms loop).
+    if (inFlight.size < config.WEBHOOK_CONCURRENCY && failingInFlight < failingSlots) {
       try {
         const due = await msUntilNextDue(db);
         // At least MIN_WAIT_MS: a head that is due but was just claimed elsewhere must not make a busy loop.

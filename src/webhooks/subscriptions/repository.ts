@@ -1,5 +1,5 @@
 /** Every SQL statement of the webhook subscriptions API and its delivery log. */
-import { and, desc, eq, gte, inArray, sql } from 'drizzle-orm';
+import { DrizzleQueryError, and, desc, eq, gte, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import type { Tx } from '../../db/tx.js';
 import { after } from '../../db/keyset.js';
@@ -59,22 +59,39 @@ export async function organizationExists(tx: Tx, organizationId: string): Promis
   return rows.length > 0;
 }
 
+/**
+ * Runs a statement that carries a signing secret as a parameter. drizzle's error for a failed statement
+ * lists its parameters in its message and `params`, and the error handler logs errors whole: the secret
+ * is replaced there (the driver's error, its `cause`, stays for the SQLSTATE the handler maps).
+ */
+async function carryingSecret<T>(secret: string, statement: () => Promise<T>): Promise<T> {
+  try {
+    return await statement();
+  } catch (error) {
+    if (!(error instanceof DrizzleQueryError)) throw error;
+    const params = error.params.map((p: unknown) => (p === secret ? '[webhook secret]' : p));
+    throw new DrizzleQueryError(error.query, params, error.cause as Error | undefined);
+  }
+}
+
 export async function insertSubscription(
   tx: Tx,
   values: WebhookSubscriptionValues & { clientId: string | null; secret: string },
   actor: Actor,
 ): Promise<SubscriptionRow> {
-  const [row] = await tx
-    .insert(webhookSubscriptions)
-    .values({
-      ...values,
-      eventTypes: [...values.eventTypes],
-      createdByKind: actor.kind,
-      createdBy: actor.id,
-      // A subscription created disabled says so, as one disabled later does.
-      ...(values.enabled ? {} : { disabledReason: 'created disabled', disabledAt: sql`now()` }),
-    })
-    .returning();
+  const [row] = await carryingSecret(values.secret, () =>
+    tx
+      .insert(webhookSubscriptions)
+      .values({
+        ...values,
+        eventTypes: [...values.eventTypes],
+        createdByKind: actor.kind,
+        createdBy: actor.id,
+        // A subscription created disabled says so, as one disabled later does.
+        ...(values.enabled ? {} : { disabledReason: 'created disabled', disabledAt: sql`now()` }),
+      })
+      .returning(),
+  );
   return row!;
 }
 
@@ -110,18 +127,20 @@ export async function updateSubscription(
 
 /** The new (sealed) secret in place; the current one becomes the previous, signing until now + `hours`. */
 export async function rotateSecret(tx: Tx, id: string, secret: string, hours: number): Promise<SubscriptionRow> {
-  const [row] = await tx
-    .update(webhookSubscriptions)
-    .set({
-      secret,
-      // The right-hand side reads the row as it was: the secret being replaced.
-      previousSecret: sql`${webhookSubscriptions.secret}`,
-      previousSecretExpiresAt: sql`now() + make_interval(hours => ${hours}::int)`,
-      version: sql`${webhookSubscriptions.version} + 1`,
-      updatedAt: sql`now()`,
-    })
-    .where(eq(webhookSubscriptions.id, id))
-    .returning();
+  const [row] = await carryingSecret(secret, () =>
+    tx
+      .update(webhookSubscriptions)
+      .set({
+        secret,
+        // The right-hand side reads the row as it was: the secret being replaced.
+        previousSecret: sql`${webhookSubscriptions.secret}`,
+        previousSecretExpiresAt: sql`now() + make_interval(hours => ${hours}::int)`,
+        version: sql`${webhookSubscriptions.version} + 1`,
+        updatedAt: sql`now()`,
+      })
+      .where(eq(webhookSubscriptions.id, id))
+      .returning(),
+  );
   return row!;
 }
 
@@ -223,20 +242,25 @@ export const attemptList = <Dto>(
 
 /**
  * The events the subscription had deliveries for (the event `eventId`, or every one whose time is at or
- * after `since`), in commit order, at most `limit`.
+ * after `since`), in commit order, at most `limit`; `pending` when one of its deliveries is still pending.
  */
 export async function eventsDelivered(
   tx: Tx,
   subscriptionId: string,
   which: { eventId?: string; since?: Date },
   limit: number,
-): Promise<string[]> {
+): Promise<{ id: string; pending: boolean }[]> {
   const delivered = tx
     .selectDistinct({ eventId: webhookDeliveries.eventId })
     .from(webhookDeliveries)
     .where(eq(webhookDeliveries.subscriptionId, subscriptionId));
-  const rows = await tx
-    .select({ id: webhookEvents.id })
+  return tx
+    .select({
+      id: webhookEvents.id,
+      // Qualified by hand: drizzle leaves a one-table select's columns unqualified, and "id" is in both.
+      pending: sql<boolean>`exists (select 1 from webhook_deliveries p
+        where p.subscription_id = ${subscriptionId}::uuid and p.event_id = webhook_events.id and p.status = 'pending')`,
+    })
     .from(webhookEvents)
     .where(
       and(
@@ -247,7 +271,6 @@ export async function eventsDelivered(
     )
     .orderBy(webhookEvents.seq)
     .limit(limit);
-  return rows.map((r) => r.id);
 }
 
 /** New pending deliveries, in the order given (ids grow in that order, which the dispatcher follows). */

@@ -76,7 +76,9 @@ export function webhookSubscriptionRoutes(app: FastifyInstance, db: Db, config: 
         `${WHO} Events are CloudEvents 1.0 documents POSTed to the URL and signed per the Standard Webhooks ` +
         'specification (webhook-id, webhook-timestamp, webhook-signature) with the secret this answer carries once. ' +
         'The URL is checked now (https, a host whose every address is public) and again at each delivery; a refused ' +
-        'URL answers 400 with the reason. A plan filter must belong to the organization filter when both are given.',
+        'URL answers 400 with the reason. It is stored as parsed (WHATWG serialization: tabs and newlines removed, ' +
+        'other characters percent-encoded, an IPv4 host dotted). ' +
+        'A plan filter must belong to the organization filter when both are given.',
       body: WebhookSubscriptionCreate,
       response: { 201: WebhookSubscriptionWithSecret, ...errorResponses(400, 401, 403, 413, 415) },
     },
@@ -214,7 +216,8 @@ export function webhookSubscriptionRoutes(app: FastifyInstance, db: Db, config: 
       description:
         `${WHO} Queues new deliveries of events this subscription had deliveries for (eventId: that one, 404 when it ` +
         `had none; since: every one whose time is at or after it, in commit order, at most ${MAX_REDELIVER}, more is a 400). ` +
-        'They go out after what is already pending; 202 with how many were queued.',
+        'They go out after what is already pending; an event with a delivery still pending is not queued again. ' +
+        '202 with how many were queued.',
       params: IdParams,
       body: RedeliverBody,
       response: { 202: RedeliverAnswer, ...errorResponses(400, 401, 403, 404, 413, 415) },

@@ -49,7 +49,7 @@ import type {
   WebhookSubscription,
   WebhookSubscriptionPatch,
 } from './schemas.js';
-import { MAX_REDELIVER, WebhookSubscriptionValues } from './schemas.js';
+import { MAX_REDELIVER, MAX_URL_LENGTH, WebhookSubscriptionValues } from './schemas.js';
 
 const ENTITY = 'webhookSubscription';
 /** How long the previous secret keeps signing after a rotation: a day for receivers to switch. */
@@ -165,10 +165,20 @@ export function webhookSubscriptionService(deps: { db: Db; config: SubscriptionC
   };
   const seal = (secret: string) => sealSecret(secret, config.JWT_KEY_ENCRYPTION_SECRET);
 
-  /** The URL's form and every address its host resolves to; outside any transaction (DNS takes its time). */
-  async function checkTarget(url: string) {
+  /**
+   * The URL's form and every address its host resolves to; outside any transaction (DNS takes its time).
+   * Answers the URL as parsed (WHATWG serialization), which is what is stored: the URL the dispatcher
+   * connects to, not the text sent, which may hide tabs or newlines (removed by parsing), bidi or other
+   * invisible characters (percent-encoded) or an IPv4 host in decimal, octal or hex form (shown dotted).
+   */
+  async function checkTarget(raw: string): Promise<string> {
     try {
-      await resolveTarget(checkTargetUrl(url, policy), policy, deps.lookup);
+      const url = checkTargetUrl(raw, policy);
+      await resolveTarget(url, policy, deps.lookup);
+      if (url.href.length > MAX_URL_LENGTH) {
+        throw new TargetRefused(`url is longer than ${MAX_URL_LENGTH} characters once percent-encoded`);
+      }
+      return url.href;
     } catch (error) {
       if (error instanceof TargetRefused) throw invalid(error.message, [{ path: 'body.url', message: error.message }]);
       throw error;
@@ -195,13 +205,13 @@ export function webhookSubscriptionService(deps: { db: Db; config: SubscriptionC
       input: WebhookSubscriptionValues,
     ): Promise<{ dto: WebhookSubscription; secret: string }> {
       const scope = scopeOf(actor);
-      await checkTarget(input.url);
+      const url = await checkTarget(input.url);
       const secret = newSigningSecret();
       const row = await db.transaction(async (tx) => {
         await checkFilters(tx, input);
         const created = await insertSubscription(
           tx,
-          { ...input, clientId: scope.all ? null : scope.clientId, secret: seal(secret) },
+          { ...input, url, clientId: scope.all ? null : scope.clientId, secret: seal(secret) },
           actor,
         );
         await recordAudit(tx, actor, {
@@ -231,10 +241,10 @@ export function webhookSubscriptionService(deps: { db: Db; config: SubscriptionC
       ifMatch: IfMatch,
     ): Promise<WebhookSubscription> {
       const scope = scopeOf(actor);
-      if (patch.url !== undefined) await checkTarget(patch.url);
+      const url = patch.url === undefined ? undefined : await checkTarget(patch.url);
       const row = await db.transaction(async (tx) => {
         const current = await locked(tx, scope, id, ifMatch);
-        const values = mergeValues(current, patch);
+        const values = mergeValues(current, url === undefined ? patch : { ...patch, url });
         await checkFilters(tx, values);
         const state = patch.enabled === true ? 'enable' : !values.enabled && current.enabled ? 'disable' : undefined;
         const updated = await updateSubscription(tx, id, values, state);
@@ -310,6 +320,8 @@ export function webhookSubscriptionService(deps: { db: Db; config: SubscriptionC
      * New pending deliveries of events the subscription had deliveries for: one event, or every one since
      * an instant (at most MAX_REDELIVER; more is refused, nothing queued). They go out after what is
      * already pending, in the events' commit order; a disabled subscription keeps them until enabled.
+     * An event with a delivery still pending is not queued again: it goes out anyway, and repeated
+     * redeliveries must not grow the queue (each call could otherwise add MAX_REDELIVER rows).
      */
     async redeliver(actor: Actor, id: string, body: RedeliverBody): Promise<number> {
       const scope = scopeOf(actor);
@@ -325,7 +337,8 @@ export function webhookSubscriptionService(deps: { db: Db; config: SubscriptionC
             { path: 'body.since', message: `more than ${MAX_REDELIVER} events` },
           ]);
         }
-        return (await insertDeliveries(tx, id, events)).length;
+        const ids = events.filter((e) => !e.pending).map((e) => e.id);
+        return (await insertDeliveries(tx, id, ids)).length;
       });
     },
 
