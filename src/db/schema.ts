@@ -672,8 +672,9 @@ export const webhookSubscriptions = pgTable(
     url: text('url').notNull(),
     description: text('description'),
     eventTypes: text('event_types').array().notNull(),
-    organizationId: uuid('organization_id').references(() => organizations.id, { onDelete: 'cascade' }),
-    planId: uuid('plan_id').references(() => plans.id, { onDelete: 'cascade' }),
+    /** Filters; plain ids (migration 0019): the subscription outlives a deleted plan and hears its deletion. */
+    organizationId: uuid('organization_id'),
+    planId: uuid('plan_id'),
     /** "whsec_..." or its AES-256-GCM envelope (JWT_KEY_ENCRYPTION_SECRET); never returned after creation/rotation. */
     secret: text('secret').notNull(),
     previousSecret: text('previous_secret'),

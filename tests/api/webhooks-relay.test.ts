@@ -436,6 +436,26 @@ describe('events from real API writes', () => {
   });
 });
 
+describe('a subscription filtered to a plan', () => {
+  it('outlives the plan: it hears the deletion, and stays for its owner to see', async () => {
+    const tree = await createTree(ctx.app);
+    await putMeasurement(ctx.app, tree.indicator.id, 2016, { plan: 1, fact: 1 });
+    const sub = await subscribe({
+      eventTypes: ['kz.nysana.measurement.deleted', 'kz.nysana.plan.structure_changed'],
+      planId: tree.plan.id,
+      organizationId: tree.organization.id,
+    });
+    await mark();
+    expect((await call(ctx.app, 'DELETE', `${API}/plans/${tree.plan.id}?cascade=true`)).status).toBe(204);
+    expect((await call(ctx.app, 'DELETE', `${API}/organizations/${tree.organization.id}`)).status).toBe(204);
+    await settle();
+    const [row] = await queryRows(ctx, sql`select plan_id::text as plan from webhook_subscriptions where id = ${sub}`);
+    expect(row?.plan).toBe(tree.plan.id);
+    // measurement deleted, then indicator, goal, direction: each delivered to the plan's subscription.
+    expect(await deliveredTo(sub)).toHaveLength(4);
+  });
+});
+
 describe('only committed changes', () => {
   it('a rejected bulk (one invalid row), a stale If-Match and a write failing at its audit row make no event', async () => {
     const tree = await createTree(ctx.app);
