@@ -397,11 +397,11 @@ const placementBuilder = new QueryBuilder();
  * (src/db/cursor.ts `before`), so every row's goal is here.
  */
 export function csvPlacementQuery(filter: StatusFilter, lang: Lang, sep: string): { text: string; values: unknown[] } {
+  // The filter's conditions on plans and goals (its goalId is a condition on indicators: not joined here).
   const parents: StatusFilter = {
     organizationId: filter.organizationId,
     planId: filter.planId,
     directionId: filter.directionId,
-    goalId: filter.goalId,
   };
   const columns = {
     goalId: goals.id,
@@ -418,7 +418,12 @@ export function csvPlacementQuery(filter: StatusFilter, lang: Lang, sep: string)
     throw new Error('csvPlacementQuery selects out of PLACEMENT_ROW order');
   const { sql: text, params } = joinUp(placementBuilder.select(columns).from(goals).$dynamic(), goals)
     .innerJoin(organizations, eq(organizations.id, plans.organizationId))
-    .where(and(...filterConditions(parents, bindValues(parents))))
+    .where(
+      and(
+        ...filterConditions(parents, bindValues(parents)),
+        filter.goalId !== undefined ? eq(goals.id, filter.goalId) : undefined,
+      ),
+    )
     .toSQL();
   return { text, values: params };
 }
