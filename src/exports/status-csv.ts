@@ -52,7 +52,7 @@ export type Placements = ReadonlyMap<string, string>;
  * The placement cells of csvPlacementQuery's rows, encoded once per goal rather than once per
  * row: the organization's, plan's, direction's and goal's id with code and name, `sep` between.
  */
-export function placementCells(rows: readonly unknown[][], sep: string): Map<string, string> {
+function placementCells(rows: readonly unknown[][], sep: string): Map<string, string> {
   const code = sep.charCodeAt(0);
   const text = (value: unknown) => (value === null ? '' : csvText(value as string, code));
   const out = new Map<string, string>();
