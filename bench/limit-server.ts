@@ -10,14 +10,13 @@
 import http from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { cursorBatches } from '../src/db/cursor.js';
 import { STATUS_EXPORT_HEADERS, statusColumns } from '../src/exports/status.js';
-import { statusCsvStream } from '../src/exports/status-csv.js';
+import { statusCsvSource, statusCsvStream } from '../src/exports/status-csv.js';
 import { csvHeader, csvLineEncoder } from '../src/exports/tabular.js';
 import { encodeCursor } from '../src/http/pagination.js';
 import { buildPlanStatus, toFlatIndicatorStatus } from '../src/status/assemble.js';
 import type { FeedRow } from '../src/status/queries.js';
-import { decodePlanStatus, planStatusQuery, statusCsvQuery, statusFeedQuery } from '../src/status/queries.js';
+import { decodePlanStatus, planStatusQuery, statusFeedQuery } from '../src/status/queries.js';
 import type { StatusQuery } from '../src/status/read-model.js';
 import { decodeRows, isNaturalPosition } from '../src/status/read-model.js';
 
@@ -85,20 +84,14 @@ async function feed(res: http.ServerResponse, url: URL) {
  */
 async function exportCsv(res: http.ServerResponse, url: URL) {
   const yearParam = url.searchParams.get('year');
-  const q = statusCsvQuery(yearParam === null ? {} : { year: Number(yearParam) }, 'kk', ',');
+  const format = { sep: ',', decimal: '.', lang: 'kk' } as const;
+  const source = statusCsvSource(pool, yearParam === null ? {} : { year: Number(yearParam) }, format, 1000);
   res.writeHead(200, {
     'content-type': 'text/csv; charset=utf-8',
     'content-disposition': 'attachment; filename="status.csv"',
   });
   // A failure after the head is sent can only cut the answer short (pipeline destroys the socket).
-  await pipeline(
-    statusCsvStream(
-      cursorBatches(pool, q.text, q.values, 1000, { raw: true }),
-      { sep: ',', decimal: '.', lang: 'kk' },
-      STATUS_EXPORT_HEADERS,
-    ),
-    res,
-  ).catch(() => {});
+  await pipeline(statusCsvStream(source, format, STATUS_EXPORT_HEADERS), res).catch(() => {});
 }
 
 /** The bulk write at its bare minimum: one upsert of unnest()ed arrays (no validation, no audit). */

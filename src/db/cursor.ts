@@ -31,7 +31,15 @@ export async function* cursorBatches(
   text: string,
   params: unknown[],
   size: number,
-  options: { raw?: boolean } = {},
+  options: {
+    raw?: boolean;
+    /**
+     * Statements to run before the cursor opens, on its connection and in its snapshot (the
+     * transaction is then REPEATABLE READ): what the rows will be read against, e.g. the
+     * placement cells of a CSV export. `query` answers rows as arrays, raw like the cursor's.
+     */
+    before?: (query: (text: string, values: unknown[]) => Promise<unknown[][]>) => Promise<void>;
+  } = {},
 ): AsyncGenerator<unknown[][]> {
   const client: PoolClient = await pool.connect();
   let broken: Error | undefined;
@@ -46,7 +54,20 @@ export async function* cursorBatches(
     return p;
   };
   try {
-    await client.query('begin read only');
+    const before = options.before;
+    await client.query(before ? 'begin isolation level repeatable read read only' : 'begin read only');
+    if (before)
+      await before(
+        async (query, values) =>
+          (
+            await client.query<unknown[]>({
+              text: query,
+              values,
+              rowMode: 'array',
+              ...(options.raw ? { types: RAW_TEXT } : {}),
+            })
+          ).rows,
+      );
     await client.query(`declare export_cursor no scroll cursor for ${text}`, params);
     // Two FETCHes stay queued on the connection: PostgreSQL reads the next batch while the driver
     // decodes one and this one is encoded and sent, so neither side waits for the other.

@@ -1,8 +1,9 @@
 /**
  * The status feed as CSV on PostgreSQL: the hot path of a BI tool pulling a whole year.
  *
- * Rows come through a server-side cursor as raw text (statusCsvQuery: ids joined to their codes,
- * names, values): no type parsing, no IndicatorStatus object per row, no per-column dispatch.
+ * Rows come through a server-side cursor as raw text (statusCsvQuery: the goal's id, the
+ * indicator's id joined to its code, names, values; the cells of where the row sits come once per
+ * goal, csvPlacementQuery): no type parsing, no IndicatorStatus object per row, no per-column dispatch.
  * Each line is written in one template from those values and the achievement rules' result
  * (achievement/compute.ts, the same rules as everywhere); text cells go through csvText() as in
  * every export. The bytes equal the generic encoder's (tabular.ts over IndicatorStatus objects),
@@ -14,7 +15,10 @@ import type { BetterWhen, ValueType } from '../achievement/compute.js';
 import { LABELS } from '../reports/labels.js';
 import { decimalToNumber } from '../shared/decimal.js';
 import type { Lang } from '../shared/lang.js';
-import { CSV_ROW } from '../status/queries.js';
+import type { Pool } from 'pg';
+import { cursorBatches } from '../db/cursor.js';
+import { CSV_ROW, csvPlacementQuery, PLACEMENT_ROW, statusCsvQuery } from '../status/queries.js';
+import type { StatusFilter } from '../status/read-model.js';
 import { DEFAULT_RULES, evaluateWith } from '../achievement/methods.js';
 import type { Scoring } from '../status/assemble.js';
 import type { RuleSource } from '../evaluation-methods/service.js';
@@ -41,38 +45,51 @@ function numberCellOf(sep: string, decimal: '.' | ','): (n: number | null) => st
   };
 }
 
+/** Where each goal sits as CSV: goal id -> the cells from the organization's id to the goal's title. */
+export type Placements = ReadonlyMap<string, string>;
+
 /**
- * A text cell that repeats on consecutive rows (names of the organization, plan, direction, goal:
- * rows arrive in the natural order): encoded once per run, not once per row.
+ * The placement cells of csvPlacementQuery's rows, encoded once per goal rather than once per
+ * row: the organization's, plan's, direction's and goal's id with code and name, `sep` between.
  */
-function repeatedText(code: number): (value: unknown) => string {
-  let last: unknown = null;
-  let cell = '';
-  return (value) => {
-    if (value === null) return '';
-    if (value !== last) {
-      last = value;
-      cell = csvText(value as string, code);
-    }
-    return cell;
-  };
+function placementCells(rows: readonly unknown[][], sep: string): Map<string, string> {
+  const code = sep.charCodeAt(0);
+  const text = (value: unknown) => (value === null ? '' : csvText(value as string, code));
+  const out = new Map<string, string>();
+  for (const r of rows)
+    out.set(
+      r[PLACEMENT_ROW.goalId] as string,
+      `${r[PLACEMENT_ROW.organization] as string}${sep}${text(r[PLACEMENT_ROW.organizationName])}${sep}` +
+        `${r[PLACEMENT_ROW.plan] as string}${sep}${text(r[PLACEMENT_ROW.planTitle])}${sep}` +
+        `${r[PLACEMENT_ROW.direction] as string}${sep}${text(r[PLACEMENT_ROW.directionTitle])}${sep}` +
+        `${r[PLACEMENT_ROW.goal] as string}${sep}${text(r[PLACEMENT_ROW.goalTitle])}`,
+    );
+  return out;
 }
 
 /** One CSV line (without its CRLF) from a statusCsvQuery row. */
 export function statusCsvLine(
   { sep, decimal, lang }: StatusCsvFormat,
+  placements: Placements,
   scorer: Scorer = defaultScorer,
 ): (row: unknown[]) => string {
   const code = sep.charCodeAt(0);
   const text = (value: unknown) => (value === null ? '' : csvText(value as string, code));
   const numberCell = numberCellOf(sep, decimal);
   const decimalCell = (text: string | null) => numberCell(decimalToNumber(text));
-  const [organizationName, planTitle, directionTitle, goalTitle] = [0, 1, 2, 3].map(() => repeatedText(code)) as [
-    (v: unknown) => string,
-    (v: unknown) => string,
-    (v: unknown) => string,
-    (v: unknown) => string,
-  ];
+  // Rows arrive in the natural order: consecutive rows share their goal.
+  let lastGoal: unknown = null;
+  let placed = '';
+  const placement = (goalId: unknown) => {
+    if (goalId !== lastGoal) {
+      const cells = placements.get(goalId as string);
+      // The placements are read in the rows' own snapshot (statusCsvQuery, csvPlacementQuery).
+      if (cells === undefined) throw new Error(`status CSV: no placement for goal ${String(goalId)}`);
+      lastGoal = goalId;
+      placed = cells;
+    }
+    return placed;
+  };
   // The status code and its label (issue 15), both cells encoded once.
   const labels = LABELS[lang].verdicts;
   const status = Object.fromEntries(
@@ -105,10 +122,7 @@ export function statusCsvLine(
     });
     const m = evaluateWith(scoring.rules, input, d, scoring.now);
     return (
-      `${r[CSV_ROW.organization] as string}${sep}${organizationName(r[CSV_ROW.organizationName])}${sep}` +
-      `${r[CSV_ROW.plan] as string}${sep}${planTitle(r[CSV_ROW.planTitle])}${sep}` +
-      `${r[CSV_ROW.direction] as string}${sep}${directionTitle(r[CSV_ROW.directionTitle])}${sep}` +
-      `${r[CSV_ROW.goal] as string}${sep}${goalTitle(r[CSV_ROW.goalTitle])}${sep}` +
+      `${placement(r[CSV_ROW.goalId])}${sep}` +
       `${r[CSV_ROW.indicator] as string}${sep}${text(r[CSV_ROW.name])}${sep}${text(r[CSV_ROW.unit])}${sep}` +
       `${r[CSV_ROW.valueType] as string}${sep}${r[CSV_ROW.betterWhen] as string}${sep}${r[CSV_ROW.year] as string}${sep}${decimalCell(plan)}${sep}${decimalCell(fact)}${sep}${ratingSize ?? ''}${sep}` +
       `${decimalCell(r[CSV_ROW.score] as string | null)}${sep}${status[d.status]}${sep}${numberCell(d.achievementPercent)}${sep}` +
@@ -121,12 +135,41 @@ export function statusCsvLine(
   };
 }
 
-/** Every feed row matching the filters as CSV, `headers` first, from statusCsvQuery's rows. */
+/** The status CSV's rows and the placements they are written against. */
+export interface StatusCsvSource {
+  batches: AsyncIterable<unknown[][]>;
+  placements: Placements;
+}
+
+/**
+ * The rows of statusCsvQuery through a server-side cursor, `fetchRows` per FETCH, raw; the
+ * placements (csvPlacementQuery) are read first on the cursor's connection, in its snapshot.
+ */
+export function statusCsvSource(
+  pool: Pool,
+  filter: StatusFilter,
+  { sep, lang }: Pick<StatusCsvFormat, 'sep' | 'lang'>,
+  fetchRows: number,
+): StatusCsvSource {
+  const q = statusCsvQuery(filter, lang, sep);
+  const where = csvPlacementQuery(filter, lang, sep);
+  const placements = new Map<string, string>();
+  const batches = cursorBatches(pool, q.text, q.values, fetchRows, {
+    raw: true,
+    before: async (query) => {
+      for (const [goal, cells] of placementCells(await query(where.text, where.values), sep))
+        placements.set(goal, cells);
+    },
+  });
+  return { batches, placements };
+}
+
+/** Every feed row matching the filters as CSV, `headers` first, from statusCsvSource. */
 export function statusCsvStream(
-  batches: AsyncIterable<unknown[][]>,
+  { batches, placements }: StatusCsvSource,
   format: StatusCsvFormat,
   headers: readonly string[],
   scorer: Scorer = defaultScorer,
 ): Readable {
-  return csvLineStream(csvHeader(headers, format.sep), batches, statusCsvLine(format, scorer));
+  return csvLineStream(csvHeader(headers, format.sep), batches, statusCsvLine(format, placements, scorer));
 }

@@ -17,9 +17,9 @@ import { DEFAULT_RULES } from '../achievement/methods.js';
 import { loadRuleBook, rulesOf } from '../evaluation-methods/service.js';
 import type { Scorer } from './status-csv.js';
 import type { FeedRow } from '../status/queries.js';
-import { statusCsvQuery, statusExportQuery, statusFeed } from '../status/queries.js';
+import { statusExportQuery, statusFeed } from '../status/queries.js';
 import type { StatusFilter } from '../status/read-model.js';
-import { statusCsvStream } from './status-csv.js';
+import { statusCsvSource, statusCsvStream } from './status-csv.js';
 import { cursorBatches, pgPoolOf } from '../db/cursor.js';
 import { exportNotModified } from '../http/export-etag.js';
 import { exportHandleOf } from '../db/export-handle.js';
@@ -192,14 +192,10 @@ export async function sendStatusExport(
   if (await exportNotModified(request, reply, statusExportWatermark(db, filters))) return reply.code(304).send(null);
   const pool = pgPoolOf(db);
   if (format === 'csv' && pool) {
-    const q = statusCsvQuery(filters, lang ?? 'kk', sep);
     const scorer = await exportScorer(db);
-    const batches = cursorBatches(pool, q.text, q.values, exportTuning.fetchRows, { raw: true });
-    return sendCsv(
-      reply,
-      'status',
-      statusCsvStream(batches, { sep, decimal, lang: lang ?? 'kk' }, STATUS_EXPORT_HEADERS, scorer),
-    );
+    const format = { sep, decimal, lang: lang ?? 'kk' } as const;
+    const source = statusCsvSource(pool, filters, format, exportTuning.fetchRows);
+    return sendCsv(reply, 'status', statusCsvStream(source, format, STATUS_EXPORT_HEADERS, scorer));
   }
   return sendExport(
     reply,

@@ -17,6 +17,7 @@ import {
   API,
   createDirection,
   createGoal,
+  createIndicator,
   createOrganization,
   createPlan,
   expectStatus,
@@ -51,7 +52,7 @@ async function jsonFeed(query: string): Promise<Json[]> {
 
 async function csvOf(query: string, sep = ','): Promise<string[][]> {
   const res = await call(ctx.app, 'GET', `${API}/status?${query}&format=csv&sep=${encodeURIComponent(sep)}`);
-  expect(res.status).toBe(200);
+  expect(res.status, `${query} ${res.raw.body.slice(0, 300)}`).toBe(200);
   expect(res.raw.body.startsWith('\uFEFF')).toBe(true);
   const rows = parseCsv(res.raw.body.slice(1), sep);
   expect(rows[0]).toEqual(COLUMNS);
@@ -159,6 +160,63 @@ describe('streamed status export', () => {
     const names: unknown[] = [];
     workbook.worksheets[0]!.eachRow((r, n) => n > 1 && names.push((r.values as unknown[])[col('name') + 1]));
     expect(names.sort()).toEqual([...texts].sort());
+  });
+
+  it('writes where each row sits (organization to goal) quoted, neutralized and in ?lang, for every tree filter, fresh after a rename', async () => {
+    batchRows(2);
+    const org = await createOrganization(ctx.app, { name: { kk: 'Org, "A"', en: 'Org' } });
+    const plan = await createPlan(ctx.app, org.id, { title: { ru: 'План; 1', en: 'Plan' } }); // kk falls back to ru
+    const direction = await createDirection(ctx.app, plan.id, { title: { kk: 'Dir\nX', en: 'Dir' } });
+    const goals = [
+      await createGoal(ctx.app, direction.id, { title: { kk: '=G1', en: 'G1' } }),
+      await createGoal(ctx.app, direction.id, { title: { en: 'G2' } }),
+    ];
+    for (const goal of goals)
+      for (const n of [1, 2, 3]) {
+        const indicator = await createIndicator(ctx.app, goal.id, { code: `P.${n}` });
+        await putMeasurement(ctx.app, indicator.id, 2016, { plan: 10, fact: n });
+      }
+    // The JSON feed's cells, with the formula sign neutralized as every CSV text cell is.
+    const placed = ['organizationName', 'planTitle', 'directionTitle', 'goalTitle'].map(col);
+    const expected = (row: Json, lang: 'kk' | 'ru' | 'en', sep: string) =>
+      asCells(row, lang, sep).map((cell, i) => (placed.includes(i) && /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell));
+    const queries = [
+      `year=2016&organizationId=${org.id}`,
+      `year=2016&planId=${plan.id}`,
+      `year=2016&directionId=${direction.id}`,
+      `year=2016&goalId=${goals[1]!.id}`,
+      `goalId=${goals[0]!.id}`,
+    ];
+    for (const query of queries)
+      for (const [lang, sep] of [
+        ['kk', ','],
+        ['en', ';'],
+      ] as const) {
+        const json = await jsonFeed(`${query}&lang=${lang}`);
+        expect(json.length, query).toBeGreaterThan(0);
+        expect(await csvOf(`${query}&lang=${lang}`, sep), `${query} ${lang}`).toEqual(
+          json.map((row) => expected(row, lang, sep)),
+        );
+      }
+    const rows = await csvOf(`year=2016&organizationId=${org.id}`);
+    expect(rows).toHaveLength(6);
+    expect(new Set(rows.map((r) => r[col('organizationName')]))).toEqual(new Set(['Org, "A"']));
+    expect(new Set(rows.map((r) => r[col('planTitle')]))).toEqual(new Set(['План; 1']));
+    expect(new Set(rows.map((r) => r[col('directionTitle')]))).toEqual(new Set(['Dir\nX']));
+    expect(rows.map((r) => r[col('goalTitle')]).sort()).toEqual(["'=G1", "'=G1", "'=G1", 'G2', 'G2', 'G2']);
+    // Each export reads the names anew.
+    expectStatus(
+      await call(
+        ctx.app,
+        'PATCH',
+        `${API}/goals/${goals[1]!.id}`,
+        { title: { kk: 'G2 renamed' } },
+        { 'if-match': `"${goals[1]!.version}"` },
+      ),
+      200,
+    );
+    const renamed = await csvOf(`year=2016&goalId=${goals[1]!.id}`);
+    expect(renamed.map((r) => r[col('goalTitle')])).toEqual(['G2 renamed', 'G2 renamed', 'G2 renamed']);
   });
 
   it('XLSX equals the JSON feed across many fetch batches', async () => {
