@@ -46,13 +46,16 @@ export const DEFAULT_RULES: EvaluationRules = Object.freeze({
 
 const DEGREE_DECIMALS = 4;
 const roundDegree = (value: number): number | null => {
+  // Stryker disable next-line ConditionalExpression: toFixed of Infinity/NaN reads back non-finite, which the next line also turns into null
   if (!Number.isFinite(value)) return null;
   const rounded = Number(value.toFixed(DEGREE_DECIMALS));
   return Number.isFinite(rounded) ? rounded || 0 : null;
 };
 
 const num = (value: NumericInput): number | null => {
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: Number(null) is 0 and Number(undefined) NaN, which rawDegree's range check refuses the same way
   if (value === null || value === undefined) return null;
+  // Stryker disable next-line ConditionalExpression,StringLiteral: a shortcut; Number(n) of a number is n
   const n = typeof value === 'number' ? value : Number(value);
   return Number.isFinite(n) ? n : null;
 };
@@ -78,8 +81,11 @@ export function rawDegree(
     const size = num(input.ratingSize);
     const p = num(input.plan);
     const f = num(input.fact);
+    // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator: a type guard the next lines imply (null compares as 0, which p < 1 and f < 1 refuse; size <= 1 leaves no p >= 1 below it)
     if (size === null || p === null || f === null || size <= 1) return null;
-    if (p < 1 || f < 1 || p >= size || f > size) return null;
+    if (p < 1 || f < 1 || f > size) return null;
+    // Stryker disable next-line EqualityOperator: at p = size the division by zero gives Infinity or NaN, which roundDegree turns into null
+    if (p >= size) return null;
     return roundDegree((size - f) / (size - p));
   }
   const percent = achievementPercent(input.plan, input.fact, input.betterWhen);
@@ -151,6 +157,7 @@ export function evaluateWith(
 ): MethodResult {
   // The ratio and the gap reuse today's exact results (the same rules as rawDegree/gapOf, computed once):
   // rounding half away from zero is symmetric, so -deviation is exactly plan - fact rounded.
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: only picks between two ways to the same number; rawDegree of a non-percentile input is achievementPercent / 100 rounded
   const ratio = !(input.valueType === 'rank' && rules.rankDegree === 'percentile');
   const raw = ratio
     ? base.achievementPercent === null

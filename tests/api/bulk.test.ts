@@ -5,6 +5,7 @@ import { bearer, call, setupApp, tokenFor } from '../helpers/app.js';
 import type { Json } from '../helpers/app.js';
 import {
   API,
+  createGoal,
   createIndicator,
   createTree,
   errorPaths,
@@ -94,7 +95,90 @@ describe('bulk measurements', () => {
       ],
     });
     expectProblem(res, 400, ['body.rows.0.indicatorId', 'body.rows.1.indicatorId']);
+    expect(res.body.errors).toEqual([
+      expect.objectContaining({
+        path: 'body.rows.0.indicatorId',
+        message: 'name the indicator by indicatorId, or by organizationCode + planCode + indicatorCode',
+      }),
+      expect.objectContaining({
+        path: 'body.rows.1.indicatorId',
+        message: 'name the indicator by indicatorId or by codes, not both',
+      }),
+    ]);
     expectProblem(await call(ctx.app, 'POST', BULK, { rows: [] }), 400, ['body.rows']);
+  });
+
+  it('says which rows are bad and why: the count, each message, both year bounds, an ambiguous code', async () => {
+    const t = await createTree(ctx.app); // plan years 2014..2018: measurements from 2004 (ten years of history)
+    // The same indicator code under a second goal of the plan: naming it by codes is ambiguous.
+    const goal2 = await createGoal(ctx.app, t.direction.id);
+    await createIndicator(ctx.app, goal2.id, { code: t.indicator.code });
+    const codes = (code: string) => ({
+      organizationCode: t.organization.code,
+      planCode: t.plan.code,
+      indicatorCode: code,
+    });
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    const before = await count([t.indicator.id]);
+    const res = await call(ctx.app, 'POST', BULK, {
+      rows: [
+        { indicatorId: t.indicator.id, year: 2004, plan: 1, fact: 1 }, // the first year allowed
+        { indicatorId: t.indicator.id, year: 2019, plan: 1, fact: 1 }, // one past the plan
+        { indicatorId: t.indicator.id, year: 2004, plan: 2, fact: 2 },
+        { ...codes(t.indicator.code), year: 2015, plan: 1, fact: 1 },
+        { ...codes('NO-SUCH'), year: 2015, plan: 1, fact: 1 },
+        { indicatorId: unknown, year: 2015, plan: 1, fact: 1 },
+        { indicatorId: t.indicator.id, year: 2018, plan: 1, fact: 1 }, // the last year allowed
+      ],
+    });
+    const body = expectProblem(res, 400);
+    expect(body.detail).toBe('5 of 7 row(s) are not valid; nothing was written.');
+    expect(body.errors).toEqual([
+      { path: 'body.rows.1.year', message: 'the year must lie in 2004..2018 for this plan' },
+      { path: 'body.rows.2', message: 'the same indicator and year as row 0' },
+      {
+        path: 'body.rows.3.indicatorCode',
+        message: `indicator code ${t.indicator.code} is ambiguous in plan ${t.plan.code}; use indicatorId`,
+      },
+      {
+        path: 'body.rows.4.indicatorCode',
+        message: `no indicator NO-SUCH in plan ${t.plan.code} of organization ${t.organization.code}`,
+      },
+      { path: 'body.rows.5.indicatorId', message: `unknown indicator ${unknown}` },
+    ]);
+    expect(await count([t.indicator.id])).toEqual(before);
+
+    // One year too early, alone: refused with the same message; the row-level count is 1 of 1.
+    const early = await call(ctx.app, 'POST', BULK, {
+      rows: [{ indicatorId: t.indicator.id, year: 2003, plan: 1, fact: 1 }],
+    });
+    expect(expectProblem(early, 400).errors).toEqual([
+      { path: 'body.rows.0.year', message: 'the year must lie in 2004..2018 for this plan' },
+    ]);
+    expect(early.body.detail).toBe('1 of 1 row(s) are not valid; nothing was written.');
+  });
+
+  it('writes a batch that names every indicator by codes', async () => {
+    const ind = await createIndicator(ctx.app, tree.goal.id);
+    const rows = [
+      { ...byCode(ind.code), year: 2015, plan: 2, fact: 3 },
+      { ...byCode(ind.code), year: 2016, plan: 4, fact: null },
+    ];
+    expect(expectStatus(await call(ctx.app, 'POST', BULK, { rows }), 200)).toEqual({
+      dryRun: false,
+      created: 2,
+      updated: 0,
+      unchanged: 0,
+    });
+    expect(
+      await queryRows(
+        ctx,
+        sql`select year, plan::float8 as plan, fact::float8 as fact from measurements where indicator_id = ${ind.id} order by year`,
+      ),
+    ).toEqual([
+      { year: 2015, plan: 2, fact: 3 },
+      { year: 2016, plan: 4, fact: null },
+    ]);
   });
 
   it('dry run validates and counts without writing; the real run writes; a replay changes nothing', async () => {
@@ -176,6 +260,9 @@ describe('bulk measurements', () => {
       ],
     });
     expectProblem(res, 400, ['body.rows.1.year']);
+    expect(res.body.errors).toEqual([
+      { path: 'body.rows.1.year', message: 'year 2016 of this plan is approved; an admin must reopen it first' },
+    ]);
     expect((await count([t.indicator.id])).measurements).toBe(1);
   });
 
