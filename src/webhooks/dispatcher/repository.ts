@@ -29,7 +29,8 @@ export interface ClaimedDelivery {
  * One statement: the rows are locked (SKIP LOCKED: another dispatcher's claim in flight is skipped, not
  * waited for), leased and counted, and the transaction ends with it; no transaction stays open during the
  * HTTP call. The lease and status are checked again on the locked row, so a claim that committed
- * meanwhile is seen.
+ * meanwhile is seen. "Due" compares at the column's millisecond precision: now() stored in a timestamp(3)
+ * is rounded, up by as much as half a millisecond, and was not yet due to a claim made in that millisecond.
  */
 export async function claimDue(
   db: Db,
@@ -52,14 +53,14 @@ export async function claimDue(
                row_number() over (partition by h.failing order by d.next_attempt_at, d.id) as rank
         from webhook_deliveries d join heads h on h.id = d.id
         where d.status = 'pending'
-          and d.next_attempt_at <= now()
+          and d.next_attempt_at <= now()::timestamptz(3)
           and (d.lease_until is null or d.lease_until < now())
       ),
       due as (
         select d.id from webhook_deliveries d
         where d.id in (select c.id from candidates c where not c.failing or c.rank <= ${failingLimit})
           and d.status = 'pending'
-          and d.next_attempt_at <= now()
+          and d.next_attempt_at <= now()::timestamptz(3)
           and (d.lease_until is null or d.lease_until < now())
         order by d.next_attempt_at, d.id
         limit ${limit}
@@ -129,17 +130,23 @@ async function insertAttempt(tx: Db, claim: ClaimedDelivery, o: AttemptOutcome) 
  * when the claim was overtaken (its lease ran out and another dispatcher claimed it: `attempts` moved).
  */
 export async function recordSuccess(db: Db, claim: ClaimedDelivery, o: AttemptOutcome): Promise<void> {
-  await db.transaction(async (tx) => {
-    await insertAttempt(tx as unknown as Db, claim, o);
-    await tx.execute(sql`
+  // One statement (data-modifying CTEs run together, atomically): this is once per delivered event.
+  await db.execute(sql`
+    with attempt as (
+      insert into webhook_attempts (delivery_id, subscription_id, event_id, status_code, duration_ms, error, response_prefix)
+      select ${claim.id}, ${claim.subscription.id}, ${claim.event.id}::uuid, ${o.statusCode ?? null}::int,
+             ${o.durationMs}::int, null, ${o.responsePrefix ?? null}::text
+      -- The subscription may have been deleted while the request was out (its deliveries with it).
+      where exists (select 1 from webhook_deliveries where id = ${claim.id})
+    ),
+    delivered as (
       update webhook_deliveries
       set status = 'succeeded', completed_at = now(), lease_until = null,
           last_status_code = ${o.statusCode ?? null}, last_error = null
-      where id = ${claim.id} and status = 'pending' and attempts = ${claim.attempts}`);
-    await tx.execute(sql`
-      update webhook_subscriptions set consecutive_failures = 0
-      where id = ${claim.subscription.id} and consecutive_failures <> 0`);
-  });
+      where id = ${claim.id} and status = 'pending' and attempts = ${claim.attempts}
+    )
+    update webhook_subscriptions set consecutive_failures = 0
+    where id = ${claim.subscription.id} and consecutive_failures <> 0`);
 }
 
 export type FailureResult = 'rescheduled' | 'failed' | 'overtaken';

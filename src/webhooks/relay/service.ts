@@ -31,6 +31,8 @@ import {
 
 /** The channel of migration 0018's audit_log trigger (one notification per writing statement). */
 export const AUDIT_CHANNEL = 'nysana_audit';
+/** Pause between back-to-back relay runs while commits keep coming (see wake). */
+const COALESCE_MS = 20;
 
 /** Audit rows per batch. */
 const BATCH_ROWS = 1_000;
@@ -152,6 +154,7 @@ export function createRelay(options: RelayOptions): Relay {
   let again = false;
   let timer: NodeJS.Timeout | undefined;
   let retry: NodeJS.Timeout | undefined;
+  let coalesce: NodeJS.Timeout | undefined;
   let retryMs = HELD_BACK_RETRY_MS;
   let listener: ChannelListener | undefined;
 
@@ -171,7 +174,7 @@ export function createRelay(options: RelayOptions): Relay {
   }
 
   function wake() {
-    if (stopped) return;
+    if (stopped || coalesce) return; // a run is already due
     if (running) {
       again = true;
       return;
@@ -187,7 +190,15 @@ export function createRelay(options: RelayOptions): Relay {
       )
       .finally(() => {
         running = undefined;
-        if (again) wake();
+        // Under a stream of commits, gather a few more before the next run: one batch (a dozen statements)
+        // then carries many writes instead of one each. An idle relay's first wake-up still runs at once.
+        if (again && !stopped && !coalesce) {
+          coalesce = setTimeout(() => {
+            coalesce = undefined;
+            wake();
+          }, COALESCE_MS);
+          coalesce.unref();
+        }
       });
   }
 
@@ -212,7 +223,8 @@ export function createRelay(options: RelayOptions): Relay {
       stopped = true;
       if (timer) clearInterval(timer);
       if (retry) clearTimeout(retry);
-      timer = retry = undefined;
+      if (coalesce) clearTimeout(coalesce);
+      timer = retry = coalesce = undefined;
       const l = listener;
       listener = undefined;
       await l?.close();
