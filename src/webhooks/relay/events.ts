@@ -244,16 +244,23 @@ function measurementEvents(inputs: EventInputs, row: AuditRow): NewEvent[] {
   return events;
 }
 
-function approvalEvents(inputs: EventInputs, row: AuditRow): NewEvent[] {
-  const type =
-    row.action === 'approve' ? 'kz.nysana.year.approved' : row.action === 'reopen' ? 'kz.nysana.year.reopened' : null;
-  if (!type) return [];
+/** The plan and year an approval or signature row is about: from its document, else its "<planId>/<year>" key. */
+function planYearOf(inputs: EventInputs, row: AuditRow) {
   const doc = row.after ?? row.before ?? {};
   const key = splitKey(row.entityKey);
   const planId = str(doc.planId) ?? key.id;
   const year = int(doc.year) ?? key.year;
-  if (planId === null || year === null) return [];
-  const plan = inputs.tree.planOf(planId) ?? inputs.tree.planById(planId);
+  if (planId === null || year === null) return null;
+  return { planId, year, plan: inputs.tree.planOf(planId) ?? inputs.tree.planById(planId) };
+}
+
+function approvalEvents(inputs: EventInputs, row: AuditRow): NewEvent[] {
+  const type =
+    row.action === 'approve' ? 'kz.nysana.year.approved' : row.action === 'reopen' ? 'kz.nysana.year.reopened' : null;
+  if (!type) return [];
+  const at = planYearOf(inputs, row);
+  if (!at) return [];
+  const { planId, year, plan } = at;
   return [
     event(inputs, row, type, plan, `${API}/plans/${planId}/years`, {
       plan: planJson(plan),
@@ -329,12 +336,9 @@ function rescoredEvents(inputs: EventInputs, row: AuditRow, plan: PlanRef | null
 
 function signatureEvents(inputs: EventInputs, row: AuditRow): NewEvent[] {
   if (!WRITES.has(row.action)) return [];
-  const doc = row.after ?? row.before ?? {};
-  const key = splitKey(row.entityKey);
-  const planId = str(doc.planId) ?? key.id;
-  const year = int(doc.year) ?? key.year;
-  if (planId === null || year === null) return [];
-  const plan = inputs.tree.planOf(planId) ?? inputs.tree.planById(planId);
+  const at = planYearOf(inputs, row);
+  if (!at) return [];
+  const { planId, year, plan } = at;
   return [
     event(inputs, row, 'kz.nysana.report.signatory_changed', plan, `${API}/plans/${planId}/reports/${year}/signature`, {
       plan: planJson(plan),
