@@ -12,7 +12,7 @@
  *            cached scenarios with a 1% write mix and the notification lag (bench/cached.ts)
  * Prints a markdown table and writes it into docs/benchmarks.md between the markers of the mode.
  *
- * Options: --quick, --duration=SECONDS, --connections=N, --pool=N, --measurements=N, --no-write,
+ * Options: --quick, --duration=SECONDS, --rounds=N, --connections=N, --pool=N, --measurements=N, --no-write,
  * --only=status19,status300,feed,bulk,csv,cached19,cached300,cachedfeed,lag,webhooks (a subset of the scenarios; implies --no-write).
  * webhooks (bench/webhooks.ts): single PUTs without and with one active webhook subscription, and the delivery lag.
  * Environment: BENCH_DB (database name, default nysana_bench) and BENCH_PORT (first of three
@@ -43,6 +43,9 @@ const quick = args.includes('--quick');
 const mode = quick ? 'quick' : 'full';
 const DURATION = Number(option('duration') ?? (quick ? 4 : 10));
 const WARMUP = quick ? 1 : 3;
+/** Each status cell's DURATION is taken as ROUNDS rounds in turn with the other servers' (measureTogether). */
+const ROUNDS = Number(option('rounds') ?? 5);
+const ROUND_SECONDS = Math.max(1, Math.round(DURATION / ROUNDS));
 const CONNECTIONS = Number(option('connections') ?? 50);
 const POOL = Number(option('pool') ?? 10);
 const MEASUREMENTS = Number(option('measurements') ?? (quick ? 10_000 : 1_000_000));
@@ -211,13 +214,8 @@ async function cannon(target: Target, req: Request, duration: number, connection
   });
 }
 
-async function measure(
-  scenario: string,
-  target: Target,
-  req: Request,
-  connections: number,
-  check?: (body: string) => string | undefined,
-) {
+/** The answer must be a 2xx (and pass `check`) before its speed means anything; logs and records why not. */
+async function answers(scenario: string, target: Target, req: Request, check?: (body: string) => string | undefined) {
   const res = await fetch(`http://127.0.0.1:${PORTS[target]}${req.path}`, {
     method: req.method,
     body: req.body,
@@ -225,32 +223,72 @@ async function measure(
   });
   const body = await res.text();
   const problem = !res.ok ? `HTTP ${res.status}: ${body.slice(0, 200)}` : check?.(body);
-  if (problem) {
-    log(`${scenario} / ${target}: ${problem}`);
-    results.push({ scenario, target, note: `n/a: ${problem.slice(0, 120)}` });
-    return;
+  if (!problem) return body;
+  log(`${scenario} / ${target}: ${problem}`);
+  results.push({ scenario, target, note: `n/a: ${problem.slice(0, 120)}` });
+  return undefined;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/**
+ * Loads each target for DURATION seconds in all, as ROUNDS short rounds taken in turn (A B, B A, A B, ...),
+ * so that what the shared machine does meanwhile (a checkpoint, autovacuum, another process) falls on all of
+ * them alike: a ratio between targets then compares like with like. req/s is all requests over all rounds;
+ * p50 and p99 are the medians of the rounds' own.
+ */
+async function measureTogether(
+  scenario: string,
+  cells: { target: Target; req: Request; check?: (body: string) => string | undefined }[],
+  connections: number,
+) {
+  const live: { target: Target; req: Request; bytes: number }[] = [];
+  for (const c of cells) {
+    const body = await answers(scenario, c.target, c.req, c.check);
+    if (body !== undefined) live.push({ target: c.target, req: c.req, bytes: Buffer.byteLength(body) });
   }
-  await cannon(target, req, WARMUP, connections);
-  const r = await cannon(target, req, DURATION, connections);
-  const failed = r.non2xx + r.errors + r.timeouts;
-  results.push({
-    scenario,
-    target,
-    reqPerSec: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    bytes: Buffer.byteLength(body),
-    note:
-      [
-        connections !== CONNECTIONS ? `${connections} connections` : '',
-        failed ? `${failed} errors/timeouts (30 s)` : '',
-      ]
-        .filter(Boolean)
-        .join(', ') || undefined,
+  for (const c of live) await cannon(c.target, c.req, WARMUP, connections);
+  const rounds = live.map(() => [] as autocannon.Result[]);
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = live.map((_, i) => i);
+    if (round % 2) order.reverse();
+    for (const i of order) rounds[i]!.push(await cannon(live[i]!.target, live[i]!.req, ROUND_SECONDS, connections));
+  }
+  const perSecond = (rs: autocannon.Result[]) =>
+    rs.reduce((n, r) => n + r.requests.total, 0) / rs.reduce((t, r) => t + r.duration, 0);
+  const limitRounds = rounds[live.findIndex((c) => c.target === 'limit')];
+  live.forEach((c, i) => {
+    const rs = rounds[i]!;
+    const failed = rs.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0);
+    // Each round's ratio to the limit's round beside it: how far one round could mislead.
+    const spread =
+      limitRounds && c.target !== 'limit'
+        ? rs.map((r, k) => r.requests.total / r.duration / (limitRounds[k]!.requests.total / limitRounds[k]!.duration))
+        : [];
+    const reqPerSec = perSecond(rs);
+    results.push({
+      scenario,
+      target: c.target,
+      reqPerSec,
+      p50: median(rs.map((r) => r.latency.p50)),
+      p99: median(rs.map((r) => r.latency.p99)),
+      bytes: c.bytes,
+      note:
+        [
+          connections !== CONNECTIONS ? `${connections} connections` : '',
+          spread.length ? `rounds ${Math.min(...spread).toFixed(2)}-${Math.max(...spread).toFixed(2)}x the limit` : '',
+          failed ? `${failed} errors/timeouts (30 s)` : '',
+        ]
+          .filter(Boolean)
+          .join(', ') || undefined,
+    });
+    log(
+      `${scenario} / ${c.target}: ${reqPerSec.toFixed(0)} req/s over ${rs.length} rounds${spread.length ? ` (${spread.map((x) => x.toFixed(2)).join(', ')}x the limit)` : ''}${failed ? `, ${failed} failed` : ''}`,
+    );
   });
-  log(
-    `${scenario} / ${target}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms${failed ? `, ${failed} failed` : ''}`,
-  );
 }
 
 function rssKb(pid: number): { rss: number; hwm: number } {
@@ -478,7 +516,7 @@ async function machine(): Promise<string[]> {
       .loadavg()
       .map((l) => l.toFixed(2))
       .join(' / ')}`,
-    `- autocannon in the runner's process on the same cores: ${CONNECTIONS} connections, ${DURATION} s per cell after ${WARMUP} s warm-up; pool of ${POOL} connections in every server`,
+    `- autocannon in the runner's process on the same cores: ${CONNECTIONS} connections, ${DURATION} s per cell after ${WARMUP} s warm-up (the status cells as ${ROUNDS} rounds of ${ROUND_SECONDS} s, the servers in turn); pool of ${POOL} connections in every server`,
   ];
 }
 
@@ -555,7 +593,7 @@ async function main() {
       ['19', small],
       ['300', big],
     ] as const) {
-      await cannon('service', planReq(id, auth), WARMUP, label === '300' ? 10 : CONNECTIONS); // JIT warm-up, as in measure()
+      await cannon('service', planReq(id, auth), WARMUP, label === '300' ? 10 : CONNECTIONS); // JIT warm-up, as in measureTogether()
       const r = await cannon('service', planReq(id, auth), DURATION, label === '300' ? 10 : CONNECTIONS);
       scale.push(
         `| ${label} | ${at.toLocaleString('en')} | ${fmt(r.requests.average)} | ${r.latency.p50} | ${r.latency.p99} |`,
@@ -631,13 +669,12 @@ async function main() {
     return strip(await get('service', req)) === strip(await get('limit', other));
   };
   for (const s of scenarios.filter((x) => wanted(x.key))) {
+    const cells = [];
     for (const target of ['service', 'limit', 'peer'] as const) {
-      if (!ready[target]) {
-        results.push({ scenario: s.name, target, note: `n/a: ${target} server did not start` });
-        continue;
-      }
-      await measure(s.name, target, s[target], s.connections ?? CONNECTIONS, target === 'peer' ? gqlCheck : undefined);
+      if (!ready[target]) results.push({ scenario: s.name, target, note: `n/a: ${target} server did not start` });
+      else cells.push({ target, req: s[target], check: target === 'peer' ? gqlCheck : undefined });
     }
+    await measureTogether(s.name, cells, s.connections ?? CONNECTIONS);
     if (ready.limit && !(await same(s.service, s.limit))) {
       log(`${s.name}: the service and the limit answer differently`);
       results.push({ scenario: s.name, target: 'limit', note: 'answer differs from the service' });
