@@ -12,7 +12,7 @@
  *            cached scenarios with a 1% write mix and the notification lag (bench/cached.ts)
  * Prints a markdown table and writes it into docs/benchmarks.md between the markers of the mode.
  *
- * Options: --quick, --duration=SECONDS, --connections=N, --pool=N, --measurements=N, --no-write,
+ * Options: --quick, --duration=SECONDS, --rounds=N, --connections=N, --pool=N, --measurements=N, --no-write,
  * --only=status19,status300,feed,bulk,csv,cached19,cached300,cachedfeed,lag,webhooks (a subset of the scenarios; implies --no-write).
  * webhooks (bench/webhooks.ts): single PUTs without and with one active webhook subscription, and the delivery lag.
  * Environment: BENCH_DB (database name, default nysana_bench) and BENCH_PORT (first of three
@@ -43,6 +43,11 @@ const quick = args.includes('--quick');
 const mode = quick ? 'quick' : 'full';
 const DURATION = Number(option('duration') ?? (quick ? 4 : 10));
 const WARMUP = quick ? 1 : 3;
+/** Each status cell's DURATION is taken as ROUNDS rounds in turn with the other servers' (measureTogether). */
+const ROUNDS = Number(option('rounds') ?? 5);
+const ROUND_SECONDS = Math.max(1, Math.round(DURATION / ROUNDS));
+/** The full-year CSV export is taken this many times per server, in turn (exportInTurn). */
+const EXPORTS = quick ? 1 : 3;
 const CONNECTIONS = Number(option('connections') ?? 50);
 const POOL = Number(option('pool') ?? 10);
 const MEASUREMENTS = Number(option('measurements') ?? (quick ? 10_000 : 1_000_000));
@@ -211,13 +216,8 @@ async function cannon(target: Target, req: Request, duration: number, connection
   });
 }
 
-async function measure(
-  scenario: string,
-  target: Target,
-  req: Request,
-  connections: number,
-  check?: (body: string) => string | undefined,
-) {
+/** The answer must be a 2xx (and pass `check`) before its speed means anything; logs and records why not. */
+async function answers(scenario: string, target: Target, req: Request, check?: (body: string) => string | undefined) {
   const res = await fetch(`http://127.0.0.1:${PORTS[target]}${req.path}`, {
     method: req.method,
     body: req.body,
@@ -225,32 +225,72 @@ async function measure(
   });
   const body = await res.text();
   const problem = !res.ok ? `HTTP ${res.status}: ${body.slice(0, 200)}` : check?.(body);
-  if (problem) {
-    log(`${scenario} / ${target}: ${problem}`);
-    results.push({ scenario, target, note: `n/a: ${problem.slice(0, 120)}` });
-    return;
+  if (!problem) return body;
+  log(`${scenario} / ${target}: ${problem}`);
+  results.push({ scenario, target, note: `n/a: ${problem.slice(0, 120)}` });
+  return undefined;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/**
+ * Loads each target for DURATION seconds in all, as ROUNDS short rounds taken in turn (A B, B A, A B, ...),
+ * so that what the shared machine does meanwhile (a checkpoint, autovacuum, another process) falls on all of
+ * them alike: a ratio between targets then compares like with like. req/s is all requests over all rounds;
+ * p50 and p99 are the medians of the rounds' own.
+ */
+async function measureTogether(
+  scenario: string,
+  cells: { target: Target; req: Request; check?: (body: string) => string | undefined }[],
+  connections: number,
+) {
+  const live: { target: Target; req: Request; bytes: number }[] = [];
+  for (const c of cells) {
+    const body = await answers(scenario, c.target, c.req, c.check);
+    if (body !== undefined) live.push({ target: c.target, req: c.req, bytes: Buffer.byteLength(body) });
   }
-  await cannon(target, req, WARMUP, connections);
-  const r = await cannon(target, req, DURATION, connections);
-  const failed = r.non2xx + r.errors + r.timeouts;
-  results.push({
-    scenario,
-    target,
-    reqPerSec: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    bytes: Buffer.byteLength(body),
-    note:
-      [
-        connections !== CONNECTIONS ? `${connections} connections` : '',
-        failed ? `${failed} errors/timeouts (30 s)` : '',
-      ]
-        .filter(Boolean)
-        .join(', ') || undefined,
+  for (const c of live) await cannon(c.target, c.req, WARMUP, connections);
+  const rounds = live.map(() => [] as autocannon.Result[]);
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = live.map((_, i) => i);
+    if (round % 2) order.reverse();
+    for (const i of order) rounds[i]!.push(await cannon(live[i]!.target, live[i]!.req, ROUND_SECONDS, connections));
+  }
+  const perSecond = (rs: autocannon.Result[]) =>
+    rs.reduce((n, r) => n + r.requests.total, 0) / rs.reduce((t, r) => t + r.duration, 0);
+  const limitRounds = rounds[live.findIndex((c) => c.target === 'limit')];
+  live.forEach((c, i) => {
+    const rs = rounds[i]!;
+    const failed = rs.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0);
+    // Each round's ratio to the limit's round beside it: how far one round could mislead.
+    const spread =
+      limitRounds && c.target !== 'limit'
+        ? rs.map((r, k) => r.requests.total / r.duration / (limitRounds[k]!.requests.total / limitRounds[k]!.duration))
+        : [];
+    const reqPerSec = perSecond(rs);
+    results.push({
+      scenario,
+      target: c.target,
+      reqPerSec,
+      p50: median(rs.map((r) => r.latency.p50)),
+      p99: median(rs.map((r) => r.latency.p99)),
+      bytes: c.bytes,
+      note:
+        [
+          connections !== CONNECTIONS ? `${connections} connections` : '',
+          spread.length ? `rounds ${Math.min(...spread).toFixed(2)}-${Math.max(...spread).toFixed(2)}x the limit` : '',
+          failed ? `${failed} errors/timeouts (30 s)` : '',
+        ]
+          .filter(Boolean)
+          .join(', ') || undefined,
+    });
+    log(
+      `${scenario} / ${c.target}: ${reqPerSec.toFixed(0)} req/s over ${rs.length} rounds${spread.length ? ` (${spread.map((x) => x.toFixed(2)).join(', ')}x the limit)` : ''}${failed ? `, ${failed} failed` : ''}`,
+    );
   });
-  log(
-    `${scenario} / ${target}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms${failed ? `, ${failed} failed` : ''}`,
-  );
 }
 
 function rssKb(pid: number): { rss: number; hwm: number } {
@@ -280,26 +320,29 @@ const csvDigests = new Map<string, string>();
  * (Power BI, Excel "From Web"): rows/s and the server's peak RSS (/proc/PID/status every 20 ms).
  * The service's and the limit's CSV must be byte-identical (same digest) to be compared.
  */
-async function exportYear(
+interface ExportSample {
+  rows: number;
+  bytes: number;
+  seconds: number;
+  peakKb: number;
+}
+
+/** One export streamed to the end, with the server's peak RSS sampled meanwhile; throws what went wrong. */
+async function exportOnce(
   target: Target,
   child: ChildProcess,
   headers: Record<string, string>,
-  o: { scenario?: string; query?: string; format?: 'csv' | 'xlsx' } = {},
-) {
-  const scenario = o.scenario ?? `full-year CSV export (${BENCH_YEAR})`;
-  const query = o.query ?? `year=${BENCH_YEAR}&format=csv`;
+  scenario: string,
+  query: string,
+  format: 'csv' | 'xlsx',
+): Promise<ExportSample> {
   if (child.exitCode !== null || child.signalCode !== null) {
-    results.push({
-      scenario,
-      target,
-      note: `n/a: ${target} server is not running (${child.exitCode ?? child.signalCode})`,
-    });
-    return;
+    throw new Error(`${target} server is not running (${child.exitCode ?? child.signalCode})`);
   }
-  let peak = rssKb(child.pid!).rss;
+  let peakKb = rssKb(child.pid!).rss;
   const sampler = setInterval(() => {
     try {
-      peak = Math.max(peak, rssKb(child.pid!).rss);
+      peakKb = Math.max(peakKb, rssKb(child.pid!).rss);
     } catch {
       // process gone
     }
@@ -310,7 +353,7 @@ async function exportYear(
   try {
     const res: Response = await fetch(`http://127.0.0.1:${PORTS[target]}/api/v1/status?${query}`, { headers });
     if (!res.ok) throw new Error(`HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
-    if (o.format === 'xlsx') {
+    if (format === 'xlsx') {
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) bytes += chunk.byteLength;
     } else {
       const r = await readCsv(res);
@@ -320,23 +363,57 @@ async function exportYear(
       if (seen === undefined) csvDigests.set(scenario, r.digest);
       else if (seen !== r.digest) throw new Error(`CSV differs from the service's (${r.rows} rows)`);
     }
-  } catch (error) {
-    results.push({ scenario, target, note: `n/a: ${String(error).slice(0, 120)}` });
-    log(`${scenario} / ${target}: ${String(error)}`);
-    return;
   } finally {
     clearInterval(sampler);
   }
-  const seconds = (performance.now() - started) / 1000;
-  const what = o.format === 'xlsx' ? `${(bytes / 1048576).toFixed(1)} MB` : `${rows.toLocaleString('en')} rows`;
-  const rate =
-    o.format === 'xlsx' ? `${(bytes / 1048576 / seconds).toFixed(1)} MB/s` : `${(rows / seconds).toFixed(0)} rows/s`;
-  const extra = `${what} in one streamed response, ${seconds.toFixed(2)} s, ${rate}, peak RSS ${(peak / 1024).toFixed(0)} MB`;
-  results.push({ scenario, target, extra });
-  log(`${scenario} / ${target}: ${extra}`);
+  return { rows, bytes, seconds: (performance.now() - started) / 1000, peakKb };
 }
 
-/** An unmeasured export of the year before the measured one, read to the end. */
+/**
+ * Each server exports `times` times, the servers in turn (service, limit, service, limit, ...) so that
+ * what the machine does meanwhile falls on both alike; the row gives the median export and the highest peak RSS.
+ */
+async function exportInTurn(
+  cells: { target: Target; child: ChildProcess; headers: Record<string, string> }[],
+  o: { scenario?: string; query?: string; format?: 'csv' | 'xlsx'; times?: number } = {},
+) {
+  const scenario = o.scenario ?? `full-year CSV export (${BENCH_YEAR})`;
+  const query = o.query ?? `year=${BENCH_YEAR}&format=csv`;
+  const format = o.format ?? 'csv';
+  const samples = cells.map(() => [] as ExportSample[]);
+  const failed = new Map<number, string>();
+  for (let round = 0; round < (o.times ?? 1); round++) {
+    for (const [i, c] of cells.entries()) {
+      if (failed.has(i)) continue;
+      try {
+        samples[i]!.push(await exportOnce(c.target, c.child, c.headers, scenario, query, format));
+      } catch (error) {
+        failed.set(i, String(error));
+        log(`${scenario} / ${c.target}: ${String(error)}`);
+      }
+    }
+  }
+  cells.forEach((c, i) => {
+    const error = failed.get(i);
+    if (error !== undefined) {
+      results.push({ scenario, target: c.target, note: `n/a: ${error.slice(0, 120)}` });
+      return;
+    }
+    const runs = samples[i]!;
+    const seconds = median(runs.map((r) => r.seconds));
+    const { rows, bytes } = runs[0]!;
+    const peak = Math.max(...runs.map((r) => r.peakKb));
+    const what = format === 'xlsx' ? `${(bytes / 1048576).toFixed(1)} MB` : `${rows.toLocaleString('en')} rows`;
+    const rate =
+      format === 'xlsx' ? `${(bytes / 1048576 / seconds).toFixed(1)} MB/s` : `${(rows / seconds).toFixed(0)} rows/s`;
+    const each =
+      runs.length > 1 ? ` (median of ${runs.length}: ${runs.map((r) => r.seconds.toFixed(2)).join(', ')} s)` : '';
+    const extra = `${what} in one streamed response, ${seconds.toFixed(2)} s${each}, ${rate}, peak RSS ${(peak / 1024).toFixed(0)} MB`;
+    results.push({ scenario, target: c.target, extra });
+    log(`${scenario} / ${c.target}: ${extra}`);
+  });
+}
+
 async function warmExport(target: Target, headers: Record<string, string>) {
   const res = await fetch(`http://127.0.0.1:${PORTS[target]}/api/v1/status?year=${BENCH_YEAR - 1}&format=csv`, {
     headers,
@@ -478,7 +555,7 @@ async function machine(): Promise<string[]> {
       .loadavg()
       .map((l) => l.toFixed(2))
       .join(' / ')}`,
-    `- autocannon in the runner's process on the same cores: ${CONNECTIONS} connections, ${DURATION} s per cell after ${WARMUP} s warm-up; pool of ${POOL} connections in every server`,
+    `- autocannon in the runner's process on the same cores: ${CONNECTIONS} connections, ${DURATION} s per cell after ${WARMUP} s warm-up (the status cells as ${ROUNDS} rounds of ${ROUND_SECONDS} s, the servers in turn); pool of ${POOL} connections in every server`,
   ];
 }
 
@@ -555,7 +632,7 @@ async function main() {
       ['19', small],
       ['300', big],
     ] as const) {
-      await cannon('service', planReq(id, auth), WARMUP, label === '300' ? 10 : CONNECTIONS); // JIT warm-up, as in measure()
+      await cannon('service', planReq(id, auth), WARMUP, label === '300' ? 10 : CONNECTIONS); // JIT warm-up, as in measureTogether()
       const r = await cannon('service', planReq(id, auth), DURATION, label === '300' ? 10 : CONNECTIONS);
       scale.push(
         `| ${label} | ${at.toLocaleString('en')} | ${fmt(r.requests.average)} | ${r.latency.p50} | ${r.latency.p99} |`,
@@ -631,13 +708,12 @@ async function main() {
     return strip(await get('service', req)) === strip(await get('limit', other));
   };
   for (const s of scenarios.filter((x) => wanted(x.key))) {
+    const cells = [];
     for (const target of ['service', 'limit', 'peer'] as const) {
-      if (!ready[target]) {
-        results.push({ scenario: s.name, target, note: `n/a: ${target} server did not start` });
-        continue;
-      }
-      await measure(s.name, target, s[target], s.connections ?? CONNECTIONS, target === 'peer' ? gqlCheck : undefined);
+      if (!ready[target]) results.push({ scenario: s.name, target, note: `n/a: ${target} server did not start` });
+      else cells.push({ target, req: s[target], check: target === 'peer' ? gqlCheck : undefined });
     }
+    await measureTogether(s.name, cells, s.connections ?? CONNECTIONS);
     if (ready.limit && !(await same(s.service, s.limit))) {
       log(`${s.name}: the service and the limit answer differently`);
       results.push({ scenario: s.name, target: 'limit', note: 'answer differs from the service' });
@@ -748,18 +824,19 @@ async function main() {
     // statement's plan), so the measured export is the steady state a BI tool's daily pull meets.
     await warmExport('service', auth);
     if (ready.limit) await warmExport('limit', {});
-    await exportYear('service', service, auth);
-    if (ready.limit) await exportYear('limit', limit, {});
+    const both: { target: Target; child: ChildProcess; headers: Record<string, string> }[] = [
+      { target: 'service', child: service, headers: auth },
+    ];
+    if (ready.limit) both.push({ target: 'limit', child: limit, headers: {} });
+    await exportInTurn(both, { times: EXPORTS });
     results.push({
       scenario: `full-year CSV export (${BENCH_YEAR})`,
       target: 'peer',
       note: 'n/a: PostGraphile has no CSV output',
     });
     // Every stored measurement (no year): memory must stay flat at a million rows too.
-    const all = { scenario: 'whole feed CSV export (every year)', query: 'format=csv' };
-    await exportYear('service', service, auth, all);
-    if (ready.limit) await exportYear('limit', limit, {}, all);
-    await exportYear('service', service, auth, {
+    await exportInTurn(both, { scenario: 'whole feed CSV export (every year)', query: 'format=csv' });
+    await exportInTurn([both[0]!], {
       scenario: `full-year XLSX export (${BENCH_YEAR})`,
       query: `year=${BENCH_YEAR}&format=xlsx`,
       format: 'xlsx',
