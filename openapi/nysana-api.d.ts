@@ -1523,7 +1523,188 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "kz.nysana.measurement.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A measurement (plan and fact of a year) was created
+         * @description Sent to each enabled subscription that names `kz.nysana.measurement.created` (and whose organization and plan filters match), signed per the Standard Webhooks specification; verify it with their libraries and the whsec_ secret. At least once, in commit order per subscription (docs/webhooks.md).
+         */
+        post: operations["receiveWebhookMeasurementCreatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "kz.nysana.measurement.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A measurement was changed
+         * @description Sent to each enabled subscription that names `kz.nysana.measurement.updated` (and whose organization and plan filters match), signed per the Standard Webhooks specification; verify it with their libraries and the whsec_ secret. At least once, in commit order per subscription (docs/webhooks.md).
+         */
+        post: operations["receiveWebhookMeasurementUpdatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "kz.nysana.measurement.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A measurement was deleted
+         * @description Sent to each enabled subscription that names `kz.nysana.measurement.deleted` (and whose organization and plan filters match), signed per the Standard Webhooks specification; verify it with their libraries and the whsec_ secret. At least once, in commit order per subscription (docs/webhooks.md).
+         */
+        post: operations["receiveWebhookMeasurementDeletedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "kz.nysana.indicator.status_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An indicator's achievement status, percent or band for a year changed
+         * @description Sent to each enabled subscription that names `kz.nysana.indicator.status_changed` (and whose organization and plan filters match), signed per the Standard Webhooks specification; verify it with their libraries and the whsec_ secret. At least once, in commit order per subscription (docs/webhooks.md).
+         */
+        post: operations["receiveWebhookIndicatorStatusChangedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "kz.nysana.year.approved": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A plan year was approved (its values are locked)
+         * @description Sent to each enabled subscription that names `kz.nysana.year.approved` (and whose organization and plan filters match), signed per the Standard Webhooks specification; verify it with their libraries and the whsec_ secret. At least once, in commit order per subscription (docs/webhooks.md).
+         */
+        post: operations["receiveWebhookYearApprovedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "kz.nysana.year.reopened": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An approved plan year was reopened
+         * @description Sent to each enabled subscription that names `kz.nysana.year.reopened` (and whose organization and plan filters match), signed per the Standard Webhooks specification; verify it with their libraries and the whsec_ secret. At least once, in commit order per subscription (docs/webhooks.md).
+         */
+        post: operations["receiveWebhookYearReopenedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "kz.nysana.plan.structure_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A direction, goal or indicator of a plan was created, changed or deleted
+         * @description Sent to each enabled subscription that names `kz.nysana.plan.structure_changed` (and whose organization and plan filters match), signed per the Standard Webhooks specification; verify it with their libraries and the whsec_ secret. At least once, in commit order per subscription (docs/webhooks.md).
+         */
+        post: operations["receiveWebhookPlanStructureChangedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "kz.nysana.report.signatory_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A year's report signatory was set, replaced or removed
+         * @description Sent to each enabled subscription that names `kz.nysana.report.signatory_changed` (and whose organization and plan filters match), signed per the Standard Webhooks specification; verify it with their libraries and the whsec_ secret. At least once, in commit order per subscription (docs/webhooks.md).
+         */
+        post: operations["receiveWebhookReportSignatoryChangedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "kz.nysana.webhook.test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A test event sent on demand to one subscription
+         * @description Sent to each enabled subscription that names `kz.nysana.webhook.test` (and whose organization and plan filters match), signed per the Standard Webhooks specification; verify it with their libraries and the whsec_ secret. At least once, in commit order per subscription (docs/webhooks.md).
+         */
+        post: operations["receiveWebhookTestEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /**
@@ -1587,15 +1768,6 @@ export interface components {
             score: number | null;
             /** @default null */
             note: components["schemas"]["LocalizedTextInput"] | null;
-        };
-        ApprovalInput: {
-            /** @description The approving act, e.g. "Order of the Chairman No. 63". */
-            document: components["schemas"]["LocalizedTextInput"];
-            /**
-             * Format: date
-             * @description Date of the act, YYYY-MM-DD.
-             */
-            date: string;
         };
         /** @enum {string} */
         LangInput: "kk" | "ru" | "en";
@@ -1679,6 +1851,15 @@ export interface components {
          * @enum {string}
          */
         AchievementStatusInput: "achieved" | "not_achieved" | "pending" | "no_target";
+        ApprovalInput: {
+            /** @description The approving act, e.g. "Order of the Chairman No. 63". */
+            document: components["schemas"]["LocalizedTextInput"];
+            /**
+             * Format: date
+             * @description Date of the act, YYYY-MM-DD.
+             */
+            date: string;
+        };
         /** @description A paragraph. */
         NoteParagraphInput: {
             /** @constant */
@@ -2296,103 +2477,6 @@ export interface components {
                 outcome: "created" | "updated" | "unchanged";
             }[];
         };
-        /**
-         * @description A state body that runs strategic plans.
-         * @example {
-         *       "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
-         *       "version": 1,
-         *       "createdAt": "2016-11-22T09:00:00.000Z",
-         *       "updatedAt": "2016-11-22T09:00:00.000Z",
-         *       "code": "ASCSAC",
-         *       "name": {
-         *         "ru": "Агентство по делам государственной службы и противодействию коррупции",
-         *         "en": "Agency for Civil Service Affairs and Anti-Corruption"
-         *       }
-         *     }
-         */
-        Organization: {
-            /**
-             * Format: uuid
-             * @description UUID
-             */
-            id: string;
-            /**
-             * Format: int64
-             * @description Incremented on every change; also sent as the ETag.
-             */
-            version: number;
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            updatedAt: string;
-            code: string;
-            name: components["schemas"]["LocalizedText"];
-        };
-        Approval: {
-            /** @description The approving act, e.g. "Order of the Chairman No. 63". */
-            document: components["schemas"]["LocalizedText"];
-            /**
-             * Format: date
-             * @description Date of the act, YYYY-MM-DD.
-             */
-            date: string;
-        };
-        /**
-         * @description A multi-year strategic plan of one organization.
-         * @example {
-         *       "id": "7f1c1c7e-1111-4a3b-9a43-0d5cbd7e2a10",
-         *       "version": 1,
-         *       "createdAt": "2016-11-22T09:00:00.000Z",
-         *       "updatedAt": "2016-11-22T09:00:00.000Z",
-         *       "organizationId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
-         *       "code": "2014-2018",
-         *       "title": {
-         *         "ru": "Стратегический план Агентства на 2014-2018 годы",
-         *         "en": "Strategic Plan of the Agency for 2014-2018"
-         *       },
-         *       "startYear": 2014,
-         *       "endYear": 2018,
-         *       "approval": {
-         *         "document": {
-         *           "en": "Order of the Chairman No. 63"
-         *         },
-         *         "date": "2016-11-22"
-         *       },
-         *       "evaluationMethodId": null
-         *     }
-         */
-        Plan: {
-            /**
-             * Format: uuid
-             * @description UUID
-             */
-            id: string;
-            /**
-             * Format: int64
-             * @description Incremented on every change; also sent as the ETag.
-             */
-            version: number;
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            updatedAt: string;
-            /**
-             * Format: uuid
-             * @description UUID
-             */
-            organizationId: string;
-            /** @description Unique within the organization, e.g. "2014-2018". */
-            code: string;
-            title: components["schemas"]["LocalizedText"];
-            /** Format: int32 */
-            startYear: number;
-            /** Format: int32 */
-            endYear: number;
-            approval: components["schemas"]["Approval"] | null;
-            evaluationMethodId: string | null;
-        };
-        /** @enum {string} */
-        Lang: "kk" | "ru" | "en";
         /** @description An approved plan year: its plan and fact values and risks are locked. */
         YearApproval: {
             /**
@@ -2425,6 +2509,8 @@ export interface components {
             /** @description The evaluation method version the year was approved with (GET /evaluation-methods/{id}/versions); null = the built-in default. The approved year keeps answering with it. */
             evaluationMethodVersionId: string | null;
         };
+        /** @enum {string} */
+        Lang: "kk" | "ru" | "en";
         EvaluationBand: {
             /** @description The band's code, e.g. "high". */
             code: string;
@@ -2919,6 +3005,623 @@ export interface components {
             goalTitle: components["schemas"]["LocalizedText"];
             /** @description goalTitle resolved to ?lang (only when a language was asked for). */
             goalTitleText?: string | null;
+        };
+        /**
+         * MeasurementCreated
+         * @description A measurement (plan and fact of a year) was created
+         */
+        WebhookMeasurementCreatedEvent: {
+            /** @constant */
+            specversion: "1.0";
+            /**
+             * Format: uuid
+             * @description The event id; also the webhook-id header: drop an id already seen
+             */
+            id: string;
+            /** @description The plan the event belongs to (its API path), or the API root */
+            source: string;
+            /** @constant */
+            type: "kz.nysana.measurement.created";
+            /** @description The API path of the resource */
+            subject?: string;
+            /**
+             * Format: date-time
+             * @description When the change was recorded
+             */
+            time: string;
+            /** @constant */
+            datacontenttype: "application/json";
+            data: {
+                measurement: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    indicatorId: string;
+                    /**
+                     * Format: int64
+                     * @description The plan year the event is about
+                     * @example 2026
+                     */
+                    year: number;
+                };
+                indicator: {
+                    /** Format: uuid */
+                    id: string;
+                    code: string | null;
+                };
+                /** @description The plan and its organization; null when the row and its plan were gone before the relay read them */
+                plan: {
+                    /** Format: uuid */
+                    id: string;
+                    code: string | null;
+                    organizationId: string | null;
+                } | null;
+                /**
+                 * Format: int64
+                 * @description The plan year the event is about
+                 * @example 2026
+                 */
+                year: number;
+                /** @description The row as the audit trail recorded it; null before a creation and after a deletion */
+                before: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description The row as the audit trail recorded it; null before a creation and after a deletion */
+                after: {
+                    [key: string]: unknown;
+                } | null;
+                links: {
+                    /** @description The API path of the resource (also the CloudEvents subject) */
+                    self: string;
+                };
+            };
+        };
+        /**
+         * MeasurementUpdated
+         * @description A measurement was changed
+         */
+        WebhookMeasurementUpdatedEvent: {
+            /** @constant */
+            specversion: "1.0";
+            /**
+             * Format: uuid
+             * @description The event id; also the webhook-id header: drop an id already seen
+             */
+            id: string;
+            /** @description The plan the event belongs to (its API path), or the API root */
+            source: string;
+            /** @constant */
+            type: "kz.nysana.measurement.updated";
+            /** @description The API path of the resource */
+            subject?: string;
+            /**
+             * Format: date-time
+             * @description When the change was recorded
+             */
+            time: string;
+            /** @constant */
+            datacontenttype: "application/json";
+            data: {
+                measurement: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    indicatorId: string;
+                    /**
+                     * Format: int64
+                     * @description The plan year the event is about
+                     * @example 2026
+                     */
+                    year: number;
+                };
+                indicator: {
+                    /** Format: uuid */
+                    id: string;
+                    code: string | null;
+                };
+                /** @description The plan and its organization; null when the row and its plan were gone before the relay read them */
+                plan: {
+                    /** Format: uuid */
+                    id: string;
+                    code: string | null;
+                    organizationId: string | null;
+                } | null;
+                /**
+                 * Format: int64
+                 * @description The plan year the event is about
+                 * @example 2026
+                 */
+                year: number;
+                /** @description The row as the audit trail recorded it; null before a creation and after a deletion */
+                before: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description The row as the audit trail recorded it; null before a creation and after a deletion */
+                after: {
+                    [key: string]: unknown;
+                } | null;
+                links: {
+                    /** @description The API path of the resource (also the CloudEvents subject) */
+                    self: string;
+                };
+            };
+        };
+        /**
+         * MeasurementDeleted
+         * @description A measurement was deleted
+         */
+        WebhookMeasurementDeletedEvent: {
+            /** @constant */
+            specversion: "1.0";
+            /**
+             * Format: uuid
+             * @description The event id; also the webhook-id header: drop an id already seen
+             */
+            id: string;
+            /** @description The plan the event belongs to (its API path), or the API root */
+            source: string;
+            /** @constant */
+            type: "kz.nysana.measurement.deleted";
+            /** @description The API path of the resource */
+            subject?: string;
+            /**
+             * Format: date-time
+             * @description When the change was recorded
+             */
+            time: string;
+            /** @constant */
+            datacontenttype: "application/json";
+            data: {
+                measurement: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    indicatorId: string;
+                    /**
+                     * Format: int64
+                     * @description The plan year the event is about
+                     * @example 2026
+                     */
+                    year: number;
+                };
+                indicator: {
+                    /** Format: uuid */
+                    id: string;
+                    code: string | null;
+                };
+                /** @description The plan and its organization; null when the row and its plan were gone before the relay read them */
+                plan: {
+                    /** Format: uuid */
+                    id: string;
+                    code: string | null;
+                    organizationId: string | null;
+                } | null;
+                /**
+                 * Format: int64
+                 * @description The plan year the event is about
+                 * @example 2026
+                 */
+                year: number;
+                /** @description The row as the audit trail recorded it; null before a creation and after a deletion */
+                before: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description The row as the audit trail recorded it; null before a creation and after a deletion */
+                after: {
+                    [key: string]: unknown;
+                } | null;
+                links: {
+                    /** @description The API path of the resource (also the CloudEvents subject) */
+                    self: string;
+                };
+            };
+        };
+        /**
+         * IndicatorStatusChanged
+         * @description An indicator's achievement status, percent or band for a year changed
+         */
+        WebhookIndicatorStatusChangedEvent: {
+            /** @constant */
+            specversion: "1.0";
+            /**
+             * Format: uuid
+             * @description The event id; also the webhook-id header: drop an id already seen
+             */
+            id: string;
+            /** @description The plan the event belongs to (its API path), or the API root */
+            source: string;
+            /** @constant */
+            type: "kz.nysana.indicator.status_changed";
+            /** @description The API path of the resource */
+            subject?: string;
+            /**
+             * Format: date-time
+             * @description When the change was recorded
+             */
+            time: string;
+            /** @constant */
+            datacontenttype: "application/json";
+            data: {
+                indicator: {
+                    /** Format: uuid */
+                    id: string;
+                    code: string | null;
+                };
+                /** @description The plan and its organization; null when the row and its plan were gone before the relay read them */
+                plan: {
+                    /** Format: uuid */
+                    id: string;
+                    code: string | null;
+                    organizationId: string | null;
+                } | null;
+                /**
+                 * Format: int64
+                 * @description The plan year the event is about
+                 * @example 2026
+                 */
+                year: number;
+                before: {
+                    /** @enum {string} */
+                    status: "achieved" | "not_achieved" | "pending" | "no_target";
+                    /** @description Achievement percent, as the status read model answers it */
+                    percent: number | null;
+                    /** @description The band code under the plan's evaluation method, if it has bands */
+                    band: string | null;
+                };
+                after: {
+                    /** @enum {string} */
+                    status: "achieved" | "not_achieved" | "pending" | "no_target";
+                    /** @description Achievement percent, as the status read model answers it */
+                    percent: number | null;
+                    /** @description The band code under the plan's evaluation method, if it has bands */
+                    band: string | null;
+                };
+                links: {
+                    /** @description The API path of the resource (also the CloudEvents subject) */
+                    self: string;
+                };
+            };
+        };
+        /**
+         * YearApproved
+         * @description A plan year was approved (its values are locked)
+         */
+        WebhookYearApprovedEvent: {
+            /** @constant */
+            specversion: "1.0";
+            /**
+             * Format: uuid
+             * @description The event id; also the webhook-id header: drop an id already seen
+             */
+            id: string;
+            /** @description The plan the event belongs to (its API path), or the API root */
+            source: string;
+            /** @constant */
+            type: "kz.nysana.year.approved";
+            /** @description The API path of the resource */
+            subject?: string;
+            /**
+             * Format: date-time
+             * @description When the change was recorded
+             */
+            time: string;
+            /** @constant */
+            datacontenttype: "application/json";
+            data: {
+                /** @description The plan and its organization; null when the row and its plan were gone before the relay read them */
+                plan: {
+                    /** Format: uuid */
+                    id: string;
+                    code: string | null;
+                    organizationId: string | null;
+                } | null;
+                /**
+                 * Format: int64
+                 * @description The plan year the event is about
+                 * @example 2026
+                 */
+                year: number;
+                /** @description The approval (order document and date) as recorded */
+                approval: {
+                    id: string;
+                } & {
+                    [key: string]: unknown;
+                };
+                links: {
+                    /** @description The API path of the resource (also the CloudEvents subject) */
+                    self: string;
+                };
+            };
+        };
+        /**
+         * YearReopened
+         * @description An approved plan year was reopened
+         */
+        WebhookYearReopenedEvent: {
+            /** @constant */
+            specversion: "1.0";
+            /**
+             * Format: uuid
+             * @description The event id; also the webhook-id header: drop an id already seen
+             */
+            id: string;
+            /** @description The plan the event belongs to (its API path), or the API root */
+            source: string;
+            /** @constant */
+            type: "kz.nysana.year.reopened";
+            /** @description The API path of the resource */
+            subject?: string;
+            /**
+             * Format: date-time
+             * @description When the change was recorded
+             */
+            time: string;
+            /** @constant */
+            datacontenttype: "application/json";
+            data: {
+                /** @description The plan and its organization; null when the row and its plan were gone before the relay read them */
+                plan: {
+                    /** Format: uuid */
+                    id: string;
+                    code: string | null;
+                    organizationId: string | null;
+                } | null;
+                /**
+                 * Format: int64
+                 * @description The plan year the event is about
+                 * @example 2026
+                 */
+                year: number;
+                /** @description The approval (order document and date) as recorded */
+                approval: {
+                    id: string;
+                } & {
+                    [key: string]: unknown;
+                };
+                links: {
+                    /** @description The API path of the resource (also the CloudEvents subject) */
+                    self: string;
+                };
+                /** @description Why the year was reopened */
+                reason: string | null;
+            };
+        };
+        /**
+         * PlanStructureChanged
+         * @description A direction, goal or indicator of a plan was created, changed or deleted
+         */
+        WebhookPlanStructureChangedEvent: {
+            /** @constant */
+            specversion: "1.0";
+            /**
+             * Format: uuid
+             * @description The event id; also the webhook-id header: drop an id already seen
+             */
+            id: string;
+            /** @description The plan the event belongs to (its API path), or the API root */
+            source: string;
+            /** @constant */
+            type: "kz.nysana.plan.structure_changed";
+            /** @description The API path of the resource */
+            subject?: string;
+            /**
+             * Format: date-time
+             * @description When the change was recorded
+             */
+            time: string;
+            /** @constant */
+            datacontenttype: "application/json";
+            data: {
+                /** @description The plan and its organization; null when the row and its plan were gone before the relay read them */
+                plan: {
+                    /** Format: uuid */
+                    id: string;
+                    code: string | null;
+                    organizationId: string | null;
+                } | null;
+                entity: {
+                    /** @enum {string} */
+                    type: "direction" | "goal" | "indicator";
+                    /** Format: uuid */
+                    id: string;
+                    code: string | null;
+                };
+                /** @enum {string} */
+                action: "create" | "update" | "delete";
+                /** @description The row as the audit trail recorded it; null before a creation and after a deletion */
+                before: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description The row as the audit trail recorded it; null before a creation and after a deletion */
+                after: {
+                    [key: string]: unknown;
+                } | null;
+                links: {
+                    /** @description The API path of the resource (also the CloudEvents subject) */
+                    self: string;
+                };
+            };
+        };
+        /**
+         * ReportSignatoryChanged
+         * @description A year's report signatory was set, replaced or removed
+         */
+        WebhookReportSignatoryChangedEvent: {
+            /** @constant */
+            specversion: "1.0";
+            /**
+             * Format: uuid
+             * @description The event id; also the webhook-id header: drop an id already seen
+             */
+            id: string;
+            /** @description The plan the event belongs to (its API path), or the API root */
+            source: string;
+            /** @constant */
+            type: "kz.nysana.report.signatory_changed";
+            /** @description The API path of the resource */
+            subject?: string;
+            /**
+             * Format: date-time
+             * @description When the change was recorded
+             */
+            time: string;
+            /** @constant */
+            datacontenttype: "application/json";
+            data: {
+                /** @description The plan and its organization; null when the row and its plan were gone before the relay read them */
+                plan: {
+                    /** Format: uuid */
+                    id: string;
+                    code: string | null;
+                    organizationId: string | null;
+                } | null;
+                /**
+                 * Format: int64
+                 * @description The plan year the event is about
+                 * @example 2026
+                 */
+                year: number;
+                /** @enum {string} */
+                action: "create" | "update" | "delete";
+                /** @description The row as the audit trail recorded it; null before a creation and after a deletion */
+                before: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description The row as the audit trail recorded it; null before a creation and after a deletion */
+                after: {
+                    [key: string]: unknown;
+                } | null;
+                links: {
+                    /** @description The API path of the resource (also the CloudEvents subject) */
+                    self: string;
+                };
+            };
+        };
+        /**
+         * Test
+         * @description A test event sent on demand to one subscription
+         */
+        WebhookTestEvent: {
+            /** @constant */
+            specversion: "1.0";
+            /**
+             * Format: uuid
+             * @description The event id; also the webhook-id header: drop an id already seen
+             */
+            id: string;
+            /** @description The plan the event belongs to (its API path), or the API root */
+            source: string;
+            /** @constant */
+            type: "kz.nysana.webhook.test";
+            /** @description The API path of the resource */
+            subject?: string;
+            /**
+             * Format: date-time
+             * @description When the change was recorded
+             */
+            time: string;
+            /** @constant */
+            datacontenttype: "application/json";
+            data: {
+                /** Format: uuid */
+                subscriptionId: string;
+                message: string;
+            };
+        };
+        /**
+         * @description A state body that runs strategic plans.
+         * @example {
+         *       "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *       "version": 1,
+         *       "createdAt": "2016-11-22T09:00:00.000Z",
+         *       "updatedAt": "2016-11-22T09:00:00.000Z",
+         *       "code": "ASCSAC",
+         *       "name": {
+         *         "ru": "Агентство по делам государственной службы и противодействию коррупции",
+         *         "en": "Agency for Civil Service Affairs and Anti-Corruption"
+         *       }
+         *     }
+         */
+        Organization: {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            /**
+             * Format: int64
+             * @description Incremented on every change; also sent as the ETag.
+             */
+            version: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            code: string;
+            name: components["schemas"]["LocalizedText"];
+        };
+        Approval: {
+            /** @description The approving act, e.g. "Order of the Chairman No. 63". */
+            document: components["schemas"]["LocalizedText"];
+            /**
+             * Format: date
+             * @description Date of the act, YYYY-MM-DD.
+             */
+            date: string;
+        };
+        /**
+         * @description A multi-year strategic plan of one organization.
+         * @example {
+         *       "id": "7f1c1c7e-1111-4a3b-9a43-0d5cbd7e2a10",
+         *       "version": 1,
+         *       "createdAt": "2016-11-22T09:00:00.000Z",
+         *       "updatedAt": "2016-11-22T09:00:00.000Z",
+         *       "organizationId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+         *       "code": "2014-2018",
+         *       "title": {
+         *         "ru": "Стратегический план Агентства на 2014-2018 годы",
+         *         "en": "Strategic Plan of the Agency for 2014-2018"
+         *       },
+         *       "startYear": 2014,
+         *       "endYear": 2018,
+         *       "approval": {
+         *         "document": {
+         *           "en": "Order of the Chairman No. 63"
+         *         },
+         *         "date": "2016-11-22"
+         *       },
+         *       "evaluationMethodId": null
+         *     }
+         */
+        Plan: {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            id: string;
+            /**
+             * Format: int64
+             * @description Incremented on every change; also sent as the ETag.
+             */
+            version: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            organizationId: string;
+            /** @description Unique within the organization, e.g. "2014-2018". */
+            code: string;
+            title: components["schemas"]["LocalizedText"];
+            /** Format: int32 */
+            startYear: number;
+            /** Format: int32 */
+            endYear: number;
+            approval: components["schemas"]["Approval"] | null;
+            evaluationMethodId: string | null;
         };
         /** @description A status row whose measurement was deleted (incremental sync only). */
         StatusTombstone: {
@@ -23215,6 +23918,330 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["OAuthError"];
                 };
+            };
+        };
+    };
+    receiveWebhookMeasurementCreatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (the body's "id"): the same on every attempt, so a receiver can drop duplicates */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed; refuse ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Standard Webhooks signature: "v1,<base64 HMAC-SHA256 of id.timestamp.body>", one per valid secret (two for 24 h after a rotation), space-separated */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/cloudevents+json": components["schemas"]["WebhookMeasurementCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered. Answer within the response timeout (10 s by default); the body is ignored */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered (so is any 3xx, 5xx, timeout or refused connection): retried with backoff for 24 hours, then failed and the subscription disabled */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    receiveWebhookMeasurementUpdatedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (the body's "id"): the same on every attempt, so a receiver can drop duplicates */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed; refuse ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Standard Webhooks signature: "v1,<base64 HMAC-SHA256 of id.timestamp.body>", one per valid secret (two for 24 h after a rotation), space-separated */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/cloudevents+json": components["schemas"]["WebhookMeasurementUpdatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered. Answer within the response timeout (10 s by default); the body is ignored */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered (so is any 3xx, 5xx, timeout or refused connection): retried with backoff for 24 hours, then failed and the subscription disabled */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    receiveWebhookMeasurementDeletedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (the body's "id"): the same on every attempt, so a receiver can drop duplicates */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed; refuse ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Standard Webhooks signature: "v1,<base64 HMAC-SHA256 of id.timestamp.body>", one per valid secret (two for 24 h after a rotation), space-separated */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/cloudevents+json": components["schemas"]["WebhookMeasurementDeletedEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered. Answer within the response timeout (10 s by default); the body is ignored */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered (so is any 3xx, 5xx, timeout or refused connection): retried with backoff for 24 hours, then failed and the subscription disabled */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    receiveWebhookIndicatorStatusChangedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (the body's "id"): the same on every attempt, so a receiver can drop duplicates */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed; refuse ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Standard Webhooks signature: "v1,<base64 HMAC-SHA256 of id.timestamp.body>", one per valid secret (two for 24 h after a rotation), space-separated */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/cloudevents+json": components["schemas"]["WebhookIndicatorStatusChangedEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered. Answer within the response timeout (10 s by default); the body is ignored */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered (so is any 3xx, 5xx, timeout or refused connection): retried with backoff for 24 hours, then failed and the subscription disabled */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    receiveWebhookYearApprovedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (the body's "id"): the same on every attempt, so a receiver can drop duplicates */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed; refuse ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Standard Webhooks signature: "v1,<base64 HMAC-SHA256 of id.timestamp.body>", one per valid secret (two for 24 h after a rotation), space-separated */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/cloudevents+json": components["schemas"]["WebhookYearApprovedEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered. Answer within the response timeout (10 s by default); the body is ignored */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered (so is any 3xx, 5xx, timeout or refused connection): retried with backoff for 24 hours, then failed and the subscription disabled */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    receiveWebhookYearReopenedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (the body's "id"): the same on every attempt, so a receiver can drop duplicates */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed; refuse ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Standard Webhooks signature: "v1,<base64 HMAC-SHA256 of id.timestamp.body>", one per valid secret (two for 24 h after a rotation), space-separated */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/cloudevents+json": components["schemas"]["WebhookYearReopenedEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered. Answer within the response timeout (10 s by default); the body is ignored */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered (so is any 3xx, 5xx, timeout or refused connection): retried with backoff for 24 hours, then failed and the subscription disabled */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    receiveWebhookPlanStructureChangedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (the body's "id"): the same on every attempt, so a receiver can drop duplicates */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed; refuse ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Standard Webhooks signature: "v1,<base64 HMAC-SHA256 of id.timestamp.body>", one per valid secret (two for 24 h after a rotation), space-separated */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/cloudevents+json": components["schemas"]["WebhookPlanStructureChangedEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered. Answer within the response timeout (10 s by default); the body is ignored */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered (so is any 3xx, 5xx, timeout or refused connection): retried with backoff for 24 hours, then failed and the subscription disabled */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    receiveWebhookReportSignatoryChangedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (the body's "id"): the same on every attempt, so a receiver can drop duplicates */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed; refuse ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Standard Webhooks signature: "v1,<base64 HMAC-SHA256 of id.timestamp.body>", one per valid secret (two for 24 h after a rotation), space-separated */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/cloudevents+json": components["schemas"]["WebhookReportSignatoryChangedEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered. Answer within the response timeout (10 s by default); the body is ignored */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered (so is any 3xx, 5xx, timeout or refused connection): retried with backoff for 24 hours, then failed and the subscription disabled */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    receiveWebhookTestEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (the body's "id"): the same on every attempt, so a receiver can drop duplicates */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed; refuse ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Standard Webhooks signature: "v1,<base64 HMAC-SHA256 of id.timestamp.body>", one per valid secret (two for 24 h after a rotation), space-separated */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/cloudevents+json": components["schemas"]["WebhookTestEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered. Answer within the response timeout (10 s by default); the body is ignored */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered (so is any 3xx, 5xx, timeout or refused connection): retried with backoff for 24 hours, then failed and the subscription disabled */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

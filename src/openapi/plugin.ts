@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { access } from '../http/access.js';
 import { polishDocument } from './polish.js';
+import { webhooksSection } from './webhooks.js';
 
 export const API_DESCRIPTION = `Nysana tracks the target indicators of government strategic plans: organizations, plans,
 strategic directions, goals, target indicators and their yearly planned and actual values, with the
@@ -126,7 +127,11 @@ export async function registerOpenApi(app: FastifyInstance) {
       security: [{ bearerAuth: [] }, { clientCredentials: [] }, { personalAccessToken: [] }],
     },
     transform: jsonSchemaTransform,
-    transformObject: (input) => withoutUnusedSchemas(polishDocument(jsonSchemaTransformObject(input) as OpenApiDoc)) as never,
+    transformObject: (input) =>
+      withoutUnusedSchemas({
+        ...polishDocument(jsonSchemaTransformObject(input) as OpenApiDoc),
+        webhooks: webhooksSection(),
+      }) as never,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { url: '/openapi.json' } as never });
   app.get('/openapi.json', { config: { access: access.public }, schema: { hide: true } }, async () => app.swagger());

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../src/openapi/document.js';
+import { EVENT_TYPES, TEST_EVENT_TYPE } from '../../src/webhooks/catalog.js';
 import { call, setupApp } from '../helpers/app.js';
 
 const ctx = setupApp();
@@ -47,5 +48,31 @@ describe('OpenAPI document', () => {
     const res = await call(ctx.app, 'GET', '/docs/', undefined, { authorization: '' });
     expect(res.status).toBe(200);
     expect(res.raw.headers['content-type']).toMatch(/text\/html/);
+  });
+
+  it('publishes every webhook event type under `webhooks`, its body the CloudEvents envelope of that type', () => {
+    type Webhook = {
+      post: {
+        operationId: string;
+        parameters: { name: string; in: string }[];
+        requestBody: { content: Record<string, { schema: { $ref: string } }> };
+      };
+    };
+    const doc = ctx.app.swagger() as unknown as {
+      webhooks: Record<string, Webhook>;
+      components: { schemas: Record<string, { properties: { type: { const: string }; data: unknown } }> };
+    };
+    expect(Object.keys(doc.webhooks).sort()).toEqual([...EVENT_TYPES, TEST_EVENT_TYPE].sort());
+    for (const [type, { post }] of Object.entries(doc.webhooks)) {
+      const ref = post.requestBody.content['application/cloudevents+json']!.schema.$ref;
+      const schema = doc.components.schemas[ref.replace('#/components/schemas/', '')];
+      expect(schema?.properties.type.const, type).toBe(type);
+      expect(schema?.properties.data, type).toBeTruthy();
+      expect(post.parameters.map((p) => `${p.in}:${p.name}`)).toEqual([
+        'header:webhook-id',
+        'header:webhook-timestamp',
+        'header:webhook-signature',
+      ]);
+    }
   });
 });

@@ -7,7 +7,8 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { webhookSubscriptions } from '../../src/db/schema.js';
-import { EVENT_TYPES } from '../../src/webhooks/catalog.js';
+import { EVENT_TYPES, toCloudEvent } from '../../src/webhooks/catalog.js';
+import { CLOUD_EVENTS } from '../../src/webhooks/event-schemas.js';
 import type { EventType } from '../../src/webhooks/catalog.js';
 import { RELAYED_ENTITY_TYPES } from '../../src/webhooks/relay/events.js';
 import { createRelay } from '../../src/webhooks/relay/service.js';
@@ -96,12 +97,21 @@ async function mark(): Promise<number> {
   return row!.seq as number;
 }
 
+/** The events written after `seq`; each must be what the OpenAPI document's `webhooks` section publishes for its type. */
 async function eventsAfter(seq: number): Promise<Event[]> {
-  return (await queryRows(
+  const rows = (await queryRows(
     ctx,
-    sql`select id::text, seq::int, type, source, subject, organization_id::text, plan_id::text, audit_id::int, data
+    sql`select id::text, seq::int, type, source, subject, organization_id::text, plan_id::text, audit_id::int, data,
+               time
         from webhook_events where seq > ${seq} order by seq`,
-  )) as unknown as Event[];
+  )) as unknown as (Event & { time: Date })[];
+  return rows.map(({ time, ...e }) => {
+    const published = CLOUD_EVENTS[e.type]!.schema.safeParse(
+      toCloudEvent({ ...e, time: new Date(time), data: e.data as Record<string, unknown> }),
+    );
+    if (!published.success) throw new Error(`${e.type} does not match its schema: ${published.error.message}`);
+    return e;
+  });
 }
 
 async function relayed(seq: number): Promise<Event[]> {

@@ -14,7 +14,8 @@ import {
   webhookEvents,
   webhookSubscriptions,
 } from '../../src/db/schema.js';
-import { TEST_EVENT_TYPE } from '../../src/webhooks/catalog.js';
+import { TEST_EVENT_TYPE, toCloudEvent } from '../../src/webhooks/catalog.js';
+import { CLOUD_EVENTS } from '../../src/webhooks/event-schemas.js';
 import { keyOf, openSecret, signingKeys } from '../../src/webhooks/secret.js';
 import type { Json } from '../helpers/app.js';
 import { bearer, call, setupApp, tokenFor } from '../helpers/app.js';
@@ -618,6 +619,8 @@ describe('the delivery log, redelivery and the test event', () => {
       auditId: null,
       data: { subscriptionId: other.id, message: 'hello' },
     });
+    // What the OpenAPI document's `webhooks` section publishes for the test type.
+    expect(CLOUD_EVENTS[TEST_EVENT_TYPE]!.schema.safeParse(toCloudEvent(event!)).success).toBe(true);
     const deliveries = await db().select().from(webhookDeliveries).where(eq(webhookDeliveries.eventId, event!.id));
     expect(deliveries).toHaveLength(1);
     expect(deliveries[0]).toMatchObject({

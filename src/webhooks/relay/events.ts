@@ -11,6 +11,7 @@ import type { AchievementStatus, BetterWhen, NumericInput, ValueType } from '../
 import type { EvaluationRules } from '../../achievement/methods.js';
 import { evaluateWith } from '../../achievement/methods.js';
 import type { EventType } from '../catalog.js';
+import type { EventData } from '../event-schemas.js';
 import type { AuditRow, MeasurementValues, NewEvent, TreeContext } from './repository.js';
 
 /** The API's base path (src/app.ts API_PREFIX; not imported: data code does not import HTTP code). */
@@ -29,10 +30,10 @@ export const RELAYED_ENTITY_TYPES = [
   'plan',
 ] as const;
 
-const STRUCTURE = new Map([
-  ['direction', 'directions'],
-  ['goal', 'goals'],
-  ['indicator', 'indicators'],
+const STRUCTURE = new Map<string, { type: 'direction' | 'goal' | 'indicator'; plural: string }>([
+  ['direction', { type: 'direction', plural: 'directions' }],
+  ['goal', { type: 'goal', plural: 'goals' }],
+  ['indicator', { type: 'indicator', plural: 'indicators' }],
 ]);
 
 type Json = Record<string, unknown>;
@@ -173,13 +174,14 @@ export interface EventInputs {
 const planJson = (plan: PlanRef | null) =>
   plan ? { id: plan.id, code: plan.code, organizationId: plan.organizationId } : null;
 
-function event(
+/** One event; its data has the shape its type publishes (src/webhooks/event-schemas.ts). */
+function event<T extends EventType>(
   inputs: EventInputs,
   row: AuditRow,
-  type: EventType,
+  type: T,
   plan: PlanRef | null,
   self: string,
-  data: Json,
+  data: EventData<T>,
 ): NewEvent {
   return {
     id: (inputs.newId ?? randomUUID)(),
@@ -271,17 +273,24 @@ function approvalEvents(inputs: EventInputs, row: AuditRow): NewEvent[] {
   ];
 }
 
-const WRITES = new Set(['create', 'update', 'delete']);
+type WriteAction = 'create' | 'update' | 'delete';
+const isWrite = (action: string): action is WriteAction =>
+  action === 'create' || action === 'update' || action === 'delete';
 
-function structureEvents(inputs: EventInputs, row: AuditRow, plural: string): NewEvent[] {
-  if (!WRITES.has(row.action)) return [];
+function structureEvents(
+  inputs: EventInputs,
+  row: AuditRow,
+  { type, plural }: { type: 'direction' | 'goal' | 'indicator'; plural: string },
+): NewEvent[] {
+  const { action } = row;
+  if (!isWrite(action)) return [];
   const doc = row.after ?? row.before ?? {};
   const plan = inputs.tree.planOf(row.entityId);
   return [
     event(inputs, row, 'kz.nysana.plan.structure_changed', plan, `${API}/${plural}/${row.entityId}`, {
       plan: planJson(plan),
-      entity: { type: row.entityType, id: row.entityId, code: str(doc.code) },
-      action: row.action,
+      entity: { type, id: row.entityId, code: str(doc.code) },
+      action,
       before: row.before,
       after: row.after,
     }),
@@ -335,7 +344,8 @@ function rescoredEvents(inputs: EventInputs, row: AuditRow, plan: PlanRef | null
 }
 
 function signatureEvents(inputs: EventInputs, row: AuditRow): NewEvent[] {
-  if (!WRITES.has(row.action)) return [];
+  const { action } = row;
+  if (!isWrite(action)) return [];
   const at = planYearOf(inputs, row);
   if (!at) return [];
   const { planId, year, plan } = at;
@@ -343,7 +353,7 @@ function signatureEvents(inputs: EventInputs, row: AuditRow): NewEvent[] {
     event(inputs, row, 'kz.nysana.report.signatory_changed', plan, `${API}/plans/${planId}/reports/${year}/signature`, {
       plan: planJson(plan),
       year,
-      action: row.action,
+      action,
       before: row.before,
       after: row.after,
     }),
@@ -361,8 +371,8 @@ export function eventsOf(inputs: EventInputs, row: AuditRow): NewEvent[] {
     case 'reportSignature':
       return signatureEvents(inputs, row);
     default: {
-      const plural = STRUCTURE.get(row.entityType);
-      return plural ? structureEvents(inputs, row, plural) : [];
+      const structure = STRUCTURE.get(row.entityType);
+      return structure ? structureEvents(inputs, row, structure) : [];
     }
   }
 }
