@@ -325,6 +325,8 @@ interface ExportSample {
   bytes: number;
   seconds: number;
   peakKb: number;
+  /** RSS when the request was sent: what the process held from earlier scenarios. */
+  startKb: number;
 }
 
 /** One export streamed to the end, with the server's peak RSS sampled meanwhile; throws what went wrong. */
@@ -339,7 +341,8 @@ async function exportOnce(
   if (child.exitCode !== null || child.signalCode !== null) {
     throw new Error(`${target} server is not running (${child.exitCode ?? child.signalCode})`);
   }
-  let peakKb = rssKb(child.pid!).rss;
+  const startKb = rssKb(child.pid!).rss;
+  let peakKb = startKb;
   const sampler = setInterval(() => {
     try {
       peakKb = Math.max(peakKb, rssKb(child.pid!).rss);
@@ -366,7 +369,7 @@ async function exportOnce(
   } finally {
     clearInterval(sampler);
   }
-  return { rows, bytes, seconds: (performance.now() - started) / 1000, peakKb };
+  return { rows, bytes, seconds: (performance.now() - started) / 1000, peakKb, startKb };
 }
 
 /**
@@ -403,12 +406,13 @@ async function exportInTurn(
     const seconds = median(runs.map((r) => r.seconds));
     const { rows, bytes } = runs[0]!;
     const peak = Math.max(...runs.map((r) => r.peakKb));
+    const before = runs.find((r) => r.peakKb === peak)!.startKb;
     const what = format === 'xlsx' ? `${(bytes / 1048576).toFixed(1)} MB` : `${rows.toLocaleString('en')} rows`;
     const rate =
       format === 'xlsx' ? `${(bytes / 1048576 / seconds).toFixed(1)} MB/s` : `${(rows / seconds).toFixed(0)} rows/s`;
     const each =
       runs.length > 1 ? ` (median of ${runs.length}: ${runs.map((r) => r.seconds.toFixed(2)).join(', ')} s)` : '';
-    const extra = `${what} in one streamed response, ${seconds.toFixed(2)} s${each}, ${rate}, peak RSS ${(peak / 1024).toFixed(0)} MB`;
+    const extra = `${what} in one streamed response, ${seconds.toFixed(2)} s${each}, ${rate}, peak RSS ${(peak / 1024).toFixed(0)} MB (${(before / 1024).toFixed(0)} MB when that export began)`;
     results.push({ scenario, target: c.target, extra });
     log(`${scenario} / ${c.target}: ${extra}`);
   });
