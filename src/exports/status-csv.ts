@@ -54,7 +54,7 @@ interface Placement {
 /** goal id -> where the goal sits. */
 export type Placements = ReadonlyMap<string, Placement>;
 /** plan id -> its approved years -> the approval's evaluation method version (null: none named). */
-export type Approvals = ReadonlyMap<string, ReadonlyMap<number, string | null>>;
+type Approvals = ReadonlyMap<string, ReadonlyMap<number, string | null>>;
 
 /**
  * The placement cells of csvPlacementQuery's rows, encoded once per goal rather than once per
