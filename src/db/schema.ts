@@ -224,7 +224,8 @@ export const measurements = pgTable(
   },
   (t) => [
     uniqueIndex('measurements_indicator_year_key').on(t.indicatorId, t.year),
-    index('measurements_year_idx').on(t.year),
+    // The year with its change stamps: the export's watermark reads them from the index alone (migration 0020).
+    index('measurements_year_change_idx').on(t.year, t.changeXid),
     index('measurements_change_idx').on(t.changeXid, t.id),
     // numeric could hold NaN and +-Infinity, which no rule reads as a number (src/achievement/status-sql.ts).
     check('measurements_plan_finite_check', sql`${t.plan} not in ('NaN', 'Infinity', '-Infinity')`),

@@ -3,7 +3,8 @@
  *
  * Rows come through a server-side cursor as raw text (statusCsvQuery: the goal's id, the
  * indicator's id joined to its code, names, values; the cells of where the row sits come once per
- * goal, csvPlacementQuery): no type parsing, no IndicatorStatus object per row, no per-column dispatch.
+ * goal, csvPlacementQuery, and the approved plan years once per export, csvApprovalsQuery): no type
+ * parsing, no IndicatorStatus object per row, no per-column dispatch.
  * Each line is written in one template from those values and the achievement rules' result
  * (achievement/compute.ts, the same rules as everywhere); text cells go through csvText() as in
  * every export. The bytes equal the generic encoder's (tabular.ts over IndicatorStatus objects),
@@ -17,7 +18,7 @@ import { decimalToNumber } from '../shared/decimal.js';
 import type { Lang } from '../shared/lang.js';
 import type { Pool } from 'pg';
 import { cursorBatches } from '../db/cursor.js';
-import { CSV_ROW, csvPlacementQuery, PLACEMENT_ROW, statusCsvQuery } from '../status/queries.js';
+import { CSV_ROW, csvApprovalsQuery, csvPlacementQuery, PLACEMENT_ROW, statusCsvQuery } from '../status/queries.js';
 import type { StatusFilter } from '../status/read-model.js';
 import { DEFAULT_RULES, evaluateWith } from '../achievement/methods.js';
 import type { Scoring } from '../status/assemble.js';
@@ -45,32 +46,53 @@ function numberCellOf(sep: string, decimal: '.' | ','): (n: number | null) => st
   };
 }
 
-/** Where each goal sits as CSV: goal id -> the cells from the organization's id to the goal's title. */
-export type Placements = ReadonlyMap<string, string>;
+/** Where a goal sits: its cells from the organization's id to the goal's title, and its plan. */
+interface Placement {
+  cells: string;
+  planId: string;
+}
+/** goal id -> where the goal sits. */
+export type Placements = ReadonlyMap<string, Placement>;
+/** plan id -> its approved years -> the approval's evaluation method version (null: none named). */
+type Approvals = ReadonlyMap<string, ReadonlyMap<number, string | null>>;
 
 /**
  * The placement cells of csvPlacementQuery's rows, encoded once per goal rather than once per
  * row: the organization's, plan's, direction's and goal's id with code and name, `sep` between.
  */
-function placementCells(rows: readonly unknown[][], sep: string): Map<string, string> {
+function placementCells(rows: readonly unknown[][], sep: string): Map<string, Placement> {
   const code = sep.charCodeAt(0);
   const text = (value: unknown) => (value === null ? '' : csvText(value as string, code));
-  const out = new Map<string, string>();
+  const out = new Map<string, Placement>();
   for (const r of rows)
-    out.set(
-      r[PLACEMENT_ROW.goalId] as string,
-      `${r[PLACEMENT_ROW.organization] as string}${sep}${text(r[PLACEMENT_ROW.organizationName])}${sep}` +
+    out.set(r[PLACEMENT_ROW.goalId] as string, {
+      cells:
+        `${r[PLACEMENT_ROW.organization] as string}${sep}${text(r[PLACEMENT_ROW.organizationName])}${sep}` +
         `${r[PLACEMENT_ROW.plan] as string}${sep}${text(r[PLACEMENT_ROW.planTitle])}${sep}` +
         `${r[PLACEMENT_ROW.direction] as string}${sep}${text(r[PLACEMENT_ROW.directionTitle])}${sep}` +
         `${r[PLACEMENT_ROW.goal] as string}${sep}${text(r[PLACEMENT_ROW.goalTitle])}`,
-    );
+      planId: r[PLACEMENT_ROW.planId] as string,
+    });
   return out;
 }
+
+/** csvApprovalsQuery's rows (raw text) by plan and year. */
+function approvalsOf(rows: readonly unknown[][]): Map<string, Map<number, string | null>> {
+  const out = new Map<string, Map<number, string | null>>();
+  for (const [planId, year, methodVersionId] of rows) {
+    let years = out.get(planId as string);
+    if (!years) out.set(planId as string, (years = new Map<number, string | null>()));
+    years.set(Number(year), methodVersionId as string | null);
+  }
+  return out;
+}
+
+const NO_APPROVALS: ReadonlyMap<number, string | null> = new Map();
 
 /** One CSV line (without its CRLF) from a statusCsvQuery row. */
 export function statusCsvLine(
   { sep, decimal, lang }: StatusCsvFormat,
-  placements: Placements,
+  { placements, approvals }: Pick<StatusCsvSource, 'placements' | 'approvals'>,
   scorer: Scorer = defaultScorer,
 ): (row: unknown[]) => string {
   const code = sep.charCodeAt(0);
@@ -80,13 +102,15 @@ export function statusCsvLine(
   // Rows arrive in the natural order: consecutive rows share their goal.
   let lastGoal: unknown = null;
   let placed = '';
+  let approvedYears = NO_APPROVALS;
   const placement = (goalId: unknown) => {
     if (goalId !== lastGoal) {
-      const cells = placements.get(goalId as string);
+      const where = placements.get(goalId as string);
       // The placements are read in the rows' own snapshot (statusCsvQuery, csvPlacementQuery).
-      if (cells === undefined) throw new Error(`status CSV: no placement for goal ${String(goalId)}`);
+      if (where === undefined) throw new Error(`status CSV: no placement for goal ${String(goalId)}`);
       lastGoal = goalId;
-      placed = cells;
+      placed = where.cells;
+      approvedYears = approvals.get(where.planId) ?? NO_APPROVALS;
     }
     return placed;
   };
@@ -113,16 +137,16 @@ export function statusCsvLine(
       year: Number(r[CSV_ROW.year]),
     };
     const d = computeIndicatorStatus(input);
-    // Raw text rows: booleans arrive as "t"/"f".
-    const approved = r[CSV_ROW.approved] === true || r[CSV_ROW.approved] === 't';
+    const placed = placement(r[CSV_ROW.goalId]);
+    const approvalMethodVersionId = approvedYears.get(input.year);
     const scoring = scorer({
-      approved,
+      approved: approvalMethodVersionId !== undefined,
       planMethodId: r[CSV_ROW.planMethodId] as string | null,
-      approvalMethodVersionId: r[CSV_ROW.approvalMethodVersionId] as string | null,
+      approvalMethodVersionId: approvalMethodVersionId ?? null,
     });
     const m = evaluateWith(scoring.rules, input, d, scoring.now);
     return (
-      `${placement(r[CSV_ROW.goalId])}${sep}` +
+      `${placed}${sep}` +
       `${r[CSV_ROW.indicator] as string}${sep}${text(r[CSV_ROW.name])}${sep}${text(r[CSV_ROW.unit])}${sep}` +
       `${r[CSV_ROW.valueType] as string}${sep}${r[CSV_ROW.betterWhen] as string}${sep}${r[CSV_ROW.year] as string}${sep}${decimalCell(plan)}${sep}${decimalCell(fact)}${sep}${ratingSize ?? ''}${sep}` +
       `${decimalCell(r[CSV_ROW.score] as string | null)}${sep}${status[d.status]}${sep}${numberCell(d.achievementPercent)}${sep}` +
@@ -135,15 +159,17 @@ export function statusCsvLine(
   };
 }
 
-/** The status CSV's rows and the placements they are written against. */
+/** The status CSV's rows and what they are written against: the placements and the approved plan years. */
 export interface StatusCsvSource {
   batches: AsyncIterable<unknown[][]>;
   placements: Placements;
+  approvals: Approvals;
 }
 
 /**
  * The rows of statusCsvQuery through a server-side cursor, `fetchRows` per FETCH, raw; the
- * placements (csvPlacementQuery) are read first on the cursor's connection, in its snapshot.
+ * placements (csvPlacementQuery) and approvals (csvApprovalsQuery) are read first on the cursor's
+ * connection, in its snapshot.
  */
 export function statusCsvSource(
   pool: Pool,
@@ -153,23 +179,26 @@ export function statusCsvSource(
 ): StatusCsvSource {
   const q = statusCsvQuery(filter, lang, sep);
   const where = csvPlacementQuery(filter, lang, sep);
-  const placements = new Map<string, string>();
+  const approved = csvApprovalsQuery(filter);
+  const placements = new Map<string, Placement>();
+  const approvals = new Map<string, ReadonlyMap<number, string | null>>();
   const batches = cursorBatches(pool, q.text, q.values, fetchRows, {
     raw: true,
     before: async (query) => {
-      for (const [goal, cells] of placementCells(await query(where.text, where.values), sep))
-        placements.set(goal, cells);
+      for (const [goal, placement] of placementCells(await query(where.text, where.values), sep))
+        placements.set(goal, placement);
+      for (const [plan, years] of approvalsOf(await query(approved.text, approved.values))) approvals.set(plan, years);
     },
   });
-  return { batches, placements };
+  return { batches, placements, approvals };
 }
 
 /** Every feed row matching the filters as CSV, `headers` first, from statusCsvSource. */
 export function statusCsvStream(
-  { batches, placements }: StatusCsvSource,
+  source: StatusCsvSource,
   format: StatusCsvFormat,
   headers: readonly string[],
   scorer: Scorer = defaultScorer,
 ): Readable {
-  return csvLineStream(csvHeader(headers, format.sep), batches, statusCsvLine(format, placements, scorer));
+  return csvLineStream(csvHeader(headers, format.sep), source.batches, statusCsvLine(format, source, scorer));
 }

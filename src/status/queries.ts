@@ -327,9 +327,7 @@ export const CSV_ROW = {
   // Evaluation methods (issue 18).
   previousScore: 13,
   weight: 14,
-  approved: 15,
-  planMethodId: 16,
-  approvalMethodVersionId: 17,
+  planMethodId: 15,
 } as const;
 
 /** Each id joined by `sep` to its code, as the CSV shows it (see statusCsvQuery). */
@@ -340,11 +338,13 @@ const idCode = (sep: string, id: AnyPgColumn, code: AnyPgColumn) => sql`concat_w
  * per goal from csvPlacementQuery), the indicator's id joined by `sep` to its code (UUIDs and codes
  * need no quoting: nysana_code_ok allows no separator, quote, line break or formula sign in a
  * code), its name and unit resolved to `lang`, then the values of the line's other columns. The
- * driver decodes 18 raw values a row (src/exports/status-csv.ts reads them as text). Text cells are
+ * driver decodes 16 raw values a row (src/exports/status-csv.ts reads them as text). Text cells are
  * still encoded in Node: doing it in SQL cost PostgreSQL, the busier side, more than it saved.
  * The organization, plan, direction and goal cells were computed here per row (eight values, a
  * third of PostgreSQL's expression work); a LATERAL subquery per parent that PostgreSQL memoizes
  * cost it more than it saved (measured: 1.40 s against 1.03 s of CPU per 100,000 rows).
+ * Nothing of year_approvals is selected, so PostgreSQL removes that left join (unique on plan and
+ * year): the approvals come once per export from csvApprovalsQuery instead of a lookup per row.
  */
 export function statusCsvQuery(filter: StatusFilter, lang: Lang, sep: string): StatusQuery {
   const { plan, fact, ratingSize, score, previousFact, previousRatingSize, previousScore, weight } = statusRowColumns;
@@ -364,9 +364,7 @@ export function statusCsvQuery(filter: StatusFilter, lang: Lang, sep: string): S
     previousRatingSize,
     previousScore,
     weight,
-    approved: sql`(${yearApprovals.id} is not null)`,
     planMethodId: plans.evaluationMethodId,
-    approvalMethodVersionId: yearApprovals.evaluationMethodVersionId,
   });
   const q = statusQuery({ columns, filter, order: { by: 'natural' } });
   if (q.keys.some((key, i) => CSV_ROW[key as keyof typeof CSV_ROW] !== i))
@@ -385,6 +383,8 @@ export const PLACEMENT_ROW = {
   directionTitle: 6,
   goal: 7,
   goalTitle: 8,
+  // The goal's plan, whose approval of the row's year (csvApprovalsQuery) scores the row.
+  planId: 9,
 } as const;
 
 const placementBuilder = new QueryBuilder();
@@ -413,6 +413,7 @@ export function csvPlacementQuery(filter: StatusFilter, lang: Lang, sep: string)
     directionTitle: resolved(directions.title, lang),
     goal: idCode(sep, goals.id, goals.code),
     goalTitle: resolved(goals.title, lang),
+    planId: plans.id,
   };
   if (Object.keys(columns).some((key, i) => PLACEMENT_ROW[key as keyof typeof PLACEMENT_ROW] !== i))
     throw new Error('csvPlacementQuery selects out of PLACEMENT_ROW order');
@@ -422,6 +423,32 @@ export function csvPlacementQuery(filter: StatusFilter, lang: Lang, sep: string)
       and(
         ...filterConditions(parents, bindValues(parents)),
         filter.goalId !== undefined ? eq(goals.id, filter.goalId) : undefined,
+      ),
+    )
+    .toSQL();
+  return { text, values: params };
+}
+
+/**
+ * The approved plan years the CSV export's rows may fall in, as [plan id, year, the approval's
+ * evaluation method version]: the filter's organization and plan, the filter's year when it has
+ * one (a superset of what its rows need). Read once per export in the cursor's snapshot
+ * (src/db/cursor.ts `before`), where the rows' statement joined year_approvals on every row.
+ */
+export function csvApprovalsQuery(filter: StatusFilter): { text: string; values: unknown[] } {
+  const parents: StatusFilter = { organizationId: filter.organizationId, planId: filter.planId };
+  const { sql: text, params } = placementBuilder
+    .select({
+      planId: yearApprovals.planId,
+      year: yearApprovals.year,
+      methodVersionId: yearApprovals.evaluationMethodVersionId,
+    })
+    .from(yearApprovals)
+    .innerJoin(plans, eq(plans.id, yearApprovals.planId))
+    .where(
+      and(
+        ...filterConditions(parents, bindValues(parents)),
+        filter.year !== undefined ? eq(yearApprovals.year, filter.year) : undefined,
       ),
     )
     .toSQL();

@@ -290,6 +290,24 @@ describe('a plan switched to a capped, banded, weighted method and back', () => 
   });
 });
 
+/** year -> degree cell of a plan's status CSV (the columns counted from the end: only names before them are free text). */
+async function csvDegrees(planId: string, query = ''): Promise<Record<string, string>> {
+  const res = await call(ctx.app, 'GET', `${API}/status?planId=${planId}&${query}format=csv`);
+  expect(res.status).toBe(200);
+  const [header, ...lines] = res.raw.body
+    .replace(/^\uFEFF/, '')
+    .trim()
+    .split('\r\n') as string[];
+  const names = header!.split(',');
+  const fromEnd = (name: string) => names.length - names.indexOf(name);
+  return Object.fromEntries(
+    lines.map((line) => {
+      const cells = line.split(',');
+      return [cells[cells.length - fromEnd('year')]!, cells[cells.length - fromEnd('degree')]!];
+    }),
+  );
+}
+
 describe('approved years keep their method version', () => {
   it('answers with the version it was approved with after the method changes, and the method cannot be deleted', async () => {
     const tree = await createTree(ctx.app);
@@ -316,10 +334,15 @@ describe('approved years keep their method version', () => {
     const open = await planStatus(tree.plan.id, 2015);
     expect(open.evaluationMethod.versionId).not.toBe(v1.id);
     expect(flatten(open)[0]!.degree).toBe(1);
+    // The CSV export scores each row by its own year's approval too, for one year and for every year.
+    expect(await csvDegrees(tree.plan.id, 'year=2016&')).toEqual({ 2016: '1.2' });
+    expect(await csvDegrees(tree.plan.id, 'year=2015&')).toEqual({ 2015: '1' });
+    expect(await csvDegrees(tree.plan.id)).toEqual({ 2015: '1', 2016: '1.2' });
     // The plan switched back to the default: the approved year still answers with v1.
     await setMethod(tree.plan.id, null);
     expect(flatten(await planStatus(tree.plan.id, 2016))[0]!.degree).toBe(1.2);
     expect(flatten(await planStatus(tree.plan.id, 2015))[0]!.degree).toBe(1.5);
+    expect(await csvDegrees(tree.plan.id)).toEqual({ 2015: '1.5', 2016: '1.2' });
     expectProblem(await call(ctx.app, 'DELETE', `${API}/evaluation-methods/${method.id}`), 409);
   });
 });
