@@ -87,6 +87,13 @@ export const ConfigSchema = z
     RATE_LIMIT_REDIS_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
     /** Start of every rate-limit key in that Redis (deployments sharing one Redis use different ones). */
     RATE_LIMIT_REDIS_PREFIX: z.string().min(1).max(100).default('nysana:rate:'),
+    /**
+     * V8's old-generation growth between full collections, in percent of what stayed live (its
+     * --heap-growing-percent; 0 leaves V8's own factor, up to 4x). A streamed export promotes most of
+     * its rows to the old generation before they die, so under V8's own factor one year's CSV grows
+     * the heap to 4x its live data before a collection (docs/benchmarks.md, "Peak RSS of an export").
+     */
+    HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(300).default(100),
     /** Event-loop delay beyond which requests are shed with 503 + Retry-After instead of queuing. */
     MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
     /** Behind a reverse proxy, take the client address from X-Forwarded-For (rate limits are per IP). */

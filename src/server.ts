@@ -1,4 +1,5 @@
 /** `npm start`: configuration, database, migrations, then serve until SIGTERM/SIGINT. */
+import { setFlagsFromString } from 'node:v8';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { loadConfigOrExit } from './config.js';
@@ -9,6 +10,8 @@ import { startPruneTimer } from './sync/retention.js';
 import { ensureFirstAdmin } from './users/bootstrap.js';
 
 const config = loadConfigOrExit();
+// Set before the database and the app allocate anything; V8 reads it at every heap-limit update.
+if (config.HEAP_GROWING_PERCENT > 0) setFlagsFromString(`--heap-growing-percent=${config.HEAP_GROWING_PERCENT}`);
 
 const database = await openDatabaseOrExit(config);
 await migrate(database);
