@@ -556,3 +556,97 @@ describe('retention', () => {
     expect(backoffMs(0, 5_000, 3_600_000, () => 0.5)).toBe(2_500);
   });
 });
+
+describe('kept-alive connections', () => {
+  it("sends a subscription's deliveries over one connection", async () => {
+    let secret = '';
+    const r = await receiver(() => [secret]);
+    const sub = await subscription(r.url);
+    secret = sub.secret;
+    const ids = await enqueue(sub.id, 10);
+    dispatcher().start();
+    await waitFor('every delivery', () => allSucceeded(sub.id));
+    expect(r.received.map((x) => x.headers['webhook-id'])).toEqual(ids);
+    expect(r.received.every((x) => x.verified[0])).toBe(true);
+    expect(r.connections).toBe(1);
+  });
+
+  it('connects anew when the DNS answer changes, and reuses a socket only for the address it went to', async () => {
+    let secret = '';
+    const first = await receiver(() => [secret]);
+    // The same port on another loopback address: only the DNS answer tells the two apart.
+    const second = await startReceiver(() => [secret], first.port, '127.0.0.2');
+    cleanups.push(() => second.close());
+    const sub = await subscription(`http://hooks.nysana.invalid:${first.port}/hooks`);
+    secret = sub.secret;
+    let answer = '127.0.0.1';
+    const d = dispatcher({}, { lookup: async () => [{ address: answer, family: 4 as const }] });
+
+    const before = await enqueue(sub.id, 3);
+    expect(await d.runOnce()).toBe(3);
+    answer = '127.0.0.2';
+    const after = await enqueue(sub.id, 3, 3);
+    expect(await d.runOnce()).toBe(3);
+    answer = '127.0.0.1';
+    const back = await enqueue(sub.id, 2, 6);
+    expect(await d.runOnce()).toBe(2);
+
+    expect(first.received.map((x) => x.headers['webhook-id'])).toEqual([...before, ...back]);
+    expect(second.received.map((x) => x.headers['webhook-id'])).toEqual(after);
+    expect([...first.received, ...second.received].every((x) => x.verified[0])).toBe(true);
+    expect([first.connections, second.connections]).toEqual([1, 1]);
+  });
+
+  it('delivers everything to a receiver that answers Connection: close, one connection each', async () => {
+    let secret = '';
+    const r = await receiver(() => [secret]);
+    r.handler = (_req, res) => {
+      res.setHeader('connection', 'close');
+      res.end('ok');
+    };
+    const sub = await subscription(r.url);
+    secret = sub.secret;
+    const ids = await enqueue(sub.id, 5);
+    dispatcher().start();
+    await waitFor('every delivery', () => allSucceeded(sub.id));
+    expect(r.received.map((x) => x.headers['webhook-id'])).toEqual(ids);
+    expect(r.connections).toBe(5);
+    expect((await attemptsOf(sub.id)).every((a) => a.statusCode === 200)).toBe(true);
+  });
+
+  it('keeps no connection whose answer was longer than the prefix it reads', async () => {
+    let secret = '';
+    const r = await receiver(() => [secret]);
+    r.handler = (_req, res) => void res.end('x'.repeat(4096));
+    const sub = await subscription(r.url);
+    secret = sub.secret;
+    await enqueue(sub.id, 3);
+    expect(await dispatcher().runOnce()).toBe(3);
+    expect(await allSucceeded(sub.id)).toBe(true);
+    expect(r.connections).toBe(3);
+    expect((await attemptsOf(sub.id)).map((a) => a.responsePrefix?.length)).toEqual([1024, 1024, 1024]);
+  });
+
+  it('sends again on a new connection when the receiver closed a kept-alive one, in the same attempt', async () => {
+    let secret = '';
+    const r = await receiver(() => [secret]);
+    // Each connection answers its first request and drops the next one unanswered, as a receiver does
+    // whose idle timeout ended while our request was on its way.
+    const served = new WeakMap<object, number>();
+    r.handler = (_req, res) => {
+      const n = (served.get(res.socket!) ?? 0) + 1;
+      served.set(res.socket!, n);
+      if (n > 1) res.socket!.destroy();
+      else res.end('ok');
+    };
+    const sub = await subscription(r.url);
+    secret = sub.secret;
+    const ids = await enqueue(sub.id, 2);
+    expect(await dispatcher().runOnce()).toBe(2);
+    expect(await allSucceeded(sub.id)).toBe(true);
+    // The second event reached the receiver twice (at least once), with the same webhook-id.
+    expect(r.received.map((x) => x.headers['webhook-id'])).toEqual([ids[0], ids[1], ids[1]]);
+    expect(r.connections).toBe(2);
+    expect((await attemptsOf(sub.id)).map((a) => a.statusCode)).toEqual([200, 200]);
+  });
+});

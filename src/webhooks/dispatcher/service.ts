@@ -19,7 +19,7 @@ import type { Lookup, TargetPolicy } from '../target.js';
 import { TargetRefused, checkTargetUrl, resolveTarget } from '../target.js';
 import type { AttemptOutcome, ClaimedDelivery, Pruned } from './repository.js';
 import { claimDue, msUntilNextDue, pruneLog, recordFailure, recordSuccess } from './repository.js';
-import { send } from './sender.js';
+import { createSocketPools, send } from './sender.js';
 
 export type DispatcherConfig = Pick<
   Config,
@@ -111,6 +111,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let again = false;
   let timer: NodeJS.Timeout | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
+  const pools = createSocketPools();
 
   /** Sends one claimed delivery; never throws (every outcome is recorded). */
   async function attempt(claim: ClaimedDelivery): Promise<AttemptOutcome> {
@@ -144,6 +145,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       body,
       connectTimeoutMs: config.WEBHOOK_CONNECT_TIMEOUT_MS,
       responseTimeoutMs: config.WEBHOOK_RESPONSE_TIMEOUT_MS,
+      pools,
       headers: {
         'content-type': 'application/cloudevents+json',
         'user-agent': USER_AGENT,
@@ -291,6 +293,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       })();
       await Promise.race([drained, timeout]);
       clearTimeout(bound);
+      pools.close();
     },
     prune,
   };
