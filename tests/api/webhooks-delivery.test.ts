@@ -18,7 +18,7 @@ import type { Db } from '../../src/db/client.js';
 import { webhookAttempts, webhookDeliveries, webhookEvents, webhookSubscriptions } from '../../src/db/schema.js';
 import { backoffMs, createDispatcher } from '../../src/webhooks/dispatcher/service.js';
 import { newSigningSecret, sealSecret } from '../../src/webhooks/secret.js';
-import { setupApp, testConfig } from '../helpers/app.js';
+import { call, setupApp, testConfig } from '../helpers/app.js';
 import type { Receiver } from '../helpers/webhook-receiver.js';
 import { freePort, startReceiver, waitFor } from '../helpers/webhook-receiver.js';
 
@@ -159,6 +159,24 @@ describe('delivery', () => {
     await enqueue(sub.id, 1, 1);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(r.received).toHaveLength(1);
+  });
+
+  it('sends a test event at once, without waiting for the next poll', async () => {
+    let secret = '';
+    const r = await receiver(() => [secret]);
+    const sub = await subscription(r.url);
+    secret = sub.secret;
+    // A poll far beyond waitFor's 20 s: only the wake-up of the test request can send it in time.
+    const app = await buildApp({ db, config: { ...deliveryConfig, WEBHOOK_POLL_MS: 60_000 }, logger: false });
+    cleanups.push(() => app.close());
+    await app.ready();
+    await waitFor('the dispatcher to settle', () => app.webhooks !== null);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const res = await call(app, 'POST', `/api/v1/webhooks/subscriptions/${sub.id}/test`, { message: 'now' });
+    expect(res.status).toBe(202);
+    await waitFor('the test event', () => r.received.length === 1);
+    expect(r.received[0]!.headers['webhook-id']).toBe(res.body.eventId);
+    expect(r.received[0]!.verified).toEqual([true]);
   });
 
   it('keeps the order of a subscription with a slow receiver, one delivery in flight at a time', async () => {
