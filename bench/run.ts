@@ -14,7 +14,8 @@
  *
  * Options: --quick, --duration=SECONDS, --rounds=N, --connections=N, --pool=N, --measurements=N, --no-write,
  * --only=status19,status300,feed,bulk,csv,cached19,cached300,cachedfeed,lag,webhooks (a subset of the scenarios; implies --no-write).
- * webhooks (bench/webhooks.ts): single PUTs without and with one active webhook subscription, and the delivery lag.
+ * webhooks (bench/webhooks.ts): single PUTs without and with one active webhook subscription, and the delivery lag
+ *   (the receiver, verifying every signature, runs in a child process: bench/webhook-receiver.ts).
  * Environment: BENCH_DB (database name, default nysana_bench) and BENCH_PORT (first of three
  * ports, default 3100), so two runs can share a machine without touching each other.
  */
@@ -793,7 +794,7 @@ async function main() {
         scenario: `${writes}, 1 active webhook subscription`,
         target: 'service',
         reqPerSec: r.withPerSec,
-        extra: `${(ratio * 100).toFixed(1)}% of the writes/s without (target: at least 90%); ${r.delivered} events delivered meanwhile`,
+        extra: `${(ratio * 100).toFixed(1)}% of the writes/s without (target: at least 90%); ${r.delivered} events delivered meanwhile${r.unverified ? `; ${r.unverified} NOT VERIFIED` : ''}`,
       });
       const lag = r.lag
         ? `p50 ${r.lag.p50.toFixed(2)} ms, p99 ${r.lag.p99.toFixed(2)} ms, max ${r.lag.max.toFixed(2)} ms over ${r.lag.samples} writes`

@@ -3,14 +3,18 @@
  * clients for a fixed time, without a subscription and with one active subscription (every event type)
  * to a receiver on 127.0.0.1, alternated twice so drift hits both; then the delivery lag, one write at a
  * time: from the PUT's response (the commit) to the receiver getting the measurement's event.
+ * The receiver (bench/webhook-receiver.ts) runs in a child process and verifies every signature with the
+ * `standardwebhooks` package: in the bench's own process its CPU slowed the clients whose writes are
+ * counted. Requests that do not verify are answered 400 and reported (they must be none).
  * The subscription is written with SQL (as the subscriptions API would store it) and deleted after.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { EVENT_TYPES } from '../src/webhooks/catalog.js';
 import { newSigningSecret } from '../src/webhooks/secret.js';
+import type { ReceiverStats } from './webhook-receiver.js';
 
 export interface WritableMeasurement {
   indicatorId: string;
@@ -35,63 +39,77 @@ export interface WebhookBenchResult {
   withPerSec: number;
   /** Events the receiver got while the subscription was active. */
   delivered: number;
+  /** Requests whose signature the receiver could not verify (must be 0). */
+  unverified: number;
   lag?: { p50: number; p99: number; max: number; samples: number };
   note?: string;
 }
 
 interface Receiver {
   url: string;
-  measurementEvents: number;
-  total: number;
-  /** Resolves at the arrival (performance.now()) of the next measurement event. */
+  /** Verifies with this secret from now on (the subscription's). */
+  useSecret(secret: string): Promise<void>;
+  stats(): Promise<ReceiverStats>;
+  /** Resolves at the arrival (performance.timeOrigin + performance.now()) of the next measurement event. */
   next(timeoutMs: number): Promise<number | undefined>;
   close(): Promise<void>;
 }
 
+/** bench/webhook-receiver.ts in a child process: its verifying does not share the load generator's CPU. */
 async function startReceiver(): Promise<Receiver> {
-  let waiter: ((at: number) => void) | undefined;
-  const r = { measurementEvents: 0, total: 0 } as Receiver;
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const at = performance.now();
-      res.statusCode = 204;
-      res.end();
-      r.total++;
-      let type = '';
-      try {
-        type = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { type?: string }).type ?? '';
-      } catch {
-        // not ours
-      }
-      if (type.startsWith('kz.nysana.measurement.')) {
-        r.measurementEvents++;
-        const w = waiter;
-        waiter = undefined;
-        w?.(at);
-      }
-    });
+  const child = fork(fileURLToPath(new URL('./webhook-receiver.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  r.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
-  r.next = (timeoutMs) =>
-    new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        waiter = undefined;
-        resolve(undefined);
-      }, timeoutMs);
-      waiter = (at) => {
-        clearTimeout(timer);
-        resolve(at);
+  type Reply = { url?: string; ready?: true; arrival?: number; stats?: ReceiverStats };
+  const nextReply = (key: keyof Reply) =>
+    new Promise<Reply>((resolve, reject) => {
+      const onMessage = (m: Reply) => {
+        if (!(key in m)) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(m);
       };
+      const onExit = (code: number | null) => reject(new Error(`the webhook receiver exited (${code})`));
+      child.on('message', onMessage);
+      child.once('exit', onExit);
     });
-  r.close = () =>
-    new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  return r;
+  const { url } = await nextReply('url');
+  return {
+    url: url!,
+    async useSecret(secret) {
+      const ready = nextReply('ready');
+      child.send({ secret });
+      await ready;
+    },
+    async stats() {
+      const answer = nextReply('stats');
+      child.send({ stats: true });
+      return (await answer).stats!;
+    },
+    next(timeoutMs) {
+      child.send({ watch: true });
+      let timer: NodeJS.Timeout | undefined;
+      return Promise.race([
+        nextReply('arrival').then(
+          (m) => m.arrival,
+          () => undefined,
+        ),
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => resolve(undefined), timeoutMs);
+        }),
+      ]).finally(() => {
+        clearTimeout(timer);
+        child.send({ watch: false });
+      });
+    },
+    close: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.disconnect();
+      }),
+  };
 }
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -136,10 +154,12 @@ export async function webhookWrites(o: {
   await db.connect();
   let subscriptionId: string | undefined;
   const subscribe = async () => {
+    const secret = newSigningSecret();
+    await receiver.useSecret(secret);
     const { rows } = await db.query<{ id: string }>(
       `insert into webhook_subscriptions (created_by_kind, url, description, event_types, secret)
        values ('system', $1, 'bench', $2, $3) returning id`,
-      [receiver.url, [...EVENT_TYPES], newSigningSecret()],
+      [receiver.url, [...EVENT_TYPES], secret],
     );
     subscriptionId = rows[0]!.id;
   };
@@ -157,7 +177,7 @@ export async function webhookWrites(o: {
       withOne.push(await writeFor(o.duration));
       await unsubscribe();
     }
-    const delivered = receiver.total;
+    const delivered = (await receiver.stats()).total;
 
     // A fresh subscription gets only events after it; a moment for sends still in flight to the deleted one.
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -165,10 +185,10 @@ export async function webhookWrites(o: {
     const lags: number[] = [];
     let note: string | undefined;
     for (let i = 0; i < o.lagSamples; i++) {
-      const before = receiver.measurementEvents;
+      const before = (await receiver.stats()).measurementEvents;
       const arrival = receiver.next(10_000);
       await put(o.targets[0]!);
-      const committed = performance.now();
+      const committed = performance.timeOrigin + performance.now();
       const at = await arrival;
       if (at === undefined) {
         note =
@@ -180,12 +200,14 @@ export async function webhookWrites(o: {
       lags.push(Math.max(0, at - committed));
     }
     await unsubscribe();
+    const { bad } = await receiver.stats();
     lags.sort((a, b) => a - b);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     return {
       withoutPerSec: mean(without),
       withPerSec: mean(withOne),
       delivered,
+      unverified: bad,
       lag: lags.length
         ? { p50: quantile(lags, 0.5), p99: quantile(lags, 0.99), max: lags[lags.length - 1]!, samples: lags.length }
         : undefined,

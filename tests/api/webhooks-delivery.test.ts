@@ -18,7 +18,7 @@ import type { Db } from '../../src/db/client.js';
 import { webhookAttempts, webhookDeliveries, webhookEvents, webhookSubscriptions } from '../../src/db/schema.js';
 import { backoffMs, createDispatcher } from '../../src/webhooks/dispatcher/service.js';
 import { newSigningSecret, sealSecret } from '../../src/webhooks/secret.js';
-import { setupApp, testConfig } from '../helpers/app.js';
+import { call, setupApp, testConfig } from '../helpers/app.js';
 import type { Receiver } from '../helpers/webhook-receiver.js';
 import { freePort, startReceiver, waitFor } from '../helpers/webhook-receiver.js';
 
@@ -159,6 +159,24 @@ describe('delivery', () => {
     await enqueue(sub.id, 1, 1);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(r.received).toHaveLength(1);
+  });
+
+  it('sends a test event at once, without waiting for the next poll', async () => {
+    let secret = '';
+    const r = await receiver(() => [secret]);
+    const sub = await subscription(r.url);
+    secret = sub.secret;
+    // A poll far beyond waitFor's 20 s: only the wake-up of the test request can send it in time.
+    const app = await buildApp({ db, config: { ...deliveryConfig, WEBHOOK_POLL_MS: 60_000 }, logger: false });
+    cleanups.push(() => app.close());
+    await app.ready();
+    await waitFor('the dispatcher to settle', () => app.webhooks !== null);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const res = await call(app, 'POST', `/api/v1/webhooks/subscriptions/${sub.id}/test`, { message: 'now' });
+    expect(res.status).toBe(202);
+    await waitFor('the test event', () => r.received.length === 1);
+    expect(r.received[0]!.headers['webhook-id']).toBe(res.body.eventId);
+    expect(r.received[0]!.verified).toEqual([true]);
   });
 
   it('keeps the order of a subscription with a slow receiver, one delivery in flight at a time', async () => {
@@ -554,5 +572,99 @@ describe('retention', () => {
     expect(backoffMs(40, 5_000, 3_600_000, () => 1)).toBe(3_600_000);
     expect(backoffMs(3, 5_000, 3_600_000, () => 0)).toBe(0);
     expect(backoffMs(0, 5_000, 3_600_000, () => 0.5)).toBe(2_500);
+  });
+});
+
+describe('kept-alive connections', () => {
+  it("sends a subscription's deliveries over one connection", async () => {
+    let secret = '';
+    const r = await receiver(() => [secret]);
+    const sub = await subscription(r.url);
+    secret = sub.secret;
+    const ids = await enqueue(sub.id, 10);
+    dispatcher().start();
+    await waitFor('every delivery', () => allSucceeded(sub.id));
+    expect(r.received.map((x) => x.headers['webhook-id'])).toEqual(ids);
+    expect(r.received.every((x) => x.verified[0])).toBe(true);
+    expect(r.connections).toBe(1);
+  });
+
+  it('connects anew when the DNS answer changes, and reuses a socket only for the address it went to', async () => {
+    let secret = '';
+    const first = await receiver(() => [secret]);
+    // The same port on another loopback address: only the DNS answer tells the two apart.
+    const second = await startReceiver(() => [secret], first.port, '127.0.0.2');
+    cleanups.push(() => second.close());
+    const sub = await subscription(`http://hooks.nysana.invalid:${first.port}/hooks`);
+    secret = sub.secret;
+    let answer = '127.0.0.1';
+    const d = dispatcher({}, { lookup: async () => [{ address: answer, family: 4 as const }] });
+
+    const before = await enqueue(sub.id, 3);
+    expect(await d.runOnce()).toBe(3);
+    answer = '127.0.0.2';
+    const after = await enqueue(sub.id, 3, 3);
+    expect(await d.runOnce()).toBe(3);
+    answer = '127.0.0.1';
+    const back = await enqueue(sub.id, 2, 6);
+    expect(await d.runOnce()).toBe(2);
+
+    expect(first.received.map((x) => x.headers['webhook-id'])).toEqual([...before, ...back]);
+    expect(second.received.map((x) => x.headers['webhook-id'])).toEqual(after);
+    expect([...first.received, ...second.received].every((x) => x.verified[0])).toBe(true);
+    expect([first.connections, second.connections]).toEqual([1, 1]);
+  });
+
+  it('delivers everything to a receiver that answers Connection: close, one connection each', async () => {
+    let secret = '';
+    const r = await receiver(() => [secret]);
+    r.handler = (_req, res) => {
+      res.setHeader('connection', 'close');
+      res.end('ok');
+    };
+    const sub = await subscription(r.url);
+    secret = sub.secret;
+    const ids = await enqueue(sub.id, 5);
+    dispatcher().start();
+    await waitFor('every delivery', () => allSucceeded(sub.id));
+    expect(r.received.map((x) => x.headers['webhook-id'])).toEqual(ids);
+    expect(r.connections).toBe(5);
+    expect((await attemptsOf(sub.id)).every((a) => a.statusCode === 200)).toBe(true);
+  });
+
+  it('keeps no connection whose answer was longer than the prefix it reads', async () => {
+    let secret = '';
+    const r = await receiver(() => [secret]);
+    r.handler = (_req, res) => void res.end('x'.repeat(4096));
+    const sub = await subscription(r.url);
+    secret = sub.secret;
+    await enqueue(sub.id, 3);
+    expect(await dispatcher().runOnce()).toBe(3);
+    expect(await allSucceeded(sub.id)).toBe(true);
+    expect(r.connections).toBe(3);
+    expect((await attemptsOf(sub.id)).map((a) => a.responsePrefix?.length)).toEqual([1024, 1024, 1024]);
+  });
+
+  it('sends again on a new connection when the receiver closed a kept-alive one, in the same attempt', async () => {
+    let secret = '';
+    const r = await receiver(() => [secret]);
+    // Each connection answers its first request and drops the next one unanswered, as a receiver does
+    // whose idle timeout ended while our request was on its way.
+    const served = new WeakMap<object, number>();
+    r.handler = (_req, res) => {
+      const n = (served.get(res.socket!) ?? 0) + 1;
+      served.set(res.socket!, n);
+      if (n > 1) res.socket!.destroy();
+      else res.end('ok');
+    };
+    const sub = await subscription(r.url);
+    secret = sub.secret;
+    const ids = await enqueue(sub.id, 2);
+    expect(await dispatcher().runOnce()).toBe(2);
+    expect(await allSucceeded(sub.id)).toBe(true);
+    // The second event reached the receiver twice (at least once), with the same webhook-id.
+    expect(r.received.map((x) => x.headers['webhook-id'])).toEqual([ids[0], ids[1], ids[1]]);
+    expect(r.connections).toBe(2);
+    expect((await attemptsOf(sub.id)).map((a) => a.statusCode)).toEqual([200, 200]);
   });
 });

@@ -24,14 +24,17 @@ export interface Receiver {
   received: Received[];
   /** Requests whose response has not been sent yet (a handler holding them open). */
   open: number;
+  /** TCP connections accepted (keep-alive: many deliveries, one connection). */
+  connections: number;
   handler: Handler;
   close(): Promise<void>;
 }
 
-export async function startReceiver(secrets: () => string[], port = 0): Promise<Receiver> {
+export async function startReceiver(secrets: () => string[], port = 0, host = '127.0.0.1'): Promise<Receiver> {
   const receiver = {
     received: [] as Received[],
     open: 0,
+    connections: 0,
     handler: ((_r, res) => void res.end('ok')) as Handler,
   } as Receiver;
   const server = http.createServer((req, res) => {
@@ -57,9 +60,10 @@ export async function startReceiver(secrets: () => string[], port = 0): Promise<
       void Promise.resolve(receiver.handler(r, res)).catch(() => res.destroy());
     });
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  server.on('connection', () => receiver.connections++);
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
   receiver.port = (server.address() as AddressInfo).port;
-  receiver.url = `http://127.0.0.1:${receiver.port}/hooks`;
+  receiver.url = `http://${host}:${receiver.port}/hooks`;
   receiver.close = () =>
     new Promise<void>((resolve) => {
       server.closeAllConnections();

@@ -2,9 +2,8 @@
  * All SQL of the dispatcher. Times come from the database clock (now()), so replicas with skewed
  * clocks agree on what is due and when a lease runs out.
  */
-import { eq, inArray, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { webhookDeliveries, webhookEvents, webhookSubscriptions } from '../../db/schema.js';
 import type { StoredEvent } from '../catalog.js';
 import type { SecretColumns } from '../secret.js';
 
@@ -31,6 +30,7 @@ export interface ClaimedDelivery {
  * HTTP call. The lease and status are checked again on the locked row, so a claim that committed
  * meanwhile is seen. "Due" compares at the column's millisecond precision: now() stored in a timestamp(3)
  * is rounded, up by as much as half a millisecond, and was not yet due to a claim made in that millisecond.
+ * Fewer rows than `limit` means nothing else was claimable at that moment (the dispatcher stops asking).
  */
 export async function claimDue(
   db: Db,
@@ -38,7 +38,7 @@ export async function claimDue(
   leaseMs: number,
   failingLimit = limit,
 ): Promise<ClaimedDelivery[]> {
-  const claimed = rowsOf<{ id: string; attempts: number; failing: boolean }>(
+  const claimed = rowsOf<ClaimedRow>(
     await db.execute(sql`
       with heads as (
         select (select d.id from webhook_deliveries d
@@ -66,47 +66,56 @@ export async function claimDue(
         limit ${limit}
         for update skip locked
       )
+      -- The event and subscription columns come back with the lease: no second round trip per claim.
+      -- Timestamps as epoch milliseconds: the two drivers decode timestamptz differently.
       update webhook_deliveries d
       set lease_until = now() + ${leaseMs} * interval '1 millisecond', attempts = d.attempts + 1
-      from due join candidates c on c.id = due.id
-      where d.id = due.id
-      returning d.id::text as id, d.attempts, c.failing`),
+      from due join candidates c on c.id = due.id, webhook_subscriptions s, webhook_events e
+      where d.id = due.id and s.id = d.subscription_id and e.id = d.event_id
+      returning d.id::text as id, d.attempts, c.failing,
+                s.id as subscription_id, s.url, s.secret, s.previous_secret,
+                (extract(epoch from s.previous_secret_expires_at) * 1000)::float8 as previous_secret_expires_at,
+                e.id as event_id, e.type, e.source, e.subject,
+                (extract(epoch from e.time) * 1000)::float8 as time, e.data`),
   );
-  if (claimed.length === 0) return [];
-  const attempts = new Map(claimed.map((c) => [Number(c.id), Number(c.attempts)]));
-  const failing = new Set(claimed.filter((c) => c.failing).map((c) => Number(c.id)));
-  const rows = await db
-    .select({
-      id: webhookDeliveries.id,
-      subscriptionId: webhookSubscriptions.id,
-      url: webhookSubscriptions.url,
-      secret: webhookSubscriptions.secret,
-      previousSecret: webhookSubscriptions.previousSecret,
-      previousSecretExpiresAt: webhookSubscriptions.previousSecretExpiresAt,
-      eventId: webhookEvents.id,
-      type: webhookEvents.type,
-      source: webhookEvents.source,
-      subject: webhookEvents.subject,
-      time: webhookEvents.time,
-      data: webhookEvents.data,
-    })
-    .from(webhookDeliveries)
-    .innerJoin(webhookSubscriptions, eq(webhookSubscriptions.id, webhookDeliveries.subscriptionId))
-    .innerJoin(webhookEvents, eq(webhookEvents.id, webhookDeliveries.eventId))
-    .where(inArray(webhookDeliveries.id, [...attempts.keys()]));
-  return rows.map((r) => ({
-    id: r.id,
-    attempts: attempts.get(r.id)!,
-    failing: failing.has(r.id),
+  return claimed.map((r) => ({
+    id: Number(r.id),
+    attempts: Number(r.attempts),
+    failing: r.failing,
     subscription: {
-      id: r.subscriptionId,
+      id: r.subscription_id,
       url: r.url,
       secret: r.secret,
-      previousSecret: r.previousSecret,
-      previousSecretExpiresAt: r.previousSecretExpiresAt,
+      previousSecret: r.previous_secret,
+      previousSecretExpiresAt:
+        r.previous_secret_expires_at === null ? null : new Date(Number(r.previous_secret_expires_at)),
     },
-    event: { id: r.eventId, type: r.type, source: r.source, subject: r.subject, time: r.time, data: r.data },
+    event: {
+      id: r.event_id,
+      type: r.type,
+      source: r.source,
+      subject: r.subject,
+      time: new Date(Number(r.time)),
+      data: r.data,
+    },
   }));
+}
+
+interface ClaimedRow {
+  id: string;
+  attempts: number;
+  failing: boolean;
+  subscription_id: string;
+  url: string;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
+  event_id: string;
+  type: string;
+  source: string;
+  subject: string | null;
+  time: number;
+  data: Record<string, unknown>;
 }
 
 export interface AttemptOutcome {

@@ -19,7 +19,7 @@ import type { Lookup, TargetPolicy } from '../target.js';
 import { TargetRefused, checkTargetUrl, resolveTarget } from '../target.js';
 import type { AttemptOutcome, ClaimedDelivery, Pruned } from './repository.js';
 import { claimDue, msUntilNextDue, pruneLog, recordFailure, recordSuccess } from './repository.js';
-import { send } from './sender.js';
+import { createSocketPools, send } from './sender.js';
 
 export type DispatcherConfig = Pick<
   Config,
@@ -111,6 +111,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let again = false;
   let timer: NodeJS.Timeout | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
+  const pools = createSocketPools();
 
   /** Sends one claimed delivery; never throws (every outcome is recorded). */
   async function attempt(claim: ClaimedDelivery): Promise<AttemptOutcome> {
@@ -144,6 +145,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       body,
       connectTimeoutMs: config.WEBHOOK_CONNECT_TIMEOUT_MS,
       responseTimeoutMs: config.WEBHOOK_RESPONSE_TIMEOUT_MS,
+      pools,
       headers: {
         'content-type': 'application/cloudevents+json',
         'user-agent': USER_AGENT,
@@ -197,8 +199,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         do {
           again = false;
           while (!stopping && inFlight.size < config.WEBHOOK_CONCURRENCY) {
-            const claimed = await claim(config.WEBHOOK_CONCURRENCY - inFlight.size);
-            if (claimed.length === 0) break;
+            const wanted = config.WEBHOOK_CONCURRENCY - inFlight.size;
+            const claimed = await claim(wanted);
             for (const c of claimed) {
               if (c.failing) failingInFlight++;
               const p: Promise<void> = deliver(c).finally(() => {
@@ -208,6 +210,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
               });
               inFlight.add(p);
             }
+            // Fewer than asked for: nothing else was due (what commits meanwhile wakes us: `again`).
+            if (claimed.length < wanted) break;
           }
         } while (again && !stopping);
       } catch (err) {
@@ -224,9 +228,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** The next wake-up: when the earliest pending delivery becomes due, at the latest after the poll. */
   async function schedule() {
     let wait = config.WEBHOOK_POLL_MS;
-    // Every slot busy: each send's completion claims again, so only the poll is needed. So too with every
-    // failing slot busy: the due head may be a failing one that cannot be claimed yet (no 25 ms loop).
-    if (inFlight.size < config.WEBHOOK_CONCURRENCY && failingInFlight < failingSlots) {
+    // A send in flight claims again when it completes (and schedules again), so only the poll is needed
+    // meanwhile: at most WEBHOOK_POLL_MS more for a retry that falls due during a slow send. Asked with
+    // sends in flight, this query ran once per delivered event. (It also kept a failing head that cannot be
+    // claimed while the failing slots are busy from making a 25 ms loop.)
+    if (inFlight.size === 0) {
       try {
         const due = await msUntilNextDue(db);
         // At least MIN_WAIT_MS: a head that is due but was just claimed elsewhere must not make a busy loop.
@@ -291,6 +297,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       })();
       await Promise.race([drained, timeout]);
       clearTimeout(bound);
+      pools.close();
     },
     prune,
   };

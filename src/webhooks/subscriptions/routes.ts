@@ -224,6 +224,8 @@ export function webhookSubscriptionRoutes(app: FastifyInstance, db: Db, config: 
     },
     handler: async (request, reply) => {
       const count = await service.redeliver(actorOf(request), request.params.id, request.body);
+      // Committed: this replica's dispatcher sends them now rather than at its next poll.
+      if (count > 0) request.server.webhooks?.dispatcher.wake();
       return reply.code(202).send({ count });
     },
   });
@@ -241,6 +243,7 @@ export function webhookSubscriptionRoutes(app: FastifyInstance, db: Db, config: 
     },
     handler: async (request, reply) => {
       const answer = await service.test(actorOf(request), request.params.id, request.body?.message);
+      request.server.webhooks?.dispatcher.wake();
       return reply.code(202).send(answer);
     },
   });
