@@ -9,11 +9,13 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
 import type { Config } from '../../src/config.js';
 import type { Database, Db } from '../../src/db/client.js';
 import { openPostgres } from '../../src/db/client.js';
 import { webhookAttempts, webhookDeliveries, webhookEvents, webhookSubscriptions } from '../../src/db/schema.js';
+import { claimDue, recordFailure, recordSuccess } from '../../src/webhooks/dispatcher/repository.js';
 import { createDispatcher } from '../../src/webhooks/dispatcher/service.js';
 import { newSigningSecret } from '../../src/webhooks/secret.js';
 import { testConfig } from '../helpers/app.js';
@@ -189,5 +191,34 @@ describe('dispatchers in several processes (PostgreSQL only: PGlite is one proce
       expect(log.map((a) => a.statusCode)).toEqual([200]);
     },
     90_000,
+  );
+
+  itTwoConnections(
+    'a subscription deleted while its attempts are recorded: the deletion commits, the records wait for it and write nothing',
+    async () => {
+      const sub = await subscription('http://127.0.0.1:9/unused');
+      await enqueue(sub.id, 2);
+      const [ok] = await claimDue(db, 10, 60_000);
+      const [, second] = await deliveriesOf(sub.id);
+      // The same subscription's next delivery, as a second claim in flight would carry it.
+      const bad = { ...ok!, id: second!.id };
+      expect(ok!.subscription.id).toBe(sub.id);
+      // The deletion holds the subscription and, through the cascade, its deliveries, uncommitted.
+      const deleter = new pg.Client({ connectionString: test!.url! });
+      await deleter.connect();
+      cleanups.push(() => deleter.end());
+      await deleter.query('begin');
+      await deleter.query('delete from webhook_subscriptions where id = $1', [sub.id]);
+      // Each record must wait for the deletion (not lock the delivery first and the subscription last:
+      // that deadlocked), then find nothing to record.
+      const success = recordSuccess(db, ok!, { statusCode: 200, durationMs: 5 });
+      const failure = recordFailure(db, bad, { statusCode: 500, durationMs: 5 }, { delayMs: 1_000, retryHours: 24 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await deleter.query('commit');
+      await expect(success).resolves.toBeUndefined();
+      await expect(failure).resolves.toBe('overtaken');
+      expect(await db.select().from(webhookAttempts).where(eq(webhookAttempts.subscriptionId, sub.id))).toEqual([]);
+      expect(await deliveriesOf(sub.id)).toEqual([]);
+    },
   );
 });

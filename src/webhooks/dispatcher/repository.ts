@@ -140,22 +140,31 @@ async function insertAttempt(tx: Db, claim: ClaimedDelivery, o: AttemptOutcome) 
  */
 export async function recordSuccess(db: Db, claim: ClaimedDelivery, o: AttemptOutcome): Promise<void> {
   // One statement (data-modifying CTEs run together, atomically): this is once per delivered event.
+  // The subscription is locked first (each part below waits for `subscription` as a one-time filter):
+  // deleting a subscription locks it and then cascades to its deliveries, so taking the delivery first
+  // and the subscription last (the attempt's foreign key, checked at the end of the statement) deadlocked
+  // with a deletion. A subscription deleted meanwhile leaves nothing to record.
   await db.execute(sql`
-    with attempt as (
+    with subscription as (
+      select id from webhook_subscriptions where id = ${claim.subscription.id} for key share
+    ),
+    attempt as (
       insert into webhook_attempts (delivery_id, subscription_id, event_id, status_code, duration_ms, error, response_prefix)
       select ${claim.id}, ${claim.subscription.id}, ${claim.event.id}::uuid, ${o.statusCode ?? null}::int,
              ${o.durationMs}::int, null, ${o.responsePrefix ?? null}::text
-      -- The subscription may have been deleted while the request was out (its deliveries with it).
-      where exists (select 1 from webhook_deliveries where id = ${claim.id})
+      where exists (select 1 from subscription)
+        and exists (select 1 from webhook_deliveries where id = ${claim.id})
     ),
     delivered as (
       update webhook_deliveries
       set status = 'succeeded', completed_at = now(), lease_until = null,
           last_status_code = ${o.statusCode ?? null}, last_error = null
       where id = ${claim.id} and status = 'pending' and attempts = ${claim.attempts}
+        and exists (select 1 from subscription)
     )
     update webhook_subscriptions set consecutive_failures = 0
-    where id = ${claim.subscription.id} and consecutive_failures <> 0`);
+    where id = ${claim.subscription.id} and consecutive_failures <> 0
+      and exists (select 1 from subscription)`);
 }
 
 export type FailureResult = 'rescheduled' | 'failed' | 'overtaken';
@@ -172,6 +181,11 @@ export async function recordFailure(
   retry: { delayMs: number; retryHours: number },
 ): Promise<FailureResult> {
   return db.transaction(async (tx) => {
+    // The subscription before its delivery, in the order a deletion locks them (see recordSuccess).
+    const [held] = rowsOf(
+      await tx.execute(sql`select 1 from webhook_subscriptions where id = ${claim.subscription.id} for key share`),
+    );
+    if (held === undefined) return 'overtaken';
     await insertAttempt(tx as unknown as Db, claim, o);
     const error = o.error ?? `HTTP ${o.statusCode}`;
     const updated = rowsOf<{ status: string }>(
