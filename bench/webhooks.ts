@@ -214,7 +214,9 @@ export async function webhookWrites(o: {
       note,
     };
   } finally {
-    await unsubscribe().catch(() => {});
+    // A subscription left behind keeps the dispatcher busy through every later scenario: try again.
+    for (let attempt = 1; subscriptionId && attempt <= 3; attempt++) await unsubscribe().catch(() => {});
+    if (subscriptionId) console.error(`webhooks: could not delete the bench subscription ${subscriptionId}`);
     // Put every measurement back to its stored fact.
     for (const m of o.targets) {
       await fetch(`${o.base}${path(m)}`, { method: 'PUT', headers, body: body(m, 0) }).catch(() => {});
