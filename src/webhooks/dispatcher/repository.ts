@@ -3,12 +3,25 @@
  * clocks agree on what is due and when a lease runs out.
  */
 import { sql } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import type { StoredEvent } from '../catalog.js';
 import type { SecretColumns } from '../secret.js';
 
 type Rows<T> = { rows: T[] };
 const rowsOf = <T>(result: unknown) => (result as Rows<T>).rows;
+
+/**
+ * The id of a subscription's head: its lowest pending delivery. The subscription is compared as a range, not
+ * with `=`: with `=` its column drops out of the order, and under statistics taken while most deliveries were
+ * pending (a burst, a fresh table) the planner walked the primary key past every finished delivery the
+ * retention keeps (22 ms at 20,000) instead of the pending partial index (0.04 ms). Ordered by both columns,
+ * only that index gives the order without a sort.
+ */
+export const headOf = (subscriptionId: SQL) => sql`(
+  select d.id from webhook_deliveries d
+  where d.status = 'pending' and d.subscription_id >= ${subscriptionId} and d.subscription_id <= ${subscriptionId}
+  order by d.subscription_id, d.id limit 1)`;
 
 export interface ClaimedDelivery {
   id: number;
@@ -41,9 +54,7 @@ export async function claimDue(
   const claimed = rowsOf<ClaimedRow>(
     await db.execute(sql`
       with heads as (
-        select (select d.id from webhook_deliveries d
-                where d.subscription_id = s.id and d.status = 'pending'
-                order by d.id limit 1) as id,
+        select ${headOf(sql`s.id`)} as id,
                s.consecutive_failures > 0 as failing
         from webhook_subscriptions s
         where s.enabled
@@ -234,11 +245,7 @@ export async function msUntilNextDue(db: Db): Promise<number | undefined> {
       select (extract(epoch from min(greatest(h.next_attempt_at, coalesce(h.lease_until, h.next_attempt_at))) - now())
               * 1000)::float8 as ms
       from webhook_subscriptions s
-      cross join lateral (
-        select d.next_attempt_at, d.lease_until from webhook_deliveries d
-        where d.subscription_id = s.id and d.status = 'pending'
-        order by d.id limit 1
-      ) h
+      join webhook_deliveries h on h.id = ${headOf(sql`s.id`)}
       where s.enabled`),
   );
   return row?.ms === null || row?.ms === undefined ? undefined : Math.max(0, Number(row.ms));
