@@ -91,7 +91,7 @@ export const ConfigSchema = z
      * V8's old-generation growth between full collections, in percent of what stayed live (its
      * --heap-growing-percent; 0 leaves V8's own factor, up to 4x). A streamed export promotes most of
      * its rows to the old generation before they die, so under V8's own factor one year's CSV grows
-     * the heap to 4x its live data before a collection (docs/benchmarks.md, "Peak RSS of an export").
+     * the heap to 4x its live data before a collection (docs/benchmarks.md, "Against the targets, 2026-12-07 (second session ...)", Memory).
      */
     HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(300).default(100),
     /** Event-loop delay beyond which requests are shed with 503 + Retry-After instead of queuing. */

@@ -69,23 +69,16 @@ const ApprovalData = z.object({
   links: Links,
 });
 
+/** A row created, changed or deleted: the action and the row's audit documents on either side. */
+const change = { action: WriteAction, before: Document, after: Document, links: Links };
+
 const StructureData = z.object({
   plan: PlanRef,
   entity: z.object({ type: z.enum(['direction', 'goal', 'indicator']), id: z.uuid(), code: z.string().nullable() }),
-  action: WriteAction,
-  before: Document,
-  after: Document,
-  links: Links,
+  ...change,
 });
 
-const SignatoryData = z.object({
-  plan: PlanRef,
-  year: Year,
-  action: WriteAction,
-  before: Document,
-  after: Document,
-  links: Links,
-});
+const SignatoryData = z.object({ plan: PlanRef, year: Year, ...change });
 
 const TestData = z.object({ subscriptionId: z.uuid(), message: z.string() });
 

@@ -51,7 +51,7 @@ function sendWithSecret(reply: FastifyReply, code: 200 | 201, answer: { dto: Web
 
 export function webhookSubscriptionRoutes(app: FastifyInstance, db: Db, config: SubscriptionConfig) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const service = webhookSubscriptionService({ db, config });
+  const service = webhookSubscriptionService({ db, config, onQueued: () => app.webhooks?.dispatcher.wake() });
 
   r.get(PATH, {
     ...rule,
@@ -224,8 +224,6 @@ export function webhookSubscriptionRoutes(app: FastifyInstance, db: Db, config: 
     },
     handler: async (request, reply) => {
       const count = await service.redeliver(actorOf(request), request.params.id, request.body);
-      // Committed: this replica's dispatcher sends them now rather than at its next poll.
-      if (count > 0) request.server.webhooks?.dispatcher.wake();
       return reply.code(202).send({ count });
     },
   });
@@ -243,7 +241,6 @@ export function webhookSubscriptionRoutes(app: FastifyInstance, db: Db, config: 
     },
     handler: async (request, reply) => {
       const answer = await service.test(actorOf(request), request.params.id, request.body?.message);
-      request.server.webhooks?.dispatcher.wake();
       return reply.code(202).send(answer);
     },
   });

@@ -157,7 +157,13 @@ async function checkFilters(tx: Tx, values: Pick<WebhookSubscriptionValues, 'org
 
 const missing = (id: string) => notFound('webhook subscription', id);
 
-export function webhookSubscriptionService(deps: { db: Db; config: SubscriptionConfig; lookup?: Lookup }) {
+export function webhookSubscriptionService(deps: {
+  db: Db;
+  config: SubscriptionConfig;
+  lookup?: Lookup;
+  /** Deliveries were queued and committed (a redelivery, a test event): this replica sends them now, not at its next poll. */
+  onQueued?: () => void;
+}) {
   const { db, config } = deps;
   const policy: TargetPolicy = {
     allowHttp: config.WEBHOOK_ALLOW_HTTP,
@@ -325,7 +331,7 @@ export function webhookSubscriptionService(deps: { db: Db; config: SubscriptionC
      */
     async redeliver(actor: Actor, id: string, body: RedeliverBody): Promise<number> {
       const scope = scopeOf(actor);
-      return db.transaction(async (tx) => {
+      const count = await db.transaction(async (tx) => {
         await visibleOrMissing(scope, id, tx);
         const which = body.eventId ? { eventId: body.eventId } : { since: new Date(body.since!) };
         const events = await eventsDelivered(tx, id, which, MAX_REDELIVER + 1);
@@ -340,6 +346,8 @@ export function webhookSubscriptionService(deps: { db: Db; config: SubscriptionC
         const ids = events.filter((e) => !e.pending).map((e) => e.id);
         return (await insertDeliveries(tx, id, ids)).length;
       });
+      if (count > 0) deps.onQueued?.();
+      return count;
     },
 
     /** A test event for this subscription only (never fanned out), and its pending delivery. */
@@ -349,7 +357,7 @@ export function webhookSubscriptionService(deps: { db: Db; config: SubscriptionC
       message: string | undefined,
     ): Promise<{ eventId: string; deliveryId: number }> {
       const scope = scopeOf(actor);
-      return db.transaction(async (tx) => {
+      const queued = await db.transaction(async (tx) => {
         await visibleOrMissing(scope, id, tx);
         const eventId = await insertTestEvent(tx, {
           type: TEST_EVENT_TYPE,
@@ -360,6 +368,8 @@ export function webhookSubscriptionService(deps: { db: Db; config: SubscriptionC
         const [deliveryId] = await insertDeliveries(tx, id, [eventId]);
         return { eventId, deliveryId: deliveryId! };
       });
+      deps.onQueued?.();
+      return queued;
     },
   };
 }
