@@ -15,7 +15,7 @@ import type { Config } from '../../src/config.js';
 import type { Database, Db } from '../../src/db/client.js';
 import { openPostgres } from '../../src/db/client.js';
 import { webhookAttempts, webhookDeliveries, webhookEvents, webhookSubscriptions } from '../../src/db/schema.js';
-import { claimDue, recordFailure, recordSuccess } from '../../src/webhooks/dispatcher/repository.js';
+import { claimDue, recordFailure, recordSuccesses } from '../../src/webhooks/dispatcher/repository.js';
 import { createDispatcher } from '../../src/webhooks/dispatcher/service.js';
 import { newSigningSecret } from '../../src/webhooks/secret.js';
 import { testConfig } from '../helpers/app.js';
@@ -211,7 +211,7 @@ describe('dispatchers in several processes (PostgreSQL only: PGlite is one proce
       await deleter.query('delete from webhook_subscriptions where id = $1', [sub.id]);
       // Each record must wait for the deletion (not lock the delivery first and the subscription last:
       // that deadlocked), then find nothing to record.
-      const success = recordSuccess(db, ok!, { statusCode: 200, durationMs: 5 });
+      const success = recordSuccesses(db, sub.id, [{ claim: ok!, outcome: { statusCode: 200, durationMs: 5 } }]);
       const failure = recordFailure(db, bad, { statusCode: 500, durationMs: 5 }, { delayMs: 1_000, retryHours: 24 });
       await new Promise((resolve) => setTimeout(resolve, 200));
       await deleter.query('commit');

@@ -16,6 +16,7 @@ import { buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import type { Db } from '../../src/db/client.js';
 import { webhookAttempts, webhookDeliveries, webhookEvents, webhookSubscriptions } from '../../src/db/schema.js';
+import { claimDue } from '../../src/webhooks/dispatcher/repository.js';
 import { backoffMs, createDispatcher } from '../../src/webhooks/dispatcher/service.js';
 import { newSigningSecret, sealSecret } from '../../src/webhooks/secret.js';
 import { call, setupApp, testConfig } from '../helpers/app.js';
@@ -423,6 +424,119 @@ describe('delivery', () => {
       .where(eq(webhookDeliveries.eventId, head!));
     expect(await d.runOnce()).toBe(0);
     expect(r.received).toHaveLength(0);
+  });
+});
+
+describe("a subscription's deliveries in batches", () => {
+  const idsOf = (rows: { id: number }[]) => rows.map((r) => r.id);
+
+  it('sends them in order across batches, each logged as one attempt', async () => {
+    let secret = '';
+    const r = await receiver(() => [secret]);
+    const sub = await subscription(r.url);
+    secret = sub.secret;
+    const ids = await enqueue(sub.id, 8);
+    expect(await dispatcher({}, { batchSize: 3 }).runOnce()).toBe(8);
+    expect(r.received.map((x) => x.headers['webhook-id'])).toEqual(ids);
+    expect(r.received.every((x) => x.verified[0])).toBe(true);
+    const deliveries = await deliveriesOf(sub.id);
+    expect(deliveries.map((d) => [d.status, d.attempts, d.leaseUntil])).toEqual(
+      deliveries.map(() => ['succeeded', 1, null]),
+    );
+    const attempts = await attemptsOf(sub.id);
+    expect(attempts.map((a) => [a.deliveryId, a.eventId, a.statusCode])).toEqual(
+      deliveries.map((d) => [d.id, d.eventId, 200]),
+    );
+  });
+
+  it('on a failure mid-batch records the ones before it, releases the rest unattempted, and sends them after the retry', async () => {
+    let secret = '';
+    const r = await receiver(() => [secret]);
+    r.handler = (_req, res) => {
+      res.statusCode = r.received.length === 3 ? 500 : 200;
+      res.end();
+    };
+    const sub = await subscription(r.url);
+    secret = sub.secret;
+    const ids = await enqueue(sub.id, 5);
+    const d = dispatcher({}, { batchSize: 10, ...LATER });
+    // One claim of all five: two succeed, the third fails (its retry is out of reach), two are not sent.
+    expect(await d.runOnce()).toBe(3);
+    const after = await deliveriesOf(sub.id);
+    expect(after.map((x) => [x.status, x.attempts, x.leaseUntil === null])).toEqual([
+      ['succeeded', 1, true],
+      ['succeeded', 1, true],
+      ['pending', 1, true],
+      ['pending', 0, true],
+      ['pending', 0, true],
+    ]);
+    expect(after[2]!.lastStatusCode).toBe(500);
+    expect((await attemptsOf(sub.id)).map((a) => a.deliveryId)).toEqual(idsOf(after.slice(0, 3)));
+    // The released ones wait behind the failed head until its retry is due.
+    await db
+      .update(webhookDeliveries)
+      .set({ nextAttemptAt: new Date(0) })
+      .where(eq(webhookDeliveries.id, after[2]!.id));
+    expect(await d.runOnce()).toBe(3);
+    expect(r.received.map((x) => x.headers['webhook-id'])).toEqual([ids[0], ids[1], ids[2], ids[2], ids[3], ids[4]]);
+    const done = await deliveriesOf(sub.id);
+    expect(done.map((x) => [x.status, x.attempts])).toEqual([
+      ['succeeded', 1],
+      ['succeeded', 1],
+      ['succeeded', 2],
+      ['succeeded', 1],
+      ['succeeded', 1],
+    ]);
+    expect((await attemptsOf(sub.id)).map((a) => [a.deliveryId, a.statusCode])).toEqual([
+      [done[0]!.id, 200],
+      [done[1]!.id, 200],
+      [done[2]!.id, 500],
+      [done[2]!.id, 200],
+      [done[3]!.id, 200],
+      [done[4]!.id, 200],
+    ]);
+  });
+
+  it("claims behind a head only up to the first one that is not due, and a failing subscription's head alone", async () => {
+    const healthy = await subscription('http://127.0.0.1:9/unused');
+    await enqueue(healthy.id, 5);
+    const rows = await deliveriesOf(healthy.id);
+    await db
+      .update(webhookDeliveries)
+      .set({ nextAttemptAt: new Date(Date.now() + 3_600_000) })
+      .where(eq(webhookDeliveries.id, rows[2]!.id));
+    const failing = await subscription('http://127.0.0.1:9/unused');
+    await db
+      .update(webhookSubscriptions)
+      .set({ consecutiveFailures: 2 })
+      .where(eq(webhookSubscriptions.id, failing.id));
+    await enqueue(failing.id, 3);
+    const failingRows = await deliveriesOf(failing.id);
+    const claimed = await claimDue(db, 10, 60_000, 10, 10);
+    expect(claimed.map((c) => c.id)).toEqual([rows[0]!.id, rows[1]!.id, failingRows[0]!.id]);
+    expect(claimed.map((c) => c.failing)).toEqual([false, false, true]);
+    // Leased heads: a second claim finds nothing of either, not even the deliveries behind them.
+    expect(await claimDue(db, 10, 60_000, 10, 10)).toEqual([]);
+  });
+
+  it('starts no further send of a batch once half the lease margin has passed; the rest go in a later claim', async () => {
+    const r = await receiver(() => []);
+    r.handler = async (_req, res) => {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      res.end();
+    };
+    const sub = await subscription(r.url);
+    const ids = await enqueue(sub.id, 3);
+    expect(await dispatcher({}, { batchSize: 10, leaseMarginMs: 200 }).runOnce()).toBe(3);
+    expect(r.received.map((x) => x.headers['webhook-id'])).toEqual(ids);
+    expect((await deliveriesOf(sub.id)).map((x) => [x.status, x.attempts])).toEqual([
+      ['succeeded', 1],
+      ['succeeded', 1],
+      ['succeeded', 1],
+    ]);
+    // One claim and one record each: three record statements, three times.
+    const times = (await attemptsOf(sub.id)).map((a) => a.attemptedAt.getTime());
+    expect(new Set(times).size).toBe(3);
   });
 });
 
