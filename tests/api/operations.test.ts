@@ -6,7 +6,9 @@ const ctx = setupApp({ CORS_ORIGINS: ['https://bi.example.kz'] });
 describe('operations surface', () => {
   it('counts requests in /metrics by route template, not raw URL', async () => {
     const id = '00000000-0000-4000-8000-000000000001';
+    const sent = performance.now();
     expect((await call(ctx.app, 'GET', `/api/v1/plans/${id}`)).status).toBe(404);
+    const seconds = (performance.now() - sent) / 1e3;
     const res = await call(ctx.app, 'GET', '/metrics', undefined, NO_AUTH);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
@@ -14,6 +16,13 @@ describe('operations surface', () => {
     expect(text).toMatch(/http_requests_total\{method="GET",route="\/api\/v1\/plans\/:id",status="404"\} 1/);
     expect(text).not.toContain(id);
     expect(text).toMatch(/http_request_duration_seconds_bucket\{/);
+    // The request's duration is observed once, in seconds: more than nothing, at most what the test waited.
+    const route = 'method="GET",route="/api/v1/plans/:id",status="404"';
+    expect(text).toContain(`http_request_duration_seconds_count{${route}} 1`);
+    const sumLine = text.split('\n').find((line) => line.startsWith(`http_request_duration_seconds_sum{${route}} `));
+    const sum = Number(sumLine?.split(' ').at(-1));
+    expect(sum).toBeGreaterThan(0);
+    expect(sum).toBeLessThanOrEqual(seconds);
     expect(text).toMatch(/nodejs_eventloop_lag_seconds/);
   });
 
