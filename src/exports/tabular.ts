@@ -176,8 +176,8 @@ export function csvStream<T>(
  * The chunking of csvStream() for rows of any shape, `line` writing one line (without its CRLF).
  * The stream owns the pages it is given: each row is dropped from its page once written, so the
  * rows written so far are garbage at the next scavenge instead of being copied (and promoted)
- * with the rest of their page, which stays reachable until its last row is written (the full-year
- * export: node CPU 1,070 -> 910 ms, 8 -> 4 full collections over four exports; docs/benchmarks.md).
+ * with the rest of their page, which stays reachable until its last row is written (measured in
+ * docs/benchmarks.md, "The full-year CSV export's cost per row").
  */
 export function csvLineStream<T>(header: string, pages: AsyncIterable<T[]>, line: (row: T) => string): Readable {
   async function* chunks() {
