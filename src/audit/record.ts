@@ -12,14 +12,6 @@ import type { Actor } from '../shared/actor.js';
 
 export type AuditAction = 'create' | 'update' | 'delete' | 'approve' | 'reopen';
 
-/** A JSON document already serialized (a hot path's hand-written JSON.stringify); see auditJson. */
-export interface AuditJson {
-  readonly auditJson: string;
-}
-
-/** Marks `text` (one JSON document, as JSON.stringify would write it) for storing as it is. */
-export const auditJson = (text: string): AuditJson => ({ auditJson: text });
-
 export interface AuditEntry {
   entityType: string;
   entityId: string;
@@ -30,13 +22,8 @@ export interface AuditEntry {
   after?: object | null;
 }
 
-const isRaw = (value: object): value is AuditJson => typeof (value as Partial<AuditJson>).auditJson === 'string';
-
 /** Dates become ISO strings and undefined disappears, as they would in the API's JSON. */
-function jsonText(value: object | null | undefined): string | null {
-  if (!value) return null;
-  return isRaw(value) ? value.auditJson : JSON.stringify(value);
-}
+const jsonText = (value: object | null | undefined): string | null => (value ? JSON.stringify(value) : null);
 
 const plain = (value: object | null | undefined) => {
   const text = jsonText(value);
@@ -76,23 +63,53 @@ export async function recordAuditMany(tx: Tx | Db, actor: Actor, entries: readon
   await tx.execute(auditInsertSql(actor, entries));
 }
 
+/** The columns of an audit row that differ from row to row, as SQL expressions over a set-based source. */
+export interface AuditColumnsSql {
+  entityType: SQL;
+  entityId: SQL;
+  entityKey: SQL;
+  action: SQL;
+  before: SQL;
+  after: SQL;
+}
+
 /**
- * recordAuditMany's INSERT as SQL, for a set-based write that records its audit in its own
- * statement: prefixed by the write's data-modifying CTEs (`with input as (...), updated as
- * (update ...) <this>`), the rows and their audit travel in one round trip and one statement (the
- * bulk batch: a second statement was a round trip, a parse and a plan per batch). `entries` must
- * not be empty. The rows are the same as recordAuditMany writes, in the order of `entries`.
+ * The recorder's INSERT over any set-based source: `from` (a FROM clause, with its WHERE) yields one
+ * audit row per source row, `columns` say what each column is, and the rows are recorded (their ids
+ * drawn) in `orderBy`'s order. The actor's columns are the recorder's own. Prefixed by a write's
+ * data-modifying CTEs, the rows and their audit travel in one statement; a source that builds the
+ * before/after documents in SQL (the bulk batch: src/measurements/bulk.ts) sends no document at all.
  */
-export function auditInsertSql(actor: Actor, entries: readonly AuditEntry[]): SQL {
-  const column = (f: (e: AuditEntry) => string | null) =>
-    sql`string_to_array(${lines(entries.map(f))}::text, E'\n', '')`;
+export function auditInsertSelect(actor: Actor, columns: AuditColumnsSql, from: SQL, orderBy: SQL): SQL {
   return sql`
     insert into ${auditLog} (actor_type, actor_id, entity_type, entity_id, entity_key, action, before, after, request_id, correlation_id)
-    select ${actor.kind}, ${actor.id}, r.entity_type, r.entity_id, r.entity_key, r.action, r.before, r.after, ${actor.requestId},
-      ${actor.correlationId}
-    from unnest(${column((e) => e.entityType)}, ${column((e) => e.entityId)}, ${column((e) => e.entityKey ?? null)},
-      ${column((e) => e.action)}, ${column((e) => jsonText(e.before))}::jsonb[], ${column((e) => jsonText(e.after))}::jsonb[])
-      with ordinality as r(entity_type, entity_id, entity_key, action, before, after, ord)
-    order by r.ord
+    select ${actor.kind}, ${actor.id}, ${columns.entityType}, ${columns.entityId}, ${columns.entityKey}, ${columns.action},
+      ${columns.before}, ${columns.after}, ${actor.requestId}, ${actor.correlationId}
+    from ${from}
+    order by ${orderBy}
   `;
+}
+
+/**
+ * recordAuditMany's INSERT as SQL (entries travel as one text parameter per column). `entries` must
+ * not be empty. The rows are the same as recordAuditMany writes, in the order of `entries`.
+ */
+function auditInsertSql(actor: Actor, entries: readonly AuditEntry[]): SQL {
+  const column = (f: (e: AuditEntry) => string | null) =>
+    sql`string_to_array(${lines(entries.map(f))}::text, E'\n', '')`;
+  return auditInsertSelect(
+    actor,
+    {
+      entityType: sql`r.entity_type`,
+      entityId: sql`r.entity_id`,
+      entityKey: sql`r.entity_key`,
+      action: sql`r.action`,
+      before: sql`r.before`,
+      after: sql`r.after`,
+    },
+    sql`unnest(${column((e) => e.entityType)}, ${column((e) => e.entityId)}, ${column((e) => e.entityKey ?? null)},
+      ${column((e) => e.action)}, ${column((e) => jsonText(e.before))}::jsonb[], ${column((e) => jsonText(e.after))}::jsonb[])
+      with ordinality as r(entity_type, entity_id, entity_key, action, before, after, ord)`,
+    sql`r.ord`,
+  );
 }

@@ -3,30 +3,26 @@
  *
  * All-or-nothing: every row is checked (schema, indicator resolution, year range, rank rules,
  * approved years, editor scope) before anything is written; one bad row rejects the batch with
- * every bad row listed. Set-based, four statements whatever the batch size: one resolves ids and
- * codes and share-locks the indicators and plans; one flags approved years (after the locks); one
- * reads (and locks) the stored measurements; one inserts, updates and records one audit row per written
- * measurement through the audit recorder's insert (src/audit/record.ts, auditInsertSql). Rows travel as arrays
- * (unnest), not as thousands of bind parameters or a jsonb document PostgreSQL has to take apart.
- * Rows equal to what is stored are left alone (no version bump, no audit row), so replaying a
- * batch changes nothing.
+ * every bad row listed. Set-based, two statements whatever the batch size: one resolves ids and
+ * codes and share-locks the indicators and plans; after the rows are checked against them, one
+ * finds approved years, locks and compares the stored measurements, inserts, updates and records
+ * one audit row per written measurement through the audit recorder (src/audit/record.ts,
+ * auditInsertSelect), building the audit's documents itself. Rows equal to what is stored are left
+ * alone (no version bump, no audit row), so replaying a batch changes nothing.
  */
-import { isDeepStrictEqual } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { AuditEntry } from '../audit/record.js';
-import { auditInsertSql, auditJson } from '../audit/record.js';
+import { auditInsertSelect } from '../audit/record.js';
 import type { Tx } from '../db/tx.js';
 import { joinDownSql, joinUpSql } from '../db/plan-tree.js';
 import { indicators, measurements, plans } from '../db/schema.js';
 import type { Actor } from '../shared/actor.js';
 import type { FieldError } from '../shared/errors.js';
 import { ForbiddenError, invalid as badRequest } from '../shared/errors.js';
-import { decimalToNumber } from '../shared/decimal.js';
 import { DecimalValue, EXACT_DECIMAL_NOTE, LocalizedText, Uuid, Year } from '../shared/schemas.js';
 import { uuidv7 } from '../shared/uuidv7.js';
+import { isoTextSql, measurementJsonSql } from './repository.js';
 import { allowedYears, measurementProblems } from './rules.js';
-import type { Measurement } from './schemas.js';
 
 export const BULK_MAX_ROWS = 10_000;
 
@@ -122,31 +118,11 @@ interface Target {
   endYear: number;
 }
 
-/** A stored measurement as statement 2 reads it: numerics as text, timestamps as epoch milliseconds. */
-interface Stored {
-  id: string;
-  indicatorId: string;
-  year: number;
-  plan: string | null;
-  fact: string | null;
-  ratingSize: number | null;
-  score: string | null;
-  note: LocalizedText | null;
-  version: number;
-  createdMs: number;
-  updatedMs: number;
-}
-
-/** A valid row and its indicator, keyed by "<indicatorId>/<year>". */
+/** A valid row and its indicator. */
 interface Valid {
   index: number;
   row: BulkRow;
   target: Target;
-  key: string;
-}
-
-interface Change extends Valid {
-  before: Stored | undefined;
 }
 
 type Executed<T> = { rows: T[] };
@@ -202,8 +178,7 @@ const lockedTargets = sql`
   )`;
 
 const targetColumns = sql`t.id as "indicatorId", t.value_type as "valueType", t.plan_id as "planId",
-  t.organization_id as "organizationId", t.start_year as "startYear", t.end_year as "endYear",
-  round(extract(epoch from now()::timestamptz(3)) * 1000)::float8 as "nowMs"`;
+  t.organization_id as "organizationId", t.start_year as "startYear", t.end_year as "endYear"`;
 
 interface TargetRow {
   indicatorId: string | null;
@@ -212,7 +187,6 @@ interface TargetRow {
   organizationId: string | null;
   startYear: number | null;
   endYear: number | null;
-  nowMs: number;
 }
 
 const toTarget = (r: TargetRow): Target | undefined =>
@@ -227,23 +201,14 @@ const toTarget = (r: TargetRow): Target | undefined =>
         endYear: Number(r.endYear),
       };
 
-/** The transaction's timestamp as stored (milliseconds): now() is the same in every row and statement. */
-async function transactionNowMs(tx: Tx): Promise<number> {
-  const result = (await tx.execute(
-    sql`select round(extract(epoch from now()::timestamptz(3)) * 1000)::float8 as "nowMs"`,
-  )) as unknown as Executed<{ nowMs: number }>;
-  return Number(result.rows[0]!.nowMs);
-}
-
 /**
- * Statement 1: resolves every row's indicator, share-locks the indicators and their plans (against
- * cascade deletes and approvals, as PUT does; in id order, as every writer) and answers the
- * transaction's timestamp as stored (milliseconds), which the audit rows need. A batch naming every
+ * Statement 1: resolves every row's indicator and share-locks the indicators and their plans (against
+ * cascade deletes and approvals, as PUT does; in id order, as every writer). A batch naming every
  * indicator by id (what machines send) reads one row per distinct indicator (a tenth of the rows
  * when a batch carries ten years of each) and matches them to the rows here; rows by codes are
  * answered one per request row, in request order. An unknown indicator has no target.
  */
-async function resolveRows(tx: Tx, rows: BulkRow[]): Promise<{ resolved: Resolved[]; nowMs: number }> {
+async function resolveRows(tx: Tx, rows: BulkRow[]): Promise<Resolved[]> {
   if (rows.every((r) => r.indicatorId !== undefined)) {
     // PostgreSQL answers ids in lower case; a client may send them in upper case.
     const keys = rows.map((r) => r.indicatorId!.toLowerCase());
@@ -253,10 +218,7 @@ async function resolveRows(tx: Tx, rows: BulkRow[]): Promise<{ resolved: Resolve
       select ${targetColumns} from targets t
     `)) as unknown as Executed<TargetRow>;
     const byId = new Map(result.rows.map((r) => [r.indicatorId!, toTarget(r)]));
-    const resolved = keys.map((key): Resolved => ({ matches: 0, target: byId.get(key), approved: false }));
-    // No indicator found: every row is an error and nothing is written, but answer a time all the same.
-    const nowMs = result.rows.length > 0 ? Number(result.rows[0]!.nowMs) : await transactionNowMs(tx);
-    return { resolved, nowMs };
+    return keys.map((key): Resolved => ({ matches: 0, target: byId.get(key), approved: false }));
   }
   const result = (await tx.execute(sql`
     with ${resolutionByCodes(rows)}, ${lockedTargets}
@@ -265,19 +227,13 @@ async function resolveRows(tx: Tx, rows: BulkRow[]): Promise<{ resolved: Resolve
     left join targets t on t.id = r.indicator_id
     order by r.i
   `)) as unknown as Executed<TargetRow & { matches: number }>;
-  const resolved = result.rows.map((r): Resolved => ({
-    matches: Number(r.matches),
-    target: toTarget(r),
-    approved: false,
-  }));
-  return { resolved, nowMs: Number(result.rows[0]!.nowMs) };
+  return result.rows.map((r): Resolved => ({ matches: Number(r.matches), target: toTarget(r), approved: false }));
 }
 
 /**
- * Flags rows of approved years, in a statement of its own after statement 1: under READ
- * COMMITTED a statement sees the data as of its start, so an approval committed while statement 1
- * waited for the plan's share lock would be invisible to it (and the batch would write into a
- * year that was approved meanwhile). This statement starts after the lock is held.
+ * Flags rows of approved years, for a batch refused anyway (statement 2 finds them for a valid one),
+ * in a statement after statement 1: under READ COMMITTED a statement sees the data as of its start,
+ * so an approval committed while statement 1 waited for the plan's share lock would be invisible to it.
  */
 async function flagApprovedYears(tx: Tx, rows: BulkRow[], resolved: Resolved[]): Promise<void> {
   const asked = resolved.flatMap((res, i) =>
@@ -324,8 +280,15 @@ function unresolvedError(row: BulkRow, res: Resolved, at: string): FieldError {
   };
 }
 
-/** Every row against its indicator and plan (and earlier rows): the valid rows, or 400 listing every bad one. */
-function validate(rows: BulkRow[], resolved: Resolved[]): Valid[] {
+interface Checked {
+  valid: Valid[];
+  errors: FieldError[];
+  /** How many rows have errors. */
+  bad: number;
+}
+
+/** Every row against its indicator and plan (and earlier rows): the valid rows and every bad row's errors. */
+function check(rows: BulkRow[], resolved: Resolved[]): Checked {
   const errors: FieldError[] = [];
   const valid: Valid[] = [];
   const seen = new Map<string, number>();
@@ -355,145 +318,141 @@ function validate(rows: BulkRow[], resolved: Resolved[]): Valid[] {
     }
     errors.push(...measurementProblems(target.valueType, row, at));
     if (errors.length > before) bad++;
-    else valid.push({ index, row, target, key });
+    else valid.push({ index, row, target });
   });
-  if (errors.length > 0)
-    throw badRequest(`${bad} of ${rows.length} row(s) are not valid; nothing was written.`, errors);
-  return valid;
+  return { valid, errors, bad };
+}
+
+const invalidBatch = (rows: BulkRow[], { errors, bad }: Checked) =>
+  badRequest(`${bad} of ${rows.length} row(s) are not valid; nothing was written.`, errors);
+
+/** One letter per row in statement 2's answer: c(reated), u(pdated), n (unchanged). */
+const OUTCOMES = { c: 'created', u: 'updated', n: 'unchanged' } as const;
+
+interface BatchAnswer {
+  created: number;
+  updated: number;
+  /** With details: one letter of OUTCOMES per valid row, in their order. */
+  outcomes: string | null;
+  /** "<planId>/<year>" of every approved year a valid row falls in (the batch is then refused). */
+  approved: string[] | null;
 }
 
 /**
- * Statement 2: the stored measurements of the batch, locked (in id order) until the transaction ends,
- * so what they are compared with and audited as "before" is what gets replaced.
+ * Statement 2, after statement 1 holds its share locks (so it sees every approval committed before
+ * them; under READ COMMITTED a statement sees the data as of its start): locks the stored
+ * measurements of the batch (in id order, as every writer, until the transaction ends), compares
+ * each row with what is stored, and, unless `write` is false (a dry run), inserts the new
+ * measurements, updates the changed ones and records one audit row per written measurement through
+ * the audit recorder (auditInsertSelect), its before and after built here from the locked row and
+ * the written values (measurementJsonSql): one round trip, and no document travels. Rows equal to
+ * what is stored are left alone (no version bump, no audit row). A batch touching an approved year
+ * writes nothing and answers which: the caller refuses it.
+ *
+ * Rows travel as arrays (unnest), not as thousands of bind parameters or a jsonb document PostgreSQL
+ * has to take apart. Each row brings the id it gets if it is new: a time-ordered one (UUIDv7), so the
+ * primary key and the audit's entity_id index grow at their right edge (a random id dirtied, and
+ * after a checkpoint logged in full, about one page of each index per row). New keys are inserted
+ * in one order (indicator, year) for every writer, so two batches creating the same measurements
+ * wait for each other (and the second gets a 409 from the unique key, nothing written) instead of
+ * deadlocking; the audit rows are recorded in that order too.
  */
-async function lockStored(tx: Tx, valid: Valid[]): Promise<Map<string, Stored>> {
-  const result = (await tx.execute(sql`
-    select m.id, m.indicator_id as "indicatorId", m.year, m.plan, m.fact, m.rating_size as "ratingSize", m.score, m.note, m.version,
-      round(extract(epoch from m.created_at) * 1000)::float8 as "createdMs", round(extract(epoch from m.updated_at) * 1000)::float8 as "updatedMs"
-    from measurements m
-    where (m.indicator_id, m.year) in (select * from unnest(${plainArray(valid.map((v) => v.target.indicatorId))}::uuid[], ${plainArray(valid.map((v) => v.row.year))}::int[]))
-    order by m.id
-    for update
-  `)) as unknown as Executed<Stored>;
-  return new Map(result.rows.map((m) => [`${m.indicatorId}/${m.year}`, m]));
-}
-
-/** Same values as stored? Compared as the API reads them back (numbers, the note as an object). */
-const sameValues = (row: BulkRow, m: Stored) =>
-  row.plan === decimalToNumber(m.plan) &&
-  row.fact === decimalToNumber(m.fact) &&
-  row.ratingSize === (m.ratingSize === null ? null : Number(m.ratingSize)) &&
-  row.score === decimalToNumber(m.score) &&
-  (row.note === m.note || (row.note !== null && m.note !== null && isDeepStrictEqual(row.note, m.note)));
-
-/** Epoch milliseconds to ISO text. */
-type IsoOf = (ms: number) => string;
-
-/**
- * ISO text of epoch milliseconds, remembered for one batch: the rows a transaction wrote share their
- * timestamps (a batch's updated_at, a seeded or imported plan's created_at), and Date#toISOString
- * was, after the garbage collector, the largest item of the service's CPU profile for 1,000-row batches.
- */
-function isoMemo(): IsoOf {
-  const known = new Map<number, string>();
-  return (ms) => {
-    let text = known.get(ms);
-    if (text === undefined) known.set(ms, (text = new Date(ms).toISOString()));
-    return text;
-  };
-}
-
-/** The API's view of a stored measurement (the audit's "before"). */
-const storedDto = (m: Stored, iso: IsoOf): Measurement => ({
-  id: m.id,
-  indicatorId: m.indicatorId,
-  year: Number(m.year),
-  plan: decimalToNumber(m.plan),
-  fact: decimalToNumber(m.fact),
-  ratingSize: m.ratingSize === null ? null : Number(m.ratingSize),
-  score: decimalToNumber(m.score),
-  note: m.note ?? null,
-  version: Number(m.version),
-  createdAt: iso(Number(m.createdMs)),
-  updatedAt: iso(Number(m.updatedMs)),
-});
-
-/** The API's view of the measurement a change writes (the audit's "after"): what statement 3 stores. */
-const writtenDto = (c: Change, id: string, now: string, iso: IsoOf): Measurement => ({
-  id,
-  indicatorId: c.target.indicatorId,
-  year: c.row.year,
-  plan: c.row.plan,
-  fact: c.row.fact,
-  ratingSize: c.row.ratingSize,
-  score: c.row.score,
-  note: c.row.note,
-  version: c.before ? Number(c.before.version) + 1 : 1,
-  createdAt: c.before ? iso(Number(c.before.createdMs)) : now,
-  updatedAt: now,
-});
-
-const jsonNumber = (n: number | null) => (n === null ? 'null' : String(n));
-
-/**
- * JSON.stringify(m), written out: ids, numbers and ISO timestamps need no escaping, and the audit
- * writes two of these per row (the generic JSON.stringify was the largest item of the profile).
- */
-const measurementJson = (m: Measurement) =>
-  `{"id":"${m.id}","indicatorId":"${m.indicatorId}","year":${m.year},"plan":${jsonNumber(m.plan)},"fact":${jsonNumber(m.fact)},` +
-  `"ratingSize":${jsonNumber(m.ratingSize)},"score":${jsonNumber(m.score)},"note":${m.note === null ? 'null' : JSON.stringify(m.note)},` +
-  `"version":${m.version},"createdAt":"${m.createdAt}","updatedAt":"${m.updatedAt}"}`;
-
-/**
- * JSON documents as one text, one per line (JSON never holds a raw line break), split back by
- * string_to_array(..., E'\n', '') with '' for null: PostgreSQL parses each document once, where a
- * jsonb[] parameter would have every quote escaped by the driver and unescaped again by the server.
- */
-const jsonLines = (docs: (string | null)[]) => docs.map((d) => d ?? '').join('\n');
-
-/**
- * Statement 3: inserts the new measurements and updates the changed ones (locked by statement 2),
- * all from arrays (unnest), and records one audit row per written measurement through the audit
- * recorder's insert (auditInsertSql), in the same statement: one round trip for rows and audit.
- * New rows get their id here so the audit's "after" is known without reading the rows back: a
- * time-ordered one (UUIDv7), so the primary key and the audit's entity_id index grow at their right
- * edge (a random id dirtied, and after a checkpoint logged in full, about one page of each index per
- * row). A new row some other transaction inserted meanwhile is a unique violation: 409, nothing
- * written, the batch can be resent.
- */
-async function writeChanges(tx: Tx, changes: Change[], nowMs: number, actor: Actor) {
-  const iso = isoMemo();
-  const now = iso(nowMs);
-  const ids = changes.map((c) => c.before?.id ?? uuidv7());
-  const col = (f: (c: Change) => string | number | boolean | null) => plainArray(changes.map(f));
-  const notes = jsonLines(changes.map((c) => (c.row.note === null ? null : JSON.stringify(c.row.note))));
-  const entries: AuditEntry[] = changes.map((c, i) => ({
-    entityType: 'measurement',
-    entityId: ids[i]!,
-    entityKey: `${c.target.indicatorId}/${c.row.year}`,
-    action: c.before ? 'update' : 'create',
-    before: c.before ? auditJson(measurementJson(storedDto(c.before, iso))) : null,
-    after: auditJson(measurementJson(writtenDto(c, ids[i]!, now, iso))),
-  }));
-  await tx.execute(sql`
-    with input as (
-      select * from unnest(${plainArray(ids)}::uuid[], ${col((c) => c.target.indicatorId)}::uuid[], ${col((c) => c.row.year)}::int[],
-        ${col((c) => c.row.plan)}::numeric[], ${col((c) => c.row.fact)}::numeric[], ${col((c) => c.row.ratingSize)}::int[],
-        ${col((c) => c.row.score)}::numeric[], string_to_array(${notes}::text, E'\n', '')::jsonb[],
-        ${col((c) => c.before === undefined)}::boolean[])
-        as r(id, indicator_id, year, plan, fact, rating_size, score, note, created)
-    ),
+async function writeBatch(
+  tx: Tx,
+  actor: Actor,
+  valid: Valid[],
+  { write, details }: { write: boolean; details: boolean },
+): Promise<BatchAnswer> {
+  const col = (f: (v: Valid) => string | number | null) => plainArray(valid.map(f));
+  const notes = valid.map((v) => (v.row.note === null ? '' : JSON.stringify(v.row.note))).join('\n');
+  const years = new Map<string, { planId: string; year: number }>();
+  for (const { target, row } of valid)
+    years.set(`${target.planId}/${row.year}`, { planId: target.planId, year: row.year });
+  const planYears = [...years.values()];
+  const stored = (column: string) => sql.raw(`c.stored_${column}`);
+  const writes = sql`,
     inserted as (
       insert into ${measurements} (id, indicator_id, year, plan, fact, rating_size, score, note)
-      select id, indicator_id, year, plan, fact, rating_size, score, note from input where created
+      select new_id, indicator_id, year, plan, fact, rating_size, score, note from compared
+      where outcome = 'c' and not exists (select from approved)
+      order by indicator_id, year
     ),
     updated as (
-      update ${measurements} m set plan = input.plan, fact = input.fact, rating_size = input.rating_size, score = input.score,
-        note = input.note, version = m.version + 1, updated_at = now()
-      from input where not input.created and m.id = input.id
-    )
-    ${auditInsertSql(actor, entries)}
-  `);
+      update ${measurements} m set plan = c.plan, fact = c.fact, rating_size = c.rating_size, score = c.score, note = c.note,
+        version = m.version + 1, updated_at = now()
+      from compared c where c.outcome = 'u' and m.id = c.stored_id and not exists (select from approved)
+    ),
+    clock as (select ${isoTextSql(sql`now()::timestamptz(3)`)} as now),
+    audit as (${auditInsertSelect(
+      actor,
+      {
+        entityType: sql`'measurement'`,
+        entityId: sql`coalesce(c.stored_id, c.new_id)::text`,
+        entityKey: sql`c.indicator_id::text || '/' || c.year`,
+        action: sql`case c.outcome when 'c' then 'create' else 'update' end`,
+        before: sql`case c.outcome when 'u' then ${measurementJsonSql({
+          id: stored('id'),
+          indicatorId: sql`c.indicator_id`,
+          year: sql`c.year`,
+          plan: stored('plan'),
+          fact: stored('fact'),
+          ratingSize: stored('rating_size'),
+          score: stored('score'),
+          note: stored('note'),
+          version: stored('version'),
+          createdAt: isoTextSql(stored('created_at')),
+          updatedAt: isoTextSql(stored('updated_at')),
+        })} end`,
+        after: measurementJsonSql({
+          id: sql`coalesce(c.stored_id, c.new_id)`,
+          indicatorId: sql`c.indicator_id`,
+          year: sql`c.year`,
+          plan: sql`c.plan`,
+          fact: sql`c.fact`,
+          ratingSize: sql`c.rating_size`,
+          score: sql`c.score`,
+          note: sql`c.note`,
+          version: sql`coalesce(c.stored_version + 1, 1)`,
+          createdAt: sql`coalesce(${isoTextSql(stored('created_at'))}, clock.now)`,
+          updatedAt: sql`clock.now`,
+        }),
+      },
+      sql`compared c cross join clock where c.outcome <> 'n' and not exists (select from approved)`,
+      sql`c.indicator_id, c.year`,
+    )})`;
+  const result = (await tx.execute(sql`
+    with input as (
+      select * from unnest(${plainArray(valid.map(() => uuidv7()))}::uuid[], ${col((v) => v.target.indicatorId)}::uuid[],
+        ${col((v) => v.row.year)}::int[], ${col((v) => v.row.plan)}::numeric[], ${col((v) => v.row.fact)}::numeric[],
+        ${col((v) => v.row.ratingSize)}::int[], ${col((v) => v.row.score)}::numeric[], string_to_array(${notes}::text, E'\n', '')::jsonb[])
+        with ordinality as r(new_id, indicator_id, year, plan, fact, rating_size, score, note, i)
+    ),
+    approved as materialized (
+      select ya.plan_id, ya.year from year_approvals ya
+      where (ya.plan_id, ya.year) in (select * from unnest(${plainArray(planYears.map((p) => p.planId))}::uuid[], ${plainArray(planYears.map((p) => p.year))}::int[]))
+    ),
+    stored as materialized (
+      select m.id, m.indicator_id, m.year, m.plan, m.fact, m.rating_size, m.score, m.note, m.version, m.created_at, m.updated_at
+      from ${measurements} m
+      where (m.indicator_id, m.year) in (select indicator_id, year from input)
+      order by m.id
+      for update
+    ),
+    compared as materialized (
+      select i.*, s.id as stored_id, s.plan as stored_plan, s.fact as stored_fact, s.rating_size as stored_rating_size,
+        s.score as stored_score, s.note as stored_note, s.version as stored_version, s.created_at as stored_created_at,
+        s.updated_at as stored_updated_at,
+        case when s.id is null then 'c'
+          when (s.plan, s.fact, s.rating_size, s.score, s.note) is not distinct from (i.plan, i.fact, i.rating_size, i.score, i.note) then 'n'
+          else 'u' end as outcome
+      from input i left join stored s on s.indicator_id = i.indicator_id and s.year = i.year
+    )${write ? writes : sql``}
+    select count(*) filter (where outcome = 'c')::int as created, count(*) filter (where outcome = 'u')::int as updated,
+      ${details ? sql`string_agg(outcome, '' order by i)` : sql`null`} as outcomes,
+      (select array_agg(plan_id::text || '/' || year) from approved) as approved
+    from compared
+  `)) as unknown as Executed<BatchAnswer>;
+  return result.rows[0]!;
 }
 
 export interface BulkOptions {
@@ -501,46 +460,40 @@ export interface BulkOptions {
   details: boolean;
 }
 
-/** The whole batch inside the caller's transaction: resolve, check, lock, compare, write, audit. */
+/** The whole batch inside the caller's transaction: resolve, check, then lock, compare, write and audit at once. */
 export async function bulkPutMeasurements(tx: Tx, actor: Actor, rows: BulkRow[], { dryRun, details }: BulkOptions) {
-  const { resolved, nowMs } = await resolveRows(tx, rows);
+  const resolved = await resolveRows(tx, rows);
   checkEditorScope(actor, resolved);
-  await flagApprovedYears(tx, rows, resolved);
-  const valid = validate(rows, resolved);
-  const stored = await lockStored(tx, valid);
-
-  const changes: Change[] = [];
-  let unchanged = 0;
-  const outcomes: { index: number; indicatorId: string; year: number; outcome: z.infer<typeof Outcome> }[] = [];
-  for (const v of valid) {
-    const before = stored.get(v.key);
-    const outcome = !before ? 'created' : sameValues(v.row, before) ? 'unchanged' : 'updated';
-    if (details) outcomes.push({ index: v.index, indicatorId: v.target.indicatorId, year: v.row.year, outcome });
-    if (outcome === 'unchanged') unchanged++;
-    else changes.push({ ...v, before });
+  let checked = check(rows, resolved);
+  if (checked.errors.length > 0) {
+    // A bad batch answers every bad row at once, those in approved years included.
+    await flagApprovedYears(tx, rows, resolved);
+    throw invalidBatch(rows, check(rows, resolved));
   }
-  const created = changes.filter((c) => !c.before).length;
-  const result = {
+  const { valid } = checked;
+  const answer = await writeBatch(tx, actor, valid, { write: !dryRun, details });
+  if (answer.approved && answer.approved.length > 0) {
+    const approved = new Set(answer.approved);
+    for (const v of valid) if (approved.has(`${v.target.planId}/${v.row.year}`)) resolved[v.index]!.approved = true;
+    checked = check(rows, resolved);
+    throw invalidBatch(rows, checked);
+  }
+  const created = Number(answer.created);
+  const updated = Number(answer.updated);
+  return {
     dryRun,
     created,
-    updated: changes.length - created,
-    unchanged,
-    ...(details ? { rows: outcomes } : {}),
+    updated,
+    unchanged: valid.length - created - updated,
+    ...(details
+      ? {
+          rows: valid.map((v, k) => ({
+            index: v.index,
+            indicatorId: v.target.indicatorId,
+            year: v.row.year,
+            outcome: OUTCOMES[answer.outcomes![k] as keyof typeof OUTCOMES],
+          })),
+        }
+      : {}),
   };
-  if (dryRun || changes.length === 0) return result;
-
-  // New keys in one order for every writer, so two batches creating the same measurements wait
-  // for each other (and the second gets a 409) instead of deadlocking.
-  // Stryker disable all: one statement writes a batch, so the order is seen only by a second batch that
-  // writes the same new keys at the same moment (a wait, or a deadlock without it), not by any one request.
-  changes.sort((a, b) =>
-    a.target.indicatorId === b.target.indicatorId
-      ? a.row.year - b.row.year
-      : a.target.indicatorId < b.target.indicatorId
-        ? -1
-        : 1,
-  );
-  // Stryker restore all
-  await writeChanges(tx, changes, nowMs, actor);
-  return result;
 }

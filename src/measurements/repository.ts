@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm';
 import { and, eq, getTableColumns, gte, lte, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import type { Tx } from '../db/tx.js';
@@ -24,6 +25,22 @@ export const toMeasurementDto = (row: Row): Measurement => ({
   createdAt: iso(row.createdAt),
   updatedAt: iso(row.updatedAt),
 });
+
+/** A timestamp(3) as the API writes it (Date#toISOString: UTC, milliseconds, "Z"), computed in SQL. */
+export const isoTextSql = (timestamp: SQL) =>
+  sql`to_char(${timestamp} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * toMeasurementDto in SQL: the same document, as jsonb, from SQL expressions of a measurement's
+ * values (timestamps as ISO text: isoTextSql), for a set-based write that records its audit
+ * documents without sending them (src/measurements/bulk.ts). Numbers go into the document as the
+ * numeric they are stored as: the API, its writes included, stores at most 15 significant digits,
+ * and every reader parses the document into the double the API answers.
+ */
+export const measurementJsonSql = (m: { [K in keyof Measurement]: SQL }) =>
+  sql`jsonb_build_object('id', ${m.id}, 'indicatorId', ${m.indicatorId}, 'year', ${m.year}, 'plan', ${m.plan}, 'fact', ${m.fact},
+    'ratingSize', ${m.ratingSize}, 'score', ${m.score}, 'note', ${m.note}, 'version', ${m.version}, 'createdAt', ${m.createdAt},
+    'updatedAt', ${m.updatedAt})`;
 
 // A cascade delete audits each removed measurement under its "<indicatorId>/<year>" key, so the
 // measurement's history (GET .../measurements/{year}/history) ends with its deletion.

@@ -40,7 +40,7 @@ describe('bulk write transaction', () => {
   });
 
   // The writes are one statement (insert, update and audit rows from the same arrays), so this shows
-  // that statement is all-or-nothing; the test below shows the four statements share one transaction.
+  // that statement is all-or-nothing; the test below shows the two statements share one transaction.
   it('leaves nothing behind when the write fails halfway (after the inserts and updates, at an audit row)', async () => {
     const a = await createIndicator(ctx.app, tree.goal.id);
     const b = await createIndicator(ctx.app, tree.goal.id);
