@@ -92,8 +92,7 @@ export function createRelay(options: RelayOptions): Relay {
    * its goal, direction and plan. Batches stay small, so a relay transaction never holds PGlite's one
    * connection for long.
    */
-  async function readBatch(tx: Tx, from: RelayPosition) {
-    const xmin = await snapshotXmin(tx);
+  async function readBatch(tx: Tx, from: RelayPosition, xmin: number) {
     const rows = await readAudit(tx, from, xmin, RELAYED_ENTITY_TYPES, batchRows);
     const full = rows.length === batchRows;
     const last = rows.at(-1);
@@ -112,14 +111,18 @@ export function createRelay(options: RelayOptions): Relay {
       const from = await lockPosition(tx);
       // Another replica holds the position; it may have looked before our wake-up's commit: look again soon.
       if (!from) return { ...NOTHING, heldBack: true };
+      // X before the subscriptions: every row below X committed before this read of them, so a subscription
+      // it does not see committed after those rows and is owed none of their events. Read the other way
+      // round, a subscription and a write committing between the two reads would lose the write's event.
+      const xmin = await snapshotXmin(tx);
       const wanted = await subscribedEventTypes(tx);
       // Nobody subscribes: no row would become an event, so the position moves past everything final
       // without reading it (a bulk write's thousand rows and their documents, parsed for nothing), and
       // rows held back by an older transaction need no early retry.
-      const { xmin, rows, context, full, heldBack } =
+      const { rows, context, full, heldBack } =
         wanted.size === 0
-          ? { xmin: await snapshotXmin(tx), rows: [] as AuditRow[], context: [], full: false, heldBack: false }
-          : await readBatch(tx, from);
+          ? { rows: [] as AuditRow[], context: [], full: false, heldBack: false }
+          : await readBatch(tx, from, xmin);
       const events = (await toEvents(tx, rows, context, now)).filter((e) => wanted.has(e.type));
       await insertEvents(tx, events);
       const deliveries = await insertDeliveries(
