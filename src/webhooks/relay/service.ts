@@ -28,8 +28,13 @@ import {
 
 /** The channel of migration 0018's audit_log trigger (one notification per writing statement). */
 export const AUDIT_CHANNEL = 'nysana_audit';
-/** Pause between back-to-back relay runs while commits keep coming (see wake). */
-const COALESCE_MS = 20;
+/**
+ * Pause between back-to-back relay runs while commits keep coming (see wake). 50 ms, not 20: under four
+ * clients writing back to back it halves the runs (29 -> 15 a second), each a durable commit and its fixed
+ * statements, for at most 30 ms more lag to a change made during a stream; an idle relay's first wake-up
+ * still runs at once (docs/benchmarks.md, "Webhooks round 2").
+ */
+const COALESCE_MS = 50;
 
 /** Audit rows per batch. */
 const BATCH_ROWS = 1_000;
