@@ -19,15 +19,40 @@ export interface RelayPosition {
   auditId: number;
 }
 
-/** The relay's position, locked for this transaction; undefined when another relay holds it (skip, do not wait). */
-export async function lockPosition(tx: Tx): Promise<RelayPosition | undefined> {
-  const rows = rowsOf<{ change_xid: string; audit_id: string }>(
+/** What a relay run starts from: the position, X and the subscribed event types (see lockPosition). */
+export interface RunStart {
+  from: RelayPosition;
+  /** pg_snapshot_xmin of the statement's snapshot: every transaction below it has ended. */
+  xmin: number;
+  /** The event types some subscription (enabled or not) names, as of that same snapshot. */
+  wanted: Set<string>;
+}
+
+/**
+ * The relay's position, locked for this transaction, with X and the subscribed event types in the same
+ * statement (one round trip where three were, every run). One statement reads both with one snapshot, so
+ * every row below X committed before the subscriptions were read: a subscription this does not see
+ * committed after all of them and is owed none of their events. An event nobody subscribes to is not
+ * written: it could never be delivered (a later subscription gets only later events), and a service
+ * without subscriptions should not store two events per measurement written.
+ * Undefined when another relay holds the position (skip, do not wait).
+ */
+export async function lockPosition(tx: Tx): Promise<RunStart | undefined> {
+  const rows = rowsOf<{ change_xid: string; audit_id: string; xmin: string; types: string | null }>(
     await tx.execute(
-      sql`select change_xid::text, audit_id::text from ${webhookRelay} where id = 1 for update skip locked`,
+      sql`select r.change_xid::text, r.audit_id::text, pg_snapshot_xmin(pg_current_snapshot())::text as xmin,
+            -- Event type names hold no comma (src/webhooks/catalog.ts).
+            (select string_agg(distinct t, ',') from webhook_subscriptions s, unnest(s.event_types) t) as types
+          from ${webhookRelay} r where r.id = 1 for update of r skip locked`,
     ),
   );
   const row = rows[0];
-  return row ? { changeXid: Number(row.change_xid), auditId: Number(row.audit_id) } : undefined;
+  if (!row) return undefined;
+  return {
+    from: { changeXid: Number(row.change_xid), auditId: Number(row.audit_id) },
+    xmin: Number(row.xmin),
+    wanted: new Set(row.types ? row.types.split(',') : []),
+  };
 }
 
 export async function movePosition(tx: Tx, to: RelayPosition): Promise<void> {
@@ -102,16 +127,19 @@ export async function committedAfter(
   xmin: number,
   types: readonly string[],
 ): Promise<boolean> {
-  const rows = rowsOf<{ found: boolean }>(
+  // The first such row in index order, not exists(...): the planner expects many rows there and chose a
+  // sequential scan of the whole trail that found none (3-6 ms a run with 7,600 rows, growing with the
+  // trail); ordered and limited, it walks audit_log_change_idx from X (0.07 ms).
+  const rows = rowsOf<{ found: number }>(
     await tx.execute(sql`
-      select exists (
-        select 1 from ${auditLog}
-        where (change_xid, id) > (${from.changeXid}::bigint, ${from.auditId}::bigint) and change_xid >= ${xmin}::bigint
-          and entity_type = any(${`{${types.join(',')}}`}::text[])
-      ) as found
+      select 1 as found from ${auditLog}
+      where (change_xid, id) > (${from.changeXid}::bigint, ${from.auditId}::bigint) and change_xid >= ${xmin}::bigint
+        and entity_type = any(${`{${types.join(',')}}`}::text[])
+      order by change_xid, id
+      limit 1
     `),
   );
-  return rows[0]?.found === true;
+  return rows.length > 0;
 }
 
 /** Where a plan-tree row sits now: its plan and, for indicators, what scores its measurements. */
@@ -229,44 +257,38 @@ export interface NewEvent {
 }
 
 /**
- * The events in one statement, in the given order: seq is drawn row by row as the ordered select
- * produces them, so seq follows commit order (one relay at a time holds the position).
+ * The events and one delivery per (event, matching subscription) in one statement. The events go in the
+ * given order: seq is drawn row by row as the ordered select produces them, so seq follows commit order
+ * (one relay at a time holds the position). The deliveries go in event order, so a subscription's delivery
+ * ids follow commit order; every matching subscription gets one, enabled or not (a disabled one's wait for
+ * it). Matching: the type is one of its event types, its organization and plan filters are unset or equal,
+ * and it existed at the event's time. Answers how many deliveries were queued.
  */
-export async function insertEvents(tx: Tx, events: readonly NewEvent[]): Promise<void> {
-  if (events.length === 0) return;
+export async function insertEvents(tx: Tx, events: readonly NewEvent[]): Promise<number> {
+  if (events.length === 0) return 0;
   // One parameter per column, a value per line (src/audit/record.ts recordAuditMany does the same): each
   // JSON document is parsed once by the server. Ids, paths and JSON.stringify output hold no raw line break.
   const column = (f: (e: NewEvent) => string | number | null) =>
     sql`string_to_array(${events.map((e) => f(e) ?? '').join('\n')}::text, E'\n', '')`;
-  await tx.execute(sql`
-    insert into webhook_events (id, type, source, subject, organization_id, plan_id, audit_id, time, data)
-    select r.id::uuid, r.type, r.source, r.subject, r.organization_id::uuid, r.plan_id::uuid, r.audit_id::bigint,
-      r.time::timestamptz, r.data::jsonb
-    from unnest(${column((e) => e.id)}, ${column((e) => e.type)}, ${column((e) => e.source)},
-      ${column((e) => e.subject)}, ${column((e) => e.organizationId)}, ${column((e) => e.planId)},
-      ${column((e) => e.auditId)}, ${column((e) => e.time.toISOString())}, ${column((e) => JSON.stringify(e.data))})
-      with ordinality as r(id, type, source, subject, organization_id, plan_id, audit_id, time, data, ord)
-    order by r.ord
-  `);
-}
-
-/**
- * One delivery per (event, matching subscription), enabled or not (a disabled one's wait for it), in
- * event order so a subscription's delivery ids follow commit order. Matching: the type is one of its
- * event types, its organization and plan filters are unset or equal, and it existed at the event's time.
- * Answers how many were queued.
- */
-export async function insertDeliveries(tx: Tx, eventIds: readonly string[]): Promise<number> {
-  if (eventIds.length === 0) return 0;
   const result = await tx.execute(sql`
+    with e as (
+      insert into webhook_events (id, type, source, subject, organization_id, plan_id, audit_id, time, data)
+      select r.id::uuid, r.type, r.source, r.subject, r.organization_id::uuid, r.plan_id::uuid, r.audit_id::bigint,
+        r.time::timestamptz, r.data::jsonb
+      from unnest(${column((e) => e.id)}, ${column((e) => e.type)}, ${column((e) => e.source)},
+        ${column((e) => e.subject)}, ${column((e) => e.organizationId)}, ${column((e) => e.planId)},
+        ${column((e) => e.auditId)}, ${column((e) => e.time.toISOString())}, ${column((e) => JSON.stringify(e.data))})
+        with ordinality as r(id, type, source, subject, organization_id, plan_id, audit_id, time, data, ord)
+      order by r.ord
+      returning id, seq, type, organization_id, plan_id, time
+    )
     insert into webhook_deliveries (subscription_id, event_id)
     select s.id, e.id
-    from webhook_events e
+    from e
     join webhook_subscriptions s on e.type = any(s.event_types)
       and (s.organization_id is null or s.organization_id = e.organization_id)
       and (s.plan_id is null or s.plan_id = e.plan_id)
       and s.created_at <= e.time
-    where e.id = any(${`{${eventIds.join(',')}}`}::uuid[])
     order by e.seq, s.id
   `);
   return (
@@ -274,16 +296,4 @@ export async function insertDeliveries(tx: Tx, eventIds: readonly string[]): Pro
     (result as unknown as { affectedRows?: number }).affectedRows ??
     0
   );
-}
-
-/**
- * The event types some subscription (enabled or not) names. An event nobody subscribes to is not written:
- * it could never be delivered (a later subscription gets only later events), and a service without
- * subscriptions should not store two events per measurement written.
- */
-export async function subscribedEventTypes(tx: Executor): Promise<Set<string>> {
-  const rows = rowsOf<{ type: string }>(
-    await tx.execute(sql`select distinct unnest(event_types) as type from webhook_subscriptions`),
-  );
-  return new Set(rows.map((r) => r.type));
 }

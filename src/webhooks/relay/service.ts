@@ -13,26 +13,28 @@ import type { Tx } from '../../db/tx.js';
 import type { ChannelListener, Listen } from '../../db/listen.js';
 import type { RuleSource } from '../../evaluation-methods/service.js';
 import { rowScorer } from '../../status/scoring.js';
-import { snapshotXmin } from '../../sync/cursor.js';
 import { PlanTree, RELAYED_ENTITY_TYPES, contextIdsOf, eventsOf, rescoresIndicator } from './events.js';
 import type { PlanRef } from './events.js';
 import type { AuditRow, MeasurementValues, NewEvent, RelayPosition } from './repository.js';
 import {
   committedAfter,
-  insertDeliveries,
   insertEvents,
   lockPosition,
   measurementValues,
   movePosition,
-  subscribedEventTypes,
   readAudit,
   treeContext,
 } from './repository.js';
 
 /** The channel of migration 0018's audit_log trigger (one notification per writing statement). */
 export const AUDIT_CHANNEL = 'nysana_audit';
-/** Pause between back-to-back relay runs while commits keep coming (see wake). */
-const COALESCE_MS = 20;
+/**
+ * Pause between back-to-back relay runs while commits keep coming (see wake). 50 ms, not 20: under four
+ * clients writing back to back it halves the runs (29 -> 15 a second), each a durable commit and its fixed
+ * statements, for at most 30 ms more lag to a change made during a stream; an idle relay's first wake-up
+ * still runs at once (docs/benchmarks.md, "Webhooks round 2").
+ */
+const COALESCE_MS = 50;
 
 /** Audit rows per batch. */
 const BATCH_ROWS = 1_000;
@@ -108,14 +110,10 @@ export function createRelay(options: RelayOptions): Relay {
   async function relayBatch(): Promise<BatchResult> {
     const now = new Date();
     return db.transaction(async (tx) => {
-      const from = await lockPosition(tx);
+      const start = await lockPosition(tx);
       // Another replica holds the position; it may have looked before our wake-up's commit: look again soon.
-      if (!from) return { ...NOTHING, heldBack: true };
-      // X before the subscriptions: every row below X committed before this read of them, so a subscription
-      // it does not see committed after those rows and is owed none of their events. Read the other way
-      // round, a subscription and a write committing between the two reads would lose the write's event.
-      const xmin = await snapshotXmin(tx);
-      const wanted = await subscribedEventTypes(tx);
+      if (!start) return { ...NOTHING, heldBack: true };
+      const { from, xmin, wanted } = start;
       // Nobody subscribes: no row would become an event, so the position moves past everything final
       // without reading it (a bulk write's thousand rows and their documents, parsed for nothing), and
       // rows held back by an older transaction need no early retry.
@@ -124,11 +122,7 @@ export function createRelay(options: RelayOptions): Relay {
           ? { rows: [] as AuditRow[], context: [], full: false, heldBack: false }
           : await readBatch(tx, from, xmin);
       const events = (await toEvents(tx, rows, context, now)).filter((e) => wanted.has(e.type));
-      await insertEvents(tx, events);
-      const deliveries = await insertDeliveries(
-        tx,
-        events.map((e) => e.id),
-      );
+      const deliveries = await insertEvents(tx, events);
       // Past the last row read; when the batch was not full, everything below X has been seen.
       const last = rows.at(-1);
       const to = full && last ? { changeXid: last.changeXid, auditId: last.id } : { changeXid: xmin, auditId: 0 };
