@@ -464,19 +464,18 @@ export interface BulkOptions {
 export async function bulkPutMeasurements(tx: Tx, actor: Actor, rows: BulkRow[], { dryRun, details }: BulkOptions) {
   const resolved = await resolveRows(tx, rows);
   checkEditorScope(actor, resolved);
-  let checked = check(rows, resolved);
-  if (checked.errors.length > 0) {
+  const { valid, errors } = check(rows, resolved);
+  if (errors.length > 0) {
     // A bad batch answers every bad row at once, those in approved years included.
     await flagApprovedYears(tx, rows, resolved);
     throw invalidBatch(rows, check(rows, resolved));
   }
-  const { valid } = checked;
   const answer = await writeBatch(tx, actor, valid, { write: !dryRun, details });
   if (answer.approved && answer.approved.length > 0) {
+    // Statement 2 wrote nothing: the rows in approved years are the batch's errors.
     const approved = new Set(answer.approved);
     for (const v of valid) if (approved.has(`${v.target.planId}/${v.row.year}`)) resolved[v.index]!.approved = true;
-    checked = check(rows, resolved);
-    throw invalidBatch(rows, checked);
+    throw invalidBatch(rows, check(rows, resolved));
   }
   const created = Number(answer.created);
   const updated = Number(answer.updated);

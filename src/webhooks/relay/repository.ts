@@ -264,7 +264,7 @@ export interface NewEvent {
  * it). Matching: the type is one of its event types, its organization and plan filters are unset or equal,
  * and it existed at the event's time. Answers how many deliveries were queued.
  */
-export async function insertEvents(tx: Tx, events: readonly NewEvent[]): Promise<number> {
+export async function insertEventsWithDeliveries(tx: Tx, events: readonly NewEvent[]): Promise<number> {
   if (events.length === 0) return 0;
   // One parameter per column, a value per line (src/audit/record.ts recordAuditMany does the same): each
   // JSON document is parsed once by the server. Ids, paths and JSON.stringify output hold no raw line break.

@@ -18,7 +18,7 @@ import type { PlanRef } from './events.js';
 import type { AuditRow, MeasurementValues, NewEvent, RelayPosition } from './repository.js';
 import {
   committedAfter,
-  insertEvents,
+  insertEventsWithDeliveries,
   lockPosition,
   measurementValues,
   movePosition,
@@ -29,10 +29,10 @@ import {
 /** The channel of migration 0018's audit_log trigger (one notification per writing statement). */
 export const AUDIT_CHANNEL = 'nysana_audit';
 /**
- * Pause between back-to-back relay runs while commits keep coming (see wake). 50 ms, not 20: under four
- * clients writing back to back it halves the runs (29 -> 15 a second), each a durable commit and its fixed
- * statements, for at most 30 ms more lag to a change made during a stream; an idle relay's first wake-up
- * still runs at once (docs/benchmarks.md, "Webhooks round 2").
+ * Pause between back-to-back relay runs while commits keep coming (see wake): each run is a durable commit
+ * and a few fixed statements, so under a stream of writes fewer, larger runs cost less per event, for a
+ * little more lag to a change made during the stream; an idle relay's first wake-up still runs at once
+ * (measured in docs/benchmarks.md, "Webhooks round 2").
  */
 const COALESCE_MS = 50;
 
@@ -104,7 +104,7 @@ export function createRelay(options: RelayOptions): Relay {
         : [];
     // Committed rows at or above X wait for an older transaction still running somewhere on the server.
     const heldBack = !full && (await committedAfter(tx, from, xmin, RELAYED_ENTITY_TYPES));
-    return { xmin, rows, context, full, heldBack };
+    return { rows, context, full, heldBack };
   }
 
   async function relayBatch(): Promise<BatchResult> {
@@ -122,7 +122,7 @@ export function createRelay(options: RelayOptions): Relay {
           ? { rows: [] as AuditRow[], context: [], full: false, heldBack: false }
           : await readBatch(tx, from, xmin);
       const events = (await toEvents(tx, rows, context, now)).filter((e) => wanted.has(e.type));
-      const deliveries = await insertEvents(tx, events);
+      const deliveries = await insertEventsWithDeliveries(tx, events);
       // Past the last row read; when the batch was not full, everything below X has been seen.
       const last = rows.at(-1);
       const to = full && last ? { changeXid: last.changeXid, auditId: last.id } : { changeXid: xmin, auditId: 0 };
