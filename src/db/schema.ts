@@ -35,8 +35,8 @@ const updatedAt = () => timestamp('updated_at', { withTimezone: true, precision:
 const localized = (name: string) => jsonb(name).$type<LocalizedTextColumn>();
 /**
  * Incremental sync (src/sync/): the id of the last transaction that wrote the row, set by the
- * sync_stamp trigger (migration 00xx_sync_triggers) on every insert and update. 0 for rows older
- * than the trigger.
+ * sync_stamp trigger (migration 00xx_sync_triggers) on every insert and update (an indicator's: not
+ * on a rewrite of its natural-order key alone, migration 0021). 0 for rows older than the trigger.
  */
 const changeXid = () => bigint('change_xid', { mode: 'number' }).notNull().default(0);
 
