@@ -35,8 +35,8 @@ const updatedAt = () => timestamp('updated_at', { withTimezone: true, precision:
 const localized = (name: string) => jsonb(name).$type<LocalizedTextColumn>();
 /**
  * Incremental sync (src/sync/): the id of the last transaction that wrote the row, set by the
- * sync_stamp trigger (migration 00xx_sync_triggers) on every insert and update. 0 for rows older
- * than the trigger.
+ * sync_stamp trigger (migration 00xx_sync_triggers) on every insert and update (an indicator's: not
+ * on a rewrite of its natural-order key alone, migration 0021). 0 for rows older than the trigger.
  */
 const changeXid = () => bigint('change_xid', { mode: 'number' }).notNull().default(0);
 
@@ -171,10 +171,18 @@ export const indicators = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     changeXid: changeXid(),
+    /**
+     * The indicator's place in the natural order of flat status rows (issue 15, migrations 0017 and
+     * 0021): plan code, direction position and code, goal position and code, indicator code, codes
+     * compared as numbers where they hold digits (1.1.10 after 1.1.9). Written only by database
+     * triggers (on the indicator and its goal, direction and plan), never by the API.
+     */
+    sortKey: text('sort_key').notNull().default(''),
   },
   (t) => [
     uniqueIndex('indicators_goal_code_key').on(t.goalId, t.code),
     index('indicators_change_idx').on(t.changeXid, t.id),
+    index('indicators_sort_idx').on(t.sortKey, t.id),
     check('indicators_value_type_check', sql`${t.valueType} in ('percent', 'number', 'rank')`),
     check('indicators_better_when_check', sql`${t.betterWhen} in ('higher', 'lower')`),
     check('indicators_rank_lower_check', sql`${t.valueType} <> 'rank' or ${t.betterWhen} = 'lower'`),
@@ -186,22 +194,6 @@ export const indicators = pgTable(
     check('indicators_position_check', positionOk(t.position)),
     check('indicators_weight_check', sql`${t.weight} >= 0 and ${t.weight} <= 1000000`),
   ],
-);
-
-/**
- * An indicator's place in the natural order of flat status rows (issue 15, migration 0017): plan code,
- * direction position and code, goal position and code, indicator code, codes compared as numbers
- * where they hold digits (1.1.10 after 1.1.9). Written only by database triggers on the four tables.
- */
-export const indicatorOrder = pgTable(
-  'indicator_order',
-  {
-    indicatorId: uuid('indicator_id')
-      .primaryKey()
-      .references(() => indicators.id, { onDelete: 'cascade' }),
-    sortKey: text('sort_key').notNull(),
-  },
-  (t) => [index('indicator_order_sort_idx').on(t.sortKey, t.indicatorId)],
 );
 
 export const measurements = pgTable(

@@ -14,7 +14,7 @@ import type { Readable } from 'node:stream';
 import { computeIndicatorStatus } from '../achievement/compute.js';
 import type { BetterWhen, ValueType } from '../achievement/compute.js';
 import { LABELS } from '../reports/labels.js';
-import { decimalToNumber } from '../shared/decimal.js';
+import { decimalToNumber, isNumberSpelling } from '../shared/decimal.js';
 import type { Lang } from '../shared/lang.js';
 import type { Pool } from 'pg';
 import { cursorBatches } from '../db/cursor.js';
@@ -36,19 +36,18 @@ export interface StatusCsvFormat {
   lang: Lang;
 }
 
-/** A number cell as the generic encoder writes IndicatorStatus numbers: the JSON number's text (decimal comma: quoted with `,`). */
-function numberCellOf(sep: string, decimal: '.' | ','): (n: number | null) => string {
-  if (decimal === '.') return (n) => (n === null ? '' : `${n}`);
-  return (n) => {
-    if (n === null) return '';
-    const s = `${n}`.replace('.', ',');
+/** A number cell from the JSON number's text, as the generic encoder writes IndicatorStatus numbers (decimal comma: quoted with `,`). */
+function spelledCellOf(sep: string, decimal: '.' | ','): (spelled: string) => string {
+  if (decimal === '.') return (spelled) => spelled;
+  return (spelled) => {
+    const s = spelled.replace('.', ',');
     return sep === ',' && s.includes(',') ? `"${s}"` : s;
   };
 }
 
-/** Where a goal sits: its cells from the organization's id to the goal's title, and its plan. */
+/** Where a goal sits: its cells from the organization's id to the goal's title and the separator after, as UTF-8; and its plan. */
 interface Placement {
-  cells: string;
+  cells: Buffer;
   planId: string;
 }
 /** goal id -> where the goal sits. */
@@ -57,8 +56,9 @@ export type Placements = ReadonlyMap<string, Placement>;
 type Approvals = ReadonlyMap<string, ReadonlyMap<number, string | null>>;
 
 /**
- * The placement cells of csvPlacementQuery's rows, encoded once per goal rather than once per
- * row: the organization's, plan's, direction's and goal's id with code and name, `sep` between.
+ * The placement cells of csvPlacementQuery's rows, encoded once per goal (to UTF-8 too) rather than
+ * once per row: the organization's, plan's, direction's and goal's id with code and name, `sep`
+ * between and after.
  */
 function placementCells(rows: readonly unknown[][], sep: string): Map<string, Placement> {
   const code = sep.charCodeAt(0);
@@ -66,11 +66,12 @@ function placementCells(rows: readonly unknown[][], sep: string): Map<string, Pl
   const out = new Map<string, Placement>();
   for (const r of rows)
     out.set(r[PLACEMENT_ROW.goalId] as string, {
-      cells:
+      cells: Buffer.from(
         `${r[PLACEMENT_ROW.organization] as string}${sep}${text(r[PLACEMENT_ROW.organizationName])}${sep}` +
-        `${r[PLACEMENT_ROW.plan] as string}${sep}${text(r[PLACEMENT_ROW.planTitle])}${sep}` +
-        `${r[PLACEMENT_ROW.direction] as string}${sep}${text(r[PLACEMENT_ROW.directionTitle])}${sep}` +
-        `${r[PLACEMENT_ROW.goal] as string}${sep}${text(r[PLACEMENT_ROW.goalTitle])}`,
+          `${r[PLACEMENT_ROW.plan] as string}${sep}${text(r[PLACEMENT_ROW.planTitle])}${sep}` +
+          `${r[PLACEMENT_ROW.direction] as string}${sep}${text(r[PLACEMENT_ROW.directionTitle])}${sep}` +
+          `${r[PLACEMENT_ROW.goal] as string}${sep}${text(r[PLACEMENT_ROW.goalTitle])}${sep}`,
+      ),
       planId: r[PLACEMENT_ROW.planId] as string,
     });
   return out;
@@ -89,19 +90,26 @@ function approvalsOf(rows: readonly unknown[][]): Map<string, Map<number, string
 
 const NO_APPROVALS: ReadonlyMap<number, string | null> = new Map();
 
-/** One CSV line (without its CRLF) from a statusCsvQuery row. */
+/**
+ * One CSV line (without its CRLF) from a statusCsvQuery row: `head`, the placement cells as UTF-8
+ * (the same bytes for every row of a goal), then `line`, the rest (csvLineStream calls head first).
+ */
 export function statusCsvLine(
   { sep, decimal, lang }: StatusCsvFormat,
   { placements, approvals }: Pick<StatusCsvSource, 'placements' | 'approvals'>,
   scorer: Scorer = defaultScorer,
-): (row: unknown[]) => string {
+): { head: (row: unknown[]) => Buffer; line: (row: unknown[]) => string } {
   const code = sep.charCodeAt(0);
   const text = (value: unknown) => (value === null ? '' : csvText(value as string, code));
-  const numberCell = numberCellOf(sep, decimal);
-  const decimalCell = (text: string | null) => numberCell(decimalToNumber(text));
+  const spelledCell = spelledCellOf(sep, decimal);
+  const numberCell = (n: number | null) => (n === null ? '' : spelledCell(`${n}`));
+  // A stored decimal whose text already is its JSON number's spelling (most are) is copied, not
+  // parsed and printed again.
+  const decimalCell = (text: string | null) =>
+    text === null ? '' : isNumberSpelling(text) ? spelledCell(text) : numberCell(decimalToNumber(text));
   // Rows arrive in the natural order: consecutive rows share their goal.
   let lastGoal: unknown = null;
-  let placed = '';
+  let placed: Buffer = Buffer.alloc(0);
   let approvedYears = NO_APPROVALS;
   const placement = (goalId: unknown) => {
     if (goalId !== lastGoal) {
@@ -119,7 +127,7 @@ export function statusCsvLine(
   const status = Object.fromEntries(
     Object.entries(labels).map(([k, label]) => [k, `${k}${sep}${csvText(label, code)}`]),
   ) as Record<keyof typeof labels, string>;
-  return (r) => {
+  const line = (r: unknown[]) => {
     const plan = r[CSV_ROW.planValue] as string | null;
     const fact = r[CSV_ROW.fact] as string | null;
     const ratingSize = r[CSV_ROW.ratingSize] as string | null;
@@ -137,7 +145,7 @@ export function statusCsvLine(
       year: Number(r[CSV_ROW.year]),
     };
     const d = computeIndicatorStatus(input);
-    const placed = placement(r[CSV_ROW.goalId]);
+    placement(r[CSV_ROW.goalId]); // the row's goal (head has its cells): its approved years
     const approvalMethodVersionId = approvedYears.get(input.year);
     const scoring = scorer({
       approved: approvalMethodVersionId !== undefined,
@@ -146,17 +154,17 @@ export function statusCsvLine(
     });
     const m = evaluateWith(scoring.rules, input, d, scoring.now);
     return (
-      `${placed}${sep}` +
       `${r[CSV_ROW.indicator] as string}${sep}${text(r[CSV_ROW.name])}${sep}${text(r[CSV_ROW.unit])}${sep}` +
       `${r[CSV_ROW.valueType] as string}${sep}${r[CSV_ROW.betterWhen] as string}${sep}${r[CSV_ROW.year] as string}${sep}${decimalCell(plan)}${sep}${decimalCell(fact)}${sep}${ratingSize ?? ''}${sep}` +
       `${decimalCell(r[CSV_ROW.score] as string | null)}${sep}${status[d.status]}${sep}${numberCell(d.achievementPercent)}${sep}` +
-      `${numberCell(d.deviation)}${sep}${numberCell(d.previousFact)}${sep}${d.trend ?? ''}${sep}${numberCell(d.percentile)}${sep}` +
+      `${numberCell(d.deviation)}${sep}${decimalCell(previousFact)}${sep}${d.trend ?? ''}${sep}${numberCell(d.percentile)}${sep}` +
       `${numberCell(d.previousPercentile)}${sep}` +
       // Evaluation methods (issue 18): weight, degree, band code, gap, scoreTrend, overdue.
       `${decimalCell(r[CSV_ROW.weight] as string | null)}${sep}${numberCell(m.degree)}${sep}${m.band ? text(m.band.code) : ''}${sep}` +
       `${numberCell(m.gap)}${sep}${m.scoreTrend ?? ''}${sep}${m.overdue}`
     );
   };
+  return { head: (r) => placement(r[CSV_ROW.goalId]), line };
 }
 
 /** The status CSV's rows and what they are written against: the placements and the approved plan years. */
@@ -200,5 +208,6 @@ export function statusCsvStream(
   headers: readonly string[],
   scorer: Scorer = defaultScorer,
 ): Readable {
-  return csvLineStream(csvHeader(headers, format.sep), source.batches, statusCsvLine(format, source, scorer));
+  const { head, line } = statusCsvLine(format, source, scorer);
+  return csvLineStream(csvHeader(headers, format.sep), source.batches, line, head);
 }

@@ -179,21 +179,35 @@ export function csvStream<T>(
  * with the rest of their page, which stays reachable until its last row is written (measured in
  * docs/benchmarks.md, "The full-year CSV export's cost per row").
  */
-export function csvLineStream<T>(header: string, pages: AsyncIterable<T[]>, line: (row: T) => string): Readable {
+export function csvLineStream<T>(
+  header: string,
+  pages: AsyncIterable<T[]>,
+  line: (row: T) => string,
+  /**
+   * Bytes written before each line, already UTF-8 (cells that many rows share, encoded once rather
+   * than copied into every line's string and encoded again); called before `line`.
+   */
+  head?: (row: T) => Uint8Array,
+): Readable {
+  const none = new Uint8Array(0);
   async function* chunks() {
     let buf = Buffer.allocUnsafe(CSV_CHUNK_BYTES);
     let pos = buf.write(header);
     for await (const rows of pages) {
       const written = rows as (T | undefined)[];
       for (let i = 0; i < rows.length; i++) {
+        const first = head ? head(rows[i]!) : none;
         const text = line(rows[i]!);
         written[i] = undefined;
         // UTF-8 takes at most 3 bytes per UTF-16 unit; 2 more for the CRLF.
-        if (pos + text.length * 3 + 2 > buf.length) {
+        const most = first.length + text.length * 3 + 2;
+        if (pos + most > buf.length) {
           if (pos > 0) yield buf.subarray(0, pos);
-          buf = Buffer.allocUnsafe(Math.max(CSV_CHUNK_BYTES, text.length * 3 + 2));
+          buf = Buffer.allocUnsafe(Math.max(CSV_CHUNK_BYTES, most));
           pos = 0;
         }
+        buf.set(first, pos);
+        pos += first.length;
         pos += buf.write(text, pos);
         buf[pos++] = 13;
         buf[pos++] = 10;

@@ -29,7 +29,6 @@ import { queryArrays } from '../db/raw.js';
 import {
   directions,
   goals,
-  indicatorOrder,
   indicators,
   measurements,
   organizations,
@@ -199,7 +198,8 @@ export type StatusOrder =
   /**
    * Natural order (issue 15), flat rows: plan code, direction position and code, goal position and
    * code, indicator code, codes compared as numbers where they hold digits (1.1.10 after 1.1.9), by
-   * the key stored per indicator (indicator_order, migration 0017: pages are index range scans);
+   * the key stored on each indicator (indicators.sort_key, migrations 0017 and 0021: pages and exports
+   * walk its index, no join per row);
    * without a year, an indicator's years together. `after` is a row's naturalPosition (the column
    * to select for it): its key is computed from it, so keyset pages hold across deletions.
    */
@@ -322,9 +322,7 @@ const ORDERS: Record<Exclude<StatusOrder['by'], 'terms'>, (yearGiven: boolean) =
   year: () => [measurements.year],
   change: () => [statusChangePosition, measurements.year, measurements.indicatorId],
   natural: (yearGiven) =>
-    yearGiven
-      ? [indicatorOrder.sortKey, indicatorOrder.indicatorId]
-      : [indicatorOrder.sortKey, indicatorOrder.indicatorId, measurements.year],
+    yearGiven ? [indicators.sortKey, indicators.id] : [indicators.sortKey, indicators.id, measurements.year],
 };
 
 /** The natural order's columns, for a `terms` order to end with (unique: the row's natural place). */
@@ -339,8 +337,8 @@ function naturalAfter(yearGiven: boolean): SQL {
     sql`${p(`natural${i}`)}::${sql.raw(NATURAL_TYPES[i] === 'code' ? 'text' : (NATURAL_TYPES[i] ?? 'int'))}`;
   const key = sql`(select nysana_status_sort_key(${sql.join([0, 1, 2, 3, 4, 5, 6].map(value), sql`, `)}))`;
   return yearGiven
-    ? sql`(${indicatorOrder.sortKey}, ${indicatorOrder.indicatorId}) > (${key}, ${value(7)})`
-    : sql`(${indicatorOrder.sortKey}, ${indicatorOrder.indicatorId}, ${measurements.year}) > (${key}, ${value(7)}, ${value(8)})`;
+    ? sql`(${indicators.sortKey}, ${indicators.id}) > (${key}, ${value(7)})`
+    : sql`(${indicators.sortKey}, ${indicators.id}, ${measurements.year}) > (${key}, ${value(7)}, ${value(8)})`;
 }
 
 const qb = new QueryBuilder();
@@ -364,9 +362,6 @@ function buildQuery(spec: StatusSpec) {
           organizations,
           eq(organizations.id, plans.organizationId),
         );
-  // `terms` orders may name the natural key too (the OData feed breaks ties with it).
-  if (spec.order?.by === 'natural' || spec.order?.by === 'terms')
-    q = q.innerJoin(indicatorOrder, eq(indicatorOrder.indicatorId, indicators.id));
   const measurement = and(
     eq(measurements.indicatorId, indicators.id),
     yearGiven ? eq(measurements.year, year) : undefined,

@@ -116,7 +116,7 @@ describe('natural order', () => {
   it('stores the natural key once per indicator, equal on both databases', async () => {
     const rows = await queryRows(
       ctx,
-      sql`select i.code from indicators i join indicator_order o on o.indicator_id = i.id where i.goal_id = ${goal['1.1'].id} order by o.sort_key, i.id`,
+      sql`select i.code from indicators i where i.goal_id = ${goal['1.1'].id} order by i.sort_key, i.id`,
     );
     expect(rows.map((r) => r.code)).toEqual(['1.1.1', '1.1.1a', '1.1.2', '1.1.9', '1.1.10']);
     const [keys] = await queryRows(
@@ -288,15 +288,57 @@ describe('natural order after a change', () => {
       200,
     );
     expect(codesOf(await feed('year=2016')).slice(0, 2)).toEqual(['P-8/0/9.1/0.1.1', 'P-8/1/1.1/1.1.2']);
-    // Every indicator has its key, equal to the one computed from its current tree.
-    const [check] = await queryRows(
-      ctx,
-      sql`select count(*)::int as n, count(o.indicator_id)::int as kept,
-        count(*) filter (where o.sort_key = nysana_status_sort_key(p.code, p.id, d.position, d.code, g.position, g.code, i.code))::int as equal
-        from indicators i join goals g on g.id = i.goal_id join directions d on d.id = g.direction_id join plans p on p.id = d.plan_id
-        left join indicator_order o on o.indicator_id = i.id`,
+    await expectKeysCurrent();
+  });
+
+  it("keeps an indicator's change stamp when only its parents move or are renamed, and stamps its own changes", async () => {
+    const d = await createDirection(ctx.app, plan.id, { code: '7', position: 7 });
+    const g = await createGoal(ctx.app, d.id, { code: '7.1', position: 0 });
+    const i = await createIndicator(ctx.app, g.id, { code: '7.1.2', position: 0 });
+    const stamp = async () => {
+      const [row] = await queryRows(
+        ctx,
+        sql`select change_xid::text as x, sort_key as k from indicators where id = ${i.id}`,
+      );
+      return row as { x: string; k: string };
+    };
+    const before = await stamp();
+    expectStatus(
+      await call(ctx.app, 'PATCH', `${API}/directions/${d.id}`, { position: 8 }, { 'if-match': '"1"' }),
+      200,
     );
-    expect(check!.kept).toBe(check!.n);
-    expect(check!.equal).toBe(check!.n);
+    expectStatus(await call(ctx.app, 'PATCH', `${API}/goals/${g.id}`, { code: '7.10' }, { 'if-match': '"1"' }), 200);
+    const moved = await stamp();
+    expect(moved.k).not.toBe(before.k);
+    expect(moved.x).toBe(before.x);
+    // The indicator's own code: a new key and a new stamp; its name: a new stamp, the same key.
+    expectStatus(
+      await call(ctx.app, 'PATCH', `${API}/indicators/${i.id}`, { code: '7.10.1' }, { 'if-match': '"1"' }),
+      200,
+    );
+    const renamed = await stamp();
+    expect(renamed.k).not.toBe(moved.k);
+    expect(BigInt(renamed.x)).toBeGreaterThan(BigInt(moved.x));
+    expectStatus(
+      await call(ctx.app, 'PATCH', `${API}/indicators/${i.id}`, { name: { en: 'Renamed' } }, { 'if-match': '"2"' }),
+      200,
+    );
+    const named = await stamp();
+    expect(named.k).toBe(renamed.k);
+    expect(BigInt(named.x)).toBeGreaterThan(BigInt(renamed.x));
+    expect(codesOf(await feed(`year=2016&directionId=${d.id}`))).toEqual(['P-9/7/7.10/7.10.1']);
+    await expectKeysCurrent();
   });
 });
+
+/** Every indicator's stored key equals the one computed from its current tree. */
+async function expectKeysCurrent() {
+  const [check] = await queryRows(
+    ctx,
+    sql`select count(*)::int as n,
+      count(*) filter (where i.sort_key = nysana_status_sort_key(p.code, p.id, d.position, d.code, g.position, g.code, i.code))::int as equal
+      from indicators i join goals g on g.id = i.goal_id join directions d on d.id = g.direction_id join plans p on p.id = d.plan_id`,
+  );
+  expect(check!.n).toBeGreaterThan(0);
+  expect(check!.equal).toBe(check!.n);
+}

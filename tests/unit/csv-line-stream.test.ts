@@ -32,4 +32,26 @@ describe('csvLineStream', () => {
       [undefined, undefined],
     ]);
   });
+
+  it("writes each row's head bytes before its line, across chunk boundaries and heads larger than a chunk", async () => {
+    const big = Buffer.from('é'.repeat(200_000)); // 400,000 bytes: more than one chunk
+    const rows = [
+      { n: 1, head: Buffer.from('Ж,') },
+      { n: 2, head: big },
+      { n: 3, head: Buffer.from('') },
+    ];
+    async function* source() {
+      yield rows.slice(0, 2);
+      yield rows.slice(2);
+    }
+    const out = await text(
+      csvLineStream(
+        'h\r\n',
+        source(),
+        (row) => `line ${row.n}`,
+        (row) => row.head,
+      ),
+    );
+    expect(out).toBe(`h\r\nЖ,line 1\r\n${'é'.repeat(200_000)}line 2\r\nline 3\r\n`);
+  });
 });
