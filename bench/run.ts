@@ -34,6 +34,7 @@ import { openPostgres } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { users } from '../src/db/schema.js';
 import { BENCH_YEAR, counts, generate, planUuid, plansFor } from './dataset.js';
+import { startNodeFlags } from './node-flags.js';
 import { cachedWithWrites, notificationLag, writableIndicator } from './cached.js';
 import { webhookWrites, writableMeasurements } from './webhooks.js';
 
@@ -125,6 +126,8 @@ async function adminToken(): Promise<string> {
   }
 }
 
+const NODE_FLAGS = startNodeFlags();
+
 function start(target: Target): ChildProcess {
   const script = {
     service: 'dist/server.js',
@@ -152,7 +155,11 @@ function start(target: Target): ChildProcess {
     WEBHOOK_ALLOW_HTTP: 'true',
     WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
   };
-  const argv = target === 'service' || target === 'cached' ? [script] : ['--import', 'tsx', script]; // limit and peer: tsx over their sources
+  // limit and peer: tsx over their sources; all of them with `npm start`'s node flags (node-flags.ts).
+  const argv = [
+    ...NODE_FLAGS,
+    ...(target === 'service' || target === 'cached' ? [script] : ['--import', 'tsx', script]),
+  ];
   const child = spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {

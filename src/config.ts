@@ -92,8 +92,10 @@ export const ConfigSchema = z
      * --heap-growing-percent; 0 leaves V8's own factor, up to 4x). A streamed export promotes most of
      * its rows to the old generation before they die, so under V8's own factor one year's CSV grows
      * the heap to 4x its live data before a collection (docs/benchmarks.md, "Against the targets, 2026-12-07 (second session ...)", Memory).
+     * 50 rather than 100 since `npm start` doubles V8's semi-spaces (package.json): the memory the larger
+     * young generation keeps is taken back from the old generation's headroom (docs/benchmarks.md, h-feed4).
      */
-    HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(300).default(100),
+    HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(300).default(50),
     /** Event-loop delay beyond which requests are shed with 503 + Retry-After instead of queuing. */
     MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
     /** Behind a reverse proxy, take the client address from X-Forwarded-For (rate limits are per IP). */

@@ -11,6 +11,8 @@ import { ensureFirstAdmin } from './users/bootstrap.js';
 
 const config = loadConfigOrExit();
 // Set before the database and the app allocate anything; V8 reads it at every heap-limit update.
+// The young generation's size cannot be set this way (V8 sizes it once, at heap setup): it is a node
+// flag of package.json's start script.
 if (config.HEAP_GROWING_PERCENT > 0) setFlagsFromString(`--heap-growing-percent=${config.HEAP_GROWING_PERCENT}`);
 
 const database = await openDatabaseOrExit(config);

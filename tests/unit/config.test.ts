@@ -76,8 +76,8 @@ describe('configuration', () => {
     expect(() => loadConfig({ EXPORT_POOL_MAX: '0' })).toThrow(/EXPORT_POOL_MAX/);
   });
 
-  it("bounds the heap's growth factor: 100% by default, 0 leaves V8's own, 0..300 only, whole numbers", () => {
-    expect(loadConfig({}).HEAP_GROWING_PERCENT).toBe(100);
+  it("bounds the heap's growth factor: 50% by default, 0 leaves V8's own, 0..300 only, whole numbers", () => {
+    expect(loadConfig({}).HEAP_GROWING_PERCENT).toBe(50);
     expect(loadConfig({ HEAP_GROWING_PERCENT: '0' }).HEAP_GROWING_PERCENT).toBe(0);
     expect(loadConfig({ HEAP_GROWING_PERCENT: '300' }).HEAP_GROWING_PERCENT).toBe(300);
     for (const bad of ['-1', '301', '1.5', 'lots']) {
