@@ -548,11 +548,14 @@ describe('only committed changes', () => {
   });
 });
 
-describe("event ids follow from the change (a relay run lost in a crash and redone sends under the ids it had)", () => {
+describe('event ids follow from the change (a relay run lost in a crash and redone sends under the ids it had)', () => {
   it('a run redone over the same audit rows gives the same event ids; other changes get other ids', async () => {
     const tree = await createTree(ctx.app);
     const from = await mark();
-    const [position] = await queryRows(ctx, sql`select change_xid::text, audit_id::text from webhook_relay where id = 1`);
+    const [position] = await queryRows(
+      ctx,
+      sql`select change_xid::text, audit_id::text from webhook_relay where id = 1`,
+    );
     await putMeasurement(ctx.app, tree.indicator.id, 2016, { plan: 10, fact: 12 });
     await putMeasurement(ctx.app, tree.indicator.id, 2016, { plan: 10, fact: 8 });
     const first = await relayed(from);
