@@ -29,17 +29,17 @@ export interface RunStart {
 }
 
 /**
- * The relay's position, locked for this transaction, and its commit made not to wait for the WAL flush. A run
- * lost in a server crash (its last few hundred milliseconds of commits) is redone from the audit trail, which
- * the writes commit durably: its events get the ids they had (relay/events.ts, eventIds), so what was already
- * sent is sent again under the same webhook-id (at least once, as the dispatcher's lost records do), and
- * nothing is lost. Its flush otherwise took its turn among the writes' own, every run.
- * X and the subscribed event types come in the same statement (one round trip where three were, every run).
- * One statement reads both with one snapshot, so
+ * The relay's position, locked for this transaction, with X and the subscribed event types in the same
+ * statement (one round trip where three were, every run). One statement reads both with one snapshot, so
  * every row below X committed before the subscriptions were read: a subscription this does not see
  * committed after all of them and is owed none of their events. An event nobody subscribes to is not
  * written: it could never be delivered (a later subscription gets only later events), and a service
  * without subscriptions should not store two events per measurement written.
+ * The same statement makes the run's commit not wait for the WAL flush. A run lost in a server crash (its
+ * last few hundred milliseconds of commits) is redone from the audit trail, which the writes commit durably:
+ * its events get the ids they had (relay/events.ts, eventIds), so what was already sent is sent again under
+ * the same webhook-id (at least once, as the dispatcher's lost records do), and nothing is lost. Its flush
+ * otherwise took its turn among the writes' own, every run.
  * Undefined when another relay holds the position (skip, do not wait).
  */
 export async function lockPosition(tx: Tx): Promise<RunStart | undefined> {

@@ -29,8 +29,8 @@ import {
 /** The channel of migration 0018's audit_log trigger (one notification per writing statement). */
 export const AUDIT_CHANNEL = 'nysana_audit';
 /**
- * Pause between back-to-back relay runs while commits keep coming (see wake): each run is a durable commit
- * and a few fixed statements, so under a stream of writes fewer, larger runs cost less per event, for a
+ * Pause between back-to-back relay runs while commits keep coming (see wake): each run is a commit and a few
+ * fixed statements, so under a stream of writes fewer, larger runs cost less per event, for a
  * little more lag to a change made during the stream; an idle relay's first wake-up still runs at once
  * (measured in docs/benchmarks.md, "Webhooks round 2").
  */
