@@ -37,7 +37,7 @@ export function registerWebhooks(app: FastifyInstance, { db, listen, config }: W
   app.addHook('onReady', async () => {
     const logger = app.log;
     const dispatcher = createDispatcher({ db, config, logger });
-    const relay = createRelay({ db, listen, config, logger, onEvents: () => dispatcher.wake() });
+    const relay = createRelay({ db, listen, config, logger, onEvents: (b) => dispatcher.wake(b.subscriptions) });
     app.webhooks = { dispatcher, relay };
     dispatcher.start();
     relay.start();

@@ -540,6 +540,50 @@ describe("a subscription's deliveries in batches", () => {
   });
 });
 
+describe("the relay's wake-ups", () => {
+  it('claim nothing while every subscription they name has a batch in flight here; its end claims what came meanwhile', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const r = await receiver(() => []);
+    r.handler = async (_req, res) => {
+      await gate;
+      res.end();
+    };
+    const sub = await subscription(r.url);
+    const other = await subscription(r.url);
+    await enqueue(sub.id, 1);
+    // Statements run by the dispatcher, counted (a claim is one).
+    let statements = 0;
+    const counted = new Proxy(db, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (key !== 'execute') return value;
+        return (...args: Parameters<Db['execute']>) => {
+          statements++;
+          return target.execute(...args);
+        };
+      },
+    });
+    // No poll within the test: only wake-ups and completions claim.
+    const d = dispatcher({ WEBHOOK_POLL_MS: 600_000 }, { db: counted });
+    d.start();
+    await waitFor('the first delivery in flight', async () => r.received.length === 1);
+    const ids = await enqueue(sub.id, 2, 1); // as the relay would queue them behind it
+    const before = statements;
+    d.wake([sub.id]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(statements).toBe(before);
+    // A subscription with nothing in flight here is claimed for at once.
+    d.wake([sub.id, other.id]);
+    await waitFor('a claim', async () => statements > before);
+    release();
+    await waitFor('every delivery', () => allSucceeded(sub.id));
+    expect(r.received.slice(1).map((x) => x.headers['webhook-id'])).toEqual(ids);
+  });
+});
+
 describe('odd answers and vanished rows', () => {
   it('keeps a binary answer with NUL bytes as a prefix without them', async () => {
     const r = await receiver(() => []);

@@ -548,6 +548,45 @@ describe('only committed changes', () => {
   });
 });
 
+describe('event ids follow from the change (a relay run lost in a crash and redone sends under the ids it had)', () => {
+  it('a run redone over the same audit rows gives the same event ids; other changes get other ids', async () => {
+    const tree = await createTree(ctx.app);
+    const from = await mark();
+    const [position] = await queryRows(
+      ctx,
+      sql`select change_xid::text, audit_id::text from webhook_relay where id = 1`,
+    );
+    await putMeasurement(ctx.app, tree.indicator.id, 2016, { plan: 10, fact: 12 });
+    await putMeasurement(ctx.app, tree.indicator.id, 2016, { plan: 10, fact: 8 });
+    const first = await relayed(from);
+    expect(types(first)).toEqual([
+      'kz.nysana.measurement.created',
+      'kz.nysana.indicator.status_changed',
+      'kz.nysana.measurement.updated',
+      'kz.nysana.indicator.status_changed',
+    ]);
+    // The same measurement's status changed twice, in two changes: two ids.
+    expect(new Set(first.map((e) => e.id)).size).toBe(4);
+
+    // What a crash that lost the run's commit leaves: neither its events (their deliveries go with them) nor
+    // its position move.
+    await queryRows(ctx, sql`delete from webhook_events where seq > ${from}`);
+    await queryRows(
+      ctx,
+      sql`update webhook_relay set change_xid = ${position!.change_xid}::bigint, audit_id = ${position!.audit_id}::bigint where id = 1`,
+    );
+    const again = await relayed(from);
+    expect(again.map((e) => [e.id, e.type, e.audit_id])).toEqual(first.map((e) => [e.id, e.type, e.audit_id]));
+    expect(again.map((e) => e.seq)).not.toEqual(first.map((e) => e.seq));
+    // The archive subscription's deliveries of the redone run name those ids again.
+    const delivered = await queryRows(
+      ctx,
+      sql`select e.id::text from webhook_deliveries d join webhook_events e on e.id = d.event_id where e.seq > ${from} order by d.id`,
+    );
+    expect(delivered.map((r) => r.id)).toEqual(first.map((e) => e.id));
+  });
+});
+
 describe('commit order on PostgreSQL', () => {
   /** A write by hand on a connection of its own, as a service would make it: the row and its audit row. */
   async function slowWriter() {

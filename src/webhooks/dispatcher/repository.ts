@@ -13,9 +13,10 @@ import type { SecretColumns } from '../secret.js';
  * (synchronous_commit off for that transaction only; set_config(..., true) lasts until its end, which for a
  * single statement is its own commit). The dispatcher's bookkeeping does not need a durable commit: a claim
  * lost in a server crash is claimed again, a lost outcome means the delivery is sent again with the same
- * webhook-id (at least once holds), a lost failure is retried sooner. What it sends is durable already: the
- * relay's events and deliveries commit with a flush, and a claim comes after them in the WAL. Each such
- * commit otherwise waited for an fsync of its own, twice per delivered event, beside the writes' own.
+ * webhook-id (at least once holds), a lost failure is retried sooner. A claim comes after the relay run that
+ * wrote its deliveries in the WAL, so a crash that loses that run loses the claim too; the run is redone with
+ * the same event ids (relay/events.ts, eventIds), and what was sent goes again under the same webhook-id. Each
+ * such commit otherwise waited for an fsync of its own, twice per delivered event, beside the writes' own.
  */
 const notDurable = sql`(select set_config('synchronous_commit', 'off', true)) is not null`;
 

@@ -62,8 +62,11 @@ export interface DispatcherOptions {
 export interface Dispatcher {
   /** Sends what is due until nothing is; answers how many deliveries were attempted. */
   runOnce(): Promise<number>;
-  /** Claim again now (the relay wrote deliveries). */
-  wake(): void;
+  /**
+   * Claim again now: deliveries were queued (for these subscriptions, when known). Not when every one named
+   * has a batch in flight here: its end claims again, and a claim now would find their heads leased.
+   */
+  wake(subscriptions?: readonly string[]): void;
   start(): void;
   stop(): Promise<void>;
   /** The retention prune the hourly timer runs. */
@@ -110,6 +113,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   const failingSlots = Math.max(1, Math.floor(config.WEBHOOK_CONCURRENCY / 2));
   const inFlight = new Set<Promise<void>>();
+  /** The subscriptions with a batch in flight here. */
+  const sending = new Set<string>();
   /** Sends in flight to subscriptions whose last attempt failed. */
   let failingInFlight = 0;
   let running = false;
@@ -251,11 +256,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
             const { batches, claimedAt } = await claim(wanted);
             for (const batch of batches) {
               const failing = batch[0]!.failing;
+              const subscription = batch[0]!.subscription.id;
               if (failing) failingInFlight++;
+              sending.add(subscription);
               const p: Promise<void> = deliver(batch, claimedAt)
                 .then(() => {})
                 .finally(() => {
                   if (failing) failingInFlight--;
+                  sending.delete(subscription);
                   inFlight.delete(p);
                   if (running && !stopping) void pump();
                 });
@@ -311,8 +319,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         for (const sent of await Promise.all(batches.map((b) => deliver(b, claimedAt)))) attempted += sent;
       }
     },
-    wake() {
-      if (running && !stopping) void pump();
+    wake(subscriptions) {
+      if (!running || stopping) return;
+      if (subscriptions && subscriptions.length > 0 && subscriptions.every((id) => sending.has(id))) return;
+      void pump();
     },
     start() {
       if (running) return;

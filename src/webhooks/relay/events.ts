@@ -5,7 +5,7 @@
  * Each event carries ids, codes, the plan (with its organization) and the year where there is one,
  * and `links.self`, the API path of the resource, which is also its CloudEvents subject.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { computeIndicatorStatus } from '../../achievement/compute.js';
 import type { AchievementStatus, BetterWhen, NumericInput, ValueType } from '../../achievement/compute.js';
 import type { EvaluationRules } from '../../achievement/methods.js';
@@ -167,8 +167,6 @@ export interface EventInputs {
   now: Date;
   /** The stored measurements of indicators whose direction or value type an edit changed (rescoreIndicators). */
   measurementsOf?: (indicatorId: string) => readonly MeasurementValues[];
-  /** Event ids (tests may fix them); random UUIDs by default. */
-  newId?: () => string;
 }
 
 const planJson = (plan: PlanRef | null) =>
@@ -184,7 +182,7 @@ function event<T extends EventType>(
   data: EventData<T>,
 ): NewEvent {
   return {
-    id: (inputs.newId ?? randomUUID)(),
+    id: '', // eventsOf names it (eventIds)
     type,
     source: plan ? `${API}/plans/${plan.id}` : API,
     subject: self,
@@ -362,6 +360,10 @@ function signatureEvents(inputs: EventInputs, row: AuditRow): NewEvent[] {
 
 /** The events of one audit row, in the order they are written (a measurement's own event before its status change). */
 export function eventsOf(inputs: EventInputs, row: AuditRow): NewEvent[] {
+  return eventIds(row, rowEvents(inputs, row));
+}
+
+function rowEvents(inputs: EventInputs, row: AuditRow): NewEvent[] {
   switch (row.entityType) {
     case 'measurement':
       return measurementEvents(inputs, row);
@@ -375,6 +377,38 @@ export function eventsOf(inputs: EventInputs, row: AuditRow): NewEvent[] {
       return structure ? structureEvents(inputs, row, structure) : [];
     }
   }
+}
+
+/** The UUID namespace of relayed events' ids (a random constant: name-based ids of other software differ). */
+const EVENT_ID_NAMESPACE = Buffer.from('6f1d3c0e9b2a4e57a8c4d2b7e5f90c13', 'hex');
+
+/**
+ * A name-based UUID (RFC 9562 version 5) of the string `name` in EVENT_ID_NAMESPACE: the same name, the same id.
+ */
+export function nameBasedUuid(name: string): string {
+  const hash = createHash('sha1').update(EVENT_ID_NAMESPACE).update(name, 'utf8').digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * An event's id (its webhook-id) follows from what it is: the audit row it comes from (id and time), its type
+ * and its subject, so a relay run that is lost and redone gives its events the ids they had, and a change sent
+ * twice reaches a receiver twice under one webhook-id, which it drops. That lets the relay commit without
+ * waiting for the flush (relay/service.ts). The row's time keeps ids apart should a restored database hand out
+ * an audit id again; the rare second event of one type and subject from one row is numbered.
+ */
+function eventIds(row: AuditRow, events: NewEvent[]): NewEvent[] {
+  const seen = new Map<string, number>();
+  for (const e of events) {
+    const name = `${row.id}/${row.at.toISOString()}/${e.type}/${e.subject ?? ''}`;
+    const n = seen.get(name) ?? 0;
+    seen.set(name, n + 1);
+    e.id = nameBasedUuid(n === 0 ? name : `${name}#${n}`);
+  }
+  return events;
 }
 
 /** The ids a batch needs the plan context of (one query for the whole batch). */

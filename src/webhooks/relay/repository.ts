@@ -35,6 +35,11 @@ export interface RunStart {
  * committed after all of them and is owed none of their events. An event nobody subscribes to is not
  * written: it could never be delivered (a later subscription gets only later events), and a service
  * without subscriptions should not store two events per measurement written.
+ * The same statement makes the run's commit not wait for the WAL flush. A run lost in a server crash (its
+ * last few hundred milliseconds of commits) is redone from the audit trail, which the writes commit durably:
+ * its events get the ids they had (relay/events.ts, eventIds), so what was already sent is sent again under
+ * the same webhook-id (at least once, as the dispatcher's lost records do), and nothing is lost. Its flush
+ * otherwise took its turn among the writes' own, every run.
  * Undefined when another relay holds the position (skip, do not wait).
  */
 export async function lockPosition(tx: Tx): Promise<RunStart | undefined> {
@@ -42,7 +47,9 @@ export async function lockPosition(tx: Tx): Promise<RunStart | undefined> {
     await tx.execute(
       sql`select r.change_xid::text, r.audit_id::text, pg_snapshot_xmin(pg_current_snapshot())::text as xmin,
             -- Event type names hold no comma (src/webhooks/catalog.ts).
-            (select string_agg(distinct t, ',') from webhook_subscriptions s, unnest(s.event_types) t) as types
+            (select string_agg(distinct t, ',') from webhook_subscriptions s, unnest(s.event_types) t) as types,
+            -- This run's commit does not wait for the WAL flush (this transaction only; see above).
+            set_config('synchronous_commit', 'off', true) as sync
           from ${webhookRelay} r where r.id = 1 for update of r skip locked`,
     ),
   );
@@ -262,10 +269,10 @@ export interface NewEvent {
  * (one relay at a time holds the position). The deliveries go in event order, so a subscription's delivery
  * ids follow commit order; every matching subscription gets one, enabled or not (a disabled one's wait for
  * it). Matching: the type is one of its event types, its organization and plan filters are unset or equal,
- * and it existed at the event's time. Answers how many deliveries were queued.
+ * and it existed at the event's time. Answers how many deliveries were queued, by subscription.
  */
-export async function insertEventsWithDeliveries(tx: Tx, events: readonly NewEvent[]): Promise<number> {
-  if (events.length === 0) return 0;
+export async function insertEventsWithDeliveries(tx: Tx, events: readonly NewEvent[]): Promise<Map<string, number>> {
+  if (events.length === 0) return new Map();
   // One parameter per column, a value per line (src/audit/record.ts recordAuditMany does the same): each
   // JSON document is parsed once by the server. Ids, paths and JSON.stringify output hold no raw line break.
   const column = (f: (e: NewEvent) => string | number | null) =>
@@ -282,18 +289,18 @@ export async function insertEventsWithDeliveries(tx: Tx, events: readonly NewEve
       order by r.ord
       returning id, seq, type, organization_id, plan_id, time
     )
-    insert into webhook_deliveries (subscription_id, event_id)
-    select s.id, e.id
-    from e
-    join webhook_subscriptions s on e.type = any(s.event_types)
-      and (s.organization_id is null or s.organization_id = e.organization_id)
-      and (s.plan_id is null or s.plan_id = e.plan_id)
-      and s.created_at <= e.time
-    order by e.seq, s.id
+    , d as (
+      insert into webhook_deliveries (subscription_id, event_id)
+      select s.id, e.id
+      from e
+      join webhook_subscriptions s on e.type = any(s.event_types)
+        and (s.organization_id is null or s.organization_id = e.organization_id)
+        and (s.plan_id is null or s.plan_id = e.plan_id)
+        and s.created_at <= e.time
+      order by e.seq, s.id
+      returning subscription_id
+    )
+    select subscription_id::text as subscription_id, count(*)::int as n from d group by subscription_id
   `);
-  return (
-    (result as unknown as { rowCount?: number; affectedRows?: number }).rowCount ??
-    (result as unknown as { affectedRows?: number }).affectedRows ??
-    0
-  );
+  return new Map(rowsOf<{ subscription_id: string; n: number }>(result).map((r) => [r.subscription_id, Number(r.n)]));
 }

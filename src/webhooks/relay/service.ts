@@ -29,8 +29,8 @@ import {
 /** The channel of migration 0018's audit_log trigger (one notification per writing statement). */
 export const AUDIT_CHANNEL = 'nysana_audit';
 /**
- * Pause between back-to-back relay runs while commits keep coming (see wake): each run is a durable commit
- * and a few fixed statements, so under a stream of writes fewer, larger runs cost less per event, for a
+ * Pause between back-to-back relay runs while commits keep coming (see wake): each run is a commit and a few
+ * fixed statements, so under a stream of writes fewer, larger runs cost less per event, for a
  * little more lag to a change made during the stream; an idle relay's first wake-up still runs at once
  * (measured in docs/benchmarks.md, "Webhooks round 2").
  */
@@ -46,6 +46,8 @@ const MAX_ROWS = Number.MAX_SAFE_INTEGER;
 export interface RelayedBatch {
   events: number;
   deliveries: number;
+  /** The subscriptions those deliveries are for. */
+  subscriptions: string[];
 }
 export type OnRelayedEvents = (batch: RelayedBatch) => void;
 
@@ -77,7 +79,7 @@ export interface Relay {
 
 type BatchResult = RelayedBatch & { more: boolean; heldBack: boolean };
 
-const NOTHING: BatchResult = { events: 0, deliveries: 0, more: false, heldBack: false };
+const NOTHING: BatchResult = { events: 0, deliveries: 0, subscriptions: [], more: false, heldBack: false };
 
 /** First retry after a run found committed rows held back by an older open transaction; doubles up to the poll. */
 const HELD_BACK_RETRY_MS = 10;
@@ -122,14 +124,16 @@ export function createRelay(options: RelayOptions): Relay {
           ? { rows: [] as AuditRow[], context: [], full: false, heldBack: false }
           : await readBatch(tx, from, xmin);
       const events = (await toEvents(tx, rows, context, now)).filter((e) => wanted.has(e.type));
-      const deliveries = await insertEventsWithDeliveries(tx, events);
+      const queued = await insertEventsWithDeliveries(tx, events);
       // Past the last row read; when the batch was not full, everything below X has been seen.
       const last = rows.at(-1);
       const to = full && last ? { changeXid: last.changeXid, auditId: last.id } : { changeXid: xmin, auditId: 0 };
       if (to.changeXid > from.changeXid || (to.changeXid === from.changeXid && to.auditId > from.auditId)) {
         await movePosition(tx, to);
       }
-      return { events: events.length, deliveries, more: full, heldBack };
+      let deliveries = 0;
+      for (const n of queued.values()) deliveries += n;
+      return { events: events.length, deliveries, subscriptions: [...queued.keys()], more: full, heldBack };
     });
   }
 
@@ -144,7 +148,9 @@ export function createRelay(options: RelayOptions): Relay {
     for (;;) {
       const result = await relayBatch();
       written += result.events;
-      if (result.events > 0) onEvents?.({ events: result.events, deliveries: result.deliveries });
+      if (result.events > 0) {
+        onEvents?.({ events: result.events, deliveries: result.deliveries, subscriptions: result.subscriptions });
+      }
       if (!result.more || (background && stopped)) return { written, heldBack: result.heldBack };
     }
   }
