@@ -585,6 +585,45 @@ describe('event ids follow from the change (a relay run lost in a crash and redo
     );
     expect(delivered.map((r) => r.id)).toEqual(first.map((e) => e.id));
   });
+
+  it('a position moved back over events that exist is no failure: they are skipped, later changes relayed', async () => {
+    const tree = await createTree(ctx.app);
+    const from = await mark();
+    const [position] = await queryRows(
+      ctx,
+      sql`select change_xid::text, audit_id::text from webhook_relay where id = 1`,
+    );
+    await putMeasurement(ctx.app, tree.indicator.id, 2016, { plan: 10, fact: 12 });
+    const first = await relayed(from);
+    expect(first.length).toBeGreaterThan(0);
+    const deliveries = async () =>
+      (
+        await queryRows(
+          ctx,
+          sql`select count(*)::int as n from webhook_deliveries d join webhook_events e on e.id = d.event_id
+              where e.seq > ${from}`,
+        )
+      )[0]!.n as number;
+    const deliveredBefore = await deliveries();
+    expect(deliveredBefore).toBeGreaterThan(0); // the archive subscription's
+
+    // An operator moves the position back by hand (say, to replay): the events are still there.
+    await queryRows(
+      ctx,
+      sql`update webhook_relay set change_xid = ${position!.change_xid}::bigint, audit_id = ${position!.audit_id}::bigint where id = 1`,
+    );
+    await putMeasurement(ctx.app, tree.indicator.id, 2016, { plan: 10, fact: 8 });
+    const after = await relayed(from);
+    // The first change's events once each, then the second change's: the run did not stop at the first.
+    expect(after.slice(0, first.length).map((e) => e.id)).toEqual(first.map((e) => e.id));
+    expect(new Set(after.map((e) => e.id)).size).toBe(after.length);
+    expect(types(after.slice(first.length))).toEqual([
+      'kz.nysana.measurement.updated',
+      'kz.nysana.indicator.status_changed',
+    ]);
+    // And no second delivery of what had been relayed.
+    expect(await deliveries()).toBe(deliveredBefore + (after.length - first.length));
+  });
 });
 
 describe('commit order on PostgreSQL', () => {

@@ -287,6 +287,9 @@ export async function insertEventsWithDeliveries(tx: Tx, events: readonly NewEve
         ${column((e) => e.auditId)}, ${column((e) => e.time.toISOString())}, ${column((e) => JSON.stringify(e.data))})
         with ordinality as r(id, type, source, subject, organization_id, plan_id, audit_id, time, data, ord)
       order by r.ord
+      -- An event that exists already was relayed by a run whose commit survived a position moved back by hand
+      -- (ids follow from the change: relay/events.ts, eventIds): it is neither written nor delivered again.
+      on conflict (id) do nothing
       returning id, seq, type, organization_id, plan_id, time
     )
     , d as (
