@@ -7,7 +7,8 @@
  * It covers a superset of what the read model's rows (read-model.ts) are computed from, under the
  * same StatusFilter, so it never misses a change whatever shape the export's query takes: every
  * indicator under the filter (with its goal, direction and plan stamps), its measurements of the
- * year and the year before (trend, previous percentile), and the plans' approvals of the year.
+ * year and the year before (trend, previous percentile), the organizations (their codes and names
+ * are cells of the rows), and the plans' approvals of the year.
  * ?status= is ignored (a derived status moves only when those do).
  */
 import type { SQL } from 'drizzle-orm';
@@ -21,6 +22,7 @@ import {
   goals,
   indicators,
   measurements,
+  organizations,
   plans,
   yearApprovals,
 } from '../db/schema.js';
@@ -65,6 +67,12 @@ export async function statusExportWatermark(db: Db, filter: StatusFilter): Promi
             sql`${tree} inner join ${measurements} on ${eq(measurements.indicatorId, indicators.id)} where ${where(...indicatorFilter, years)}`,
           ),
         ]),
+    // The organizations' codes and names are cells of every row (issue 15): the one of the filter, or every one.
+    changeWatermark(
+      db,
+      stamps(organizations.changeXid),
+      sql`from ${organizations} where ${where(filter.organizationId !== undefined ? eq(organizations.id, filter.organizationId) : undefined)}`,
+    ),
     changeWatermark(
       db,
       stamps(yearApprovals.changeXid),

@@ -398,7 +398,7 @@ describe('ETags on streamed exports', () => {
     ['filtered by plan', true],
     ['unfiltered', false],
   ])(
-    'the status export watermark (%s) moves with a measurement, an indicator, a goal and an approval, and only then',
+    'the status export watermark (%s) moves with a measurement, an indicator, a goal, an approval and an organization, and only then',
     async (_, byPlan) => {
       const tree = await createTree(ctx.app);
       const db = ctx.db.database.db;
@@ -427,7 +427,16 @@ describe('ETags on streamed exports', () => {
         }),
         201,
       );
-      expect(await mark()).not.toBe(m3);
+      const m4 = await mark();
+      expect(m4).not.toBe(m3);
+      // The organization's code and name are cells of every row of the export (issue 15).
+      expectStatus(
+        await call(ctx.app, 'PATCH', `${API}/organizations/${tree.organization.id}`, {
+          name: { en: 'Renamed agency' },
+        }),
+        200,
+      );
+      expect(await mark()).not.toBe(m4);
     },
   );
 
