@@ -549,13 +549,24 @@ describe('only committed changes', () => {
 });
 
 describe('event ids follow from the change (a relay run lost in a crash and redone sends under the ids it had)', () => {
-  it('a run redone over the same audit rows gives the same event ids; other changes get other ids', async () => {
-    const tree = await createTree(ctx.app);
-    const from = await mark();
+  /** The relay's position now; the function puts it back there (what a lost run, or an operator, leaves). */
+  async function relayPositionNow(): Promise<() => Promise<void>> {
     const [position] = await queryRows(
       ctx,
       sql`select change_xid::text, audit_id::text from webhook_relay where id = 1`,
     );
+    return async () => {
+      await queryRows(
+        ctx,
+        sql`update webhook_relay set change_xid = ${position!.change_xid}::bigint, audit_id = ${position!.audit_id}::bigint where id = 1`,
+      );
+    };
+  }
+
+  it('a run redone over the same audit rows gives the same event ids; other changes get other ids', async () => {
+    const tree = await createTree(ctx.app);
+    const from = await mark();
+    const moveBack = await relayPositionNow();
     await putMeasurement(ctx.app, tree.indicator.id, 2016, { plan: 10, fact: 12 });
     await putMeasurement(ctx.app, tree.indicator.id, 2016, { plan: 10, fact: 8 });
     const first = await relayed(from);
@@ -571,10 +582,7 @@ describe('event ids follow from the change (a relay run lost in a crash and redo
     // What a crash that lost the run's commit leaves: neither its events (their deliveries go with them) nor
     // its position move.
     await queryRows(ctx, sql`delete from webhook_events where seq > ${from}`);
-    await queryRows(
-      ctx,
-      sql`update webhook_relay set change_xid = ${position!.change_xid}::bigint, audit_id = ${position!.audit_id}::bigint where id = 1`,
-    );
+    await moveBack();
     const again = await relayed(from);
     expect(again.map((e) => [e.id, e.type, e.audit_id])).toEqual(first.map((e) => [e.id, e.type, e.audit_id]));
     expect(again.map((e) => e.seq)).not.toEqual(first.map((e) => e.seq));
@@ -589,10 +597,7 @@ describe('event ids follow from the change (a relay run lost in a crash and redo
   it('a position moved back over events that exist is no failure: they are skipped, later changes relayed', async () => {
     const tree = await createTree(ctx.app);
     const from = await mark();
-    const [position] = await queryRows(
-      ctx,
-      sql`select change_xid::text, audit_id::text from webhook_relay where id = 1`,
-    );
+    const moveBack = await relayPositionNow();
     await putMeasurement(ctx.app, tree.indicator.id, 2016, { plan: 10, fact: 12 });
     const first = await relayed(from);
     expect(first.length).toBeGreaterThan(0);
@@ -608,10 +613,7 @@ describe('event ids follow from the change (a relay run lost in a crash and redo
     expect(deliveredBefore).toBeGreaterThan(0); // the archive subscription's
 
     // An operator moves the position back by hand (say, to replay): the events are still there.
-    await queryRows(
-      ctx,
-      sql`update webhook_relay set change_xid = ${position!.change_xid}::bigint, audit_id = ${position!.audit_id}::bigint where id = 1`,
-    );
+    await moveBack();
     await putMeasurement(ctx.app, tree.indicator.id, 2016, { plan: 10, fact: 8 });
     const after = await relayed(from);
     // The first change's events once each, then the second change's: the run did not stop at the first.
