@@ -44,16 +44,20 @@ export interface PostgresOptions {
   connectTimeoutMs?: number;
 }
 
+/** Server settings of the exports' pools' connections (see openPostgres). */
+const EXPORT_SERVER_OPTIONS = '-c max_parallel_workers_per_gather=0';
+
 // Arbitrary but fixed: every replica must agree on it.
 const MIGRATION_LOCK_KEY = 727_001_2016;
 
 export async function openPostgres(options: PostgresOptions): Promise<Database> {
   const { default: pg } = await import('pg');
   const { drizzle } = await import('drizzle-orm/node-postgres');
-  const newPool = (connectionString: string, max = options.poolMax ?? 10) => {
+  const newPool = (connectionString: string, max = options.poolMax ?? 10, serverOptions?: string) => {
     const p = new pg.Pool({
       connectionString,
       max,
+      ...(serverOptions ? { options: serverOptions } : {}),
       // pg's default of 0 waits forever for a connection; fail fast instead so callers can 503.
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
       statement_timeout: options.statementTimeoutMs ?? 15_000,
@@ -70,8 +74,11 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   const read = readPool ? (drizzle(readPool, { schema }) as unknown as Db) : db;
   // pg opens connections on demand, so a pool no export ever uses costs nothing.
   const exportMax = options.exportPoolMax ?? 4;
-  const exportPool = newPool(options.url, exportMax);
-  const exportReadPool = options.readUrl ? newPool(options.readUrl, exportMax) : undefined;
+  // Exports start no parallel workers: those are server processes beyond the pool's bound, taken from
+  // ordinary requests, and a cursor cannot use them anyway; the watermark's scan spent a third more
+  // CPU with one for no shorter a wait (docs/benchmarks.md, fourth session).
+  const exportPool = newPool(options.url, exportMax, EXPORT_SERVER_OPTIONS);
+  const exportReadPool = options.readUrl ? newPool(options.readUrl, exportMax, EXPORT_SERVER_OPTIONS) : undefined;
   registerExportHandle(db, drizzle(exportPool, { schema }) as unknown as Db);
   if (readPool) registerExportHandle(read, drizzle(exportReadPool!, { schema }) as unknown as Db);
   return {

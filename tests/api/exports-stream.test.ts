@@ -9,6 +9,7 @@ import ExcelJS from 'exceljs';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exportTuning } from '../../src/exports/status.js';
+import { exportHandleOf } from '../../src/db/export-handle.js';
 import type { Json } from '../helpers/app.js';
 import { adminToken, call, setupApp } from '../helpers/app.js';
 import { loadDemoThroughApi } from '../helpers/demo.js';
@@ -250,6 +251,20 @@ describe('streamed status export', () => {
     }
     expect(tags.size).toBe(1);
     expect((await call(ctx.app, 'GET', url, undefined, { 'if-none-match': [...tags][0]! })).status).toBe(304);
+  });
+
+  it('reads exports through connections that start no parallel workers (processes beyond the pool), and only those', async (context) => {
+    const setting = async (db: typeof ctx.db.database.db) =>
+      ((await db.execute(sql`show max_parallel_workers_per_gather`)) as unknown as { rows: Record<string, string>[] })
+        .rows[0]!.max_parallel_workers_per_gather;
+    const exportDb = exportHandleOf(ctx.db.database.db);
+    if (exportDb === ctx.db.database.db) {
+      // PGlite: one connection, no pool of the exports' own.
+      await leftOutOnOneConnection(context, 'server settings of the exports pool');
+      return;
+    }
+    expect(await setting(exportDb)).toBe('0');
+    expect(await setting(ctx.db.database.db)).not.toBe('0');
   });
 
   it('gives the database connection back when the client aborts mid-export', async (context) => {
